@@ -1,0 +1,97 @@
+# rollclone build. `make` builds the three binaries into build/; `make test`
+# runs unit and end-to-end tests, then the same suite under ASan+UBSan.
+BUILD   ?= build
+SAN     ?=
+VERSION := $(shell cat VERSION)
+PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+           -DRC_VERSION='"$(VERSION)"' -I$(BUILD)/gen -Icommon -Iagent -Icoordinator
+LDLIBS  += -lpthread
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# pkg-config is asked only when building, so `make deps` works before the
+# packages exist.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+GEN_C    := $(BUILD)/gen/rollclone.pb-c.c
+COMMON   := $(wildcard common/*.c)
+AGENT    := $(filter-out agent/main.c,$(wildcard agent/*.c))
+COORD    := $(filter-out coordinator/main.c coordinator/cli.c,$(wildcard coordinator/*.c))
+UNIT     := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_O := $(call obj,$(COMMON)) $(BUILD)/obj/gen/rollclone.pb-c.o
+AGENT_O  := $(call obj,$(AGENT))
+COORD_O  := $(call obj,$(COORD))
+
+BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclone
+TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame
+
+.PHONY: all deps test unit e2e test-asan demo bench lint format clean
+all: $(BINS) $(TOOLS)
+
+deps:
+	@sh scripts/deps.sh
+
+$(GEN_C): proto/rollclone.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -Iproto $<
+$(BUILD)/gen/rollclone.pb-c.h: $(GEN_C)
+
+$(BUILD)/obj/gen/rollclone.pb-c.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/rollclone.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/rollclone-coordinator: $(BUILD)/obj/coordinator/main.o $(COORD_O) $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+$(BUILD)/rollclone: $(BUILD)/obj/coordinator/cli.o $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+$(BUILD)/rollclone-agent: $(BUILD)/obj/agent/main.o $(AGENT_O) $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+$(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(shell pkg-config --libs check 2>/dev/null) $(LDLIBS)
+$(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+
+unit: all
+	$(BUILD)/rc_unit
+
+e2e: all
+	RC_BUILD=$(BUILD) sh tests/e2e/run.sh
+
+# The suite, then the suite again under AddressSanitizer + UBSan.
+test: deps
+	$(MAKE) unit e2e
+	$(MAKE) test-asan
+
+test-asan: deps
+	$(MAKE) BUILD=build-asan SAN=1 unit e2e
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+bench: all
+	sh bench/run.sh
+
+lint:
+	clang-format --dry-run --Werror $(COMMON) $(wildcard agent/*.c coordinator/*.c common/*.h agent/*.h coordinator/*.h)
+
+format:
+	clang-format -i $(COMMON) $(wildcard agent/*.c coordinator/*.c common/*.h agent/*.h coordinator/*.h)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

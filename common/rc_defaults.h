@@ -1,0 +1,58 @@
+/*  rc_defaults.h - named defaults and limits shared by every rollclone part.
+    A number that is a policy lives here, never inline in a .c file. */
+#ifndef RC_DEFAULTS_H
+#define RC_DEFAULTS_H
+
+#ifndef RC_VERSION
+#define RC_VERSION "0.0.0-dev"
+#endif
+
+#define RC_PROTOCOL_VERSION 1
+
+/* Frames larger than this are dropped unread: no message of ours comes near. */
+#define RC_MAX_FRAME_BYTES (256 * 1024)
+
+/* Names: app names, versions, host ids, label keys and values. */
+#define RC_NAME_MAX 64
+#define RC_LABELS_MAX 32
+
+/* Coordinator */
+#define RC_DEFAULT_COORD_DATA_DIR "/var/lib/rollclone-coordinator"
+#define RC_DEFAULT_AGENT_ENDPOINT "tcp://*:7601"
+#define RC_DEFAULT_PUBLISH_ENDPOINT "tcp://*:7602"
+#define RC_DEFAULT_CONTROL_ENDPOINT "tcp://*:7603"
+#define RC_DEFAULT_AGENT_KEYS_DIR "/etc/rollclone/agents"
+#define RC_DEFAULT_OPERATOR_KEYS_DIR "/etc/rollclone/operators"
+#define RC_DEFAULT_HEARTBEAT_MS 5000
+#define RC_DEFAULT_OFFLINE_AFTER_MS 15000
+#define RC_DB_FILE "coordinator.db"
+/* How often the coordinator's cron looks for silent agents. */
+#define RC_COORD_CRON_MS 250
+
+/* Agent */
+#define RC_DEFAULT_AGENT_STATE_DIR "/var/lib/rollclone-agent"
+#define RC_DEFAULT_KEEP_RELEASES 5
+#define RC_DEFAULT_HOOK_TIMEOUT_MS (5 * 60 * 1000)
+#define RC_DEFAULT_HEALTH_INTERVAL_MS 2000
+#define RC_DEFAULT_SOAK_MS 10000
+#define RC_DEFAULT_HEALTH_TIMEOUT_MS (5 * 60 * 1000)
+/* Reconnect backoff of the agent's sockets (libzmq doubles up to the max). */
+#define RC_RECONNECT_IVL_MS 200
+#define RC_RECONNECT_IVL_MAX_MS 5000
+/* ZMTP heartbeats notice a dead TCP peer when the network goes away. */
+#define RC_ZMTP_HEARTBEAT_IVL_MS 2000
+#define RC_ZMTP_HEARTBEAT_TIMEOUT_MS 6000
+/* With no ack for this many heartbeat intervals, say hello again. */
+#define RC_HELLO_RETRY_INTERVALS 3
+
+/* Client */
+#define RC_DEFAULT_CLIENT_ENDPOINT "tcp://127.0.0.1:7603"
+#define RC_DEFAULT_CLIENT_TIMEOUT_MS 5000
+
+/* Exit codes (DESIGN.md, interface contract) */
+#define RC_EXIT_OK 0
+#define RC_EXIT_FAILED 1
+#define RC_EXIT_USAGE 2
+#define RC_EXIT_UNREACHABLE 3
+
+#endif

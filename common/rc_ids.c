@@ -1,0 +1,115 @@
+/*  rc_ids.c - validation of names and labels, host name lookup. */
+#include "rc_ids.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool
+rc_name_valid (const char *text)
+{
+    if (!text)
+        return false;
+    size_t len = strlen (text);
+    if (len == 0 || len > RC_NAME_MAX)
+        return false;
+    if (strcmp (text, ".") == 0 || strcmp (text, "..") == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+               || c == '.' || c == '_' || c == '+' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+int
+rc_labels_parse (const char *text, rc_label_t *out, size_t max, char *err, size_t errlen)
+{
+    int count = 0;
+    if (!text || !*text)
+        return 0;
+    char *copy = strdup (text);
+    if (!copy) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    char *save = NULL;
+    for (char *item = strtok_r (copy, ",", &save); item; item = strtok_r (NULL, ",", &save)) {
+        while (*item == ' ')
+            item++;
+        char *eq = strchr (item, '=');
+        if (!eq) {
+            snprintf (err, errlen, "label '%s' is not key=value", item);
+            count = -1;
+            goto out;
+        }
+        *eq = '\0';
+        const char *value = eq + 1;
+        if (!rc_name_valid (item) || !rc_name_valid (value)) {
+            snprintf (err, errlen, "label '%s=%s' must be [A-Za-z0-9._+-]{1,%d} on both sides",
+                      item, value, RC_NAME_MAX);
+            count = -1;
+            goto out;
+        }
+        for (int i = 0; i < count; i++)
+            if (strcmp (out[i].key, item) == 0) {
+                snprintf (err, errlen, "label '%s' given twice", item);
+                count = -1;
+                goto out;
+            }
+        if ((size_t) count == max) {
+            snprintf (err, errlen, "more than %zu labels", max);
+            count = -1;
+            goto out;
+        }
+        snprintf (out[count].key, sizeof out[count].key, "%s", item);
+        snprintf (out[count].value, sizeof out[count].value, "%s", value);
+        count++;
+    }
+out:
+    free (copy);
+    return count;
+}
+
+char *
+rc_hostname (void)
+{
+    char buf[256] = "";
+    if (gethostname (buf, sizeof buf - 1) != 0 || !buf[0])
+        return strdup ("localhost");
+    char *dot = strchr (buf, '.');
+    if (dot)
+        *dot = '\0';
+    return strdup (buf);
+}
+
+void
+rc_ids_test (bool verbose)
+{
+    (void) verbose;
+    assert (rc_name_valid ("web-1.2_3+b"));
+    assert (!rc_name_valid (""));
+    assert (!rc_name_valid (".."));
+    assert (!rc_name_valid ("../x"));
+    assert (!rc_name_valid ("a b"));
+    char longname[RC_NAME_MAX + 2];
+    memset (longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert (!rc_name_valid (longname));
+    rc_label_t labels[4];
+    char err[128];
+    assert (rc_labels_parse ("role=web,dc=eu1", labels, 4, err, sizeof err) == 2);
+    assert (strcmp (labels[1].value, "eu1") == 0);
+    assert (rc_labels_parse ("", labels, 4, err, sizeof err) == 0);
+    assert (rc_labels_parse ("role", labels, 4, err, sizeof err) == -1);
+    assert (rc_labels_parse ("a=1,a=2", labels, 4, err, sizeof err) == -1);
+    assert (rc_labels_parse ("a=1,b=2,c=3,d=4,e=5", labels, 4, err, sizeof err) == -1);
+    char *host = rc_hostname ();
+    assert (host && *host);
+    free (host);
+}

@@ -1,0 +1,97 @@
+/*  rc_time.c - clocks and durations. */
+#include "rc_time.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The longest duration we accept: a week is far past any sane timeout and
+   keeps every product of it well inside int64 milliseconds. */
+#define RC_DURATION_MAX_MS (7LL * 24 * 3600 * 1000)
+
+static int64_t
+s_clock_ms (clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime (id, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+rc_now_ms (void)
+{
+    return s_clock_ms (CLOCK_REALTIME);
+}
+
+int64_t
+rc_mono_ms (void)
+{
+    return s_clock_ms (CLOCK_MONOTONIC);
+}
+
+int
+rc_duration_parse (const char *text, int64_t *ms)
+{
+    if (!text || !isdigit ((unsigned char) text[0]))
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long n = strtoull (text, &end, 10);
+    if (errno || end == text)
+        return -1;
+    int64_t unit;
+    if (*end == '\0' || strcmp (end, "s") == 0)
+        unit = 1000;
+    else if (strcmp (end, "ms") == 0)
+        unit = 1;
+    else if (strcmp (end, "m") == 0)
+        unit = 60 * 1000;
+    else if (strcmp (end, "h") == 0)
+        unit = 3600 * 1000;
+    else
+        return -1;
+    if (n > (unsigned long long) (RC_DURATION_MAX_MS / unit))
+        return -1;
+    *ms = (int64_t) n * unit;
+    return 0;
+}
+
+const char *
+rc_duration_format (int64_t ms, char *buf, size_t len)
+{
+    if (ms < 0)
+        ms = 0;
+    if (ms < 1000)
+        snprintf (buf, len, "%" PRId64 "ms", ms);
+    else if (ms < 60 * 1000)
+        snprintf (buf, len, "%" PRId64 ".%" PRId64 "s", ms / 1000, (ms % 1000) / 100);
+    else if (ms < 3600 * 1000)
+        snprintf (buf, len, "%" PRId64 "m%02" PRId64 "s", ms / 60000, (ms / 1000) % 60);
+    else
+        snprintf (buf, len, "%" PRId64 "h%02" PRId64 "m", ms / 3600000, (ms / 60000) % 60);
+    return buf;
+}
+
+void
+rc_time_test (bool verbose)
+{
+    (void) verbose;
+    int64_t ms = 0;
+    assert (rc_duration_parse ("500ms", &ms) == 0 && ms == 500);
+    assert (rc_duration_parse ("10s", &ms) == 0 && ms == 10000);
+    assert (rc_duration_parse ("5m", &ms) == 0 && ms == 300000);
+    assert (rc_duration_parse ("1h", &ms) == 0 && ms == 3600000);
+    assert (rc_duration_parse ("7", &ms) == 0 && ms == 7000);
+    assert (rc_duration_parse ("", &ms) == -1);
+    assert (rc_duration_parse ("-1s", &ms) == -1);
+    assert (rc_duration_parse ("10x", &ms) == -1);
+    assert (rc_duration_parse ("99999999999999999999s", &ms) == -1);
+    char buf[32];
+    assert (strcmp (rc_duration_format (1500, buf, sizeof buf), "1.5s") == 0);
+    assert (rc_mono_ms () > 0);
+}

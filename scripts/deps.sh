@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages rollclone needs to build and test, and nothing
+# when they are all present already (so `make demo` can call it every time).
+set -eu
+PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
+libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
+libinih-dev libjansson-dev check python3 ${ROLLCLONE_EXTRA_PKGS:-}"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing packages:$missing (run as root, or install them)" >&2
+    exit 2
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

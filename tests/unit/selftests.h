@@ -1,0 +1,19 @@
+/*  selftests.h - every module's rc_x_test, run by the Check binary. New
+    modules add one line to RC_SELFTESTS. */
+#ifndef RC_SELFTESTS_H
+#define RC_SELFTESTS_H
+
+#include <stdbool.h>
+
+#define RC_SELFTESTS(X)                                                                            \
+    X (rc_time_test)                                                                               \
+    X (rc_ids_test)                                                                                \
+    X (rc_keys_test)                                                                               \
+    X (rc_envelope_test)                                                                           \
+    X (rc_config_test)
+
+#define RC_DECLARE(fn) void fn (bool verbose);
+RC_SELFTESTS (RC_DECLARE)
+#undef RC_DECLARE
+
+#endif
