@@ -1,0 +1,33 @@
+/*  executor.h - the agent's executor actor: runs update and rollback steps for
+    the apps of the agent's config, one step per app at a time, and the idle
+    self health checks. It is the same code path for an instruction from the
+    coordinator and for `rollclone-agent apply|rollback`.
+
+    Pipe protocol (multipart messages, strings unless said otherwise):
+      -> "STEP", <packed Rollclone__Instruction>
+             Start a step. A (deployment_id, step) that already finished is not
+             run again: its stored final report is sent again instead. One that
+             is running is ignored. A bad instruction (unknown app, bad
+             version, ...) is answered at once with a FAILED report.
+      <- "REPORT", <packed Rollclone__StepReport>
+             Progress (result RUNNING, phase set) and, last, the final result.
+      -> "STATE"
+      <- "STATE", <packed Rollclone__Heartbeat>
+             Synchronous: healthy flag and per-app AppState (current version,
+             rollback points newest first, busy).
+      <- "HEALTH", "1" | "0"
+             Sent when the idle self health check result changes.
+    The actor recovers an in-flight step from state_dir when it starts (see
+    DESIGN.md: crash safety) and emits the final REPORT of that step. */
+#ifndef AGENT_EXECUTOR_H
+#define AGENT_EXECUTOR_H
+
+#include "rc_config.h"
+#include <czmq.h>
+
+/* cfg is borrowed and must outlive the actor. */
+zactor_t *rc_executor_new (const rc_config_t *cfg);
+
+void rc_executor_test (bool verbose);
+
+#endif
