@@ -8,10 +8,25 @@ RC_PIDS=""
 export ROLLCLONE_CONFIG=""
 
 rc_cleanup () {
+    status=$?
     for p in $RC_PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.2
+    # let daemons finish their clean exit (and the sanitizers their report)
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        alive=""
+        for p in $RC_PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ -z "$alive" ] && break
+        sleep 0.1
+    done
     for p in $RC_PIDS; do kill -KILL "$p" 2>/dev/null; done
+    # a sanitizer report in any process's log fails the test
+    if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >/dev/null 2>&1; then
+        for f in $(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log); do
+            echo "sanitizer report in $f:"; grep -A 30 -E "ERROR: |runtime error:" "$f" | head -60
+        done
+        status=1
+    fi
     [ -n "${RC_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+    exit $status
 }
 trap rc_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -50,7 +65,99 @@ wait_for () {
 # Its stdout+stderr are in $T/last.out.
 expect_exit () {
     want=$1; shift
-    "$@" >"$T/last.out" 2>&1
+    timeout -k 2 "${RC_EXPECT_TIMEOUT:-30}" "$@" >"$T/last.out" 2>&1
     got=$?
     [ "$got" = "$want" ] || { cat "$T/last.out"; fail "'$*' exited $got, expected $want"; }
 }
+
+# ---------------------------------------------------------------------------
+# A fleet on loopback: rc_fleet N writes keys and configs for a coordinator
+# and N agents (ids host-1..host-N) under $T, with free ports. Extra agent
+# config lines come from $RC_AGENT_EXTRA (may use $i), extra coordinator
+# lines from $RC_COORD_EXTRA. Then rc_coord_start, rc_agent_start I.
+RC="$RC_BUILD/rollclone"
+RC_HB=${RC_HB:-200ms}
+RC_OFFLINE=${RC_OFFLINE:-1s}
+
+rc_fleet () {
+    n=$1
+    mkdir -p "$T/keys/agents" "$T/keys/operators"
+    "$RC" keygen "$T/keys/coordinator" >/dev/null || fail "keygen"
+    "$RC" keygen "$T/keys/operator" >/dev/null || fail "keygen"
+    cp "$T/keys/operator" "$T/keys/operators/operator"
+    P_AGENT=$(rc_port); P_PUB=$(rc_port); P_CTL=$(rc_port)
+    cat >"$T/coordinator.conf" <<CONF
+[coordinator]
+data_dir = $T/coord-data
+agent_endpoint = tcp://127.0.0.1:$P_AGENT
+publish_endpoint = tcp://127.0.0.1:$P_PUB
+control_endpoint = tcp://127.0.0.1:$P_CTL
+secret_key = keys/coordinator_secret
+agent_keys_dir = keys/agents
+operator_keys_dir = keys/operators
+heartbeat_interval = $RC_HB
+offline_after = $RC_OFFLINE
+${RC_COORD_EXTRA:-}
+CONF
+    cat >"$T/client.conf" <<CONF
+[client]
+control_endpoint = tcp://127.0.0.1:$P_CTL
+coordinator_public_key = keys/coordinator
+secret_key = keys/operator_secret
+CONF
+    export ROLLCLONE_CONFIG="$T/client.conf"
+    i=1
+    while [ "$i" -le "$n" ]; do rc_agent_config "$i"; i=$((i + 1)); done
+}
+
+# rc_agent_config I [ID]: key (admitted) and config for agent I.
+rc_agent_config () {
+    i=$1; id=${2:-host-$1}
+    mkdir -p "$T/agent-$i"
+    [ -f "$T/keys/agent-$i" ] || "$RC" keygen "$T/keys/agent-$i" >/dev/null || fail "keygen"
+    cp "$T/keys/agent-$i" "$T/keys/agents/agent-$i"
+    cat >"$T/agent-$i.conf" <<CONF
+[agent]
+id = $id
+coordinator_endpoint = tcp://127.0.0.1:$P_AGENT
+coordinator_publish_endpoint = tcp://127.0.0.1:$P_PUB
+coordinator_public_key = keys/coordinator
+secret_key = keys/agent-${i}_secret
+state_dir = $T/agent-$i/state
+labels = ${RC_LABELS:-role=web,n=$i}
+heartbeat_interval = $RC_HB
+$(eval "echo \"${RC_AGENT_EXTRA:-}\"")
+CONF
+}
+
+rc_coord_start () {
+    rc_bg coordinator "$RC_BUILD/rollclone-coordinator" --config "$T/coordinator.conf"
+    wait_for 10 "$RC" --timeout 1s info || { cat "$T/coordinator.log"; fail "coordinator did not start"; }
+}
+rc_coord_stop () {
+    kill -TERM "$(rc_pid coordinator)" 2>/dev/null
+    wait_for 10 sh -c "! kill -0 $(rc_pid coordinator) 2>/dev/null" || fail "coordinator did not stop on SIGTERM"
+}
+rc_agent_start () {
+    rc_bg "agent-$1" "$RC_BUILD/rollclone-agent" --config "$T/agent-$1.conf"
+}
+
+# host_field ID FIELD: a field of one host from `rollclone hosts --json`.
+host_field () {
+    "$RC" hosts --json | python3 -c "
+import json, sys
+for h in json.load(sys.stdin):
+    if h['id'] == '$1':
+        v = h['$2']
+        print(json.dumps(v) if not isinstance(v, str) else v)
+        sys.exit(0)
+sys.exit(1)"
+}
+host_is () { [ "$(host_field "$1" state 2>/dev/null)" = "$2" ]; }
+host_count () { "$RC" hosts --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+info_field () { "$RC" info --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+# sql QUERY: runs a query on the coordinator's database (read only).
+sql () { python3 -c "
+import sqlite3, sys
+db = sqlite3.connect('file:$T/coord-data/coordinator.db?mode=ro', uri=True)
+for row in db.execute(sys.argv[1]): print('|'.join(str(c) for c in row))" "$1"; }
