@@ -191,6 +191,23 @@ for page in rollclone.1 rollclone-agent.8 rollclone-coordinator.8; do
         [ -z \"\$w\" ] || { echo \"\$w\"; exit 1; }; MANWIDTH=80 man -l '$top/packaging/man/$page' | grep -q '^NAME'"
 done
 
+# The units parse, and every directive is known to this systemd (bookworm's).
+# ExecStart points at the built binary: verify wants it to exist.
+verify_unit () {
+    u=$st/$1
+    sed "s|^ExecStart=/usr/sbin/\([a-z-]*\)|ExecStart=$build/\1|" \
+        "$top/packaging/systemd/$1" >"$u"
+    out=$(systemd-analyze verify --man=no "$u" 2>&1)
+    [ -z "$out" ] || { echo "$out"; return 1; }
+}
+for u in rollclone-agent.service rollclone-coordinator.service; do
+    if command -v systemd-analyze >/dev/null; then
+        check "unit-verify-$u" verify_unit "$u"
+    else
+        echo "SKIP unit-verify-$u: no systemd-analyze on this machine"
+    fi
+done
+
 check "lintian-no-errors" sh -c "lintian --fail-on error $(deb rollclone-cli) $(deb rollclone-agent) \
     $(deb rollclone-coordinator) 2>&1 | grep -v 'running with root privileges' | tee /dev/stderr \
     | { ! grep -q '^E:'; }"
