@@ -23,7 +23,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 GEN_C    := $(BUILD)/gen/rollclone.pb-c.c
 COMMON   := $(wildcard common/*.c)
 AGENT    := $(filter-out agent/main.c,$(wildcard agent/*.c))
-COORD    := $(filter-out coordinator/main.c coordinator/cli.c,$(wildcard coordinator/*.c))
+CLI      := $(wildcard coordinator/cli*.c)
+COORD    := $(filter-out coordinator/main.c $(CLI),$(wildcard coordinator/*.c))
 UNIT     := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -51,15 +52,16 @@ $(BUILD)/obj/gen/rollclone.pb-c.o: $(GEN_C)
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/rollclone.pb-c.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/rollclone-coordinator: $(BUILD)/obj/coordinator/main.o $(COORD_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
-$(BUILD)/rollclone: $(BUILD)/obj/coordinator/cli.o $(COMMON_O)
+$(BUILD)/rollclone: $(call obj,$(CLI)) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 $(BUILD)/rollclone-agent: $(BUILD)/obj/agent/main.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
-$(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(COMMON_O)
+$(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(call obj,$(filter-out coordinator/cli.c,$(CLI))) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(shell pkg-config --libs check 2>/dev/null) $(LDLIBS)
 $(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)

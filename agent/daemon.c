@@ -1,8 +1,422 @@
-/*  daemon.c - PLACEHOLDER: written next. */
+/*  daemon.c - the agent daemon: one zloop that keeps the link with the
+    coordinator (DEALER: hello, heartbeats, step reports; SUB: instructions)
+    and hands steps to the executor actor. The loop never blocks: sends are
+    non-blocking, and libzmq reconnects with backoff on its own. */
 #include "daemon.h"
+#include "executor.h"
+#include "rc_defaults.h"
+#include "rc_envelope.h"
+#include "rc_log.h"
+#include "rc_monitor.h"
+#include "rc_time.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* Signal handlers only set these; the cron acts on them. */
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+typedef struct {
+    const rc_config_t *cfg;   /* borrowed */
+    zsock_t *dealer;          /* to the coordinator's agent ROUTER */
+    zsock_t *sub;             /* instructions from the coordinator's PUB */
+    rc_monitor_t *dealer_mon; /* handshake events of dealer */
+    rc_monitor_t *sub_mon;    /* handshake events of sub */
+    int retry_timer;          /* pending reconnect after a refused handshake */
+    bool key_refused;         /* logged that our key was refused */
+    zactor_t *executor;       /* runs steps and health checks */
+    zloop_t *loop;
+    char *hostname;
+    char topic[RC_NAME_MAX + 8]; /* "host/<id>" */
+    uint64_t seq;             /* our envelope sequence numbers */
+    bool registered;          /* a hello of ours was acknowledged */
+    bool refused;             /* the coordinator refused us: log once */
+    int64_t last_ack_ms;      /* monotonic time of the last ack */
+    int64_t last_send_ms;     /* monotonic time of the last hello/heartbeat */
+    int64_t started_ms;
+    uint64_t dropped;         /* frames that did not decode */
+    Rollclone__Heartbeat *state; /* last STATE from the executor */
+} s_agent_t;
+
+/* Asks the executor for its state (fast: it answers from memory). */
+static void
+s_refresh_state (s_agent_t *self)
+{
+    zstr_send (self->executor, "STATE");
+    zmsg_t *msg = zmsg_recv (self->executor);
+    if (!msg)
+        return;
+    char *kind = zmsg_popstr (msg);
+    zframe_t *frame = zmsg_pop (msg);
+    if (kind && streq (kind, "STATE") && frame) {
+        Rollclone__Heartbeat *hb
+            = rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
+        if (hb) {
+            if (self->state)
+                rollclone__heartbeat__free_unpacked (self->state, NULL);
+            self->state = hb;
+        }
+    }
+    free (kind);
+    zframe_destroy (&frame);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_send (s_agent_t *self, rc_envelope_t *env)
+{
+    zframe_t *frame = rc_envelope_pack (env);
+    if (!frame)
+        return;
+    /* Non-blocking: with no connection up the message is dropped, and the
+       next heartbeat (or the re-published instruction) says it again. */
+    if (zframe_send (&frame, self->dealer, ZFRAME_DONTWAIT) != 0) {
+        zframe_destroy (&frame);
+        rc_log_debug ("send to coordinator dropped (not connected)");
+    }
+}
+
+static void
+s_send_hello (s_agent_t *self)
+{
+    s_refresh_state (self);
+    Rollclone__Hello hello = ROLLCLONE__HELLO__INIT;
+    hello.host_id = self->cfg->id;
+    hello.hostname = self->hostname;
+    hello.agent_version = RC_VERSION;
+    hello.heartbeat_interval_ms = (uint32_t) self->cfg->heartbeat_interval_ms;
+    Rollclone__Label labels[RC_LABELS_MAX];
+    Rollclone__Label *label_ptrs[RC_LABELS_MAX];
+    for (size_t i = 0; i < self->cfg->label_count; i++) {
+        rollclone__label__init (&labels[i]);
+        labels[i].key = (char *) self->cfg->labels[i].key;
+        labels[i].value = (char *) self->cfg->labels[i].value;
+        label_ptrs[i] = &labels[i];
+    }
+    hello.n_labels = self->cfg->label_count;
+    hello.labels = label_ptrs;
+    if (self->state) {
+        hello.healthy = self->state->healthy;
+        hello.n_apps = self->state->n_apps;
+        hello.apps = self->state->apps;
+    }
+    rc_envelope_t env;
+    rc_envelope_init (&env, self->cfg->id, ++self->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    s_send (self, &env);
+    self->last_send_ms = rc_mono_ms ();
+}
+
+static void
+s_send_heartbeat (s_agent_t *self)
+{
+    s_refresh_state (self);
+    Rollclone__Heartbeat hb = ROLLCLONE__HEARTBEAT__INIT;
+    if (self->state) {
+        hb.healthy = self->state->healthy;
+        hb.n_apps = self->state->n_apps;
+        hb.apps = self->state->apps;
+    }
+    hb.uptime_ms = (uint64_t) (rc_mono_ms () - self->started_ms);
+    rc_envelope_t env;
+    rc_envelope_init (&env, self->cfg->id, ++self->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    s_send (self, &env);
+    self->last_send_ms = rc_mono_ms ();
+}
+
+/* Hello until the coordinator has acknowledged one, heartbeats after; and
+   hello again when acks stop coming (coordinator gone, or it forgot us). */
+static void
+s_beat (s_agent_t *self)
+{
+    int64_t now = rc_mono_ms ();
+    int64_t silence = now - self->last_ack_ms;
+    if (self->registered && silence > RC_HELLO_RETRY_INTERVALS * self->cfg->heartbeat_interval_ms) {
+        rc_log_info ("no answer from the coordinator for %lld ms: saying hello again",
+                     (long long) silence);
+        self->registered = false;
+    }
+    if (self->registered)
+        s_send_heartbeat (self);
+    else
+        s_send_hello (self);
+}
+
+static int
+s_on_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_beat ((s_agent_t *) arg);
+    return 0;
+}
+
+static int
+s_on_cron (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    (void) arg;
+    return s_stop ? -1 : 0;
+}
+
+static void
+s_on_ack (s_agent_t *self, Rollclone__Ack *ack)
+{
+    self->last_ack_ms = rc_mono_ms ();
+    switch (ack->status) {
+    case ROLLCLONE__ACK__STATUS__OK:
+        if (!self->registered)
+            rc_log_info ("registered with the coordinator as '%s'", self->cfg->id);
+        self->registered = true;
+        self->refused = false;
+        break;
+    case ROLLCLONE__ACK__STATUS__HELLO_AGAIN:
+        rc_log_info ("coordinator asks for hello again");
+        self->registered = false;
+        s_send_hello (self);
+        break;
+    case ROLLCLONE__ACK__STATUS__REFUSED:
+        if (!self->refused)
+            rc_log_error ("coordinator refused host id '%s': %s", self->cfg->id, ack->reason);
+        self->refused = true;
+        self->registered = false;
+        break;
+    default:
+        break;
+    }
+}
+
+static int
+s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_agent_t *self = (s_agent_t *) arg;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return 0;
+    const char *reason = "not one frame";
+    rc_envelope_t *env = zmsg_size (msg) == 1 ? rc_envelope_unpack (zmsg_first (msg), &reason)
+                                              : NULL;
+    if (!env) {
+        self->dropped++;
+        rc_log_warn ("dropped a frame from the coordinator: %s", reason);
+    }
+    else if (env->body_case == ROLLCLONE__ENVELOPE__BODY_ACK)
+        s_on_ack (self, env->ack);
+    else {
+        self->dropped++;
+        rc_log_warn ("dropped a message from the coordinator: unexpected body %d",
+                     env->body_case);
+    }
+    rc_envelope_destroy (&env);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+static int
+s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_agent_t *self = (s_agent_t *) arg;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return 0;
+    const char *reason = "not topic + envelope";
+    rc_envelope_t *env = NULL;
+    if (zmsg_size (msg) == 2) {
+        zframe_t *topic = zmsg_first (msg);
+        env = rc_envelope_unpack (zmsg_next (msg), &reason);
+        if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_INSTRUCTION) {
+            reason = "not an instruction";
+            rc_envelope_destroy (&env);
+        }
+        /* an instruction for another host is never ours, whatever topic
+           it came under */
+        if (env && *env->instruction->host_id && !streq (env->instruction->host_id, self->cfg->id)) {
+            reason = "instruction for another host";
+            rc_envelope_destroy (&env);
+        }
+        (void) topic;
+    }
+    if (!env) {
+        self->dropped++;
+        rc_log_warn ("dropped a published frame: %s", reason);
+    }
+    else {
+        zframe_t *packed = zframe_new (NULL, rollclone__instruction__get_packed_size (env->instruction));
+        rollclone__instruction__pack (env->instruction, zframe_data (packed));
+        zstr_sendm (self->executor, "STEP");
+        zframe_send (&packed, self->executor, 0);
+    }
+    rc_envelope_destroy (&env);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+static int
+s_on_executor (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_agent_t *self = (s_agent_t *) arg;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return 0;
+    char *kind = zmsg_popstr (msg);
+    if (kind && streq (kind, "REPORT")) {
+        zframe_t *frame = zmsg_pop (msg);
+        Rollclone__StepReport *report
+            = frame ? rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame))
+                    : NULL;
+        if (report) {
+            rc_envelope_t env;
+            rc_envelope_init (&env, self->cfg->id, ++self->seq);
+            env.body_case = ROLLCLONE__ENVELOPE__BODY_REPORT;
+            env.report = report;
+            s_send (self, &env);
+            rollclone__step_report__free_unpacked (report, NULL);
+        }
+        zframe_destroy (&frame);
+    }
+    else if (kind && streq (kind, "HEALTH")) {
+        char *value = zmsg_popstr (msg);
+        rc_log_info ("self health check: %s", value && streq (value, "1") ? "healthy" : "UNHEALTHY");
+        free (value);
+        /* tell the coordinator now rather than at the next beat */
+        if (self->registered)
+            s_send_heartbeat (self);
+    }
+    free (kind);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+/* libzmq does not reconnect after a failed CURVE handshake; we do, slowly,
+   so an agent whose key is admitted later (coordinator SIGHUP) gets in
+   without being restarted. */
+static int
+s_on_retry (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_agent_t *self = (s_agent_t *) arg;
+    self->retry_timer = -1;
+    zsock_disconnect (self->dealer, "%s", self->cfg->coordinator_endpoint);
+    zsock_disconnect (self->sub, "%s", self->cfg->coordinator_publish_endpoint);
+    if (zsock_connect (self->dealer, "%s", self->cfg->coordinator_endpoint) != 0
+        || zsock_connect (self->sub, "%s", self->cfg->coordinator_publish_endpoint) != 0)
+        rc_log_error ("cannot connect to the coordinator again");
+    return 0;
+}
+
+static int
+s_on_monitor (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    s_agent_t *self = (s_agent_t *) arg;
+    rc_monitor_t *mon = sock == rc_monitor_sock (self->dealer_mon) ? self->dealer_mon
+                                                                   : self->sub_mon;
+    rc_monitor_event_t event = rc_monitor_recv (mon);
+    if (event == RC_MONITOR_HANDSHAKE_OK) {
+        if (self->key_refused)
+            rc_log_info ("coordinator accepted our key now");
+        self->key_refused = false;
+    }
+    else if (event == RC_MONITOR_AUTH_REFUSED || event == RC_MONITOR_HANDSHAKE_FAILED) {
+        if (!self->key_refused)
+            rc_log_error ("%s: add our public key (%s) to the coordinator's agent_keys_dir and "
+                          "send it SIGHUP; retrying every %d ms",
+                          event == RC_MONITOR_AUTH_REFUSED
+                              ? "the coordinator refused our key"
+                              : "CURVE handshake failed (is coordinator_public_key right?)",
+                          zcert_public_txt (self->cfg->cert), RC_RECONNECT_IVL_MAX_MS);
+        self->key_refused = true;
+        if (self->retry_timer == -1)
+            self->retry_timer = zloop_timer (loop, RC_RECONNECT_IVL_MAX_MS, 1, s_on_retry, self);
+    }
+    return 0;
+}
+
+static zsock_t *
+s_socket (s_agent_t *self, int type, const char *endpoint)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    rc_keys_client_socket (sock, self->cfg->cert, self->cfg->server_key);
+    zsock_set_linger (sock, 0);
+    zsock_set_reconnect_ivl (sock, RC_RECONNECT_IVL_MS);
+    zsock_set_reconnect_ivl_max (sock, RC_RECONNECT_IVL_MAX_MS);
+    zsock_set_heartbeat_ivl (sock, RC_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (sock, RC_ZMTP_HEARTBEAT_TIMEOUT_MS);
+    if (type == ZMQ_DEALER)
+        zsock_set_immediate (sock, 1); /* queue nothing for a peer not there */
+    if (zsock_connect (sock, "%s", endpoint) != 0) {
+        rc_log_error ("cannot connect to %s", endpoint);
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
 int
 rc_agent_daemon_run (const rc_config_t *cfg)
 {
-    (void) cfg;
-    return 2;
+    int rc = RC_EXIT_FAILED;
+    s_agent_t self = {.cfg = cfg, .started_ms = rc_mono_ms (), .retry_timer = -1};
+    self.hostname = rc_hostname ();
+    snprintf (self.topic, sizeof self.topic, "host/%s", cfg->id);
+
+    struct sigaction sa = {.sa_handler = s_on_signal};
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    self.executor = rc_executor_new (cfg);
+    self.dealer = s_socket (&self, ZMQ_DEALER, cfg->coordinator_endpoint);
+    self.sub = s_socket (&self, ZMQ_SUB, cfg->coordinator_publish_endpoint);
+    self.loop = zloop_new ();
+    if (!self.executor || !self.dealer || !self.sub || !self.loop)
+        goto out;
+    self.dealer_mon = rc_monitor_new (self.dealer);
+    self.sub_mon = rc_monitor_new (self.sub);
+    if (!self.dealer_mon || !self.sub_mon)
+        goto out;
+    zloop_reader (self.loop, rc_monitor_sock (self.dealer_mon), s_on_monitor, &self);
+    zloop_reader (self.loop, rc_monitor_sock (self.sub_mon), s_on_monitor, &self);
+    zsock_set_subscribe (self.sub, self.topic);
+    zsock_set_subscribe (self.sub, "all");
+
+    zloop_reader (self.loop, self.dealer, s_on_dealer, &self);
+    zloop_reader (self.loop, self.sub, s_on_sub, &self);
+    zloop_reader (self.loop, (zsock_t *) zactor_sock (self.executor), s_on_executor, &self);
+    zloop_timer (self.loop, (size_t) cfg->heartbeat_interval_ms, 0, s_on_timer, &self);
+    zloop_timer (self.loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
+
+    rc_log_info ("agent '%s' %s: coordinator %s, %zu app(s)", cfg->id, RC_VERSION,
+                 cfg->coordinator_endpoint, cfg->app_count);
+    s_send_hello (&self);
+    zloop_start (self.loop);
+    rc_log_info ("agent '%s' stopping", cfg->id);
+    rc = RC_EXIT_OK;
+out:
+    zloop_destroy (&self.loop);
+    rc_monitor_destroy (&self.dealer_mon);
+    rc_monitor_destroy (&self.sub_mon);
+    zsock_destroy (&self.dealer);
+    zsock_destroy (&self.sub);
+    zactor_destroy (&self.executor);
+    if (self.state)
+        rollclone__heartbeat__free_unpacked (self.state, NULL);
+    free (self.hostname);
+    return rc;
 }

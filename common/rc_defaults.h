@@ -48,6 +48,7 @@
 /* Client */
 #define RC_DEFAULT_CLIENT_ENDPOINT "tcp://127.0.0.1:7603"
 #define RC_DEFAULT_CLIENT_TIMEOUT_MS 5000
+#define RC_DEFAULT_CLIENT_CONFIG "/etc/rollclone/client.conf"
 
 /* Exit codes (DESIGN.md, interface contract) */
 #define RC_EXIT_OK 0

@@ -1,1 +1,112 @@
-int main (void) { return 0; }
+/*  main.c - rollclone-coordinator: reads the config, starts the server actor
+    and turns signals into its commands (TERM/INT stop, HUP reloads keys). */
+#include "rc_config.h"
+#include "rc_defaults.h"
+#include "rc_log.h"
+#include "server.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+
+static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_reload;
+
+static void
+s_on_signal (int sig)
+{
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: rollclone-coordinator --config FILE [-v]\n"
+                  "       rollclone-coordinator --help | --version\n"
+                  "Signals: TERM/INT stop cleanly, HUP re-reads the agent and operator key "
+                  "directories.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *config_path = NULL;
+    bool verbose = false;
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "c:vh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'h':
+            s_usage (stdout);
+            return RC_EXIT_OK;
+        case 'V':
+            printf ("rollclone-coordinator %s\n", RC_VERSION);
+            return RC_EXIT_OK;
+        default:
+            s_usage (stderr);
+            return RC_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "rollclone-coordinator: unexpected argument '%s'\n", argv[optind]);
+        return RC_EXIT_USAGE;
+    }
+    if (!config_path) {
+        fprintf (stderr, "rollclone-coordinator: --config FILE is required\n");
+        return RC_EXIT_USAGE;
+    }
+    zsys_handler_set (NULL);
+    rc_log_init ("rollclone-coordinator", verbose);
+    char err[1024];
+    rc_config_t *cfg = rc_config_load (config_path, RC_ROLE_COORDINATOR, err, sizeof err);
+    if (!cfg) {
+        fprintf (stderr, "rollclone-coordinator: %s\n", err);
+        return RC_EXIT_USAGE;
+    }
+    struct sigaction sa = {.sa_handler = s_on_signal};
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGHUP, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    zactor_t *server = rc_server_new (cfg);
+    if (!server) {
+        rc_config_destroy (&cfg);
+        return RC_EXIT_FAILED;
+    }
+    /* the server's loop does the work; this thread only watches signals
+       and notices if the server ends by itself */
+    zpoller_t *poller = zpoller_new (server, NULL);
+    int rc = RC_EXIT_OK;
+    while (!s_stop) {
+        void *which = zpoller_wait (poller, RC_COORD_CRON_MS);
+        if (which == server) {
+            rc_log_error ("server stopped unexpectedly");
+            rc = RC_EXIT_FAILED;
+            break;
+        }
+        if (s_reload) {
+            s_reload = 0;
+            zstr_send (server, "RELOAD");
+        }
+    }
+    zpoller_destroy (&poller);
+    zactor_destroy (&server);
+    rc_log_info ("coordinator stopped");
+    rc_config_destroy (&cfg);
+    return rc;
+}

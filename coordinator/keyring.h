@@ -1,0 +1,22 @@
+/*  keyring.h - the public keys admitted on one kind of socket (agents or
+    operators), read from a directory of zcert public key files. */
+#ifndef COORD_KEYRING_H
+#define COORD_KEYRING_H
+
+#include <czmq.h>
+#include <stdbool.h>
+
+typedef struct _rc_keyring_t rc_keyring_t;
+
+/* Reads every zcert file in dir (a missing dir is an empty ring). */
+rc_keyring_t *rc_keyring_new (const char *dir);
+void rc_keyring_destroy (rc_keyring_t **self_p);
+
+/* Reads the directory again; returns the number of keys now held. */
+size_t rc_keyring_reload (rc_keyring_t *self);
+bool rc_keyring_has (rc_keyring_t *self, const char *z85_public_key);
+size_t rc_keyring_size (rc_keyring_t *self);
+
+void rc_keyring_test (bool verbose);
+
+#endif

@@ -1,0 +1,836 @@
+/*  server.c - the coordinator's server actor: binds the agent ROUTER, the
+    instruction PUB and the control ROUTER, answers ZAP for them, keeps the
+    fleet in the store and answers the CLI. One zloop, nothing blocks. */
+#include "server.h"
+#include "keyring.h"
+#include "rc_defaults.h"
+#include "rc_envelope.h"
+#include "rc_ids.h"
+#include "rc_log.h"
+#include "rc_time.h"
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN_AGENTS "agents"
+#define ZAP_DOMAIN_OPERATORS "operators"
+/* Repeated warnings about one peer (a refused key retrying every few
+   seconds) are logged at most this often. */
+#define RC_WARN_EVERY_MS (60 * 1000)
+/* A refused host id + key pair becomes an event at most this often. */
+#define RC_REFUSED_EVENT_EVERY_MS (10 * 60 * 1000)
+
+typedef struct {
+    char *id;
+    char pubkey[RC_Z85_KEY_LEN + 1]; /* the key that registered this id */
+    bool online;
+    bool healthy;
+    int64_t last_heard;              /* monotonic ms */
+    char *apps_sig;                  /* apps as last stored, to spot changes */
+} s_host_t;
+
+typedef struct {
+    const rc_config_t *cfg;          /* borrowed */
+    zsock_t *pipe;
+    zloop_t *loop;
+    zsock_t *zap;                    /* ZAP handler (REP) */
+    zsock_t *agents;                 /* ROUTER for agents */
+    zsock_t *publisher;              /* PUB of instructions */
+    zsock_t *control;                /* ROUTER for the CLI */
+    rc_keyring_t *agent_keys;
+    rc_keyring_t *operator_keys;
+    rc_store_t *store;
+    zhashx_t *hosts;                 /* id -> s_host_t */
+    zhashx_t *warned;                /* what -> last warning time (mono ms) */
+    int64_t started;                 /* monotonic ms */
+    uint64_t seq;
+    uint64_t dropped_agent;          /* frames dropped on the agent socket */
+    uint64_t dropped_control;        /* frames dropped on the control socket */
+    bool terminated;
+} s_server_t;
+
+static void
+s_host_destroy (s_host_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->id);
+        free ((*self_p)->apps_sig);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+/* True (and remembers now) when what has not been warned about lately. */
+static bool
+s_should_warn (s_server_t *self, const char *what, int64_t every)
+{
+    int64_t now = rc_mono_ms ();
+    int64_t *last = (int64_t *) zhashx_lookup (self->warned, what);
+    if (last && now - *last < every)
+        return false;
+    if (!last) {
+        if (zhashx_size (self->warned) > 10000)
+            zhashx_purge (self->warned);
+        last = (int64_t *) malloc (sizeof *last);
+        if (!last)
+            return true;
+        zhashx_insert (self->warned, what, last);
+    }
+    *last = now;
+    return true;
+}
+
+static void
+s_event (s_server_t *self, const char *host_id, const char *kind, const char *fmt, ...)
+{
+    char detail[512] = "";
+    if (fmt) {
+        va_list args;
+        va_start (args, fmt);
+        vsnprintf (detail, sizeof detail, fmt, args);
+        va_end (args);
+    }
+    if (rc_store_event (self->store, rc_now_ms (), NULL, host_id, kind, detail) != 0)
+        rc_log_error ("store: event %s: %s", kind, rc_store_errmsg (self->store));
+}
+
+/* ------------------------------------------------------------------------ */
+/* ZAP: admit agent keys on the agent sockets and operator keys on the
+   control socket. czmq's zauth holds one certificate store for every
+   domain; we need two, so the server answers ZAP itself (RFC 27). */
+
+static int
+s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_server_t *self = (s_server_t *) arg;
+    zmsg_t *req = zmsg_recv (sock);
+    if (!req)
+        return 0;
+    char *version = zmsg_popstr (req);
+    char *request_id = zmsg_popstr (req);
+    char *domain = zmsg_popstr (req);
+    char *address = zmsg_popstr (req);
+    char *identity = zmsg_popstr (req);
+    char *mechanism = zmsg_popstr (req);
+    zframe_t *key = zmsg_pop (req);
+    const char *status = "400", *text = "No access";
+    char z85[RC_Z85_KEY_LEN + 1] = "";
+
+    if (!version || !streq (version, "1.0") || !request_id || !domain || !mechanism) {
+        status = "500";
+        text = "Bad ZAP request";
+    }
+    else if (streq (mechanism, "CURVE") && key && zframe_size (key) == 32) {
+        zmq_z85_encode (z85, zframe_data (key), 32);
+        rc_keyring_t *ring = streq (domain, ZAP_DOMAIN_AGENTS)      ? self->agent_keys
+                           : streq (domain, ZAP_DOMAIN_OPERATORS) ? self->operator_keys
+                                                                    : NULL;
+        if (ring && rc_keyring_has (ring, z85)) {
+            status = "200";
+            text = "OK";
+        }
+        else {
+            char what[128];
+            snprintf (what, sizeof what, "zap:%s:%s", domain, z85);
+            if (s_should_warn (self, what, RC_WARN_EVERY_MS))
+                rc_log_warn ("refused %s key %s from %s: not in %s", domain, z85,
+                             address ? address : "?",
+                             streq (domain, ZAP_DOMAIN_OPERATORS) ? self->cfg->operator_keys_dir
+                                                                 : self->cfg->agent_keys_dir);
+        }
+    }
+    /* User-Id is the client's public key: every message then carries it,
+       and the host id <-> key binding is checked against it. */
+    zstr_sendx (sock, "1.0", request_id ? request_id : "", status, text,
+                streq (status, "200") ? z85 : "", "", NULL);
+    free (version);
+    free (request_id);
+    free (domain);
+    free (address);
+    free (identity);
+    free (mechanism);
+    zframe_destroy (&key);
+    zmsg_destroy (&req);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Agents */
+
+static void
+s_ack (s_server_t *self, zframe_t *routing_id, uint64_t ack_seq, Rollclone__Ack__Status status,
+       const char *reason)
+{
+    Rollclone__Ack ack = ROLLCLONE__ACK__INIT;
+    ack.status = status;
+    ack.ack_seq = ack_seq;
+    ack.reason = (char *) (reason ? reason : "");
+    rc_envelope_t env;
+    rc_envelope_init (&env, "coordinator", ++self->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    zframe_t *frame = rc_envelope_pack (&env);
+    zframe_t *dest = zframe_dup (routing_id);
+    if (!frame || !dest
+        || zframe_send (&dest, self->agents, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
+        || zframe_send (&frame, self->agents, ZFRAME_DONTWAIT) != 0)
+        rc_log_debug ("ack to an agent dropped");
+    zframe_destroy (&dest);
+    zframe_destroy (&frame);
+}
+
+/* Canonical text of an agent's app states: to store only what changed. */
+static char *
+s_apps_sig (Rollclone__AppState **apps, size_t n)
+{
+    char *sig = strdup ("");
+    for (size_t i = 0; sig && i < n; i++) {
+        char *next = zsys_sprintf ("%s%s=%s", sig, apps[i]->app, apps[i]->current);
+        for (size_t j = 0; next && j < apps[i]->n_rollback_points; j++) {
+            char *more = zsys_sprintf ("%s%c%s", next, j ? ',' : ':', apps[i]->rollback_points[j]);
+            free (next);
+            next = more;
+        }
+        free (sig);
+        sig = next ? zsys_sprintf ("%s;", next) : NULL;
+        free (next);
+    }
+    return sig;
+}
+
+/* Checks what an agent says about its apps before any of it is stored. */
+static const char *
+s_apps_invalid (Rollclone__AppState **apps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!rc_name_valid (apps[i]->app))
+            return "bad app name";
+        if (*apps[i]->current && !rc_name_valid (apps[i]->current))
+            return "bad current version";
+        for (size_t j = 0; j < apps[i]->n_rollback_points; j++)
+            if (!rc_name_valid (apps[i]->rollback_points[j]))
+                return "bad rollback point";
+    }
+    return NULL;
+}
+
+static int
+s_store_apps (s_server_t *self, s_host_t *host, Rollclone__AppState **apps, size_t n,
+              int64_t now)
+{
+    char *sig = s_apps_sig (apps, n);
+    if (!sig)
+        return -1;
+    if (host->apps_sig && streq (host->apps_sig, sig)) {
+        free (sig);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *points = strdup ("");
+        for (size_t j = 0; points && j < apps[i]->n_rollback_points; j++) {
+            char *more = zsys_sprintf ("%s%s%s", points, j ? "," : "", apps[i]->rollback_points[j]);
+            free (points);
+            points = more;
+        }
+        int rc = points ? rc_store_host_set_app (self->store, host->id, apps[i]->app,
+                                                 apps[i]->current, points, now)
+                        : -1;
+        free (points);
+        if (rc != 0) {
+            free (sig);
+            return -1;
+        }
+    }
+    free (host->apps_sig);
+    host->apps_sig = sig;
+    return 0;
+}
+
+static void
+s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope_t *env)
+{
+    Rollclone__Hello *hello = env->hello;
+    const char *bad = NULL;
+    char labels[RC_LABELS_MAX * (2 * RC_NAME_MAX + 2) + 1] = "";
+    if (!rc_name_valid (hello->host_id))
+        bad = "bad host id";
+    else if (!streq (hello->host_id, env->sender))
+        bad = "host id differs from sender";
+    else if (hello->n_labels > RC_LABELS_MAX)
+        bad = "too many labels";
+    else
+        bad = s_apps_invalid (hello->apps, hello->n_apps);
+    for (size_t i = 0; !bad && i < hello->n_labels; i++) {
+        if (!rc_name_valid (hello->labels[i]->key) || !rc_name_valid (hello->labels[i]->value))
+            bad = "bad label";
+        else {
+            size_t used = strlen (labels);
+            snprintf (labels + used, sizeof labels - used, "%s%s=%s", i ? "," : "",
+                      hello->labels[i]->key, hello->labels[i]->value);
+        }
+    }
+    if (bad) {
+        self->dropped_agent++;
+        rc_log_warn ("refused hello from key %s: %s", key, bad);
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__REFUSED, bad);
+        return;
+    }
+
+    s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, hello->host_id);
+    if (host && !streq (host->pubkey, key)) {
+        char what[160];
+        snprintf (what, sizeof what, "conflict:%s:%s", hello->host_id, key);
+        if (s_should_warn (self, what, RC_REFUSED_EVENT_EVERY_MS)) {
+            rc_log_warn ("refused host id '%s' from key %s: it is bound to key %s",
+                         hello->host_id, key, host->pubkey);
+            s_event (self, hello->host_id, "refused",
+                     "hello from key %s refused: id bound to key %s", key, host->pubkey);
+        }
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__REFUSED,
+               "host id is registered with another key");
+        return;
+    }
+
+    int64_t now = rc_now_ms ();
+    bool is_new = host == NULL;
+    bool was_online = host && host->online;
+    if (is_new) {
+        host = (s_host_t *) zmalloc (sizeof (s_host_t));
+        host->id = strdup (hello->host_id);
+        snprintf (host->pubkey, sizeof host->pubkey, "%s", key);
+    }
+    rc_host_row_t row = {.id = hello->host_id, .hostname = hello->hostname, .pubkey = key,
+                         .agent_version = hello->agent_version, .labels = labels,
+                         .state = "online", .healthy = hello->healthy, .last_seen = now};
+    int rc = rc_store_begin (self->store);
+    if (rc == 0)
+        rc = rc_store_host_upsert (self->store, &row);
+    if (rc == 0) {
+        free (host->apps_sig); /* a hello stores every app again */
+        host->apps_sig = NULL;
+        rc = s_store_apps (self, host, hello->apps, hello->n_apps, now);
+    }
+    if (rc == 0) {
+        if (is_new)
+            s_event (self, hello->host_id, "registered", "agent %s, key %s, labels %s",
+                     hello->agent_version, key, labels);
+        else if (!was_online)
+            s_event (self, hello->host_id, "online", "hello");
+        rc = rc_store_commit (self->store);
+    }
+    if (rc != 0) {
+        rc_log_error ("store: hello from '%s': %s", hello->host_id, rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        if (is_new)
+            s_host_destroy (&host);
+        return; /* no ack: the agent says hello again */
+    }
+    if (is_new)
+        zhashx_insert (self->hosts, host->id, host);
+    host->online = true;
+    host->healthy = hello->healthy;
+    host->last_heard = rc_mono_ms ();
+    if (is_new || !was_online)
+        rc_log_info ("host '%s' online (%s, agent %s)", host->id, is_new ? "new" : "back",
+                     hello->agent_version);
+    s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
+}
+
+static void
+s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope_t *env)
+{
+    s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, env->sender);
+    if (!host) {
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__HELLO_AGAIN, "unknown host");
+        return;
+    }
+    if (!streq (host->pubkey, key)) {
+        self->dropped_agent++;
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__REFUSED,
+               "host id is registered with another key");
+        return;
+    }
+    Rollclone__Heartbeat *hb = env->heartbeat;
+    const char *bad = s_apps_invalid (hb->apps, hb->n_apps);
+    if (bad) {
+        self->dropped_agent++;
+        rc_log_warn ("dropped heartbeat from '%s': %s", host->id, bad);
+        return;
+    }
+    int64_t now = rc_now_ms ();
+    host->last_heard = rc_mono_ms ();
+    bool came_online = !host->online;
+    bool health_changed = host->healthy != hb->healthy;
+    char *sig = s_apps_sig (hb->apps, hb->n_apps);
+    bool apps_changed = !sig || !host->apps_sig || !streq (sig, host->apps_sig);
+    free (sig);
+    if (came_online || health_changed || apps_changed) {
+        int rc = rc_store_begin (self->store);
+        if (rc == 0)
+            rc = rc_store_host_set_state (self->store, host->id, "online", hb->healthy, now);
+        if (rc == 0 && apps_changed)
+            rc = s_store_apps (self, host, hb->apps, hb->n_apps, now);
+        if (rc == 0 && came_online)
+            s_event (self, host->id, "online", "heartbeat");
+        if (rc == 0 && health_changed)
+            s_event (self, host->id, hb->healthy ? "healthy" : "unhealthy", "self health check");
+        if (rc == 0)
+            rc = rc_store_commit (self->store);
+        if (rc != 0) {
+            rc_log_error ("store: heartbeat of '%s': %s", host->id, rc_store_errmsg (self->store));
+            rc_store_rollback (self->store);
+            return;
+        }
+        if (came_online)
+            rc_log_info ("host '%s' online", host->id);
+        if (health_changed)
+            rc_log_info ("host '%s' %s", host->id, hb->healthy ? "healthy" : "UNHEALTHY");
+        host->online = true;
+        host->healthy = hb->healthy;
+    }
+    s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
+}
+
+static int
+s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_server_t *self = (s_server_t *) arg;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return 0;
+    zframe_t *routing_id = zmsg_first (msg);
+    zframe_t *payload = zmsg_next (msg);
+    const char *reason = "not routing id + one frame";
+    rc_envelope_t *env = NULL;
+    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
+    if (zmsg_size (msg) == 2) {
+        if (!key || !rc_keyring_has (self->agent_keys, key))
+            reason = "key no longer admitted";
+        else
+            env = rc_envelope_unpack (payload, &reason);
+    }
+    if (!env) {
+        self->dropped_agent++;
+        if (s_should_warn (self, "drop:agents", RC_WARN_EVERY_MS / 60))
+            rc_log_warn ("dropped a frame on the agent socket: %s (%" PRIu64 " so far)", reason,
+                         self->dropped_agent);
+        zmsg_destroy (&msg);
+        return 0;
+    }
+    switch (env->body_case) {
+    case ROLLCLONE__ENVELOPE__BODY_HELLO:
+        s_on_hello (self, routing_id, key, env);
+        break;
+    case ROLLCLONE__ENVELOPE__BODY_HEARTBEAT:
+        s_on_heartbeat (self, routing_id, key, env);
+        break;
+    case ROLLCLONE__ENVELOPE__BODY_REPORT:
+        /* the rollout engine (issue #4) consumes reports; until then
+           they are acknowledged so agents do not resend */
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
+        break;
+    default:
+        self->dropped_agent++;
+        rc_log_warn ("dropped a message on the agent socket: unexpected body %d", env->body_case);
+        break;
+    }
+    rc_envelope_destroy (&env);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Control socket */
+
+typedef struct {
+    s_server_t *self;
+    Rollclone__HostsReply *reply;
+} s_hosts_ctx_t;
+
+static void
+s_free_host_info (Rollclone__HostInfo *info)
+{
+    free (info->id);
+    free (info->hostname);
+    free (info->state);
+    free (info->agent_version);
+    for (size_t i = 0; i < info->n_labels; i++) {
+        free (info->labels[i]->key);
+        free (info->labels[i]->value);
+        free (info->labels[i]);
+    }
+    free (info->labels);
+    for (size_t i = 0; i < info->n_apps; i++) {
+        Rollclone__AppState *app = info->apps[i];
+        free (app->app);
+        free (app->current);
+        for (size_t j = 0; j < app->n_rollback_points; j++)
+            free (app->rollback_points[j]);
+        free (app->rollback_points);
+        free (app);
+    }
+    free (info->apps);
+    free (info);
+}
+
+static void
+s_collect_app (void *arg, const rc_app_row_t *row)
+{
+    Rollclone__HostInfo *info = (Rollclone__HostInfo *) arg;
+    Rollclone__AppState *app = (Rollclone__AppState *) zmalloc (sizeof *app);
+    rollclone__app_state__init (app);
+    app->app = strdup (row->app);
+    app->current = strdup (row->current);
+    char *points = strdup (row->rollback_points);
+    char *save = NULL;
+    for (char *p = strtok_r (points, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
+        app->rollback_points
+            = realloc (app->rollback_points, (app->n_rollback_points + 1) * sizeof (char *));
+        app->rollback_points[app->n_rollback_points++] = strdup (p);
+    }
+    free (points);
+    info->apps = realloc (info->apps, (info->n_apps + 1) * sizeof *info->apps);
+    info->apps[info->n_apps++] = app;
+}
+
+static void
+s_collect_host (void *arg, const rc_host_row_t *row)
+{
+    s_hosts_ctx_t *ctx = (s_hosts_ctx_t *) arg;
+    Rollclone__HostInfo *info = (Rollclone__HostInfo *) zmalloc (sizeof *info);
+    rollclone__host_info__init (info);
+    info->id = strdup (row->id);
+    info->hostname = strdup (row->hostname);
+    info->state = strdup (row->state);
+    info->healthy = row->healthy;
+    info->agent_version = strdup (row->agent_version);
+    info->last_seen_ms = row->last_seen;
+    /* last_seen is written on transitions only: the live figure is ours */
+    s_host_t *host = (s_host_t *) zhashx_lookup (ctx->self->hosts, row->id);
+    if (host && host->online)
+        info->last_seen_ms = rc_now_ms () - (rc_mono_ms () - host->last_heard);
+    rc_label_t labels[RC_LABELS_MAX];
+    char err[128];
+    int n = rc_labels_parse (row->labels, labels, RC_LABELS_MAX, err, sizeof err);
+    for (int i = 0; i < n; i++) {
+        Rollclone__Label *label = (Rollclone__Label *) zmalloc (sizeof *label);
+        rollclone__label__init (label);
+        label->key = strdup (labels[i].key);
+        label->value = strdup (labels[i].value);
+        info->labels = realloc (info->labels, (info->n_labels + 1) * sizeof *info->labels);
+        info->labels[info->n_labels++] = label;
+    }
+    rc_store_host_apps_each (ctx->self->store, row->id, s_collect_app, info);
+    Rollclone__HostsReply *reply = ctx->reply;
+    reply->hosts = realloc (reply->hosts, (reply->n_hosts + 1) * sizeof *reply->hosts);
+    reply->hosts[reply->n_hosts++] = info;
+}
+
+static void
+s_reply (s_server_t *self, zframe_t *routing_id, Rollclone__ControlReply *reply)
+{
+    rc_envelope_t env;
+    rc_envelope_init (&env, "coordinator", ++self->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_REPLY;
+    env.reply = reply;
+    zframe_t *frame = rc_envelope_pack (&env);
+    zframe_t *dest = zframe_dup (routing_id);
+    if (!frame || !dest || zframe_send (&dest, self->control, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
+        || zframe_send (&frame, self->control, ZFRAME_DONTWAIT) != 0)
+        rc_log_warn ("reply to the CLI dropped");
+    zframe_destroy (&dest);
+    zframe_destroy (&frame);
+}
+
+static void
+s_on_hosts (s_server_t *self, zframe_t *routing_id)
+{
+    Rollclone__HostsReply hosts = ROLLCLONE__HOSTS_REPLY__INIT;
+    s_hosts_ctx_t ctx = {self, &hosts};
+    Rollclone__ControlReply reply = ROLLCLONE__CONTROL_REPLY__INIT;
+    if (rc_store_hosts_each (self->store, s_collect_host, &ctx) != 0) {
+        reply.code = RC_EXIT_FAILED;
+        reply.error = (char *) rc_store_errmsg (self->store);
+    }
+    else {
+        reply.rep_case = ROLLCLONE__CONTROL_REPLY__REP_HOSTS;
+        reply.hosts = &hosts;
+    }
+    s_reply (self, routing_id, &reply);
+    for (size_t i = 0; i < hosts.n_hosts; i++)
+        s_free_host_info (hosts.hosts[i]);
+    free (hosts.hosts);
+}
+
+static void
+s_on_info (s_server_t *self, zframe_t *routing_id)
+{
+    Rollclone__InfoReply info = ROLLCLONE__INFO_REPLY__INIT;
+    info.version = RC_VERSION;
+    info.protocol_version = RC_PROTOCOL_VERSION;
+    info.uptime_ms = (uint64_t) (rc_mono_ms () - self->started);
+    for (s_host_t *host = (s_host_t *) zhashx_first (self->hosts); host;
+         host = (s_host_t *) zhashx_next (self->hosts)) {
+        if (host->online)
+            info.agents_online++;
+        else
+            info.agents_offline++;
+    }
+    info.frames_dropped_agent = self->dropped_agent;
+    info.frames_dropped_control = self->dropped_control;
+    info.frames_dropped = self->dropped_agent + self->dropped_control;
+    Rollclone__ControlReply reply = ROLLCLONE__CONTROL_REPLY__INIT;
+    reply.rep_case = ROLLCLONE__CONTROL_REPLY__REP_INFO;
+    reply.info = &info;
+    s_reply (self, routing_id, &reply);
+}
+
+static int
+s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_server_t *self = (s_server_t *) arg;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return 0;
+    zframe_t *routing_id = zmsg_first (msg);
+    zframe_t *payload = zmsg_next (msg);
+    const char *reason = "not routing id + one frame";
+    rc_envelope_t *env = NULL;
+    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
+    if (zmsg_size (msg) == 2) {
+        if (!key || !rc_keyring_has (self->operator_keys, key))
+            reason = "key no longer admitted";
+        else {
+            env = rc_envelope_unpack (payload, &reason);
+            if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_REQUEST) {
+                reason = "not a request";
+                rc_envelope_destroy (&env);
+            }
+        }
+    }
+    if (!env) {
+        self->dropped_control++;
+        if (s_should_warn (self, "drop:control", RC_WARN_EVERY_MS / 60))
+            rc_log_warn ("dropped a frame on the control socket: %s (%" PRIu64 " so far)", reason,
+                         self->dropped_control);
+        zmsg_destroy (&msg);
+        return 0;
+    }
+    switch (env->request->req_case) {
+    case ROLLCLONE__CONTROL_REQUEST__REQ_HOSTS:
+        s_on_hosts (self, routing_id);
+        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_INFO:
+        s_on_info (self, routing_id);
+        break;
+    default: {
+        Rollclone__ControlReply reply = ROLLCLONE__CONTROL_REPLY__INIT;
+        reply.code = RC_EXIT_USAGE;
+        reply.error = "this coordinator does not know that request";
+        s_reply (self, routing_id, &reply);
+        break;
+    }
+    }
+    rc_envelope_destroy (&env);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cron: hosts that went silent turn offline. */
+
+static int
+s_on_cron (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_server_t *self = (s_server_t *) arg;
+    int64_t mono = rc_mono_ms ();
+    for (s_host_t *host = (s_host_t *) zhashx_first (self->hosts); host;
+         host = (s_host_t *) zhashx_next (self->hosts)) {
+        int64_t silence = mono - host->last_heard;
+        if (!host->online || silence <= self->cfg->offline_after_ms)
+            continue;
+        int64_t now = rc_now_ms ();
+        int rc = rc_store_begin (self->store);
+        if (rc == 0)
+            rc = rc_store_host_set_state (self->store, host->id, "offline", host->healthy,
+                                          now - silence);
+        if (rc == 0) {
+            s_event (self, host->id, "offline", "no heartbeat for %lld ms", (long long) silence);
+            rc = rc_store_commit (self->store);
+        }
+        if (rc != 0) {
+            rc_log_error ("store: offline '%s': %s", host->id, rc_store_errmsg (self->store));
+            rc_store_rollback (self->store);
+            continue;
+        }
+        host->online = false;
+        rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long) silence);
+    }
+    return 0;
+}
+
+static int
+s_on_pipe (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_server_t *self = (s_server_t *) arg;
+    char *command = zstr_recv (sock);
+    if (!command)
+        return -1;
+    int rc = 0;
+    if (streq (command, "$TERM"))
+        rc = -1;
+    else if (streq (command, "RELOAD")) {
+        size_t agents = rc_keyring_reload (self->agent_keys);
+        size_t operators = rc_keyring_reload (self->operator_keys);
+        rc_log_info ("reloaded keys: %zu agent key(s), %zu operator key(s)", agents, operators);
+    }
+    free (command);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+s_load_host (void *arg, const rc_host_row_t *row)
+{
+    s_server_t *self = (s_server_t *) arg;
+    s_host_t *host = (s_host_t *) zmalloc (sizeof (s_host_t));
+    host->id = strdup (row->id);
+    snprintf (host->pubkey, sizeof host->pubkey, "%s", row->pubkey);
+    host->online = streq (row->state, "online");
+    host->healthy = row->healthy;
+    /* a host online when we stopped gets offline_after from now to speak */
+    host->last_heard = rc_mono_ms ();
+    zhashx_insert (self->hosts, host->id, host);
+}
+
+static zsock_t *
+s_bind (s_server_t *self, int type, const char *endpoint, const char *domain)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    rc_keys_server_socket (sock, self->cfg->cert, domain);
+    zsock_set_linger (sock, 0);
+    /* frames a little over our limit are read and counted as oversized;
+       far bigger ones make libzmq drop the peer before buffering them */
+    zsock_set_maxmsgsize (sock, RC_MAX_FRAME_BYTES * 4);
+    if (zsock_bind (sock, "%s", endpoint) == -1) {
+        rc_log_error ("cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+static void
+s_server_destroy (s_server_t *self)
+{
+    zloop_destroy (&self->loop);
+    zsock_destroy (&self->agents);
+    zsock_destroy (&self->publisher);
+    zsock_destroy (&self->control);
+    if (self->zap) {
+        zsock_unbind (self->zap, ZAP_ENDPOINT);
+        zsock_destroy (&self->zap);
+    }
+    zhashx_destroy (&self->hosts);
+    zhashx_destroy (&self->warned);
+    rc_keyring_destroy (&self->agent_keys);
+    rc_keyring_destroy (&self->operator_keys);
+    rc_store_destroy (&self->store);
+}
+
+static int
+s_server_init (s_server_t *self)
+{
+    const rc_config_t *cfg = self->cfg;
+    char err[1024];
+    if (zsys_dir_create ("%s", cfg->data_dir) != 0) {
+        rc_log_error ("cannot create data_dir %s: %s", cfg->data_dir, strerror (errno));
+        return -1;
+    }
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", cfg->data_dir, RC_DB_FILE);
+    self->store = rc_store_open (path, err, sizeof err);
+    if (!self->store) {
+        rc_log_error ("store: %s", err);
+        return -1;
+    }
+    self->hosts = zhashx_new ();
+    zhashx_set_destructor (self->hosts, (zhashx_destructor_fn *) s_host_destroy);
+    self->warned = zhashx_new ();
+    zhashx_set_destructor (self->warned, (zhashx_destructor_fn *) zstr_free);
+    if (rc_store_hosts_each (self->store, s_load_host, self) != 0) {
+        rc_log_error ("store: %s", rc_store_errmsg (self->store));
+        return -1;
+    }
+    self->agent_keys = rc_keyring_new (cfg->agent_keys_dir);
+    self->operator_keys = rc_keyring_new (cfg->operator_keys_dir);
+    if (!self->agent_keys || !self->operator_keys)
+        return -1;
+    /* the ZAP handler must be up before any CURVE socket binds: without
+       one, libzmq would admit every client */
+    self->zap = zsock_new (ZMQ_REP);
+    if (!self->zap || zsock_bind (self->zap, ZAP_ENDPOINT) != 0) {
+        rc_log_error ("cannot start the ZAP handler");
+        return -1;
+    }
+    self->agents = s_bind (self, ZMQ_ROUTER, cfg->agent_endpoint, ZAP_DOMAIN_AGENTS);
+    self->publisher = s_bind (self, ZMQ_PUB, cfg->publish_endpoint, ZAP_DOMAIN_AGENTS);
+    self->control = s_bind (self, ZMQ_ROUTER, cfg->control_endpoint, ZAP_DOMAIN_OPERATORS);
+    if (!self->agents || !self->publisher || !self->control)
+        return -1;
+    self->loop = zloop_new ();
+    zloop_reader (self->loop, self->pipe, s_on_pipe, self);
+    zloop_reader (self->loop, self->zap, s_on_zap, self);
+    zloop_reader (self->loop, self->agents, s_on_agents, self);
+    zloop_reader (self->loop, self->control, s_on_control, self);
+    zloop_timer (self->loop, RC_COORD_CRON_MS, 0, s_on_cron, self);
+    rc_log_info ("coordinator %s: agents %s, publish %s, control %s; %zu host(s) known, "
+                 "%zu agent key(s), %zu operator key(s)",
+                 RC_VERSION, cfg->agent_endpoint, cfg->publish_endpoint, cfg->control_endpoint,
+                 zhashx_size (self->hosts), rc_keyring_size (self->agent_keys),
+                 rc_keyring_size (self->operator_keys));
+    return 0;
+}
+
+static void
+s_server_actor (zsock_t *pipe, void *args)
+{
+    s_server_t self = {.cfg = (const rc_config_t *) args, .pipe = pipe, .started = rc_mono_ms ()};
+    /* zactor_new drops the status of the first signal: say how init went
+       in a message of its own */
+    zsock_signal (pipe, 0);
+    if (s_server_init (&self) != 0) {
+        s_server_destroy (&self);
+        zstr_send (pipe, "FAILED");
+        return;
+    }
+    zstr_send (pipe, "READY");
+    zloop_start (self.loop);
+    s_server_destroy (&self);
+}
+
+zactor_t *
+rc_server_new (const rc_config_t *cfg)
+{
+    zactor_t *actor = zactor_new (s_server_actor, (void *) cfg);
+    if (!actor)
+        return NULL;
+    char *status = zstr_recv (actor);
+    bool ready = status && streq (status, "READY");
+    free (status);
+    if (!ready)
+        zactor_destroy (&actor);
+    return actor;
+}

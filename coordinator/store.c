@@ -1,0 +1,490 @@
+/*  store.c - SQLite storage of the coordinator, with forward migrations. */
+#include "store.h"
+
+#include <assert.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _rc_store_t {
+    sqlite3 *db;        /* the connection */
+    char errmsg[512];   /* last error, for rc_store_errmsg */
+};
+
+/* Migration i brings the schema from version i to i+1. Append, never edit:
+   a database in the field has run the old text. */
+static const char *s_migrations[] = {
+    /* 0 -> 1: fleet, apps, release history, events */
+    "CREATE TABLE hosts ("
+    "  id TEXT PRIMARY KEY,"
+    "  hostname TEXT NOT NULL DEFAULT '',"
+    "  pubkey TEXT NOT NULL,"
+    "  agent_version TEXT NOT NULL DEFAULT '',"
+    "  labels TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL,"
+    "  healthy INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL);"
+    "CREATE TABLE host_apps ("
+    "  host_id TEXT NOT NULL REFERENCES hosts(id),"
+    "  app TEXT NOT NULL,"
+    "  current TEXT NOT NULL DEFAULT '',"
+    "  rollback_points TEXT NOT NULL DEFAULT '',"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (host_id, app));"
+    "CREATE TABLE release_history ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  host_id TEXT NOT NULL,"
+    "  app TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  previous TEXT NOT NULL DEFAULT '',"
+    "  rollback_points TEXT NOT NULL DEFAULT '',"
+    "  deployment_id TEXT,"
+    "  ts INTEGER NOT NULL);"
+    "CREATE INDEX release_history_host ON release_history(host_id, id);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  ts INTEGER NOT NULL,"
+    "  deployment_id TEXT,"
+    "  host_id TEXT,"
+    "  kind TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX events_deployment ON events(deployment_id, id);"
+    "CREATE INDEX events_host ON events(host_id, id);",
+};
+#define S_MIGRATION_COUNT ((int) (sizeof s_migrations / sizeof s_migrations[0]))
+
+static int
+s_error (rc_store_t *self, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->errmsg, sizeof self->errmsg, fmt, args);
+    va_end (args);
+    return -1;
+}
+
+static int
+s_exec (rc_store_t *self, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        s_error (self, "%s", msg ? msg : sqlite3_errmsg (self->db));
+        sqlite3_free (msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_user_version (rc_store_t *self)
+{
+    sqlite3_stmt *stmt = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK
+        && sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    return version;
+}
+
+static int
+s_migrate (rc_store_t *self)
+{
+    int version = s_user_version (self);
+    if (version < 0)
+        return s_error (self, "cannot read schema version: %s", sqlite3_errmsg (self->db));
+    if (version > S_MIGRATION_COUNT)
+        return s_error (self,
+                        "database schema version %d is newer than this coordinator knows (%d): "
+                        "run the newer rollclone-coordinator",
+                        version, S_MIGRATION_COUNT);
+    for (int v = version; v < S_MIGRATION_COUNT; v++) {
+        char pragma[64];
+        snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        /* each step whole or not at all: a crash mid-migration leaves the
+           database at the version before it */
+        if (s_exec (self, "BEGIN IMMEDIATE") != 0)
+            return -1;
+        if (s_exec (self, s_migrations[v]) != 0 || s_exec (self, pragma) != 0) {
+            char reason[sizeof self->errmsg];
+            memcpy (reason, self->errmsg, sizeof reason);
+            s_exec (self, "ROLLBACK");
+            return s_error (self, "migration to schema %d failed: %s", v + 1, reason);
+        }
+        if (s_exec (self, "COMMIT") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+rc_store_t *
+rc_store_open (const char *path, char *err, size_t errlen)
+{
+    rc_store_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+        != SQLITE_OK) {
+        snprintf (err, errlen, "cannot open %s: %s", path,
+                  self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        goto fail;
+    }
+    /* WAL: readers never block the writer. synchronous=FULL: a commit is on
+       disk before we publish what follows from it, even across power loss.
+       busy_timeout stays 0: we are the only writer, and a second
+       coordinator on the same file must fail, not wait. */
+    if (s_exec (self, "PRAGMA journal_mode=WAL") != 0
+        || s_exec (self, "PRAGMA synchronous=FULL") != 0
+        || s_exec (self, "PRAGMA foreign_keys=ON") != 0 || s_migrate (self) != 0) {
+        snprintf (err, errlen, "%s: %s", path, self->errmsg);
+        goto fail;
+    }
+    return self;
+fail:
+    rc_store_destroy (&self);
+    return NULL;
+}
+
+void
+rc_store_destroy (rc_store_t **self_p)
+{
+    if (self_p && *self_p) {
+        rc_store_t *self = *self_p;
+        sqlite3_close_v2 (self->db);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+rc_store_errmsg (rc_store_t *self)
+{
+    return self->errmsg;
+}
+
+int
+rc_store_schema_version (rc_store_t *self)
+{
+    return s_user_version (self);
+}
+
+int
+rc_store_begin (rc_store_t *self)
+{
+    return s_exec (self, "BEGIN IMMEDIATE");
+}
+
+int
+rc_store_commit (rc_store_t *self)
+{
+    return s_exec (self, "COMMIT");
+}
+
+void
+rc_store_rollback (rc_store_t *self)
+{
+    if (!sqlite3_get_autocommit (self->db))
+        s_exec (self, "ROLLBACK");
+}
+
+/* Prepares sql and binds the arguments described by types: 't' text (NULL
+   binds NULL), 'i' int64, 'b' bool. */
+static sqlite3_stmt *
+s_prepare (rc_store_t *self, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        s_error (self, "%s", sqlite3_errmsg (self->db));
+        return NULL;
+    }
+    va_list args;
+    va_start (args, types);
+    for (int i = 0; types[i]; i++) {
+        int rc;
+        if (types[i] == 't') {
+            const char *text = va_arg (args, const char *);
+            rc = text ? sqlite3_bind_text (stmt, i + 1, text, -1, SQLITE_TRANSIENT)
+                      : sqlite3_bind_null (stmt, i + 1);
+        }
+        else if (types[i] == 'i')
+            rc = sqlite3_bind_int64 (stmt, i + 1, va_arg (args, int64_t));
+        else
+            rc = sqlite3_bind_int (stmt, i + 1, va_arg (args, int) ? 1 : 0);
+        if (rc != SQLITE_OK) {
+            s_error (self, "%s", sqlite3_errmsg (self->db));
+            sqlite3_finalize (stmt);
+            stmt = NULL;
+            break;
+        }
+    }
+    va_end (args);
+    return stmt;
+}
+
+/* Runs a prepared statement that returns no rows, and finalizes it. */
+static int
+s_run (rc_store_t *self, sqlite3_stmt *stmt)
+{
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        return s_error (self, "%s", sqlite3_errmsg (self->db));
+    return 0;
+}
+
+static const char *
+s_col (sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text (stmt, col);
+    return text ? (const char *) text : NULL;
+}
+
+static const char *
+s_col_str (sqlite3_stmt *stmt, int col)
+{
+    const char *text = s_col (stmt, col);
+    return text ? text : "";
+}
+
+int
+rc_store_host_upsert (rc_store_t *self, const rc_host_row_t *row)
+{
+    return s_run (self,
+                  s_prepare (self,
+                             "INSERT INTO hosts (id, hostname, pubkey, agent_version, labels, "
+                             "  state, healthy, first_seen, last_seen) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+                             "ON CONFLICT (id) DO UPDATE SET hostname = ?2, agent_version = ?4, "
+                             "  labels = ?5, state = ?6, healthy = ?7, last_seen = ?8",
+                             "ttttttbi", row->id, row->hostname, row->pubkey, row->agent_version,
+                             row->labels, row->state, (int) row->healthy, row->last_seen));
+}
+
+int
+rc_store_host_set_state (rc_store_t *self, const char *id, const char *state, bool healthy,
+                         int64_t last_seen)
+{
+    return s_run (self, s_prepare (self,
+                                   "UPDATE hosts SET state = ?2, healthy = ?3, last_seen = ?4 "
+                                   "WHERE id = ?1",
+                                   "ttbi", id, state, (int) healthy, last_seen));
+}
+
+int
+rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app, const char *current,
+                       const char *rollback_points, int64_t now)
+{
+    /* what did we know before? a change of current is history */
+    sqlite3_stmt *stmt = s_prepare (self,
+                                    "SELECT current, rollback_points FROM host_apps "
+                                    "WHERE host_id = ?1 AND app = ?2",
+                                    "tt", host_id, app);
+    if (!stmt)
+        return -1;
+    char *before = NULL;
+    bool known = false, same_points = false;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        known = true;
+        before = strdup (s_col_str (stmt, 0));
+        same_points = strcmp (s_col_str (stmt, 1), rollback_points) == 0;
+    }
+    sqlite3_finalize (stmt);
+    if (known && !before)
+        return s_error (self, "out of memory");
+    bool changed = !known || strcmp (before, current) != 0;
+    int rc = 0;
+    if (changed || !same_points)
+        rc = s_run (self, s_prepare (self,
+                                     "INSERT INTO host_apps (host_id, app, current, rollback_points, "
+                                     "  updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                     "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
+                                     "  rollback_points = ?4, updated = ?5",
+                                     "tttti", host_id, app, current,
+                                     rollback_points, now));
+    if (rc == 0 && changed && *current)
+        rc = s_run (self, s_prepare (self,
+                                     "INSERT INTO release_history (host_id, app, version, previous, "
+                                     "  rollback_points, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                     "ttttti", host_id, app, current, before ? before : "",
+                                     rollback_points, now));
+    free (before);
+    return rc;
+}
+
+int
+rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = s_prepare (self,
+                                    "SELECT id, hostname, pubkey, agent_version, labels, state, "
+                                    "  healthy, first_seen, last_seen FROM hosts ORDER BY id",
+                                    "");
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        rc_host_row_t row = {
+            .id = s_col_str (stmt, 0),
+            .hostname = s_col_str (stmt, 1),
+            .pubkey = s_col_str (stmt, 2),
+            .agent_version = s_col_str (stmt, 3),
+            .labels = s_col_str (stmt, 4),
+            .state = s_col_str (stmt, 5),
+            .healthy = sqlite3_column_int (stmt, 6) != 0,
+            .first_seen = sqlite3_column_int64 (stmt, 7),
+            .last_seen = sqlite3_column_int64 (stmt, 8),
+        };
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+int
+rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = s_prepare (self,
+                                    "SELECT host_id, app, current, rollback_points FROM host_apps "
+                                    "WHERE ?1 IS NULL OR host_id = ?1 ORDER BY host_id, app",
+                                    "t", host_id);
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        rc_app_row_t row = {
+            .host_id = s_col_str (stmt, 0),
+            .app = s_col_str (stmt, 1),
+            .current = s_col_str (stmt, 2),
+            .rollback_points = s_col_str (stmt, 3),
+        };
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+int
+rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
+                const char *kind, const char *detail)
+{
+    return s_run (self, s_prepare (self,
+                                   "INSERT INTO events (ts, deployment_id, host_id, kind, detail) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                   "itttt", ts, deployment_id, host_id, kind,
+                                   detail ? detail : ""));
+}
+
+int
+rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
+                      size_t limit, rc_event_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = s_prepare (
+        self,
+        "SELECT id, ts, deployment_id, host_id, kind, detail FROM ("
+        "  SELECT * FROM events WHERE (?1 IS NULL OR deployment_id = ?1) "
+        "  AND (?2 IS NULL OR host_id = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY id",
+        "tti", deployment_id, host_id, limit ? (int64_t) limit : (int64_t) -1);
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        rc_event_row_t row = {
+            .id = sqlite3_column_int64 (stmt, 0),
+            .ts = sqlite3_column_int64 (stmt, 1),
+            .deployment_id = s_col (stmt, 2),
+            .host_id = s_col (stmt, 3),
+            .kind = s_col_str (stmt, 4),
+            .detail = s_col_str (stmt, 5),
+        };
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+/*  Selftest */
+
+static void
+s_count_host (void *arg, const rc_host_row_t *row)
+{
+    (void) row;
+    (*(int *) arg)++;
+}
+
+static void
+s_count_event (void *arg, const rc_event_row_t *row)
+{
+    (void) row;
+    (*(int *) arg)++;
+}
+
+void
+rc_store_test (bool verbose)
+{
+    (void) verbose;
+    char dir[] = "/tmp/rc_store_test.XXXXXX";
+    assert (mkdtemp (dir));
+    char path[300], err[512];
+    snprintf (path, sizeof path, "%s/coordinator.db", dir);
+
+    rc_store_t *store = rc_store_open (path, err, sizeof err);
+    assert (store);
+    assert (rc_store_schema_version (store) == RC_STORE_SCHEMA_VERSION);
+    rc_host_row_t row = {.id = "web-1", .hostname = "web-1", .pubkey = "K", .agent_version = "1",
+                         .labels = "role=web", .state = "online", .healthy = true,
+                         .last_seen = 1000};
+    assert (rc_store_begin (store) == 0);
+    assert (rc_store_host_upsert (store, &row) == 0);
+    assert (rc_store_host_set_app (store, "web-1", "shop", "v1", "", 1000) == 0);
+    assert (rc_store_host_set_app (store, "web-1", "shop", "v2", "v1", 2000) == 0);
+    assert (rc_store_host_set_app (store, "web-1", "shop", "v2", "v1", 3000) == 0);
+    assert (rc_store_event (store, 1000, NULL, "web-1", "online", "hello") == 0);
+    assert (rc_store_commit (store) == 0);
+    /* a failed statement inside a transaction rolls back whole */
+    assert (rc_store_begin (store) == 0);
+    assert (rc_store_event (store, 1, NULL, NULL, "x", NULL) == 0);
+    assert (rc_store_host_set_app (store, "nohost", "shop", "v1", "", 1) == -1);
+    assert (strstr (rc_store_errmsg (store), "FOREIGN KEY"));
+    rc_store_rollback (store);
+    rc_store_destroy (&store);
+    rc_store_destroy (&store);
+
+    /* reopening migrates nothing and keeps the rows */
+    store = rc_store_open (path, err, sizeof err);
+    assert (store);
+    int hosts = 0, events = 0;
+    assert (rc_store_hosts_each (store, s_count_host, &hosts) == 0 && hosts == 1);
+    assert (rc_store_events_each (store, NULL, NULL, 0, s_count_event, &events) == 0);
+    assert (events == 1);
+    sqlite3 *db = NULL;
+    sqlite3_open (path, &db);
+    sqlite3_stmt *stmt = NULL;
+    sqlite3_prepare_v2 (db, "SELECT count(*) FROM release_history", -1, &stmt, NULL);
+    assert (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) == 2);
+    sqlite3_finalize (stmt);
+    /* a database from a newer rollclone is refused, not damaged */
+    sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close (db);
+    rc_store_destroy (&store);
+    assert (!rc_store_open (path, err, sizeof err));
+    assert (strstr (err, "newer than this coordinator"));
+
+    /* an empty version-0 file (as an older build would have left it) migrates */
+    unlink (path);
+    sqlite3_open (path, &db);
+    sqlite3_close (db);
+    store = rc_store_open (path, err, sizeof err);
+    assert (store && rc_store_schema_version (store) == RC_STORE_SCHEMA_VERSION);
+    rc_store_destroy (&store);
+
+    char cmd[400];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert (system (cmd) == 0);
+}

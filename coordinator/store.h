@@ -1,0 +1,84 @@
+/*  store.h - the coordinator's state in SQLite (WAL): fleet, per-host apps
+    and release history, events. Schema versioned by PRAGMA user_version with
+    forward migrations. Like sqlite3 itself, calls return 0 or -1 and keep the
+    last error on the object (rc_store_errmsg).
+
+    The store is a library object called from the server loop, not an actor
+    of its own: every transition must be committed before the instruction
+    that follows from it is published, so the loop waits for the commit
+    either way, and a local SQLite commit is a fraction of a millisecond. */
+#ifndef COORD_STORE_H
+#define COORD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct _rc_store_t rc_store_t;
+
+typedef struct {
+    const char *id;
+    const char *hostname;
+    const char *pubkey;        /* Z85: the key that registered this id */
+    const char *agent_version;
+    const char *labels;        /* "k=v,k=v" */
+    const char *state;         /* online | offline */
+    bool healthy;
+    int64_t first_seen;        /* unix ms */
+    int64_t last_seen;
+} rc_host_row_t;
+
+typedef struct {
+    const char *host_id;
+    const char *app;
+    const char *current;
+    const char *rollback_points; /* comma separated, newest first */
+} rc_app_row_t;
+
+typedef struct {
+    int64_t id;
+    int64_t ts;                /* unix ms */
+    const char *deployment_id; /* NULL when none */
+    const char *host_id;       /* NULL when none */
+    const char *kind;
+    const char *detail;
+} rc_event_row_t;
+
+typedef void (rc_host_fn) (void *arg, const rc_host_row_t *row);
+typedef void (rc_app_fn) (void *arg, const rc_app_row_t *row);
+typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
+
+/* The schema version this build writes. */
+#define RC_STORE_SCHEMA_VERSION 1
+
+/* Opens (creating and migrating) the database at path. NULL and err on
+   failure, including a database written by a newer rollclone. */
+rc_store_t *rc_store_open (const char *path, char *err, size_t errlen);
+void rc_store_destroy (rc_store_t **self_p);
+const char *rc_store_errmsg (rc_store_t *self);
+int rc_store_schema_version (rc_store_t *self);
+
+/* Transactions: one per transition. */
+int rc_store_begin (rc_store_t *self);
+int rc_store_commit (rc_store_t *self);
+void rc_store_rollback (rc_store_t *self);
+
+int rc_store_host_upsert (rc_store_t *self, const rc_host_row_t *row);
+int rc_store_host_set_state (rc_store_t *self, const char *id, const char *state, bool healthy,
+                             int64_t last_seen);
+/* Replaces the host's app rows; a changed current version is also a
+   release history row. */
+int rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app,
+                           const char *current, const char *rollback_points, int64_t now);
+int rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg);
+int rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg);
+
+int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
+                    const char *kind, const char *detail);
+/* Events oldest first; filters may be NULL; limit 0 = all. */
+int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
+                          size_t limit, rc_event_fn *fn, void *arg);
+
+void rc_store_test (bool verbose);
+
+#endif
