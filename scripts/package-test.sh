@@ -316,9 +316,56 @@ check "root-man-page" sh -c "MANWIDTH=80 man -l '$root/usr/share/man/man8/rollcl
 check "root-coordinator-version" sh -c "chroot '$root' /usr/sbin/rollclone-coordinator --version \
     | grep -qx 'rollclone-coordinator $version'"
 
-# Edit the configs as an admin would, then upgrade.
-sed -i 's/^#id = web-1$/id = edited-by-test/' "$root/etc/rollclone/agent.conf"
+# The shipped agent config is unfinished on purpose: the agent must refuse
+# it with exit code 2, which the unit does not retry (RestartPreventExitStatus).
+unconfigured_agent () {
+    chroot "$root" /usr/sbin/rollclone-agent --config /etc/rollclone/agent.conf >"$st/unconf.out" 2>&1
+    rc=$?
+    cat "$st/unconf.out"
+    [ $rc = 2 ] && grep -q "missing required key 'coordinator_endpoint'" "$st/unconf.out"
+}
+check "root-unconfigured-agent-exits-2" unconfigured_agent
+
+# Finish the configs as an admin would (this edit must survive the upgrade),
+# and admit the agent's key on the coordinator.
+sed -i -e 's/^#id = web-1$/id = edited-by-test/' \
+    -e 's|^#coordinator_endpoint = .*|coordinator_endpoint = tcp://127.0.0.1:7601|' \
+    -e 's|^#coordinator_publish_endpoint = .*|coordinator_publish_endpoint = tcp://127.0.0.1:7602|' \
+    -e 's|^#coordinator_public_key = |coordinator_public_key = |' "$root/etc/rollclone/agent.conf"
 sed -i 's/^#offline_after = 15s$/offline_after = 30s/' "$root/etc/rollclone/coordinator.conf"
+cp "$root/etc/rollclone/agent.key" "$root/etc/rollclone/agents/edited-by-test.key"
+
+# The installed packages work together, as their units would run them: the
+# coordinator as user rollclone with the packaged config and keys, the agent
+# as root, and root's `rollclone` with the packaged client.conf (its default
+# config) sees the agent online. In a network namespace of its own with only
+# loopback: the default ports cannot clash with anything, nothing leaves.
+live_fleet () {
+    timeout -k 5 60 unshare -n sh -c '
+        root=$1
+        ip link set lo up || exit 1
+        chroot "$root" setpriv --reuid=rollclone --regid=rollclone --init-groups \
+            /usr/sbin/rollclone-coordinator --config /etc/rollclone/coordinator.conf &
+        coord=$!
+        chroot "$root" /usr/sbin/rollclone-agent --config /etc/rollclone/agent.conf &
+        agent=$!
+        ok=1
+        for i in $(seq 1 100); do
+            if chroot "$root" /usr/bin/rollclone hosts --json >"$root/tmp/hosts.json" 2>&1 \
+                && grep -q "\"id\": \"edited-by-test\"" "$root/tmp/hosts.json" \
+                && grep -q "\"state\": \"online\"" "$root/tmp/hosts.json"; then
+                ok=0
+                break
+            fi
+            sleep 0.2
+        done
+        cat "$root/tmp/hosts.json"
+        kill -TERM "$agent" "$coord"
+        wait "$agent" "$coord"
+        exit $ok' sh "$root"
+}
+check "root-live-agent-online" live_fleet
+check "root-coordinator-database" exists /var/lib/rollclone-coordinator/coordinator.db
 echo "seen" >"$root/var/lib/rollclone-agent/state-marker"
 echo "seen" >"$root/var/lib/rollclone-coordinator/state-marker"
 ( cd "$root/etc/rollclone" && sha256sum agent.key agent.key_secret coordinator.key \
@@ -327,6 +374,7 @@ check "root-upgrade-v2" sh -c "chroot '$root' sh -c 'dpkg -i /tmp/v2/*.deb' </de
 check "root-upgraded-version" sh -c "chroot '$root' /usr/sbin/rollclone-agent --version \
     | grep -qx 'rollclone-agent $version2'"
 check "root-upgrade-keeps-configs-and-keys" sh -c "cd '$root/etc/rollclone' && sha256sum -c '$work/before-upgrade.sha256'"
+check "root-live-agent-online-after-upgrade" live_fleet
 check "root-upgrade-edit-present" has_line "$root/etc/rollclone/agent.conf" '^id = edited-by-test$'
 check "root-upgrade-no-dpkg-dist" sh -c "! ls '$root/etc/rollclone/' | grep -q dpkg"
 
@@ -337,7 +385,13 @@ check "root-remove-keeps-state" exists /var/lib/rollclone-agent/state-marker \
 check "root-remove-binary-gone" not_exists /usr/sbin/rollclone-agent
 check "root-purge" in_root dpkg -P rollclone-agent rollclone-coordinator rollclone-cli
 check "root-purge-removes-state" not_exists /var/lib/rollclone-agent /var/lib/rollclone-coordinator \
-    /etc/rollclone /etc/systemd/system/multi-user.target.wants/rollclone-agent.service
+    /etc/rollclone/agent.conf /etc/rollclone/agent.key /etc/rollclone/agent.key_secret \
+    /etc/rollclone/coordinator.key_secret /etc/rollclone/operator.key_secret /etc/rollclone/operators \
+    /etc/systemd/system/multi-user.target.wants/rollclone-agent.service
+# The admitted agent key is the admin's file, not the package's: it stays.
+check "root-purge-keeps-admins-files" sh -c "[ \"\$(find '$root/etc/rollclone' | sort | tr '\n' ' ')\" = \
+    '$root/etc/rollclone $root/etc/rollclone/agents $root/etc/rollclone/agents/edited-by-test.key ' ]"
+rm -rf "$root/etc/rollclone"
 
 # A key pair that exists before the first install is kept as it is.
 mkdir -p "$root/etc/rollclone"
