@@ -39,7 +39,8 @@ root=""
 cleanup () {
     if [ -n "$root" ] && [ -d "$root" ]; then
         umount "$root/proc" 2>/dev/null || true
-        rm -rf "$root"
+        # never into a mount that umount left behind
+        rm -rf --one-file-system "$root"
     fi
     rm -f "$log"
 }
@@ -255,6 +256,10 @@ rpm2 () { echo "$build2/pkg/${1}-${version2}-1.${rpmarch}.rpm"; }
 
 # ---- the throwaway root --------------------------------------------------
 base=$cache/$suite-minbase
+mkdir -p "$cache"
+# Two runs at once (a developer's and CI's) make the cache once, not twice.
+exec 9>"$cache/.lock"
+flock 9
 if [ ! -f "$base/.rollclone-ready" ]; then
     echo "package-test: making the cached $suite root in $base (once)"
     rm -rf "$base" "$base.tmp"
@@ -276,6 +281,7 @@ fi
 mkdir -p "$cache/archives"
 root=$(mktemp -d /var/tmp/rollclone-root.XXXXXX)
 cp -a "$base/." "$root/"
+flock -u 9
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp "$cache/archives/"*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true
 mount -t proc proc "$root/proc" 2>/dev/null || true

@@ -3,7 +3,8 @@
 # `make deb`, `make rpm` and `make package-test` use, when any is missing
 # (so it costs nothing on a machine that has them).
 set -eu
-PKGS="debhelper dpkg-dev fakeroot lintian rpm debootstrap man-db groff-base binutils"
+PKGS="debhelper dpkg-dev fakeroot lintian rpm debootstrap man-db groff-base binutils \
+iproute2 util-linux"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
