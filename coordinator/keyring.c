@@ -7,10 +7,12 @@
 #include <assert.h>
 #include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct _rc_keyring_t {
     char *dir;      /* where the key files are */
     zhashx_t *keys; /* Z85 public key -> file name */
+    struct timespec mtime; /* the directory's, when last read */
 };
 
 rc_keyring_t *
@@ -42,6 +44,9 @@ rc_keyring_destroy (rc_keyring_t **self_p)
 size_t
 rc_keyring_reload (rc_keyring_t *self)
 {
+    struct stat st;
+    if (stat (self->dir, &st) == 0)
+        self->mtime = st.st_mtim;
     zhashx_t *keys = zhashx_new ();
     zhashx_set_destructor (keys, (zhashx_destructor_fn *) zstr_free);
     zhashx_set_duplicator (keys, (zhashx_duplicator_fn *) strdup);
@@ -72,6 +77,15 @@ rc_keyring_has (rc_keyring_t *self, const char *z85_public_key)
     return z85_public_key && zhashx_lookup (self->keys, z85_public_key) != NULL;
 }
 
+bool
+rc_keyring_changed (rc_keyring_t *self)
+{
+    struct stat st;
+    if (stat (self->dir, &st) != 0)
+        return false;
+    return st.st_mtim.tv_sec != self->mtime.tv_sec || st.st_mtim.tv_nsec != self->mtime.tv_nsec;
+}
+
 size_t
 rc_keyring_size (rc_keyring_t *self)
 {
@@ -92,9 +106,11 @@ rc_keyring_test (bool verbose)
     char pub[RC_Z85_KEY_LEN + 1];
     assert (rc_keys_load_public (path, pub, err, sizeof err) == 0);
     assert (!rc_keyring_has (ring, pub));
+    assert (rc_keyring_changed (ring));
     /* the secret file holds the same public key: still one key */
     assert (rc_keyring_reload (ring) == 1);
     assert (rc_keyring_has (ring, pub));
+    assert (!rc_keyring_changed (ring));
     assert (!rc_keyring_has (ring, NULL));
     FILE *f = fopen (path, "w");
     fputs ("garbage\n", f);

@@ -16,6 +16,9 @@ void rc_keyring_destroy (rc_keyring_t **self_p);
 size_t rc_keyring_reload (rc_keyring_t *self);
 bool rc_keyring_has (rc_keyring_t *self, const char *z85_public_key);
 size_t rc_keyring_size (rc_keyring_t *self);
+/* True when the directory was modified since it was last read (a file
+   added or removed): a cheap stat, for re-reading only when needed. */
+bool rc_keyring_changed (rc_keyring_t *self);
 
 void rc_keyring_test (bool verbose);
 

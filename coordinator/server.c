@@ -130,6 +130,12 @@ s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
         rc_keyring_t *ring = streq (domain, ZAP_DOMAIN_AGENTS)      ? self->agent_keys
                            : streq (domain, ZAP_DOMAIN_OPERATORS) ? self->operator_keys
                                                                     : NULL;
+        /* a key file just dropped in is admitted without a SIGHUP; a
+           removed one is noticed here too, for new connections */
+        if (ring && !rc_keyring_has (ring, z85) && rc_keyring_changed (ring)) {
+            size_t n = rc_keyring_reload (ring);
+            rc_log_info ("%s key directory changed: %zu key(s) now", domain, n);
+        }
         if (ring && rc_keyring_has (ring, z85)) {
             status = "200";
             text = "OK";
