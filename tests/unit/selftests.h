@@ -10,7 +10,9 @@
     X (rc_ids_test)                                                                                \
     X (rc_keys_test)                                                                               \
     X (rc_envelope_test)                                                                           \
-    X (rc_config_test)
+    X (rc_config_test)                                                                             \
+    X (rc_child_test)                                                                              \
+    X (rc_releases_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
