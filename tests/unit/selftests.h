@@ -14,7 +14,8 @@
     X (rc_child_test)                                                                              \
     X (rc_releases_test)                                                                           \
     X (rc_fetch_test)                                                                              \
-    X (rc_health_test)
+    X (rc_health_test)                                                                             \
+    X (rc_unpack_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
