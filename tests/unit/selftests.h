@@ -16,7 +16,8 @@
     X (rc_fetch_test)                                                                              \
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
-    X (rc_journal_test)
+    X (rc_journal_test)                                                                            \
+    X (rc_executor_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
