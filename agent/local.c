@@ -240,9 +240,14 @@ static int
 s_rollback (const rc_config_t *cfg, int argc, char **argv)
 {
     const char *app_name = NULL, *to = "";
+    int64_t soak = 0, health_timeout = 0;
+    /* --soak and --health-timeout: as for apply (an extension of the
+       contract's `rollback --app APP [--to VERSION]`) */
     static const struct option options[] = {
         {"app", required_argument, NULL, 'a'},
         {"to", required_argument, NULL, 't'},
+        {"soak", required_argument, NULL, 'k'},
+        {"health-timeout", required_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -251,6 +256,14 @@ s_rollback (const rc_config_t *cfg, int argc, char **argv)
             app_name = optarg;
         else if (opt == 't')
             to = optarg;
+        else if (opt == 'k') {
+            if (s_duration ("soak", optarg, &soak))
+                return RC_EXIT_USAGE;
+        }
+        else if (opt == 'h') {
+            if (s_duration ("health-timeout", optarg, &health_timeout))
+                return RC_EXIT_USAGE;
+        }
         else
             return s_usage_error ("rollback: unknown option");
     }
@@ -275,6 +288,8 @@ s_rollback (const rc_config_t *cfg, int argc, char **argv)
     inst.version = (char *) to;
     inst.artifact_url = "";
     inst.sha256 = "";
+    inst.soak_ms = (uint32_t) soak;
+    inst.health_timeout_ms = (uint32_t) health_timeout;
     return s_run_step (cfg, &inst);
 }
 

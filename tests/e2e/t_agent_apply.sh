@@ -77,12 +77,12 @@ done
 [ "$(ls "$T/srv/releases" | sort | tr '\n' ' ')" = "v4 v5 v6 " ] || fail "pruned to: $(ls "$T/srv/releases")"
 
 say "rollback to the previous release, then --to a named one"
-expect_exit 0 agent rollback --app web
+expect_exit 0 agent rollback --app web --soak 100ms
 [ "$(current)" = releases/v5 ] || fail "rollback went to $(current)"
 expect_exit 0 agent releases --app web --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["current"]=="v5" and d["rollback_points"]==["v6","v4"], d' "$T/last.out" ||
     fail "releases --json after rollback: $(cat "$T/last.out")"
-expect_exit 0 agent rollback --app web --to v4
+expect_exit 0 agent rollback --app web --to v4 --soak 100ms
 [ "$(current)" = releases/v4 ] || fail "rollback --to went to $(current)"
 healthy || fail "v4 not healthy"
 say "apply of the live version is a no-op"
