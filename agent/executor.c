@@ -1187,7 +1187,6 @@ s_actor (zsock_t *pipe, void *args)
 {
     s_self_t self = {.cfg = (const rc_config_t *) args, .pipe = pipe, .healthy = true};
     char err[PATH_MAX + 256];
-    rc_fetch_global_init ();
     self.journal = rc_journal_new (self.cfg->state_dir, err, sizeof err);
     self.app_count = self.cfg->app_count;
     self.apps = calloc (self.app_count ? self.app_count : 1, sizeof *self.apps);
@@ -1236,6 +1235,10 @@ out:
 zactor_t *
 rc_executor_new (const rc_config_t *cfg)
 {
+    /* libcurl's global set-up (OpenSSL's with it) belongs to the creating
+       thread: done in the actor's thread, OpenSSL keeps per-thread state
+       there that nothing frees when the actor ends */
+    rc_fetch_global_init ();
     return zactor_new (s_actor, (void *) cfg);
 }
 
