@@ -18,7 +18,9 @@ s_usage (FILE *out)
              "       rollclone-agent --config FILE apply --app APP --version V --artifact URL\n"
              "                       [--sha256 HEX] [--soak DUR] [--health-timeout DUR]\n"
              "       rollclone-agent --config FILE rollback --app APP [--to VERSION]\n"
+             "                       [--soak DUR] [--health-timeout DUR]\n"
              "       rollclone-agent --config FILE releases --app APP [--json]\n"
+             "       rollclone-agent --config FILE recover   undo steps a crash interrupted\n"
              "       rollclone-agent --help | --version\n"
              "Exit codes: 0 ok, 1 the step ran and failed, 2 bad usage, config or input.\n");
 }

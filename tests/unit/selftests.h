@@ -12,7 +12,14 @@
     X (rc_envelope_test)                                                                           \
     X (rc_config_test)                                                                             \
     X (rc_keyring_test)                                                                            \
-    X (rc_store_test)
+    X (rc_store_test)                                                                              \
+    X (rc_child_test)                                                                              \
+    X (rc_releases_test)                                                                           \
+    X (rc_fetch_test)                                                                              \
+    X (rc_health_test)                                                                             \
+    X (rc_unpack_test)                                                                             \
+    X (rc_journal_test)                                                                            \
+    X (rc_executor_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)

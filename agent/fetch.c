@@ -1,0 +1,302 @@
+/*  fetch.c - artifact download: libcurl multi (never curl_easy_perform in a
+    loop), bounded size and time, and a sha256 computed on the bytes as they
+    are written, so a wrong artifact is known the moment the transfer ends. */
+#include "fetch.h"
+#include "agent_defaults.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define S_SHA256_HEX 64
+
+struct _rc_fetch_t {
+    CURLM *multi;                           /* one transfer per fetch */
+    CURL *easy;                             /* the transfer */
+    FILE *out;                              /* dest, open for writing */
+    char *dest;                             /* path of dest */
+    crypto_hash_sha256_state sha;           /* running hash of the bytes */
+    char want[S_SHA256_HEX + 1];            /* expected sha256, lower case, or "" */
+    int64_t bytes;                          /* written so far */
+    bool write_failed;                      /* the disk refused a write */
+    rc_fetch_status_t status;               /* sticky once not RUNNING */
+    char curl_err[CURL_ERROR_SIZE];         /* libcurl's own message */
+    char errmsg[512];                       /* last error, one line */
+};
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_global_init (void)
+{
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    if (sodium_init () < 0)
+        abort (); /* no usable libsodium: nothing can be verified */
+}
+
+void
+rc_fetch_global_init (void)
+{
+    pthread_once (&s_once, s_global_init);
+}
+
+static bool
+s_has_scheme (const char *url, const char *scheme)
+{
+    size_t n = strlen (scheme);
+    return strncasecmp (url, scheme, n) == 0 && strncmp (url + n, "://", 3) == 0;
+}
+
+int
+rc_fetch_check (const char *url, const char *sha256, char *err, size_t errlen)
+{
+    if (!url || !*url) {
+        snprintf (err, errlen, "artifact: an artifact URL is required");
+        return -1;
+    }
+    for (const char *p = url; *p; p++)
+        if ((unsigned char) *p <= ' ' || *p == 0x7f) {
+            snprintf (err, errlen, "artifact '%s': control characters or spaces in the URL",
+                      url);
+            return -1;
+        }
+    bool remote = s_has_scheme (url, "http") || s_has_scheme (url, "https");
+    if (!remote && !s_has_scheme (url, "file")) {
+        snprintf (err, errlen, "artifact '%s': scheme must be http, https or file", url);
+        return -1;
+    }
+    if (sha256 && *sha256) {
+        size_t n = strlen (sha256);
+        bool hex = n == S_SHA256_HEX;
+        for (size_t i = 0; hex && i < n; i++)
+            hex = isxdigit ((unsigned char) sha256[i]);
+        if (!hex) {
+            snprintf (err, errlen, "sha256 '%.80s': must be 64 hexadecimal digits", sha256);
+            return -1;
+        }
+    }
+    else if (remote) {
+        snprintf (err, errlen, "sha256: required for artifact '%s' (http and https)", url);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t
+s_write (char *data, size_t size, size_t nmemb, void *arg)
+{
+    rc_fetch_t *self = arg;
+    size_t len = size * nmemb;
+    if (self->bytes + (int64_t) len > RC_FETCH_MAX_BYTES) {
+        snprintf (self->errmsg, sizeof self->errmsg, "artifact larger than %lld bytes",
+                  (long long) RC_FETCH_MAX_BYTES);
+        return 0; /* aborts the transfer */
+    }
+    if (fwrite (data, 1, len, self->out) != len) {
+        self->write_failed = true;
+        snprintf (self->errmsg, sizeof self->errmsg, "cannot write %s: %s", self->dest,
+                  strerror (errno));
+        return 0;
+    }
+    crypto_hash_sha256_update (&self->sha, (const unsigned char *) data, len);
+    self->bytes += (int64_t) len;
+    return len;
+}
+
+rc_fetch_t *
+rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, size_t errlen)
+{
+    rc_fetch_global_init ();
+    rc_fetch_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    self->status = RC_FETCH_RUNNING;
+    crypto_hash_sha256_init (&self->sha);
+    for (size_t i = 0; sha256 && sha256[i] && i < S_SHA256_HEX; i++)
+        self->want[i] = (char) tolower ((unsigned char) sha256[i]);
+    self->dest = strdup (dest);
+    int fd = open (dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    self->out = fd >= 0 ? fdopen (fd, "wb") : NULL;
+    if (!self->dest || !self->out) {
+        snprintf (err, errlen, "cannot create %s: %s", dest, strerror (errno));
+        if (fd >= 0 && !self->out)
+            close (fd);
+        goto fail;
+    }
+    self->multi = curl_multi_init ();
+    self->easy = curl_easy_init ();
+    if (!self->multi || !self->easy) {
+        snprintf (err, errlen, "cannot initialise libcurl");
+        goto fail;
+    }
+    CURL *e = self->easy;
+    curl_easy_setopt (e, CURLOPT_URL, url);
+    curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    /* a redirect never leads to a local file */
+    curl_easy_setopt (e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt (e, CURLOPT_MAXREDIRS, (long) RC_FETCH_MAX_REDIRECTS);
+    curl_easy_setopt (e, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long) RC_FETCH_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) RC_FETCH_TOTAL_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, (long) RC_FETCH_LOW_SPEED_BYTES);
+    curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, (long) RC_FETCH_LOW_SPEED_SECS);
+    curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) RC_FETCH_MAX_BYTES);
+    curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_write);
+    curl_easy_setopt (e, CURLOPT_WRITEDATA, self);
+    curl_easy_setopt (e, CURLOPT_ERRORBUFFER, self->curl_err);
+    curl_easy_setopt (e, CURLOPT_USERAGENT, "rollclone-agent");
+    if (curl_multi_add_handle (self->multi, e) != CURLM_OK) {
+        snprintf (err, errlen, "cannot start the download of %s", url);
+        goto fail;
+    }
+    return self;
+fail:
+    rc_fetch_destroy (&self);
+    return NULL;
+}
+
+static void
+s_finish (rc_fetch_t *self, CURLcode code)
+{
+    bool ok = code == CURLE_OK;
+    /* a write callback that aborted already said why */
+    if (!ok && !self->errmsg[0])
+        snprintf (self->errmsg, sizeof self->errmsg, "download failed: %s",
+                  self->curl_err[0] ? self->curl_err : curl_easy_strerror (code));
+    if (fflush (self->out) != 0 || fsync (fileno (self->out)) != 0) {
+        if (ok)
+            snprintf (self->errmsg, sizeof self->errmsg, "cannot write %s: %s", self->dest,
+                      strerror (errno));
+        ok = false;
+    }
+    if (ok && self->want[0]) {
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        char hex[S_SHA256_HEX + 1];
+        crypto_hash_sha256_final (&self->sha, digest);
+        sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
+        if (strcmp (hex, self->want) != 0) {
+            snprintf (self->errmsg, sizeof self->errmsg,
+                      "sha256 mismatch: artifact has %s, expected %s", hex, self->want);
+            ok = false;
+        }
+    }
+    self->status = ok ? RC_FETCH_DONE : RC_FETCH_FAILED;
+}
+
+rc_fetch_status_t
+rc_fetch_poll (rc_fetch_t *self)
+{
+    assert (self);
+    if (self->status != RC_FETCH_RUNNING)
+        return self->status;
+    int running = 0;
+    CURLMcode mc = curl_multi_perform (self->multi, &running);
+    if (mc != CURLM_OK) {
+        snprintf (self->errmsg, sizeof self->errmsg, "download failed: %s",
+                  curl_multi_strerror (mc));
+        self->status = RC_FETCH_FAILED;
+        return self->status;
+    }
+    int left;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read (self->multi, &left)))
+        if (msg->msg == CURLMSG_DONE)
+            s_finish (self, msg->data.result);
+    return self->status;
+}
+
+const char *
+rc_fetch_errmsg (rc_fetch_t *self)
+{
+    return self->errmsg;
+}
+
+int64_t
+rc_fetch_bytes (rc_fetch_t *self)
+{
+    return self->bytes;
+}
+
+void
+rc_fetch_destroy (rc_fetch_t **self_p)
+{
+    assert (self_p);
+    rc_fetch_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->multi && self->easy)
+        curl_multi_remove_handle (self->multi, self->easy);
+    if (self->easy)
+        curl_easy_cleanup (self->easy);
+    if (self->multi)
+        curl_multi_cleanup (self->multi);
+    if (self->out)
+        fclose (self->out);
+    free (self->dest);
+    free (self);
+    *self_p = NULL;
+}
+
+/* Selftest: a file:// download with the right and a wrong checksum, and
+   the input checks. */
+static rc_fetch_status_t
+s_run (const char *url, const char *dest, const char *sha)
+{
+    char err[256];
+    rc_fetch_t *f = rc_fetch_new (url, dest, sha, err, sizeof err);
+    assert (f);
+    rc_fetch_status_t st;
+    while ((st = rc_fetch_poll (f)) == RC_FETCH_RUNNING)
+        usleep (1000);
+    rc_fetch_destroy (&f);
+    return st;
+}
+
+void
+rc_fetch_test (bool verbose)
+{
+    (void) verbose;
+    char err[256];
+    const char *sha_abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    assert (rc_fetch_check ("file:///x.tgz", NULL, err, sizeof err) == 0);
+    assert (rc_fetch_check ("https://h/x", sha_abc, err, sizeof err) == 0);
+    assert (rc_fetch_check ("http://h/x", NULL, err, sizeof err) == -1 && strstr (err, "sha256"));
+    assert (rc_fetch_check ("ftp://h/x", sha_abc, err, sizeof err) == -1 && strstr (err, "ftp"));
+    assert (rc_fetch_check ("file:///x", "abc", err, sizeof err) == -1 && strstr (err, "'abc'"));
+    assert (rc_fetch_check ("file:///a b", NULL, err, sizeof err) == -1);
+
+    char dir[] = "/tmp/rc_fetch_test.XXXXXX";
+    assert (mkdtemp (dir));
+    char src[300], dest[300], url[320];
+    snprintf (src, sizeof src, "%s/src", dir);
+    snprintf (dest, sizeof dest, "%s/dest", dir);
+    snprintf (url, sizeof url, "file://%s", src);
+    FILE *f = fopen (src, "w");
+    assert (f && fputs ("abc", f) >= 0);
+    fclose (f);
+    assert (s_run (url, dest, sha_abc) == RC_FETCH_DONE);
+    assert (s_run (url, dest, "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")
+            == RC_FETCH_DONE);
+    char wrong[65];
+    memset (wrong, '0', 64);
+    wrong[64] = '\0';
+    assert (s_run (url, dest, wrong) == RC_FETCH_FAILED);
+    snprintf (url, sizeof url, "file://%s/missing", dir);
+    assert (s_run (url, dest, NULL) == RC_FETCH_FAILED);
+    unlink (src);
+    unlink (dest);
+    rmdir (dir);
+}

@@ -1,0 +1,42 @@
+/*  fetch.h - downloads an artifact (http, https, file) into a file with
+    libcurl's multi interface, verifying its sha256 (libsodium) as it
+    arrives. rc_fetch_poll does a bounded amount of transfer work and returns:
+    the executor's timer calls it until the download ends. Like a library
+    layer, it returns a status and keeps the last error on the object. */
+#ifndef AGENT_FETCH_H
+#define AGENT_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _rc_fetch_t rc_fetch_t;
+
+typedef enum {
+    RC_FETCH_RUNNING,
+    RC_FETCH_DONE,
+    RC_FETCH_FAILED,
+} rc_fetch_status_t;
+
+/* Checks url's scheme (http, https, file) and sha256 (64 hex digits, or
+   NULL/"" when the scheme allows it: required for http and https). Returns
+   0, or -1 with a one-line reason naming the field in err. */
+int rc_fetch_check (const char *url, const char *sha256, char *err, size_t errlen);
+
+/* Starts downloading url into dest (created, mode 0644). NULL only when out
+   of memory or when dest cannot be created: see err. */
+rc_fetch_t *rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err,
+                          size_t errlen);
+void rc_fetch_destroy (rc_fetch_t **self_p);
+
+rc_fetch_status_t rc_fetch_poll (rc_fetch_t *self);
+const char *rc_fetch_errmsg (rc_fetch_t *self);
+/* Bytes written so far. */
+int64_t rc_fetch_bytes (rc_fetch_t *self);
+
+/* curl and libsodium global set-up; idempotent and thread-safe. */
+void rc_fetch_global_init (void);
+
+void rc_fetch_test (bool verbose);
+
+#endif

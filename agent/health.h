@@ -1,0 +1,35 @@
+/*  health.h - one health check of one app: a GET of health_url (2xx, and
+    health_body found in the body when set) and/or health_command (exit 0),
+    run at the same time, both required. Non-blocking: the executor's timer
+    polls it. Steps repeat it every health_interval; so does the idle self
+    health check. */
+#ifndef AGENT_HEALTH_H
+#define AGENT_HEALTH_H
+
+#include "rc_config.h"
+
+typedef struct _rc_health_t rc_health_t;
+
+typedef enum {
+    RC_HEALTH_RUNNING = -1,
+    RC_HEALTH_FAIL = 0,
+    RC_HEALTH_OK = 1,
+} rc_health_status_t;
+
+/* True when the app has a health_url or a health_command. */
+bool rc_health_configured (const rc_app_config_t *app);
+
+/* Starts a check bounded by timeout_ms. env ("K=V", NULL-ended) and cwd are
+   for health_command. NULL with err when it cannot start (counts as a
+   failed check). */
+rc_health_t *rc_health_new (const rc_app_config_t *app, const char *const *env, const char *cwd,
+                            int64_t timeout_ms, char *err, size_t errlen);
+void rc_health_destroy (rc_health_t **self_p);
+
+rc_health_status_t rc_health_poll (rc_health_t *self);
+/* Why the check failed (status code, curl error, command output tail). */
+const char *rc_health_detail (rc_health_t *self);
+
+void rc_health_test (bool verbose);
+
+#endif

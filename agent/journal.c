@@ -1,0 +1,307 @@
+/*  journal.c - durable step records in plain files: write a temp file,
+    fsync it, rename it over the old one, fsync the directory. A reader sees
+    the old record or the new one, never half of one. */
+#include "journal.h"
+#include "agent_defaults.h"
+#include "rc_ids.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct _rc_journal_t {
+    char *dir;           /* state_dir */
+    char errmsg[PATH_MAX + 256]; /* last error */
+};
+
+static int
+s_mkdir (const char *path)
+{
+    return mkdir (path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+rc_journal_t *
+rc_journal_new (const char *state_dir, char *err, size_t errlen)
+{
+    rc_journal_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->dir = strdup (state_dir))) {
+        snprintf (err, errlen, "out of memory");
+        free (self);
+        return NULL;
+    }
+    const char *subs[] = {"", "/steps", "/reports", "/locks"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char path[PATH_MAX];
+        snprintf (path, sizeof path, "%s%s", state_dir, subs[i]);
+        if (s_mkdir (path) != 0) {
+            snprintf (err, errlen, "state_dir: cannot create %s: %s", path, strerror (errno));
+            rc_journal_destroy (&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+void
+rc_journal_destroy (rc_journal_t **self_p)
+{
+    assert (self_p);
+    rc_journal_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+rc_journal_errmsg (rc_journal_t *self)
+{
+    return self->errmsg;
+}
+
+static void
+s_sync_dir (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync (fd);
+        close (fd);
+    }
+}
+
+/* Writes data to sub/name atomically and durably. */
+static int
+s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const void *data,
+                size_t len)
+{
+    char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/%s", self->dir, sub);
+    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path
+        || snprintf (tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
+        snprintf (self->errmsg, sizeof self->errmsg, "state_dir path too long");
+        return -1;
+    }
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        goto fail;
+    const char *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write (fd, p + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close (fd);
+            goto fail;
+        }
+        done += (size_t) n;
+    }
+    if (fsync (fd) != 0) {
+        close (fd);
+        goto fail;
+    }
+    close (fd);
+    if (rename (tmp, path) != 0)
+        goto fail;
+    s_sync_dir (dir);
+    return 0;
+fail:
+    snprintf (self->errmsg, sizeof self->errmsg, "cannot write %s: %s", path, strerror (errno));
+    unlink (tmp);
+    return -1;
+}
+
+int
+rc_journal_write (rc_journal_t *self, const char *app, json_t *record)
+{
+    assert (rc_name_valid (app));
+    char name[RC_NAME_MAX + 8];
+    snprintf (name, sizeof name, "%s.json", app);
+    char *text = json_dumps (record, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) {
+        snprintf (self->errmsg, sizeof self->errmsg, "out of memory");
+        return -1;
+    }
+    int rc = s_atomic_write (self, "steps", name, text, strlen (text));
+    free (text);
+    return rc;
+}
+
+json_t *
+rc_journal_read (rc_journal_t *self, const char *app)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/steps/%s.json", self->dir, app);
+    json_error_t jerr;
+    json_t *record = json_load_file (path, 0, &jerr);
+    if (record && !json_is_object (record)) {
+        json_decref (record);
+        record = NULL;
+    }
+    return record;
+}
+
+void
+rc_journal_clear (rc_journal_t *self, const char *app)
+{
+    char path[PATH_MAX + RC_NAME_MAX + 8], dir[PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/steps", self->dir);
+    snprintf (path, sizeof path, "%s/%s.json", dir, app);
+    if (unlink (path) == 0)
+        s_sync_dir (dir);
+}
+
+/* Keeps the newest RC_REPORTS_KEPT reports. */
+static void
+s_prune_reports (rc_journal_t *self)
+{
+    char dir[PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/reports", self->dir);
+    DIR *d = opendir (dir);
+    if (!d)
+        return;
+    struct {
+        char name[RC_NAME_MAX + 32];
+        struct timespec mtime;
+    } oldest = {{0}, {0, 0}};
+    size_t count = 0;
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        struct stat st;
+        if (e->d_name[0] == '.' || strlen (e->d_name) >= sizeof oldest.name
+            || fstatat (dirfd (d), e->d_name, &st, 0) != 0)
+            continue;
+        count++;
+        if (!oldest.name[0] || st.st_mtim.tv_sec < oldest.mtime.tv_sec
+            || (st.st_mtim.tv_sec == oldest.mtime.tv_sec
+                && st.st_mtim.tv_nsec < oldest.mtime.tv_nsec)) {
+            snprintf (oldest.name, sizeof oldest.name, "%s", e->d_name);
+            oldest.mtime = st.st_mtim;
+        }
+    }
+    /* one report is added at a time, so one removal keeps the bound */
+    if (count > RC_REPORTS_KEPT && oldest.name[0])
+        unlinkat (dirfd (d), oldest.name, 0);
+    closedir (d);
+}
+
+int
+rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, const void *data,
+                         size_t len)
+{
+    if (!rc_name_valid (id)) {
+        snprintf (self->errmsg, sizeof self->errmsg, "deployment id '%.80s' is not valid", id);
+        return -1;
+    }
+    char name[RC_NAME_MAX + 32];
+    snprintf (name, sizeof name, "%s.%u.pb", id, step);
+    int rc = s_atomic_write (self, "reports", name, data, len);
+    if (rc == 0)
+        s_prune_reports (self);
+    return rc;
+}
+
+zframe_t *
+rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step)
+{
+    if (!rc_name_valid (id))
+        return NULL;
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/reports/%s.%u.pb", self->dir, id, step);
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    zframe_t *frame = NULL;
+    struct stat st;
+    if (fstat (fileno (f), &st) == 0 && st.st_size >= 0 && st.st_size <= RC_MAX_FRAME_BYTES) {
+        frame = zframe_new (NULL, (size_t) st.st_size);
+        if (frame && fread (zframe_data (frame), 1, (size_t) st.st_size, f) != (size_t) st.st_size)
+            zframe_destroy (&frame);
+    }
+    fclose (f);
+    return frame;
+}
+
+int
+rc_journal_lock (rc_journal_t *self, const char *app)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/locks/%s.lock", self->dir, app);
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf (self->errmsg, sizeof self->errmsg, "cannot open %s: %s", path, strerror (errno));
+        return -1;
+    }
+    if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf (self->errmsg, sizeof self->errmsg, "%s is held by another process", path);
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+void
+rc_journal_unlock (int *fd_p)
+{
+    if (*fd_p >= 0) {
+        flock (*fd_p, LOCK_UN);
+        close (*fd_p);
+    }
+    *fd_p = -1;
+}
+
+/* Selftest: records survive a reopen, reports are found by id, the lock
+   excludes a second holder. */
+void
+rc_journal_test (bool verbose)
+{
+    (void) verbose;
+    char dir[] = "/tmp/rc_journal_test.XXXXXX";
+    assert (mkdtemp (dir));
+    char err[256], state[PATH_MAX];
+    snprintf (state, sizeof state, "%s/state", dir);
+    rc_journal_t *j = rc_journal_new (state, err, sizeof err);
+    assert (j);
+    assert (rc_journal_read (j, "web") == NULL);
+    json_t *rec = json_pack ("{s:s, s:i}", "phase", "health", "step", 3);
+    assert (rc_journal_write (j, "web", rec) == 0);
+    json_decref (rec);
+    rc_journal_destroy (&j);
+    j = rc_journal_new (state, err, sizeof err);
+    rec = rc_journal_read (j, "web");
+    assert (rec && streq (json_string_value (json_object_get (rec, "phase")), "health"));
+    json_decref (rec);
+    rc_journal_clear (j, "web");
+    assert (rc_journal_read (j, "web") == NULL);
+
+    assert (rc_journal_store_report (j, "d-1", 2, "abc", 3) == 0);
+    assert (rc_journal_store_report (j, "../x", 2, "abc", 3) == -1);
+    zframe_t *f = rc_journal_find_report (j, "d-1", 2);
+    assert (f && zframe_size (f) == 3 && memcmp (zframe_data (f), "abc", 3) == 0);
+    zframe_destroy (&f);
+    assert (rc_journal_find_report (j, "d-1", 3) == NULL);
+
+    int a = rc_journal_lock (j, "web");
+    assert (a >= 0);
+    /* flock is per open file: a second open in this process is refused */
+    int b = rc_journal_lock (j, "web");
+    assert (b == -1);
+    rc_journal_unlock (&a);
+    assert (a == -1);
+    b = rc_journal_lock (j, "web");
+    assert (b >= 0);
+    rc_journal_unlock (&b);
+    rc_journal_destroy (&j);
+    rc_journal_destroy (&j);
+    char cmd[PATH_MAX + 16];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert (system (cmd) == 0);
+}

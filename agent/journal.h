@@ -1,0 +1,46 @@
+/*  journal.h - what the executor writes to state_dir so a crash or reboot
+    never leaves a host between releases without anyone knowing:
+      steps/<app>.json          the step in flight for app, rewritten before
+                                each phase (temp file, fsync, rename, fsync)
+      reports/<id>.<step>.pb    final reports of finished steps (packed
+                                StepReport), the newest RC_REPORTS_KEPT kept,
+                                so a repeated instruction is answered, not rerun
+      locks/<app>.lock          flock: one step per app, whichever process
+                                (daemon or `rollclone-agent apply`) runs it */
+#ifndef AGENT_JOURNAL_H
+#define AGENT_JOURNAL_H
+
+#include <czmq.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct _rc_journal_t rc_journal_t;
+
+/* Opens (creating, mode 0700) state_dir and its subdirectories. NULL with a
+   reason in err. */
+rc_journal_t *rc_journal_new (const char *state_dir, char *err, size_t errlen);
+void rc_journal_destroy (rc_journal_t **self_p);
+
+/* The in-flight record of app: write (atomically, durably), read (NULL when
+   none or unreadable: a torn record cannot exist, rename is atomic) and
+   clear. */
+int rc_journal_write (rc_journal_t *self, const char *app, json_t *record);
+json_t *rc_journal_read (rc_journal_t *self, const char *app);
+void rc_journal_clear (rc_journal_t *self, const char *app);
+
+/* Final reports by (deployment id, step). The id must be a valid name. */
+int rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, const void *data,
+                             size_t len);
+/* The stored report, or NULL. Caller destroys. */
+zframe_t *rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step);
+
+/* Takes app's lock without waiting. Returns an fd to pass to unlock, or -1
+   when another process holds it (or on error). */
+int rc_journal_lock (rc_journal_t *self, const char *app);
+void rc_journal_unlock (int *fd_p);
+
+const char *rc_journal_errmsg (rc_journal_t *self);
+
+void rc_journal_test (bool verbose);
+
+#endif
