@@ -15,7 +15,7 @@ done
 check () {
     bin=$1; conf=$2; want=$3
     case $bin in rollclone) args="hosts" ;; *) args="" ;; esac
-    expect_exit 2 "$RC_BUILD/$bin" --config "$conf" $args
+    expect_exit 2 timeout -k 2 20 "$RC_BUILD/$bin" --config "$conf" $args
     [ "$(wc -l <"$T/last.out")" = 1 ] || { cat "$T/last.out"; fail "$bin: error is not one line"; }
     grep -qF -- "$want" "$T/last.out" || fail "$bin: got '$(cat "$T/last.out")', want '$want'"
 }
