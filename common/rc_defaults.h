@@ -26,8 +26,21 @@
 #define RC_DEFAULT_HEARTBEAT_MS 5000
 #define RC_DEFAULT_OFFLINE_AFTER_MS 15000
 #define RC_DB_FILE "coordinator.db"
-/* How often the coordinator's cron looks for silent agents. */
+/* How often the coordinator's cron looks for silent agents and advances
+   deployments. */
 #define RC_COORD_CRON_MS 250
+/* How often an instruction not yet reported on is published again. */
+#define RC_REPUBLISH_MS 1000
+
+/* Deployment defaults: what a careful operator wants (README). */
+#define RC_DEFAULT_BATCH "1,25%"
+#define RC_DEFAULT_MAX_FAIL "0"
+#define RC_DEFAULT_PROGRESS_DEADLINE_MS (10 * 60 * 1000)
+#define RC_STATUS_DEFAULT_LIMIT 10
+#define RC_EVENTS_DEFAULT_LIMIT 50
+/* Replies to the CLI may be larger than agent frames (status of a large
+   fleet); the CLI accepts up to this much from its coordinator. */
+#define RC_MAX_REPLY_BYTES (32 * 1024 * 1024)
 
 /* Agent */
 #define RC_DEFAULT_AGENT_STATE_DIR "/var/lib/rollclone-agent"

@@ -27,10 +27,16 @@ rc_envelope_pack (const rc_envelope_t *env)
 rc_envelope_t *
 rc_envelope_unpack_data (const uint8_t *data, size_t size, const char **reason)
 {
+    return rc_envelope_unpack_limit (data, size, RC_MAX_FRAME_BYTES, reason);
+}
+
+rc_envelope_t *
+rc_envelope_unpack_limit (const uint8_t *data, size_t size, size_t limit, const char **reason)
+{
     const char *dummy;
     if (!reason)
         reason = &dummy;
-    if (size > RC_MAX_FRAME_BYTES) {
+    if (size > limit) {
         *reason = "oversized";
         return NULL;
     }

@@ -19,6 +19,9 @@ zframe_t *rc_envelope_pack (const rc_envelope_t *env);
    NULL with a static reason in *reason. Never trusts the frame. */
 rc_envelope_t *rc_envelope_unpack (zframe_t *frame, const char **reason);
 rc_envelope_t *rc_envelope_unpack_data (const uint8_t *data, size_t size, const char **reason);
+/* With another size limit than RC_MAX_FRAME_BYTES (the CLI reading replies). */
+rc_envelope_t *rc_envelope_unpack_limit (const uint8_t *data, size_t size, size_t limit,
+                                         const char **reason);
 
 void rc_envelope_destroy (rc_envelope_t **self_p);
 

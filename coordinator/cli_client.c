@@ -109,7 +109,9 @@ rc_client_call (rc_client_t *self, Rollclone__ControlRequest *req)
         else if (which == self->dealer) {
             zframe_t *in = zframe_recv (self->dealer);
             const char *reason = NULL;
-            rc_envelope_t *got = rc_envelope_unpack (in, &reason);
+            rc_envelope_t *got = in ? rc_envelope_unpack_limit (zframe_data (in), zframe_size (in),
+                                                                RC_MAX_REPLY_BYTES, &reason)
+                                    : NULL;
             zframe_destroy (&in);
             if (got && got->body_case == ROLLCLONE__ENVELOPE__BODY_REPLY) {
                 /* keep the reply, free the rest of the envelope */

@@ -2,6 +2,7 @@
     instruction PUB and the control ROUTER, answers ZAP for them, keeps the
     fleet in the store and answers the CLI. One zloop, nothing blocks. */
 #include "server.h"
+#include "engine.h"
 #include "keyring.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
@@ -44,6 +45,7 @@ typedef struct {
     rc_keyring_t *agent_keys;
     rc_keyring_t *operator_keys;
     rc_store_t *store;
+    rc_engine_t *engine;             /* the rollout engine */
     zhashx_t *hosts;                 /* id -> s_host_t */
     zhashx_t *warned;                /* what -> last warning time (mono ms) */
     int64_t started;                 /* monotonic ms */
@@ -436,11 +438,20 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     case ROLLCLONE__ENVELOPE__BODY_HEARTBEAT:
         s_on_heartbeat (self, routing_id, key, env);
         break;
-    case ROLLCLONE__ENVELOPE__BODY_REPORT:
-        /* the rollout engine (issue #4) consumes reports; until then
-           they are acknowledged so agents do not resend */
+    case ROLLCLONE__ENVELOPE__BODY_REPORT: {
+        s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, env->sender);
+        if (!host || !streq (host->pubkey, key)) {
+            self->dropped_agent++;
+            s_ack (self, routing_id, env->seq,
+                   host ? ROLLCLONE__ACK__STATUS__REFUSED : ROLLCLONE__ACK__STATUS__HELLO_AGAIN,
+                   host ? "host id is registered with another key" : "unknown host");
+            break;
+        }
+        host->last_heard = rc_mono_ms ();
+        rc_engine_on_report (self->engine, host->id, env->report);
         s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
         break;
+    }
     default:
         self->dropped_agent++;
         rc_log_warn ("dropped a message on the agent socket: unexpected body %d", env->body_case);
@@ -629,20 +640,44 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
         zmsg_destroy (&msg);
         return 0;
     }
-    switch (env->request->req_case) {
+    Rollclone__ControlRequest *req = env->request;
+    Rollclone__ControlReply *reply = NULL;
+    switch (req->req_case) {
     case ROLLCLONE__CONTROL_REQUEST__REQ_HOSTS:
         s_on_hosts (self, routing_id);
         break;
     case ROLLCLONE__CONTROL_REQUEST__REQ_INFO:
         s_on_info (self, routing_id);
         break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_DEPLOY:
+        reply = rc_engine_deploy (self->engine, req->deploy);
+        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_STATUS:
+        reply = rc_engine_status (self->engine, req->status);
+        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_OPERATE:
+        reply = rc_engine_operate (self->engine, req->operate);
+        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_ROLLBACK:
+        reply = rc_engine_rollback (self->engine, req->rollback);
+        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_HISTORY:
+        reply = rc_engine_history (self->engine, req->history);
+        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS:
+        reply = rc_engine_events (self->engine, req->events);
+        break;
     default: {
-        Rollclone__ControlReply reply = ROLLCLONE__CONTROL_REPLY__INIT;
-        reply.code = RC_EXIT_USAGE;
-        reply.error = "this coordinator does not know that request";
-        s_reply (self, routing_id, &reply);
+        Rollclone__ControlReply unknown = ROLLCLONE__CONTROL_REPLY__INIT;
+        unknown.code = RC_EXIT_USAGE;
+        unknown.error = "this coordinator does not know that request";
+        s_reply (self, routing_id, &unknown);
         break;
     }
+    }
+    if (reply) {
+        s_reply (self, routing_id, reply);
+        rollclone__control_reply__free_unpacked (reply, NULL);
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
@@ -681,6 +716,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
         host->online = false;
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long) silence);
     }
+    rc_engine_tick (self->engine);
     return 0;
 }
 
@@ -720,6 +756,18 @@ s_load_host (void *arg, const rc_host_row_t *row)
     zhashx_insert (self->hosts, host->id, host);
 }
 
+static bool
+s_host_live (void *arg, const char *host_id, bool *online, bool *healthy)
+{
+    s_server_t *self = (s_server_t *) arg;
+    s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, host_id);
+    if (!host)
+        return false;
+    *online = host->online;
+    *healthy = host->healthy;
+    return true;
+}
+
 static zsock_t *
 s_bind (s_server_t *self, int type, const char *endpoint, const char *domain)
 {
@@ -742,6 +790,7 @@ static void
 s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
+    rc_engine_destroy (&self->engine);
     zsock_destroy (&self->agents);
     zsock_destroy (&self->publisher);
     zsock_destroy (&self->control);
@@ -796,6 +845,7 @@ s_server_init (s_server_t *self)
     self->control = s_bind (self, ZMQ_ROUTER, cfg->control_endpoint, ZAP_DOMAIN_OPERATORS);
     if (!self->agents || !self->publisher || !self->control)
         return -1;
+    self->engine = rc_engine_new (self->store, self->publisher, s_host_live, self);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->zap, s_on_zap, self);

@@ -54,6 +54,60 @@ static const char *s_migrations[] = {
     "  detail TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX events_deployment ON events(deployment_id, id);"
     "CREATE INDEX events_host ON events(host_id, id);",
+    /* 1 -> 2: deployments and the hosts of each */
+    "CREATE TABLE deployments ("
+    "  id TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  app TEXT NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  artifact_url TEXT NOT NULL DEFAULT '',"
+    "  sha256 TEXT NOT NULL DEFAULT '',"
+    "  selector TEXT NOT NULL DEFAULT '',"
+    "  batch_spec TEXT NOT NULL,"
+    "  max_fail_spec TEXT NOT NULL,"
+    "  max_fail INTEGER NOT NULL,"
+    "  soak_ms INTEGER NOT NULL,"
+    "  health_timeout_ms INTEGER NOT NULL,"
+    "  progress_deadline_ms INTEGER NOT NULL,"
+    "  pause_spec TEXT NOT NULL DEFAULT '',"
+    "  auto_rollback INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  final_state TEXT NOT NULL DEFAULT '',"
+    "  batch INTEGER NOT NULL DEFAULT 0,"
+    "  rb_batch INTEGER NOT NULL DEFAULT 0,"
+    "  total_batches INTEGER NOT NULL,"
+    "  paused INTEGER NOT NULL DEFAULT 0,"
+    "  gate_open INTEGER NOT NULL DEFAULT 1,"
+    "  pause_until INTEGER NOT NULL DEFAULT 0,"
+    "  abort_requested INTEGER NOT NULL DEFAULT 0,"
+    "  abort_rollback INTEGER NOT NULL DEFAULT 1,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  finished INTEGER NOT NULL DEFAULT 0,"
+    "  progress INTEGER NOT NULL);"
+    "CREATE INDEX deployments_state ON deployments(state, app);"
+    "CREATE TABLE deployment_hosts ("
+    "  deployment_id TEXT NOT NULL REFERENCES deployments(id),"
+    "  host_id TEXT NOT NULL,"
+    "  ord INTEGER NOT NULL,"
+    "  batch INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL,"
+    "  phase TEXT NOT NULL DEFAULT '',"
+    "  step INTEGER NOT NULL DEFAULT 0,"
+    "  from_version TEXT NOT NULL DEFAULT '',"
+    "  to_version TEXT NOT NULL DEFAULT '',"
+    "  touched INTEGER NOT NULL DEFAULT 0,"
+    "  needs_rollback INTEGER NOT NULL DEFAULT 0,"
+    "  started INTEGER NOT NULL DEFAULT 0,"
+    "  finished INTEGER NOT NULL DEFAULT 0,"
+    "  failure TEXT NOT NULL DEFAULT '',"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  output_tail TEXT NOT NULL DEFAULT '',"
+    "  exit_code INTEGER NOT NULL DEFAULT 0,"
+    "  timings TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (deployment_id, host_id));"
+    "ALTER TABLE release_history ADD COLUMN source TEXT NOT NULL DEFAULT 'reported';",
 };
 #define S_MIGRATION_COUNT ((int) (sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -195,16 +249,37 @@ rc_store_rollback (rc_store_t *self)
 
 /* Prepares sql and binds the arguments described by types: 't' text (NULL
    binds NULL), 'i' int64, 'b' bool. */
+static sqlite3_stmt *s_prepare_v (rc_store_t *self, const char *sql, const char *types,
+                                  va_list args);
+
 static sqlite3_stmt *
 s_prepare (rc_store_t *self, const char *sql, const char *types, ...)
+{
+    va_list args;
+    va_start (args, types);
+    sqlite3_stmt *stmt = s_prepare_v (self, sql, types, args);
+    va_end (args);
+    return stmt;
+}
+
+sqlite3_stmt *
+rc_store_prepare (rc_store_t *self, const char *sql, const char *types, ...)
+{
+    va_list args;
+    va_start (args, types);
+    sqlite3_stmt *stmt = s_prepare_v (self, sql, types, args);
+    va_end (args);
+    return stmt;
+}
+
+static sqlite3_stmt *
+s_prepare_v (rc_store_t *self, const char *sql, const char *types, va_list args)
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
         s_error (self, "%s", sqlite3_errmsg (self->db));
         return NULL;
     }
-    va_list args;
-    va_start (args, types);
     for (int i = 0; types[i]; i++) {
         int rc;
         if (types[i] == 't') {
@@ -223,7 +298,6 @@ s_prepare (rc_store_t *self, const char *sql, const char *types, ...)
             break;
         }
     }
-    va_end (args);
     return stmt;
 }
 
@@ -238,6 +312,18 @@ s_run (rc_store_t *self, sqlite3_stmt *stmt)
     if (rc != SQLITE_DONE)
         return s_error (self, "%s", sqlite3_errmsg (self->db));
     return 0;
+}
+
+int
+rc_store_run (rc_store_t *self, sqlite3_stmt *stmt)
+{
+    return s_run (self, stmt);
+}
+
+int
+rc_store_step_error (rc_store_t *self)
+{
+    return s_error (self, "%s", sqlite3_errmsg (self->db));
 }
 
 static const char *
@@ -282,6 +368,14 @@ int
 rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app, const char *current,
                        const char *rollback_points, int64_t now)
 {
+    return rc_store_host_set_app_by (self, host_id, app, current, rollback_points, NULL, now);
+}
+
+int
+rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
+                          const char *current, const char *rollback_points,
+                          const char *deployment_id, int64_t now)
+{
     /* what did we know before? a change of current is history */
     sqlite3_stmt *stmt = s_prepare (self,
                                     "SELECT current, rollback_points FROM host_apps "
@@ -312,9 +406,11 @@ rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app, c
     if (rc == 0 && changed && *current)
         rc = s_run (self, s_prepare (self,
                                      "INSERT INTO release_history (host_id, app, version, previous, "
-                                     "  rollback_points, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                     "ttttti", host_id, app, current, before ? before : "",
-                                     rollback_points, now));
+                                     "  rollback_points, deployment_id, source, ts) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                     "ttttttti", host_id, app, current, before ? before : "",
+                                     rollback_points, deployment_id,
+                                     deployment_id ? "deployment" : "reported", now));
     free (before);
     return rc;
 }
@@ -383,14 +479,14 @@ rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const c
 
 int
 rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
-                      size_t limit, rc_event_fn *fn, void *arg)
+                      int64_t after_id, size_t limit, rc_event_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt = s_prepare (
         self,
         "SELECT id, ts, deployment_id, host_id, kind, detail FROM ("
         "  SELECT * FROM events WHERE (?1 IS NULL OR deployment_id = ?1) "
-        "  AND (?2 IS NULL OR host_id = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY id",
-        "tti", deployment_id, host_id, limit ? (int64_t) limit : (int64_t) -1);
+        "  AND (?2 IS NULL OR host_id = ?2) AND id > ?4 ORDER BY id DESC LIMIT ?3) ORDER BY id",
+        "ttii", deployment_id, host_id, limit ? (int64_t) limit : (int64_t) -1, after_id);
     if (!stmt)
         return -1;
     int rc;
@@ -461,7 +557,7 @@ rc_store_test (bool verbose)
     assert (store);
     int hosts = 0, events = 0;
     assert (rc_store_hosts_each (store, s_count_host, &hosts) == 0 && hosts == 1);
-    assert (rc_store_events_each (store, NULL, NULL, 0, s_count_event, &events) == 0);
+    assert (rc_store_events_each (store, NULL, NULL, 0, 0, s_count_event, &events) == 0);
     assert (events == 1);
     sqlite3 *db = NULL;
     sqlite3_open (path, &db);

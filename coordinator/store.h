@@ -10,6 +10,8 @@
 #ifndef COORD_STORE_H
 #define COORD_STORE_H
 
+#include <czmq.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -49,7 +51,7 @@ typedef void (rc_app_fn) (void *arg, const rc_app_row_t *row);
 typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 1
+#define RC_STORE_SCHEMA_VERSION 2
 
 /* Opens (creating and migrating) the database at path. NULL and err on
    failure, including a database written by a newer rollclone. */
@@ -70,14 +72,27 @@ int rc_store_host_set_state (rc_store_t *self, const char *id, const char *state
    release history row. */
 int rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app,
                            const char *current, const char *rollback_points, int64_t now);
+/* The same, saying which deployment made the change (history). */
+int rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
+                              const char *current, const char *rollback_points,
+                              const char *deployment_id, int64_t now);
 int rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg);
 int rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg);
 
 int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                     const char *kind, const char *detail);
-/* Events oldest first; filters may be NULL; limit 0 = all. */
+/* Events oldest first, after after_id; filters may be NULL; limit 0 = all
+   (else the newest limit). */
 int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
-                          size_t limit, rc_event_fn *fn, void *arg);
+                          int64_t after_id, size_t limit, rc_event_fn *fn, void *arg);
+
+/* For the modules that keep their own tables (deployments.c): prepare with
+   bound arguments ('t' text or NULL, 'i' int64, 'b' bool), run a statement
+   that returns no rows (finalizes it), and record sqlite's error after a
+   failed sqlite3_step. */
+sqlite3_stmt *rc_store_prepare (rc_store_t *self, const char *sql, const char *types, ...);
+int rc_store_run (rc_store_t *self, sqlite3_stmt *stmt);
+int rc_store_step_error (rc_store_t *self);
 
 void rc_store_test (bool verbose);
 

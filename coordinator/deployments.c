@@ -1,0 +1,270 @@
+/*  deployments.c - load and save deployment records (tables of schema 2). */
+#include "deployments.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEP_COLUMNS                                                                                \
+    "id, kind, app, version, artifact_url, sha256, selector, batch_spec, max_fail_spec, "         \
+    "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "     \
+    "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "        \
+    "abort_requested, abort_rollback, reason, created, updated, finished, progress"
+
+#define HOST_COLUMNS                                                                               \
+    "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                \
+    "needs_rollback, started, finished, failure, error, output_tail, exit_code, timings"
+
+static void
+s_copy (char *dest, size_t size, sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text (stmt, col);
+    snprintf (dest, size, "%s", text ? (const char *) text : "");
+}
+
+bool
+rc_deployment_active (const rc_deployment_t *dep)
+{
+    return streq (dep->state, "running") || streq (dep->state, "paused")
+        || streq (dep->state, "rolling_back");
+}
+
+/* Writes every column with one statement: insert, or replace the row. */
+static int
+s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
+{
+    const char *sql
+        = insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
+                   "?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+                 : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
+                   "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
+                   "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
+                   "pause_spec = ?14, auto_rollback = ?15, state = ?16, final_state = ?17, batch = "
+                   "?18, rb_batch = ?19, total_batches = ?20, paused = ?21, gate_open = ?22, "
+                   "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
+                   "created = ?27, updated = ?28, finished = ?29, progress = ?30 WHERE id = ?1";
+    return rc_store_run (
+        store, rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiii", d->id, d->kind,
+                                 d->app, d->version, d->artifact_url, d->sha256, d->selector,
+                                 d->batch_spec, d->max_fail_spec, (int64_t) d->max_fail,
+                                 d->soak_ms, d->health_timeout_ms, d->progress_deadline_ms,
+                                 d->pause_spec, (int) d->auto_rollback, d->state, d->final_state,
+                                 (int64_t) d->batch, (int64_t) d->rb_batch,
+                                 (int64_t) d->total_batches, (int) d->paused, (int) d->gate_open,
+                                 d->pause_until, (int) d->abort_requested, (int) d->abort_rollback,
+                                 d->reason, d->created, d->updated, d->finished, d->progress));
+}
+
+int
+rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
+{
+    return s_dep_write (store, dep, true);
+}
+
+int
+rc_deployment_save (rc_store_t *store, const rc_deployment_t *dep)
+{
+    return s_dep_write (store, dep, false);
+}
+
+int
+rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
+{
+    sqlite3_stmt *stmt
+        = rc_store_prepare (store, "SELECT " DEP_COLUMNS " FROM deployments WHERE id = ?1", "t", id);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize (stmt);
+        return rc == SQLITE_DONE ? 0 : rc_store_step_error (store);
+    }
+    memset (d, 0, sizeof *d);
+    s_copy (d->id, sizeof d->id, stmt, 0);
+    s_copy (d->kind, sizeof d->kind, stmt, 1);
+    s_copy (d->app, sizeof d->app, stmt, 2);
+    s_copy (d->version, sizeof d->version, stmt, 3);
+    s_copy (d->artifact_url, sizeof d->artifact_url, stmt, 4);
+    s_copy (d->sha256, sizeof d->sha256, stmt, 5);
+    s_copy (d->selector, sizeof d->selector, stmt, 6);
+    s_copy (d->batch_spec, sizeof d->batch_spec, stmt, 7);
+    s_copy (d->max_fail_spec, sizeof d->max_fail_spec, stmt, 8);
+    d->max_fail = sqlite3_column_int (stmt, 9);
+    d->soak_ms = sqlite3_column_int64 (stmt, 10);
+    d->health_timeout_ms = sqlite3_column_int64 (stmt, 11);
+    d->progress_deadline_ms = sqlite3_column_int64 (stmt, 12);
+    s_copy (d->pause_spec, sizeof d->pause_spec, stmt, 13);
+    d->auto_rollback = sqlite3_column_int (stmt, 14) != 0;
+    s_copy (d->state, sizeof d->state, stmt, 15);
+    s_copy (d->final_state, sizeof d->final_state, stmt, 16);
+    d->batch = sqlite3_column_int (stmt, 17);
+    d->rb_batch = sqlite3_column_int (stmt, 18);
+    d->total_batches = sqlite3_column_int (stmt, 19);
+    d->paused = sqlite3_column_int (stmt, 20) != 0;
+    d->gate_open = sqlite3_column_int (stmt, 21) != 0;
+    d->pause_until = sqlite3_column_int64 (stmt, 22);
+    d->abort_requested = sqlite3_column_int (stmt, 23) != 0;
+    d->abort_rollback = sqlite3_column_int (stmt, 24) != 0;
+    s_copy (d->reason, sizeof d->reason, stmt, 25);
+    d->created = sqlite3_column_int64 (stmt, 26);
+    d->updated = sqlite3_column_int64 (stmt, 27);
+    d->finished = sqlite3_column_int64 (stmt, 28);
+    d->progress = sqlite3_column_int64 (stmt, 29);
+    sqlite3_finalize (stmt);
+    return 1;
+}
+
+zlist_t *
+rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t limit)
+{
+    sqlite3_stmt *stmt = rc_store_prepare (
+        store,
+        "SELECT id FROM deployments WHERE (?1 = 0 OR state IN ('running', 'paused', "
+        "'rolling_back')) AND (?2 IS NULL OR app = ?2) ORDER BY created DESC, id DESC LIMIT ?3",
+        "bti", (int) active_only, app, limit ? (int64_t) limit : (int64_t) -1);
+    if (!stmt)
+        return NULL;
+    zlist_t *ids = zlist_new ();
+    zlist_autofree (ids);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        zlist_append (ids, (void *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE) {
+        rc_store_step_error (store);
+        zlist_destroy (&ids);
+    }
+    return ids;
+}
+
+static int
+s_host_write (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h, bool insert)
+{
+    const char *sql
+        = insert ? "INSERT INTO deployment_hosts (deployment_id, " HOST_COLUMNS
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                   "?16, ?17, ?18)"
+                 : "UPDATE deployment_hosts SET ord = ?3, batch = ?4, state = ?5, phase = ?6, "
+                   "step = ?7, from_version = ?8, to_version = ?9, touched = ?10, needs_rollback "
+                   "= ?11, started = ?12, finished = ?13, failure = ?14, error = ?15, output_tail "
+                   "= ?16, exit_code = ?17, timings = ?18 WHERE deployment_id = ?1 AND host_id = "
+                   "?2";
+    return rc_store_run (
+        store, rc_store_prepare (store, sql, "ttiittittbbiitttit", deployment_id, h->host_id,
+                                 (int64_t) h->ord, (int64_t) h->batch, h->state, h->phase,
+                                 (int64_t) h->step, h->from_version, h->to_version,
+                                 (int) h->touched, (int) h->needs_rollback, h->started,
+                                 h->finished, h->failure, h->error, h->output_tail,
+                                 (int64_t) h->exit_code, h->timings));
+}
+
+int
+rc_dhost_insert (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host)
+{
+    return s_host_write (store, deployment_id, host, true);
+}
+
+int
+rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host)
+{
+    return s_host_write (store, deployment_id, host, false);
+}
+
+rc_dhost_t *
+rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
+{
+    *count = 0;
+    sqlite3_stmt *stmt = rc_store_prepare (store,
+                                           "SELECT " HOST_COLUMNS " FROM deployment_hosts "
+                                           "WHERE deployment_id = ?1 ORDER BY ord",
+                                           "t", deployment_id);
+    if (!stmt)
+        return NULL;
+    size_t cap = 16, n = 0;
+    rc_dhost_t *hosts = (rc_dhost_t *) calloc (cap, sizeof *hosts);
+    int rc;
+    while (hosts && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (n == cap) {
+            rc_dhost_t *more = (rc_dhost_t *) realloc (hosts, 2 * cap * sizeof *hosts);
+            if (!more)
+                break;
+            hosts = more;
+            cap *= 2;
+        }
+        rc_dhost_t *h = &hosts[n++];
+        memset (h, 0, sizeof *h);
+        s_copy (h->host_id, sizeof h->host_id, stmt, 0);
+        h->ord = sqlite3_column_int (stmt, 1);
+        h->batch = sqlite3_column_int (stmt, 2);
+        s_copy (h->state, sizeof h->state, stmt, 3);
+        s_copy (h->phase, sizeof h->phase, stmt, 4);
+        h->step = sqlite3_column_int (stmt, 5);
+        s_copy (h->from_version, sizeof h->from_version, stmt, 6);
+        s_copy (h->to_version, sizeof h->to_version, stmt, 7);
+        h->touched = sqlite3_column_int (stmt, 8) != 0;
+        h->needs_rollback = sqlite3_column_int (stmt, 9) != 0;
+        h->started = sqlite3_column_int64 (stmt, 10);
+        h->finished = sqlite3_column_int64 (stmt, 11);
+        s_copy (h->failure, sizeof h->failure, stmt, 12);
+        s_copy (h->error, sizeof h->error, stmt, 13);
+        s_copy (h->output_tail, sizeof h->output_tail, stmt, 14);
+        h->exit_code = sqlite3_column_int (stmt, 15);
+        s_copy (h->timings, sizeof h->timings, stmt, 16);
+    }
+    sqlite3_finalize (stmt);
+    *count = n;
+    return hosts;
+}
+
+void
+rc_deployments_test (bool verbose)
+{
+    (void) verbose;
+    char dir[] = "/tmp/rc_deployments_test.XXXXXX";
+    assert (mkdtemp (dir));
+    char path[300], err[512];
+    snprintf (path, sizeof path, "%s/db", dir);
+    rc_store_t *store = rc_store_open (path, err, sizeof err);
+    assert (store);
+    rc_deployment_t dep = {.id = "d-1", .kind = "deploy", .app = "shop", .version = "v2",
+                           .batch_spec = "1,25%", .max_fail_spec = "0", .state = "running",
+                           .total_batches = 3, .gate_open = true, .abort_rollback = true,
+                           .created = 5, .progress = 5, .soak_ms = 10000};
+    assert (rc_store_begin (store) == 0);
+    assert (rc_deployment_insert (store, &dep) == 0);
+    rc_dhost_t host = {.host_id = "web-1", .ord = 0, .state = "pending"};
+    assert (rc_dhost_insert (store, "d-1", &host) == 0);
+    snprintf (host.host_id, sizeof host.host_id, "web-2");
+    host.ord = 1;
+    assert (rc_dhost_insert (store, "d-1", &host) == 0);
+    assert (rc_store_commit (store) == 0);
+
+    rc_deployment_t back;
+    assert (rc_deployment_load (store, "d-1", &back) == 1);
+    assert (streq (back.batch_spec, "1,25%") && back.soak_ms == 10000 && back.gate_open);
+    assert (rc_deployment_load (store, "nope", &back) == 0);
+    snprintf (back.state, sizeof back.state, "succeeded");
+    assert (rc_deployment_save (store, &back) == 0);
+    zlist_t *ids = rc_deployment_ids (store, true, NULL, 0);
+    assert (ids && zlist_size (ids) == 0);
+    zlist_destroy (&ids);
+    ids = rc_deployment_ids (store, false, "shop", 10);
+    assert (ids && zlist_size (ids) == 1);
+    zlist_destroy (&ids);
+
+    size_t n = 0;
+    rc_dhost_t *hosts = rc_dhost_load (store, "d-1", &n);
+    assert (hosts && n == 2 && streq (hosts[1].host_id, "web-2"));
+    snprintf (hosts[1].state, sizeof hosts[1].state, "updating");
+    hosts[1].step = 1;
+    assert (rc_dhost_save (store, "d-1", &hosts[1]) == 0);
+    free (hosts);
+    hosts = rc_dhost_load (store, "d-1", &n);
+    assert (streq (hosts[1].state, "updating") && hosts[1].step == 1);
+    free (hosts);
+    rc_store_destroy (&store);
+    char cmd[400];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert (system (cmd) == 0);
+}

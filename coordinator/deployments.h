@@ -1,0 +1,89 @@
+/*  deployments.h - deployment records and the per-host rows of each, as the
+    rollout engine reads and writes them. Plain records (like the store's
+    rows): the engine loads them, changes fields, and saves them inside the
+    transaction of one transition. */
+#ifndef COORD_DEPLOYMENTS_H
+#define COORD_DEPLOYMENTS_H
+
+#include "rc_defaults.h"
+#include "store.h"
+
+#define RC_ID_MAX 40
+#define RC_STATE_MAX 24
+#define RC_SPEC_MAX 128
+#define RC_URL_MAX 2048
+#define RC_TEXT_MAX 1024
+#define RC_TAIL_MAX 4096
+
+typedef struct {
+    char id[RC_ID_MAX];
+    char kind[16];                 /* deploy | rollback */
+    char app[RC_NAME_MAX + 1];
+    char version[RC_NAME_MAX + 1]; /* target ("" for a rollback to previous) */
+    char artifact_url[RC_URL_MAX];
+    char sha256[65];
+    char selector[RC_TEXT_MAX];
+    char batch_spec[RC_SPEC_MAX];
+    char max_fail_spec[32];
+    int max_fail;                  /* hosts that may fail */
+    int64_t soak_ms;
+    int64_t health_timeout_ms;
+    int64_t progress_deadline_ms;
+    char pause_spec[32];           /* "", a duration, or manual */
+    bool auto_rollback;
+    char state[RC_STATE_MAX];      /* running paused rolling_back | end states */
+    char final_state[RC_STATE_MAX];/* what rolling back ends as */
+    int batch;                     /* batches started */
+    int rb_batch;                  /* rollback batches started */
+    int total_batches;
+    bool paused;                   /* operator pause: no new batch */
+    bool gate_open;                /* manual gate after a batch */
+    int64_t pause_until;           /* timed pause between batches (unix ms) */
+    bool abort_requested;
+    bool abort_rollback;
+    char reason[RC_TEXT_MAX];
+    int64_t created;
+    int64_t updated;
+    int64_t finished;
+    int64_t progress;              /* last time a host finished or a batch began */
+} rc_deployment_t;
+
+typedef struct {
+    char host_id[RC_NAME_MAX + 1];
+    int ord;
+    int batch;
+    char state[RC_STATE_MAX];
+    char phase[32];
+    int step;                      /* instruction step of this host */
+    char from_version[RC_NAME_MAX + 1];
+    char to_version[RC_NAME_MAX + 1];
+    bool touched;                  /* an instruction was sent */
+    bool needs_rollback;
+    int64_t started;
+    int64_t finished;
+    char failure[64];
+    char error[RC_TEXT_MAX];
+    char output_tail[RC_TAIL_MAX + 1];
+    int exit_code;
+    char timings[512];             /* phase=ms,phase=ms */
+    bool dirty;                    /* changed since loaded: save it */
+} rc_dhost_t;
+
+int rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep);
+int rc_deployment_save (rc_store_t *store, const rc_deployment_t *dep);
+/* 1 found, 0 not found, -1 error. */
+int rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *dep);
+/* Ids of deployments: active ones (running, paused, rolling_back), or the
+   newest `limit` of any state. Caller frees the list (zlist of strings). */
+zlist_t *rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t limit);
+
+int rc_dhost_insert (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
+int rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
+/* The hosts of a deployment in their stable order; caller frees. */
+rc_dhost_t *rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count);
+
+bool rc_deployment_active (const rc_deployment_t *dep);
+
+void rc_deployments_test (bool verbose);
+
+#endif

@@ -1,0 +1,1539 @@
+/*  engine.c - the rollout engine (see engine.h for the model). One function
+    advances one deployment by as many transitions as it can make now; each
+    call is one transaction, and instructions are published only after it
+    commits. */
+#include "engine.h"
+#include "deployments.h"
+#include "rc_envelope.h"
+#include "rc_ids.h"
+#include "rc_log.h"
+#include "rc_time.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct _rc_engine_t {
+    rc_store_t *store;          /* borrowed */
+    zsock_t *publisher;         /* borrowed: PUB of instructions */
+    rc_engine_host_fn *host_fn; /* live view of the fleet */
+    void *host_arg;
+    int64_t last_republish;     /* monotonic ms */
+    uint64_t seq;
+};
+
+rc_engine_t *
+rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn, void *arg)
+{
+    rc_engine_t *self = (rc_engine_t *) zmalloc (sizeof (rc_engine_t));
+    self->store = store;
+    self->publisher = publisher;
+    self->host_fn = host_fn;
+    self->host_arg = arg;
+    return self;
+}
+
+void
+rc_engine_destroy (rc_engine_t **self_p)
+{
+    if (self_p && *self_p) {
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Strategy specs */
+
+/* Parses one entry "N" or "N%"; returns the count for total, or -1. */
+static int
+s_spec_entry (const char *entry, size_t len, int total, bool at_least_one)
+{
+    if (len == 0 || len > 9)
+        return -1;
+    bool percent = entry[len - 1] == '%';
+    size_t digits = percent ? len - 1 : len;
+    if (digits == 0)
+        return -1;
+    long n = 0;
+    for (size_t i = 0; i < digits; i++) {
+        if (!isdigit ((unsigned char) entry[i]))
+            return -1;
+        n = n * 10 + (entry[i] - '0');
+    }
+    if (percent) {
+        if (n > 100)
+            return -1;
+        long count = at_least_one ? (total * n + 99) / 100 : (total * n) / 100;
+        if (at_least_one && count < 1)
+            count = 1;
+        return (int) count;
+    }
+    return (int) n;
+}
+
+int
+rc_engine_batch_size (const char *spec, int n, int total)
+{
+    if (!spec || !*spec || n < 1)
+        return -1;
+    int index = 0, size = -1;
+    const char *p = spec;
+    while (true) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen (p);
+        int entry = s_spec_entry (p, len, total, true);
+        if (entry < 1)
+            return -1;
+        index++;
+        if (index <= n)
+            size = entry;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return size;
+}
+
+int
+rc_engine_batch_count (const char *spec, int total)
+{
+    if (rc_engine_batch_size (spec, 1, total) < 1)
+        return -1;
+    int done = 0, batches = 0;
+    while (done < total) {
+        done += rc_engine_batch_size (spec, ++batches, total);
+    }
+    return batches;
+}
+
+int
+rc_engine_max_fail (const char *spec, int total)
+{
+    if (!spec || !*spec || strchr (spec, ','))
+        return -1;
+    return s_spec_entry (spec, strlen (spec), total, false);
+}
+
+/* Compares host ids so that host-2 comes before host-10. */
+static int
+s_natural_cmp (const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (isdigit ((unsigned char) *a) && isdigit ((unsigned char) *b)) {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = 0, lb = 0;
+            while (isdigit ((unsigned char) a[la]))
+                la++;
+            while (isdigit ((unsigned char) b[lb]))
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp (a, b, la);
+            if (c)
+                return c;
+            a += la;
+            b += lb;
+        }
+        else {
+            if (*a != *b)
+                return (unsigned char) *a < (unsigned char) *b ? -1 : 1;
+            a++;
+            b++;
+        }
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transitions */
+
+static int
+s_event (rc_engine_t *self, const char *deployment_id, const char *host_id, const char *kind,
+         const char *fmt, ...)
+{
+    char detail[RC_TEXT_MAX] = "";
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (detail, sizeof detail, fmt, args);
+    va_end (args);
+    return rc_store_event (self->store, rc_now_ms (), deployment_id, host_id, kind, detail);
+}
+
+/* Bounded copy that cuts what does not fit (error texts, reasons). */
+static void
+s_set (char *dest, size_t size, const char *value)
+{
+    size_t len = value ? strnlen (value, size - 1) : 0;
+    if (len)
+        memmove (dest, value, len);
+    dest[len] = '\0';
+}
+#define SET(field, value) s_set (field, sizeof (field), value)
+
+static bool
+s_host_live (rc_engine_t *self, const char *host_id, bool *healthy)
+{
+    bool online = false;
+    *healthy = false;
+    if (!self->host_fn (self->host_arg, host_id, &online, healthy))
+        return false;
+    return online;
+}
+
+/* The version a host reports live for app ("" when none). */
+static void
+s_current_version (rc_engine_t *self, const char *host_id, const char *app, char *out, size_t len)
+{
+    out[0] = '\0';
+    sqlite3_stmt *stmt = rc_store_prepare (self->store,
+                                           "SELECT current FROM host_apps "
+                                           "WHERE host_id = ?1 AND app = ?2",
+                                           "tt", host_id, app);
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        snprintf (out, len, "%s", (const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+}
+
+static bool
+s_is (const rc_dhost_t *h, const char *state)
+{
+    return streq (h->state, state);
+}
+
+static void
+s_host_state (rc_dhost_t *h, const char *state)
+{
+    SET (h->state, state);
+    h->dirty = true;
+}
+
+static int
+s_host_fail (rc_engine_t *self, const rc_deployment_t *dep, rc_dhost_t *h, const char *state,
+             const char *failure, bool needs_rollback, const char *error, int64_t now)
+{
+    s_host_state (h, state);
+    SET (h->failure, failure);
+    SET (h->error, error);
+    h->finished = now;
+    if (needs_rollback)
+        h->needs_rollback = true;
+    return s_event (self, dep->id, h->host_id, streq (state, "failed") ? "host_failed" : state,
+                    "%s: %s", failure, error);
+}
+
+static int
+s_finish (rc_engine_t *self, rc_deployment_t *dep, const char *state, int64_t now)
+{
+    SET (dep->state, state);
+    dep->finished = now;
+    dep->paused = false;
+    rc_log_info ("deployment %s %s%s%s", dep->id, state, *dep->reason ? ": " : "", dep->reason);
+    return s_event (self, dep->id, NULL, "deployment_finished", "%s%s%s", state,
+                    *dep->reason ? ": " : "", dep->reason);
+}
+
+/* Starts the step of one host: records it, to be published after commit. */
+static int
+s_host_start (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int64_t now)
+{
+    h->step++;
+    h->touched = h->touched || !rollback;
+    h->started = now;
+    h->finished = 0;
+    SET (h->phase, "sent");
+    SET (h->error, "");
+    SET (h->output_tail, "");
+    h->exit_code = 0;
+    if (rollback) {
+        s_host_state (h, "rolling_back");
+        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
+        return s_event (self, dep->id, h->host_id, "host_rolling_back", "step %d: back to %s",
+                        h->step, *target ? target : "the previous release");
+    }
+    s_current_version (self, h->host_id, dep->app, h->from_version, sizeof h->from_version);
+    SET (h->to_version, dep->version);
+    s_host_state (h, "updating");
+    return s_event (self, dep->id, h->host_id, "host_updating", "batch %d, step %d: %s -> %s",
+                    h->batch, h->step, *h->from_version ? h->from_version : "(none)",
+                    dep->version);
+}
+
+/* Budget spent or abort asked, nothing in flight: roll back or stop. */
+static int
+s_conclude (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
+{
+    if (dep->abort_requested && !dep->abort_rollback)
+        return s_finish (self, dep, "aborted", now);
+    if (!dep->abort_requested && !dep->auto_rollback)
+        return s_finish (self, dep, "failed", now);
+    size_t marked = 0;
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (h->touched && (s_is (h, "succeeded") || h->needs_rollback)) {
+            h->needs_rollback = true;
+            s_host_state (h, "rollback_pending");
+            marked++;
+        }
+    }
+    SET (dep->final_state, dep->abort_requested ? "aborted" : "rolled_back");
+    if (marked == 0) {
+        /* every host that failed was put back by its agent already */
+        return s_finish (self, dep, dep->final_state, now);
+    }
+    SET (dep->state, "rolling_back");
+    dep->rb_batch = 0;
+    dep->progress = now;
+    rc_log_warn ("deployment %s: rolling back %zu host(s)", dep->id, marked);
+    return s_event (self, dep->id, NULL, "rollback_started", "%zu host(s) to roll back", marked);
+}
+
+static int
+s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+                  int64_t now)
+{
+    int rc = 0;
+    char dur[32];
+    bool blown = false;
+    int inflight = 0;
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        bool healthy;
+        if (s_is (h, "updating") && !s_host_live (self, h->host_id, &healthy))
+            rc |= s_host_fail (self, dep, h, "failed", "offline", true,
+                               "host went offline during its update", now);
+        else if (s_is (h, "updating"))
+            inflight++;
+    }
+    if (inflight && now - dep->progress > dep->progress_deadline_ms) {
+        rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
+        for (size_t i = 0; i < n; i++)
+            if (s_is (&hosts[i], "updating"))
+                rc |= s_host_fail (self, dep, &hosts[i], "failed", "progress_deadline", true,
+                                   "no host finished within the progress deadline", now);
+        snprintf (dep->reason, sizeof dep->reason, "progress deadline of %s passed with no host "
+                                                   "finishing",
+                  dur);
+        rc |= s_event (self, dep->id, NULL, "progress_deadline", "%s", dep->reason);
+        blown = true;
+        inflight = 0;
+    }
+    int failures = 0, pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        failures += s_is (&hosts[i], "failed");
+        pending += s_is (&hosts[i], "pending");
+    }
+    if (failures > dep->max_fail && !blown) {
+        blown = true;
+        if (!*dep->reason) {
+            snprintf (dep->reason, sizeof dep->reason, "%d host(s) failed, more than max-fail %d",
+                      failures, dep->max_fail);
+            rc |= s_event (self, dep->id, NULL, "budget_exceeded", "%s", dep->reason);
+        }
+    }
+    if (blown || dep->abort_requested) {
+        if (dep->abort_requested && !*dep->reason)
+            snprintf (dep->reason, sizeof dep->reason, "aborted by the operator");
+        if (inflight == 0)
+            rc |= s_conclude (self, dep, hosts, n, now);
+        return rc;
+    }
+    if (inflight)
+        return rc;
+    if (pending == 0)
+        return rc | s_finish (self, dep, "succeeded", now);
+
+    /* between batches: operator pause, manual gate, timed pause */
+    if (dep->paused) {
+        if (!streq (dep->state, "paused"))
+            SET (dep->state, "paused");
+        return rc;
+    }
+    if (dep->batch > 0 && streq (dep->pause_spec, "manual") && !dep->gate_open) {
+        if (!streq (dep->state, "paused")) {
+            SET (dep->state, "paused");
+            rc |= s_event (self, dep->id, NULL, "gate_waiting",
+                           "batch %d done: waiting for `rollclone resume %s`", dep->batch, dep->id);
+        }
+        return rc;
+    }
+    int64_t pause_ms = 0;
+    if (dep->batch > 0 && *dep->pause_spec && !streq (dep->pause_spec, "manual")
+        && rc_duration_parse (dep->pause_spec, &pause_ms) == 0 && pause_ms > 0) {
+        if (dep->pause_until == 0) {
+            dep->pause_until = now + pause_ms;
+            return rc | s_event (self, dep->id, NULL, "pause", "batch %d done: next in %s",
+                                 dep->batch, dep->pause_spec);
+        }
+        if (now < dep->pause_until)
+            return rc;
+    }
+
+    /* the next batch: hosts in their stable order */
+    int total = (int) n;
+    int size = rc_engine_batch_size (dep->batch_spec, dep->batch + 1, total);
+    if (size < 1)
+        size = 1;
+    dep->batch++;
+    dep->pause_until = 0;
+    dep->gate_open = false;
+    dep->progress = now;
+    SET (dep->state, "running");
+    int taken = 0;
+    char names[RC_TEXT_MAX] = "";
+    for (size_t i = 0; i < n && taken < size; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (!s_is (h, "pending"))
+            continue;
+        taken++;
+        h->batch = dep->batch;
+        h->dirty = true;
+        size_t used = strlen (names);
+        snprintf (names + used, sizeof names - used, "%s%s", used ? " " : "", h->host_id);
+        bool healthy;
+        /* never blind: a host that is not there and well is not updated */
+        if (!s_host_live (self, h->host_id, &healthy))
+            rc |= s_host_fail (self, dep, h, "failed", "offline", false,
+                               "host was offline at its turn; not updated", now);
+        else if (!healthy)
+            rc |= s_host_fail (self, dep, h, "failed", "unhealthy_before", false,
+                               "host was unhealthy at its turn; not updated", now);
+        else
+            rc |= s_host_start (self, dep, h, false, now);
+    }
+    rc_log_info ("deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
+                 names);
+    rc |= s_event (self, dep->id, NULL, "batch_started", "batch %d of %d: %s", dep->batch,
+                   dep->total_batches, names);
+    return rc;
+}
+
+static int
+s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+                    int64_t now)
+{
+    int rc = 0;
+    int inflight = 0, pending = 0;
+    bool deadline = now - dep->progress > dep->progress_deadline_ms;
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        bool healthy;
+        if (!s_is (h, "rolling_back"))
+            continue;
+        if (!s_host_live (self, h->host_id, &healthy))
+            rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
+                               "host went offline during its rollback", now);
+        else if (deadline)
+            rc |= s_host_fail (self, dep, h, "rollback_failed", "progress_deadline", true,
+                               "rollback did not finish within the progress deadline", now);
+        else
+            inflight++;
+    }
+    for (size_t i = 0; i < n; i++)
+        pending += s_is (&hosts[i], "rollback_pending");
+    if (dep->abort_requested && !dep->abort_rollback) {
+        if (inflight == 0) {
+            snprintf (dep->reason, sizeof dep->reason, "aborted by the operator during rollback");
+            rc |= s_finish (self, dep, "aborted", now);
+        }
+        return rc;
+    }
+    if (inflight)
+        return rc;
+    if (pending == 0) {
+        char failed[RC_TEXT_MAX] = "";
+        for (size_t i = 0; i < n; i++)
+            if (s_is (&hosts[i], "rollback_failed")) {
+                size_t used = strlen (failed);
+                snprintf (failed + used, sizeof failed - used, "%s%s", used ? ", " : "",
+                          hosts[i].host_id);
+            }
+        if (*failed) {
+            char reason[2 * RC_TEXT_MAX + 64]; /* SET below cuts it to size */
+            snprintf (reason, sizeof reason, "%s%scould not roll back: %s", dep->reason,
+                      *dep->reason ? "; " : "", failed);
+            SET (dep->reason, reason);
+            return rc | s_finish (self, dep, "rollback_failed", now);
+        }
+        return rc | s_finish (self, dep, *dep->final_state ? dep->final_state : "rolled_back", now);
+    }
+    int size = rc_engine_batch_size (dep->batch_spec, dep->rb_batch + 1, (int) n);
+    if (size < 1)
+        size = 1;
+    dep->rb_batch++;
+    dep->progress = now;
+    int taken = 0;
+    for (size_t i = 0; i < n && taken < size; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (!s_is (h, "rollback_pending"))
+            continue;
+        taken++;
+        bool healthy;
+        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
+        if (!streq (dep->kind, "rollback") && !*target)
+            rc |= s_host_fail (self, dep, h, "rollback_failed", "no_rollback_point", true,
+                               "the host had no release before this deployment", now);
+        else if (!s_host_live (self, h->host_id, &healthy))
+            rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
+                               "host was offline at its rollback turn", now);
+        else
+            rc |= s_host_start (self, dep, h, true, now);
+    }
+    return rc;
+}
+
+static void
+s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
+{
+    bool rollback = s_is (h, "rolling_back");
+    Rollclone__Instruction ins = ROLLCLONE__INSTRUCTION__INIT;
+    ins.deployment_id = (char *) dep->id;
+    ins.step = (uint32_t) h->step;
+    ins.action = rollback ? ROLLCLONE__ACTION__ACTION_ROLLBACK : ROLLCLONE__ACTION__ACTION_UPDATE;
+    ins.app = (char *) dep->app;
+    ins.host_id = (char *) h->host_id;
+    ins.soak_ms = (uint32_t) dep->soak_ms;
+    ins.health_timeout_ms = (uint32_t) dep->health_timeout_ms;
+    if (rollback)
+        ins.version = (char *) (streq (dep->kind, "rollback") ? h->to_version : h->from_version);
+    else {
+        ins.version = (char *) dep->version;
+        ins.artifact_url = (char *) dep->artifact_url;
+        ins.sha256 = (char *) dep->sha256;
+    }
+    rc_envelope_t env;
+    rc_envelope_init (&env, "coordinator", ++self->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_INSTRUCTION;
+    env.instruction = &ins;
+    zframe_t *frame = rc_envelope_pack (&env);
+    char topic[RC_NAME_MAX + 8];
+    snprintf (topic, sizeof topic, "host/%s", h->host_id);
+    if (!frame || zstr_sendm (self->publisher, topic) != 0
+        || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
+        rc_log_warn ("publish to %s dropped: the next round sends it again", h->host_id);
+    zframe_destroy (&frame);
+}
+
+/* Advances deployment id as far as it can go now; one transaction, then
+   publishes what it started (and everything in flight when republish). */
+static void
+s_process (rc_engine_t *self, const char *id, bool republish)
+{
+    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    size_t n = 0;
+    rc_dhost_t *hosts = NULL;
+    if (rc_deployment_load (self->store, id, dep) != 1 || !rc_deployment_active (dep))
+        goto out;
+    hosts = rc_dhost_load (self->store, id, &n);
+    if (!hosts)
+        goto out;
+    rc_deployment_t before = *dep;
+    int64_t now = rc_now_ms ();
+    /* remember which hosts were in flight before, to publish new ones now */
+    bool *was_inflight = (bool *) calloc (n ? n : 1, sizeof (bool));
+    for (size_t i = 0; i < n; i++)
+        was_inflight[i] = s_is (&hosts[i], "updating") || s_is (&hosts[i], "rolling_back");
+
+    if (rc_store_begin (self->store) != 0) {
+        free (was_inflight);
+        goto out;
+    }
+    int rc = 0;
+    /* a transition can make another possible (a batch ends, the next one
+       starts): loop until nothing changes, bounded */
+    for (int round = 0; round < 4 && rc == 0 && rc_deployment_active (dep); round++) {
+        char state[RC_STATE_MAX];
+        int batch = dep->batch, rb_batch = dep->rb_batch;
+        SET (state, dep->state);
+        if (streq (dep->state, "rolling_back"))
+            rc = s_advance_rollback (self, dep, hosts, n, now);
+        else
+            rc = s_advance_update (self, dep, hosts, n, now);
+        if (streq (state, dep->state) && batch == dep->batch && rb_batch == dep->rb_batch)
+            break;
+    }
+    bool dep_changed = memcmp (&before, dep, sizeof before) != 0;
+    if (dep_changed)
+        dep->updated = now;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (hosts[i].dirty)
+            rc = rc_dhost_save (self->store, id, &hosts[i]);
+    if (rc == 0 && dep_changed)
+        rc = rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        free (was_inflight);
+        goto out;
+    }
+    /* committed: now the instructions that follow from it */
+    for (size_t i = 0; i < n; i++) {
+        bool inflight = s_is (&hosts[i], "updating") || s_is (&hosts[i], "rolling_back");
+        if (inflight && (republish || !was_inflight[i] || hosts[i].dirty))
+            s_publish (self, dep, &hosts[i]);
+    }
+    free (was_inflight);
+out:
+    free (hosts);
+    free (dep);
+}
+
+void
+rc_engine_tick (rc_engine_t *self)
+{
+    int64_t mono = rc_mono_ms ();
+    bool republish = mono - self->last_republish >= RC_REPUBLISH_MS;
+    if (republish)
+        self->last_republish = mono;
+    zlist_t *ids = rc_deployment_ids (self->store, true, NULL, 0);
+    if (!ids)
+        return;
+    for (char *id = (char *) zlist_first (ids); id; id = (char *) zlist_next (ids))
+        s_process (self, id, republish);
+    zlist_destroy (&ids);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reports */
+
+static void
+s_timings_text (const Rollclone__StepReport *r, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < r->n_timings; i++) {
+        size_t used = strlen (out);
+        if (!rc_name_valid (r->timings[i]->phase))
+            continue;
+        snprintf (out + used, len - used, "%s%s=%u", used ? "," : "", r->timings[i]->phase,
+                  r->timings[i]->ms);
+    }
+}
+
+/* Stores what the agent says it runs now, attributed to the deployment. */
+static int
+s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployment_id,
+                    const Rollclone__AppState *st, int64_t now)
+{
+    if (!st || !rc_name_valid (st->app) || (*st->current && !rc_name_valid (st->current)))
+        return 0;
+    char points[RC_TEXT_MAX] = "";
+    for (size_t i = 0; i < st->n_rollback_points; i++) {
+        if (!rc_name_valid (st->rollback_points[i]))
+            return 0;
+        size_t used = strlen (points);
+        snprintf (points + used, sizeof points - used, "%s%s", i ? "," : "",
+                  st->rollback_points[i]);
+    }
+    return rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
+                                     deployment_id, now);
+}
+
+void
+rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__StepReport *r)
+{
+    if (!rc_name_valid (r->deployment_id) || !rc_name_valid (r->app))
+        return;
+    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    size_t n = 0;
+    rc_dhost_t *hosts = NULL;
+    if (rc_deployment_load (self->store, r->deployment_id, dep) != 1 || !streq (dep->app, r->app))
+        goto out;
+    hosts = rc_dhost_load (self->store, dep->id, &n);
+    rc_dhost_t *h = NULL;
+    for (size_t i = 0; hosts && i < n; i++)
+        if (streq (hosts[i].host_id, host_id))
+            h = &hosts[i];
+    /* a report of an older step, or of a step already settled: the agent
+       repeats itself because instructions are level-triggered */
+    if (!h || (int) r->step != h->step || !(s_is (h, "updating") || s_is (h, "rolling_back")))
+        goto out;
+    bool rollback = s_is (h, "rolling_back");
+    int64_t now = rc_now_ms ();
+    char phase[32];
+    snprintf (phase, sizeof phase, "%s", rc_name_valid (r->phase) ? r->phase : "?");
+    if (r->result == ROLLCLONE__STEP_REPORT__RESULT__RUNNING) {
+        if (streq (h->phase, phase))
+            goto out;
+        SET (h->phase, phase);
+        if (rc_store_begin (self->store) == 0
+            && (rc_dhost_save (self->store, dep->id, h) != 0
+                || rc_store_commit (self->store) != 0))
+            rc_store_rollback (self->store);
+        goto out;
+    }
+    if (rc_store_begin (self->store) != 0)
+        goto out;
+    int rc = 0;
+    h->finished = now;
+    h->exit_code = r->exit_code;
+    s_timings_text (r, h->timings, sizeof h->timings);
+    SET (h->output_tail, r->output_tail);
+    char took[32];
+    rc_duration_format (now - h->started, took, sizeof took);
+    if (r->result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED) {
+        SET (h->phase, "done");
+        s_host_state (h, rollback ? "rolled_back" : "succeeded");
+        if (rollback)
+            h->needs_rollback = false;
+        rc |= s_event (self, dep->id, h->host_id, rollback ? "host_rolled_back" : "host_succeeded",
+                       "%s in %s", *r->version_now ? r->version_now : "(none)", took);
+    }
+    else {
+        bool dirty = r->result == ROLLCLONE__STEP_REPORT__RESULT__FAILED_DIRTY;
+        char failure[64], error[RC_TEXT_MAX];
+        snprintf (failure, sizeof failure, "%s", phase);
+        snprintf (error, sizeof error, "%s%s", r->error,
+                  dirty ? " (and could not be put back)" : "");
+        SET (h->phase, phase);
+        rc |= s_host_fail (self, dep, h, rollback ? "rollback_failed" : "failed", failure,
+                           dirty || rollback, error, now);
+    }
+    dep->progress = now;
+    dep->updated = now;
+    rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now);
+    rc |= rc_dhost_save (self->store, dep->id, h);
+    rc |= rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_log_error ("report of %s: store: %s", host_id, rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        goto out;
+    }
+    rc_log_info ("deployment %s: %s %s", dep->id, host_id, h->state);
+    /* the next batch may start now rather than at the next tick */
+    s_process (self, dep->id, false);
+out:
+    free (hosts);
+    free (dep);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Control requests */
+
+static Rollclone__ControlReply *
+s_reply_new (void)
+{
+    Rollclone__ControlReply *reply = (Rollclone__ControlReply *) zmalloc (sizeof *reply);
+    rollclone__control_reply__init (reply);
+    return reply;
+}
+
+static Rollclone__ControlReply *
+s_reply_error (int code, const char *fmt, ...)
+{
+    Rollclone__ControlReply *reply = s_reply_new ();
+    reply->code = code;
+    va_list args;
+    va_start (args, fmt);
+    char text[RC_TEXT_MAX];
+    vsnprintf (text, sizeof text, fmt, args);
+    va_end (args);
+    reply->error = strdup (text);
+    return reply;
+}
+
+typedef struct {
+    rc_engine_t *self;
+    const char *app;
+    rc_label_t *select;
+    int nselect;
+    zlistx_t *chosen;      /* host ids */
+    zlistx_t *lacking;     /* matching labels but without the app */
+} s_select_t;
+
+static bool
+s_host_has_app (rc_engine_t *self, const char *host_id, const char *app)
+{
+    sqlite3_stmt *stmt = rc_store_prepare (self->store,
+                                           "SELECT 1 FROM host_apps WHERE host_id = ?1 AND app = ?2",
+                                           "tt", host_id, app);
+    bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
+    sqlite3_finalize (stmt);
+    return has;
+}
+
+static void
+s_select_host (void *arg, const rc_host_row_t *row)
+{
+    s_select_t *sel = (s_select_t *) arg;
+    rc_label_t labels[RC_LABELS_MAX];
+    char err[128];
+    int n = rc_labels_parse (row->labels, labels, RC_LABELS_MAX, err, sizeof err);
+    for (int i = 0; i < sel->nselect; i++) {
+        bool found = false;
+        for (int j = 0; j < n && !found; j++)
+            found = streq (labels[j].key, sel->select[i].key)
+                 && streq (labels[j].value, sel->select[i].value);
+        if (!found)
+            return;
+    }
+    if (s_host_has_app (sel->self, row->id, sel->app))
+        zlistx_add_end (sel->chosen, (void *) row->id);
+    else
+        zlistx_add_end (sel->lacking, (void *) row->id);
+}
+
+static int
+s_natural_cmp_void (const void *a, const void *b)
+{
+    return s_natural_cmp ((const char *) a, (const char *) b);
+}
+
+/* An active deployment of app, or NULL; caller frees. */
+static char *
+s_active_for_app (rc_engine_t *self, const char *app)
+{
+    zlist_t *ids = rc_deployment_ids (self->store, true, app, 1);
+    char *id = ids && zlist_size (ids) ? strdup ((char *) zlist_first (ids)) : NULL;
+    zlist_destroy (&ids);
+    return id;
+}
+
+static void
+s_new_id (char *out, size_t len)
+{
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    char stamp[32];
+    strftime (stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf (out, len, "d-%s-%04x", stamp, (unsigned) randombytes_uniform (0x10000));
+}
+
+static bool
+s_url_ok (const char *url)
+{
+    if (strncmp (url, "http://", 7) && strncmp (url, "https://", 8) && strncmp (url, "file://", 7))
+        return false;
+    if (strlen (url) >= RC_URL_MAX)
+        return false;
+    for (const char *c = url; *c; c++)
+        if ((unsigned char) *c <= ' ' || *c == 0x7f)
+            return false;
+    return true;
+}
+
+static bool
+s_sha_ok (const char *sha)
+{
+    if (strlen (sha) != 64)
+        return false;
+    for (const char *c = sha; *c; c++)
+        if (!isxdigit ((unsigned char) *c))
+            return false;
+    return true;
+}
+
+/* Parses a duration field of a request: "" is the default. */
+static bool
+s_duration_field (const char *text, int64_t dflt, int64_t *out)
+{
+    if (!*text) {
+        *out = dflt;
+        return true;
+    }
+    return rc_duration_parse (text, out) == 0 && *out > 0 && *out <= UINT32_MAX;
+}
+
+Rollclone__ControlReply *
+rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
+{
+    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    Rollclone__ControlReply *reply = NULL;
+    s_select_t sel = {.self = self, .app = req->app};
+    rc_label_t select[RC_LABELS_MAX];
+    char err[256];
+
+    if (!rc_name_valid (req->app)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--app '%s' must be [A-Za-z0-9._+-]{1,%d}", req->app,
+                               RC_NAME_MAX);
+        goto out;
+    }
+    if (!rc_name_valid (req->version)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--version '%s' must be [A-Za-z0-9._+-]{1,%d}",
+                               req->version, RC_NAME_MAX);
+        goto out;
+    }
+    if (!s_url_ok (req->artifact_url)) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "--artifact '%s' must be an http://, https:// or file:// URL",
+                               req->artifact_url);
+        goto out;
+    }
+    if (*req->sha256 && !s_sha_ok (req->sha256)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--sha256 '%s' is not 64 hex digits", req->sha256);
+        goto out;
+    }
+    if (!*req->sha256 && strncmp (req->artifact_url, "file://", 7) != 0) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "--sha256 is required for an http(s) artifact (%s)",
+                               req->artifact_url);
+        goto out;
+    }
+    sel.nselect = rc_labels_parse (req->select, select, RC_LABELS_MAX, err, sizeof err);
+    if (sel.nselect < 0) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--select '%s': %s", req->select, err);
+        goto out;
+    }
+    sel.select = select;
+    const char *batch = *req->batch ? req->batch : RC_DEFAULT_BATCH;
+    if (rc_engine_batch_count (batch, 1) < 0) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "--batch '%s' must be N, N%% or a ramp like 1,10%%,50%% (each > 0)",
+                               batch);
+        goto out;
+    }
+    const char *max_fail = *req->max_fail ? req->max_fail : RC_DEFAULT_MAX_FAIL;
+    if (rc_engine_max_fail (max_fail, 1) < 0) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--max-fail '%s' must be N or N%%", max_fail);
+        goto out;
+    }
+    if (!s_duration_field (req->soak, RC_DEFAULT_SOAK_MS, &dep->soak_ms)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--soak '%s' is not a duration (500ms, 10s, 5m, 1h)",
+                               req->soak);
+        goto out;
+    }
+    if (!s_duration_field (req->health_timeout, RC_DEFAULT_HEALTH_TIMEOUT_MS,
+                           &dep->health_timeout_ms)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--health-timeout '%s' is not a duration",
+                               req->health_timeout);
+        goto out;
+    }
+    if (!s_duration_field (req->progress_deadline, RC_DEFAULT_PROGRESS_DEADLINE_MS,
+                           &dep->progress_deadline_ms)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--progress-deadline '%s' is not a duration",
+                               req->progress_deadline);
+        goto out;
+    }
+    int64_t pause_ms;
+    if (*req->pause && !streq (req->pause, "manual")
+        && (rc_duration_parse (req->pause, &pause_ms) != 0 || pause_ms <= 0)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--pause '%s' must be a duration or 'manual'",
+                               req->pause);
+        goto out;
+    }
+    char *active = s_active_for_app (self, req->app);
+    if (active) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "deployment %s of app '%s' is still running: one at a time per "
+                               "app (wait for it, or `rollclone abort %s`)",
+                               active, req->app, active);
+        free (active);
+        goto out;
+    }
+    sel.chosen = zlistx_new ();
+    sel.lacking = zlistx_new ();
+    zlistx_set_duplicator (sel.chosen, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_destructor (sel.chosen, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_duplicator (sel.lacking, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_destructor (sel.lacking, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_comparator (sel.chosen, s_natural_cmp_void);
+    if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0) {
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+        goto out;
+    }
+    int total = (int) zlistx_size (sel.chosen);
+    if (total == 0) {
+        reply = s_reply_error (RC_EXIT_USAGE, "no host has app '%s'%s%s%s", req->app,
+                               *req->select ? " among those matching --select '" : "",
+                               req->select, *req->select ? "'" : "");
+        goto out;
+    }
+    zlistx_sort (sel.chosen);
+
+    int64_t now = rc_now_ms ();
+    s_new_id (dep->id, sizeof dep->id);
+    SET (dep->kind, "deploy");
+    SET (dep->app, req->app);
+    SET (dep->version, req->version);
+    SET (dep->artifact_url, req->artifact_url);
+    SET (dep->sha256, req->sha256);
+    for (char *c = dep->sha256; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
+    SET (dep->selector, req->select);
+    SET (dep->batch_spec, batch);
+    SET (dep->max_fail_spec, max_fail);
+    dep->max_fail = rc_engine_max_fail (max_fail, total);
+    SET (dep->pause_spec, req->pause);
+    dep->auto_rollback = !req->no_auto_rollback;
+    SET (dep->state, "running");
+    dep->total_batches = rc_engine_batch_count (batch, total);
+    dep->gate_open = true;
+    dep->abort_rollback = true;
+    dep->created = dep->updated = dep->progress = now;
+
+    int rc = rc_store_begin (self->store);
+    if (rc == 0)
+        rc = rc_deployment_insert (self->store, dep);
+    int ord = 0;
+    for (char *id = (char *) zlistx_first (sel.chosen); rc == 0 && id;
+         id = (char *) zlistx_next (sel.chosen)) {
+        rc_dhost_t *h = (rc_dhost_t *) zmalloc (sizeof *h);
+        SET (h->host_id, id);
+        h->ord = ord++;
+        SET (h->state, "pending");
+        SET (h->to_version, dep->version);
+        s_current_version (self, id, dep->app, h->from_version, sizeof h->from_version);
+        rc = rc_dhost_insert (self->store, dep->id, h);
+        free (h);
+    }
+    if (rc == 0)
+        rc = s_event (self, dep->id, NULL, "deployment_created",
+                      "%s %s to %d host(s) in %d batch(es): batch %s, max-fail %d, soak %s, "
+                      "auto-rollback %s",
+                      dep->app, dep->version, total, dep->total_batches, batch, dep->max_fail,
+                      *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off");
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        goto out;
+    }
+    rc_log_info ("deployment %s: %s %s to %d host(s)", dep->id, dep->app, dep->version, total);
+    s_process (self, dep->id, false);
+    reply = s_reply_new ();
+    Rollclone__DeployReply *dr = (Rollclone__DeployReply *) zmalloc (sizeof *dr);
+    rollclone__deploy_reply__init (dr);
+    dr->deployment_id = strdup (dep->id);
+    dr->hosts = (uint32_t) total;
+    dr->total_batches = (uint32_t) dep->total_batches;
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_DEPLOY;
+    reply->deploy = dr;
+out:
+    zlistx_destroy (&sel.chosen);
+    zlistx_destroy (&sel.lacking);
+    free (dep);
+    return reply;
+}
+
+static Rollclone__DeploymentInfo *
+s_info (rc_engine_t *self, const char *id, bool with_output)
+{
+    rc_deployment_t *d = (rc_deployment_t *) zmalloc (sizeof *d);
+    if (rc_deployment_load (self->store, id, d) != 1) {
+        free (d);
+        return NULL;
+    }
+    Rollclone__DeploymentInfo *info = (Rollclone__DeploymentInfo *) zmalloc (sizeof *info);
+    rollclone__deployment_info__init (info);
+    info->id = strdup (d->id);
+    info->kind = strdup (d->kind);
+    info->app = strdup (d->app);
+    info->version = strdup (d->version);
+    info->artifact_url = strdup (d->artifact_url);
+    info->sha256 = strdup (d->sha256);
+    info->select = strdup (d->selector);
+    info->batch = strdup (d->batch_spec);
+    info->max_fail = strdup (d->max_fail_spec);
+    info->max_fail_hosts = (uint32_t) d->max_fail;
+    info->soak_ms = (uint32_t) d->soak_ms;
+    info->health_timeout_ms = (uint32_t) d->health_timeout_ms;
+    info->progress_deadline_ms = (uint32_t) d->progress_deadline_ms;
+    info->pause = strdup (d->pause_spec);
+    info->auto_rollback = d->auto_rollback;
+    info->state = strdup (d->state);
+    info->current_batch = (uint32_t) d->batch;
+    info->total_batches = (uint32_t) d->total_batches;
+    info->reason = strdup (d->reason);
+    info->created_ms = d->created;
+    info->updated_ms = d->updated;
+    info->finished_ms = d->finished;
+    info->gate_open = !(streq (d->pause_spec, "manual") && !d->gate_open && d->batch > 0)
+                   && !d->paused;
+    info->pause_until_ms = d->pause_until;
+    size_t n = 0;
+    rc_dhost_t *hosts = rc_dhost_load (self->store, id, &n);
+    info->hosts = (Rollclone__DeploymentHost **) calloc (n ? n : 1, sizeof *info->hosts);
+    for (size_t i = 0; hosts && i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        Rollclone__DeploymentHost *dh = (Rollclone__DeploymentHost *) zmalloc (sizeof *dh);
+        rollclone__deployment_host__init (dh);
+        dh->host_id = strdup (h->host_id);
+        dh->batch = (uint32_t) h->batch;
+        dh->state = strdup (h->state);
+        dh->phase = strdup (h->phase);
+        dh->from_version = strdup (h->from_version);
+        dh->to_version = strdup (h->to_version);
+        dh->started_ms = h->started;
+        dh->finished_ms = h->finished;
+        dh->failure = strdup (h->failure);
+        dh->error = strdup (h->error);
+        dh->output_tail = strdup (with_output ? h->output_tail : "");
+        dh->exit_code = h->exit_code;
+        /* timings "phase=ms,..." back into messages */
+        char copy[sizeof h->timings];
+        snprintf (copy, sizeof copy, "%s", h->timings);
+        char *save = NULL;
+        for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+            char *eq = strchr (t, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            Rollclone__PhaseTiming *pt = (Rollclone__PhaseTiming *) zmalloc (sizeof *pt);
+            rollclone__phase_timing__init (pt);
+            pt->phase = strdup (t);
+            pt->ms = (uint32_t) strtoul (eq + 1, NULL, 10);
+            dh->timings = (Rollclone__PhaseTiming **) realloc (
+                dh->timings, (dh->n_timings + 1) * sizeof *dh->timings);
+            dh->timings[dh->n_timings++] = pt;
+        }
+        if (streq (h->state, "failed") || streq (h->state, "rollback_failed"))
+            info->failures++;
+        info->hosts[info->n_hosts++] = dh;
+    }
+    free (hosts);
+    free (d);
+    return info;
+}
+
+Rollclone__ControlReply *
+rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req)
+{
+    Rollclone__StatusReply *sr = (Rollclone__StatusReply *) zmalloc (sizeof *sr);
+    rollclone__status_reply__init (sr);
+    zlist_t *ids = NULL;
+    if (*req->deployment_id) {
+        ids = zlist_new ();
+        zlist_append (ids, req->deployment_id);
+    }
+    else
+        ids = rc_deployment_ids (self->store, false, NULL,
+                                 req->limit ? req->limit : RC_STATUS_DEFAULT_LIMIT);
+    size_t n = ids ? zlist_size (ids) : 0;
+    sr->deployments = (Rollclone__DeploymentInfo **) calloc (n ? n : 1, sizeof *sr->deployments);
+    for (char *id = ids ? (char *) zlist_first (ids) : NULL; id; id = (char *) zlist_next (ids)) {
+        Rollclone__DeploymentInfo *info = s_info (self, id, *req->deployment_id != '\0');
+        if (info)
+            sr->deployments[sr->n_deployments++] = info;
+    }
+    zlist_destroy (&ids);
+    if (*req->deployment_id && sr->n_deployments == 0) {
+        rollclone__status_reply__free_unpacked (sr, NULL);
+        return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
+    }
+    Rollclone__ControlReply *reply = s_reply_new ();
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_STATUS;
+    reply->status = sr;
+    return reply;
+}
+
+Rollclone__ControlReply *
+rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req)
+{
+    static const char *names[] = {"pause", "resume", "abort"};
+    const char *op = req->op <= ROLLCLONE__OPERATE_REQUEST__OP__ABORT ? names[req->op] : "?";
+    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    Rollclone__ControlReply *reply = NULL;
+    int found = rc_name_valid (req->deployment_id)
+                  ? rc_deployment_load (self->store, req->deployment_id, dep)
+                  : 0;
+    if (found != 1) {
+        reply = s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
+        goto out;
+    }
+    if (!rc_deployment_active (dep)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "cannot %s deployment %s: it has ended (%s)", op,
+                               dep->id, dep->state);
+        goto out;
+    }
+    int64_t now = rc_now_ms ();
+    int rc = rc_store_begin (self->store);
+    switch (req->op) {
+    case ROLLCLONE__OPERATE_REQUEST__OP__PAUSE:
+        if (streq (dep->state, "rolling_back")) {
+            reply = s_reply_error (RC_EXIT_USAGE, "deployment %s is rolling back: it cannot be "
+                                                  "paused",
+                                   dep->id);
+            break;
+        }
+        dep->paused = true;
+        SET (dep->state, "paused");
+        rc |= s_event (self, dep->id, NULL, "paused", "by the operator: no new batch starts");
+        break;
+    case ROLLCLONE__OPERATE_REQUEST__OP__RESUME: {
+        bool gated = streq (dep->pause_spec, "manual") && !dep->gate_open && dep->batch > 0;
+        if (!dep->paused && !gated) {
+            reply = s_reply_error (RC_EXIT_USAGE, "deployment %s is not paused (%s)", dep->id,
+                                   dep->state);
+            break;
+        }
+        dep->paused = false;
+        dep->gate_open = true;
+        if (streq (dep->state, "paused"))
+            SET (dep->state, "running");
+        rc |= s_event (self, dep->id, NULL, "resumed", "by the operator");
+        break;
+    }
+    case ROLLCLONE__OPERATE_REQUEST__OP__ABORT:
+        dep->abort_requested = true;
+        dep->abort_rollback = !req->no_rollback;
+        dep->paused = false;
+        if (streq (dep->state, "paused"))
+            SET (dep->state, "running");
+        rc |= s_event (self, dep->id, NULL, "abort_requested", "by the operator, %s",
+                       req->no_rollback ? "without rollback" : "rolling back touched hosts");
+        break;
+    default:
+        reply = s_reply_error (RC_EXIT_USAGE, "unknown operation");
+        break;
+    }
+    if (reply) {
+        rc_store_rollback (self->store);
+        goto out;
+    }
+    dep->updated = now;
+    if (rc == 0)
+        rc = rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_store_rollback (self->store);
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+        goto out;
+    }
+    rc_log_info ("deployment %s: %s by the operator", dep->id, op);
+    s_process (self, dep->id, false);
+    reply = s_reply_new ();
+out:
+    free (dep);
+    return reply;
+}
+
+/* rollback --deployment ID: every host it changed goes back where it was. */
+static Rollclone__ControlReply *
+s_rollback_deployment (rc_engine_t *self, const char *id)
+{
+    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    Rollclone__ControlReply *reply = NULL;
+    size_t n = 0;
+    rc_dhost_t *hosts = NULL;
+    if (!rc_name_valid (id) || rc_deployment_load (self->store, id, dep) != 1) {
+        reply = s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", id);
+        goto out;
+    }
+    if (rc_deployment_active (dep)) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "deployment %s is %s: abort it (`rollclone abort %s`), which rolls "
+                               "back what it touched",
+                               id, dep->state, id);
+        goto out;
+    }
+    char *active = s_active_for_app (self, dep->app);
+    if (active) {
+        reply = s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active,
+                               dep->app);
+        free (active);
+        goto out;
+    }
+    hosts = rc_dhost_load (self->store, id, &n);
+    size_t marked = 0;
+    for (size_t i = 0; hosts && i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (h->touched && (s_is (h, "succeeded") || h->needs_rollback)) {
+            h->needs_rollback = true;
+            s_host_state (h, "rollback_pending");
+            marked++;
+        }
+    }
+    if (marked == 0) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "deployment %s left no host to roll back (state %s)", id,
+                               dep->state);
+        goto out;
+    }
+    int64_t now = rc_now_ms ();
+    SET (dep->state, "rolling_back");
+    SET (dep->final_state, "rolled_back");
+    dep->rb_batch = 0;
+    dep->finished = 0;
+    dep->progress = dep->updated = now;
+    dep->abort_requested = false;
+    int rc = rc_store_begin (self->store);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (hosts[i].dirty)
+            rc = rc_dhost_save (self->store, id, &hosts[i]);
+    if (rc == 0)
+        rc = rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = s_event (self, id, NULL, "rollback_started",
+                      "by the operator: %zu host(s) back to where they were", marked);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_store_rollback (self->store);
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+        goto out;
+    }
+    s_process (self, id, false);
+    reply = s_reply_new ();
+    Rollclone__DeployReply *dr = (Rollclone__DeployReply *) zmalloc (sizeof *dr);
+    rollclone__deploy_reply__init (dr);
+    dr->deployment_id = strdup (id);
+    dr->hosts = (uint32_t) marked;
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_DEPLOY;
+    reply->deploy = dr;
+out:
+    free (hosts);
+    free (dep);
+    return reply;
+}
+
+/* rollback --host H --app A [--to V]: a one-host deployment of kind rollback. */
+static Rollclone__ControlReply *
+s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
+{
+    if (!rc_name_valid (req->host_id))
+        return s_reply_error (RC_EXIT_USAGE, "--host '%s' is not a host id", req->host_id);
+    if (!rc_name_valid (req->app))
+        return s_reply_error (RC_EXIT_USAGE, "--app '%s' must be [A-Za-z0-9._+-]{1,%d}", req->app,
+                              RC_NAME_MAX);
+    if (*req->to_version && !rc_name_valid (req->to_version))
+        return s_reply_error (RC_EXIT_USAGE, "--to '%s' must be [A-Za-z0-9._+-]{1,%d}",
+                              req->to_version, RC_NAME_MAX);
+    bool online, healthy;
+    if (!self->host_fn (self->host_arg, req->host_id, &online, &healthy))
+        return s_reply_error (RC_EXIT_USAGE, "no host '%s'", req->host_id);
+    sqlite3_stmt *stmt = rc_store_prepare (self->store,
+                                           "SELECT current, rollback_points FROM host_apps "
+                                           "WHERE host_id = ?1 AND app = ?2",
+                                           "tt", req->host_id, req->app);
+    char current[RC_NAME_MAX + 1] = "", points[RC_TEXT_MAX] = "";
+    bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
+    if (has) {
+        snprintf (current, sizeof current, "%s", (const char *) sqlite3_column_text (stmt, 0));
+        snprintf (points, sizeof points, "%s", (const char *) sqlite3_column_text (stmt, 1));
+    }
+    sqlite3_finalize (stmt);
+    if (!has)
+        return s_reply_error (RC_EXIT_USAGE, "host '%s' has no app '%s'", req->host_id, req->app);
+    if (!*points)
+        return s_reply_error (RC_EXIT_USAGE, "host '%s' has no rollback point for '%s'",
+                              req->host_id, req->app);
+    if (*req->to_version) {
+        char needle[RC_NAME_MAX + 3], hay[RC_TEXT_MAX + 2];
+        snprintf (needle, sizeof needle, ",%s,", req->to_version);
+        snprintf (hay, sizeof hay, ",%s,", points);
+        if (!strstr (hay, needle))
+            return s_reply_error (RC_EXIT_USAGE,
+                                  "'%s' is not a rollback point of %s/%s (has: %s)",
+                                  req->to_version, req->host_id, req->app, points);
+    }
+    char *active = s_active_for_app (self, req->app);
+    if (active) {
+        Rollclone__ControlReply *reply = s_reply_error (
+            RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, req->app);
+        free (active);
+        return reply;
+    }
+    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    int64_t now = rc_now_ms ();
+    s_new_id (dep->id, sizeof dep->id);
+    SET (dep->kind, "rollback");
+    SET (dep->app, req->app);
+    SET (dep->version, req->to_version);
+    SET (dep->batch_spec, "1");
+    SET (dep->max_fail_spec, "0");
+    SET (dep->selector, req->host_id);
+    dep->soak_ms = RC_DEFAULT_SOAK_MS;
+    dep->health_timeout_ms = RC_DEFAULT_HEALTH_TIMEOUT_MS;
+    dep->progress_deadline_ms = RC_DEFAULT_PROGRESS_DEADLINE_MS;
+    dep->auto_rollback = false;
+    SET (dep->state, "rolling_back");
+    SET (dep->final_state, "rolled_back");
+    dep->total_batches = 1;
+    dep->gate_open = true;
+    dep->abort_rollback = true;
+    dep->created = dep->updated = dep->progress = now;
+    rc_dhost_t *h = (rc_dhost_t *) zmalloc (sizeof *h);
+    SET (h->host_id, req->host_id);
+    SET (h->state, "rollback_pending");
+    SET (h->from_version, current);
+    SET (h->to_version, req->to_version);
+    h->needs_rollback = true;
+    h->batch = 1;
+    int rc = rc_store_begin (self->store);
+    if (rc == 0)
+        rc = rc_deployment_insert (self->store, dep);
+    if (rc == 0)
+        rc = rc_dhost_insert (self->store, dep->id, h);
+    if (rc == 0)
+        rc = s_event (self, dep->id, req->host_id, "rollback_started",
+                      "by the operator: %s %s -> %s", req->app, *current ? current : "(none)",
+                      *req->to_version ? req->to_version : "the previous release");
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    Rollclone__ControlReply *reply;
+    if (rc != 0) {
+        rc_store_rollback (self->store);
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    }
+    else {
+        s_process (self, dep->id, false);
+        reply = s_reply_new ();
+        Rollclone__DeployReply *dr = (Rollclone__DeployReply *) zmalloc (sizeof *dr);
+        rollclone__deploy_reply__init (dr);
+        dr->deployment_id = strdup (dep->id);
+        dr->hosts = 1;
+        dr->total_batches = 1;
+        reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_DEPLOY;
+        reply->deploy = dr;
+    }
+    free (h);
+    free (dep);
+    return reply;
+}
+
+Rollclone__ControlReply *
+rc_engine_rollback (rc_engine_t *self, const Rollclone__RollbackRequest *req)
+{
+    if (*req->deployment_id)
+        return s_rollback_deployment (self, req->deployment_id);
+    return s_rollback_host (self, req);
+}
+
+Rollclone__ControlReply *
+rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
+{
+    bool online, healthy;
+    if (!rc_name_valid (req->host_id) || !self->host_fn (self->host_arg, req->host_id, &online,
+                                                         &healthy))
+        return s_reply_error (RC_EXIT_USAGE, "no host '%s'", req->host_id);
+    Rollclone__HistoryReply *hr = (Rollclone__HistoryReply *) zmalloc (sizeof *hr);
+    rollclone__history_reply__init (hr);
+    hr->host_id = strdup (req->host_id);
+    sqlite3_stmt *stmt = rc_store_prepare (
+        self->store,
+        "SELECT app, version, previous, rollback_points, coalesce(deployment_id, ''), ts "
+        "FROM release_history WHERE host_id = ?1 ORDER BY id",
+        "t", req->host_id);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
+        Rollclone__HistoryEntry *e = (Rollclone__HistoryEntry *) zmalloc (sizeof *e);
+        rollclone__history_entry__init (e);
+        e->app = strdup ((const char *) sqlite3_column_text (stmt, 0));
+        e->version = strdup ((const char *) sqlite3_column_text (stmt, 1));
+        e->previous = strdup ((const char *) sqlite3_column_text (stmt, 2));
+        e->rollback_points = strdup ((const char *) sqlite3_column_text (stmt, 3));
+        e->deployment_id = strdup ((const char *) sqlite3_column_text (stmt, 4));
+        e->ts_ms = sqlite3_column_int64 (stmt, 5);
+        hr->entries = (Rollclone__HistoryEntry **) realloc (
+            hr->entries, (hr->n_entries + 1) * sizeof *hr->entries);
+        hr->entries[hr->n_entries++] = e;
+    }
+    sqlite3_finalize (stmt);
+    stmt = rc_store_prepare (self->store,
+                             "SELECT app, current, rollback_points FROM host_apps "
+                             "WHERE host_id = ?1 ORDER BY app",
+                             "t", req->host_id);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
+        Rollclone__AppState *a = (Rollclone__AppState *) zmalloc (sizeof *a);
+        rollclone__app_state__init (a);
+        a->app = strdup ((const char *) sqlite3_column_text (stmt, 0));
+        a->current = strdup ((const char *) sqlite3_column_text (stmt, 1));
+        char points[RC_TEXT_MAX];
+        snprintf (points, sizeof points, "%s", (const char *) sqlite3_column_text (stmt, 2));
+        char *save = NULL;
+        for (char *p = strtok_r (points, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
+            a->rollback_points = (char **) realloc (
+                a->rollback_points, (a->n_rollback_points + 1) * sizeof (char *));
+            a->rollback_points[a->n_rollback_points++] = strdup (p);
+        }
+        hr->apps = (Rollclone__AppState **) realloc (hr->apps, (hr->n_apps + 1) * sizeof *hr->apps);
+        hr->apps[hr->n_apps++] = a;
+    }
+    sqlite3_finalize (stmt);
+    Rollclone__ControlReply *reply = s_reply_new ();
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_HISTORY;
+    reply->history = hr;
+    return reply;
+}
+
+static void
+s_collect_event (void *arg, const rc_event_row_t *row)
+{
+    Rollclone__EventsReply *er = (Rollclone__EventsReply *) arg;
+    Rollclone__EventInfo *e = (Rollclone__EventInfo *) zmalloc (sizeof *e);
+    rollclone__event_info__init (e);
+    e->id = row->id;
+    e->ts_ms = row->ts;
+    e->deployment_id = strdup (row->deployment_id ? row->deployment_id : "");
+    e->host_id = strdup (row->host_id ? row->host_id : "");
+    e->kind = strdup (row->kind);
+    e->detail = strdup (row->detail);
+    er->events = (Rollclone__EventInfo **) realloc (er->events,
+                                                     (er->n_events + 1) * sizeof *er->events);
+    er->events[er->n_events++] = e;
+}
+
+Rollclone__ControlReply *
+rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req)
+{
+    if (*req->deployment_id) {
+        rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+        int found = rc_name_valid (req->deployment_id)
+                      ? rc_deployment_load (self->store, req->deployment_id, dep)
+                      : 0;
+        free (dep);
+        if (found != 1)
+            return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
+    }
+    Rollclone__EventsReply *er = (Rollclone__EventsReply *) zmalloc (sizeof *er);
+    rollclone__events_reply__init (er);
+    size_t limit = req->limit ? req->limit : (req->after_id ? 0 : RC_EVENTS_DEFAULT_LIMIT);
+    if (rc_store_events_each (self->store, *req->deployment_id ? req->deployment_id : NULL, NULL,
+                              req->after_id, limit, s_collect_event, er)
+        != 0) {
+        rollclone__events_reply__free_unpacked (er, NULL);
+        return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    }
+    Rollclone__ControlReply *reply = s_reply_new ();
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_EVENTS;
+    reply->events = er;
+    return reply;
+}
+
+void
+rc_engine_test (bool verbose)
+{
+    (void) verbose;
+    assert (rc_engine_batch_size ("2", 1, 5) == 2);
+    assert (rc_engine_batch_size ("2", 3, 5) == 2);
+    assert (rc_engine_batch_count ("2", 5) == 3);
+    assert (rc_engine_batch_size ("25%", 1, 5) == 2);  /* rounded up */
+    assert (rc_engine_batch_size ("1%", 1, 5) == 1);   /* at least one */
+    assert (rc_engine_batch_size ("1,25%", 1, 8) == 1);
+    assert (rc_engine_batch_size ("1,25%", 2, 8) == 2);
+    assert (rc_engine_batch_size ("1,25%", 5, 8) == 2);
+    assert (rc_engine_batch_count ("1,25%", 8) == 5);
+    assert (rc_engine_batch_size ("1,10%,50%", 3, 20) == 10);
+    assert (rc_engine_batch_count ("1,10%,50%", 20) == 4);
+    assert (rc_engine_batch_size ("0", 1, 5) == -1);
+    assert (rc_engine_batch_size ("", 1, 5) == -1);
+    assert (rc_engine_batch_size ("1,,2", 1, 5) == -1);
+    assert (rc_engine_batch_size ("x", 1, 5) == -1);
+    assert (rc_engine_batch_size ("101%", 1, 5) == -1);
+    assert (rc_engine_batch_count ("100%", 0) == 0);
+    assert (rc_engine_max_fail ("0", 5) == 0);
+    assert (rc_engine_max_fail ("1", 5) == 1);
+    assert (rc_engine_max_fail ("20%", 5) == 1);
+    assert (rc_engine_max_fail ("10%", 5) == 0);  /* rounded down */
+    assert (rc_engine_max_fail ("1,2", 5) == -1);
+    assert (rc_engine_max_fail ("-1", 5) == -1);
+    assert (s_natural_cmp ("host-2", "host-10") < 0);
+    assert (s_natural_cmp ("host-10", "host-9") > 0);
+    assert (s_natural_cmp ("a", "a") == 0);
+    assert (s_natural_cmp ("web-01", "web-1") == 0 || s_natural_cmp ("web-01", "web-1") != 0);
+    char id[RC_ID_MAX];
+    s_new_id (id, sizeof id);
+    assert (rc_name_valid (id) && strncmp (id, "d-", 2) == 0);
+}

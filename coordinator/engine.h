@@ -1,0 +1,59 @@
+/*  engine.h - the rollout engine: deployments batch by batch, gated on
+    health, with a failure budget and automatic rollback.
+
+    The engine keeps no state of its own that matters: every deployment and
+    host transition is a row in the store, committed (with its event) before
+    the instruction that follows from it is published. A coordinator started
+    again re-reads the rows and goes on; instructions are level-triggered and
+    re-published until the agent's report arrives, and agents apply each
+    (deployment, step) once, so nothing is done twice or skipped.
+
+    It runs in the server's loop, not as an actor of its own: the store and
+    the publisher must be used in that order from one thread, and the server
+    already holds both. */
+#ifndef COORD_ENGINE_H
+#define COORD_ENGINE_H
+
+#include "rollclone.pb-c.h"
+#include "store.h"
+#include <czmq.h>
+
+typedef struct _rc_engine_t rc_engine_t;
+
+/* Tells whether a host is known, and if so whether it is online and
+   healthy now (the server's live view). */
+typedef bool (rc_engine_host_fn) (void *arg, const char *host_id, bool *online, bool *healthy);
+
+/* store and publisher are borrowed. */
+rc_engine_t *rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn,
+                            void *arg);
+void rc_engine_destroy (rc_engine_t **self_p);
+
+/* The cron: advances every active deployment, re-publishes instructions. */
+void rc_engine_tick (rc_engine_t *self);
+/* A step report from an agent (already authenticated as host_id). */
+void rc_engine_on_report (rc_engine_t *self, const char *host_id,
+                          const Rollclone__StepReport *report);
+
+/* Control requests. Each returns a heap reply: the caller sends it and
+   frees it with rollclone__control_reply__free_unpacked. */
+Rollclone__ControlReply *rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req);
+Rollclone__ControlReply *rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req);
+Rollclone__ControlReply *rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req);
+Rollclone__ControlReply *rc_engine_rollback (rc_engine_t *self,
+                                             const Rollclone__RollbackRequest *req);
+Rollclone__ControlReply *rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req);
+Rollclone__ControlReply *rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req);
+
+/* Batch sizes: "N", "N%" or a ramp "1,10%,50%" (the last entry repeats).
+   Returns the size of batch n (1-based) of total hosts, or -1 if the spec
+   is bad. */
+int rc_engine_batch_size (const char *spec, int n, int total);
+/* Number of batches a spec makes of total hosts, or -1. */
+int rc_engine_batch_count (const char *spec, int total);
+/* Failures tolerated: "N" or "N%" of total (rounded down), or -1. */
+int rc_engine_max_fail (const char *spec, int total);
+
+void rc_engine_test (bool verbose);
+
+#endif
