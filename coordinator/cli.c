@@ -1,6 +1,6 @@
 /*  cli.c - `rollclone`, the operator CLI: key generation, and requests to
     the coordinator's control socket printed as tables or JSON (jansson). */
-#include "cli_client.h"
+#include "cli_common.h"
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_keys.h"
@@ -13,11 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-    const char *config_path;
-    int64_t timeout_ms;
-    rc_config_t *cfg;
-} s_cli_t;
+typedef rc_cli_t s_cli_t;
 
 static void
 s_usage (FILE *out)
@@ -25,71 +21,38 @@ s_usage (FILE *out)
     fprintf (out,
              "usage: rollclone [--config FILE] [--timeout DUR] COMMAND [ARGS]\n"
              "\n"
-             "commands:\n"
+             "fleet:\n"
              "  keygen PATH          write a CURVE key pair: PATH (public), PATH_secret (0600)\n"
              "  hosts [--json]       the fleet: state, health, labels, apps and rollback points\n"
              "  info [--json]        coordinator version, uptime, agents, dropped frames\n"
+             "  history HOST [--json]  releases and rollback points of a host over time\n"
+             "rollouts:\n"
+             "  deploy --app APP --version V --artifact URL [--sha256 HEX] [--select k=v,...]\n"
+             "         [--batch N|N%%|RAMP] [--max-fail N|N%%] [--soak DUR] [--health-timeout DUR]\n"
+             "         [--progress-deadline DUR] [--pause DUR|manual] [--no-auto-rollback] [--wait]\n"
+             "  status [ID] [--json] [--watch]\n"
+             "  pause ID | resume ID | abort ID [--no-rollback]\n"
+             "  rollback --deployment ID | rollback --host H --app APP [--to VERSION]\n"
+             "  events [ID] [--json] [--limit N]\n"
              "\n"
+             "deploy defaults: --batch 1,25%% (one canary host, then a quarter at a time),\n"
+             "--max-fail 0, --soak 10s, --health-timeout 5m, --progress-deadline 10m, no pause,\n"
+             "automatic rollback on.\n"
              "The config ([client]: control_endpoint, coordinator_public_key, secret_key) is\n"
              "--config FILE, else $ROLLCLONE_CONFIG, else %s.\n"
-             "--timeout: how long to wait for the coordinator (default 5s).\n"
-             "Exit codes: 0 ok; 1 the operation failed; 2 bad usage, config or input;\n"
-             "3 the coordinator could not be reached or refused this key.\n",
+             "--timeout: how long to wait for each answer of the coordinator (default 5s).\n"
+             "Exit codes: 0 ok; 1 the operation ran and failed (a deployment that failed or was\n"
+             "rolled back); 2 bad usage, config or input; 3 the coordinator could not be reached\n"
+             "or refused this key.\n",
              RC_DEFAULT_CLIENT_CONFIG);
 }
 
-static int
-s_bad (const char *fmt, ...)
-{
-    va_list args;
-    va_start (args, fmt);
-    fputs ("rollclone: ", stderr);
-    vfprintf (stderr, fmt, args);
-    fputc ('\n', stderr);
-    va_end (args);
-    return RC_EXIT_USAGE;
-}
+#define s_bad rc_cli_bad
 
-static int
-s_load_config (s_cli_t *cli)
-{
-    const char *path = cli->config_path;
-    if (!path)
-        path = getenv ("ROLLCLONE_CONFIG");
-    if (!path || !*path)
-        path = RC_DEFAULT_CLIENT_CONFIG;
-    char err[1024];
-    cli->cfg = rc_config_load (path, RC_ROLE_CLIENT, err, sizeof err);
-    if (!cli->cfg)
-        return s_bad ("%s", err);
-    return RC_EXIT_OK;
-}
-
-/* Sends req, returns the reply or prints why not (exit code in *rc). */
 static Rollclone__ControlReply *
 s_call (s_cli_t *cli, Rollclone__ControlRequest *req, int *rc)
 {
-    *rc = s_load_config (cli);
-    if (*rc != RC_EXIT_OK)
-        return NULL;
-    rc_client_t *client = rc_client_new (cli->cfg, cli->timeout_ms);
-    if (!client) {
-        *rc = s_bad ("cannot connect to control_endpoint %s", cli->cfg->control_endpoint);
-        return NULL;
-    }
-    Rollclone__ControlReply *reply = rc_client_call (client, req);
-    if (!reply) {
-        fprintf (stderr, "rollclone: %s\n", rc_client_errmsg (client));
-        *rc = RC_EXIT_UNREACHABLE;
-    }
-    else if (reply->code != RC_EXIT_OK) {
-        fprintf (stderr, "rollclone: %s\n", *reply->error ? reply->error : "request failed");
-        *rc = reply->code == RC_EXIT_USAGE ? RC_EXIT_USAGE : RC_EXIT_FAILED;
-        rollclone__control_reply__free_unpacked (reply, NULL);
-        reply = NULL;
-    }
-    rc_client_destroy (&client);
-    return reply;
+    return rc_cli_call (cli, req, rc, false);
 }
 
 /* Parses the options of a subcommand that only takes --json. */
@@ -99,7 +62,7 @@ s_json_only (int argc, char **argv, bool *json)
     static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
     optind = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, "+j", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "j", options, NULL)) != -1) {
         if (opt != 'j')
             return RC_EXIT_USAGE;
         *json = true;
@@ -109,25 +72,8 @@ s_json_only (int argc, char **argv, bool *json)
     return RC_EXIT_OK;
 }
 
-static void
-s_print_json (json_t *root)
-{
-    char *text = json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-    if (text)
-        puts (text);
-    free (text);
-    json_decref (root);
-}
-
-static const char *
-s_iso_time (int64_t ms, char *buf, size_t len)
-{
-    time_t secs = (time_t) (ms / 1000);
-    struct tm tm;
-    gmtime_r (&secs, &tm);
-    strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+#define s_print_json rc_cli_print_json
+#define s_iso_time rc_cli_iso_time
 
 /* ------------------------------------------------------------------------ */
 
@@ -171,7 +117,7 @@ s_host_apps_text (const Rollclone__HostInfo *host)
 }
 
 static int
-s_cmd_hosts (s_cli_t *cli, int argc, char **argv)
+rc_cli_hosts (s_cli_t *cli, int argc, char **argv)
 {
     bool json = false;
     int rc = s_json_only (argc, argv, &json);
@@ -286,9 +232,10 @@ typedef struct {
 } s_command_t;
 
 static const s_command_t s_commands[] = {
-    {"keygen", s_cmd_keygen},
-    {"hosts", s_cmd_hosts},
-    {"info", s_cmd_info},
+    {"keygen", s_cmd_keygen},     {"hosts", rc_cli_hosts},     {"info", s_cmd_info},
+    {"deploy", rc_cli_deploy},    {"status", rc_cli_status},   {"pause", rc_cli_pause},
+    {"resume", rc_cli_resume},    {"abort", rc_cli_abort},     {"rollback", rc_cli_rollback},
+    {"history", rc_cli_history},  {"events", rc_cli_events},
 };
 
 int
@@ -337,6 +284,6 @@ main (int argc, char **argv)
         }
     if (rc == -1)
         rc = s_bad ("unknown command '%s' (see rollclone --help)", name);
-    rc_config_destroy (&cli.cfg);
+    rc_cli_close (&cli);
     return rc;
 }

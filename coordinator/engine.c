@@ -633,8 +633,12 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
         snprintf (points + used, sizeof points - used, "%s%s", i ? "," : "",
                   st->rollback_points[i]);
     }
-    return rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
-                                     deployment_id, now);
+    int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
+                                       deployment_id, now);
+    if (rc == 0 && *st->current)
+        rc = rc_store_attribute_history (self->store, host_id, st->app, st->current,
+                                         deployment_id);
+    return rc;
 }
 
 void

@@ -416,6 +416,19 @@ rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app
 }
 
 int
+rc_store_attribute_history (rc_store_t *self, const char *host_id, const char *app,
+                            const char *version, const char *deployment_id)
+{
+    return s_run (self, s_prepare (self,
+                                   "UPDATE release_history SET deployment_id = ?4, "
+                                   "  source = 'deployment' "
+                                   "WHERE id = (SELECT max(id) FROM release_history "
+                                   "  WHERE host_id = ?1 AND app = ?2) "
+                                   "AND version = ?3 AND deployment_id IS NULL",
+                                   "tttt", host_id, app, version, deployment_id));
+}
+
+int
 rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt = s_prepare (self,

@@ -76,6 +76,11 @@ int rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *ap
 int rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
                               const char *current, const char *rollback_points,
                               const char *deployment_id, int64_t now);
+/* Names the deployment behind the host's newest history row, when that row
+   is of version and was recorded from a heartbeat first (the heartbeat
+   that shows a new release can arrive before the step's report). */
+int rc_store_attribute_history (rc_store_t *self, const char *host_id, const char *app,
+                                const char *version, const char *deployment_id);
 int rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg);
 int rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg);
 

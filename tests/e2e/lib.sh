@@ -9,6 +9,7 @@ export ROLLCLONE_CONFIG=""
 
 rc_cleanup () {
     status=$?
+    for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     for p in $RC_PIDS; do kill -TERM "$p" 2>/dev/null; done
     # let daemons finish their clean exit (and the sanitizers their report)
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -161,3 +162,61 @@ sql () { python3 -c "
 import sqlite3, sys
 db = sqlite3.connect('file:$T/coord-data/coordinator.db?mode=ro', uri=True)
 for row in db.execute(sys.argv[1]): print('|'.join(str(c) for c in row))" "$1"; }
+
+# ---------------------------------------------------------------------------
+# The test web app: rc_webapp I adds an [app web] section to agent I's
+# config: hooks log to $T/agent-I/hooks.log, restart starts a python3
+# http.server on its own port serving current/, health is an HTTP GET of
+# /health (present in good releases). make_release V [broken|badinstall]
+# builds $T/art/V.tgz; its sha256 is in $T/art/V.sha.
+HOOK="$(cd "$(dirname "$0")" && pwd)/webapp/hook.sh"
+rc_webapp () {
+    i=$1; dir="$T/agent-$i"; port=$(rc_port)
+    echo "$port" >"$dir/port"
+    cat >>"$T/agent-$i.conf" <<CONF
+
+[app web]
+releases_dir = $dir/web
+install = sh $HOOK install $dir
+restart = sh $HOOK restart $dir $port
+drain = sh $HOOK drain $dir
+undrain = sh $HOOK undrain $dir
+health_url = http://127.0.0.1:$port/health
+health_interval = ${RC_HEALTH_INTERVAL:-100ms}
+hook_timeout = 20s
+keep_releases = 3
+CONF
+}
+
+make_release () {
+    v=$1; kind=${2:-good}
+    mkdir -p "$T/art/src-$v"
+    echo "<h1>web version $v</h1>" >"$T/art/src-$v/index.html"
+    [ "$kind" = broken ] || echo ok >"$T/art/src-$v/health"
+    [ "$kind" = badinstall ] && touch "$T/art/src-$v/fail-install"
+    tar -czf "$T/art/$v.tgz" -C "$T/art/src-$v" .
+    sha256sum "$T/art/$v.tgz" | cut -d' ' -f1 >"$T/art/$v.sha"
+}
+
+# deploy V [ARGS]: rollclone deploy of release V; prints the deployment id.
+deploy () {
+    v=$1; shift
+    "$RC" deploy --app web --version "$v" --artifact "file://$T/art/$v.tgz" \
+        --sha256 "$(cat "$T/art/$v.sha")" "$@"
+}
+dep_field () {
+    "$RC" status "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+dep_host_field () {
+    "$RC" status "$1" --json | python3 -c "
+import json,sys
+for h in json.load(sys.stdin)['hosts']:
+    if h['host'] == '$2': print(h['$3'])"
+}
+dep_state_is () { [ "$(dep_field "$1" state 2>/dev/null)" = "$2" ]; }
+# current I: the release agent I serves now, read over HTTP from its web app
+current () { curl -s --max-time 2 "http://127.0.0.1:$(cat "$T/agent-$1/port")/index.html" | sed 's/.*version \([^<]*\)<.*/\1/'; }
+# hook_count I ACTION [VERSION]: how often agent I ran a hook
+hook_count () { grep -c "^$2 ${3:-}" "$T/agent-$1/hooks.log" 2>/dev/null || true; }
+# stop every web server our hooks started
+rc_webapp_cleanup () { for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; }

@@ -1,0 +1,107 @@
+/*  cli_common.c - config, calls and output helpers of the CLI. */
+#include "cli_common.h"
+#include "rc_defaults.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+int
+rc_cli_bad (const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    fputs ("rollclone: ", stderr);
+    vfprintf (stderr, fmt, args);
+    fputc ('\n', stderr);
+    va_end (args);
+    return RC_EXIT_USAGE;
+}
+
+static int
+s_load_config (rc_cli_t *cli)
+{
+    if (cli->cfg)
+        return RC_EXIT_OK;
+    const char *path = cli->config_path;
+    if (!path)
+        path = getenv ("ROLLCLONE_CONFIG");
+    if (!path || !*path)
+        path = RC_DEFAULT_CLIENT_CONFIG;
+    char err[1024];
+    cli->cfg = rc_config_load (path, RC_ROLE_CLIENT, err, sizeof err);
+    if (!cli->cfg)
+        return rc_cli_bad ("%s", err);
+    return RC_EXIT_OK;
+}
+
+Rollclone__ControlReply *
+rc_cli_call (rc_cli_t *cli, Rollclone__ControlRequest *req, int *rc, bool quiet)
+{
+    *rc = s_load_config (cli);
+    if (*rc != RC_EXIT_OK)
+        return NULL;
+    if (!cli->client)
+        cli->client = rc_client_new (cli->cfg, cli->timeout_ms);
+    if (!cli->client) {
+        *rc = rc_cli_bad ("cannot connect to control_endpoint %s", cli->cfg->control_endpoint);
+        return NULL;
+    }
+    Rollclone__ControlReply *reply = rc_client_call (cli->client, req);
+    if (!reply) {
+        if (!quiet)
+            fprintf (stderr, "rollclone: %s\n", rc_client_errmsg (cli->client));
+        *rc = RC_EXIT_UNREACHABLE;
+        /* a new connection next time: this one may be wedged or refused */
+        rc_client_destroy (&cli->client);
+    }
+    else if (reply->code != RC_EXIT_OK) {
+        fprintf (stderr, "rollclone: %s\n", *reply->error ? reply->error : "request failed");
+        *rc = reply->code == RC_EXIT_USAGE ? RC_EXIT_USAGE : RC_EXIT_FAILED;
+        rollclone__control_reply__free_unpacked (reply, NULL);
+        reply = NULL;
+    }
+    return reply;
+}
+
+void
+rc_cli_close (rc_cli_t *cli)
+{
+    rc_client_destroy (&cli->client);
+    rc_config_destroy (&cli->cfg);
+}
+
+void
+rc_cli_print_json (json_t *root)
+{
+    char *text = json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    if (text)
+        puts (text);
+    free (text);
+    json_decref (root);
+}
+
+const char *
+rc_cli_iso_time (int64_t ms, char *buf, size_t len)
+{
+    if (ms <= 0) {
+        snprintf (buf, len, "%s", "");
+        return buf;
+    }
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r (&secs, &tm);
+    strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+const char *
+rc_cli_clock (int64_t ms, char *buf, size_t len)
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r (&secs, &tm);
+    strftime (buf, len, "%H:%M:%S", &tm);
+    return buf;
+}
