@@ -32,13 +32,14 @@ s_ended (const char *state)
     return !(streq (state, "running") || streq (state, "paused") || streq (state, "rolling_back"));
 }
 
+/* rollback_asked: the operator asked for this rollback, so rolled_back is
+   what success looks like. */
 static int
-s_exit_for (const Rollclone__DeploymentInfo *d)
+s_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked)
 {
     if (streq (d->state, "succeeded"))
         return RC_EXIT_OK;
-    /* an operator's rollback that worked is a success */
-    if (streq (d->kind, "rollback") && streq (d->state, "rolled_back"))
+    if ((rollback_asked || streq (d->kind, "rollback")) && streq (d->state, "rolled_back"))
         return RC_EXIT_OK;
     return RC_EXIT_FAILED;
 }
@@ -235,7 +236,7 @@ s_print_event (const Rollclone__EventInfo *e, bool with_deployment)
 /* Follows a deployment until it ends: live bars on a terminal, one line
    per event otherwise. Returns the exit code. */
 static int
-s_follow (rc_cli_t *cli, const char *id)
+s_follow (rc_cli_t *cli, const char *id, bool rollback_asked)
 {
     signal (SIGINT, s_on_interrupt);
     signal (SIGTERM, s_on_interrupt);
@@ -287,7 +288,7 @@ s_follow (rc_cli_t *cli, const char *id)
         if (tty)
             lines = s_draw_progress (d, lines);
         bool ended = s_ended (d->state);
-        int code = s_exit_for (d);
+        int code = s_exit_for (d, rollback_asked);
         if (ended && !tty)
             printf ("deployment %s %s%s%s\n", d->id, d->state, *d->reason ? ": " : "", d->reason);
         rollclone__control_reply__free_unpacked (reply, NULL);
@@ -366,7 +367,7 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
                  dreq.version, reply->deploy->hosts, reply->deploy->total_batches);
     fflush (stdout);
     rollclone__control_reply__free_unpacked (reply, NULL);
-    rc = wait ? s_follow (cli, id) : RC_EXIT_OK;
+    rc = wait ? s_follow (cli, id, false) : RC_EXIT_OK;
     free (id);
     return rc;
 }
@@ -545,7 +546,7 @@ rc_cli_rollback (rc_cli_t *cli, int argc, char **argv)
     printf ("%s\n", id);
     fflush (stdout);
     rollclone__control_reply__free_unpacked (reply, NULL);
-    rc = wait ? s_follow (cli, id) : RC_EXIT_OK;
+    rc = wait ? s_follow (cli, id, true) : RC_EXIT_OK;
     free (id);
     return rc;
 }

@@ -1259,6 +1259,7 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
     int64_t now = rc_now_ms ();
     SET (dep->state, "rolling_back");
     SET (dep->final_state, "rolled_back");
+    SET (dep->reason, "rolled back by the operator");
     dep->rb_batch = 0;
     dep->finished = 0;
     dep->progress = dep->updated = now;

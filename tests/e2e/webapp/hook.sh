@@ -23,6 +23,8 @@ restart)
 install)
     # a release may ask its install hook to fail
     [ ! -f fail-install ] || { echo "install refused by the release" >&2; exit 3; }
+    # or a test may make one host refuse one version
+    [ ! -f "$dir/fail-install-${ROLLCLONE_VERSION:-}" ] || { echo "install refused on this host" >&2; exit 4; }
     ;;
 esac
 exit 0
