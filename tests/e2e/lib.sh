@@ -220,3 +220,8 @@ current () { curl -s --max-time 2 "http://127.0.0.1:$(cat "$T/agent-$1/port")/in
 hook_count () { grep -c "^$2 ${3:-}" "$T/agent-$1/hooks.log" 2>/dev/null || true; }
 # stop every web server our hooks started
 rc_webapp_cleanup () { for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; }
+# dh_is DEP HOST STATE: the host's state in the deployment
+dh_is () { [ "$(dep_host_field "$1" "$2" state 2>/dev/null)" = "$3" ]; }
+# dep_ended DEP: the deployment reached an end state
+dep_ended () { case "$(dep_field "$1" state 2>/dev/null)" in running|paused|rolling_back|"") return 1 ;; esac; }
+current_is () { [ "$(current "$1")" = "$2" ]; }

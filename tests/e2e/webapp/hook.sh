@@ -6,6 +6,9 @@
 set -u
 action=$1; dir=$2; port=${3:-}
 echo "$action ${ROLLCLONE_VERSION:-} ${ROLLCLONE_DEPLOYMENT:-} ${ROLLCLONE_PHASE:-}" >>"$dir/hooks.log"
+# a test may slow one hook of one version down: slow-ACTION-VERSION holds seconds
+slow="$dir/slow-$action-${ROLLCLONE_VERSION:-}"
+[ ! -f "$slow" ] || sleep "$(cat "$slow")"
 case $action in
 restart)
     if [ -f "$dir/server.pid" ]; then
