@@ -169,7 +169,7 @@ for row in db.execute(sys.argv[1]): print('|'.join(str(c) for c in row))" "$1"; 
 # http.server on its own port serving current/, health is an HTTP GET of
 # /health (present in good releases). make_release V [broken|badinstall]
 # builds $T/art/V.tgz; its sha256 is in $T/art/V.sha.
-HOOK="$(cd "$(dirname "$0")" && pwd)/webapp/hook.sh"
+HOOK="$(cd "$(dirname "$0")/../.." && pwd)/scripts/webapp-hook.sh"
 rc_webapp () {
     i=$1; dir="$T/agent-$i"; port=$(rc_port)
     echo "$port" >"$dir/port"

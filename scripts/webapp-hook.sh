@@ -1,5 +1,5 @@
 #!/bin/sh
-# Hook of the test web app: hook.sh ACTION HOSTDIR [PORT]. Logs every run
+# Hook of the demo/test web app: webapp-hook.sh ACTION HOSTDIR [PORT]. Logs every run
 # (action, version, deployment) to HOSTDIR/hooks.log, so tests can count
 # what really ran. restart (re)starts a python3 http.server on 127.0.0.1
 # serving releases_dir/current, the way a real service would be restarted.
