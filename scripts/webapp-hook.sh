@@ -5,6 +5,25 @@
 # serving releases_dir/current, the way a real service would be restarted.
 set -u
 action=$1; dir=$2; port=${3:-}
+# drain/undrain may name an HAProxy runtime socket and a backend/server:
+# webapp-hook.sh drain HOSTDIR PORT SOCKET BACKEND/SERVER
+lb_sock=${4:-}; lb_server=${5:-}
+lb () {
+    python3 - "$lb_sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.write(out.decode())
+PY
+}
 echo "$action ${ROLLCLONE_VERSION:-} ${ROLLCLONE_DEPLOYMENT:-} ${ROLLCLONE_PHASE:-}" >>"$dir/hooks.log"
 # a test may slow one hook of one version down: slow-ACTION-VERSION holds seconds
 slow="$dir/slow-$action-${ROLLCLONE_VERSION:-}"
@@ -22,6 +41,20 @@ restart)
     python3 -m http.server --bind 127.0.0.1 --directory "$dir/web/current" "$port" \
         >>"$dir/server.log" 2>&1 </dev/null &
     echo $! >"$dir/server.pid"
+    ;;
+drain)
+    [ -n "$lb_sock" ] || exit 0
+    lb "set server $lb_server state maint" || exit 1
+    # wait (bounded) until no request is in flight on this server
+    for _ in $(seq 1 100); do
+        cur=$(lb "show servers conn ${lb_server%%/*}" | awk -v s="${lb_server#*/}" '$0 ~ s {print $7; exit}')
+        [ "${cur:-0}" = 0 ] && break
+        sleep 0.05
+    done
+    ;;
+undrain)
+    [ -n "$lb_sock" ] || exit 0
+    lb "set server $lb_server state ready" || exit 1
     ;;
 install)
     # a release may ask its install hook to fail

@@ -173,14 +173,17 @@ HOOK="$(cd "$(dirname "$0")/../.." && pwd)/scripts/webapp-hook.sh"
 rc_webapp () {
     i=$1; dir="$T/agent-$i"; port=$(rc_port)
     echo "$port" >"$dir/port"
+    # with RC_LB_SOCK, drain/undrain take the host out of / back into HAProxy
+    lb=""
+    [ -z "${RC_LB_SOCK:-}" ] || lb="$port $RC_LB_SOCK web/host-$i"
     cat >>"$T/agent-$i.conf" <<CONF
 
 [app web]
 releases_dir = $dir/web
 install = sh $HOOK install $dir
 restart = sh $HOOK restart $dir $port
-drain = sh $HOOK drain $dir
-undrain = sh $HOOK undrain $dir
+drain = sh $HOOK drain $dir $lb
+undrain = sh $HOOK undrain $dir $lb
 health_url = http://127.0.0.1:$port/health
 health_interval = ${RC_HEALTH_INTERVAL:-100ms}
 hook_timeout = 20s
