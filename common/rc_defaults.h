@@ -51,7 +51,7 @@
 #define RC_DEFAULT_HEALTH_TIMEOUT_MS (5 * 60 * 1000)
 /* Reconnect backoff of the agent's sockets (libzmq doubles up to the max). */
 #define RC_RECONNECT_IVL_MS 200
-#define RC_RECONNECT_IVL_MAX_MS 5000
+#define RC_RECONNECT_IVL_MAX_MS 2000
 /* ZMTP heartbeats notice a dead TCP peer when the network goes away. */
 #define RC_ZMTP_HEARTBEAT_IVL_MS 2000
 #define RC_ZMTP_HEARTBEAT_TIMEOUT_MS 6000

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
-libinih-dev libjansson-dev check python3 curl ${ROLLCLONE_EXTRA_PKGS:-}"
+libinih-dev libjansson-dev check python3 curl haproxy ${ROLLCLONE_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
