@@ -301,6 +301,32 @@ s_follow (rc_cli_t *cli, const char *id, bool rollback_asked)
     return RC_EXIT_FAILED;
 }
 
+/* Sends a request that starts a deployment (deploy, rollback), prints its
+   id, and with wait follows it to the end. */
+static int
+s_start (rc_cli_t *cli, Rollclone__ControlRequest *req, bool wait, bool rollback_asked)
+{
+    int rc;
+    Rollclone__ControlReply *reply = rc_cli_call (cli, req, &rc, false);
+    if (!reply)
+        return rc;
+    if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_DEPLOY) {
+        rollclone__control_reply__free_unpacked (reply, NULL);
+        return RC_EXIT_FAILED;
+    }
+    const Rollclone__DeployReply *dr = reply->deploy;
+    char *id = strdup (dr->deployment_id);
+    printf ("%s\n", id);
+    if (wait)
+        fprintf (stderr, "%s %s to %u host(s) in %u batch(es)\n",
+                 rollback_asked ? "rolling back" : "deploying", id, dr->hosts, dr->total_batches);
+    fflush (stdout);
+    rollclone__control_reply__free_unpacked (reply, NULL);
+    rc = wait ? s_follow (cli, id, rollback_asked) : RC_EXIT_OK;
+    free (id);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Commands */
 
@@ -352,24 +378,7 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_DEPLOY;
     req.deploy = &dreq;
-    int rc;
-    Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
-    if (!reply)
-        return rc;
-    if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_DEPLOY) {
-        rollclone__control_reply__free_unpacked (reply, NULL);
-        return RC_EXIT_FAILED;
-    }
-    char *id = strdup (reply->deploy->deployment_id);
-    printf ("%s\n", id);
-    if (wait)
-        fprintf (stderr, "deploying %s %s to %u host(s) in %u batch(es)\n", dreq.app,
-                 dreq.version, reply->deploy->hosts, reply->deploy->total_batches);
-    fflush (stdout);
-    rollclone__control_reply__free_unpacked (reply, NULL);
-    rc = wait ? s_follow (cli, id, false) : RC_EXIT_OK;
-    free (id);
-    return rc;
+    return s_start (cli, &req, wait, false);
 }
 
 int
@@ -534,21 +543,7 @@ rc_cli_rollback (rc_cli_t *cli, int argc, char **argv)
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_ROLLBACK;
     req.rollback = &rreq;
-    int rc;
-    Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
-    if (!reply)
-        return rc;
-    if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_DEPLOY) {
-        rollclone__control_reply__free_unpacked (reply, NULL);
-        return RC_EXIT_FAILED;
-    }
-    char *id = strdup (reply->deploy->deployment_id);
-    printf ("%s\n", id);
-    fflush (stdout);
-    rollclone__control_reply__free_unpacked (reply, NULL);
-    rc = wait ? s_follow (cli, id, true) : RC_EXIT_OK;
-    free (id);
-    return rc;
+    return s_start (cli, &req, wait, true);
 }
 
 static int

@@ -1407,6 +1407,24 @@ rc_engine_rollback (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     return s_rollback_host (self, req);
 }
 
+Rollclone__AppState *
+rc_app_state_new (const char *app, const char *current, const char *points)
+{
+    Rollclone__AppState *a = (Rollclone__AppState *) zmalloc (sizeof *a);
+    rollclone__app_state__init (a);
+    a->app = strdup (app ? app : "");
+    a->current = strdup (current ? current : "");
+    char *copy = strdup (points ? points : "");
+    char *save = NULL;
+    for (char *p = strtok_r (copy, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
+        a->rollback_points
+            = (char **) realloc (a->rollback_points, (a->n_rollback_points + 1) * sizeof (char *));
+        a->rollback_points[a->n_rollback_points++] = strdup (p);
+    }
+    free (copy);
+    return a;
+}
+
 Rollclone__ControlReply *
 rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
 {
@@ -1441,18 +1459,9 @@ rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
                              "WHERE host_id = ?1 ORDER BY app",
                              "t", req->host_id);
     while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
-        Rollclone__AppState *a = (Rollclone__AppState *) zmalloc (sizeof *a);
-        rollclone__app_state__init (a);
-        a->app = strdup ((const char *) sqlite3_column_text (stmt, 0));
-        a->current = strdup ((const char *) sqlite3_column_text (stmt, 1));
-        char points[RC_TEXT_MAX];
-        snprintf (points, sizeof points, "%s", (const char *) sqlite3_column_text (stmt, 2));
-        char *save = NULL;
-        for (char *p = strtok_r (points, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
-            a->rollback_points = (char **) realloc (
-                a->rollback_points, (a->n_rollback_points + 1) * sizeof (char *));
-            a->rollback_points[a->n_rollback_points++] = strdup (p);
-        }
+        Rollclone__AppState *a = rc_app_state_new ((const char *) sqlite3_column_text (stmt, 0),
+                                                   (const char *) sqlite3_column_text (stmt, 1),
+                                                   (const char *) sqlite3_column_text (stmt, 2));
         hr->apps = (Rollclone__AppState **) realloc (hr->apps, (hr->n_apps + 1) * sizeof *hr->apps);
         hr->apps[hr->n_apps++] = a;
     }

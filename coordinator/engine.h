@@ -54,6 +54,10 @@ int rc_engine_batch_count (const char *spec, int total);
 /* Failures tolerated: "N" or "N%" of total (rounded down), or -1. */
 int rc_engine_max_fail (const char *spec, int total);
 
+/* A heap AppState from a host_apps row (rollback points comma separated),
+   freed with its message. */
+Rollclone__AppState *rc_app_state_new (const char *app, const char *current, const char *points);
+
 void rc_engine_test (bool verbose);
 
 #endif

@@ -404,33 +404,60 @@ s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_enve
     s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
 }
 
+/* Receives [routing id, envelope] on a ROUTER: from a key still in ring,
+   decoding, and (unless NOT_SET) of body `want`. Anything else is dropped,
+   counted in *dropped and logged (rate-limited). On success the message
+   (owning routing id and key) is the caller's to destroy. */
+static rc_envelope_t *
+s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope__BodyCase want,
+        zmsg_t **msg_p, zframe_t **routing_id, const char **key, uint64_t *dropped,
+        const char *label)
+{
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return NULL;
+    zframe_t *payload = NULL;
+    *routing_id = zmsg_first (msg);
+    payload = zmsg_next (msg);
+    *key = payload ? zframe_meta (payload, "User-Id") : NULL;
+    const char *reason = "not routing id + one frame";
+    rc_envelope_t *env = NULL;
+    if (zmsg_size (msg) == 2) {
+        if (!*key || !rc_keyring_has (ring, *key))
+            reason = "key no longer admitted";
+        else
+            env = rc_envelope_unpack (payload, &reason);
+        if (env && want != ROLLCLONE__ENVELOPE__BODY__NOT_SET && env->body_case != want) {
+            reason = "unexpected message";
+            rc_envelope_destroy (&env);
+        }
+    }
+    if (!env) {
+        (*dropped)++;
+        char what[32];
+        snprintf (what, sizeof what, "drop:%s", label);
+        if (s_should_warn (self, what, RC_WARN_EVERY_MS / 60))
+            rc_log_warn ("dropped a frame on the %s socket: %s (%" PRIu64 " so far)", label,
+                         reason, *dropped);
+        zmsg_destroy (&msg);
+        return NULL;
+    }
+    *msg_p = msg;
+    return env;
+}
+
 static int
 s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     s_server_t *self = (s_server_t *) arg;
-    zmsg_t *msg = zmsg_recv (sock);
-    if (!msg)
+    zmsg_t *msg = NULL;
+    zframe_t *routing_id = NULL;
+    const char *key = NULL;
+    rc_envelope_t *env = s_recv (self, sock, self->agent_keys, ROLLCLONE__ENVELOPE__BODY__NOT_SET,
+                                 &msg, &routing_id, &key, &self->dropped_agent, "agent");
+    if (!env)
         return 0;
-    zframe_t *routing_id = zmsg_first (msg);
-    zframe_t *payload = zmsg_next (msg);
-    const char *reason = "not routing id + one frame";
-    rc_envelope_t *env = NULL;
-    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
-    if (zmsg_size (msg) == 2) {
-        if (!key || !rc_keyring_has (self->agent_keys, key))
-            reason = "key no longer admitted";
-        else
-            env = rc_envelope_unpack (payload, &reason);
-    }
-    if (!env) {
-        self->dropped_agent++;
-        if (s_should_warn (self, "drop:agents", RC_WARN_EVERY_MS / 60))
-            rc_log_warn ("dropped a frame on the agent socket: %s (%" PRIu64 " so far)", reason,
-                         self->dropped_agent);
-        zmsg_destroy (&msg);
-        return 0;
-    }
     switch (env->body_case) {
     case ROLLCLONE__ENVELOPE__BODY_HELLO:
         s_on_hello (self, routing_id, key, env);
@@ -471,47 +498,10 @@ typedef struct {
 } s_hosts_ctx_t;
 
 static void
-s_free_host_info (Rollclone__HostInfo *info)
-{
-    free (info->id);
-    free (info->hostname);
-    free (info->state);
-    free (info->agent_version);
-    for (size_t i = 0; i < info->n_labels; i++) {
-        free (info->labels[i]->key);
-        free (info->labels[i]->value);
-        free (info->labels[i]);
-    }
-    free (info->labels);
-    for (size_t i = 0; i < info->n_apps; i++) {
-        Rollclone__AppState *app = info->apps[i];
-        free (app->app);
-        free (app->current);
-        for (size_t j = 0; j < app->n_rollback_points; j++)
-            free (app->rollback_points[j]);
-        free (app->rollback_points);
-        free (app);
-    }
-    free (info->apps);
-    free (info);
-}
-
-static void
 s_collect_app (void *arg, const rc_app_row_t *row)
 {
     Rollclone__HostInfo *info = (Rollclone__HostInfo *) arg;
-    Rollclone__AppState *app = (Rollclone__AppState *) zmalloc (sizeof *app);
-    rollclone__app_state__init (app);
-    app->app = strdup (row->app);
-    app->current = strdup (row->current);
-    char *points = strdup (row->rollback_points);
-    char *save = NULL;
-    for (char *p = strtok_r (points, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
-        app->rollback_points
-            = realloc (app->rollback_points, (app->n_rollback_points + 1) * sizeof (char *));
-        app->rollback_points[app->n_rollback_points++] = strdup (p);
-    }
-    free (points);
+    Rollclone__AppState *app = rc_app_state_new (row->app, row->current, row->rollback_points);
     info->apps = realloc (info->apps, (info->n_apps + 1) * sizeof *info->apps);
     info->apps[info->n_apps++] = app;
 }
@@ -568,21 +558,20 @@ s_reply (s_server_t *self, zframe_t *routing_id, Rollclone__ControlReply *reply)
 static void
 s_on_hosts (s_server_t *self, zframe_t *routing_id)
 {
-    Rollclone__HostsReply hosts = ROLLCLONE__HOSTS_REPLY__INIT;
-    s_hosts_ctx_t ctx = {self, &hosts};
-    Rollclone__ControlReply reply = ROLLCLONE__CONTROL_REPLY__INIT;
+    /* built on the heap so that protobuf-c frees it whole */
+    Rollclone__ControlReply *reply = (Rollclone__ControlReply *) zmalloc (sizeof *reply);
+    rollclone__control_reply__init (reply);
+    Rollclone__HostsReply *hosts = (Rollclone__HostsReply *) zmalloc (sizeof *hosts);
+    rollclone__hosts_reply__init (hosts);
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_HOSTS;
+    reply->hosts = hosts;
+    s_hosts_ctx_t ctx = {self, hosts};
     if (rc_store_hosts_each (self->store, s_collect_host, &ctx) != 0) {
-        reply.code = RC_EXIT_FAILED;
-        reply.error = (char *) rc_store_errmsg (self->store);
+        reply->code = RC_EXIT_FAILED;
+        reply->error = strdup (rc_store_errmsg (self->store));
     }
-    else {
-        reply.rep_case = ROLLCLONE__CONTROL_REPLY__REP_HOSTS;
-        reply.hosts = &hosts;
-    }
-    s_reply (self, routing_id, &reply);
-    for (size_t i = 0; i < hosts.n_hosts; i++)
-        s_free_host_info (hosts.hosts[i]);
-    free (hosts.hosts);
+    s_reply (self, routing_id, reply);
+    rollclone__control_reply__free_unpacked (reply, NULL);
 }
 
 static void
@@ -613,33 +602,14 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     s_server_t *self = (s_server_t *) arg;
-    zmsg_t *msg = zmsg_recv (sock);
-    if (!msg)
+    zmsg_t *msg = NULL;
+    zframe_t *routing_id = NULL;
+    const char *key = NULL;
+    rc_envelope_t *env
+        = s_recv (self, sock, self->operator_keys, ROLLCLONE__ENVELOPE__BODY_REQUEST, &msg,
+                  &routing_id, &key, &self->dropped_control, "control");
+    if (!env)
         return 0;
-    zframe_t *routing_id = zmsg_first (msg);
-    zframe_t *payload = zmsg_next (msg);
-    const char *reason = "not routing id + one frame";
-    rc_envelope_t *env = NULL;
-    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
-    if (zmsg_size (msg) == 2) {
-        if (!key || !rc_keyring_has (self->operator_keys, key))
-            reason = "key no longer admitted";
-        else {
-            env = rc_envelope_unpack (payload, &reason);
-            if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_REQUEST) {
-                reason = "not a request";
-                rc_envelope_destroy (&env);
-            }
-        }
-    }
-    if (!env) {
-        self->dropped_control++;
-        if (s_should_warn (self, "drop:control", RC_WARN_EVERY_MS / 60))
-            rc_log_warn ("dropped a frame on the control socket: %s (%" PRIu64 " so far)", reason,
-                         self->dropped_control);
-        zmsg_destroy (&msg);
-        return 0;
-    }
     Rollclone__ControlRequest *req = env->request;
     Rollclone__ControlReply *reply = NULL;
     switch (req->req_case) {
