@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 static volatile sig_atomic_t s_stop;
 static volatile sig_atomic_t s_reload;
@@ -83,6 +84,14 @@ main (int argc, char **argv)
     sigaction (SIGHUP, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
 
+    /* one connection per agent is one descriptor: a fleet of thousands
+       needs more than the usual soft limit of 1024 */
+    struct rlimit nofile;
+    if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &nofile);
+    }
+    zsys_set_max_sockets (0); /* 0: as many as the descriptor limit allows */
     zactor_t *server = rc_server_new (cfg);
     if (!server) {
         rc_config_destroy (&cfg);

@@ -1,0 +1,273 @@
+/*  rc_fleetsim.c - benchmark tool: simulates a fleet of agents against a
+    real coordinator, over real CURVE connections on loopback. Each simulated
+    host says hello, heartbeats, and answers every instruction at once with
+    a SUCCEEDED report, so a rollout measures the coordinator alone. Prints
+    ack latencies as JSON when --duration ends (or on SIGTERM). */
+#include "rc_defaults.h"
+#include "rc_envelope.h"
+#include "rc_keys.h"
+#include "rc_time.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    char id[RC_NAME_MAX + 1];
+    zsock_t *dealer;
+    zsock_t *sub;
+    char current[RC_NAME_MAX + 1];
+    uint64_t seq;
+    int64_t next_beat;
+    int64_t sent_at[64];        /* send time by seq % 64, for latencies */
+    bool registered;
+} s_host_t;
+
+static int64_t
+s_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static volatile sig_atomic_t s_stop;
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+s_send (s_host_t *h, rc_envelope_t *env)
+{
+    h->sent_at[env->seq % 64] = s_us ();
+    zframe_t *frame = rc_envelope_pack (env);
+    if (zframe_send (&frame, h->dealer, ZFRAME_DONTWAIT) != 0)
+        zframe_destroy (&frame);
+}
+
+static Rollclone__AppState *
+s_app (s_host_t *h, Rollclone__AppState *st)
+{
+    rollclone__app_state__init (st);
+    st->app = "web";
+    st->current = h->current;
+    return st;
+}
+
+static void
+s_hello (s_host_t *h)
+{
+    Rollclone__Hello hello = ROLLCLONE__HELLO__INIT;
+    Rollclone__Label label = ROLLCLONE__LABEL__INIT;
+    Rollclone__Label *labels[] = {&label};
+    Rollclone__AppState st;
+    Rollclone__AppState *apps[] = {s_app (h, &st)};
+    label.key = "role";
+    label.value = "sim";
+    hello.host_id = h->id;
+    hello.hostname = h->id;
+    hello.agent_version = "fleetsim";
+    hello.labels = labels;
+    hello.n_labels = 1;
+    hello.apps = apps;
+    hello.n_apps = 1;
+    hello.healthy = true;
+    rc_envelope_t env;
+    rc_envelope_init (&env, h->id, ++h->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    s_send (h, &env);
+}
+
+static void
+s_beat (s_host_t *h)
+{
+    Rollclone__Heartbeat hb = ROLLCLONE__HEARTBEAT__INIT;
+    Rollclone__AppState st;
+    Rollclone__AppState *apps[] = {s_app (h, &st)};
+    hb.healthy = true;
+    hb.apps = apps;
+    hb.n_apps = 1;
+    rc_envelope_t env;
+    rc_envelope_init (&env, h->id, ++h->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    s_send (h, &env);
+}
+
+static void
+s_answer (s_host_t *h, const Rollclone__Instruction *ins, int64_t *handled)
+{
+    Rollclone__StepReport r = ROLLCLONE__STEP_REPORT__INIT;
+    Rollclone__AppState st;
+    snprintf (h->current, sizeof h->current, "%s", ins->version);
+    r.deployment_id = ins->deployment_id;
+    r.step = ins->step;
+    r.app = ins->app;
+    r.result = ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED;
+    r.phase = "done";
+    r.version_now = h->current;
+    r.app_state = s_app (h, &st);
+    rc_envelope_t env;
+    rc_envelope_init (&env, h->id, ++h->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_REPORT;
+    env.report = &r;
+    s_send (h, &env);
+    (*handled)++;
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *agent_ep = NULL, *pub_ep = NULL, *server_key = NULL, *key = NULL;
+    const char *prefix = "sim-";
+    int hosts = 100;
+    int64_t interval = 1000, duration = 10000;
+    static const struct option options[] = {
+        {"agent-endpoint", required_argument, NULL, 'a'},
+        {"publish-endpoint", required_argument, NULL, 'p'},
+        {"server-key", required_argument, NULL, 's'},
+        {"key", required_argument, NULL, 'k'},
+        {"hosts", required_argument, NULL, 'n'},
+        {"prefix", required_argument, NULL, 'x'},
+        {"interval", required_argument, NULL, 'i'},
+        {"duration", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'a': agent_ep = optarg; break;
+        case 'p': pub_ep = optarg; break;
+        case 's': server_key = optarg; break;
+        case 'k': key = optarg; break;
+        case 'n': hosts = atoi (optarg); break;
+        case 'x': prefix = optarg; break;
+        case 'i': rc_duration_parse (optarg, &interval); break;
+        case 'd': rc_duration_parse (optarg, &duration); break;
+        default: return 2;
+        }
+    }
+    if (!agent_ep || !pub_ep || !server_key || !key || hosts < 1 || hosts > 5000) {
+        fprintf (stderr, "usage: rc_fleetsim --agent-endpoint E --publish-endpoint E "
+                         "--server-key PUB --key SECRET [--hosts N] [--interval DUR] "
+                         "[--duration DUR] [--prefix P]\n");
+        return 2;
+    }
+    zsys_handler_set (NULL);
+    zsys_set_max_sockets (2 * hosts + 64);
+    signal (SIGTERM, s_on_signal);
+    signal (SIGINT, s_on_signal);
+    char err[512], server[RC_Z85_KEY_LEN + 1];
+    zcert_t *cert = rc_keys_load_secret (key, err, sizeof err);
+    if (!cert || rc_keys_load_public (server_key, server, err, sizeof err) != 0) {
+        fprintf (stderr, "rc_fleetsim: %s\n", err);
+        return 2;
+    }
+    s_host_t *fleet = (s_host_t *) calloc ((size_t) hosts, sizeof *fleet);
+    zpoller_t *poller = zpoller_new (NULL);
+    int64_t start = rc_mono_ms ();
+    for (int i = 0; i < hosts; i++) {
+        s_host_t *h = &fleet[i];
+        snprintf (h->id, sizeof h->id, "%s%d", prefix, i + 1);
+        snprintf (h->current, sizeof h->current, "v0");
+        h->dealer = zsock_new (ZMQ_DEALER);
+        h->sub = zsock_new (ZMQ_SUB);
+        rc_keys_client_socket (h->dealer, cert, server);
+        rc_keys_client_socket (h->sub, cert, server);
+        zsock_set_linger (h->dealer, 0);
+        zsock_set_linger (h->sub, 0);
+        char topic[RC_NAME_MAX + 8];
+        snprintf (topic, sizeof topic, "host/%s", h->id);
+        zsock_set_subscribe (h->sub, topic);
+        zsock_connect (h->dealer, "%s", agent_ep);
+        zsock_connect (h->sub, "%s", pub_ep);
+        zpoller_add (poller, h->dealer);
+        zpoller_add (poller, h->sub);
+        /* spread the beats over one interval, as a real fleet's are */
+        h->next_beat = start + (interval * i) / hosts;
+    }
+    size_t cap = 1 << 20, nlat = 0;
+    int64_t *lat = (int64_t *) malloc (cap * sizeof *lat);
+    int64_t handled = 0, acks = 0;
+    while (!s_stop && rc_mono_ms () - start < duration) {
+        int64_t now = rc_mono_ms ();
+        int64_t wait = 50;
+        for (int i = 0; i < hosts; i++) {
+            s_host_t *h = &fleet[i];
+            if (now >= h->next_beat) {
+                if (h->registered)
+                    s_beat (h);
+                else
+                    s_hello (h);
+                h->next_beat = now + interval;
+            }
+            if (h->next_beat - now < wait)
+                wait = h->next_beat - now;
+        }
+        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+        while (which) {
+            zsock_t *sock = (zsock_t *) which;
+            for (int i = 0; i < hosts; i++) {
+                s_host_t *h = &fleet[i];
+                if (sock == h->dealer) {
+                    zframe_t *f = zframe_recv (sock);
+                    rc_envelope_t *env = rc_envelope_unpack (f, NULL);
+                    if (env && env->body_case == ROLLCLONE__ENVELOPE__BODY_ACK) {
+                        acks++;
+                        if (env->ack->status == ROLLCLONE__ACK__STATUS__OK)
+                            h->registered = true;
+                        else
+                            h->registered = false;
+                        int64_t sent = h->sent_at[env->ack->ack_seq % 64];
+                        if (sent && nlat < cap)
+                            lat[nlat++] = s_us () - sent;
+                    }
+                    rc_envelope_destroy (&env);
+                    zframe_destroy (&f);
+                }
+                else if (sock == h->sub) {
+                    zmsg_t *msg = zmsg_recv (sock);
+                    if (msg && zmsg_size (msg) == 2) {
+                        zmsg_first (msg);
+                        rc_envelope_t *env = rc_envelope_unpack (zmsg_next (msg), NULL);
+                        if (env && env->body_case == ROLLCLONE__ENVELOPE__BODY_INSTRUCTION)
+                            s_answer (h, env->instruction, &handled);
+                        rc_envelope_destroy (&env);
+                    }
+                    zmsg_destroy (&msg);
+                }
+            }
+            which = zpoller_wait (poller, 0);
+        }
+    }
+    qsort (lat, nlat, sizeof *lat, s_cmp);
+    printf ("{\"hosts\": %d, \"acks\": %lld, \"instructions\": %lld, \"ack_us_median\": %lld, "
+            "\"ack_us_p99\": %lld}\n",
+            hosts, (long long) acks, (long long) handled,
+            (long long) (nlat ? lat[nlat / 2] : -1), (long long) (nlat ? lat[nlat * 99 / 100] : -1));
+    for (int i = 0; i < hosts; i++) {
+        zpoller_remove (poller, fleet[i].dealer);
+        zpoller_remove (poller, fleet[i].sub);
+        zsock_destroy (&fleet[i].dealer);
+        zsock_destroy (&fleet[i].sub);
+    }
+    zpoller_destroy (&poller);
+    free (lat);
+    free (fleet);
+    zcert_destroy (&cert);
+    return 0;
+}

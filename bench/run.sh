@@ -1,0 +1,98 @@
+#!/bin/sh
+# make bench: the control plane's speed and size, on loopback. A real
+# coordinator and a simulated fleet (bench/rc_fleetsim.c: real CURVE
+# connections, hello + heartbeats, instant step reports). Reports medians of
+# several runs:
+#   - heartbeat ack latency (median and p99) at one beat per host per second
+#   - `rollclone hosts --json` time with the whole fleet
+#   - a rollout over the fleet in 10 batches: total time and time per batch
+#     (the agents answer at once, so this is the coordinator's own overhead)
+#   - the coordinator's resident memory and CPU time
+# BENCH_HOSTS (default 500) and BENCH_RUNS (default 3) change the size.
+set -u
+B=$(pwd)/build
+RC="$B/rollclone"
+N=${BENCH_HOSTS:-500}
+RUNS=${BENCH_RUNS:-3}
+D=$(mktemp -d /tmp/rollclone-bench.XXXXXX)
+PIDS=""
+cleanup () {
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.3
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+one_run () {
+    r=$1
+    rm -rf "$D/run" && mkdir -p "$D/run/agents" "$D/run/operators"
+    "$RC" keygen "$D/run/coordinator" >/dev/null
+    "$RC" keygen "$D/run/operator" >/dev/null
+    "$RC" keygen "$D/run/fleet" >/dev/null
+    cp "$D/run/operator" "$D/run/operators/"; cp "$D/run/fleet" "$D/run/agents/"
+    P1=$(port); P2=$(port); P3=$(port)
+    cat >"$D/run/c.conf" <<CONF
+[coordinator]
+data_dir = $D/run/data
+agent_endpoint = tcp://127.0.0.1:$P1
+publish_endpoint = tcp://127.0.0.1:$P2
+control_endpoint = tcp://127.0.0.1:$P3
+secret_key = coordinator_secret
+agent_keys_dir = agents
+operator_keys_dir = operators
+heartbeat_interval = 1s
+offline_after = 5s
+[client]
+control_endpoint = tcp://127.0.0.1:$P3
+coordinator_public_key = coordinator
+secret_key = operator_secret
+CONF
+    export ROLLCLONE_CONFIG="$D/run/c.conf"
+    "$B/rollclone-coordinator" --config "$D/run/c.conf" >"$D/run/c.log" 2>&1 &
+    cpid=$!; PIDS="$PIDS $cpid"
+    sleep 0.3
+    "$B/rc_fleetsim" --agent-endpoint "tcp://127.0.0.1:$P1" --publish-endpoint "tcp://127.0.0.1:$P2" \
+        --server-key "$D/run/coordinator" --key "$D/run/fleet_secret" --hosts "$N" \
+        --interval 1s --duration 60s >"$D/run/sim.json" 2>"$D/run/sim.log" &
+    spid=$!; PIDS="$PIDS $spid"
+    t0=$(ms)
+    until [ "$("$RC" info --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["agents_online"])' 2>/dev/null)" = "$N" ]; do
+        sleep 0.2
+        [ $(( $(ms) - t0 )) -lt 60000 ] || { echo "bench: fleet did not come online" >&2; exit 1; }
+    done
+    echo "$(( $(ms) - t0 ))" >>"$D/online_ms"
+    sleep 3   # steady heartbeats
+    for _ in 1 2 3 4 5; do
+        t=$(ms); "$RC" hosts --json >/dev/null; echo "$(( $(ms) - t ))" >>"$D/hosts_ms"
+    done
+    t=$(ms)
+    "$RC" deploy --app web --version "v$r" --artifact "file:///srv/web-v$r.tgz" --batch 10% \
+        --soak 1s --wait >/dev/null 2>&1 || { echo "bench: rollout failed" >&2; exit 1; }
+    took=$(( $(ms) - t ))
+    echo "$took" >>"$D/deploy_ms"
+    echo "$(( took / 10 ))" >>"$D/batch_ms"
+    awk '/VmRSS/ {print $2}' "/proc/$cpid/status" >>"$D/rss_kb"
+    awk '{print $14 + $15}' "/proc/$cpid/stat" >>"$D/cpu_ticks"
+    kill -TERM "$spid"; wait "$spid" 2>/dev/null
+    python3 -c "import json; d=json.load(open('$D/run/sim.json')); print(d['ack_us_median'])" >>"$D/ack_med"
+    python3 -c "import json; d=json.load(open('$D/run/sim.json')); print(d['ack_us_p99'])" >>"$D/ack_p99"
+    kill -TERM "$cpid"; wait "$cpid" 2>/dev/null
+}
+
+echo "bench: coordinator + $N simulated agents on loopback, $RUNS runs (medians)"
+r=1
+while [ $r -le "$RUNS" ]; do one_run $r; r=$((r + 1)); done
+hz=$(getconf CLK_TCK)
+printf '%-48s %s\n' "fleet online after start" "$(median <"$D/online_ms") ms"
+printf '%-48s %s\n' "heartbeat ack latency, median" "$(median <"$D/ack_med") us"
+printf '%-48s %s\n' "heartbeat ack latency, p99" "$(median <"$D/ack_p99") us"
+printf '%-48s %s\n' "rollclone hosts --json ($N hosts)" "$(median <"$D/hosts_ms") ms"
+printf '%-48s %s\n' "rollout to $N hosts in 10 batches" "$(median <"$D/deploy_ms") ms"
+printf '%-48s %s\n' "  coordinator time per batch" "$(median <"$D/batch_ms") ms"
+printf '%-48s %s\n' "coordinator resident memory" "$(( $(median <"$D/rss_kb") / 1024 )) MiB"
+printf '%-48s %s\n' "coordinator CPU for a whole run" "$(( $(median <"$D/cpu_ticks") * 1000 / hz )) ms"
