@@ -94,11 +94,13 @@ demo: deps
 bench: all
 	sh bench/run.sh
 
+FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] tests/unit/*.[ch] \
+            tests/tools/*.c bench/*.c)
 lint:
-	clang-format --dry-run --Werror $(COMMON) $(wildcard agent/*.c coordinator/*.c common/*.h agent/*.h coordinator/*.h)
+	clang-format --dry-run --Werror $(FORMATTED)
 
 format:
-	clang-format -i $(COMMON) $(wildcard agent/*.c coordinator/*.c common/*.h agent/*.h coordinator/*.h)
+	clang-format -i $(FORMATTED)
 
 clean:
 	rm -rf build build-asan

@@ -25,16 +25,16 @@ extern char **environ;
 #define S_MAX_GROUPS 256
 
 struct _rc_child_t {
-    pid_t pid;                            /* also the process group id */
-    int out_fd;                           /* read end of the output pipe, or -1 */
-    int data_fd;                          /* read end of stdout with stdout_data */
-    int64_t deadline;                     /* monotonic ms, 0 = none */
-    int64_t kill_at;                      /* SIGKILL time after SIGTERM, 0 = not yet */
-    bool ended;                           /* reaped */
-    bool timed_out;                       /* killed for the timeout */
-    int exit_code;                        /* -1 until ended */
-    char tail[RC_OUTPUT_TAIL_BYTES + 1];  /* last output bytes, NUL-terminated */
-    size_t tail_len;                      /* bytes used in tail */
+    pid_t pid;                           /* also the process group id */
+    int out_fd;                          /* read end of the output pipe, or -1 */
+    int data_fd;                         /* read end of stdout with stdout_data */
+    int64_t deadline;                    /* monotonic ms, 0 = none */
+    int64_t kill_at;                     /* SIGKILL time after SIGTERM, 0 = not yet */
+    bool ended;                          /* reaped */
+    bool timed_out;                      /* killed for the timeout */
+    int exit_code;                       /* -1 until ended */
+    char tail[RC_OUTPUT_TAIL_BYTES + 1]; /* last output bytes, NUL-terminated */
+    size_t tail_len;                     /* bytes used in tail */
 };
 
 rc_child_opts_t
@@ -66,9 +66,8 @@ s_tail_append (rc_child_t *self, const char *data, size_t len)
         self->tail_len = RC_OUTPUT_TAIL_BYTES;
     }
     else {
-        size_t keep = self->tail_len + len > RC_OUTPUT_TAIL_BYTES
-                          ? RC_OUTPUT_TAIL_BYTES - len
-                          : self->tail_len;
+        size_t keep = self->tail_len + len > RC_OUTPUT_TAIL_BYTES ? RC_OUTPUT_TAIL_BYTES - len
+                                                                  : self->tail_len;
         memmove (self->tail, self->tail + self->tail_len - keep, keep);
         memcpy (self->tail + keep, data, len);
         self->tail_len = keep + len;
@@ -92,18 +91,19 @@ s_build_env (const char *const *extra, const struct passwd *pw)
     size_t k = 0;
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr (*e, '=');
-        size_t keylen = eq ? (size_t) (eq - *e) : strlen (*e);
+        size_t keylen = eq ? (size_t)(eq - *e) : strlen (*e);
         bool overridden = false;
         for (const char *const *x = extra; x && *x && !overridden; x++)
             overridden = strncmp (*x, *e, keylen) == 0 && (*x)[keylen] == '=';
-        if (pw && (strncmp (*e, "HOME=", 5) == 0 || strncmp (*e, "USER=", 5) == 0
-                   || strncmp (*e, "LOGNAME=", 8) == 0))
+        if (pw
+            && (strncmp (*e, "HOME=", 5) == 0 || strncmp (*e, "USER=", 5) == 0
+                || strncmp (*e, "LOGNAME=", 8) == 0))
             overridden = true;
         if (!overridden)
             env[k++] = *e;
     }
     for (const char *const *x = extra; x && *x; x++)
-        env[k++] = (char *) *x;
+        env[k++] = (char *)*x;
     env[k] = NULL;
     return env;
 }
@@ -190,11 +190,11 @@ rc_child_new (const rc_child_opts_t *opts, char *err, size_t errlen)
         if (opts->cwd && chdir (opts->cwd) != 0)
             _exit (126);
         if (pw) {
-            if (setgroups ((size_t) ngroups, groups) != 0 || setgid (pw->pw_gid) != 0
+            if (setgroups ((size_t)ngroups, groups) != 0 || setgid (pw->pw_gid) != 0
                 || setuid (pw->pw_uid) != 0)
                 _exit (126);
         }
-        execve (opts->argv[0], (char *const *) opts->argv, env);
+        execve (opts->argv[0], (char *const *)opts->argv, env);
         _exit (127);
     }
     self->pid = pid;
@@ -234,8 +234,8 @@ s_read_output (rc_child_t *self)
     while (self->out_fd >= 0 && total < RC_CHILD_READ_PER_TICK) {
         ssize_t n = read (self->out_fd, buf, sizeof buf);
         if (n > 0) {
-            s_tail_append (self, buf, (size_t) n);
-            total += (size_t) n;
+            s_tail_append (self, buf, (size_t)n);
+            total += (size_t)n;
         }
         else if (n < 0 && errno == EINTR)
             continue;
@@ -362,10 +362,10 @@ s_run (rc_child_opts_t opts)
 void
 rc_child_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     const char *env[] = {"ROLLCLONE_APP=web", NULL};
-    rc_child_t *c = s_run (rc_child_shell ("echo out $ROLLCLONE_APP; echo err >&2; exit 3", env,
-                                           "/tmp", NULL, 0));
+    rc_child_t *c = s_run (
+        rc_child_shell ("echo out $ROLLCLONE_APP; echo err >&2; exit 3", env, "/tmp", NULL, 0));
     assert (rc_child_exit_code (c) == 3);
     assert (strstr (rc_child_output (c), "out web"));
     assert (strstr (rc_child_output (c), "err"));
@@ -374,8 +374,8 @@ rc_child_test (bool verbose)
     rc_child_destroy (&c);
 
     /* more output than the tail keeps: the end survives */
-    c = s_run (rc_child_shell ("i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done",
-                               NULL, NULL, NULL, 0));
+    c = s_run (rc_child_shell ("i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done", NULL,
+                               NULL, NULL, 0));
     assert (rc_child_exit_code (c) == 0);
     assert (strlen (rc_child_output (c)) == RC_OUTPUT_TAIL_BYTES);
     assert (strstr (rc_child_output (c), "line1999\n"));

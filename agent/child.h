@@ -13,14 +13,14 @@
 typedef struct _rc_child_t rc_child_t;
 
 typedef struct {
-    const char *const *argv;  /* argv[0] is the program path (execve) */
-    const char *const *env;   /* "K=V" added to our environment, NULL-ended */
-    const char *cwd;          /* NULL: inherit */
-    const char *user;         /* NULL or "": do not change user */
-    int stdin_fd;             /* -1: /dev/null */
-    bool stdout_data;         /* stdout is a data pipe (rc_child_data_fd) and
-                                 only stderr goes into the output tail */
-    int64_t timeout_ms;       /* <= 0: none */
+    const char *const *argv; /* argv[0] is the program path (execve) */
+    const char *const *env;  /* "K=V" added to our environment, NULL-ended */
+    const char *cwd;         /* NULL: inherit */
+    const char *user;        /* NULL or "": do not change user */
+    int stdin_fd;            /* -1: /dev/null */
+    bool stdout_data;        /* stdout is a data pipe (rc_child_data_fd) and
+                                only stderr goes into the output tail */
+    int64_t timeout_ms;      /* <= 0: none */
 } rc_child_opts_t;
 
 /* Starts the child. Returns it, or NULL with a one-line reason in err (bad

@@ -19,7 +19,7 @@ static volatile sig_atomic_t s_stop;
 static void
 s_on_signal (int sig)
 {
-    (void) sig;
+    (void)sig;
     s_stop = 1;
 }
 
@@ -35,13 +35,13 @@ typedef struct {
     zloop_t *loop;
     char *hostname;
     char topic[RC_NAME_MAX + 8]; /* "host/<id>" */
-    uint64_t seq;             /* our envelope sequence numbers */
-    bool registered;          /* a hello of ours was acknowledged */
-    bool refused;             /* the coordinator refused us: log once */
-    int64_t last_ack_ms;      /* monotonic time of the last ack */
-    int64_t last_send_ms;     /* monotonic time of the last hello/heartbeat */
+    uint64_t seq;                /* our envelope sequence numbers */
+    bool registered;             /* a hello of ours was acknowledged */
+    bool refused;                /* the coordinator refused us: log once */
+    int64_t last_ack_ms;         /* monotonic time of the last ack */
+    int64_t last_send_ms;        /* monotonic time of the last hello/heartbeat */
     int64_t started_ms;
-    uint64_t dropped;         /* frames that did not decode */
+    uint64_t dropped;            /* frames that did not decode */
     Rollclone__Heartbeat *state; /* last STATE from the executor */
 } s_agent_t;
 
@@ -56,8 +56,8 @@ s_refresh_state (s_agent_t *self)
     char *kind = zmsg_popstr (msg);
     zframe_t *frame = zmsg_pop (msg);
     if (kind && streq (kind, "STATE") && frame) {
-        Rollclone__Heartbeat *hb
-            = rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
+        Rollclone__Heartbeat *hb =
+            rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
         if (hb) {
             if (self->state)
                 rollclone__heartbeat__free_unpacked (self->state, NULL);
@@ -91,13 +91,13 @@ s_send_hello (s_agent_t *self)
     hello.host_id = self->cfg->id;
     hello.hostname = self->hostname;
     hello.agent_version = RC_VERSION;
-    hello.heartbeat_interval_ms = (uint32_t) self->cfg->heartbeat_interval_ms;
+    hello.heartbeat_interval_ms = (uint32_t)self->cfg->heartbeat_interval_ms;
     Rollclone__Label labels[RC_LABELS_MAX];
     Rollclone__Label *label_ptrs[RC_LABELS_MAX];
     for (size_t i = 0; i < self->cfg->label_count; i++) {
         rollclone__label__init (&labels[i]);
-        labels[i].key = (char *) self->cfg->labels[i].key;
-        labels[i].value = (char *) self->cfg->labels[i].value;
+        labels[i].key = (char *)self->cfg->labels[i].key;
+        labels[i].value = (char *)self->cfg->labels[i].value;
         label_ptrs[i] = &labels[i];
     }
     hello.n_labels = self->cfg->label_count;
@@ -125,7 +125,7 @@ s_send_heartbeat (s_agent_t *self)
         hb.n_apps = self->state->n_apps;
         hb.apps = self->state->apps;
     }
-    hb.uptime_ms = (uint64_t) (rc_mono_ms () - self->started_ms);
+    hb.uptime_ms = (uint64_t)(rc_mono_ms () - self->started_ms);
     rc_envelope_t env;
     rc_envelope_init (&env, self->cfg->id, ++self->seq);
     env.body_case = ROLLCLONE__ENVELOPE__BODY_HEARTBEAT;
@@ -143,7 +143,7 @@ s_beat (s_agent_t *self)
     int64_t silence = now - self->last_ack_ms;
     if (self->registered && silence > RC_HELLO_RETRY_INTERVALS * self->cfg->heartbeat_interval_ms) {
         rc_log_info ("no answer from the coordinator for %lld ms: saying hello again",
-                     (long long) silence);
+                     (long long)silence);
         self->registered = false;
     }
     if (self->registered)
@@ -155,18 +155,18 @@ s_beat (s_agent_t *self)
 static int
 s_on_timer (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    s_beat ((s_agent_t *) arg);
+    (void)loop;
+    (void)timer_id;
+    s_beat ((s_agent_t *)arg);
     return 0;
 }
 
 static int
 s_on_cron (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    (void) arg;
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
     return s_stop ? -1 : 0;
 }
 
@@ -192,22 +192,21 @@ s_on_ack (s_agent_t *self, Rollclone__Ack *ack)
         self->refused = true;
         self->registered = false;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
 static int
 s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_agent_t *self = (s_agent_t *) arg;
+    (void)loop;
+    s_agent_t *self = (s_agent_t *)arg;
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return 0;
     const char *reason = "not one frame";
-    rc_envelope_t *env = zmsg_size (msg) == 1 ? rc_envelope_unpack (zmsg_first (msg), &reason)
-                                              : NULL;
+    rc_envelope_t *env =
+        zmsg_size (msg) == 1 ? rc_envelope_unpack (zmsg_first (msg), &reason) : NULL;
     if (!env) {
         self->dropped++;
         rc_log_warn ("dropped a frame from the coordinator: %s", reason);
@@ -216,8 +215,7 @@ s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg)
         s_on_ack (self, env->ack);
     else {
         self->dropped++;
-        rc_log_warn ("dropped a message from the coordinator: unexpected body %d",
-                     env->body_case);
+        rc_log_warn ("dropped a message from the coordinator: unexpected body %d", env->body_case);
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
@@ -227,8 +225,8 @@ s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg)
 static int
 s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_agent_t *self = (s_agent_t *) arg;
+    (void)loop;
+    s_agent_t *self = (s_agent_t *)arg;
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return 0;
@@ -243,18 +241,20 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
         }
         /* an instruction for another host is never ours, whatever topic
            it came under */
-        if (env && *env->instruction->host_id && !streq (env->instruction->host_id, self->cfg->id)) {
+        if (env && *env->instruction->host_id
+            && !streq (env->instruction->host_id, self->cfg->id)) {
             reason = "instruction for another host";
             rc_envelope_destroy (&env);
         }
-        (void) topic;
+        (void)topic;
     }
     if (!env) {
         self->dropped++;
         rc_log_warn ("dropped a published frame: %s", reason);
     }
     else {
-        zframe_t *packed = zframe_new (NULL, rollclone__instruction__get_packed_size (env->instruction));
+        zframe_t *packed =
+            zframe_new (NULL, rollclone__instruction__get_packed_size (env->instruction));
         rollclone__instruction__pack (env->instruction, zframe_data (packed));
         zstr_sendm (self->executor, "STEP");
         zframe_send (&packed, self->executor, 0);
@@ -267,17 +267,17 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
 static int
 s_on_executor (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_agent_t *self = (s_agent_t *) arg;
+    (void)loop;
+    s_agent_t *self = (s_agent_t *)arg;
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return 0;
     char *kind = zmsg_popstr (msg);
     if (kind && streq (kind, "REPORT")) {
         zframe_t *frame = zmsg_pop (msg);
-        Rollclone__StepReport *report
-            = frame ? rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame))
-                    : NULL;
+        Rollclone__StepReport *report =
+            frame ? rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame))
+                  : NULL;
         if (report) {
             rc_envelope_t env;
             rc_envelope_init (&env, self->cfg->id, ++self->seq);
@@ -290,7 +290,8 @@ s_on_executor (zloop_t *loop, zsock_t *sock, void *arg)
     }
     else if (kind && streq (kind, "HEALTH")) {
         char *value = zmsg_popstr (msg);
-        rc_log_info ("self health check: %s", value && streq (value, "1") ? "healthy" : "UNHEALTHY");
+        rc_log_info ("self health check: %s",
+                     value && streq (value, "1") ? "healthy" : "UNHEALTHY");
         free (value);
         /* tell the coordinator now rather than at the next beat */
         if (self->registered)
@@ -307,9 +308,9 @@ s_on_executor (zloop_t *loop, zsock_t *sock, void *arg)
 static int
 s_on_retry (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    s_agent_t *self = (s_agent_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    s_agent_t *self = (s_agent_t *)arg;
     self->retry_timer = -1;
     zsock_disconnect (self->dealer, "%s", self->cfg->coordinator_endpoint);
     zsock_disconnect (self->sub, "%s", self->cfg->coordinator_publish_endpoint);
@@ -322,9 +323,9 @@ s_on_retry (zloop_t *loop, int timer_id, void *arg)
 static int
 s_on_monitor (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    s_agent_t *self = (s_agent_t *) arg;
-    rc_monitor_t *mon = sock == rc_monitor_sock (self->dealer_mon) ? self->dealer_mon
-                                                                   : self->sub_mon;
+    s_agent_t *self = (s_agent_t *)arg;
+    rc_monitor_t *mon =
+        sock == rc_monitor_sock (self->dealer_mon) ? self->dealer_mon : self->sub_mon;
     rc_monitor_event_t event = rc_monitor_recv (mon);
     if (event == RC_MONITOR_HANDSHAKE_OK) {
         if (self->key_refused)
@@ -398,8 +399,8 @@ rc_agent_daemon_run (const rc_config_t *cfg)
 
     zloop_reader (self.loop, self.dealer, s_on_dealer, &self);
     zloop_reader (self.loop, self.sub, s_on_sub, &self);
-    zloop_reader (self.loop, (zsock_t *) zactor_sock (self.executor), s_on_executor, &self);
-    zloop_timer (self.loop, (size_t) cfg->heartbeat_interval_ms, 0, s_on_timer, &self);
+    zloop_reader (self.loop, (zsock_t *)zactor_sock (self.executor), s_on_executor, &self);
+    zloop_timer (self.loop, (size_t)cfg->heartbeat_interval_ms, 0, s_on_timer, &self);
     zloop_timer (self.loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
 
     rc_log_info ("agent '%s' %s: coordinator %s, %zu app(s)", cfg->id, RC_VERSION,

@@ -48,10 +48,9 @@ typedef enum {
 } s_phase_t;
 
 static const char *s_phase_names[P_COUNT] = {
-    "none",    "drain",  "fetch",          "unpack",        "install",
-    "switch",  "restart", "health",        "undrain",       "done",
-    "cleanup", "revert", "revert-restart", "revert-health", "revert-undrain",
-    "finish",
+    "none",           "drain",         "fetch",          "unpack", "install", "switch",
+    "restart",        "health",        "undrain",        "done",   "cleanup", "revert",
+    "revert-restart", "revert-health", "revert-undrain", "finish",
 };
 
 #define S_MAX_TIMINGS 32
@@ -61,64 +60,64 @@ typedef struct _s_self_t s_self_t;
 typedef struct _s_app_t s_app_t;
 
 typedef struct {
-    s_app_t *owner;                /* the app's slot */
-    char *id;                      /* deployment id */
-    uint32_t seq;                  /* step number in the deployment */
-    int action;                    /* ROLLCLONE__ACTION__ACTION_UPDATE / ROLLBACK */
-    char *version;                 /* target release */
-    char *previous;                /* live before the step, "" when none */
-    char *artifact;                /* URL (update) */
-    char *sha256;                  /* expected checksum or "" */
+    s_app_t *owner; /* the app's slot */
+    char *id;       /* deployment id */
+    uint32_t seq;   /* step number in the deployment */
+    int action;     /* ROLLCLONE__ACTION__ACTION_UPDATE / ROLLBACK */
+    char *version;  /* target release */
+    char *previous; /* live before the step, "" when none */
+    char *artifact; /* URL (update) */
+    char *sha256;   /* expected checksum or "" */
     int64_t soak_ms;
     int64_t health_timeout_ms;
-    int64_t started_ms;            /* wall clock, for the journal */
-    s_phase_t phase;               /* running now */
-    int64_t phase_start;           /* monotonic */
-    bool drained;                  /* drain ran (or may have): undrain owed */
-    bool switched;                 /* current may point at the target */
-    bool placed;                   /* releases/<version> was made by us */
-    bool aside;                    /* an older releases/<version> was moved aside */
-    bool recovered;                /* rebuilt from the journal after a restart */
-    bool failed;                   /* a forward phase failed */
-    bool dirty;                    /* undoing failed too */
-    bool finished;                 /* final report sent: destroy at a safe point */
+    int64_t started_ms;  /* wall clock, for the journal */
+    s_phase_t phase;     /* running now */
+    int64_t phase_start; /* monotonic */
+    bool drained;        /* drain ran (or may have): undrain owed */
+    bool switched;       /* current may point at the target */
+    bool placed;         /* releases/<version> was made by us */
+    bool aside;          /* an older releases/<version> was moved aside */
+    bool recovered;      /* rebuilt from the journal after a restart */
+    bool failed;         /* a forward phase failed */
+    bool dirty;          /* undoing failed too */
+    bool finished;       /* final report sent: destroy at a safe point */
     char *failed_phase;
     int exit_code;
     char *error;
-    char *tail;                    /* last output of the failed hook */
+    char *tail; /* last output of the failed hook */
     Rollclone__PhaseTiming timings[S_MAX_TIMINGS];
     size_t timing_count;
-    rc_child_t *child;             /* hook running */
-    rc_fetch_t *fetch;             /* download running */
-    rc_unpack_t *unpack;           /* unpacking running */
-    rc_health_t *health;           /* health check running */
-    int64_t health_deadline;       /* health phase fails here */
-    int64_t healthy_since;         /* first pass of the current run of passes, 0 = none */
-    int64_t next_check;            /* next health check start */
+    rc_child_t *child;       /* hook running */
+    rc_fetch_t *fetch;       /* download running */
+    rc_unpack_t *unpack;     /* unpacking running */
+    rc_health_t *health;     /* health check running */
+    int64_t health_deadline; /* health phase fails here */
+    int64_t healthy_since;   /* first pass of the current run of passes, 0 = none */
+    int64_t next_check;      /* next health check start */
     char health_detail[RC_OUTPUT_TAIL_BYTES + 256];
-    int lock_fd;                   /* the app's flock */
-    char *env_store[S_ENV_VARS];   /* "K=V" for hooks */
+    int lock_fd;                 /* the app's flock */
+    char *env_store[S_ENV_VARS]; /* "K=V" for hooks */
 } s_step_t;
 
 struct _s_app_t {
     s_self_t *self;
-    const rc_app_config_t *cfg;    /* borrowed from the config */
-    s_step_t *step;                /* running step, or NULL */
-    zframe_t *pending;             /* packed instruction waiting for the app */
-    bool wait_reported;            /* told the pending one waits for the lock */
-    rc_health_t *idle_check;       /* self health check running */
-    int64_t next_idle;             /* next self health check */
-    int idle_healthy;              /* -1 unknown, 0, 1 */
+    const rc_app_config_t *cfg; /* borrowed from the config */
+    s_step_t *step;             /* running step, or NULL */
+    zframe_t *pending;          /* packed instruction waiting for the app */
+    bool wait_reported;         /* told the pending one waits for the lock */
+    rc_health_t *idle_check;    /* self health check running */
+    int64_t next_idle;          /* next self health check */
+    int idle_healthy;           /* -1 unknown, 0, 1 */
 };
 
 struct _s_self_t {
-    const rc_config_t *cfg;        /* borrowed */
-    zsock_t *pipe;                 /* to the actor's owner */
+    const rc_config_t *cfg; /* borrowed */
+    zsock_t *pipe;          /* to the actor's owner */
     zloop_t *loop;
     rc_journal_t *journal;
     s_app_t *apps;
     size_t app_count;
-    bool healthy;                  /* last HEALTH state announced */
+    bool healthy; /* last HEALTH state announced */
 };
 
 static void s_enter (s_step_t *step, s_phase_t phase);
@@ -181,9 +180,10 @@ s_send_report (s_self_t *self, s_app_t *a, Rollclone__StepReport *r, bool store)
     size_t len = rollclone__step_report__get_packed_size (r);
     zframe_t *frame = zframe_new (NULL, len);
     rollclone__step_report__pack (r, zframe_data (frame));
-    if (store && rc_journal_store_report (self->journal, r->deployment_id, r->step,
-                                          zframe_data (frame), len)
-                     != 0)
+    if (store
+        && rc_journal_store_report (self->journal, r->deployment_id, r->step, zframe_data (frame),
+                                    len)
+               != 0)
         rc_log_warn ("%s: %s", __func__, rc_journal_errmsg (self->journal));
     zstr_sendm (self->pipe, "REPORT");
     zframe_send (&frame, self->pipe, 0);
@@ -201,9 +201,9 @@ s_refuse (s_self_t *self, const Rollclone__Instruction *inst, s_app_t *a, const 
     r.app = inst->app;
     r.result = ROLLCLONE__STEP_REPORT__RESULT__FAILED;
     r.phase = "check";
-    r.error = (char *) error;
-    rc_log_warn ("step %s/%u for app '%s' refused: %s", inst->deployment_id, inst->step,
-                 inst->app, error);
+    r.error = (char *)error;
+    rc_log_warn ("step %s/%u for app '%s' refused: %s", inst->deployment_id, inst->step, inst->app,
+                 error);
     s_send_report (self, a, &r, false);
 }
 
@@ -218,7 +218,7 @@ s_step_report (s_step_t *step, Rollclone__StepReport__Result result)
     r.step = step->seq;
     r.app = step->owner->cfg->name;
     r.result = result;
-    r.phase = (char *) s_phase_names[step->phase];
+    r.phase = (char *)s_phase_names[step->phase];
     if (result != ROLLCLONE__STEP_REPORT__RESULT__RUNNING && step->failed_phase)
         r.phase = step->failed_phase;
     r.exit_code = step->exit_code;
@@ -240,13 +240,13 @@ s_journal (s_step_t *step)
     json_t *rec = json_pack (
         "{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:b, s:b, s:b, s:b, "
         "s:b, s:s, s:s, s:i}",
-        "id", step->id, "step", (int) step->seq, "action", step->action, "app",
+        "id", step->id, "step", (int)step->seq, "action", step->action, "app",
         step->owner->cfg->name, "version", step->version, "previous", step->previous, "artifact",
-        step->artifact, "sha256", step->sha256, "soak_ms", (json_int_t) step->soak_ms,
-        "health_timeout_ms", (json_int_t) step->health_timeout_ms, "started_ms",
-        (json_int_t) step->started_ms, "phase", s_phase_names[step->phase], "drained",
-        step->drained, "switched", step->switched, "placed", step->placed, "aside", step->aside,
-        "failed", step->failed, "dirty", step->dirty, "failed_phase",
+        step->artifact, "sha256", step->sha256, "soak_ms", (json_int_t)step->soak_ms,
+        "health_timeout_ms", (json_int_t)step->health_timeout_ms, "started_ms",
+        (json_int_t)step->started_ms, "phase", s_phase_names[step->phase], "drained", step->drained,
+        "switched", step->switched, "placed", step->placed, "aside", step->aside, "failed",
+        step->failed, "dirty", step->dirty, "failed_phase",
         step->failed_phase ? step->failed_phase : "", "error", step->error ? step->error : "",
         "exit_code", step->exit_code);
     /* Not being able to journal is not a reason to stop half-way: the step
@@ -278,7 +278,8 @@ s_exists (const char *path)
     return lstat (path, &st) == 0;
 }
 
-static bool s_reverting (s_step_t *step)
+static bool
+s_reverting (s_step_t *step)
 {
     return step->phase >= P_CLEANUP;
 }
@@ -302,12 +303,9 @@ s_env (s_step_t *step)
     struct {
         const char *key, *value;
     } vars[S_ENV_VARS - 1] = {
-        {"ROLLCLONE_APP", step->owner->cfg->name},
-        {"ROLLCLONE_VERSION", version},
-        {"ROLLCLONE_PREVIOUS_VERSION", other},
-        {"ROLLCLONE_RELEASE_DIR", release},
-        {"ROLLCLONE_ARTIFACT", step->artifact},
-        {"ROLLCLONE_DEPLOYMENT", step->id},
+        {"ROLLCLONE_APP", step->owner->cfg->name},       {"ROLLCLONE_VERSION", version},
+        {"ROLLCLONE_PREVIOUS_VERSION", other},           {"ROLLCLONE_RELEASE_DIR", release},
+        {"ROLLCLONE_ARTIFACT", step->artifact},          {"ROLLCLONE_DEPLOYMENT", step->id},
         {"ROLLCLONE_PHASE", s_phase_names[step->phase]},
     };
     for (size_t i = 0; i < S_ENV_VARS - 1; i++) {
@@ -316,7 +314,7 @@ s_env (s_step_t *step)
             abort ();
     }
     step->env_store[S_ENV_VARS - 1] = NULL;
-    return (const char *const *) step->env_store;
+    return (const char *const *)step->env_store;
 }
 
 /* ---- phases ----------------------------------------------------------- */
@@ -337,7 +335,8 @@ s_run_hook (s_step_t *step, const char *hook)
     else
         snprintf (cwd, sizeof cwd, "%s", app->releases_dir);
     char err[512];
-    rc_child_opts_t opts = rc_child_shell (hook, s_env (step), cwd, app->user, app->hook_timeout_ms);
+    rc_child_opts_t opts =
+        rc_child_shell (hook, s_env (step), cwd, app->user, app->hook_timeout_ms);
     step->child = rc_child_new (&opts, err, sizeof err);
     if (!step->child)
         s_phase_failed (step, -1, err, NULL);
@@ -510,18 +509,10 @@ s_enter (s_step_t *step, s_phase_t phase)
     const rc_app_config_t *app = step->owner->cfg;
     char err[512];
     switch (phase) {
-    case P_DRAIN:
-        s_run_hook (step, app->drain);
-        break;
-    case P_FETCH:
-        s_start_fetch (step);
-        break;
-    case P_UNPACK:
-        s_start_unpack (step);
-        break;
-    case P_INSTALL:
-        s_run_hook (step, app->install);
-        break;
+    case P_DRAIN: s_run_hook (step, app->drain); break;
+    case P_FETCH: s_start_fetch (step); break;
+    case P_UNPACK: s_start_unpack (step); break;
+    case P_INSTALL: s_run_hook (step, app->install); break;
     case P_SWITCH:
         if (rc_releases_switch (app->releases_dir, step->version, err, sizeof err) != 0)
             s_phase_failed (step, -1, err, NULL);
@@ -529,17 +520,11 @@ s_enter (s_step_t *step, s_phase_t phase)
             s_phase_done (step);
         break;
     case P_RESTART:
-    case P_REVERT_RESTART:
-        s_run_hook (step, app->restart);
-        break;
+    case P_REVERT_RESTART: s_run_hook (step, app->restart); break;
     case P_HEALTH:
-    case P_REVERT_HEALTH:
-        s_start_health (step);
-        break;
+    case P_REVERT_HEALTH: s_start_health (step); break;
     case P_UNDRAIN:
-    case P_REVERT_UNDRAIN:
-        s_run_hook (step, app->undrain);
-        break;
+    case P_REVERT_UNDRAIN: s_run_hook (step, app->undrain); break;
     case P_CLEANUP:
         s_undo_files (step);
         s_phase_done (step);
@@ -555,11 +540,8 @@ s_enter (s_step_t *step, s_phase_t phase)
         s_phase_done (step);
         break;
     case P_DONE:
-    case P_FINISH:
-        s_finish (step);
-        break;
-    default:
-        assert (false);
+    case P_FINISH: s_finish (step); break;
+    default: assert (false);
     }
 }
 
@@ -569,34 +551,22 @@ s_next (s_step_t *step)
     bool update = step->action == ROLLCLONE__ACTION__ACTION_UPDATE;
     bool has_previous = *step->previous != '\0';
     switch (step->phase) {
-    case P_DRAIN:
-        return update ? P_FETCH : P_SWITCH;
-    case P_FETCH:
-        return P_UNPACK;
-    case P_UNPACK:
-        return P_INSTALL;
-    case P_INSTALL:
-        return P_SWITCH;
-    case P_SWITCH:
-        return P_RESTART;
-    case P_RESTART:
-        return P_HEALTH;
-    case P_HEALTH:
-        return P_UNDRAIN;
-    case P_UNDRAIN:
-        return P_DONE;
-    case P_CLEANUP:
-        return step->drained ? P_REVERT_UNDRAIN : P_FINISH;
+    case P_DRAIN: return update ? P_FETCH : P_SWITCH;
+    case P_FETCH: return P_UNPACK;
+    case P_UNPACK: return P_INSTALL;
+    case P_INSTALL: return P_SWITCH;
+    case P_SWITCH: return P_RESTART;
+    case P_RESTART: return P_HEALTH;
+    case P_HEALTH: return P_UNDRAIN;
+    case P_UNDRAIN: return P_DONE;
+    case P_CLEANUP: return step->drained ? P_REVERT_UNDRAIN : P_FINISH;
     case P_REVERT:
         if (has_previous)
             return P_REVERT_RESTART;
         return step->drained ? P_REVERT_UNDRAIN : P_FINISH;
-    case P_REVERT_RESTART:
-        return P_REVERT_HEALTH;
-    case P_REVERT_HEALTH:
-        return step->drained ? P_REVERT_UNDRAIN : P_FINISH;
-    default:
-        return P_FINISH;
+    case P_REVERT_RESTART: return P_REVERT_HEALTH;
+    case P_REVERT_HEALTH: return step->drained ? P_REVERT_UNDRAIN : P_FINISH;
+    default: return P_FINISH;
     }
 }
 
@@ -607,8 +577,8 @@ s_timing (s_step_t *step)
         return;
     Rollclone__PhaseTiming *t = &step->timings[step->timing_count++];
     rollclone__phase_timing__init (t);
-    t->phase = (char *) s_phase_names[step->phase];
-    t->ms = (uint32_t) (rc_mono_ms () - step->phase_start);
+    t->phase = (char *)s_phase_names[step->phase];
+    t->ms = (uint32_t)(rc_mono_ms () - step->phase_start);
 }
 
 static void
@@ -808,14 +778,14 @@ s_recover (s_app_t *a, json_t *rec, int lock_fd)
     s_step_t *step = s_step_new (a, lock_fd);
     step->recovered = true;
     step->id = s_strdup (json_string_value (json_object_get (rec, "id")));
-    step->seq = (uint32_t) json_integer_value (json_object_get (rec, "step"));
-    step->action = (int) json_integer_value (json_object_get (rec, "action"));
+    step->seq = (uint32_t)json_integer_value (json_object_get (rec, "step"));
+    step->action = (int)json_integer_value (json_object_get (rec, "action"));
     step->version = s_strdup (json_string_value (json_object_get (rec, "version")));
     step->previous = s_strdup (json_string_value (json_object_get (rec, "previous")));
     step->artifact = s_strdup (json_string_value (json_object_get (rec, "artifact")));
     step->sha256 = s_strdup (json_string_value (json_object_get (rec, "sha256")));
-    step->soak_ms = s_or_default (json_integer_value (json_object_get (rec, "soak_ms")),
-                                  RC_DEFAULT_SOAK_MS);
+    step->soak_ms =
+        s_or_default (json_integer_value (json_object_get (rec, "soak_ms")), RC_DEFAULT_SOAK_MS);
     step->health_timeout_ms =
         s_or_default (json_integer_value (json_object_get (rec, "health_timeout_ms")),
                       RC_DEFAULT_HEALTH_TIMEOUT_MS);
@@ -826,7 +796,7 @@ s_recover (s_app_t *a, json_t *rec, int lock_fd)
     step->aside = json_is_true (json_object_get (rec, "aside"));
     step->failed = json_is_true (json_object_get (rec, "failed"));
     step->dirty = json_is_true (json_object_get (rec, "dirty"));
-    step->exit_code = (int) json_integer_value (json_object_get (rec, "exit_code"));
+    step->exit_code = (int)json_integer_value (json_object_get (rec, "exit_code"));
     const char *fp = json_string_value (json_object_get (rec, "failed_phase"));
     const char *error = json_string_value (json_object_get (rec, "error"));
     if (fp && *fp)
@@ -837,7 +807,7 @@ s_recover (s_app_t *a, json_t *rec, int lock_fd)
     s_phase_t phase = P_NONE;
     for (int i = 0; i < P_COUNT && name; i++)
         if (streq (name, s_phase_names[i]))
-            phase = (s_phase_t) i;
+            phase = (s_phase_t)i;
     /* a record we cannot make sense of is undone as far as it can be */
     if (!rc_name_valid (step->version) || (*step->previous && !rc_name_valid (step->previous))) {
         rc_log_error ("app %s: unreadable step journal: removing it", a->cfg->name);
@@ -1140,8 +1110,8 @@ s_reap (s_self_t *self)
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
+    (void)loop;
+    (void)timer_id;
     s_self_t *self = arg;
     for (size_t i = 0; i < self->app_count; i++) {
         s_app_t *a = &self->apps[i];
@@ -1158,7 +1128,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 static int
 s_on_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
 {
-    (void) loop;
+    (void)loop;
     s_self_t *self = arg;
     zmsg_t *msg = zmsg_recv (pipe);
     if (!msg)
@@ -1185,7 +1155,7 @@ s_on_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
 static void
 s_actor (zsock_t *pipe, void *args)
 {
-    s_self_t self = {.cfg = (const rc_config_t *) args, .pipe = pipe, .healthy = true};
+    s_self_t self = {.cfg = (const rc_config_t *)args, .pipe = pipe, .healthy = true};
     char err[PATH_MAX + 256];
     self.journal = rc_journal_new (self.cfg->state_dir, err, sizeof err);
     self.app_count = self.cfg->app_count;
@@ -1239,7 +1209,7 @@ rc_executor_new (const rc_config_t *cfg)
        thread: done in the actor's thread, OpenSSL keeps per-thread state
        there that nothing frees when the actor ends */
     rc_fetch_global_init ();
-    return zactor_new (s_actor, (void *) cfg);
+    return zactor_new (s_actor, (void *)cfg);
 }
 
 /* ---- selftest ---------------------------------------------------------- */
@@ -1277,12 +1247,12 @@ static void
 s_test_step (zactor_t *exec, const char *id, int action, const char *version, const char *url)
 {
     Rollclone__Instruction inst = ROLLCLONE__INSTRUCTION__INIT;
-    inst.deployment_id = (char *) id;
+    inst.deployment_id = (char *)id;
     inst.step = 1;
     inst.action = action;
     inst.app = "web";
-    inst.version = (char *) version;
-    inst.artifact_url = (char *) url;
+    inst.version = (char *)version;
+    inst.artifact_url = (char *)url;
     inst.soak_ms = 1;
     inst.health_timeout_ms = 2000;
     zframe_t *frame = zframe_new (NULL, rollclone__instruction__get_packed_size (&inst));
@@ -1296,7 +1266,7 @@ s_test_step (zactor_t *exec, const char *id, int action, const char *version, co
 void
 rc_executor_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_executor_test.XXXXXX";
     assert (mkdtemp (dir));
     char cmd[1024], url1[PATH_MAX], url2[PATH_MAX], now[64];

@@ -20,17 +20,17 @@
 #define S_SHA256_HEX 64
 
 struct _rc_fetch_t {
-    CURLM *multi;                           /* one transfer per fetch */
-    CURL *easy;                             /* the transfer */
-    FILE *out;                              /* dest, open for writing */
-    char *dest;                             /* path of dest */
-    crypto_hash_sha256_state sha;           /* running hash of the bytes */
-    char want[S_SHA256_HEX + 1];            /* expected sha256, lower case, or "" */
-    int64_t bytes;                          /* written so far */
-    bool write_failed;                      /* the disk refused a write */
-    rc_fetch_status_t status;               /* sticky once not RUNNING */
-    char curl_err[CURL_ERROR_SIZE];         /* libcurl's own message */
-    char errmsg[512];                       /* last error, one line */
+    CURLM *multi;                   /* one transfer per fetch */
+    CURL *easy;                     /* the transfer */
+    FILE *out;                      /* dest, open for writing */
+    char *dest;                     /* path of dest */
+    crypto_hash_sha256_state sha;   /* running hash of the bytes */
+    char want[S_SHA256_HEX + 1];    /* expected sha256, lower case, or "" */
+    int64_t bytes;                  /* written so far */
+    bool write_failed;              /* the disk refused a write */
+    rc_fetch_status_t status;       /* sticky once not RUNNING */
+    char curl_err[CURL_ERROR_SIZE]; /* libcurl's own message */
+    char errmsg[512];               /* last error, one line */
 };
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -64,9 +64,8 @@ rc_fetch_check (const char *url, const char *sha256, char *err, size_t errlen)
         return -1;
     }
     for (const char *p = url; *p; p++)
-        if ((unsigned char) *p <= ' ' || *p == 0x7f) {
-            snprintf (err, errlen, "artifact '%s': control characters or spaces in the URL",
-                      url);
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            snprintf (err, errlen, "artifact '%s': control characters or spaces in the URL", url);
             return -1;
         }
     bool remote = s_has_scheme (url, "http") || s_has_scheme (url, "https");
@@ -78,7 +77,7 @@ rc_fetch_check (const char *url, const char *sha256, char *err, size_t errlen)
         size_t n = strlen (sha256);
         bool hex = n == S_SHA256_HEX;
         for (size_t i = 0; hex && i < n; i++)
-            hex = isxdigit ((unsigned char) sha256[i]);
+            hex = isxdigit ((unsigned char)sha256[i]);
         if (!hex) {
             snprintf (err, errlen, "sha256 '%.80s': must be 64 hexadecimal digits", sha256);
             return -1;
@@ -96,9 +95,9 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
 {
     rc_fetch_t *self = arg;
     size_t len = size * nmemb;
-    if (self->bytes + (int64_t) len > RC_FETCH_MAX_BYTES) {
+    if (self->bytes + (int64_t)len > RC_FETCH_MAX_BYTES) {
         snprintf (self->errmsg, sizeof self->errmsg, "artifact larger than %lld bytes",
-                  (long long) RC_FETCH_MAX_BYTES);
+                  (long long)RC_FETCH_MAX_BYTES);
         return 0; /* aborts the transfer */
     }
     if (fwrite (data, 1, len, self->out) != len) {
@@ -107,8 +106,8 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
                   strerror (errno));
         return 0;
     }
-    crypto_hash_sha256_update (&self->sha, (const unsigned char *) data, len);
-    self->bytes += (int64_t) len;
+    crypto_hash_sha256_update (&self->sha, (const unsigned char *)data, len);
+    self->bytes += (int64_t)len;
     return len;
 }
 
@@ -124,7 +123,7 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, 
     self->status = RC_FETCH_RUNNING;
     crypto_hash_sha256_init (&self->sha);
     for (size_t i = 0; sha256 && sha256[i] && i < S_SHA256_HEX; i++)
-        self->want[i] = (char) tolower ((unsigned char) sha256[i]);
+        self->want[i] = (char)tolower ((unsigned char)sha256[i]);
     self->dest = strdup (dest);
     int fd = open (dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     self->out = fd >= 0 ? fdopen (fd, "wb") : NULL;
@@ -146,14 +145,14 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, 
     /* a redirect never leads to a local file */
     curl_easy_setopt (e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt (e, CURLOPT_MAXREDIRS, (long) RC_FETCH_MAX_REDIRECTS);
+    curl_easy_setopt (e, CURLOPT_MAXREDIRS, (long)RC_FETCH_MAX_REDIRECTS);
     curl_easy_setopt (e, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long) RC_FETCH_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) RC_FETCH_TOTAL_TIMEOUT_MS);
-    curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, (long) RC_FETCH_LOW_SPEED_BYTES);
-    curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, (long) RC_FETCH_LOW_SPEED_SECS);
-    curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) RC_FETCH_MAX_BYTES);
+    curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long)RC_FETCH_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long)RC_FETCH_TOTAL_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, (long)RC_FETCH_LOW_SPEED_BYTES);
+    curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, (long)RC_FETCH_LOW_SPEED_SECS);
+    curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RC_FETCH_MAX_BYTES);
     curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt (e, CURLOPT_WRITEDATA, self);
     curl_easy_setopt (e, CURLOPT_ERRORBUFFER, self->curl_err);
@@ -268,7 +267,7 @@ s_run (const char *url, const char *dest, const char *sha)
 void
 rc_fetch_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char err[256];
     const char *sha_abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     assert (rc_fetch_check ("file:///x.tgz", NULL, err, sizeof err) == 0);

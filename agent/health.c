@@ -13,14 +13,14 @@
 #include <unistd.h>
 
 struct _rc_health_t {
-    const rc_app_config_t *app;     /* borrowed */
-    CURLM *multi;                   /* the GET, or NULL without health_url */
+    const rc_app_config_t *app; /* borrowed */
+    CURLM *multi;               /* the GET, or NULL without health_url */
     CURL *easy;
-    int url_status;                 /* -1 running, 0 fail, 1 ok; 1 when none */
-    char *body;                     /* first RC_HEALTH_BODY_MAX bytes */
+    int url_status; /* -1 running, 0 fail, 1 ok; 1 when none */
+    char *body;     /* first RC_HEALTH_BODY_MAX bytes */
     size_t body_len;
-    rc_child_t *command;            /* health_command, or NULL */
-    int cmd_status;                 /* -1 running, 0 fail, 1 ok; 1 when none */
+    rc_child_t *command; /* health_command, or NULL */
+    int cmd_status;      /* -1 running, 0 fail, 1 ok; 1 when none */
     char curl_err[CURL_ERROR_SIZE];
     char detail[RC_OUTPUT_TAIL_BYTES + 256]; /* why it failed */
 };
@@ -72,8 +72,8 @@ rc_health_new (const rc_app_config_t *app, const char *const *env, const char *c
         curl_easy_setopt (e, CURLOPT_URL, app->health_url);
         curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
-        curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long) timeout_ms);
+        curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+        curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
         curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_body);
         curl_easy_setopt (e, CURLOPT_WRITEDATA, self);
         curl_easy_setopt (e, CURLOPT_ERRORBUFFER, self->curl_err);
@@ -86,8 +86,8 @@ rc_health_new (const rc_app_config_t *app, const char *const *env, const char *c
         }
     }
     if (app->health_command && *app->health_command) {
-        rc_child_opts_t opts = rc_child_shell (app->health_command, env, cwd, app->user,
-                                               timeout_ms);
+        rc_child_opts_t opts =
+            rc_child_shell (app->health_command, env, cwd, app->user, timeout_ms);
         self->command = rc_child_new (&opts, err, errlen);
         if (!self->command)
             goto fail;
@@ -113,8 +113,7 @@ s_poll_url (rc_health_t *self)
         curl_easy_getinfo (self->easy, CURLINFO_RESPONSE_CODE, &code);
         if (msg->data.result != CURLE_OK) {
             snprintf (self->detail, sizeof self->detail, "GET %s: %s", self->app->health_url,
-                      self->curl_err[0] ? self->curl_err
-                                        : curl_easy_strerror (msg->data.result));
+                      self->curl_err[0] ? self->curl_err : curl_easy_strerror (msg->data.result));
             self->url_status = 0;
         }
         else if (code < 200 || code > 299) {
@@ -124,8 +123,9 @@ s_poll_url (rc_health_t *self)
         }
         else if (self->app->health_body && *self->app->health_body
                  && !strstr (self->body, self->app->health_body)) {
-            snprintf (self->detail, sizeof self->detail, "GET %s: HTTP %ld without '%s' in the body",
-                      self->app->health_url, code, self->app->health_body);
+            snprintf (self->detail, sizeof self->detail,
+                      "GET %s: HTTP %ld without '%s' in the body", self->app->health_url, code,
+                      self->app->health_body);
             self->url_status = 0;
         }
         else
@@ -199,7 +199,7 @@ s_check (rc_app_config_t *app)
 void
 rc_health_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     rc_app_config_t app = {.name = "web"};
     assert (!rc_health_configured (&app));
     assert (s_check (&app) == RC_HEALTH_OK);

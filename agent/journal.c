@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 struct _rc_journal_t {
-    char *dir;           /* state_dir */
+    char *dir;                   /* state_dir */
     char errmsg[PATH_MAX + 256]; /* last error */
 };
 
@@ -79,13 +79,12 @@ s_sync_dir (const char *path)
 
 /* Writes data to sub/name atomically and durably. */
 static int
-s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const void *data,
-                size_t len)
+s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const void *data, size_t len)
 {
     char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
     snprintf (dir, sizeof dir, "%s/%s", self->dir, sub);
-    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path
-        || snprintf (tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
+    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path
+        || snprintf (tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int)sizeof tmp) {
         snprintf (self->errmsg, sizeof self->errmsg, "state_dir path too long");
         return -1;
     }
@@ -102,7 +101,7 @@ s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const voi
             close (fd);
             goto fail;
         }
-        done += (size_t) n;
+        done += (size_t)n;
     }
     if (fsync (fd) != 0) {
         close (fd);
@@ -222,8 +221,8 @@ rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step)
     zframe_t *frame = NULL;
     struct stat st;
     if (fstat (fileno (f), &st) == 0 && st.st_size >= 0 && st.st_size <= RC_MAX_FRAME_BYTES) {
-        frame = zframe_new (NULL, (size_t) st.st_size);
-        if (frame && fread (zframe_data (frame), 1, (size_t) st.st_size, f) != (size_t) st.st_size)
+        frame = zframe_new (NULL, (size_t)st.st_size);
+        if (frame && fread (zframe_data (frame), 1, (size_t)st.st_size, f) != (size_t)st.st_size)
             zframe_destroy (&frame);
     }
     fclose (f);
@@ -263,7 +262,7 @@ rc_journal_unlock (int *fd_p)
 void
 rc_journal_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_journal_test.XXXXXX";
     assert (mkdtemp (dir));
     char err[256], state[PATH_MAX];

@@ -28,14 +28,10 @@ static const char *
 s_result_name (int result)
 {
     switch (result) {
-    case ROLLCLONE__STEP_REPORT__RESULT__RUNNING:
-        return "running";
-    case ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED:
-        return "SUCCEEDED";
-    case ROLLCLONE__STEP_REPORT__RESULT__FAILED:
-        return "FAILED";
-    default:
-        return "FAILED_DIRTY";
+    case ROLLCLONE__STEP_REPORT__RESULT__RUNNING: return "running";
+    case ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED: return "SUCCEEDED";
+    case ROLLCLONE__STEP_REPORT__RESULT__FAILED: return "FAILED";
+    default: return "FAILED_DIRTY";
     }
 }
 
@@ -55,12 +51,12 @@ s_print_report (const Rollclone__StepReport *r)
                           r->timings[i]->phase, r->timings[i]->ms);
         if (n < 0)
             break;
-        used += (size_t) n;
+        used += (size_t)n;
     }
     const char *now = *r->version_now ? r->version_now : "(none)";
     if (r->result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED)
-        fprintf (stderr, "rollclone-agent: %s [%s] SUCCEEDED: current %s (was %s)%s%s%s\n",
-                 r->app, r->deployment_id, now, *r->previous_version ? r->previous_version : "none",
+        fprintf (stderr, "rollclone-agent: %s [%s] SUCCEEDED: current %s (was %s)%s%s%s\n", r->app,
+                 r->deployment_id, now, *r->previous_version ? r->previous_version : "none",
                  used ? " [" : "", timings, used ? "]" : "");
     else {
         fprintf (stderr,
@@ -72,7 +68,7 @@ s_print_report (const Rollclone__StepReport *r)
             const char *p = r->output_tail;
             while (*p) {
                 size_t n = strcspn (p, "\n");
-                fprintf (stderr, "  | %.*s\n", (int) n, p);
+                fprintf (stderr, "  | %.*s\n", (int)n, p);
                 p += n + (p[n] == '\n');
             }
         }
@@ -101,7 +97,7 @@ s_wait_final (zactor_t *exec, const char *id)
                     && r->result != ROLLCLONE__STEP_REPORT__RESULT__RUNNING) {
                     done = true;
                     rc = r->result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED ? RC_EXIT_OK
-                                                                                 : RC_EXIT_FAILED;
+                                                                                : RC_EXIT_FAILED;
                 }
                 rollclone__step_report__free_unpacked (r, NULL);
             }
@@ -144,7 +140,7 @@ static int
 s_run_step (const rc_config_t *cfg, Rollclone__Instruction *inst)
 {
     char id[RC_NAME_MAX + 1];
-    snprintf (id, sizeof id, "local-%lld-%d", (long long) rc_now_ms (), (int) getpid ());
+    snprintf (id, sizeof id, "local-%lld-%d", (long long)rc_now_ms (), (int)getpid ());
     inst->deployment_id = id;
     inst->step = 1;
     inst->host_id = cfg->id;
@@ -182,26 +178,21 @@ s_apply (const rc_config_t *cfg, int argc, char **argv)
     const char *app_name = NULL, *version = NULL, *url = NULL, *sha = "";
     int64_t soak = 0, health_timeout = 0;
     static const struct option options[] = {
-        {"app", required_argument, NULL, 'a'},      {"version", required_argument, NULL, 'v'},
-        {"artifact", required_argument, NULL, 'u'}, {"sha256", required_argument, NULL, 's'},
-        {"soak", required_argument, NULL, 'k'},     {"health-timeout", required_argument, NULL, 't'},
+        {"app", required_argument, NULL, 'a'},
+        {"version", required_argument, NULL, 'v'},
+        {"artifact", required_argument, NULL, 'u'},
+        {"sha256", required_argument, NULL, 's'},
+        {"soak", required_argument, NULL, 'k'},
+        {"health-timeout", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'a':
-            app_name = optarg;
-            break;
-        case 'v':
-            version = optarg;
-            break;
-        case 'u':
-            url = optarg;
-            break;
-        case 's':
-            sha = optarg;
-            break;
+        case 'a': app_name = optarg; break;
+        case 'v': version = optarg; break;
+        case 'u': url = optarg; break;
+        case 's': sha = optarg; break;
         case 'k':
             if (s_duration ("soak", optarg, &soak))
                 return RC_EXIT_USAGE;
@@ -210,8 +201,7 @@ s_apply (const rc_config_t *cfg, int argc, char **argv)
             if (s_duration ("health-timeout", optarg, &health_timeout))
                 return RC_EXIT_USAGE;
             break;
-        default:
-            return s_usage_error ("apply: unknown option");
+        default: return s_usage_error ("apply: unknown option");
         }
     }
     if (optind < argc)
@@ -227,12 +217,12 @@ s_apply (const rc_config_t *cfg, int argc, char **argv)
         return s_usage_error ("%s", err);
     Rollclone__Instruction inst = ROLLCLONE__INSTRUCTION__INIT;
     inst.action = ROLLCLONE__ACTION__ACTION_UPDATE;
-    inst.app = (char *) app_name;
-    inst.version = (char *) version;
-    inst.artifact_url = (char *) url;
-    inst.sha256 = (char *) sha;
-    inst.soak_ms = (uint32_t) soak;
-    inst.health_timeout_ms = (uint32_t) health_timeout;
+    inst.app = (char *)app_name;
+    inst.version = (char *)version;
+    inst.artifact_url = (char *)url;
+    inst.sha256 = (char *)sha;
+    inst.soak_ms = (uint32_t)soak;
+    inst.health_timeout_ms = (uint32_t)health_timeout;
     return s_run_step (cfg, &inst);
 }
 
@@ -284,12 +274,12 @@ s_rollback (const rc_config_t *cfg, int argc, char **argv)
     }
     Rollclone__Instruction inst = ROLLCLONE__INSTRUCTION__INIT;
     inst.action = ROLLCLONE__ACTION__ACTION_ROLLBACK;
-    inst.app = (char *) app_name;
-    inst.version = (char *) to;
+    inst.app = (char *)app_name;
+    inst.version = (char *)to;
     inst.artifact_url = "";
     inst.sha256 = "";
-    inst.soak_ms = (uint32_t) soak;
-    inst.health_timeout_ms = (uint32_t) health_timeout;
+    inst.soak_ms = (uint32_t)soak;
+    inst.health_timeout_ms = (uint32_t)health_timeout;
     return s_run_step (cfg, &inst);
 }
 
@@ -353,7 +343,7 @@ s_releases (const rc_config_t *cfg, int argc, char **argv)
 static int
 s_recover (const rc_config_t *cfg, int argc, char **argv)
 {
-    (void) argv;
+    (void)argv;
     if (argc > 1)
         return s_usage_error ("recover: takes no arguments");
     zactor_t *exec = rc_executor_new (cfg);
@@ -375,8 +365,8 @@ s_recover (const rc_config_t *cfg, int argc, char **argv)
             char *command = zmsg_popstr (msg);
             zframe_t *frame = zmsg_pop (msg);
             if (command && frame && streq (command, "REPORT")) {
-                Rollclone__StepReport *r = rollclone__step_report__unpack (
-                    NULL, zframe_size (frame), zframe_data (frame));
+                Rollclone__StepReport *r =
+                    rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame));
                 if (r) {
                     s_print_report (r);
                     if (r->result == ROLLCLONE__STEP_REPORT__RESULT__FAILED_DIRTY)

@@ -24,14 +24,14 @@ int
 rc_releases_path (const char *dir, const char *version, char *buf, size_t len)
 {
     int n = snprintf (buf, len, "%s/releases/%s", dir, version);
-    return n < 0 || (size_t) n >= len ? -1 : 0;
+    return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 char *
 rc_releases_current (const char *dir)
 {
     char link[PATH_MAX], target[PATH_MAX];
-    if (snprintf (link, sizeof link, "%s/current", dir) >= (int) sizeof link)
+    if (snprintf (link, sizeof link, "%s/current", dir) >= (int)sizeof link)
         return NULL;
     ssize_t n = readlink (link, target, sizeof target - 1);
     if (n <= 0)
@@ -74,7 +74,7 @@ s_list (const char *dir, s_entry_t **out)
 {
     *out = NULL;
     char path[PATH_MAX];
-    if (snprintf (path, sizeof path, "%s/releases", dir) >= (int) sizeof path)
+    if (snprintf (path, sizeof path, "%s/releases", dir) >= (int)sizeof path)
         return 0;
     DIR *d = opendir (path);
     if (!d)
@@ -90,8 +90,7 @@ s_list (const char *dir, s_entry_t **out)
         if (current && streq (e->d_name, current))
             continue;
         struct stat st;
-        if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
-            || !S_ISDIR (st.st_mode))
+        if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
@@ -142,9 +141,9 @@ int
 rc_releases_switch (const char *dir, const char *version, char *err, size_t errlen)
 {
     char link[PATH_MAX], tmp[PATH_MAX], target[PATH_MAX], release[PATH_MAX];
-    if (snprintf (link, sizeof link, "%s/current", dir) >= (int) sizeof link
-        || snprintf (tmp, sizeof tmp, "%s/.current.tmp-%d", dir, (int) getpid ())
-               >= (int) sizeof tmp) {
+    if (snprintf (link, sizeof link, "%s/current", dir) >= (int)sizeof link
+        || snprintf (tmp, sizeof tmp, "%s/.current.tmp-%d", dir, (int)getpid ())
+               >= (int)sizeof tmp) {
         snprintf (err, errlen, "releases_dir too long: %s", dir);
         return -1;
     }
@@ -182,8 +181,8 @@ rc_releases_switch (const char *dir, const char *version, char *err, size_t errl
 static int
 s_remove_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st;
-    (void) ftw;
+    (void)st;
+    (void)ftw;
     if (flag == FTW_DP)
         return rmdir (path) == 0 || errno == ENOENT ? 0 : -1;
     return unlink (path) == 0 || errno == ENOENT ? 0 : -1;
@@ -208,7 +207,7 @@ rc_releases_prune (const char *dir, int keep)
     size_t n = s_list (dir, &list);
     int removed = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((int) i >= keep) {
+        if ((int)i >= keep) {
             char path[PATH_MAX];
             if (rc_releases_path (dir, list[i].name, path, sizeof path) == 0
                 && rc_releases_remove_tree (path) == 0)
@@ -224,7 +223,7 @@ rc_releases_prune (const char *dir, int keep)
 void
 rc_releases_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_releases_test.XXXXXX";
     assert (mkdtemp (dir));
     char path[PATH_MAX], err[256];

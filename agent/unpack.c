@@ -23,37 +23,37 @@
 #define S_BLOCK 512
 
 typedef enum {
-    S_HEADER,  /* collecting a 512-byte header */
-    S_DATA,    /* writing a file's bytes */
-    S_META,    /* collecting a pax or GNU long-name record */
-    S_PAD,     /* skipping padding up to the next block */
-    S_END,     /* two zero blocks seen: the rest is ignored */
+    S_HEADER, /* collecting a 512-byte header */
+    S_DATA,   /* writing a file's bytes */
+    S_META,   /* collecting a pax or GNU long-name record */
+    S_PAD,    /* skipping padding up to the next block */
+    S_END,    /* two zero blocks seen: the rest is ignored */
 } s_state_t;
 
 struct _rc_unpack_t {
     rc_artifact_kind_t kind;
-    char *dest;                  /* release directory path */
-    int root;                    /* its fd: every entry is made relative to it */
-    int in;                      /* artifact fd (.tar) */
-    rc_child_t *gzip;            /* decompressor (.tgz) */
-    bool eof;                    /* no more input */
-    rc_unpack_status_t status;   /* sticky once not RUNNING */
+    char *dest;                /* release directory path */
+    int root;                  /* its fd: every entry is made relative to it */
+    int in;                    /* artifact fd (.tar) */
+    rc_child_t *gzip;          /* decompressor (.tgz) */
+    bool eof;                  /* no more input */
+    rc_unpack_status_t status; /* sticky once not RUNNING */
     s_state_t state;
-    unsigned char block[S_BLOCK];/* header being collected */
+    unsigned char block[S_BLOCK]; /* header being collected */
     size_t block_len;
-    int zero_blocks;             /* consecutive zero blocks */
-    uint64_t remaining;          /* bytes left in DATA or META */
-    uint64_t pad;                /* bytes left in PAD */
-    int out;                     /* file being written in DATA */
-    char meta_type;              /* 'x', 'g', 'L' or 'K' in META */
-    char *meta;                  /* META record */
+    int zero_blocks;    /* consecutive zero blocks */
+    uint64_t remaining; /* bytes left in DATA or META */
+    uint64_t pad;       /* bytes left in PAD */
+    int out;            /* file being written in DATA */
+    char meta_type;     /* 'x', 'g', 'L' or 'K' in META */
+    char *meta;         /* META record */
     size_t meta_len;
-    char *long_name;             /* from 'L' or pax path, for the next entry */
-    char *long_link;             /* from 'K' or pax linkpath */
-    int64_t pax_size;            /* from pax size, or -1 */
-    uint64_t total;              /* bytes of tar stream seen */
+    char *long_name;  /* from 'L' or pax path, for the next entry */
+    char *long_link;  /* from 'K' or pax linkpath */
+    int64_t pax_size; /* from pax size, or -1 */
+    uint64_t total;   /* bytes of tar stream seen */
     size_t entries;
-    char **links;                /* symlinks made, checked at the end */
+    char **links; /* symlinks made, checked at the end */
     size_t link_count;
     char errmsg[PATH_MAX + 256];
 };
@@ -65,7 +65,8 @@ rc_unpack_kind (const char *url)
     struct {
         const char *suffix;
         rc_artifact_kind_t kind;
-    } table[] = {{".tar.gz", RC_ARTIFACT_TGZ}, {".tgz", RC_ARTIFACT_TGZ}, {".tar", RC_ARTIFACT_TAR}};
+    } table[] = {
+        {".tar.gz", RC_ARTIFACT_TGZ}, {".tgz", RC_ARTIFACT_TGZ}, {".tar", RC_ARTIFACT_TAR}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         size_t k = strlen (table[i].suffix);
         if (n >= k && strncmp (url + n - k, table[i].suffix, k) == 0)
@@ -88,8 +89,8 @@ rc_unpack_file_name (const char *url)
     return name;
 }
 
-static void
-s_fail (rc_unpack_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void s_fail (rc_unpack_t *self, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static void
 s_fail (rc_unpack_t *self, const char *fmt, ...)
@@ -211,7 +212,7 @@ s_octal (const unsigned char *field, size_t len, bool *ok)
             *ok = false;
             return 0;
         }
-        v = v * 8 + (uint64_t) (field[i] - '0');
+        v = v * 8 + (uint64_t)(field[i] - '0');
     }
     if (i < len && field[i] != '\0' && field[i] != ' ')
         *ok = false;
@@ -233,18 +234,18 @@ s_apply_pax (rc_unpack_t *self)
     while (p < end) {
         char *rest;
         unsigned long len = strtoul (p, &rest, 10);
-        if (len == 0 || rest == p || *rest != ' ' || len > (size_t) (end - p)) {
+        if (len == 0 || rest == p || *rest != ' ' || len > (size_t)(end - p)) {
             s_fail (self, "artifact: malformed pax header");
             return;
         }
         const char *key = rest + 1, *rec_end = p + len;
-        const char *eq = memchr (key, '=', (size_t) (rec_end - key));
+        const char *eq = memchr (key, '=', (size_t)(rec_end - key));
         if (!eq || rec_end[-1] != '\n') {
             s_fail (self, "artifact: malformed pax header");
             return;
         }
-        size_t keylen = (size_t) (eq - key);
-        char *value = strndup (eq + 1, (size_t) (rec_end - 1 - (eq + 1)));
+        size_t keylen = (size_t)(eq - key);
+        char *value = strndup (eq + 1, (size_t)(rec_end - 1 - (eq + 1)));
         if (!value) {
             s_fail (self, "out of memory");
             return;
@@ -306,8 +307,10 @@ s_entry (rc_unpack_t *self, char type, const char *name, const char *linkname, u
     }
     int dir = s_parent (self, path, true, &leaf);
     if (dir < 0) {
-        s_fail (self, "artifact entry '%.200s': cannot make its directory (a symlink or a file "
-                      "is in the way): %s", name, strerror (errno));
+        s_fail (self,
+                "artifact entry '%.200s': cannot make its directory (a symlink or a file "
+                "is in the way): %s",
+                name, strerror (errno));
         return;
     }
     /* setuid, setgid and sticky bits are never taken from an artifact */
@@ -330,18 +333,20 @@ s_entry (rc_unpack_t *self, char type, const char *name, const char *linkname, u
     case '0':
     case '\0':
     case '7':
-        self->out = openat (dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                            mode | 0600);
+        self->out =
+            openat (dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode | 0600);
         if (self->out < 0)
             s_fail (self, "artifact entry '%.200s': %s", name, strerror (errno));
         else
             fchmod (self->out, mode | 0600);
-        (void) size;
+        (void)size;
         break;
     case '2':
         if (!s_link_inside (path, linkname)) {
-            s_fail (self, "artifact entry '%.200s': symlink to '%.200s' leaves the release "
-                          "directory", name, linkname);
+            s_fail (self,
+                    "artifact entry '%.200s': symlink to '%.200s' leaves the release "
+                    "directory",
+                    name, linkname);
             break;
         }
         if (symlinkat (linkname, dir, leaf) != 0) {
@@ -360,8 +365,7 @@ s_entry (rc_unpack_t *self, char type, const char *name, const char *linkname, u
     case '1': {
         const char *tleaf;
         if (s_clean (linkname, target, sizeof target) != 0 || !target[0]) {
-            s_fail (self, "artifact entry '%.200s': hard link to '%.200s' refused", name,
-                    linkname);
+            s_fail (self, "artifact entry '%.200s': hard link to '%.200s' refused", name, linkname);
             break;
         }
         int tdir = s_parent (self, target, false, &tleaf);
@@ -373,8 +377,8 @@ s_entry (rc_unpack_t *self, char type, const char *name, const char *linkname, u
         break;
     }
     default:
-        s_fail (self, "artifact entry '%.200s': type '%c' (device, fifo, sparse...) refused",
-                name, type > ' ' ? type : '?');
+        s_fail (self, "artifact entry '%.200s': type '%c' (device, fifo, sparse...) refused", name,
+                type > ' ' ? type : '?');
     }
 out:
     close (dir);
@@ -399,22 +403,22 @@ s_header (rc_unpack_t *self)
         check += (i >= 148 && i < 156) ? ' ' : h[i];
     if (!ok || sum != check || memcmp (h + 257, "ustar", 5) != 0) {
         s_fail (self, "artifact: not a tar archive (or a corrupt header) after %llu bytes",
-                (unsigned long long) self->total);
+                (unsigned long long)self->total);
         return;
     }
-    char type = (char) h[156];
-    unsigned mode = (unsigned) s_octal (h + 100, 8, &ok);
+    char type = (char)h[156];
+    unsigned mode = (unsigned)s_octal (h + 100, 8, &ok);
     uint64_t size = s_octal (h + 124, 12, &ok);
     if (!ok) {
         s_fail (self, "artifact: bad number in a tar header");
         return;
     }
     if (self->pax_size >= 0 && type != 'x' && type != 'g')
-        size = (uint64_t) self->pax_size;
+        size = (uint64_t)self->pax_size;
     if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
         if (size > RC_UNPACK_MAX_META_BYTES) {
             s_fail (self, "artifact: tar metadata record of %llu bytes refused",
-                    (unsigned long long) size);
+                    (unsigned long long)size);
             return;
         }
         self->meta = malloc (size + 1);
@@ -479,8 +483,8 @@ static void
 s_feed (rc_unpack_t *self, const unsigned char *buf, size_t len)
 {
     self->total += len;
-    if (self->total > (uint64_t) RC_UNPACK_MAX_BYTES) {
-        s_fail (self, "artifact: unpacks to more than %lld bytes", (long long) RC_UNPACK_MAX_BYTES);
+    if (self->total > (uint64_t)RC_UNPACK_MAX_BYTES) {
+        s_fail (self, "artifact: unpacks to more than %lld bytes", (long long)RC_UNPACK_MAX_BYTES);
         return;
     }
     while (len > 0 && self->status == RC_UNPACK_RUNNING) {
@@ -497,7 +501,7 @@ s_feed (rc_unpack_t *self, const unsigned char *buf, size_t len)
             }
             break;
         case S_DATA:
-            take = self->remaining < len ? (size_t) self->remaining : len;
+            take = self->remaining < len ? (size_t)self->remaining : len;
             for (size_t done = 0; done < take;) {
                 ssize_t n = write (self->out, buf + done, take - done);
                 if (n < 0 && errno == EINTR)
@@ -506,7 +510,7 @@ s_feed (rc_unpack_t *self, const unsigned char *buf, size_t len)
                     s_fail (self, "cannot write into %s: %s", self->dest, strerror (errno));
                     break;
                 }
-                done += (size_t) n;
+                done += (size_t)n;
             }
             self->remaining -= take;
             if (!self->remaining) {
@@ -516,7 +520,7 @@ s_feed (rc_unpack_t *self, const unsigned char *buf, size_t len)
             }
             break;
         case S_META:
-            take = self->remaining < len ? (size_t) self->remaining : len;
+            take = self->remaining < len ? (size_t)self->remaining : len;
             memcpy (self->meta + self->meta_len, buf, take);
             self->meta_len += take;
             self->remaining -= take;
@@ -526,15 +530,13 @@ s_feed (rc_unpack_t *self, const unsigned char *buf, size_t len)
             }
             break;
         case S_PAD:
-            take = self->pad < len ? (size_t) self->pad : len;
+            take = self->pad < len ? (size_t)self->pad : len;
             self->pad -= take;
             if (!self->pad)
                 self->state = S_HEADER;
             break;
         case S_END:
-        default:
-            take = len;
-            break;
+        default: take = len; break;
         }
         buf += take;
         len -= take;
@@ -584,8 +586,7 @@ rc_unpack_new (const char *artifact, rc_artifact_kind_t kind, const char *dest,
     if (kind == RC_ARTIFACT_FILE) {
         if (!file_name || !rc_name_valid (file_name)
             || renameat (AT_FDCWD, artifact, self->root, file_name) != 0) {
-            snprintf (err, errlen, "cannot place %s into %s: %s", artifact, dest,
-                      strerror (errno));
+            snprintf (err, errlen, "cannot place %s into %s: %s", artifact, dest, strerror (errno));
             goto fail;
         }
         self->status = RC_UNPACK_DONE;
@@ -623,8 +624,8 @@ rc_unpack_poll (rc_unpack_t *self)
     while (!self->eof && budget > 0 && self->status == RC_UNPACK_RUNNING) {
         ssize_t n = read (fd, buf, sizeof buf);
         if (n > 0) {
-            s_feed (self, buf, (size_t) n);
-            budget -= (size_t) n < budget ? (size_t) n : budget;
+            s_feed (self, buf, (size_t)n);
+            budget -= (size_t)n < budget ? (size_t)n : budget;
         }
         else if (n == 0)
             self->eof = true;
@@ -763,8 +764,7 @@ rc_unpack_test (bool verbose)
         {"echo x > /tmp/rc_unpack_abs_$$ && tar -cPf bad.tar /tmp/rc_unpack_abs_$$ "
          "&& rm -f /tmp/rc_unpack_abs_$$",
          "absolute"},
-        {"rm -rf e && mkdir e && ln -s /etc e/out && tar -cf bad.tar -C e out",
-         "leaves"},
+        {"rm -rf e && mkdir e && ln -s /etc e/out && tar -cf bad.tar -C e out", "leaves"},
         {"rm -rf e && mkdir -p e/a && ln -s . e/a/s && ln -s a/s/../.. e/up && "
          "tar -cf bad.tar -C e a up",
          "outside"},

@@ -22,7 +22,7 @@ typedef struct {
     char current[RC_NAME_MAX + 1];
     uint64_t seq;
     int64_t next_beat;
-    int64_t sent_at[64];        /* send time by seq % 64, for latencies */
+    int64_t sent_at[64]; /* send time by seq % 64, for latencies */
     bool registered;
 } s_host_t;
 
@@ -31,21 +31,21 @@ s_us (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static volatile sig_atomic_t s_stop;
 static void
 s_on_signal (int sig)
 {
-    (void) sig;
+    (void)sig;
     s_stop = 1;
 }
 
 static int
 s_cmp (const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -177,7 +177,7 @@ main (int argc, char **argv)
         fprintf (stderr, "rc_fleetsim: %s\n", err);
         return 2;
     }
-    s_host_t *fleet = (s_host_t *) calloc ((size_t) hosts, sizeof *fleet);
+    s_host_t *fleet = (s_host_t *)calloc ((size_t)hosts, sizeof *fleet);
     zpoller_t *poller = zpoller_new (NULL);
     int64_t start = rc_mono_ms ();
     for (int i = 0; i < hosts; i++) {
@@ -201,7 +201,7 @@ main (int argc, char **argv)
         h->next_beat = start + (interval * i) / hosts;
     }
     size_t cap = 1 << 20, nlat = 0;
-    int64_t *lat = (int64_t *) malloc (cap * sizeof *lat);
+    int64_t *lat = (int64_t *)malloc (cap * sizeof *lat);
     int64_t handled = 0, acks = 0;
     while (!s_stop && rc_mono_ms () - start < duration) {
         int64_t now = rc_mono_ms ();
@@ -218,9 +218,9 @@ main (int argc, char **argv)
             if (h->next_beat - now < wait)
                 wait = h->next_beat - now;
         }
-        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+        void *which = zpoller_wait (poller, (int)(wait > 0 ? wait : 0));
         while (which) {
-            zsock_t *sock = (zsock_t *) which;
+            zsock_t *sock = (zsock_t *)which;
             for (int i = 0; i < hosts; i++) {
                 s_host_t *h = &fleet[i];
                 if (sock == h->dealer) {
@@ -257,8 +257,8 @@ main (int argc, char **argv)
     qsort (lat, nlat, sizeof *lat, s_cmp);
     printf ("{\"hosts\": %d, \"acks\": %lld, \"instructions\": %lld, \"ack_us_median\": %lld, "
             "\"ack_us_p99\": %lld}\n",
-            hosts, (long long) acks, (long long) handled,
-            (long long) (nlat ? lat[nlat / 2] : -1), (long long) (nlat ? lat[nlat * 99 / 100] : -1));
+            hosts, (long long)acks, (long long)handled, (long long)(nlat ? lat[nlat / 2] : -1),
+            (long long)(nlat ? lat[nlat * 99 / 100] : -1));
     for (int i = 0; i < hosts; i++) {
         zpoller_remove (poller, fleet[i].dealer);
         zpoller_remove (poller, fleet[i].sub);

@@ -74,7 +74,7 @@ static const s_key_t s_keys[] = {
 
 typedef struct {
     rc_config_t *cfg;
-    char *err;          /* first error, without the FILE:LINE prefix */
+    char *err; /* first error, without the FILE:LINE prefix */
     size_t errlen;
     bool failed;
 } s_parse_t;
@@ -164,7 +164,7 @@ static int
 s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, const char *value)
 {
     rc_config_t *cfg = p->cfg;
-    void *field = (char *) base + key->offset;
+    void *field = (char *)base + key->offset;
     char *copy = NULL;
     char reason[256];
 
@@ -200,9 +200,9 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
     case T_DURATION: {
         int64_t ms;
         if (rc_duration_parse (value, &ms) != 0 || ms == 0)
-            return s_fail (p, "[%s] %s = '%s' is not a duration (like 500ms, 10s, 5m, 1h)",
-                           section, key->name, value);
-        *(int64_t *) field = ms;
+            return s_fail (p, "[%s] %s = '%s' is not a duration (like 500ms, 10s, 5m, 1h)", section,
+                           key->name, value);
+        *(int64_t *)field = ms;
         return 1;
     }
     case T_COUNT: {
@@ -212,14 +212,14 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
         if (errno || end == value || *end || n < 1 || n > RC_KEEP_MAX)
             return s_fail (p, "[%s] %s = '%s' is not a whole number from 1 to %d", section,
                            key->name, value, RC_KEEP_MAX);
-        *(int *) field = (int) n;
+        *(int *)field = (int)n;
         return 1;
     }
     case T_LABELS: {
         int n = rc_labels_parse (value, cfg->labels, RC_LABELS_MAX, reason, sizeof reason);
         if (n < 0)
             return s_fail (p, "[%s] labels: %s", section, reason);
-        cfg->label_count = (size_t) n;
+        cfg->label_count = (size_t)n;
         copy = strdup (value);
         break;
     }
@@ -254,15 +254,15 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
     }
     if (!copy)
         return s_fail (p, "out of memory");
-    free (*(char **) field);
-    *(char **) field = copy;
+    free (*(char **)field);
+    *(char **)field = copy;
     return 1;
 }
 
 static int
 s_handler (void *user, const char *section, const char *name, const char *value)
 {
-    s_parse_t *p = (s_parse_t *) user;
+    s_parse_t *p = (s_parse_t *)user;
     rc_config_t *cfg = p->cfg;
     if (p->failed)
         return 1; /* report only the first error */
@@ -280,8 +280,8 @@ s_handler (void *user, const char *section, const char *name, const char *value)
         while (*appname == ' ')
             appname++;
         if (!rc_name_valid (appname))
-            return s_fail (p, "[%s]: app name '%s' must be [A-Za-z0-9._+-]{1,%d}", section,
-                           appname, RC_NAME_MAX);
+            return s_fail (p, "[%s]: app name '%s' must be [A-Za-z0-9._+-]{1,%d}", section, appname,
+                           RC_NAME_MAX);
         where = S_APP;
     }
     else
@@ -300,8 +300,8 @@ s_handler (void *user, const char *section, const char *name, const char *value)
 
     /* One file may hold the sections of several programs (a coordinator's
        host often has the CLI's [client] too): only our own are read. */
-    bool ours = (where == S_APP && cfg->role == RC_ROLE_AGENT)
-             || where == s_role_section (cfg->role);
+    bool ours =
+        (where == S_APP && cfg->role == RC_ROLE_AGENT) || where == s_role_section (cfg->role);
     if (!ours)
         return 1;
 
@@ -359,8 +359,8 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
         required[nreq++] = "coordinator_public_key";
     for (size_t i = 0; i < nreq; i++)
         if (!s_seen (cfg, required[i])) {
-            snprintf (err, errlen, "%s: missing required key '%s' in [%s]", cfg->path,
-                      required[i], section);
+            snprintf (err, errlen, "%s: missing required key '%s' in [%s]", cfg->path, required[i],
+                      section);
             return -1;
         }
 
@@ -469,9 +469,9 @@ fail:
 static void
 s_app_free (rc_app_config_t *app)
 {
-    char **fields[] = {&app->name,       &app->releases_dir, &app->install,     &app->restart,
-                       &app->drain,      &app->undrain,      &app->health_url,  &app->health_body,
-                       &app->health_command, &app->user};
+    char **fields[] = {
+        &app->name,    &app->releases_dir, &app->install,     &app->restart,        &app->drain,
+        &app->undrain, &app->health_url,   &app->health_body, &app->health_command, &app->user};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free (*fields[i]);
         *fields[i] = NULL;
@@ -532,7 +532,7 @@ s_write (const char *path, const char *text)
 void
 rc_config_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_config_test.XXXXXX";
     assert (mkdtemp (dir));
     char path[512], key[512], err[512];

@@ -16,25 +16,25 @@ typedef enum {
 } rc_role_t;
 
 typedef struct {
-    char *name;               /* from [app NAME] */
-    char *releases_dir;       /* holds releases/ and current */
-    char *install;            /* hook command lines, run by /bin/sh -c */
+    char *name;         /* from [app NAME] */
+    char *releases_dir; /* holds releases/ and current */
+    char *install;      /* hook command lines, run by /bin/sh -c */
     char *restart;
     char *drain;
     char *undrain;
-    char *health_url;         /* http(s) GET, 2xx = healthy */
-    char *health_body;        /* optional: body must contain this */
-    char *health_command;     /* exit 0 = healthy */
+    char *health_url;     /* http(s) GET, 2xx = healthy */
+    char *health_body;    /* optional: body must contain this */
+    char *health_command; /* exit 0 = healthy */
     int64_t health_interval_ms;
     int64_t hook_timeout_ms;
-    int keep_releases;        /* rollback points kept besides current */
-    char *user;               /* run hooks as this user */
-    unsigned seen;            /* bit per key: duplicates are errors */
+    int keep_releases; /* rollback points kept besides current */
+    char *user;        /* run hooks as this user */
+    unsigned seen;     /* bit per key: duplicates are errors */
 } rc_app_config_t;
 
 typedef struct {
-    char *path;               /* the file read */
-    char *dir;                /* its directory: relative paths start here */
+    char *path; /* the file read */
+    char *dir;  /* its directory: relative paths start here */
     rc_role_t role;
     /* [coordinator] */
     char *data_dir;
@@ -63,7 +63,7 @@ typedef struct {
     /* [app NAME] sections (agent) */
     rc_app_config_t *apps;
     size_t app_count;
-    unsigned seen;            /* bit per main-section key */
+    unsigned seen; /* bit per main-section key */
 } rc_config_t;
 
 /* Reads FILE for role. Returns the config, or NULL with "FILE:LINE: reason"

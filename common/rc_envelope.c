@@ -9,7 +9,7 @@ rc_envelope_init (rc_envelope_t *env, const char *sender, uint64_t seq)
 {
     rollclone__envelope__init (env);
     env->version = RC_PROTOCOL_VERSION;
-    env->sender = (char *) sender;
+    env->sender = (char *)sender;
     env->seq = seq;
 }
 
@@ -81,7 +81,7 @@ rc_envelope_destroy (rc_envelope_t **self_p)
 void
 rc_envelope_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     rc_envelope_t env;
     rc_envelope_init (&env, "web-1", 7);
     Rollclone__Heartbeat hb = ROLLCLONE__HEARTBEAT__INIT;

@@ -20,7 +20,7 @@ rc_name_valid (const char *text)
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-               || c == '.' || c == '_' || c == '+' || c == '-';
+                  || c == '.' || c == '_' || c == '+' || c == '-';
         if (!ok)
             return false;
     }
@@ -62,7 +62,7 @@ rc_labels_parse (const char *text, rc_label_t *out, size_t max, char *err, size_
                 count = -1;
                 goto out;
             }
-        if ((size_t) count == max) {
+        if ((size_t)count == max) {
             snprintf (err, errlen, "more than %zu labels", max);
             count = -1;
             goto out;
@@ -91,7 +91,7 @@ rc_hostname (void)
 void
 rc_ids_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     assert (rc_name_valid ("web-1.2_3+b"));
     assert (!rc_name_valid (""));
     assert (!rc_name_valid (".."));

@@ -20,7 +20,7 @@ int
 rc_keys_generate (const char *path, char *err, size_t errlen)
 {
     char secret[PATH_MAX];
-    if (snprintf (secret, sizeof secret, "%s_secret", path) >= (int) sizeof secret) {
+    if (snprintf (secret, sizeof secret, "%s_secret", path) >= (int)sizeof secret) {
         snprintf (err, errlen, "key path too long: %s", path);
         return -1;
     }
@@ -114,7 +114,7 @@ rc_keys_client_socket (zsock_t *sock, zcert_t *cert, const char *server_key)
 void
 rc_keys_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_keys_test.XXXXXX";
     assert (mkdtemp (dir));
     char path[256], secret[300], err[256];

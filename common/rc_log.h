@@ -12,10 +12,10 @@ bool rc_log_verbose (void);
 #define rc_log_error(...) zsys_error (__VA_ARGS__)
 #define rc_log_warn(...) zsys_warning (__VA_ARGS__)
 #define rc_log_info(...) zsys_info (__VA_ARGS__)
-#define rc_log_debug(...)                                                     \
-    do {                                                                      \
-        if (rc_log_verbose ())                                                \
-            zsys_debug (__VA_ARGS__);                                         \
+#define rc_log_debug(...)                                                                          \
+    do {                                                                                           \
+        if (rc_log_verbose ())                                                                     \
+            zsys_debug (__VA_ARGS__);                                                              \
     } while (0)
 
 #endif

@@ -12,9 +12,9 @@ rc_monitor_t *
 rc_monitor_new (zsock_t *sock)
 {
     static int s_counter;
-    rc_monitor_t *self = (rc_monitor_t *) zmalloc (sizeof (rc_monitor_t));
+    rc_monitor_t *self = (rc_monitor_t *)zmalloc (sizeof (rc_monitor_t));
     char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://rc-monitor-%p-%d", (void *) self, ++s_counter);
+    snprintf (endpoint, sizeof endpoint, "inproc://rc-monitor-%p-%d", (void *)self, ++s_counter);
     self->pair = zsock_new (ZMQ_PAIR);
     if (!self->pair
         || zmq_socket_monitor (zsock_resolve (sock), endpoint,

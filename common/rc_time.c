@@ -19,7 +19,7 @@ s_clock_ms (clockid_t id)
 {
     struct timespec ts;
     clock_gettime (id, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t
@@ -37,7 +37,7 @@ rc_mono_ms (void)
 int
 rc_duration_parse (const char *text, int64_t *ms)
 {
-    if (!text || !isdigit ((unsigned char) text[0]))
+    if (!text || !isdigit ((unsigned char)text[0]))
         return -1;
     errno = 0;
     char *end = NULL;
@@ -55,9 +55,9 @@ rc_duration_parse (const char *text, int64_t *ms)
         unit = 3600 * 1000;
     else
         return -1;
-    if (n > (unsigned long long) (RC_DURATION_MAX_MS / unit))
+    if (n > (unsigned long long)(RC_DURATION_MAX_MS / unit))
         return -1;
-    *ms = (int64_t) n * unit;
+    *ms = (int64_t)n * unit;
     return 0;
 }
 
@@ -80,7 +80,7 @@ rc_duration_format (int64_t ms, char *buf, size_t len)
 void
 rc_time_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     int64_t ms = 0;
     assert (rc_duration_parse ("500ms", &ms) == 0 && ms == 500);
     assert (rc_duration_parse ("10s", &ms) == 0 && ms == 10000);

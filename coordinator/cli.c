@@ -18,33 +18,34 @@ typedef rc_cli_t s_cli_t;
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: rollclone [--config FILE] [--timeout DUR] COMMAND [ARGS]\n"
-             "\n"
-             "fleet:\n"
-             "  keygen PATH          write a CURVE key pair: PATH (public), PATH_secret (0600)\n"
-             "  hosts [--json]       the fleet: state, health, labels, apps and rollback points\n"
-             "  info [--json]        coordinator version, uptime, agents, dropped frames\n"
-             "  history HOST [--json]  releases and rollback points of a host over time\n"
-             "rollouts:\n"
-             "  deploy --app APP --version V --artifact URL [--sha256 HEX] [--select k=v,...]\n"
-             "         [--batch N|N%%|RAMP] [--max-fail N|N%%] [--soak DUR] [--health-timeout DUR]\n"
-             "         [--progress-deadline DUR] [--pause DUR|manual] [--no-auto-rollback] [--wait]\n"
-             "  status [ID] [--json] [--watch]\n"
-             "  pause ID | resume ID | abort ID [--no-rollback]\n"
-             "  rollback --deployment ID | rollback --host H --app APP [--to VERSION]\n"
-             "  events [ID] [--json] [--limit N]\n"
-             "\n"
-             "deploy defaults: --batch 1,25%% (one canary host, then a quarter at a time),\n"
-             "--max-fail 0, --soak 10s, --health-timeout 5m, --progress-deadline 10m, no pause,\n"
-             "automatic rollback on.\n"
-             "The config ([client]: control_endpoint, coordinator_public_key, secret_key) is\n"
-             "--config FILE, else $ROLLCLONE_CONFIG, else %s.\n"
-             "--timeout: how long to wait for each answer of the coordinator (default 5s).\n"
-             "Exit codes: 0 ok; 1 the operation ran and failed (a deployment that failed or was\n"
-             "rolled back); 2 bad usage, config or input; 3 the coordinator could not be reached\n"
-             "or refused this key.\n",
-             RC_DEFAULT_CLIENT_CONFIG);
+    fprintf (
+        out,
+        "usage: rollclone [--config FILE] [--timeout DUR] COMMAND [ARGS]\n"
+        "\n"
+        "fleet:\n"
+        "  keygen PATH          write a CURVE key pair: PATH (public), PATH_secret (0600)\n"
+        "  hosts [--json]       the fleet: state, health, labels, apps and rollback points\n"
+        "  info [--json]        coordinator version, uptime, agents, dropped frames\n"
+        "  history HOST [--json]  releases and rollback points of a host over time\n"
+        "rollouts:\n"
+        "  deploy --app APP --version V --artifact URL [--sha256 HEX] [--select k=v,...]\n"
+        "         [--batch N|N%%|RAMP] [--max-fail N|N%%] [--soak DUR] [--health-timeout DUR]\n"
+        "         [--progress-deadline DUR] [--pause DUR|manual] [--no-auto-rollback] [--wait]\n"
+        "  status [ID] [--json] [--watch]\n"
+        "  pause ID | resume ID | abort ID [--no-rollback]\n"
+        "  rollback --deployment ID | rollback --host H --app APP [--to VERSION]\n"
+        "  events [ID] [--json] [--limit N]\n"
+        "\n"
+        "deploy defaults: --batch 1,25%% (one canary host, then a quarter at a time),\n"
+        "--max-fail 0, --soak 10s, --health-timeout 5m, --progress-deadline 10m, no pause,\n"
+        "automatic rollback on.\n"
+        "The config ([client]: control_endpoint, coordinator_public_key, secret_key) is\n"
+        "--config FILE, else $ROLLCLONE_CONFIG, else %s.\n"
+        "--timeout: how long to wait for each answer of the coordinator (default 5s).\n"
+        "Exit codes: 0 ok; 1 the operation ran and failed (a deployment that failed or was\n"
+        "rolled back); 2 bad usage, config or input; 3 the coordinator could not be reached\n"
+        "or refused this key.\n",
+        RC_DEFAULT_CLIENT_CONFIG);
 }
 
 #define s_bad rc_cli_bad
@@ -80,7 +81,7 @@ s_json_only (int argc, char **argv, bool *json)
 static int
 s_cmd_keygen (s_cli_t *cli, int argc, char **argv)
 {
-    (void) cli;
+    (void)cli;
     if (argc != 2)
         return s_bad ("usage: rollclone keygen PATH");
     char err[1024];
@@ -153,12 +154,12 @@ rc_cli_hosts (s_cli_t *cli, int argc, char **argv)
                                      json_pack ("{s:s, s:o}", "current", h->apps[j]->current,
                                                 "rollback_points", points));
             }
-            json_array_append_new (
-                list, json_pack ("{s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o}", "id", h->id,
-                                 "hostname", h->hostname, "state", h->state, "healthy",
-                                 (int) h->healthy, "agent_version", h->agent_version, "last_seen",
-                                 s_iso_time (h->last_seen_ms, when, sizeof when), "labels", labels,
-                                 "apps", apps));
+            json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o}",
+                                                    "id", h->id, "hostname", h->hostname, "state",
+                                                    h->state, "healthy", (int)h->healthy,
+                                                    "agent_version", h->agent_version, "last_seen",
+                                                    s_iso_time (h->last_seen_ms, when, sizeof when),
+                                                    "labels", labels, "apps", apps));
         }
         s_print_json (list);
     }
@@ -203,24 +204,24 @@ s_cmd_info (s_cli_t *cli, int argc, char **argv)
     }
     const Rollclone__InfoReply *info = reply->info;
     if (json)
-        s_print_json (json_pack (
-            "{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I}", "version", info->version,
-            "protocol_version", (int) info->protocol_version, "uptime_ms",
-            (json_int_t) info->uptime_ms, "agents_online", (int) info->agents_online,
-            "agents_offline", (int) info->agents_offline, "frames_dropped",
-            (json_int_t) info->frames_dropped, "frames_dropped_agent",
-            (json_int_t) info->frames_dropped_agent, "frames_dropped_control",
-            (json_int_t) info->frames_dropped_control));
+        s_print_json (json_pack ("{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I}", "version",
+                                 info->version, "protocol_version", (int)info->protocol_version,
+                                 "uptime_ms", (json_int_t)info->uptime_ms, "agents_online",
+                                 (int)info->agents_online, "agents_offline",
+                                 (int)info->agents_offline, "frames_dropped",
+                                 (json_int_t)info->frames_dropped, "frames_dropped_agent",
+                                 (json_int_t)info->frames_dropped_agent, "frames_dropped_control",
+                                 (json_int_t)info->frames_dropped_control));
     else {
         char uptime[32];
         printf ("coordinator  %s (protocol %u)\n", info->version, info->protocol_version);
         printf ("uptime       %s\n",
-                rc_duration_format ((int64_t) info->uptime_ms, uptime, sizeof uptime));
+                rc_duration_format ((int64_t)info->uptime_ms, uptime, sizeof uptime));
         printf ("agents       %u online, %u offline\n", info->agents_online, info->agents_offline);
         printf ("dropped      %llu frames (agent socket %llu, control socket %llu)\n",
-                (unsigned long long) info->frames_dropped,
-                (unsigned long long) info->frames_dropped_agent,
-                (unsigned long long) info->frames_dropped_control);
+                (unsigned long long)info->frames_dropped,
+                (unsigned long long)info->frames_dropped_agent,
+                (unsigned long long)info->frames_dropped_control);
     }
     rollclone__control_reply__free_unpacked (reply, NULL);
     return RC_EXIT_OK;
@@ -232,10 +233,10 @@ typedef struct {
 } s_command_t;
 
 static const s_command_t s_commands[] = {
-    {"keygen", s_cmd_keygen},     {"hosts", rc_cli_hosts},     {"info", s_cmd_info},
-    {"deploy", rc_cli_deploy},    {"status", rc_cli_status},   {"pause", rc_cli_pause},
-    {"resume", rc_cli_resume},    {"abort", rc_cli_abort},     {"rollback", rc_cli_rollback},
-    {"history", rc_cli_history},  {"events", rc_cli_events},
+    {"keygen", s_cmd_keygen},    {"hosts", rc_cli_hosts},   {"info", s_cmd_info},
+    {"deploy", rc_cli_deploy},   {"status", rc_cli_status}, {"pause", rc_cli_pause},
+    {"resume", rc_cli_resume},   {"abort", rc_cli_abort},   {"rollback", rc_cli_rollback},
+    {"history", rc_cli_history}, {"events", rc_cli_events},
 };
 
 int
@@ -243,29 +244,23 @@ main (int argc, char **argv)
 {
     s_cli_t cli = {.timeout_ms = RC_DEFAULT_CLIENT_TIMEOUT_MS};
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long (argc, argv, "+c:t:h", options, NULL)) != -1) {
         switch (opt) {
-        case 'c':
-            cli.config_path = optarg;
-            break;
+        case 'c': cli.config_path = optarg; break;
         case 't':
             if (rc_duration_parse (optarg, &cli.timeout_ms) != 0 || cli.timeout_ms == 0)
                 return s_bad ("--timeout '%s' is not a duration (like 500ms, 10s, 1m)", optarg);
             break;
-        case 'h':
-            s_usage (stdout);
-            return RC_EXIT_OK;
-        case 'V':
-            printf ("rollclone %s\n", RC_VERSION);
-            return RC_EXIT_OK;
-        default:
-            s_usage (stderr);
-            return RC_EXIT_USAGE;
+        case 'h': s_usage (stdout); return RC_EXIT_OK;
+        case 'V': printf ("rollclone %s\n", RC_VERSION); return RC_EXIT_OK;
+        default: s_usage (stderr); return RC_EXIT_USAGE;
         }
     }
     if (optind >= argc) {

@@ -23,7 +23,7 @@ struct _rc_client_t {
 rc_client_t *
 rc_client_new (const rc_config_t *cfg, int64_t timeout_ms)
 {
-    rc_client_t *self = (rc_client_t *) zmalloc (sizeof (rc_client_t));
+    rc_client_t *self = (rc_client_t *)zmalloc (sizeof (rc_client_t));
     self->cfg = cfg;
     self->timeout_ms = timeout_ms;
     self->dealer = zsock_new (ZMQ_DEALER);
@@ -89,7 +89,7 @@ rc_client_call (rc_client_t *self, Rollclone__ControlRequest *req)
         int64_t left = deadline - rc_mono_ms ();
         if (left <= 0)
             break;
-        void *which = zpoller_wait (poller, (int) left);
+        void *which = zpoller_wait (poller, (int)left);
         if (which == rc_monitor_sock (self->monitor)) {
             rc_monitor_event_t event = rc_monitor_recv (self->monitor);
             if (event == RC_MONITOR_AUTH_REFUSED || event == RC_MONITOR_HANDSHAKE_FAILED) {

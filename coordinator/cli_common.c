@@ -89,7 +89,7 @@ rc_cli_iso_time (int64_t ms, char *buf, size_t len)
         snprintf (buf, len, "%s", "");
         return buf;
     }
-    time_t secs = (time_t) (ms / 1000);
+    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r (&secs, &tm);
     strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -99,7 +99,7 @@ rc_cli_iso_time (int64_t ms, char *buf, size_t len)
 const char *
 rc_cli_clock (int64_t ms, char *buf, size_t len)
 {
-    time_t secs = (time_t) (ms / 1000);
+    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r (&secs, &tm);
     strftime (buf, len, "%H:%M:%S", &tm);

@@ -12,7 +12,7 @@ typedef struct {
     const char *config_path;
     int64_t timeout_ms;
     rc_config_t *cfg;
-    rc_client_t *client;    /* made at the first call, reused */
+    rc_client_t *client; /* made at the first call, reused */
 } rc_cli_t;
 
 /* Prints "rollclone: ..." on stderr and returns RC_EXIT_USAGE. */

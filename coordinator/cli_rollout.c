@@ -22,7 +22,7 @@ static volatile sig_atomic_t s_interrupted;
 static void
 s_on_interrupt (int sig)
 {
-    (void) sig;
+    (void)sig;
     s_interrupted = 1;
 }
 
@@ -50,12 +50,13 @@ s_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet)
 {
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
-    sreq.deployment_id = (char *) id;
+    sreq.deployment_id = (char *)id;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
     req.status = &sreq;
     Rollclone__ControlReply *reply = rc_cli_call (cli, &req, rc, quiet);
-    if (reply && (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_STATUS
-                  || reply->status->n_deployments == 0)) {
+    if (reply
+        && (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_STATUS
+            || reply->status->n_deployments == 0)) {
         rollclone__control_reply__free_unpacked (reply, NULL);
         *rc = RC_EXIT_FAILED;
         return NULL;
@@ -78,25 +79,25 @@ s_deployment_json (const Rollclone__DeploymentInfo *d)
         for (size_t j = 0; j < h->n_timings; j++)
             json_object_set_new (timings, h->timings[j]->phase, json_integer (h->timings[j]->ms));
         json_array_append_new (
-            hosts, json_pack ("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
-                              "host", h->host_id, "batch", (int) h->batch, "state", h->state,
-                              "phase", h->phase, "from", h->from_version, "to", h->to_version,
-                              "started", rc_cli_iso_time (h->started_ms, started, sizeof started),
-                              "finished", rc_cli_iso_time (h->finished_ms, done, sizeof done),
-                              "failure", h->failure, "error", h->error, "exit_code",
-                              (int) h->exit_code, "output_tail", h->output_tail, "timings_ms",
-                              timings));
+            hosts,
+            json_pack ("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}", "host",
+                       h->host_id, "batch", (int)h->batch, "state", h->state, "phase", h->phase,
+                       "from", h->from_version, "to", h->to_version, "started",
+                       rc_cli_iso_time (h->started_ms, started, sizeof started), "finished",
+                       rc_cli_iso_time (h->finished_ms, done, sizeof done), "failure", h->failure,
+                       "error", h->error, "exit_code", (int)h->exit_code, "output_tail",
+                       h->output_tail, "timings_ms", timings));
     }
     return json_pack (
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s, s:i, s:i, s:i, "
         "s:s, s:b, s:s, s:b, s:s, s:s, s:s, s:o}",
         "id", d->id, "kind", d->kind, "app", d->app, "version", d->version, "artifact",
-        d->artifact_url, "state", d->state, "reason", d->reason, "batch", (int) d->current_batch,
-        "batches", (int) d->total_batches, "failures", (int) d->failures, "batch_spec", d->batch,
-        "max_fail", (int) d->max_fail_hosts, "max_fail_spec", d->max_fail, "select", d->select,
-        "soak_ms", (int) d->soak_ms, "health_timeout_ms", (int) d->health_timeout_ms,
-        "progress_deadline_ms", (int) d->progress_deadline_ms, "pause", d->pause, "auto_rollback",
-        (int) d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int) !d->gate_open,
+        d->artifact_url, "state", d->state, "reason", d->reason, "batch", (int)d->current_batch,
+        "batches", (int)d->total_batches, "failures", (int)d->failures, "batch_spec", d->batch,
+        "max_fail", (int)d->max_fail_hosts, "max_fail_spec", d->max_fail, "select", d->select,
+        "soak_ms", (int)d->soak_ms, "health_timeout_ms", (int)d->health_timeout_ms,
+        "progress_deadline_ms", (int)d->progress_deadline_ms, "pause", d->pause, "auto_rollback",
+        (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int)!d->gate_open,
         "created", rc_cli_iso_time (d->created_ms, created, sizeof created), "updated",
         rc_cli_iso_time (d->updated_ms, updated, sizeof updated), "finished",
         rc_cli_iso_time (d->finished_ms, finished, sizeof finished), "hosts", hosts);
@@ -147,9 +148,9 @@ s_print_deployment (const Rollclone__DeploymentInfo *d)
                   *h->to_version ? h->to_version : "previous");
         if (h->batch)
             snprintf (batch, sizeof batch, "%u", h->batch);
-        int64_t took = h->finished_ms ? h->finished_ms - h->started_ms
-                     : h->started_ms  ? rc_now_ms () - h->started_ms
-                                      : -1;
+        int64_t took = h->finished_ms  ? h->finished_ms - h->started_ms
+                       : h->started_ms ? rc_now_ms () - h->started_ms
+                                       : -1;
         printf ("  %-20s %-5s %-16s %-12s %-24s %-8s %s%s%s\n", h->host_id, batch, h->state,
                 *h->phase ? h->phase : "-", change,
                 took >= 0 ? rc_duration_format (took, dur, sizeof dur) : "-", h->failure,
@@ -249,7 +250,7 @@ s_follow (rc_cli_t *cli, const char *id, bool rollback_asked)
         if (!tty) {
             Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
             Rollclone__EventsRequest ereq = ROLLCLONE__EVENTS_REQUEST__INIT;
-            ereq.deployment_id = (char *) id;
+            ereq.deployment_id = (char *)id;
             ereq.after_id = after;
             req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS;
             req.events = &ereq;
@@ -273,8 +274,9 @@ s_follow (rc_cli_t *cli, const char *id, bool rollback_asked)
                 fprintf (stderr, "rollclone: lost the coordinator; still waiting for %s\n", id);
             }
             if (rc_mono_ms () - unreachable_since > RC_WAIT_UNREACHABLE_MS) {
-                fprintf (stderr, "rollclone: the coordinator is unreachable; deployment %s goes "
-                                 "on without us (rollclone status %s)\n",
+                fprintf (stderr,
+                         "rollclone: the coordinator is unreachable; deployment %s goes "
+                         "on without us (rollclone status %s)\n",
                          id, id);
                 return RC_EXIT_UNREACHABLE;
             }
@@ -411,7 +413,7 @@ rc_cli_status (rc_cli_t *cli, int argc, char **argv)
     do {
         Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
         Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
-        sreq.deployment_id = (char *) id;
+        sreq.deployment_id = (char *)id;
         req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
         req.status = &sreq;
         Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
@@ -536,8 +538,7 @@ rc_cli_rollback (rc_cli_t *cli, int argc, char **argv)
     }
     bool by_deployment = *rreq.deployment_id;
     bool by_host = *rreq.host_id || *rreq.app || *rreq.to_version;
-    if (optind < argc || by_deployment == by_host
-        || (by_host && (!*rreq.host_id || !*rreq.app)))
+    if (optind < argc || by_deployment == by_host || (by_host && (!*rreq.host_id || !*rreq.app)))
         return rc_cli_bad ("usage: rollclone rollback (--deployment ID | --host H --app APP "
                            "[--to VERSION]) [--wait]");
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
@@ -598,12 +599,12 @@ rc_cli_history (rc_cli_t *cli, int argc, char **argv)
         json_t *entries = json_array ();
         for (size_t i = 0; i < hr->n_entries; i++) {
             const Rollclone__HistoryEntry *e = hr->entries[i];
-            json_array_append_new (
-                entries, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "time",
-                                    rc_cli_iso_time (e->ts_ms, when, sizeof when), "app", e->app,
-                                    "version", e->version, "previous", e->previous,
-                                    "rollback_points", e->rollback_points, "deployment",
-                                    e->deployment_id));
+            json_array_append_new (entries,
+                                   json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "time",
+                                              rc_cli_iso_time (e->ts_ms, when, sizeof when), "app",
+                                              e->app, "version", e->version, "previous",
+                                              e->previous, "rollback_points", e->rollback_points,
+                                              "deployment", e->deployment_id));
         }
         json_t *apps = json_object ();
         for (size_t i = 0; i < hr->n_apps; i++) {
@@ -653,7 +654,7 @@ rc_cli_events (rc_cli_t *cli, int argc, char **argv)
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     Rollclone__EventsRequest ereq = ROLLCLONE__EVENTS_REQUEST__INIT;
     ereq.deployment_id = optind < argc ? argv[optind] : "";
-    ereq.limit = (uint32_t) limit;
+    ereq.limit = (uint32_t)limit;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS;
     req.events = &ereq;
     Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
@@ -670,10 +671,10 @@ rc_cli_events (rc_cli_t *cli, int argc, char **argv)
         for (size_t i = 0; i < er->n_events; i++) {
             const Rollclone__EventInfo *e = er->events[i];
             json_array_append_new (
-                list, json_pack ("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t) e->id,
-                                 "time", rc_cli_iso_time (e->ts_ms, when, sizeof when),
-                                 "deployment", e->deployment_id, "host", e->host_id, "kind",
-                                 e->kind, "detail", e->detail));
+                list, json_pack ("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)e->id, "time",
+                                 rc_cli_iso_time (e->ts_ms, when, sizeof when), "deployment",
+                                 e->deployment_id, "host", e->host_id, "kind", e->kind, "detail",
+                                 e->detail));
         }
         rc_cli_print_json (list);
     }

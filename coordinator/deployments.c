@@ -6,54 +6,54 @@
 #include <string.h>
 
 #define DEP_COLUMNS                                                                                \
-    "id, kind, app, version, artifact_url, sha256, selector, batch_spec, max_fail_spec, "         \
-    "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "     \
-    "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "        \
+    "id, kind, app, version, artifact_url, sha256, selector, batch_spec, max_fail_spec, "          \
+    "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "      \
+    "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "         \
     "abort_requested, abort_rollback, reason, created, updated, finished, progress"
 
 #define HOST_COLUMNS                                                                               \
-    "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                \
+    "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                 \
     "needs_rollback, started, finished, failure, error, output_tail, exit_code, timings"
 
 static void
 s_copy (char *dest, size_t size, sqlite3_stmt *stmt, int col)
 {
     const unsigned char *text = sqlite3_column_text (stmt, col);
-    snprintf (dest, size, "%s", text ? (const char *) text : "");
+    snprintf (dest, size, "%s", text ? (const char *)text : "");
 }
 
 bool
 rc_deployment_active (const rc_deployment_t *dep)
 {
     return streq (dep->state, "running") || streq (dep->state, "paused")
-        || streq (dep->state, "rolling_back");
+           || streq (dep->state, "rolling_back");
 }
 
 /* Writes every column with one statement: insert, or replace the row. */
 static int
 s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
 {
-    const char *sql
-        = insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-                   "?24, ?25, ?26, ?27, ?28, ?29, ?30)"
-                 : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
-                   "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
-                   "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
-                   "pause_spec = ?14, auto_rollback = ?15, state = ?16, final_state = ?17, batch = "
-                   "?18, rb_batch = ?19, total_batches = ?20, paused = ?21, gate_open = ?22, "
-                   "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
-                   "created = ?27, updated = ?28, finished = ?29, progress = ?30 WHERE id = ?1";
+    const char *sql =
+        insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                 "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
+                 "?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+               : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
+                 "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
+                 "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
+                 "pause_spec = ?14, auto_rollback = ?15, state = ?16, final_state = ?17, batch = "
+                 "?18, rb_batch = ?19, total_batches = ?20, paused = ?21, gate_open = ?22, "
+                 "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
+                 "created = ?27, updated = ?28, finished = ?29, progress = ?30 WHERE id = ?1";
     return rc_store_run (
-        store, rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiii", d->id, d->kind,
-                                 d->app, d->version, d->artifact_url, d->sha256, d->selector,
-                                 d->batch_spec, d->max_fail_spec, (int64_t) d->max_fail,
-                                 d->soak_ms, d->health_timeout_ms, d->progress_deadline_ms,
-                                 d->pause_spec, (int) d->auto_rollback, d->state, d->final_state,
-                                 (int64_t) d->batch, (int64_t) d->rb_batch,
-                                 (int64_t) d->total_batches, (int) d->paused, (int) d->gate_open,
-                                 d->pause_until, (int) d->abort_requested, (int) d->abort_rollback,
-                                 d->reason, d->created, d->updated, d->finished, d->progress));
+        store,
+        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiii", d->id, d->kind, d->app,
+                          d->version, d->artifact_url, d->sha256, d->selector, d->batch_spec,
+                          d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms,
+                          d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback, d->state,
+                          d->final_state, (int64_t)d->batch, (int64_t)d->rb_batch,
+                          (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open,
+                          d->pause_until, (int)d->abort_requested, (int)d->abort_rollback,
+                          d->reason, d->created, d->updated, d->finished, d->progress));
 }
 
 int
@@ -71,8 +71,8 @@ rc_deployment_save (rc_store_t *store, const rc_deployment_t *dep)
 int
 rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
 {
-    sqlite3_stmt *stmt
-        = rc_store_prepare (store, "SELECT " DEP_COLUMNS " FROM deployments WHERE id = ?1", "t", id);
+    sqlite3_stmt *stmt =
+        rc_store_prepare (store, "SELECT " DEP_COLUMNS " FROM deployments WHERE id = ?1", "t", id);
     if (!stmt)
         return -1;
     int rc = sqlite3_step (stmt);
@@ -122,14 +122,14 @@ rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t 
         store,
         "SELECT id FROM deployments WHERE (?1 = 0 OR state IN ('running', 'paused', "
         "'rolling_back')) AND (?2 IS NULL OR app = ?2) ORDER BY created DESC, id DESC LIMIT ?3",
-        "bti", (int) active_only, app, limit ? (int64_t) limit : (int64_t) -1);
+        "bti", (int)active_only, app, limit ? (int64_t)limit : (int64_t)-1);
     if (!stmt)
         return NULL;
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        zlist_append (ids, (void *) sqlite3_column_text (stmt, 0));
+        zlist_append (ids, (void *)sqlite3_column_text (stmt, 0));
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE) {
         rc_store_step_error (store);
@@ -141,22 +141,21 @@ rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t 
 static int
 s_host_write (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h, bool insert)
 {
-    const char *sql
-        = insert ? "INSERT INTO deployment_hosts (deployment_id, " HOST_COLUMNS
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                   "?16, ?17, ?18)"
-                 : "UPDATE deployment_hosts SET ord = ?3, batch = ?4, state = ?5, phase = ?6, "
-                   "step = ?7, from_version = ?8, to_version = ?9, touched = ?10, needs_rollback "
-                   "= ?11, started = ?12, finished = ?13, failure = ?14, error = ?15, output_tail "
-                   "= ?16, exit_code = ?17, timings = ?18 WHERE deployment_id = ?1 AND host_id = "
-                   "?2";
+    const char *sql =
+        insert ? "INSERT INTO deployment_hosts (deployment_id, " HOST_COLUMNS
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                 "?16, ?17, ?18)"
+               : "UPDATE deployment_hosts SET ord = ?3, batch = ?4, state = ?5, phase = ?6, "
+                 "step = ?7, from_version = ?8, to_version = ?9, touched = ?10, needs_rollback "
+                 "= ?11, started = ?12, finished = ?13, failure = ?14, error = ?15, output_tail "
+                 "= ?16, exit_code = ?17, timings = ?18 WHERE deployment_id = ?1 AND host_id = "
+                 "?2";
     return rc_store_run (
         store, rc_store_prepare (store, sql, "ttiittittbbiitttit", deployment_id, h->host_id,
-                                 (int64_t) h->ord, (int64_t) h->batch, h->state, h->phase,
-                                 (int64_t) h->step, h->from_version, h->to_version,
-                                 (int) h->touched, (int) h->needs_rollback, h->started,
-                                 h->finished, h->failure, h->error, h->output_tail,
-                                 (int64_t) h->exit_code, h->timings));
+                                 (int64_t)h->ord, (int64_t)h->batch, h->state, h->phase,
+                                 (int64_t)h->step, h->from_version, h->to_version, (int)h->touched,
+                                 (int)h->needs_rollback, h->started, h->finished, h->failure,
+                                 h->error, h->output_tail, (int64_t)h->exit_code, h->timings));
 }
 
 int
@@ -182,11 +181,11 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
     if (!stmt)
         return NULL;
     size_t cap = 16, n = 0;
-    rc_dhost_t *hosts = (rc_dhost_t *) calloc (cap, sizeof *hosts);
+    rc_dhost_t *hosts = (rc_dhost_t *)calloc (cap, sizeof *hosts);
     int rc;
     while (hosts && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         if (n == cap) {
-            rc_dhost_t *more = (rc_dhost_t *) realloc (hosts, 2 * cap * sizeof *hosts);
+            rc_dhost_t *more = (rc_dhost_t *)realloc (hosts, 2 * cap * sizeof *hosts);
             if (!more)
                 break;
             hosts = more;
@@ -220,17 +219,26 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
 void
 rc_deployments_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_deployments_test.XXXXXX";
     assert (mkdtemp (dir));
     char path[300], err[512];
     snprintf (path, sizeof path, "%s/db", dir);
     rc_store_t *store = rc_store_open (path, err, sizeof err);
     assert (store);
-    rc_deployment_t dep = {.id = "d-1", .kind = "deploy", .app = "shop", .version = "v2",
-                           .batch_spec = "1,25%", .max_fail_spec = "0", .state = "running",
-                           .total_batches = 3, .gate_open = true, .abort_rollback = true,
-                           .created = 5, .progress = 5, .soak_ms = 10000};
+    rc_deployment_t dep = {.id = "d-1",
+                           .kind = "deploy",
+                           .app = "shop",
+                           .version = "v2",
+                           .batch_spec = "1,25%",
+                           .max_fail_spec = "0",
+                           .state = "running",
+                           .total_batches = 3,
+                           .gate_open = true,
+                           .abort_rollback = true,
+                           .created = 5,
+                           .progress = 5,
+                           .soak_ms = 10000};
     assert (rc_store_begin (store) == 0);
     assert (rc_deployment_insert (store, &dep) == 0);
     rc_dhost_t host = {.host_id = "web-1", .ord = 0, .state = "pending"};

@@ -17,7 +17,7 @@
 
 typedef struct {
     char id[RC_ID_MAX];
-    char kind[16];                 /* deploy | rollback */
+    char kind[16]; /* deploy | rollback */
     char app[RC_NAME_MAX + 1];
     char version[RC_NAME_MAX + 1]; /* target ("" for a rollback to previous) */
     char artifact_url[RC_URL_MAX];
@@ -25,27 +25,27 @@ typedef struct {
     char selector[RC_TEXT_MAX];
     char batch_spec[RC_SPEC_MAX];
     char max_fail_spec[32];
-    int max_fail;                  /* hosts that may fail */
+    int max_fail; /* hosts that may fail */
     int64_t soak_ms;
     int64_t health_timeout_ms;
     int64_t progress_deadline_ms;
-    char pause_spec[32];           /* "", a duration, or manual */
+    char pause_spec[32]; /* "", a duration, or manual */
     bool auto_rollback;
-    char state[RC_STATE_MAX];      /* running paused rolling_back | end states */
-    char final_state[RC_STATE_MAX];/* what rolling back ends as */
-    int batch;                     /* batches started */
-    int rb_batch;                  /* rollback batches started */
+    char state[RC_STATE_MAX];       /* running paused rolling_back | end states */
+    char final_state[RC_STATE_MAX]; /* what rolling back ends as */
+    int batch;                      /* batches started */
+    int rb_batch;                   /* rollback batches started */
     int total_batches;
-    bool paused;                   /* operator pause: no new batch */
-    bool gate_open;                /* manual gate after a batch */
-    int64_t pause_until;           /* timed pause between batches (unix ms) */
+    bool paused;         /* operator pause: no new batch */
+    bool gate_open;      /* manual gate after a batch */
+    int64_t pause_until; /* timed pause between batches (unix ms) */
     bool abort_requested;
     bool abort_rollback;
     char reason[RC_TEXT_MAX];
     int64_t created;
     int64_t updated;
     int64_t finished;
-    int64_t progress;              /* last time a host finished or a batch began */
+    int64_t progress; /* last time a host finished or a batch began */
 } rc_deployment_t;
 
 typedef struct {
@@ -54,10 +54,10 @@ typedef struct {
     int batch;
     char state[RC_STATE_MAX];
     char phase[32];
-    int step;                      /* instruction step of this host */
+    int step; /* instruction step of this host */
     char from_version[RC_NAME_MAX + 1];
     char to_version[RC_NAME_MAX + 1];
-    bool touched;                  /* an instruction was sent */
+    bool touched; /* an instruction was sent */
     bool needs_rollback;
     int64_t started;
     int64_t finished;
@@ -65,8 +65,8 @@ typedef struct {
     char error[RC_TEXT_MAX];
     char output_tail[RC_TAIL_MAX + 1];
     int exit_code;
-    char timings[512];             /* phase=ms,phase=ms */
-    bool dirty;                    /* changed since loaded: save it */
+    char timings[512]; /* phase=ms,phase=ms */
+    bool dirty;        /* changed since loaded: save it */
 } rc_dhost_t;
 
 int rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep);

@@ -22,14 +22,14 @@ struct _rc_engine_t {
     zsock_t *publisher;         /* borrowed: PUB of instructions */
     rc_engine_host_fn *host_fn; /* live view of the fleet */
     void *host_arg;
-    int64_t last_republish;     /* monotonic ms */
+    int64_t last_republish; /* monotonic ms */
     uint64_t seq;
 };
 
 rc_engine_t *
 rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn, void *arg)
 {
-    rc_engine_t *self = (rc_engine_t *) zmalloc (sizeof (rc_engine_t));
+    rc_engine_t *self = (rc_engine_t *)zmalloc (sizeof (rc_engine_t));
     self->store = store;
     self->publisher = publisher;
     self->host_fn = host_fn;
@@ -61,7 +61,7 @@ s_spec_entry (const char *entry, size_t len, int total, bool at_least_one)
         return -1;
     long n = 0;
     for (size_t i = 0; i < digits; i++) {
-        if (!isdigit ((unsigned char) entry[i]))
+        if (!isdigit ((unsigned char)entry[i]))
             return -1;
         n = n * 10 + (entry[i] - '0');
     }
@@ -71,9 +71,9 @@ s_spec_entry (const char *entry, size_t len, int total, bool at_least_one)
         long count = at_least_one ? (total * n + 99) / 100 : (total * n) / 100;
         if (at_least_one && count < 1)
             count = 1;
-        return (int) count;
+        return (int)count;
     }
-    return (int) n;
+    return (int)n;
 }
 
 int
@@ -85,7 +85,7 @@ rc_engine_batch_size (const char *spec, int n, int total)
     const char *p = spec;
     while (true) {
         const char *comma = strchr (p, ',');
-        size_t len = comma ? (size_t) (comma - p) : strlen (p);
+        size_t len = comma ? (size_t)(comma - p) : strlen (p);
         int entry = s_spec_entry (p, len, total, true);
         if (entry < 1)
             return -1;
@@ -124,15 +124,15 @@ static int
 s_natural_cmp (const char *a, const char *b)
 {
     while (*a && *b) {
-        if (isdigit ((unsigned char) *a) && isdigit ((unsigned char) *b)) {
+        if (isdigit ((unsigned char)*a) && isdigit ((unsigned char)*b)) {
             while (*a == '0')
                 a++;
             while (*b == '0')
                 b++;
             size_t la = 0, lb = 0;
-            while (isdigit ((unsigned char) a[la]))
+            while (isdigit ((unsigned char)a[la]))
                 la++;
-            while (isdigit ((unsigned char) b[lb]))
+            while (isdigit ((unsigned char)b[lb]))
                 lb++;
             if (la != lb)
                 return la < lb ? -1 : 1;
@@ -144,7 +144,7 @@ s_natural_cmp (const char *a, const char *b)
         }
         else {
             if (*a != *b)
-                return (unsigned char) *a < (unsigned char) *b ? -1 : 1;
+                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
             a++;
             b++;
         }
@@ -198,7 +198,7 @@ s_current_version (rc_engine_t *self, const char *host_id, const char *app, char
                                            "WHERE host_id = ?1 AND app = ?2",
                                            "tt", host_id, app);
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        snprintf (out, len, "%s", (const char *) sqlite3_column_text (stmt, 0));
+        snprintf (out, len, "%s", (const char *)sqlite3_column_text (stmt, 0));
     sqlite3_finalize (stmt);
 }
 
@@ -262,8 +262,7 @@ s_host_start (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollb
     SET (h->to_version, dep->version);
     s_host_state (h, "updating");
     return s_event (self, dep->id, h->host_id, "host_updating", "batch %d, step %d: %s -> %s",
-                    h->batch, h->step, *h->from_version ? h->from_version : "(none)",
-                    dep->version);
+                    h->batch, h->step, *h->from_version ? h->from_version : "(none)", dep->version);
 }
 
 /* Budget spent or abort asked, nothing in flight: roll back or stop. */
@@ -296,8 +295,7 @@ s_conclude (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n
 }
 
 static int
-s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
-                  int64_t now)
+s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
 {
     int rc = 0;
     char dur[32];
@@ -318,8 +316,9 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
             if (s_is (&hosts[i], "updating"))
                 rc |= s_host_fail (self, dep, &hosts[i], "failed", "progress_deadline", true,
                                    "no host finished within the progress deadline", now);
-        snprintf (dep->reason, sizeof dep->reason, "progress deadline of %s passed with no host "
-                                                   "finishing",
+        snprintf (dep->reason, sizeof dep->reason,
+                  "progress deadline of %s passed with no host "
+                  "finishing",
                   dur);
         rc |= s_event (self, dep->id, NULL, "progress_deadline", "%s", dep->reason);
         blown = true;
@@ -369,15 +368,16 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
         && rc_duration_parse (dep->pause_spec, &pause_ms) == 0 && pause_ms > 0) {
         if (dep->pause_until == 0) {
             dep->pause_until = now + pause_ms;
-            return rc | s_event (self, dep->id, NULL, "pause", "batch %d done: next in %s",
-                                 dep->batch, dep->pause_spec);
+            return rc
+                   | s_event (self, dep->id, NULL, "pause", "batch %d done: next in %s", dep->batch,
+                              dep->pause_spec);
         }
         if (now < dep->pause_until)
             return rc;
     }
 
     /* the next batch: hosts in their stable order */
-    int total = (int) n;
+    int total = (int)n;
     int size = rc_engine_batch_size (dep->batch_spec, dep->batch + 1, total);
     if (size < 1)
         size = 1;
@@ -464,7 +464,7 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
         }
         return rc | s_finish (self, dep, *dep->final_state ? dep->final_state : "rolled_back", now);
     }
-    int size = rc_engine_batch_size (dep->batch_spec, dep->rb_batch + 1, (int) n);
+    int size = rc_engine_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
     if (size < 1)
         size = 1;
     dep->rb_batch++;
@@ -494,19 +494,19 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
 {
     bool rollback = s_is (h, "rolling_back");
     Rollclone__Instruction ins = ROLLCLONE__INSTRUCTION__INIT;
-    ins.deployment_id = (char *) dep->id;
-    ins.step = (uint32_t) h->step;
+    ins.deployment_id = (char *)dep->id;
+    ins.step = (uint32_t)h->step;
     ins.action = rollback ? ROLLCLONE__ACTION__ACTION_ROLLBACK : ROLLCLONE__ACTION__ACTION_UPDATE;
-    ins.app = (char *) dep->app;
-    ins.host_id = (char *) h->host_id;
-    ins.soak_ms = (uint32_t) dep->soak_ms;
-    ins.health_timeout_ms = (uint32_t) dep->health_timeout_ms;
+    ins.app = (char *)dep->app;
+    ins.host_id = (char *)h->host_id;
+    ins.soak_ms = (uint32_t)dep->soak_ms;
+    ins.health_timeout_ms = (uint32_t)dep->health_timeout_ms;
     if (rollback)
-        ins.version = (char *) (streq (dep->kind, "rollback") ? h->to_version : h->from_version);
+        ins.version = (char *)(streq (dep->kind, "rollback") ? h->to_version : h->from_version);
     else {
-        ins.version = (char *) dep->version;
-        ins.artifact_url = (char *) dep->artifact_url;
-        ins.sha256 = (char *) dep->sha256;
+        ins.version = (char *)dep->version;
+        ins.artifact_url = (char *)dep->artifact_url;
+        ins.sha256 = (char *)dep->sha256;
     }
     rc_envelope_t env;
     rc_envelope_init (&env, "coordinator", ++self->seq);
@@ -526,7 +526,7 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
 static void
 s_process (rc_engine_t *self, const char *id, bool republish)
 {
-    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
     if (rc_deployment_load (self->store, id, dep) != 1 || !rc_deployment_active (dep))
@@ -537,7 +537,7 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     rc_deployment_t before = *dep;
     int64_t now = rc_now_ms ();
     /* remember which hosts were in flight before, to publish new ones now */
-    bool *was_inflight = (bool *) calloc (n ? n : 1, sizeof (bool));
+    bool *was_inflight = (bool *)calloc (n ? n : 1, sizeof (bool));
     for (size_t i = 0; i < n; i++)
         was_inflight[i] = s_is (&hosts[i], "updating") || s_is (&hosts[i], "rolling_back");
 
@@ -597,7 +597,7 @@ rc_engine_tick (rc_engine_t *self)
     zlist_t *ids = rc_deployment_ids (self->store, true, NULL, 0);
     if (!ids)
         return;
-    for (char *id = (char *) zlist_first (ids); id; id = (char *) zlist_next (ids))
+    for (char *id = (char *)zlist_first (ids); id; id = (char *)zlist_next (ids))
         s_process (self, id, republish);
     zlist_destroy (&ids);
 }
@@ -636,8 +636,7 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
     int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
                                        deployment_id, now);
     if (rc == 0 && *st->current)
-        rc = rc_store_attribute_history (self->store, host_id, st->app, st->current,
-                                         deployment_id);
+        rc = rc_store_attribute_history (self->store, host_id, st->app, st->current, deployment_id);
     return rc;
 }
 
@@ -646,7 +645,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
 {
     if (!rc_name_valid (r->deployment_id) || !rc_name_valid (r->app))
         return;
-    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
     if (rc_deployment_load (self->store, r->deployment_id, dep) != 1 || !streq (dep->app, r->app))
@@ -658,7 +657,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
             h = &hosts[i];
     /* a report of an older step, or of a step already settled: the agent
        repeats itself because instructions are level-triggered */
-    if (!h || (int) r->step != h->step || !(s_is (h, "updating") || s_is (h, "rolling_back")))
+    if (!h || (int)r->step != h->step || !(s_is (h, "updating") || s_is (h, "rolling_back")))
         goto out;
     bool rollback = s_is (h, "rolling_back");
     int64_t now = rc_now_ms ();
@@ -669,8 +668,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
             goto out;
         SET (h->phase, phase);
         if (rc_store_begin (self->store) == 0
-            && (rc_dhost_save (self->store, dep->id, h) != 0
-                || rc_store_commit (self->store) != 0))
+            && (rc_dhost_save (self->store, dep->id, h) != 0 || rc_store_commit (self->store) != 0))
             rc_store_rollback (self->store);
         goto out;
     }
@@ -727,7 +725,7 @@ out:
 static Rollclone__ControlReply *
 s_reply_new (void)
 {
-    Rollclone__ControlReply *reply = (Rollclone__ControlReply *) zmalloc (sizeof *reply);
+    Rollclone__ControlReply *reply = (Rollclone__ControlReply *)zmalloc (sizeof *reply);
     rollclone__control_reply__init (reply);
     return reply;
 }
@@ -751,16 +749,15 @@ typedef struct {
     const char *app;
     rc_label_t *select;
     int nselect;
-    zlistx_t *chosen;      /* host ids */
-    zlistx_t *lacking;     /* matching labels but without the app */
+    zlistx_t *chosen;  /* host ids */
+    zlistx_t *lacking; /* matching labels but without the app */
 } s_select_t;
 
 static bool
 s_host_has_app (rc_engine_t *self, const char *host_id, const char *app)
 {
-    sqlite3_stmt *stmt = rc_store_prepare (self->store,
-                                           "SELECT 1 FROM host_apps WHERE host_id = ?1 AND app = ?2",
-                                           "tt", host_id, app);
+    sqlite3_stmt *stmt = rc_store_prepare (
+        self->store, "SELECT 1 FROM host_apps WHERE host_id = ?1 AND app = ?2", "tt", host_id, app);
     bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
     sqlite3_finalize (stmt);
     return has;
@@ -769,7 +766,7 @@ s_host_has_app (rc_engine_t *self, const char *host_id, const char *app)
 static void
 s_select_host (void *arg, const rc_host_row_t *row)
 {
-    s_select_t *sel = (s_select_t *) arg;
+    s_select_t *sel = (s_select_t *)arg;
     rc_label_t labels[RC_LABELS_MAX];
     char err[128];
     int n = rc_labels_parse (row->labels, labels, RC_LABELS_MAX, err, sizeof err);
@@ -777,20 +774,20 @@ s_select_host (void *arg, const rc_host_row_t *row)
         bool found = false;
         for (int j = 0; j < n && !found; j++)
             found = streq (labels[j].key, sel->select[i].key)
-                 && streq (labels[j].value, sel->select[i].value);
+                    && streq (labels[j].value, sel->select[i].value);
         if (!found)
             return;
     }
     if (s_host_has_app (sel->self, row->id, sel->app))
-        zlistx_add_end (sel->chosen, (void *) row->id);
+        zlistx_add_end (sel->chosen, (void *)row->id);
     else
-        zlistx_add_end (sel->lacking, (void *) row->id);
+        zlistx_add_end (sel->lacking, (void *)row->id);
 }
 
 static int
 s_natural_cmp_void (const void *a, const void *b)
 {
-    return s_natural_cmp ((const char *) a, (const char *) b);
+    return s_natural_cmp ((const char *)a, (const char *)b);
 }
 
 /* An active deployment of app, or NULL; caller frees. */
@@ -798,7 +795,7 @@ static char *
 s_active_for_app (rc_engine_t *self, const char *app)
 {
     zlist_t *ids = rc_deployment_ids (self->store, true, app, 1);
-    char *id = ids && zlist_size (ids) ? strdup ((char *) zlist_first (ids)) : NULL;
+    char *id = ids && zlist_size (ids) ? strdup ((char *)zlist_first (ids)) : NULL;
     zlist_destroy (&ids);
     return id;
 }
@@ -811,7 +808,7 @@ s_new_id (char *out, size_t len)
     gmtime_r (&now, &tm);
     char stamp[32];
     strftime (stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf (out, len, "d-%s-%04x", stamp, (unsigned) randombytes_uniform (0x10000));
+    snprintf (out, len, "d-%s-%04x", stamp, (unsigned)randombytes_uniform (0x10000));
 }
 
 static bool
@@ -822,7 +819,7 @@ s_url_ok (const char *url)
     if (strlen (url) >= RC_URL_MAX)
         return false;
     for (const char *c = url; *c; c++)
-        if ((unsigned char) *c <= ' ' || *c == 0x7f)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
             return false;
     return true;
 }
@@ -833,7 +830,7 @@ s_sha_ok (const char *sha)
     if (strlen (sha) != 64)
         return false;
     for (const char *c = sha; *c; c++)
-        if (!isxdigit ((unsigned char) *c))
+        if (!isxdigit ((unsigned char)*c))
             return false;
     return true;
 }
@@ -852,7 +849,7 @@ s_duration_field (const char *text, int64_t dflt, int64_t *out)
 Rollclone__ControlReply *
 rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
 {
-    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     Rollclone__ControlReply *reply = NULL;
     s_select_t sel = {.self = self, .app = req->app};
     rc_label_t select[RC_LABELS_MAX];
@@ -879,8 +876,7 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
         goto out;
     }
     if (!*req->sha256 && strncmp (req->artifact_url, "file://", 7) != 0) {
-        reply = s_reply_error (RC_EXIT_USAGE,
-                               "--sha256 is required for an http(s) artifact (%s)",
+        reply = s_reply_error (RC_EXIT_USAGE, "--sha256 is required for an http(s) artifact (%s)",
                                req->artifact_url);
         goto out;
     }
@@ -937,20 +933,20 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     }
     sel.chosen = zlistx_new ();
     sel.lacking = zlistx_new ();
-    zlistx_set_duplicator (sel.chosen, (zlistx_duplicator_fn *) strdup);
-    zlistx_set_destructor (sel.chosen, (zlistx_destructor_fn *) zstr_free);
-    zlistx_set_duplicator (sel.lacking, (zlistx_duplicator_fn *) strdup);
-    zlistx_set_destructor (sel.lacking, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_duplicator (sel.chosen, (zlistx_duplicator_fn *)strdup);
+    zlistx_set_destructor (sel.chosen, (zlistx_destructor_fn *)zstr_free);
+    zlistx_set_duplicator (sel.lacking, (zlistx_duplicator_fn *)strdup);
+    zlistx_set_destructor (sel.lacking, (zlistx_destructor_fn *)zstr_free);
     zlistx_set_comparator (sel.chosen, s_natural_cmp_void);
     if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0) {
         reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
-    int total = (int) zlistx_size (sel.chosen);
+    int total = (int)zlistx_size (sel.chosen);
     if (total == 0) {
         reply = s_reply_error (RC_EXIT_USAGE, "no host has app '%s'%s%s%s", req->app,
-                               *req->select ? " among those matching --select '" : "",
-                               req->select, *req->select ? "'" : "");
+                               *req->select ? " among those matching --select '" : "", req->select,
+                               *req->select ? "'" : "");
         goto out;
     }
     zlistx_sort (sel.chosen);
@@ -963,7 +959,7 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     SET (dep->artifact_url, req->artifact_url);
     SET (dep->sha256, req->sha256);
     for (char *c = dep->sha256; *c; c++)
-        *c = (char) tolower ((unsigned char) *c);
+        *c = (char)tolower ((unsigned char)*c);
     SET (dep->selector, req->select);
     SET (dep->batch_spec, batch);
     SET (dep->max_fail_spec, max_fail);
@@ -980,9 +976,9 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     if (rc == 0)
         rc = rc_deployment_insert (self->store, dep);
     int ord = 0;
-    for (char *id = (char *) zlistx_first (sel.chosen); rc == 0 && id;
-         id = (char *) zlistx_next (sel.chosen)) {
-        rc_dhost_t *h = (rc_dhost_t *) zmalloc (sizeof *h);
+    for (char *id = (char *)zlistx_first (sel.chosen); rc == 0 && id;
+         id = (char *)zlistx_next (sel.chosen)) {
+        rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
         SET (h->host_id, id);
         h->ord = ord++;
         SET (h->state, "pending");
@@ -1007,11 +1003,11 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     rc_log_info ("deployment %s: %s %s to %d host(s)", dep->id, dep->app, dep->version, total);
     s_process (self, dep->id, false);
     reply = s_reply_new ();
-    Rollclone__DeployReply *dr = (Rollclone__DeployReply *) zmalloc (sizeof *dr);
+    Rollclone__DeployReply *dr = (Rollclone__DeployReply *)zmalloc (sizeof *dr);
     rollclone__deploy_reply__init (dr);
     dr->deployment_id = strdup (dep->id);
-    dr->hosts = (uint32_t) total;
-    dr->total_batches = (uint32_t) dep->total_batches;
+    dr->hosts = (uint32_t)total;
+    dr->total_batches = (uint32_t)dep->total_batches;
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_DEPLOY;
     reply->deploy = dr;
 out:
@@ -1024,12 +1020,12 @@ out:
 static Rollclone__DeploymentInfo *
 s_info (rc_engine_t *self, const char *id, bool with_output)
 {
-    rc_deployment_t *d = (rc_deployment_t *) zmalloc (sizeof *d);
+    rc_deployment_t *d = (rc_deployment_t *)zmalloc (sizeof *d);
     if (rc_deployment_load (self->store, id, d) != 1) {
         free (d);
         return NULL;
     }
-    Rollclone__DeploymentInfo *info = (Rollclone__DeploymentInfo *) zmalloc (sizeof *info);
+    Rollclone__DeploymentInfo *info = (Rollclone__DeploymentInfo *)zmalloc (sizeof *info);
     rollclone__deployment_info__init (info);
     info->id = strdup (d->id);
     info->kind = strdup (d->kind);
@@ -1040,31 +1036,31 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
     info->select = strdup (d->selector);
     info->batch = strdup (d->batch_spec);
     info->max_fail = strdup (d->max_fail_spec);
-    info->max_fail_hosts = (uint32_t) d->max_fail;
-    info->soak_ms = (uint32_t) d->soak_ms;
-    info->health_timeout_ms = (uint32_t) d->health_timeout_ms;
-    info->progress_deadline_ms = (uint32_t) d->progress_deadline_ms;
+    info->max_fail_hosts = (uint32_t)d->max_fail;
+    info->soak_ms = (uint32_t)d->soak_ms;
+    info->health_timeout_ms = (uint32_t)d->health_timeout_ms;
+    info->progress_deadline_ms = (uint32_t)d->progress_deadline_ms;
     info->pause = strdup (d->pause_spec);
     info->auto_rollback = d->auto_rollback;
     info->state = strdup (d->state);
-    info->current_batch = (uint32_t) d->batch;
-    info->total_batches = (uint32_t) d->total_batches;
+    info->current_batch = (uint32_t)d->batch;
+    info->total_batches = (uint32_t)d->total_batches;
     info->reason = strdup (d->reason);
     info->created_ms = d->created;
     info->updated_ms = d->updated;
     info->finished_ms = d->finished;
-    info->gate_open = !(streq (d->pause_spec, "manual") && !d->gate_open && d->batch > 0)
-                   && !d->paused;
+    info->gate_open =
+        !(streq (d->pause_spec, "manual") && !d->gate_open && d->batch > 0) && !d->paused;
     info->pause_until_ms = d->pause_until;
     size_t n = 0;
     rc_dhost_t *hosts = rc_dhost_load (self->store, id, &n);
-    info->hosts = (Rollclone__DeploymentHost **) calloc (n ? n : 1, sizeof *info->hosts);
+    info->hosts = (Rollclone__DeploymentHost **)calloc (n ? n : 1, sizeof *info->hosts);
     for (size_t i = 0; hosts && i < n; i++) {
         rc_dhost_t *h = &hosts[i];
-        Rollclone__DeploymentHost *dh = (Rollclone__DeploymentHost *) zmalloc (sizeof *dh);
+        Rollclone__DeploymentHost *dh = (Rollclone__DeploymentHost *)zmalloc (sizeof *dh);
         rollclone__deployment_host__init (dh);
         dh->host_id = strdup (h->host_id);
-        dh->batch = (uint32_t) h->batch;
+        dh->batch = (uint32_t)h->batch;
         dh->state = strdup (h->state);
         dh->phase = strdup (h->phase);
         dh->from_version = strdup (h->from_version);
@@ -1084,11 +1080,11 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
             if (!eq)
                 continue;
             *eq = '\0';
-            Rollclone__PhaseTiming *pt = (Rollclone__PhaseTiming *) zmalloc (sizeof *pt);
+            Rollclone__PhaseTiming *pt = (Rollclone__PhaseTiming *)zmalloc (sizeof *pt);
             rollclone__phase_timing__init (pt);
             pt->phase = strdup (t);
-            pt->ms = (uint32_t) strtoul (eq + 1, NULL, 10);
-            dh->timings = (Rollclone__PhaseTiming **) realloc (
+            pt->ms = (uint32_t)strtoul (eq + 1, NULL, 10);
+            dh->timings = (Rollclone__PhaseTiming **)realloc (
                 dh->timings, (dh->n_timings + 1) * sizeof *dh->timings);
             dh->timings[dh->n_timings++] = pt;
         }
@@ -1104,7 +1100,7 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
 Rollclone__ControlReply *
 rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req)
 {
-    Rollclone__StatusReply *sr = (Rollclone__StatusReply *) zmalloc (sizeof *sr);
+    Rollclone__StatusReply *sr = (Rollclone__StatusReply *)zmalloc (sizeof *sr);
     rollclone__status_reply__init (sr);
     zlist_t *ids = NULL;
     if (*req->deployment_id) {
@@ -1115,8 +1111,8 @@ rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req)
         ids = rc_deployment_ids (self->store, false, NULL,
                                  req->limit ? req->limit : RC_STATUS_DEFAULT_LIMIT);
     size_t n = ids ? zlist_size (ids) : 0;
-    sr->deployments = (Rollclone__DeploymentInfo **) calloc (n ? n : 1, sizeof *sr->deployments);
-    for (char *id = ids ? (char *) zlist_first (ids) : NULL; id; id = (char *) zlist_next (ids)) {
+    sr->deployments = (Rollclone__DeploymentInfo **)calloc (n ? n : 1, sizeof *sr->deployments);
+    for (char *id = ids ? (char *)zlist_first (ids) : NULL; id; id = (char *)zlist_next (ids)) {
         Rollclone__DeploymentInfo *info = s_info (self, id, *req->deployment_id != '\0');
         if (info)
             sr->deployments[sr->n_deployments++] = info;
@@ -1137,11 +1133,11 @@ rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req)
 {
     static const char *names[] = {"pause", "resume", "abort"};
     const char *op = req->op <= ROLLCLONE__OPERATE_REQUEST__OP__ABORT ? names[req->op] : "?";
-    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     Rollclone__ControlReply *reply = NULL;
     int found = rc_name_valid (req->deployment_id)
-                  ? rc_deployment_load (self->store, req->deployment_id, dep)
-                  : 0;
+                    ? rc_deployment_load (self->store, req->deployment_id, dep)
+                    : 0;
     if (found != 1) {
         reply = s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
         goto out;
@@ -1156,8 +1152,9 @@ rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req)
     switch (req->op) {
     case ROLLCLONE__OPERATE_REQUEST__OP__PAUSE:
         if (streq (dep->state, "rolling_back")) {
-            reply = s_reply_error (RC_EXIT_USAGE, "deployment %s is rolling back: it cannot be "
-                                                  "paused",
+            reply = s_reply_error (RC_EXIT_USAGE,
+                                   "deployment %s is rolling back: it cannot be "
+                                   "paused",
                                    dep->id);
             break;
         }
@@ -1188,9 +1185,7 @@ rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req)
         rc |= s_event (self, dep->id, NULL, "abort_requested", "by the operator, %s",
                        req->no_rollback ? "without rollback" : "rolling back touched hosts");
         break;
-    default:
-        reply = s_reply_error (RC_EXIT_USAGE, "unknown operation");
-        break;
+    default: reply = s_reply_error (RC_EXIT_USAGE, "unknown operation"); break;
     }
     if (reply) {
         rc_store_rollback (self->store);
@@ -1218,7 +1213,7 @@ out:
 static Rollclone__ControlReply *
 s_rollback_deployment (rc_engine_t *self, const char *id)
 {
-    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     Rollclone__ControlReply *reply = NULL;
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
@@ -1235,8 +1230,8 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
     }
     char *active = s_active_for_app (self, dep->app);
     if (active) {
-        reply = s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active,
-                               dep->app);
+        reply =
+            s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, dep->app);
         free (active);
         goto out;
     }
@@ -1251,9 +1246,8 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
         }
     }
     if (marked == 0) {
-        reply = s_reply_error (RC_EXIT_USAGE,
-                               "deployment %s left no host to roll back (state %s)", id,
-                               dep->state);
+        reply = s_reply_error (RC_EXIT_USAGE, "deployment %s left no host to roll back (state %s)",
+                               id, dep->state);
         goto out;
     }
     int64_t now = rc_now_ms ();
@@ -1282,10 +1276,10 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
     }
     s_process (self, id, false);
     reply = s_reply_new ();
-    Rollclone__DeployReply *dr = (Rollclone__DeployReply *) zmalloc (sizeof *dr);
+    Rollclone__DeployReply *dr = (Rollclone__DeployReply *)zmalloc (sizeof *dr);
     rollclone__deploy_reply__init (dr);
     dr->deployment_id = strdup (id);
-    dr->hosts = (uint32_t) marked;
+    dr->hosts = (uint32_t)marked;
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_DEPLOY;
     reply->deploy = dr;
 out:
@@ -1316,8 +1310,8 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     char current[RC_NAME_MAX + 1] = "", points[RC_TEXT_MAX] = "";
     bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
     if (has) {
-        snprintf (current, sizeof current, "%s", (const char *) sqlite3_column_text (stmt, 0));
-        snprintf (points, sizeof points, "%s", (const char *) sqlite3_column_text (stmt, 1));
+        snprintf (current, sizeof current, "%s", (const char *)sqlite3_column_text (stmt, 0));
+        snprintf (points, sizeof points, "%s", (const char *)sqlite3_column_text (stmt, 1));
     }
     sqlite3_finalize (stmt);
     if (!has)
@@ -1330,18 +1324,17 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
         snprintf (needle, sizeof needle, ",%s,", req->to_version);
         snprintf (hay, sizeof hay, ",%s,", points);
         if (!strstr (hay, needle))
-            return s_reply_error (RC_EXIT_USAGE,
-                                  "'%s' is not a rollback point of %s/%s (has: %s)",
+            return s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
                                   req->to_version, req->host_id, req->app, points);
     }
     char *active = s_active_for_app (self, req->app);
     if (active) {
-        Rollclone__ControlReply *reply = s_reply_error (
-            RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, req->app);
+        Rollclone__ControlReply *reply =
+            s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, req->app);
         free (active);
         return reply;
     }
-    rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     int64_t now = rc_now_ms ();
     s_new_id (dep->id, sizeof dep->id);
     SET (dep->kind, "rollback");
@@ -1360,7 +1353,7 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     dep->gate_open = true;
     dep->abort_rollback = true;
     dep->created = dep->updated = dep->progress = now;
-    rc_dhost_t *h = (rc_dhost_t *) zmalloc (sizeof *h);
+    rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
     SET (h->host_id, req->host_id);
     SET (h->state, "rollback_pending");
     SET (h->from_version, current);
@@ -1386,7 +1379,7 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     else {
         s_process (self, dep->id, false);
         reply = s_reply_new ();
-        Rollclone__DeployReply *dr = (Rollclone__DeployReply *) zmalloc (sizeof *dr);
+        Rollclone__DeployReply *dr = (Rollclone__DeployReply *)zmalloc (sizeof *dr);
         rollclone__deploy_reply__init (dr);
         dr->deployment_id = strdup (dep->id);
         dr->hosts = 1;
@@ -1410,15 +1403,15 @@ rc_engine_rollback (rc_engine_t *self, const Rollclone__RollbackRequest *req)
 Rollclone__AppState *
 rc_app_state_new (const char *app, const char *current, const char *points)
 {
-    Rollclone__AppState *a = (Rollclone__AppState *) zmalloc (sizeof *a);
+    Rollclone__AppState *a = (Rollclone__AppState *)zmalloc (sizeof *a);
     rollclone__app_state__init (a);
     a->app = strdup (app ? app : "");
     a->current = strdup (current ? current : "");
     char *copy = strdup (points ? points : "");
     char *save = NULL;
     for (char *p = strtok_r (copy, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
-        a->rollback_points
-            = (char **) realloc (a->rollback_points, (a->n_rollback_points + 1) * sizeof (char *));
+        a->rollback_points =
+            (char **)realloc (a->rollback_points, (a->n_rollback_points + 1) * sizeof (char *));
         a->rollback_points[a->n_rollback_points++] = strdup (p);
     }
     free (copy);
@@ -1429,10 +1422,10 @@ Rollclone__ControlReply *
 rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
 {
     bool online, healthy;
-    if (!rc_name_valid (req->host_id) || !self->host_fn (self->host_arg, req->host_id, &online,
-                                                         &healthy))
+    if (!rc_name_valid (req->host_id)
+        || !self->host_fn (self->host_arg, req->host_id, &online, &healthy))
         return s_reply_error (RC_EXIT_USAGE, "no host '%s'", req->host_id);
-    Rollclone__HistoryReply *hr = (Rollclone__HistoryReply *) zmalloc (sizeof *hr);
+    Rollclone__HistoryReply *hr = (Rollclone__HistoryReply *)zmalloc (sizeof *hr);
     rollclone__history_reply__init (hr);
     hr->host_id = strdup (req->host_id);
     sqlite3_stmt *stmt = rc_store_prepare (
@@ -1441,16 +1434,16 @@ rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
         "FROM release_history WHERE host_id = ?1 ORDER BY id",
         "t", req->host_id);
     while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
-        Rollclone__HistoryEntry *e = (Rollclone__HistoryEntry *) zmalloc (sizeof *e);
+        Rollclone__HistoryEntry *e = (Rollclone__HistoryEntry *)zmalloc (sizeof *e);
         rollclone__history_entry__init (e);
-        e->app = strdup ((const char *) sqlite3_column_text (stmt, 0));
-        e->version = strdup ((const char *) sqlite3_column_text (stmt, 1));
-        e->previous = strdup ((const char *) sqlite3_column_text (stmt, 2));
-        e->rollback_points = strdup ((const char *) sqlite3_column_text (stmt, 3));
-        e->deployment_id = strdup ((const char *) sqlite3_column_text (stmt, 4));
+        e->app = strdup ((const char *)sqlite3_column_text (stmt, 0));
+        e->version = strdup ((const char *)sqlite3_column_text (stmt, 1));
+        e->previous = strdup ((const char *)sqlite3_column_text (stmt, 2));
+        e->rollback_points = strdup ((const char *)sqlite3_column_text (stmt, 3));
+        e->deployment_id = strdup ((const char *)sqlite3_column_text (stmt, 4));
         e->ts_ms = sqlite3_column_int64 (stmt, 5);
-        hr->entries = (Rollclone__HistoryEntry **) realloc (
-            hr->entries, (hr->n_entries + 1) * sizeof *hr->entries);
+        hr->entries = (Rollclone__HistoryEntry **)realloc (hr->entries, (hr->n_entries + 1)
+                                                                            * sizeof *hr->entries);
         hr->entries[hr->n_entries++] = e;
     }
     sqlite3_finalize (stmt);
@@ -1459,10 +1452,10 @@ rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
                              "WHERE host_id = ?1 ORDER BY app",
                              "t", req->host_id);
     while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
-        Rollclone__AppState *a = rc_app_state_new ((const char *) sqlite3_column_text (stmt, 0),
-                                                   (const char *) sqlite3_column_text (stmt, 1),
-                                                   (const char *) sqlite3_column_text (stmt, 2));
-        hr->apps = (Rollclone__AppState **) realloc (hr->apps, (hr->n_apps + 1) * sizeof *hr->apps);
+        Rollclone__AppState *a = rc_app_state_new ((const char *)sqlite3_column_text (stmt, 0),
+                                                   (const char *)sqlite3_column_text (stmt, 1),
+                                                   (const char *)sqlite3_column_text (stmt, 2));
+        hr->apps = (Rollclone__AppState **)realloc (hr->apps, (hr->n_apps + 1) * sizeof *hr->apps);
         hr->apps[hr->n_apps++] = a;
     }
     sqlite3_finalize (stmt);
@@ -1475,8 +1468,8 @@ rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
 static void
 s_collect_event (void *arg, const rc_event_row_t *row)
 {
-    Rollclone__EventsReply *er = (Rollclone__EventsReply *) arg;
-    Rollclone__EventInfo *e = (Rollclone__EventInfo *) zmalloc (sizeof *e);
+    Rollclone__EventsReply *er = (Rollclone__EventsReply *)arg;
+    Rollclone__EventInfo *e = (Rollclone__EventInfo *)zmalloc (sizeof *e);
     rollclone__event_info__init (e);
     e->id = row->id;
     e->ts_ms = row->ts;
@@ -1484,8 +1477,8 @@ s_collect_event (void *arg, const rc_event_row_t *row)
     e->host_id = strdup (row->host_id ? row->host_id : "");
     e->kind = strdup (row->kind);
     e->detail = strdup (row->detail);
-    er->events = (Rollclone__EventInfo **) realloc (er->events,
-                                                     (er->n_events + 1) * sizeof *er->events);
+    er->events =
+        (Rollclone__EventInfo **)realloc (er->events, (er->n_events + 1) * sizeof *er->events);
     er->events[er->n_events++] = e;
 }
 
@@ -1493,15 +1486,15 @@ Rollclone__ControlReply *
 rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req)
 {
     if (*req->deployment_id) {
-        rc_deployment_t *dep = (rc_deployment_t *) zmalloc (sizeof *dep);
+        rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
         int found = rc_name_valid (req->deployment_id)
-                      ? rc_deployment_load (self->store, req->deployment_id, dep)
-                      : 0;
+                        ? rc_deployment_load (self->store, req->deployment_id, dep)
+                        : 0;
         free (dep);
         if (found != 1)
             return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
     }
-    Rollclone__EventsReply *er = (Rollclone__EventsReply *) zmalloc (sizeof *er);
+    Rollclone__EventsReply *er = (Rollclone__EventsReply *)zmalloc (sizeof *er);
     rollclone__events_reply__init (er);
     size_t limit = req->limit ? req->limit : (req->after_id ? 0 : RC_EVENTS_DEFAULT_LIMIT);
     if (rc_store_events_each (self->store, *req->deployment_id ? req->deployment_id : NULL, NULL,
@@ -1519,12 +1512,12 @@ rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req)
 void
 rc_engine_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     assert (rc_engine_batch_size ("2", 1, 5) == 2);
     assert (rc_engine_batch_size ("2", 3, 5) == 2);
     assert (rc_engine_batch_count ("2", 5) == 3);
-    assert (rc_engine_batch_size ("25%", 1, 5) == 2);  /* rounded up */
-    assert (rc_engine_batch_size ("1%", 1, 5) == 1);   /* at least one */
+    assert (rc_engine_batch_size ("25%", 1, 5) == 2); /* rounded up */
+    assert (rc_engine_batch_size ("1%", 1, 5) == 1);  /* at least one */
     assert (rc_engine_batch_size ("1,25%", 1, 8) == 1);
     assert (rc_engine_batch_size ("1,25%", 2, 8) == 2);
     assert (rc_engine_batch_size ("1,25%", 5, 8) == 2);
@@ -1540,7 +1533,7 @@ rc_engine_test (bool verbose)
     assert (rc_engine_max_fail ("0", 5) == 0);
     assert (rc_engine_max_fail ("1", 5) == 1);
     assert (rc_engine_max_fail ("20%", 5) == 1);
-    assert (rc_engine_max_fail ("10%", 5) == 0);  /* rounded down */
+    assert (rc_engine_max_fail ("10%", 5) == 0); /* rounded down */
     assert (rc_engine_max_fail ("1,2", 5) == -1);
     assert (rc_engine_max_fail ("-1", 5) == -1);
     assert (s_natural_cmp ("host-2", "host-10") < 0);

@@ -39,10 +39,12 @@ void rc_engine_on_report (rc_engine_t *self, const char *host_id,
    frees it with rollclone__control_reply__free_unpacked. */
 Rollclone__ControlReply *rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req);
 Rollclone__ControlReply *rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req);
-Rollclone__ControlReply *rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req);
+Rollclone__ControlReply *rc_engine_operate (rc_engine_t *self,
+                                            const Rollclone__OperateRequest *req);
 Rollclone__ControlReply *rc_engine_rollback (rc_engine_t *self,
                                              const Rollclone__RollbackRequest *req);
-Rollclone__ControlReply *rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req);
+Rollclone__ControlReply *rc_engine_history (rc_engine_t *self,
+                                            const Rollclone__HistoryRequest *req);
 Rollclone__ControlReply *rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req);
 
 /* Batch sizes: "N", "N%" or a ramp "1,10%,50%" (the last entry repeats).

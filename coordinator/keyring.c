@@ -10,15 +10,15 @@
 #include <sys/stat.h>
 
 struct _rc_keyring_t {
-    char *dir;      /* where the key files are */
-    zhashx_t *keys; /* Z85 public key -> file name */
+    char *dir;             /* where the key files are */
+    zhashx_t *keys;        /* Z85 public key -> file name */
     struct timespec mtime; /* the directory's, when last read */
 };
 
 rc_keyring_t *
 rc_keyring_new (const char *dir)
 {
-    rc_keyring_t *self = (rc_keyring_t *) zmalloc (sizeof (rc_keyring_t));
+    rc_keyring_t *self = (rc_keyring_t *)zmalloc (sizeof (rc_keyring_t));
     self->dir = strdup (dir);
     self->keys = zhashx_new ();
     if (!self->dir || !self->keys) {
@@ -48,8 +48,8 @@ rc_keyring_reload (rc_keyring_t *self)
     if (stat (self->dir, &st) == 0)
         self->mtime = st.st_mtim;
     zhashx_t *keys = zhashx_new ();
-    zhashx_set_destructor (keys, (zhashx_destructor_fn *) zstr_free);
-    zhashx_set_duplicator (keys, (zhashx_duplicator_fn *) strdup);
+    zhashx_set_destructor (keys, (zhashx_destructor_fn *)zstr_free);
+    zhashx_set_duplicator (keys, (zhashx_duplicator_fn *)strdup);
     DIR *dir = opendir (self->dir);
     if (dir) {
         struct dirent *entry;
@@ -95,7 +95,7 @@ rc_keyring_size (rc_keyring_t *self)
 void
 rc_keyring_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_keyring_test.XXXXXX";
     assert (mkdtemp (dir));
     rc_keyring_t *ring = rc_keyring_new (dir);

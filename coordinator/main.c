@@ -37,28 +37,20 @@ main (int argc, char **argv)
     const char *config_path = NULL;
     bool verbose = false;
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long (argc, argv, "c:vh", options, NULL)) != -1) {
         switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        case 'h':
-            s_usage (stdout);
-            return RC_EXIT_OK;
-        case 'V':
-            printf ("rollclone-coordinator %s\n", RC_VERSION);
-            return RC_EXIT_OK;
-        default:
-            s_usage (stderr);
-            return RC_EXIT_USAGE;
+        case 'c': config_path = optarg; break;
+        case 'v': verbose = true; break;
+        case 'h': s_usage (stdout); return RC_EXIT_OK;
+        case 'V': printf ("rollclone-coordinator %s\n", RC_VERSION); return RC_EXIT_OK;
+        default: s_usage (stderr); return RC_EXIT_USAGE;
         }
     }
     if (optind < argc) {

@@ -30,28 +30,28 @@ typedef struct {
     char pubkey[RC_Z85_KEY_LEN + 1]; /* the key that registered this id */
     bool online;
     bool healthy;
-    int64_t last_heard;              /* monotonic ms */
-    char *apps_sig;                  /* apps as last stored, to spot changes */
+    int64_t last_heard; /* monotonic ms */
+    char *apps_sig;     /* apps as last stored, to spot changes */
 } s_host_t;
 
 typedef struct {
-    const rc_config_t *cfg;          /* borrowed */
+    const rc_config_t *cfg; /* borrowed */
     zsock_t *pipe;
     zloop_t *loop;
-    zsock_t *zap;                    /* ZAP handler (REP) */
-    zsock_t *agents;                 /* ROUTER for agents */
-    zsock_t *publisher;              /* PUB of instructions */
-    zsock_t *control;                /* ROUTER for the CLI */
+    zsock_t *zap;       /* ZAP handler (REP) */
+    zsock_t *agents;    /* ROUTER for agents */
+    zsock_t *publisher; /* PUB of instructions */
+    zsock_t *control;   /* ROUTER for the CLI */
     rc_keyring_t *agent_keys;
     rc_keyring_t *operator_keys;
     rc_store_t *store;
-    rc_engine_t *engine;             /* the rollout engine */
-    zhashx_t *hosts;                 /* id -> s_host_t */
-    zhashx_t *warned;                /* what -> last warning time (mono ms) */
-    int64_t started;                 /* monotonic ms */
+    rc_engine_t *engine; /* the rollout engine */
+    zhashx_t *hosts;     /* id -> s_host_t */
+    zhashx_t *warned;    /* what -> last warning time (mono ms) */
+    int64_t started;     /* monotonic ms */
     uint64_t seq;
-    uint64_t dropped_agent;          /* frames dropped on the agent socket */
-    uint64_t dropped_control;        /* frames dropped on the control socket */
+    uint64_t dropped_agent;   /* frames dropped on the agent socket */
+    uint64_t dropped_control; /* frames dropped on the control socket */
     bool terminated;
 } s_server_t;
 
@@ -71,13 +71,13 @@ static bool
 s_should_warn (s_server_t *self, const char *what, int64_t every)
 {
     int64_t now = rc_mono_ms ();
-    int64_t *last = (int64_t *) zhashx_lookup (self->warned, what);
+    int64_t *last = (int64_t *)zhashx_lookup (self->warned, what);
     if (last && now - *last < every)
         return false;
     if (!last) {
         if (zhashx_size (self->warned) > 10000)
             zhashx_purge (self->warned);
-        last = (int64_t *) malloc (sizeof *last);
+        last = (int64_t *)malloc (sizeof *last);
         if (!last)
             return true;
         zhashx_insert (self->warned, what, last);
@@ -108,8 +108,8 @@ s_event (s_server_t *self, const char *host_id, const char *kind, const char *fm
 static int
 s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_server_t *self = (s_server_t *) arg;
+    (void)loop;
+    s_server_t *self = (s_server_t *)arg;
     zmsg_t *req = zmsg_recv (sock);
     if (!req)
         return 0;
@@ -130,7 +130,7 @@ s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
     else if (streq (mechanism, "CURVE") && key && zframe_size (key) == 32) {
         zmq_z85_encode (z85, zframe_data (key), 32);
         rc_keyring_t *ring = streq (domain, ZAP_DOMAIN_AGENTS)      ? self->agent_keys
-                           : streq (domain, ZAP_DOMAIN_OPERATORS) ? self->operator_keys
+                             : streq (domain, ZAP_DOMAIN_OPERATORS) ? self->operator_keys
                                                                     : NULL;
         /* a key file just dropped in is admitted without a SIGHUP; a
            removed one is noticed here too, for new connections */
@@ -149,7 +149,7 @@ s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
                 rc_log_warn ("refused %s key %s from %s: not in %s", domain, z85,
                              address ? address : "?",
                              streq (domain, ZAP_DOMAIN_OPERATORS) ? self->cfg->operator_keys_dir
-                                                                 : self->cfg->agent_keys_dir);
+                                                                  : self->cfg->agent_keys_dir);
         }
     }
     /* User-Id is the client's public key: every message then carries it,
@@ -177,15 +177,14 @@ s_ack (s_server_t *self, zframe_t *routing_id, uint64_t ack_seq, Rollclone__Ack_
     Rollclone__Ack ack = ROLLCLONE__ACK__INIT;
     ack.status = status;
     ack.ack_seq = ack_seq;
-    ack.reason = (char *) (reason ? reason : "");
+    ack.reason = (char *)(reason ? reason : "");
     rc_envelope_t env;
     rc_envelope_init (&env, "coordinator", ++self->seq);
     env.body_case = ROLLCLONE__ENVELOPE__BODY_ACK;
     env.ack = &ack;
     zframe_t *frame = rc_envelope_pack (&env);
     zframe_t *dest = zframe_dup (routing_id);
-    if (!frame || !dest
-        || zframe_send (&dest, self->agents, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
+    if (!frame || !dest || zframe_send (&dest, self->agents, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
         || zframe_send (&frame, self->agents, ZFRAME_DONTWAIT) != 0)
         rc_log_debug ("ack to an agent dropped");
     zframe_destroy (&dest);
@@ -228,8 +227,7 @@ s_apps_invalid (Rollclone__AppState **apps, size_t n)
 }
 
 static int
-s_store_apps (s_server_t *self, s_host_t *host, Rollclone__AppState **apps, size_t n,
-              int64_t now)
+s_store_apps (s_server_t *self, s_host_t *host, Rollclone__AppState **apps, size_t n, int64_t now)
 {
     char *sig = s_apps_sig (apps, n);
     if (!sig)
@@ -289,13 +287,13 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
         return;
     }
 
-    s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, hello->host_id);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, hello->host_id);
     if (host && !streq (host->pubkey, key)) {
         char what[160];
         snprintf (what, sizeof what, "conflict:%s:%s", hello->host_id, key);
         if (s_should_warn (self, what, RC_REFUSED_EVENT_EVERY_MS)) {
-            rc_log_warn ("refused host id '%s' from key %s: it is bound to key %s",
-                         hello->host_id, key, host->pubkey);
+            rc_log_warn ("refused host id '%s' from key %s: it is bound to key %s", hello->host_id,
+                         key, host->pubkey);
             s_event (self, hello->host_id, "refused",
                      "hello from key %s refused: id bound to key %s", key, host->pubkey);
         }
@@ -308,13 +306,18 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
     bool is_new = host == NULL;
     bool was_online = host && host->online;
     if (is_new) {
-        host = (s_host_t *) zmalloc (sizeof (s_host_t));
+        host = (s_host_t *)zmalloc (sizeof (s_host_t));
         host->id = strdup (hello->host_id);
         snprintf (host->pubkey, sizeof host->pubkey, "%s", key);
     }
-    rc_host_row_t row = {.id = hello->host_id, .hostname = hello->hostname, .pubkey = key,
-                         .agent_version = hello->agent_version, .labels = labels,
-                         .state = "online", .healthy = hello->healthy, .last_seen = now};
+    rc_host_row_t row = {.id = hello->host_id,
+                         .hostname = hello->hostname,
+                         .pubkey = key,
+                         .agent_version = hello->agent_version,
+                         .labels = labels,
+                         .state = "online",
+                         .healthy = hello->healthy,
+                         .last_seen = now};
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_store_host_upsert (self->store, &row);
@@ -352,7 +355,7 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
 static void
 s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope_t *env)
 {
-    s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, env->sender);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, env->sender);
     if (!host) {
         s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__HELLO_AGAIN, "unknown host");
         return;
@@ -437,8 +440,8 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
         char what[32];
         snprintf (what, sizeof what, "drop:%s", label);
         if (s_should_warn (self, what, RC_WARN_EVERY_MS / 60))
-            rc_log_warn ("dropped a frame on the %s socket: %s (%" PRIu64 " so far)", label,
-                         reason, *dropped);
+            rc_log_warn ("dropped a frame on the %s socket: %s (%" PRIu64 " so far)", label, reason,
+                         *dropped);
         zmsg_destroy (&msg);
         return NULL;
     }
@@ -449,8 +452,8 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
 static int
 s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_server_t *self = (s_server_t *) arg;
+    (void)loop;
+    s_server_t *self = (s_server_t *)arg;
     zmsg_t *msg = NULL;
     zframe_t *routing_id = NULL;
     const char *key = NULL;
@@ -459,14 +462,10 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     if (!env)
         return 0;
     switch (env->body_case) {
-    case ROLLCLONE__ENVELOPE__BODY_HELLO:
-        s_on_hello (self, routing_id, key, env);
-        break;
-    case ROLLCLONE__ENVELOPE__BODY_HEARTBEAT:
-        s_on_heartbeat (self, routing_id, key, env);
-        break;
+    case ROLLCLONE__ENVELOPE__BODY_HELLO: s_on_hello (self, routing_id, key, env); break;
+    case ROLLCLONE__ENVELOPE__BODY_HEARTBEAT: s_on_heartbeat (self, routing_id, key, env); break;
     case ROLLCLONE__ENVELOPE__BODY_REPORT: {
-        s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, env->sender);
+        s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, env->sender);
         if (!host || !streq (host->pubkey, key)) {
             self->dropped_agent++;
             s_ack (self, routing_id, env->seq,
@@ -500,7 +499,7 @@ typedef struct {
 static void
 s_collect_app (void *arg, const rc_app_row_t *row)
 {
-    Rollclone__HostInfo *info = (Rollclone__HostInfo *) arg;
+    Rollclone__HostInfo *info = (Rollclone__HostInfo *)arg;
     Rollclone__AppState *app = rc_app_state_new (row->app, row->current, row->rollback_points);
     info->apps = realloc (info->apps, (info->n_apps + 1) * sizeof *info->apps);
     info->apps[info->n_apps++] = app;
@@ -509,8 +508,8 @@ s_collect_app (void *arg, const rc_app_row_t *row)
 static void
 s_collect_host (void *arg, const rc_host_row_t *row)
 {
-    s_hosts_ctx_t *ctx = (s_hosts_ctx_t *) arg;
-    Rollclone__HostInfo *info = (Rollclone__HostInfo *) zmalloc (sizeof *info);
+    s_hosts_ctx_t *ctx = (s_hosts_ctx_t *)arg;
+    Rollclone__HostInfo *info = (Rollclone__HostInfo *)zmalloc (sizeof *info);
     rollclone__host_info__init (info);
     info->id = strdup (row->id);
     info->hostname = strdup (row->hostname);
@@ -519,14 +518,14 @@ s_collect_host (void *arg, const rc_host_row_t *row)
     info->agent_version = strdup (row->agent_version);
     info->last_seen_ms = row->last_seen;
     /* last_seen is written on transitions only: the live figure is ours */
-    s_host_t *host = (s_host_t *) zhashx_lookup (ctx->self->hosts, row->id);
+    s_host_t *host = (s_host_t *)zhashx_lookup (ctx->self->hosts, row->id);
     if (host && host->online)
         info->last_seen_ms = rc_now_ms () - (rc_mono_ms () - host->last_heard);
     rc_label_t labels[RC_LABELS_MAX];
     char err[128];
     int n = rc_labels_parse (row->labels, labels, RC_LABELS_MAX, err, sizeof err);
     for (int i = 0; i < n; i++) {
-        Rollclone__Label *label = (Rollclone__Label *) zmalloc (sizeof *label);
+        Rollclone__Label *label = (Rollclone__Label *)zmalloc (sizeof *label);
         rollclone__label__init (label);
         label->key = strdup (labels[i].key);
         label->value = strdup (labels[i].value);
@@ -559,9 +558,9 @@ static void
 s_on_hosts (s_server_t *self, zframe_t *routing_id)
 {
     /* built on the heap so that protobuf-c frees it whole */
-    Rollclone__ControlReply *reply = (Rollclone__ControlReply *) zmalloc (sizeof *reply);
+    Rollclone__ControlReply *reply = (Rollclone__ControlReply *)zmalloc (sizeof *reply);
     rollclone__control_reply__init (reply);
-    Rollclone__HostsReply *hosts = (Rollclone__HostsReply *) zmalloc (sizeof *hosts);
+    Rollclone__HostsReply *hosts = (Rollclone__HostsReply *)zmalloc (sizeof *hosts);
     rollclone__hosts_reply__init (hosts);
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_HOSTS;
     reply->hosts = hosts;
@@ -580,9 +579,9 @@ s_on_info (s_server_t *self, zframe_t *routing_id)
     Rollclone__InfoReply info = ROLLCLONE__INFO_REPLY__INIT;
     info.version = RC_VERSION;
     info.protocol_version = RC_PROTOCOL_VERSION;
-    info.uptime_ms = (uint64_t) (rc_mono_ms () - self->started);
-    for (s_host_t *host = (s_host_t *) zhashx_first (self->hosts); host;
-         host = (s_host_t *) zhashx_next (self->hosts)) {
+    info.uptime_ms = (uint64_t)(rc_mono_ms () - self->started);
+    for (s_host_t *host = (s_host_t *)zhashx_first (self->hosts); host;
+         host = (s_host_t *)zhashx_next (self->hosts)) {
         if (host->online)
             info.agents_online++;
         else
@@ -600,25 +599,20 @@ s_on_info (s_server_t *self, zframe_t *routing_id)
 static int
 s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_server_t *self = (s_server_t *) arg;
+    (void)loop;
+    s_server_t *self = (s_server_t *)arg;
     zmsg_t *msg = NULL;
     zframe_t *routing_id = NULL;
     const char *key = NULL;
-    rc_envelope_t *env
-        = s_recv (self, sock, self->operator_keys, ROLLCLONE__ENVELOPE__BODY_REQUEST, &msg,
-                  &routing_id, &key, &self->dropped_control, "control");
+    rc_envelope_t *env = s_recv (self, sock, self->operator_keys, ROLLCLONE__ENVELOPE__BODY_REQUEST,
+                                 &msg, &routing_id, &key, &self->dropped_control, "control");
     if (!env)
         return 0;
     Rollclone__ControlRequest *req = env->request;
     Rollclone__ControlReply *reply = NULL;
     switch (req->req_case) {
-    case ROLLCLONE__CONTROL_REQUEST__REQ_HOSTS:
-        s_on_hosts (self, routing_id);
-        break;
-    case ROLLCLONE__CONTROL_REQUEST__REQ_INFO:
-        s_on_info (self, routing_id);
-        break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_HOSTS: s_on_hosts (self, routing_id); break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_INFO: s_on_info (self, routing_id); break;
     case ROLLCLONE__CONTROL_REQUEST__REQ_DEPLOY:
         reply = rc_engine_deploy (self->engine, req->deploy);
         break;
@@ -660,12 +654,12 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
 static int
 s_on_cron (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    s_server_t *self = (s_server_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    s_server_t *self = (s_server_t *)arg;
     int64_t mono = rc_mono_ms ();
-    for (s_host_t *host = (s_host_t *) zhashx_first (self->hosts); host;
-         host = (s_host_t *) zhashx_next (self->hosts)) {
+    for (s_host_t *host = (s_host_t *)zhashx_first (self->hosts); host;
+         host = (s_host_t *)zhashx_next (self->hosts)) {
         int64_t silence = mono - host->last_heard;
         if (!host->online || silence <= self->cfg->offline_after_ms)
             continue;
@@ -675,7 +669,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
             rc = rc_store_host_set_state (self->store, host->id, "offline", host->healthy,
                                           now - silence);
         if (rc == 0) {
-            s_event (self, host->id, "offline", "no heartbeat for %lld ms", (long long) silence);
+            s_event (self, host->id, "offline", "no heartbeat for %lld ms", (long long)silence);
             rc = rc_store_commit (self->store);
         }
         if (rc != 0) {
@@ -684,7 +678,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
             continue;
         }
         host->online = false;
-        rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long) silence);
+        rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);
     }
     rc_engine_tick (self->engine);
     return 0;
@@ -693,8 +687,8 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
 static int
 s_on_pipe (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    s_server_t *self = (s_server_t *) arg;
+    (void)loop;
+    s_server_t *self = (s_server_t *)arg;
     char *command = zstr_recv (sock);
     if (!command)
         return -1;
@@ -715,8 +709,8 @@ s_on_pipe (zloop_t *loop, zsock_t *sock, void *arg)
 static void
 s_load_host (void *arg, const rc_host_row_t *row)
 {
-    s_server_t *self = (s_server_t *) arg;
-    s_host_t *host = (s_host_t *) zmalloc (sizeof (s_host_t));
+    s_server_t *self = (s_server_t *)arg;
+    s_host_t *host = (s_host_t *)zmalloc (sizeof (s_host_t));
     host->id = strdup (row->id);
     snprintf (host->pubkey, sizeof host->pubkey, "%s", row->pubkey);
     host->online = streq (row->state, "online");
@@ -729,8 +723,8 @@ s_load_host (void *arg, const rc_host_row_t *row)
 static bool
 s_host_live (void *arg, const char *host_id, bool *online, bool *healthy)
 {
-    s_server_t *self = (s_server_t *) arg;
-    s_host_t *host = (s_host_t *) zhashx_lookup (self->hosts, host_id);
+    s_server_t *self = (s_server_t *)arg;
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_id);
     if (!host)
         return false;
     *online = host->online;
@@ -792,9 +786,9 @@ s_server_init (s_server_t *self)
         return -1;
     }
     self->hosts = zhashx_new ();
-    zhashx_set_destructor (self->hosts, (zhashx_destructor_fn *) s_host_destroy);
+    zhashx_set_destructor (self->hosts, (zhashx_destructor_fn *)s_host_destroy);
     self->warned = zhashx_new ();
-    zhashx_set_destructor (self->warned, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor (self->warned, (zhashx_destructor_fn *)zstr_free);
     if (rc_store_hosts_each (self->store, s_load_host, self) != 0) {
         rc_log_error ("store: %s", rc_store_errmsg (self->store));
         return -1;
@@ -833,7 +827,7 @@ s_server_init (s_server_t *self)
 static void
 s_server_actor (zsock_t *pipe, void *args)
 {
-    s_server_t self = {.cfg = (const rc_config_t *) args, .pipe = pipe, .started = rc_mono_ms ()};
+    s_server_t self = {.cfg = (const rc_config_t *)args, .pipe = pipe, .started = rc_mono_ms ()};
     /* zactor_new drops the status of the first signal: say how init went
        in a message of its own */
     zsock_signal (pipe, 0);
@@ -850,7 +844,7 @@ s_server_actor (zsock_t *pipe, void *args)
 zactor_t *
 rc_server_new (const rc_config_t *cfg)
 {
-    zactor_t *actor = zactor_new (s_server_actor, (void *) cfg);
+    zactor_t *actor = zactor_new (s_server_actor, (void *)cfg);
     if (!actor)
         return NULL;
     char *status = zstr_recv (actor);

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 struct _rc_store_t {
-    sqlite3 *db;        /* the connection */
-    char errmsg[512];   /* last error, for rc_store_errmsg */
+    sqlite3 *db;      /* the connection */
+    char errmsg[512]; /* last error, for rc_store_errmsg */
 };
 
 /* Migration i brings the schema from version i to i+1. Append, never edit:
@@ -109,7 +109,7 @@ static const char *s_migrations[] = {
     "  PRIMARY KEY (deployment_id, host_id));"
     "ALTER TABLE release_history ADD COLUMN source TEXT NOT NULL DEFAULT 'reported';",
 };
-#define S_MIGRATION_COUNT ((int) (sizeof s_migrations / sizeof s_migrations[0]))
+#define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
 static int
 s_error (rc_store_t *self, const char *fmt, ...)
@@ -330,7 +330,7 @@ static const char *
 s_col (sqlite3_stmt *stmt, int col)
 {
     const unsigned char *text = sqlite3_column_text (stmt, col);
-    return text ? (const char *) text : NULL;
+    return text ? (const char *)text : NULL;
 }
 
 static const char *
@@ -351,7 +351,7 @@ rc_store_host_upsert (rc_store_t *self, const rc_host_row_t *row)
                              "ON CONFLICT (id) DO UPDATE SET hostname = ?2, agent_version = ?4, "
                              "  labels = ?5, state = ?6, healthy = ?7, last_seen = ?8",
                              "ttttttbi", row->id, row->hostname, row->pubkey, row->agent_version,
-                             row->labels, row->state, (int) row->healthy, row->last_seen));
+                             row->labels, row->state, (int)row->healthy, row->last_seen));
 }
 
 int
@@ -361,7 +361,7 @@ rc_store_host_set_state (rc_store_t *self, const char *id, const char *state, bo
     return s_run (self, s_prepare (self,
                                    "UPDATE hosts SET state = ?2, healthy = ?3, last_seen = ?4 "
                                    "WHERE id = ?1",
-                                   "ttbi", id, state, (int) healthy, last_seen));
+                                   "ttbi", id, state, (int)healthy, last_seen));
 }
 
 int
@@ -396,21 +396,22 @@ rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app
     bool changed = !known || strcmp (before, current) != 0;
     int rc = 0;
     if (changed || !same_points)
-        rc = s_run (self, s_prepare (self,
-                                     "INSERT INTO host_apps (host_id, app, current, rollback_points, "
-                                     "  updated) VALUES (?1, ?2, ?3, ?4, ?5) "
-                                     "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
-                                     "  rollback_points = ?4, updated = ?5",
-                                     "tttti", host_id, app, current,
-                                     rollback_points, now));
+        rc = s_run (self,
+                    s_prepare (self,
+                               "INSERT INTO host_apps (host_id, app, current, rollback_points, "
+                               "  updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+                               "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
+                               "  rollback_points = ?4, updated = ?5",
+                               "tttti", host_id, app, current, rollback_points, now));
     if (rc == 0 && changed && *current)
-        rc = s_run (self, s_prepare (self,
-                                     "INSERT INTO release_history (host_id, app, version, previous, "
-                                     "  rollback_points, deployment_id, source, ts) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                     "ttttttti", host_id, app, current, before ? before : "",
-                                     rollback_points, deployment_id,
-                                     deployment_id ? "deployment" : "reported", now));
+        rc =
+            s_run (self, s_prepare (self,
+                                    "INSERT INTO release_history (host_id, app, version, previous, "
+                                    "  rollback_points, deployment_id, source, ts) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                    "ttttttti", host_id, app, current, before ? before : "",
+                                    rollback_points, deployment_id,
+                                    deployment_id ? "deployment" : "reported", now));
     free (before);
     return rc;
 }
@@ -483,11 +484,11 @@ int
 rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                 const char *kind, const char *detail)
 {
-    return s_run (self, s_prepare (self,
-                                   "INSERT INTO events (ts, deployment_id, host_id, kind, detail) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5)",
-                                   "itttt", ts, deployment_id, host_id, kind,
-                                   detail ? detail : ""));
+    return s_run (self,
+                  s_prepare (self,
+                             "INSERT INTO events (ts, deployment_id, host_id, kind, detail) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                             "itttt", ts, deployment_id, host_id, kind, detail ? detail : ""));
 }
 
 int
@@ -499,7 +500,7 @@ rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *h
         "SELECT id, ts, deployment_id, host_id, kind, detail FROM ("
         "  SELECT * FROM events WHERE (?1 IS NULL OR deployment_id = ?1) "
         "  AND (?2 IS NULL OR host_id = ?2) AND id > ?4 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-        "ttii", deployment_id, host_id, limit ? (int64_t) limit : (int64_t) -1, after_id);
+        "ttii", deployment_id, host_id, limit ? (int64_t)limit : (int64_t)-1, after_id);
     if (!stmt)
         return -1;
     int rc;
@@ -523,21 +524,21 @@ rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *h
 static void
 s_count_host (void *arg, const rc_host_row_t *row)
 {
-    (void) row;
-    (*(int *) arg)++;
+    (void)row;
+    (*(int *)arg)++;
 }
 
 static void
 s_count_event (void *arg, const rc_event_row_t *row)
 {
-    (void) row;
-    (*(int *) arg)++;
+    (void)row;
+    (*(int *)arg)++;
 }
 
 void
 rc_store_test (bool verbose)
 {
-    (void) verbose;
+    (void)verbose;
     char dir[] = "/tmp/rc_store_test.XXXXXX";
     assert (mkdtemp (dir));
     char path[300], err[512];
@@ -546,8 +547,13 @@ rc_store_test (bool verbose)
     rc_store_t *store = rc_store_open (path, err, sizeof err);
     assert (store);
     assert (rc_store_schema_version (store) == RC_STORE_SCHEMA_VERSION);
-    rc_host_row_t row = {.id = "web-1", .hostname = "web-1", .pubkey = "K", .agent_version = "1",
-                         .labels = "role=web", .state = "online", .healthy = true,
+    rc_host_row_t row = {.id = "web-1",
+                         .hostname = "web-1",
+                         .pubkey = "K",
+                         .agent_version = "1",
+                         .labels = "role=web",
+                         .state = "online",
+                         .healthy = true,
                          .last_seen = 1000};
     assert (rc_store_begin (store) == 0);
     assert (rc_store_host_upsert (store, &row) == 0);

@@ -21,12 +21,12 @@ typedef struct _rc_store_t rc_store_t;
 typedef struct {
     const char *id;
     const char *hostname;
-    const char *pubkey;        /* Z85: the key that registered this id */
+    const char *pubkey; /* Z85: the key that registered this id */
     const char *agent_version;
-    const char *labels;        /* "k=v,k=v" */
-    const char *state;         /* online | offline */
+    const char *labels; /* "k=v,k=v" */
+    const char *state;  /* online | offline */
     bool healthy;
-    int64_t first_seen;        /* unix ms */
+    int64_t first_seen; /* unix ms */
     int64_t last_seen;
 } rc_host_row_t;
 

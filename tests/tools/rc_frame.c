@@ -28,8 +28,8 @@ s_envelope_frame (const char *sender, uint32_t version, bool with_body, bool hel
     Rollclone__Heartbeat hb = ROLLCLONE__HEARTBEAT__INIT;
     Rollclone__Hello h = ROLLCLONE__HELLO__INIT;
     if (hello) {
-        h.host_id = (char *) sender;
-        h.hostname = (char *) sender;
+        h.host_id = (char *)sender;
+        h.hostname = (char *)sender;
         h.agent_version = "rc_frame";
         env.body_case = ROLLCLONE__ENVELOPE__BODY_HELLO;
         env.hello = &h;
@@ -49,35 +49,24 @@ main (int argc, char **argv)
     const char *sender = "rc-frame";
     int count = 1;
     static const struct option options[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"server-key", required_argument, NULL, 's'},
-        {"key", required_argument, NULL, 'k'},      {"kind", required_argument, NULL, 'K'},
-        {"count", required_argument, NULL, 'n'},    {"sender", required_argument, NULL, 'S'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"server-key", required_argument, NULL, 's'},
+        {"key", required_argument, NULL, 'k'},
+        {"kind", required_argument, NULL, 'K'},
+        {"count", required_argument, NULL, 'n'},
+        {"sender", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 's':
-            server_key = optarg;
-            break;
-        case 'k':
-            key = optarg;
-            break;
-        case 'K':
-            kind = optarg;
-            break;
-        case 'n':
-            count = atoi (optarg);
-            break;
-        case 'S':
-            sender = optarg;
-            break;
-        default:
-            s_usage ();
-            return 2;
+        case 'e': endpoint = optarg; break;
+        case 's': server_key = optarg; break;
+        case 'k': key = optarg; break;
+        case 'K': kind = optarg; break;
+        case 'n': count = atoi (optarg); break;
+        case 'S': sender = optarg; break;
+        default: s_usage (); return 2;
         }
     }
     if (!endpoint || !kind || count < 1 || count > 100000) {
@@ -105,7 +94,7 @@ main (int argc, char **argv)
         if (streq (kind, "garbage")) {
             frame = zframe_new (NULL, 64);
             for (size_t j = 0; j < 64; j++)
-                zframe_data (frame)[j] = (byte) (0xF0 ^ (j * 37 + (size_t) i));
+                zframe_data (frame)[j] = (byte)(0xF0 ^ (j * 37 + (size_t)i));
         }
         else if (streq (kind, "truncated")) {
             zframe_t *whole = s_envelope_frame (sender, RC_PROTOCOL_VERSION, true, true);
