@@ -43,30 +43,29 @@ typedef struct {
     int64_t started_ms;
     uint64_t dropped;            /* frames that did not decode */
     Rollclone__Heartbeat *state; /* last STATE from the executor */
+    bool state_asked;            /* a STATE request is out */
+    int64_t state_asked_ms;      /* monotonic time it went out */
+    int want_send;               /* what to send with the answer (s_want_t) */
 } s_agent_t;
 
-/* Asks the executor for its state (fast: it answers from memory). */
+/* What goes to the coordinator once the executor's state is in. */
+typedef enum { WANT_NOTHING = 0, WANT_HEARTBEAT = 1, WANT_HELLO = 2 } s_want_t;
+
+/* Keeps the executor's STATE answer (healthy flag, apps) for the next
+   hello or heartbeat. */
 static void
-s_refresh_state (s_agent_t *self)
+s_keep_state (s_agent_t *self, zmsg_t *msg)
 {
-    zstr_send (self->executor, "STATE");
-    zmsg_t *msg = zmsg_recv (self->executor);
-    if (!msg)
-        return;
-    char *kind = zmsg_popstr (msg);
     zframe_t *frame = zmsg_pop (msg);
-    if (kind && streq (kind, "STATE") && frame) {
-        Rollclone__Heartbeat *hb =
-            rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
-        if (hb) {
-            if (self->state)
-                rollclone__heartbeat__free_unpacked (self->state, NULL);
-            self->state = hb;
-        }
+    Rollclone__Heartbeat *hb =
+        frame ? rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame))
+              : NULL;
+    if (hb) {
+        if (self->state)
+            rollclone__heartbeat__free_unpacked (self->state, NULL);
+        self->state = hb;
     }
-    free (kind);
     zframe_destroy (&frame);
-    zmsg_destroy (&msg);
 }
 
 static void
@@ -86,7 +85,6 @@ s_send (s_agent_t *self, rc_envelope_t *env)
 static void
 s_send_hello (s_agent_t *self)
 {
-    s_refresh_state (self);
     Rollclone__Hello hello = ROLLCLONE__HELLO__INIT;
     hello.host_id = self->cfg->id;
     hello.hostname = self->hostname;
@@ -118,7 +116,6 @@ s_send_hello (s_agent_t *self)
 static void
 s_send_heartbeat (s_agent_t *self)
 {
-    s_refresh_state (self);
     Rollclone__Heartbeat hb = ROLLCLONE__HEARTBEAT__INIT;
     if (self->state) {
         hb.healthy = self->state->healthy;
@@ -134,6 +131,37 @@ s_send_heartbeat (s_agent_t *self)
     self->last_send_ms = rc_mono_ms ();
 }
 
+static void
+s_flush (s_agent_t *self)
+{
+    if (self->want_send == WANT_HELLO)
+        s_send_hello (self);
+    else if (self->want_send == WANT_HEARTBEAT)
+        s_send_heartbeat (self);
+    self->want_send = WANT_NOTHING;
+}
+
+/* Asks the executor for its state and sends `what` when the answer comes
+   in. The loop never waits for it: the answer is one more message on the
+   executor's pipe. An executor busy for longer than a heartbeat interval
+   does not silence us: we say what we knew last. */
+static void
+s_want (s_agent_t *self, s_want_t what)
+{
+    if ((int)what > self->want_send)
+        self->want_send = what;
+    int64_t now = rc_mono_ms ();
+    if (self->state_asked && now - self->state_asked_ms > self->cfg->heartbeat_interval_ms) {
+        s_flush (self);
+        self->state_asked = false;
+    }
+    if (!self->state_asked) {
+        zstr_send (self->executor, "STATE");
+        self->state_asked = true;
+        self->state_asked_ms = now;
+    }
+}
+
 /* Hello until the coordinator has acknowledged one, heartbeats after; and
    hello again when acks stop coming (coordinator gone, or it forgot us). */
 static void
@@ -146,10 +174,7 @@ s_beat (s_agent_t *self)
                      (long long)silence);
         self->registered = false;
     }
-    if (self->registered)
-        s_send_heartbeat (self);
-    else
-        s_send_hello (self);
+    s_want (self, self->registered ? WANT_HEARTBEAT : WANT_HELLO);
 }
 
 static int
@@ -184,7 +209,7 @@ s_on_ack (s_agent_t *self, Rollclone__Ack *ack)
     case ROLLCLONE__ACK__STATUS__HELLO_AGAIN:
         rc_log_info ("coordinator asks for hello again");
         self->registered = false;
-        s_send_hello (self);
+        s_want (self, WANT_HELLO);
         break;
     case ROLLCLONE__ACK__STATUS__REFUSED:
         if (!self->refused)
@@ -295,7 +320,12 @@ s_on_executor (zloop_t *loop, zsock_t *sock, void *arg)
         free (value);
         /* tell the coordinator now rather than at the next beat */
         if (self->registered)
-            s_send_heartbeat (self);
+            s_want (self, WANT_HEARTBEAT);
+    }
+    else if (kind && streq (kind, "STATE")) {
+        s_keep_state (self, msg);
+        self->state_asked = false;
+        s_flush (self);
     }
     free (kind);
     zmsg_destroy (&msg);
@@ -405,7 +435,7 @@ rc_agent_daemon_run (const rc_config_t *cfg)
 
     rc_log_info ("agent '%s' %s: coordinator %s, %zu app(s)", cfg->id, RC_VERSION,
                  cfg->coordinator_endpoint, cfg->app_count);
-    s_send_hello (&self);
+    s_want (&self, WANT_HELLO);
     zloop_start (self.loop);
     rc_log_info ("agent '%s' stopping", cfg->id);
     rc = RC_EXIT_OK;

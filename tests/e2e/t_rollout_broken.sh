@@ -41,4 +41,18 @@ dep=$(grep -m1 '^d-' "$T/last.out")
 "$RC" status "$dep" --json | grep -q "install refused by the release" || fail "hook output not reported"
 for i in 1 2 3 4 5; do [ "$(current $i)" = v2 ] || fail "host-$i serves '$(current $i)', not v2"; done
 say "max-fail 1 tolerated one failure and stopped at two"
+
+# never blind: host-5's service dies; its agent's idle health check says so,
+# and at its turn host-5 is not updated but counted as failed
+kill "$(cat "$T/agent-5/server.pid")"
+wait_for 10 sh -c "[ \"\$(\"$RC\" hosts --json | python3 -c 'import json,sys; print([h[\"healthy\"] for h in json.load(sys.stdin) if h[\"id\"]==\"host-5\"][0])')\" = False ]" \
+    || fail "host-5 never reported unhealthy"
+[ "$(sql "select count(*) from events where host_id='host-5' and kind='unhealthy'")" -ge 1 ] || fail "no unhealthy event"
+make_release v6
+expect_exit 0 deploy v6 --batch 100% --max-fail 1 --soak 100ms --wait
+dep=$(grep -m1 '^d-' "$T/last.out")
+[ "$(dep_host_field "$dep" host-5 failure)" = unhealthy_before ] || fail "host-5: $(dep_host_field "$dep" host-5 failure)"
+[ "$(hook_count 5 drain v6)" = 0 ] || fail "an unhealthy host was updated"
+for i in 1 2 3 4; do [ "$(current $i)" = v6 ] || fail "host-$i on '$(current $i)'"; done
+say "unhealthy host-5 was skipped and counted"
 say ok
