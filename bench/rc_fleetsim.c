@@ -42,6 +42,34 @@ s_on_signal (int sig)
     s_stop = 1;
 }
 
+/* Non-blocking receives (czmq's zframe_recv would wait). */
+static zframe_t *
+s_frame_recv_nowait (zsock_t *sock)
+{
+    zmq_msg_t m;
+    zmq_msg_init (&m);
+    if (zmq_msg_recv (&m, zsock_resolve (sock), ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&m);
+        return NULL;
+    }
+    zframe_t *f = zframe_new (zmq_msg_data (&m), zmq_msg_size (&m));
+    /* a multipart message here is not ours: drain and drop the rest */
+    while (zmq_msg_more (&m)) {
+        zmq_msg_recv (&m, zsock_resolve (sock), 0);
+        zframe_destroy (&f);
+    }
+    zmq_msg_close (&m);
+    return f;
+}
+
+static zmsg_t *
+s_recv_nowait (zsock_t *sock)
+{
+    if (!(zsock_events (sock) & ZMQ_POLLIN))
+        return NULL;
+    return zmsg_recv (sock);
+}
+
 static int
 s_cmp (const void *a, const void *b)
 {
@@ -49,10 +77,12 @@ s_cmp (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Heartbeats are timed; hellos (registration, one transaction each at the
+   coordinator) are not: they are a burst at start, not the steady state. */
 static void
 s_send (s_host_t *h, rc_envelope_t *env)
 {
-    h->sent_at[env->seq % 64] = s_us ();
+    h->sent_at[env->seq % 64] = env->body_case == ROLLCLONE__ENVELOPE__BODY_HEARTBEAT ? s_us () : 0;
     zframe_t *frame = rc_envelope_pack (env);
     if (zframe_send (&frame, h->dealer, ZFRAME_DONTWAIT) != 0)
         zframe_destroy (&frame);
@@ -134,6 +164,7 @@ main (int argc, char **argv)
 {
     const char *agent_ep = NULL, *pub_ep = NULL, *server_key = NULL, *key = NULL;
     const char *prefix = "sim-";
+    const char *lat_file = NULL;
     int hosts = 100;
     int64_t interval = 1000, duration = 10000;
     static const struct option options[] = {
@@ -145,6 +176,7 @@ main (int argc, char **argv)
         {"prefix", required_argument, NULL, 'x'},
         {"interval", required_argument, NULL, 'i'},
         {"duration", required_argument, NULL, 'd'},
+        {"latencies", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -158,13 +190,14 @@ main (int argc, char **argv)
         case 'x': prefix = optarg; break;
         case 'i': rc_duration_parse (optarg, &interval); break;
         case 'd': rc_duration_parse (optarg, &duration); break;
+        case 'l': lat_file = optarg; break;
         default: return 2;
         }
     }
     if (!agent_ep || !pub_ep || !server_key || !key || hosts < 1 || hosts > 5000) {
         fprintf (stderr, "usage: rc_fleetsim --agent-endpoint E --publish-endpoint E "
                          "--server-key PUB --key SECRET [--hosts N] [--interval DUR] "
-                         "[--duration DUR] [--prefix P]\n");
+                         "[--duration DUR] [--prefix P] [--latencies FILE]\n");
         return 2;
     }
     zsys_handler_set (NULL);
@@ -178,7 +211,7 @@ main (int argc, char **argv)
         return 2;
     }
     s_host_t *fleet = (s_host_t *)calloc ((size_t)hosts, sizeof *fleet);
-    zpoller_t *poller = zpoller_new (NULL);
+    zmq_pollitem_t *items = (zmq_pollitem_t *)calloc ((size_t)hosts * 2, sizeof *items);
     int64_t start = rc_mono_ms ();
     for (int i = 0; i < hosts; i++) {
         s_host_t *h = &fleet[i];
@@ -195,14 +228,15 @@ main (int argc, char **argv)
         zsock_set_subscribe (h->sub, topic);
         zsock_connect (h->dealer, "%s", agent_ep);
         zsock_connect (h->sub, "%s", pub_ep);
-        zpoller_add (poller, h->dealer);
-        zpoller_add (poller, h->sub);
+        items[2 * i] = (zmq_pollitem_t){zsock_resolve (h->dealer), 0, ZMQ_POLLIN, 0};
+        items[2 * i + 1] = (zmq_pollitem_t){zsock_resolve (h->sub), 0, ZMQ_POLLIN, 0};
         /* spread the beats over one interval, as a real fleet's are */
         h->next_beat = start + (interval * i) / hosts;
     }
     size_t cap = 1 << 20, nlat = 0;
     int64_t *lat = (int64_t *)malloc (cap * sizeof *lat);
-    int64_t handled = 0, acks = 0;
+    int64_t handled = 0, acks = 0, registered_all = -1;
+    int registered = 0;
     while (!s_stop && rc_mono_ms () - start < duration) {
         int64_t now = rc_mono_ms ();
         int64_t wait = 50;
@@ -218,20 +252,26 @@ main (int argc, char **argv)
             if (h->next_beat - now < wait)
                 wait = h->next_beat - now;
         }
-        void *which = zpoller_wait (poller, (int)(wait > 0 ? wait : 0));
-        while (which) {
-            zsock_t *sock = (zsock_t *)which;
-            for (int i = 0; i < hosts; i++) {
-                s_host_t *h = &fleet[i];
-                if (sock == h->dealer) {
-                    zframe_t *f = zframe_recv (sock);
+        /* one poll over every socket: item 2i is host i's dealer, 2i+1 its
+           sub, so a ready item is its host without a search */
+        if (zmq_poll (items, 2 * hosts, (long)(wait > 0 ? wait : 0)) <= 0)
+            continue;
+        for (int k = 0; k < 2 * hosts; k++) {
+            if (!(items[k].revents & ZMQ_POLLIN))
+                continue;
+            s_host_t *h = &fleet[k / 2];
+            if (k % 2 == 0) {
+                zframe_t *f;
+                while ((f = s_frame_recv_nowait (h->dealer))) {
                     rc_envelope_t *env = rc_envelope_unpack (f, NULL);
                     if (env && env->body_case == ROLLCLONE__ENVELOPE__BODY_ACK) {
                         acks++;
-                        if (env->ack->status == ROLLCLONE__ACK__STATUS__OK)
-                            h->registered = true;
-                        else
-                            h->registered = false;
+                        bool ok = env->ack->status == ROLLCLONE__ACK__STATUS__OK;
+                        if (ok && !h->registered && ++registered == hosts)
+                            registered_all = rc_mono_ms () - start;
+                        if (!ok && h->registered)
+                            registered--;
+                        h->registered = ok;
                         int64_t sent = h->sent_at[env->ack->ack_seq % 64];
                         if (sent && nlat < cap)
                             lat[nlat++] = s_us () - sent;
@@ -239,9 +279,11 @@ main (int argc, char **argv)
                     rc_envelope_destroy (&env);
                     zframe_destroy (&f);
                 }
-                else if (sock == h->sub) {
-                    zmsg_t *msg = zmsg_recv (sock);
-                    if (msg && zmsg_size (msg) == 2) {
+            }
+            else {
+                zmsg_t *msg;
+                while ((msg = s_recv_nowait (h->sub))) {
+                    if (zmsg_size (msg) == 2) {
                         zmsg_first (msg);
                         rc_envelope_t *env = rc_envelope_unpack (zmsg_next (msg), NULL);
                         if (env && env->body_case == ROLLCLONE__ENVELOPE__BODY_INSTRUCTION)
@@ -251,21 +293,26 @@ main (int argc, char **argv)
                     zmsg_destroy (&msg);
                 }
             }
-            which = zpoller_wait (poller, 0);
         }
     }
     qsort (lat, nlat, sizeof *lat, s_cmp);
-    printf ("{\"hosts\": %d, \"acks\": %lld, \"instructions\": %lld, \"ack_us_median\": %lld, "
+    /* raw samples, for merging the runs of several simulator processes */
+    FILE *out = lat_file ? fopen (lat_file, "w") : NULL;
+    for (size_t i = 0; out && i < nlat; i++)
+        fprintf (out, "%lld\n", (long long)lat[i]);
+    if (out)
+        fclose (out);
+    /* registration: from start until every host was acknowledged */
+    printf ("{\"registered_all_ms\": %lld, \"hosts\": %d, \"acks\": %lld, \"instructions\": %lld, "
+            "\"ack_us_median\": %lld, "
             "\"ack_us_p99\": %lld}\n",
-            hosts, (long long)acks, (long long)handled, (long long)(nlat ? lat[nlat / 2] : -1),
-            (long long)(nlat ? lat[nlat * 99 / 100] : -1));
+            (long long)registered_all, hosts, (long long)acks, (long long)handled,
+            (long long)(nlat ? lat[nlat / 2] : -1), (long long)(nlat ? lat[nlat * 99 / 100] : -1));
     for (int i = 0; i < hosts; i++) {
-        zpoller_remove (poller, fleet[i].dealer);
-        zpoller_remove (poller, fleet[i].sub);
         zsock_destroy (&fleet[i].dealer);
         zsock_destroy (&fleet[i].sub);
     }
-    zpoller_destroy (&poller);
+    free (items);
     free (lat);
     free (fleet);
     zcert_destroy (&cert);

@@ -170,6 +170,29 @@ rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h
     return s_host_write (store, deployment_id, host, false);
 }
 
+static void
+s_host_row (sqlite3_stmt *stmt, rc_dhost_t *h)
+{
+    memset (h, 0, sizeof *h);
+    s_copy (h->host_id, sizeof h->host_id, stmt, 0);
+    h->ord = sqlite3_column_int (stmt, 1);
+    h->batch = sqlite3_column_int (stmt, 2);
+    s_copy (h->state, sizeof h->state, stmt, 3);
+    s_copy (h->phase, sizeof h->phase, stmt, 4);
+    h->step = sqlite3_column_int (stmt, 5);
+    s_copy (h->from_version, sizeof h->from_version, stmt, 6);
+    s_copy (h->to_version, sizeof h->to_version, stmt, 7);
+    h->touched = sqlite3_column_int (stmt, 8) != 0;
+    h->needs_rollback = sqlite3_column_int (stmt, 9) != 0;
+    h->started = sqlite3_column_int64 (stmt, 10);
+    h->finished = sqlite3_column_int64 (stmt, 11);
+    s_copy (h->failure, sizeof h->failure, stmt, 12);
+    s_copy (h->error, sizeof h->error, stmt, 13);
+    s_copy (h->output_tail, sizeof h->output_tail, stmt, 14);
+    h->exit_code = sqlite3_column_int (stmt, 15);
+    s_copy (h->timings, sizeof h->timings, stmt, 16);
+}
+
 rc_dhost_t *
 rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
 {
@@ -181,9 +204,8 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
     if (!stmt)
         return NULL;
     size_t cap = 16, n = 0;
-    rc_dhost_t *hosts = (rc_dhost_t *)calloc (cap, sizeof *hosts);
-    int rc;
-    while (hosts && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    rc_dhost_t *hosts = (rc_dhost_t *)malloc (cap * sizeof *hosts);
+    while (hosts && sqlite3_step (stmt) == SQLITE_ROW) {
         if (n == cap) {
             rc_dhost_t *more = (rc_dhost_t *)realloc (hosts, 2 * cap * sizeof *hosts);
             if (!more)
@@ -191,29 +213,28 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
             hosts = more;
             cap *= 2;
         }
-        rc_dhost_t *h = &hosts[n++];
-        memset (h, 0, sizeof *h);
-        s_copy (h->host_id, sizeof h->host_id, stmt, 0);
-        h->ord = sqlite3_column_int (stmt, 1);
-        h->batch = sqlite3_column_int (stmt, 2);
-        s_copy (h->state, sizeof h->state, stmt, 3);
-        s_copy (h->phase, sizeof h->phase, stmt, 4);
-        h->step = sqlite3_column_int (stmt, 5);
-        s_copy (h->from_version, sizeof h->from_version, stmt, 6);
-        s_copy (h->to_version, sizeof h->to_version, stmt, 7);
-        h->touched = sqlite3_column_int (stmt, 8) != 0;
-        h->needs_rollback = sqlite3_column_int (stmt, 9) != 0;
-        h->started = sqlite3_column_int64 (stmt, 10);
-        h->finished = sqlite3_column_int64 (stmt, 11);
-        s_copy (h->failure, sizeof h->failure, stmt, 12);
-        s_copy (h->error, sizeof h->error, stmt, 13);
-        s_copy (h->output_tail, sizeof h->output_tail, stmt, 14);
-        h->exit_code = sqlite3_column_int (stmt, 15);
-        s_copy (h->timings, sizeof h->timings, stmt, 16);
+        s_host_row (stmt, &hosts[n++]);
     }
     sqlite3_finalize (stmt);
     *count = n;
     return hosts;
+}
+
+int
+rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *host_id,
+                   rc_dhost_t *host)
+{
+    sqlite3_stmt *stmt = rc_store_prepare (store,
+                                           "SELECT " HOST_COLUMNS " FROM deployment_hosts "
+                                           "WHERE deployment_id = ?1 AND host_id = ?2",
+                                           "tt", deployment_id, host_id);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        s_host_row (stmt, host);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc_store_step_error (store);
 }
 
 void
@@ -271,6 +292,9 @@ rc_deployments_test (bool verbose)
     hosts = rc_dhost_load (store, "d-1", &n);
     assert (streq (hosts[1].state, "updating") && hosts[1].step == 1);
     free (hosts);
+    rc_dhost_t one;
+    assert (rc_dhost_load_one (store, "d-1", "web-2", &one) == 1 && one.step == 1);
+    assert (rc_dhost_load_one (store, "d-1", "web-9", &one) == 0);
     rc_store_destroy (&store);
     char cmd[400];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -81,6 +81,9 @@ int rc_dhost_insert (rc_store_t *store, const char *deployment_id, const rc_dhos
 int rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
 /* The hosts of a deployment in their stable order; caller frees. */
 rc_dhost_t *rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count);
+/* One host of a deployment: 1 found, 0 not, -1 error. */
+int rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *host_id,
+                       rc_dhost_t *host);
 
 bool rc_deployment_active (const rc_deployment_t *dep);
 

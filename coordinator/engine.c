@@ -23,7 +23,8 @@ struct _rc_engine_t {
     rc_engine_host_fn *host_fn; /* live view of the fleet */
     void *host_arg;
     int64_t last_republish; /* monotonic ms */
-    uint64_t seq;
+    uint64_t seq;           /* our envelope sequence numbers */
+    zhashx_t *dirty;        /* deployments a report changed: advance at flush */
 };
 
 rc_engine_t *
@@ -34,6 +35,7 @@ rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn
     self->publisher = publisher;
     self->host_fn = host_fn;
     self->host_arg = arg;
+    self->dirty = zhashx_new ();
     return self;
 }
 
@@ -41,6 +43,7 @@ void
 rc_engine_destroy (rc_engine_t **self_p)
 {
     if (self_p && *self_p) {
+        zhashx_destroy (&(*self_p)->dirty);
         free (*self_p);
         *self_p = NULL;
     }
@@ -588,8 +591,21 @@ out:
 }
 
 void
+rc_engine_flush (rc_engine_t *self)
+{
+    if (zhashx_size (self->dirty) == 0)
+        return;
+    zlistx_t *ids = zhashx_keys (self->dirty);
+    zhashx_purge (self->dirty);
+    for (char *id = (char *)zlistx_first (ids); id; id = (char *)zlistx_next (ids))
+        s_process (self, id, false);
+    zlistx_destroy (&ids);
+}
+
+void
 rc_engine_tick (rc_engine_t *self)
 {
+    rc_engine_flush (self);
     int64_t mono = rc_mono_ms ();
     bool republish = mono - self->last_republish >= RC_REPUBLISH_MS;
     if (republish)
@@ -646,18 +662,13 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     if (!rc_name_valid (r->deployment_id) || !rc_name_valid (r->app))
         return;
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
-    size_t n = 0;
-    rc_dhost_t *hosts = NULL;
+    rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
     if (rc_deployment_load (self->store, r->deployment_id, dep) != 1 || !streq (dep->app, r->app))
         goto out;
-    hosts = rc_dhost_load (self->store, dep->id, &n);
-    rc_dhost_t *h = NULL;
-    for (size_t i = 0; hosts && i < n; i++)
-        if (streq (hosts[i].host_id, host_id))
-            h = &hosts[i];
     /* a report of an older step, or of a step already settled: the agent
        repeats itself because instructions are level-triggered */
-    if (!h || (int)r->step != h->step || !(s_is (h, "updating") || s_is (h, "rolling_back")))
+    if (rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || (int)r->step != h->step
+        || !(s_is (h, "updating") || s_is (h, "rolling_back")))
         goto out;
     bool rollback = s_is (h, "rolling_back");
     int64_t now = rc_now_ms ();
@@ -712,10 +723,11 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         goto out;
     }
     rc_log_info ("deployment %s: %s %s", dep->id, host_id, h->state);
-    /* the next batch may start now rather than at the next tick */
-    s_process (self, dep->id, false);
+    /* the next batch may start now rather than at the next tick: at the
+       flush, once for all the reports of a burst */
+    zhashx_update (self->dirty, dep->id, (void *)1);
 out:
-    free (hosts);
+    free (h);
     free (dep);
 }
 

@@ -31,9 +31,16 @@ void rc_engine_destroy (rc_engine_t **self_p);
 
 /* The cron: advances every active deployment, re-publishes instructions. */
 void rc_engine_tick (rc_engine_t *self);
-/* A step report from an agent (already authenticated as host_id). */
+/* A step report from an agent (already authenticated as host_id). Its
+   transition is committed at once; what follows from it (the next batch)
+   waits for rc_engine_flush, so a burst of reports is advanced once. */
 void rc_engine_on_report (rc_engine_t *self, const char *host_id,
                           const Rollclone__StepReport *report);
+
+/* Advances the deployments that reports changed since the last flush. The
+   server calls it when no more agent messages are waiting (and the cron
+   does too). */
+void rc_engine_flush (rc_engine_t *self);
 
 /* Control requests. Each returns a heap reply: the caller sends it and
    frees it with rollclone__control_reply__free_unpacked. */

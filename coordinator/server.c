@@ -485,6 +485,10 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
+    /* the socket is drained: advance what the reports of this burst made
+       possible, once */
+    if (!(zsock_events (sock) & ZMQ_POLLIN))
+        rc_engine_flush (self->engine);
     return 0;
 }
 
