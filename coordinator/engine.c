@@ -892,6 +892,23 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
                                req->artifact_url);
         goto out;
     }
+    /* every field must fit its column whole: a cut strategy would be
+       another strategy */
+    struct {
+        const char *flag, *value;
+        size_t max;
+    } sizes[] = {
+        {"--select", req->select, sizeof dep->selector},
+        {"--batch", req->batch, sizeof dep->batch_spec},
+        {"--max-fail", req->max_fail, sizeof dep->max_fail_spec},
+        {"--pause", req->pause, sizeof dep->pause_spec},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (strlen (sizes[i].value) >= sizes[i].max) {
+            reply = s_reply_error (RC_EXIT_USAGE, "%s is too long (%zu characters, at most %zu)",
+                                   sizes[i].flag, strlen (sizes[i].value), sizes[i].max - 1);
+            goto out;
+        }
     sel.nselect = rc_labels_parse (req->select, select, RC_LABELS_MAX, err, sizeof err);
     if (sel.nselect < 0) {
         reply = s_reply_error (RC_EXIT_USAGE, "--select '%s': %s", req->select, err);

@@ -29,6 +29,8 @@ expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.t
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --select role=db
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --select role
 expect_exit 2 "$RC" deploy --app web --version v1
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --batch "$(python3 -c 'print(",".join(["1"] * 100))')"
+grep -q -- "--batch is too long" "$T/last.out" || fail "long batch: $(cat "$T/last.out")"
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --bogus
 expect_exit 2 "$RC" status d-nope
 expect_exit 2 "$RC" events d-nope
