@@ -1,10 +1,16 @@
 #!/bin/sh
-# Installs the Debian packages rollclone needs to build and test, and nothing
-# when they are all present already (so `make demo` can call it every time).
+# Installs Debian packages that are missing, and nothing when they are all
+# present already (so `make demo` can call it every time). With no
+# arguments: what rollclone needs to build, test and run its demo; with
+# arguments: those packages (scripts/package-tools.sh passes its own).
 set -eu
-PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
+if [ $# -gt 0 ]; then
+    PKGS="$*"
+else
+    PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
 libinih-dev libjansson-dev check python3 curl haproxy ${ROLLCLONE_EXTRA_PKGS:-}"
+fi
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
