@@ -50,5 +50,9 @@ PY
 grep -q "$dep2" "$T/history" || fail "history does not name the deployment"
 "$RC" events "$dep2" | grep -q batch_started || fail "no batch events"
 "$RC" status "$dep2"
+# --watch on a deployment that has ended shows it once and exits
+expect_exit 0 timeout 10 "$RC" status "$dep2" --watch
+grep -q "deployment $dep2: deploy web v2, succeeded" "$T/last.out" || fail "status --watch: $(cat "$T/last.out")"
+expect_exit 2 "$RC" status --watch --json
 "$RC" status | grep -q "$dep2" || fail "status list"
 say ok
