@@ -1,11 +1,11 @@
 /*  main.c - rollclone-coordinator: reads the config, starts the server actor
     and turns signals into its commands (TERM/INT stop, HUP reloads keys). */
+#include "rc_args.h"
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
 #include "server.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -34,37 +34,14 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    const char *config_path = NULL;
-    bool verbose = false;
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    while ((opt = getopt_long (argc, argv, "c:vh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'v': verbose = true; break;
-        case 'h': s_usage (stdout); return RC_EXIT_OK;
-        case 'V': printf ("rollclone-coordinator %s\n", RC_VERSION); return RC_EXIT_OK;
-        default: s_usage (stderr); return RC_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "rollclone-coordinator: unexpected argument '%s'\n", argv[optind]);
-        return RC_EXIT_USAGE;
-    }
-    if (!config_path) {
-        fprintf (stderr, "rollclone-coordinator: --config FILE is required\n");
-        return RC_EXIT_USAGE;
-    }
+    rc_args_t args = {.name = "rollclone-coordinator", .usage = s_usage};
+    int done = rc_args_parse (&args, argc, argv);
+    if (done >= 0)
+        return done;
     zsys_handler_set (NULL);
-    rc_log_init ("rollclone-coordinator", verbose);
+    rc_log_init ("rollclone-coordinator", args.verbose);
     char err[1024];
-    rc_config_t *cfg = rc_config_load (config_path, RC_ROLE_COORDINATOR, err, sizeof err);
+    rc_config_t *cfg = rc_config_load (args.config_path, RC_ROLE_COORDINATOR, err, sizeof err);
     if (!cfg) {
         fprintf (stderr, "rollclone-coordinator: %s\n", err);
         return RC_EXIT_USAGE;
