@@ -4,18 +4,9 @@
 # BUILD, with debhelper (shlibs Depends, conffiles, systemd maintainer
 # snippets). Called by `make deb` (packaging/packaging.mk).
 set -eu
-[ $# = 3 ] || { echo "usage: $0 BUILD VERSION OUT" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd)
-version=$2
-mkdir -p "$3"
-out=$(cd "$3" && pwd)
 . "$top/scripts/package-lib.sh"
-pkg_check_version "$version"
-
-for b in rollclone rollclone-agent rollclone-coordinator; do
-    [ -x "$build/$b" ] || { echo "package-deb: $build/$b is missing: run make first" >&2; exit 2; }
-done
+pkg_setup package-deb "$@"
 
 work=$build/pkg-work/deb
 rm -rf "$work"

@@ -9,6 +9,21 @@ pkg_check_version () {
     fi
 }
 
+# pkg_setup NAME BUILD VERSION OUT: the arguments every package-*.sh takes.
+# Sets build, version, out (absolute) and checks the version and binaries.
+pkg_setup () {
+    name=$1; shift
+    [ $# = 3 ] || { echo "usage: $name BUILD VERSION OUT" >&2; exit 2; }
+    build=$(cd "$1" && pwd)
+    version=$2
+    mkdir -p "$3"
+    out=$(cd "$3" && pwd)
+    pkg_check_version "$version"
+    for b in rollclone rollclone-agent rollclone-coordinator; do
+        [ -x "$build/$b" ] || { echo "$name: $build/$b is missing: run make first" >&2; exit 2; }
+    done
+}
+
 # The date of the last commit, so that two builds of one commit are alike.
 pkg_date_epoch () {
     if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then

@@ -4,18 +4,9 @@
 # BUILD, with packaging/rpm/rollclone.spec. Requires are found by rpmbuild
 # from the binaries' sonames. Called by `make rpm` (packaging/packaging.mk).
 set -eu
-[ $# = 3 ] || { echo "usage: $0 BUILD VERSION OUT" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd)
-version=$2
-mkdir -p "$3"
-out=$(cd "$3" && pwd)
 . "$top/scripts/package-lib.sh"
-pkg_check_version "$version"
-
-for b in rollclone rollclone-agent rollclone-coordinator; do
-    [ -x "$build/$b" ] || { echo "package-rpm: $build/$b is missing: run make first" >&2; exit 2; }
-done
+pkg_setup package-rpm "$@"
 
 work=$build/pkg-work/rpm
 rm -rf "$work"
