@@ -139,6 +139,13 @@ rc_coord_stop () {
     kill -TERM "$(rc_pid coordinator)" 2>/dev/null
     wait_for 10 sh -c "! kill -0 $(rc_pid coordinator) 2>/dev/null" || fail "coordinator did not stop on SIGTERM"
 }
+# rc_coord_kill9: SIGKILL, then reap it: its ports are free only once the
+# kernel has torn the process down, and a restart must not race that.
+rc_coord_kill9 () {
+    pid=$(rc_pid coordinator)
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
 rc_agent_start () {
     rc_bg "agent-$1" "$RC_BUILD/rollclone-agent" --config "$T/agent-$1.conf"
 }

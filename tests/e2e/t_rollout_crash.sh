@@ -18,7 +18,7 @@ crash_until_done () {
     while ! dep_ended "$dep"; do
         # 0.2 to 1.0 s of life each time: the kills land at many points
         sleep "0.$(( (kills * 37 % 9) + 2 ))"
-        kill -9 "$(rc_pid coordinator)"
+        rc_coord_kill9
         kills=$((kills + 1))
         rc_coord_start
         [ "$(date +%s)" -lt $end ] || fail "deployment $dep did not end in 2 minutes ($kills crashes)"
