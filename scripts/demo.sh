@@ -20,7 +20,7 @@ cleanup () {
     if [ -n "${DEMO_KEEP:-}" ]; then echo "demo files kept in $D"; else rm -rf "$D"; fi
 }
 trap cleanup EXIT
-trap 'echo; echo "demo interrupted"; exit 130' INT TERM
+trap 'echo; echo "demo interrupted"; exit 130' INT TERM HUP
 die () { echo "demo: $*" >&2; echo "logs: $D (kept)"; DEMO_KEEP=1; exit 1; }
 port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 step () { printf '\n\033[1m== %s\033[0m\n' "$*"; }
