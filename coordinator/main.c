@@ -26,6 +26,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: rollclone-coordinator --config FILE [-v]\n"
+                  "       rollclone-coordinator --check --config FILE   validate, start nothing\n"
                   "       rollclone-coordinator --help | --version\n"
                   "Signals: TERM/INT stop cleanly, HUP re-reads the agent and operator key "
                   "directories.\n");
@@ -45,6 +46,11 @@ main (int argc, char **argv)
     if (!cfg) {
         fprintf (stderr, "rollclone-coordinator: %s\n", err);
         return RC_EXIT_USAGE;
+    }
+    if (args.check) {
+        int checked = rc_args_check (&args, cfg);
+        rc_config_destroy (&cfg);
+        return checked;
     }
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigemptyset (&sa.sa_mask);
