@@ -24,8 +24,7 @@ bool rc_log_verbose (void);
 
 /* One log line at a syslog priority (LOG_ERR...), with fields or NULL; the
    journal also gets the caller's CODE_FILE, CODE_LINE and CODE_FUNC. */
-#define rc_log_at(priority, fields, ...)                                                           \
-    rc_log_emit (__FILE__, __LINE__, __func__, (priority), (fields), __VA_ARGS__)
+#define rc_log_at(priority, ...) rc_log_emit (__FILE__, __LINE__, __func__, priority, __VA_ARGS__)
 void rc_log_emit (const char *file, int line, const char *func, int priority,
                   const rc_log_fields_t *fields, const char *format, ...)
     __attribute__ ((format (printf, 6, 7)));
@@ -41,9 +40,11 @@ void rc_log_emit (const char *file, int line, const char *func, int priority,
 
 /* With fields, e.g.
    rc_log_warn_with (&(rc_log_fields_t){.deployment_id = id, .host_id = host},
-                     "host %s failed: %s", host, reason); */
-#define rc_log_error_with(fields, ...) rc_log_at (LOG_ERR, (fields), __VA_ARGS__)
-#define rc_log_warn_with(fields, ...) rc_log_at (LOG_WARNING, (fields), __VA_ARGS__)
-#define rc_log_info_with(fields, ...) rc_log_at (LOG_INFO, (fields), __VA_ARGS__)
+                     "host %s failed: %s", host, reason);
+   A compound literal's commas split it into several macro arguments, so
+   these pass their arguments on unparenthesised: the tokens arrive whole. */
+#define rc_log_error_with(...) rc_log_at (LOG_ERR, __VA_ARGS__)
+#define rc_log_warn_with(...) rc_log_at (LOG_WARNING, __VA_ARGS__)
+#define rc_log_info_with(...) rc_log_at (LOG_INFO, __VA_ARGS__)
 
 #endif

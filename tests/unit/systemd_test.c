@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,6 +35,48 @@ s_nothing_pending (int fd)
 {
     char buf[64];
     return recv (fd, buf, sizeof buf, MSG_DONTWAIT) < 0;
+}
+
+/* On the journal: in a mount namespace of our own (root only; Check runs
+   each test in a child process) a tmpfs over /run/systemd holds our socket
+   where journald's would be; the line arrives with its priority and the
+   caller's fields. */
+static void
+s_journal_case (void)
+{
+    if (geteuid () != 0 || unshare (CLONE_NEWNS) != 0
+        || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+        || mount ("tmpfs", "/run/systemd", "tmpfs", 0, NULL) != 0) {
+        fprintf (stderr, "rc_systemd_test: no mount namespace, journal case skipped\n");
+        return;
+    }
+    ck_assert_int_eq (mkdir ("/run/systemd/journal", 0755), 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf (addr.sun_path, sizeof addr.sun_path, "/run/systemd/journal/socket");
+    int fd = socket (AF_UNIX, SOCK_DGRAM, 0);
+    ck_assert_int_eq (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    struct stat st;
+    ck_assert_int_eq (fstat (STDERR_FILENO, &st), 0);
+    char stream[64];
+    snprintf (stream, sizeof stream, "%llu:%llu", (unsigned long long)st.st_dev,
+              (unsigned long long)st.st_ino);
+    setenv ("JOURNAL_STREAM", stream, 1);
+    rc_log_init ("rc-test", false);
+    rc_log_warn_with (&(rc_log_fields_t){.deployment_id = "d-7", .host_id = "web-1"},
+                      "host %s failed", "web-1");
+    char buf[1024];
+    s_recv (fd, buf, sizeof buf);
+    ck_assert_msg (strstr (buf, "MESSAGE=host web-1 failed\n"), "%s", buf);
+    ck_assert_msg (strstr (buf, "PRIORITY=4\n"), "%s", buf);
+    ck_assert_msg (strstr (buf, "SYSLOG_IDENTIFIER=rc-test\n"), "%s", buf);
+    ck_assert_msg (strstr (buf, "DEPLOYMENT_ID=d-7\n"), "%s", buf);
+    ck_assert_msg (strstr (buf, "HOST_ID=web-1"), "%s", buf);
+    ck_assert_msg (strstr (buf, "CODE_FILE=tests/unit/systemd_test.c\n"), "%s", buf);
+    ck_assert_ptr_null (strstr (buf, "APP="));
+    unsetenv ("JOURNAL_STREAM");
+    rc_log_init ("rc-test", false);
+    close (fd);
+    umount ("/run/systemd");
 }
 
 void
@@ -118,6 +162,7 @@ rc_systemd_test (bool verbose)
     unsetenv ("JOURNAL_STREAM");
 
     close (fd);
+    s_journal_case ();
     snprintf (path, sizeof path, "rm -rf '%s'", dir);
     ck_assert_int_eq (system (path), 0);
 }
