@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -54,6 +55,16 @@ void
 rc_systemd_stopping (void)
 {
     sd_notify (0, "STOPPING=1");
+}
+
+bool
+rc_systemd_env_private (const char *entry)
+{
+    static const char *const names[] = {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID="};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strncmp (entry, names[i], strlen (names[i])) == 0)
+            return true;
+    return false;
 }
 
 bool

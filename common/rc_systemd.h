@@ -23,4 +23,11 @@ void rc_systemd_stopping (void);
    names stderr's device:inode): then logs go to journald natively. */
 bool rc_systemd_stderr_is_journal (void);
 
+/* True for an environment entry ("NAME=value") that systemd meant for this
+   process alone (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID): programs we
+   start must not get it, or an app started by a hook could notify systemd
+   in the agent's name (the agent unit accepts any of its processes'
+   notifications, and STOPPING=1 would stop it). */
+bool rc_systemd_env_private (const char *entry);
+
 #endif

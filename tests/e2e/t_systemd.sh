@@ -36,6 +36,18 @@ sed 's|^secret_key = .*|secret_key = nothere|' "$T/agent-1.conf" >"$T/bad-agent.
 expect_exit 2 "$AGENT" --check --config "$T/bad-agent.conf"
 expect_exit 2 "$AGENT" --check --config "$T/agent-1.conf" releases --app web
 
+say "hooks do not inherit NOTIFY_SOCKET and WATCHDOG_*: only the agent speaks to systemd"
+mkdir -p "$T/art/v1" && echo v1 >"$T/art/v1/index.html" && tar -czf "$T/art/v1.tgz" -C "$T/art/v1" .
+printf '%s\n[app web]\nreleases_dir = %s\nhealth_command = true\nrestart = env > %s\n' \
+    "$(cat "$T/agent-1.conf")" "$T/web" "$T/hook.env" >"$T/hooks.conf"
+NOTIFY_SOCKET=$T/nobody.sock WATCHDOG_USEC=1000000 WATCHDOG_PID=$$ RC_MARK=1 \
+    expect_exit 0 "$AGENT" --config "$T/hooks.conf" apply --app web --version v1 \
+    --artifact "file://$T/art/v1.tgz" --soak 100ms
+grep -q '^RC_MARK=1$' "$T/hook.env" || fail "hook environment not recorded"
+if grep -E '^(NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID)=' "$T/hook.env"; then
+    fail "a hook inherited systemd's variables for the agent"
+fi
+
 say "coordinator: READY=1 once its ports accept, WATCHDOG=1 every half WATCHDOG_USEC"
 rc_bg notify python3 "$LISTEN" "$T/notify.sock" "$T/notify.rec" "$P_AGENT" "$P_PUB" "$P_CTL"
 wait_for 10 test -S "$T/notify.sock" || fail "listener did not start"

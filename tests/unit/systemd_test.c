@@ -114,6 +114,14 @@ rc_systemd_test (bool verbose)
     unsetenv ("NOTIFY_SOCKET");
     unsetenv ("WATCHDOG_USEC");
 
+    /* systemd's variables for us are not passed on to what we start */
+    ck_assert (rc_systemd_env_private ("NOTIFY_SOCKET=/run/systemd/notify"));
+    ck_assert (rc_systemd_env_private ("WATCHDOG_USEC=60000000"));
+    ck_assert (rc_systemd_env_private ("WATCHDOG_PID=1"));
+    ck_assert (!rc_systemd_env_private ("NOTIFY_SOCKETS=x"));
+    ck_assert (!rc_systemd_env_private ("JOURNAL_STREAM=1:2"));
+    ck_assert (!rc_systemd_env_private ("PATH=/bin"));
+
     /* JOURNAL_STREAM must name stderr itself */
     char path[600];
     snprintf (path, sizeof path, "%s/stderr", dir);
