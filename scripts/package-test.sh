@@ -433,12 +433,14 @@ upgrade_keeps_app () {
                 /usr/sbin/rollclone-coordinator --config /etc/rollclone/coordinator.conf &
             coord=$!
         }
+        # online_as V: the host online, its agent V, its hello (the app) in
         online_as () {
             for _ in $(seq 1 150); do
                 chroot "$root" /usr/bin/rollclone hosts --json >"$root/tmp/hosts.json" 2>&1 &&
                     tr -d " \n" <"$root/tmp/hosts.json" >"$root/tmp/hosts.flat" &&
                     grep -q "\"state\":\"online\"" "$root/tmp/hosts.flat" &&
-                    grep -q "\"agent_version\":\"$1\"" "$root/tmp/hosts.flat" && return 0
+                    grep -q "\"agent_version\":\"$1\"" "$root/tmp/hosts.flat" &&
+                    grep -q "\"pkgtest\":" "$root/tmp/hosts.flat" && return 0
                 sleep 0.2
             done
             cat "$root/tmp/hosts.json"; return 1
