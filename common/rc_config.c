@@ -57,6 +57,7 @@ static const s_key_t s_keys[] = {
     {S_AGENT | S_CLIENT, "coordinator_public_key", T_PUBLIC, CFG (coordinator_public_key)},
     {S_AGENT, "state_dir", T_PATH, CFG (state_dir)},
     {S_AGENT, "labels", T_LABELS, CFG (labels_text)},
+    {S_AGENT, "user", T_NAME, CFG (user)},
     {S_APP, "releases_dir", T_PATH, APP (releases_dir)},
     {S_APP, "install", T_STRING, APP (install)},
     {S_APP, "restart", T_STRING, APP (restart)},
@@ -69,6 +70,8 @@ static const s_key_t s_keys[] = {
     {S_APP, "hook_timeout", T_DURATION, APP (hook_timeout_ms)},
     {S_APP, "keep_releases", T_COUNT, APP (keep_releases)},
     {S_APP, "user", T_NAME, APP (user)},
+    {S_APP, "health_rise", T_COUNT, APP (health_rise)},
+    {S_APP, "health_fall", T_COUNT, APP (health_fall)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -156,6 +159,8 @@ s_app_get (rc_config_t *cfg, const char *name)
     app->health_interval_ms = -1;
     app->hook_timeout_ms = -1;
     app->keep_releases = -1;
+    app->health_rise = -1;
+    app->health_fall = -1;
     return app;
 }
 
@@ -385,6 +390,7 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             return -1;
         }
         rc |= s_default (&cfg->state_dir, RC_DEFAULT_AGENT_STATE_DIR);
+        rc |= s_default (&cfg->user, RC_DEFAULT_AGENT_USER);
         for (size_t i = 0; i < cfg->app_count; i++) {
             rc_app_config_t *app = &cfg->apps[i];
             if (!app->releases_dir) {
@@ -398,6 +404,10 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 app->hook_timeout_ms = RC_DEFAULT_HOOK_TIMEOUT_MS;
             if (app->keep_releases < 0)
                 app->keep_releases = RC_DEFAULT_KEEP_RELEASES;
+            if (app->health_rise < 0)
+                app->health_rise = RC_DEFAULT_HEALTH_RISE;
+            if (app->health_fall < 0)
+                app->health_fall = RC_DEFAULT_HEALTH_FALL;
         }
         break;
     case RC_ROLE_CLIENT:
@@ -497,6 +507,7 @@ rc_config_destroy (rc_config_t **self_p)
                        &self->coordinator_publish_endpoint,
                        &self->state_dir,
                        &self->labels_text,
+                       &self->user,
                        &self->secret_key,
                        &self->coordinator_public_key};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)

@@ -29,6 +29,8 @@ typedef struct {
     int64_t hook_timeout_ms;
     int keep_releases; /* rollback points kept besides current */
     char *user;        /* run hooks as this user */
+    int health_rise;   /* idle checks passed in a row to become healthy */
+    int health_fall;   /* idle checks failed in a row to become unhealthy */
     unsigned seen;     /* bit per key: duplicates are errors */
 } rc_app_config_t;
 
@@ -53,6 +55,7 @@ typedef struct {
     char *coordinator_publish_endpoint;
     char *state_dir;
     char *labels_text;
+    char *user; /* the network side of the daemon runs as this user */
     rc_label_t labels[RC_LABELS_MAX];
     size_t label_count;
     /* keys: ours, and the coordinator's public key (agent, client) */

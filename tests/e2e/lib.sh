@@ -127,6 +127,7 @@ secret_key = keys/agent-${i}_secret
 state_dir = $T/agent-$i/state
 labels = ${RC_LABELS:-role=web,n=$i}
 heartbeat_interval = $RC_HB
+user = ${RC_AGENT_USER:-nobody}
 $(eval "echo \"${RC_AGENT_EXTRA:-}\"")
 CONF
 }
