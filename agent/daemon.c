@@ -434,6 +434,12 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
+    /* privsep.c held them across the fork: any that came are handled now */
+    sigset_t stop;
+    sigemptyset (&stop);
+    sigaddset (&stop, SIGTERM);
+    sigaddset (&stop, SIGINT);
+    sigprocmask (SIG_UNBLOCK, &stop, NULL);
 
     self.dealer = s_socket (&self, ZMQ_DEALER, cfg->coordinator_endpoint);
     self.sub = s_socket (&self, ZMQ_SUB, cfg->coordinator_publish_endpoint);

@@ -6,12 +6,14 @@
 #include "channel.h"
 #include "daemon.h"
 #include "executor.h"
+#include "journal.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
 #include "rc_time.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <grp.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
@@ -407,6 +409,15 @@ rc_agent_privsep_run (const rc_config_t *cfg, bool verbose)
     bool drop;
     if (s_user (cfg, &uid, &gid, &drop) != 0)
         return RC_EXIT_USAGE;
+    /* An unusable state_dir is found before anything is started; the
+       executor checks it again when it starts (rc_executor_new). */
+    char err[PATH_MAX + 256];
+    rc_journal_t *journal = rc_journal_new (cfg->state_dir, err, sizeof err);
+    if (!journal) {
+        fprintf (stderr, "rollclone-agent: cannot start the executor: %s\n", err);
+        return RC_EXIT_FAILED;
+    }
+    rc_journal_destroy (&journal);
     /* -1: no /proc (a chroot): nothing to check with */
     if (s_thread_count () > 1) {
         fprintf (stderr, "rollclone-agent: threads started before the fork (a bug)\n");
@@ -419,7 +430,6 @@ rc_agent_privsep_run (const rc_config_t *cfg, bool verbose)
     signal (SIGPIPE, SIG_IGN);
 
     int fds[2];
-    char err[256];
     if (rc_channel_pair (fds, err, sizeof err) != 0) {
         fprintf (stderr, "rollclone-agent: %s\n", err);
         return RC_EXIT_FAILED;
@@ -433,6 +443,13 @@ rc_agent_privsep_run (const rc_config_t *cfg, bool verbose)
         return RC_EXIT_FAILED;
     }
     if (child == 0) {
+        /* SIGTERM now would reach the parent's handler and be lost: held
+           until the network side has its own (daemon.c) */
+        sigset_t stop;
+        sigemptyset (&stop);
+        sigaddset (&stop, SIGTERM);
+        sigaddset (&stop, SIGINT);
+        sigprocmask (SIG_BLOCK, &stop, NULL);
         close (fds[0]);
         int rc = s_network_side (cfg, fds[1], drop, uid, gid, verbose);
         fflush (NULL);
