@@ -1375,7 +1375,9 @@ rc_executor_test (bool verbose)
                            .restart = restart,
                            /* v2 has no "ok" file: unhealthy */
                            .health_command = "test -f ok",
-                           .health_interval_ms = 50,
+                           /* also each check's time limit: under load (and
+                              ASan) a shell may need more than 50 ms */
+                           .health_interval_ms = 500,
                            .hook_timeout_ms = 5000,
                            .keep_releases = 2};
     rc_config_t cfg = {.state_dir = state, .apps = &app, .app_count = 1};
