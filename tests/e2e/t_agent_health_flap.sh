@@ -32,7 +32,7 @@ health_interval = 100ms
 CONF
 rc_coord_start
 rc_agent_start 1
-wait_for 10 host_is host-1 online || fail "agent never came online"
+wait_for 30 host_is host-1 online || fail "agent never came online"
 make_release v1
 dep=$(deploy v1 --soak 200ms)
 wait_for 30 dep_ended "$dep" || fail "deployment did not end"
@@ -54,11 +54,11 @@ grep -q "app web: unhealthy" "$T/agent-1.log" && fail "agent logged unhealthy"
 
 say "three failures in a row: unhealthy, once"
 echo fail >"$T/mode"
-wait_for 10 unhealthy || fail "host never became unhealthy"
+wait_for 20 unhealthy || fail "host never became unhealthy"
 sleep 1
 [ "$(unhealthy_events)" = 1 ] || fail "$(unhealthy_events) unhealthy events, expected 1"
 
 say "passing again: healthy after health_rise passes"
 echo ok >"$T/mode"
-wait_for 10 healthy || fail "host never became healthy again"
+wait_for 20 healthy || fail "host never became healthy again"
 say ok

@@ -18,7 +18,7 @@ PY
 sed -i "s|^install = .*|install = python3 $T/noisy.py|" "$T/agent-1.conf"
 rc_coord_start
 rc_agent_start 1
-wait_for 10 host_is host-1 online || fail "agent never came online"
+wait_for 30 host_is host-1 online || fail "agent never came online"
 make_release v1
 dep=$(deploy v1)
 wait_for 30 dep_ended "$dep" || fail "deployment did not end"
