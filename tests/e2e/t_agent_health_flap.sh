@@ -28,7 +28,7 @@ cat >>"$T/agent-1.conf" <<CONF
 [app web]
 releases_dir = $T/agent-1/web
 health_url = http://127.0.0.1:$port/health
-health_interval = 100ms
+health_interval = 400ms
 CONF
 rc_coord_start
 rc_agent_start 1
@@ -42,9 +42,9 @@ unhealthy () { [ "$(host_field host-1 healthy)" = false ]; }
 unhealthy_events () { sql "select count(*) from events where host_id='host-1' and kind='unhealthy'"; }
 healthy || fail "not healthy after the update"
 
-say "endpoint alternates fail/pass for 3 s (about 30 checks)"
+say "endpoint alternates fail/pass for 4 s (about 10 checks)"
 echo flap >"$T/mode"
-end=$(( $(date +%s) + 3 ))
+end=$(( $(date +%s) + 4 ))
 while [ "$(date +%s)" -lt "$end" ]; do
     healthy || fail "host flipped to unhealthy on alternating results"
     sleep 0.2
