@@ -1,7 +1,7 @@
 /*  main.c - rollclone-agent: the per-host daemon, or with a subcommand the
     agent used alone (apply, rollback, releases). */
-#include "daemon.h"
 #include "local.h"
+#include "privsep.h"
 #include "rc_args.h"
 #include "rc_config.h"
 #include "rc_defaults.h"
@@ -36,8 +36,9 @@ main (int argc, char **argv)
     /* czmq must not install its own SIGINT/SIGTERM handler: ours only set a
        flag that the loop reads (OpenBSD daemons' way). */
     zsys_handler_set (NULL);
-    rc_log_init ("rollclone-agent", args.verbose);
 
+    /* The daemon forks before anything starts ZeroMQ (zsys, whose logger
+       is rc_log): each of its processes sets up logging itself. */
     char err[1024];
     rc_config_t *cfg = rc_config_load (args.config_path, RC_ROLE_AGENT, err, sizeof err);
     if (!cfg) {
@@ -47,10 +48,12 @@ main (int argc, char **argv)
     int rc;
     if (args.check)
         rc = rc_args_check (&args, cfg);
-    else if (args.next < argc)
+    else if (args.next < argc) {
+        rc_log_init ("rollclone-agent", args.verbose);
         rc = rc_agent_local_main (cfg, argc - args.next, argv + args.next);
+    }
     else
-        rc = rc_agent_daemon_run (cfg);
+        rc = rc_agent_privsep_run (cfg, args.verbose);
     rc_config_destroy (&cfg);
     return rc;
 }

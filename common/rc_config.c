@@ -85,6 +85,7 @@ static const s_key_t s_keys[] = {
     {S_AGENT | S_CLIENT, "coordinator_public_key", T_PUBLIC, CFG (coordinator_public_key)},
     {S_AGENT, "state_dir", T_PATH, CFG (state_dir)},
     {S_AGENT, "labels", T_LABELS, CFG (labels_text)},
+    {S_AGENT, "user", T_NAME, CFG (user)},
     {S_APP, "releases_dir", T_PATH, APP (releases_dir)},
     {S_APP, "install", T_STRING, APP (install)},
     {S_APP, "restart", T_STRING, APP (restart)},
@@ -97,8 +98,11 @@ static const s_key_t s_keys[] = {
     {S_APP, "hook_timeout", T_DURATION, APP (hook_timeout_ms)},
     {S_APP, "keep_releases", T_COUNT, APP (keep_releases)},
     {S_APP, "user", T_NAME, APP (user)},
+    {S_APP, "health_rise", T_COUNT, APP (health_rise)},
+    {S_APP, "health_fall", T_COUNT, APP (health_fall)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
+_Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
 
 typedef struct {
     rc_config_t *cfg;
@@ -263,6 +267,8 @@ s_app_get (rc_config_t *cfg, const char *name)
     app->health_interval_ms = -1;
     app->hook_timeout_ms = -1;
     app->keep_releases = -1;
+    app->health_rise = -1;
+    app->health_fall = -1;
     return app;
 }
 
@@ -411,7 +417,7 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
     if (!ours)
         return 1;
 
-    unsigned *seen = &cfg->seen;
+    uint64_t *seen = cfg->seen;
     void *base = cfg;
     if (where == S_APP) {
         const char *appname = section + 4;
@@ -420,12 +426,13 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
         app = s_app_get (cfg, appname);
         if (!app)
             return s_fail (p, "out of memory");
-        seen = &app->seen;
+        seen = app->seen;
         base = app;
     }
-    if (*seen & (1u << index))
+    uint64_t bit = UINT64_C (1) << (index % 64);
+    if (seen[index / 64] & bit)
         return s_fail (p, "key '%s' given twice in [%s]", name, section);
-    *seen |= 1u << index;
+    seen[index / 64] |= bit;
     if (where == S_APP && key->offset == APP (releases_dir))
         app->releases_dir_line = p->lineno;
     return s_store (p, key, base, section, value);
@@ -450,7 +457,7 @@ s_seen (const rc_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < S_KEY_COUNT; i++)
         if (strcmp (s_keys[i].name, name) == 0 && (s_keys[i].sections & ~S_APP)
-            && (cfg->seen & (1u << i)))
+            && (cfg->seen[i / 64] & (UINT64_C (1) << (i % 64))))
             return true;
     return false;
 }
@@ -573,6 +580,7 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             return -1;
         }
         rc |= s_default (&cfg->state_dir, RC_DEFAULT_AGENT_STATE_DIR);
+        rc |= s_default (&cfg->user, RC_DEFAULT_AGENT_USER);
         for (size_t i = 0; i < cfg->app_count; i++) {
             rc_app_config_t *app = &cfg->apps[i];
             if (!app->releases_dir) {
@@ -587,6 +595,10 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             if (app->keep_releases < 0)
                 app->keep_releases = RC_DEFAULT_KEEP_RELEASES;
             s_path_normalise (app->releases_dir);
+            if (app->health_rise < 0)
+                app->health_rise = RC_DEFAULT_HEALTH_RISE;
+            if (app->health_fall < 0)
+                app->health_fall = RC_DEFAULT_HEALTH_FALL;
         }
         if (s_releases_dirs_distinct (cfg, err, errlen) != 0)
             return -1;
@@ -696,6 +708,7 @@ rc_config_destroy (rc_config_t **self_p)
                        &self->coordinator_publish_endpoint,
                        &self->state_dir,
                        &self->labels_text,
+                       &self->user,
                        &self->secret_key,
                        &self->coordinator_public_key};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)

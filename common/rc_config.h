@@ -23,6 +23,10 @@ typedef enum {
     RC_ROLE_CLIENT,
 } rc_role_t;
 
+/* Words of the bit set that remembers which keys a section gave (64 keys
+   a word); rc_config.c checks its key table fits. */
+#define RC_CONFIG_SEEN_WORDS 4
+
 typedef struct {
     char *name;         /* from [app NAME] */
     char *releases_dir; /* holds releases/ and current */
@@ -35,10 +39,12 @@ typedef struct {
     char *health_command; /* exit 0 = healthy */
     int64_t health_interval_ms;
     int64_t hook_timeout_ms;
-    int keep_releases;     /* rollback points kept besides current */
-    char *user;            /* run hooks as this user */
-    unsigned seen;         /* bit per key: duplicates are errors */
-    int releases_dir_line; /* where releases_dir was set, for errors */
+    int keep_releases;                   /* rollback points kept besides current */
+    char *user;                          /* run hooks as this user */
+    int health_rise;                     /* idle checks passed in a row to become healthy */
+    int health_fall;                     /* idle checks failed in a row to become unhealthy */
+    uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
+    int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;
 
 typedef struct {
@@ -62,6 +68,7 @@ typedef struct {
     char *coordinator_publish_endpoint;
     char *state_dir;
     char *labels_text;
+    char *user; /* the network side of the daemon runs as this user */
     rc_label_t labels[RC_LABELS_MAX];
     size_t label_count;
     /* keys: ours, and the coordinator's public key (agent, client) */
@@ -72,7 +79,7 @@ typedef struct {
     /* [app NAME] sections (agent) */
     rc_app_config_t *apps;
     size_t app_count;
-    unsigned seen; /* bit per main-section key */
+    uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per main-section key */
 } rc_config_t;
 
 /* Reads FILE for role. Returns the config, or NULL with "FILE:LINE: reason"

@@ -57,6 +57,9 @@ PIDS="$PIDS $!"
 echo "coordinator: agents :$P1, publish :$P2, control :$P3 (CURVE on all three)"
 
 step "$N agents, each with a web app on its own port"
+# the agents' network side drops to this user when the demo runs as root
+AGENT_USER=rollclone
+id rollclone >/dev/null 2>&1 || AGENT_USER=nobody
 i=1
 while [ $i -le "$N" ]; do
     h="$D/web-$i"
@@ -74,6 +77,7 @@ secret_key = agent-$i.key_secret
 state_dir = web-$i/state
 labels = role=web,rack=r$(( (i + 1) / 2 ))
 heartbeat_interval = 1s
+user = $AGENT_USER
 
 [app web]
 releases_dir = web-$i/web

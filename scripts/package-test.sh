@@ -159,6 +159,7 @@ check "deb-conffiles" sh -c "grep -qx /etc/rollclone/agent.conf '$st/rollclone-a
 for p in agent coordinator; do
     c=$st/rollclone-$p.ctl
     check "deb-scripts-$p-keypair" has_line "$c/postinst" "^ +/usr/libexec/rollclone/keypair /etc/rollclone/$p.key"
+    check "deb-scripts-$p-user" has_line "$c/postinst" "adduser --system --group"
     check "deb-scripts-$p-enable" has_line "$c/postinst" "deb-systemd-helper enable 'rollclone-$p.service'"
     check "deb-scripts-$p-stop-on-remove" has_line "$c/prerm" "deb-systemd-invoke stop 'rollclone-$p.service'"
     check "deb-scripts-$p-purge-state" has_line "$c/postrm" "rm -rf /var/lib/rollclone-$p"
@@ -179,10 +180,10 @@ check "config-coordinator-keys" keys_ok "$top/packaging/etc/coordinator.conf" co
     operator_keys_dir heartbeat_interval offline_after
 check "config-agent-keys" keys_ok "$top/packaging/etc/agent.conf" agent id coordinator_endpoint \
     coordinator_publish_endpoint coordinator_public_key secret_key state_dir labels \
-    heartbeat_interval
+    heartbeat_interval user
 check "config-app-keys" keys_ok "$top/packaging/etc/agent.conf" 'app shop' releases_dir \
     install restart drain undrain health_url health_body health_command health_interval \
-    hook_timeout keep_releases user
+    health_rise health_fall hook_timeout keep_releases user
 check "config-client-keys" keys_ok "$top/packaging/etc/client.conf" client control_endpoint \
     coordinator_public_key secret_key
 
@@ -244,6 +245,7 @@ for p in agent coordinator; do
     check "rpm-scripts-$p-restart-on-upgrade" has_line "$s" "try-restart rollclone-$p.service"
 done
 check "rpm-scripts-coordinator-user" has_line "$st/rollclone-coordinator.rpmscripts" "useradd -r -g rollclone"
+check "rpm-scripts-agent-user" has_line "$st/rollclone-agent.rpmscripts" "useradd -r -g rollclone"
 check "rpm-attr-coordinator-datadir" sh -c "rpm -qplv '$(rpmf rollclone-coordinator)' \
     | grep -q '^drwxr-x---.* rollclon.* /var/lib/rollclone-coordinator$'"
 

@@ -23,7 +23,10 @@
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
-    X (rc_executor_test)
+    X (rc_executor_test)                                                                           \
+    X (rc_text_test)                                                                               \
+    X (rc_channel_test)                                                                            \
+    X (rc_privsep_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
