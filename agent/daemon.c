@@ -8,7 +8,6 @@
 #include "rc_envelope.h"
 #include "rc_log.h"
 #include "rc_monitor.h"
-#include "rc_systemd.h"
 #include "rc_time.h"
 
 #include <errno.h>
@@ -195,7 +194,6 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     (void)arg;
-    rc_systemd_watchdog ();
     return s_stop ? -1 : 0;
 }
 
@@ -469,9 +467,7 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     if (rc_channel_send (channel, RC_MSG_READY, NULL, 0, false) != 0)
         rc_log_warn ("READY not sent to the executor: %s", strerror (errno));
     s_want (&self, WANT_HELLO);
-    rc_systemd_ready ("running"); /* sockets made, executor up */
     zloop_start (self.loop);
-    rc_systemd_stopping ();
     rc_log_info ("agent '%s' network side stopping", cfg->id);
     rc = self.executor_gone && !s_stop ? RC_EXIT_FAILED : RC_EXIT_OK;
 out:

@@ -9,6 +9,7 @@
 #include "journal.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 
 #include <dirent.h>
@@ -282,9 +283,10 @@ s_on_network (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     else if (type == RC_MSG_STATE_ASK)
         zstr_send (self->executor, "STATE");
     else if (type == RC_MSG_READY && !self->ready) {
-        /* Both halves are up. This process is the unit's main PID: the
-           place for sd_notify READY=1. */
+        /* Both halves are up. This process is the unit's main PID, so it
+           is the one that speaks to systemd (NotifyAccess=main). */
         self->ready = true;
+        rc_systemd_ready ("running");
         rc_log_info ("agent '%s' %s: executor pid %d (root), network side pid %d", self->cfg->id,
                      RC_VERSION, (int)getpid (), (int)self->child);
     }
@@ -332,6 +334,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     (void)arg;
+    rc_systemd_watchdog ();
     return s_stop ? -1 : 0;
 }
 
@@ -382,6 +385,7 @@ s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
     zloop_reader (loop, (zsock_t *)zactor_sock (self.executor), s_on_executor, &self);
     zloop_timer (loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
     zloop_start (loop);
+    rc_systemd_stopping ();
     rc = s_stop && !self.child_gone ? RC_EXIT_OK : RC_EXIT_FAILED;
 out:
     zloop_destroy (&loop);
