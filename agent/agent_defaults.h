@@ -27,14 +27,22 @@
 #define RC_FETCH_LOW_SPEED_BYTES 1
 #define RC_FETCH_LOW_SPEED_SECS 60
 
-/* Unpacking: a decompression bomb stops here, and each tick unpacks at most
-   this much so the loop stays responsive. */
-#define RC_UNPACK_MAX_BYTES (16LL * 1024 * 1024 * 1024)
-#define RC_UNPACK_MAX_ENTRIES 1000000
-#define RC_UNPACK_BYTES_PER_TICK (4 * 1024 * 1024)
-/* pax and GNU long-name records larger than this are refused */
-#define RC_UNPACK_MAX_META_BYTES (64 * 1024)
-#define RC_GZIP_PATH "/bin/gzip"
+/* Unpacking (libarchive, in a worker thread). max_unpacked_bytes (per
+   app) bounds the file bytes written, so a decompression bomb stops there;
+   these bound the rest. 200000 entries is several times a large
+   node_modules tree, and refusing a million-entry archive costs 200000
+   file creations, a few seconds. */
+#define RC_UNPACK_MAX_ENTRIES 200000
+/* Paths and link targets longer than this are refused, never truncated
+   (PATH_MAX - 1: what the kernel can open in one call). */
+#define RC_UNPACK_MAX_PATH 4095
+/* Unpacking stops before it leaves less than this free in the releases
+   file system: the host keeps room for its logs and the live release. */
+#define RC_UNPACK_FREE_RESERVE (64LL * 1024 * 1024)
+/* libarchive's read size from the artifact file */
+#define RC_UNPACK_READ_BLOCK (128 * 1024)
+/* tar's "ustar" magic (POSIX and GNU) sits here in the first header */
+#define RC_TAR_MAGIC_OFFSET 257
 
 /* Health checks: one check (GET and/or command) may take this long at most,
    bounded further by the step's remaining health_timeout. Bodies are read

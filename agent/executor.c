@@ -378,8 +378,8 @@ s_start_unpack (s_step_t *step)
         return;
     }
     char *name = rc_unpack_file_name (step->artifact);
-    step->unpack =
-        rc_unpack_new (artifact, rc_unpack_kind (step->artifact), part, name, err, sizeof err);
+    rc_unpack_limits_t limits = {.max_unpacked_bytes = step->owner->cfg->max_unpacked_bytes};
+    step->unpack = rc_unpack_new (artifact, part, name, &limits, err, sizeof err);
     free (name);
     if (!step->unpack)
         s_phase_failed (step, -1, err, NULL);

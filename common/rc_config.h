@@ -27,9 +27,12 @@ typedef struct {
     char *health_command; /* exit 0 = healthy */
     int64_t health_interval_ms;
     int64_t hook_timeout_ms;
-    int keep_releases; /* rollback points kept besides current */
-    char *user;        /* run hooks as this user */
-    unsigned seen;     /* bit per key: duplicates are errors */
+    int keep_releases;          /* rollback points kept besides current */
+    char *user;                 /* run hooks as this user */
+    int64_t fetch_timeout_ms;   /* a download's whole time */
+    int64_t max_artifact_bytes; /* a download's size */
+    int64_t max_unpacked_bytes; /* file bytes an archive may unpack to */
+    unsigned seen;              /* bit per key: duplicates are errors */
 } rc_app_config_t;
 
 typedef struct {
