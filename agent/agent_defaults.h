@@ -19,13 +19,16 @@
 
 /* Downloads */
 #define RC_FETCH_CONNECT_TIMEOUT_MS 10000
-#define RC_FETCH_TOTAL_TIMEOUT_MS (30 * 60 * 1000)
-#define RC_FETCH_MAX_BYTES (4LL * 1024 * 1024 * 1024)
+/* fetch_timeout and max_artifact_bytes are per app (rc_defaults.h) */
 #define RC_FETCH_MAX_REDIRECTS 5
 /* Below this many bytes per second for the low-speed window, a download is
    stalled and fails (a stuck server must not hold a host drained). */
 #define RC_FETCH_LOW_SPEED_BYTES 1
 #define RC_FETCH_LOW_SPEED_SECS 60
+/* file:// artifacts are copied by the executor's timer: this much per tick
+   (a page-cache read of a few ms), in reads of this size. */
+#define RC_FETCH_FILE_BYTES_PER_POLL (16 * 1024 * 1024)
+#define RC_FETCH_FILE_CHUNK (64 * 1024)
 
 /* Unpacking (libarchive, in a worker thread). max_unpacked_bytes (per
    app) bounds the file bytes written, so a decompression bomb stops there;

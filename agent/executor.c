@@ -361,7 +361,9 @@ s_start_fetch (s_step_t *step)
     /* leftovers of an earlier attempt */
     rc_releases_remove_tree (dest);
     rc_releases_remove_tree (part);
-    step->fetch = rc_fetch_new (step->artifact, dest, step->sha256, err, sizeof err);
+    rc_fetch_limits_t limits = {.max_bytes = app->max_artifact_bytes,
+                                .timeout_ms = app->fetch_timeout_ms};
+    step->fetch = rc_fetch_new (step->artifact, dest, step->sha256, &limits, err, sizeof err);
     if (!step->fetch)
         s_phase_failed (step, -1, err, NULL);
 }
