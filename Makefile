@@ -41,7 +41,7 @@ AGENT_O  := $(call obj,$(AGENT))
 COORD_O  := $(call obj,$(COORD))
 
 BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclone
-TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim
+TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench
 
 .PHONY: all deps test unit e2e test-asan demo bench lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS)
@@ -75,6 +75,8 @@ $(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+$(BUILD)/rc_unpackbench: $(BUILD)/obj/bench/rc_unpackbench.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 
 # libFuzzer harnesses (tests/fuzz/), built with clang under ASan+UBSan
