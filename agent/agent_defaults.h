@@ -32,10 +32,10 @@
 
 /* Unpacking (libarchive, in a worker thread). max_unpacked_bytes (per
    app) bounds the file bytes written, so a decompression bomb stops there;
-   these bound the rest. 200000 entries is several times a large
-   node_modules tree, and refusing a million-entry archive costs 200000
-   file creations, a few seconds. */
-#define RC_UNPACK_MAX_ENTRIES 200000
+   these bound the rest. 100000 entries is a few times a large production
+   node_modules tree, and refusing a million-entry archive then costs
+   100000 file creations (and their removal), seconds, not minutes. */
+#define RC_UNPACK_MAX_ENTRIES 100000
 /* Paths and link targets longer than this are refused, never truncated
    (PATH_MAX - 1: what the kernel can open in one call). */
 #define RC_UNPACK_MAX_PATH 4095

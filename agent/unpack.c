@@ -433,7 +433,9 @@ rc_unpack_extract (int fd, int root, const rc_unpack_limits_t *limits, const ato
                     s_why (x.out));
             goto out;
         }
-        if (archive_entry_size (e) > 0 && s_copy_data (&x, archive_entry_pathname (e), cancel) != 0)
+        /* always read the data: a zip entry streamed with a data
+           descriptor has no size in its header */
+        if (s_copy_data (&x, archive_entry_pathname (e), cancel) != 0)
             goto out;
         if (archive_write_finish_entry (x.out) != ARCHIVE_OK) {
             s_fail (err, errlen, "artifact entry '%.200s': %s", archive_entry_pathname (e),

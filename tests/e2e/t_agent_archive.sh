@@ -7,6 +7,7 @@
 # outside, nothing left half-made, current unchanged. A setuid file is
 # unpacked with the bit dropped; zip and tar.zst artifacts are unpacked by
 # content whatever their URL says, with their mtimes.
+# rc-e2e: alone (heavy: unpacks 100000 files of a million-entry archive)
 RC_AGENT_SETUP_SOURCED=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t_agent_setup.sh"
@@ -55,7 +56,7 @@ say "a gzip bomb (100 MB of zeros) stops at max_unpacked_bytes = 10M"
 refused bomb.tgz "max_unpacked_bytes = 10485760"
 say "a million entries, refused at the entry limit"
 refused million.tgz "more than [0-9]* entries"
-[ "$took" -lt 45 ] || fail "a million entries took ${took}s to refuse"
+[ "$took" -lt 120 ] || fail "a million entries took ${took}s to refuse"
 
 say "setuid and setgid bits are dropped"
 expect_exit 0 agent apply --app web --version suid --artifact "file://$T/art/setuid.tar" --soak 100ms

@@ -76,7 +76,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 rc_bg drip python3 "$T/drip.py" "$DRIP_PORT"
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $DRIP_PORT))" ||
+wait_for 30 python3 -c "import socket; socket.create_connection(('127.0.0.1', $DRIP_PORT))" ||
     fail "drip server did not start"
 SHA=0000000000000000000000000000000000000000000000000000000000000000
 start=$(date +%s)
