@@ -103,20 +103,11 @@ with gzip.open(f"{out}/bomb.tgz", "wb", compresslevel=6) as f:
         f.write(chunk)
     f.write(END)
 
-# 10. a million empty files
-with gzip.open(f"{out}/million.tgz", "wb", compresslevel=1) as f:
-    base = bytearray(header(b"f0000000"))
-    digits0 = sum(b"0000000")
-    base[148:156] = b" " * 8
-    chk = sum(base)
-    buf = []
-    for i in range(1000000):
-        name = b"%07d" % i
-        h = bytearray(base)
-        h[1:8] = name
-        h[148:156] = b"%06o\0 " % (chk - digits0 + sum(name))
-        buf.append(bytes(h))
-        if len(buf) == 10000:
-            f.write(b"".join(buf))
-            buf = []
-    f.write(b"".join(buf) + END)
+# 10. a million entries. The limit counts entries, not names, so one
+#     directory entry repeated makes the test cheap to build (gzip members
+#     concatenated: 10000 headers compressed once) and to clean up.
+block = gzip.compress(header(b"d/", 0, b"5", 0o755) * 10000, compresslevel=9)
+with open(f"{out}/million.tgz", "wb") as f:
+    for _ in range(100):
+        f.write(block)
+    f.write(gzip.compress(END))

@@ -20,6 +20,8 @@ OUTSIDE=$T/outside/pwned
 python3 "$(dirname "$0")/hostile_archives.py" "$T/art" "$OUTSIDE" || fail "cannot make the archives"
 
 refused () { # ARTIFACT REASON
+    ! grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/last.out" ||
+        fail "sanitizer report from the agent"
     v=bad-$(echo "$1" | tr -c 'A-Za-z0-9\n' -)
     start=$(date +%s)
     expect_exit 1 agent apply --app web --version "$v" --artifact "file://$T/art/$1" --soak 100ms

@@ -14,6 +14,8 @@ make_release v1
 expect_exit 0 agent apply --app web --version v1 --artifact "file://$T/art/v1.tgz" --soak 100ms
 
 unchanged () {
+    ! grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/last.out" ||
+        fail "sanitizer report from the agent"
     grep -q "FAILED in phase fetch" "$T/last.out" || { cat "$T/last.out"; fail "$1: not FAILED in fetch"; }
     [ "$(current)" = releases/v1 ] || fail "$1: current is $(current)"
     [ ! -e "$T/srv/releases/$2" ] || fail "$1: release dir left behind"
