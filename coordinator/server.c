@@ -8,6 +8,7 @@
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 #include "store.h"
 
@@ -685,6 +686,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);
     }
     rc_engine_tick (self->engine);
+    rc_systemd_watchdog ();
     return 0;
 }
 
