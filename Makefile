@@ -3,7 +3,7 @@
 BUILD   ?= build
 SAN     ?=
 VERSION := $(shell cat VERSION)
-PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson libsystemd
+PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson libarchive libsystemd
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -13,6 +13,10 @@ LDLIBS  += -lpthread
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+ifneq ($(FUZZ),)
+# objects for libFuzzer harnesses (make fuzz): coverage, no main
+CFLAGS  += -fsanitize=fuzzer-no-link -Wno-format-nonliteral
+endif
 else
 # the hardening Debian's packages expect (lintian checks for it)
 CFLAGS  += -D_FORTIFY_SOURCE=2 -fstack-protector-strong
@@ -37,9 +41,9 @@ AGENT_O  := $(call obj,$(AGENT))
 COORD_O  := $(call obj,$(COORD))
 
 BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclone
-TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim
+TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench
 
-.PHONY: all deps test unit e2e test-asan demo bench lint format clean
+.PHONY: all deps test unit e2e test-asan demo bench lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS)
 
 deps:
@@ -72,6 +76,30 @@ $(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
 
 $(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+$(BUILD)/rc_unpackbench: $(BUILD)/obj/bench/rc_unpackbench.o $(AGENT_O) $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+
+# libFuzzer harnesses (tests/fuzz/), built with clang under ASan+UBSan
+# into build-fuzz/ and run FUZZ_SECONDS each; new inputs go to
+# build-fuzz/corpus/, the committed seeds stay as they are.
+FUZZERS      := envelope config journal unpack
+FUZZ_SECONDS ?= 60
+fuzzers: $(patsubst %,$(BUILD)/fuzz_%,$(FUZZERS))
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(AGENT_O) $(COMMON_O)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz SAN=1 FUZZ=1 CC=clang fuzzers
+	@for f in $(FUZZERS); do \
+	    mkdir -p build-fuzz/corpus/$$f; \
+	    echo "fuzz $$f: $(FUZZ_SECONDS)s"; \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build-fuzz/fuzz_$$f \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$$f- \
+	        build-fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>build-fuzz/fuzz_$$f.log \
+	        || { tail -60 build-fuzz/fuzz_$$f.log; exit 1; }; \
+	    grep -E "stat::number_of_executed_units|cov:" build-fuzz/fuzz_$$f.log | tail -2; \
+	done
 
 unit: all
 	$(BUILD)/rc_unit
@@ -95,7 +123,7 @@ bench: all
 	sh bench/run.sh
 
 FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] tests/unit/*.[ch] \
-            tests/tools/*.c bench/*.c)
+            tests/tools/*.c tests/fuzz/*.c bench/*.c)
 lint:
 	clang-format --dry-run --Werror $(FORMATTED)
 
@@ -103,7 +131,7 @@ format:
 	clang-format -i $(FORMATTED)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 include packaging/packaging.mk

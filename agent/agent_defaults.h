@@ -19,22 +19,33 @@
 
 /* Downloads */
 #define RC_FETCH_CONNECT_TIMEOUT_MS 10000
-#define RC_FETCH_TOTAL_TIMEOUT_MS (30 * 60 * 1000)
-#define RC_FETCH_MAX_BYTES (4LL * 1024 * 1024 * 1024)
+/* fetch_timeout and max_artifact_bytes are per app (rc_defaults.h) */
 #define RC_FETCH_MAX_REDIRECTS 5
 /* Below this many bytes per second for the low-speed window, a download is
    stalled and fails (a stuck server must not hold a host drained). */
 #define RC_FETCH_LOW_SPEED_BYTES 1
 #define RC_FETCH_LOW_SPEED_SECS 60
+/* file:// artifacts are copied by the executor's timer: this much per tick
+   (a page-cache read of a few ms), in reads of this size. */
+#define RC_FETCH_FILE_BYTES_PER_POLL (16 * 1024 * 1024)
+#define RC_FETCH_FILE_CHUNK (64 * 1024)
 
-/* Unpacking: a decompression bomb stops here, and each tick unpacks at most
-   this much so the loop stays responsive. */
-#define RC_UNPACK_MAX_BYTES (16LL * 1024 * 1024 * 1024)
-#define RC_UNPACK_MAX_ENTRIES 1000000
-#define RC_UNPACK_BYTES_PER_TICK (4 * 1024 * 1024)
-/* pax and GNU long-name records larger than this are refused */
-#define RC_UNPACK_MAX_META_BYTES (64 * 1024)
-#define RC_GZIP_PATH "/bin/gzip"
+/* Unpacking (libarchive, in a worker thread). max_unpacked_bytes (per
+   app) bounds the file bytes written, so a decompression bomb stops there;
+   these bound the rest. 100000 entries is a few times a large production
+   node_modules tree, and refusing a million-entry archive then costs
+   100000 file creations (and their removal), seconds, not minutes. */
+#define RC_UNPACK_MAX_ENTRIES 100000
+/* Paths and link targets longer than this are refused, never truncated
+   (PATH_MAX - 1: what the kernel can open in one call). */
+#define RC_UNPACK_MAX_PATH 4095
+/* Unpacking stops before it leaves less than this free in the releases
+   file system: the host keeps room for its logs and the live release. */
+#define RC_UNPACK_FREE_RESERVE (64LL * 1024 * 1024)
+/* libarchive's read size from the artifact file */
+#define RC_UNPACK_READ_BLOCK (128 * 1024)
+/* tar's "ustar" magic (POSIX and GNU) sits here in the first header */
+#define RC_TAR_MAGIC_OFFSET 257
 
 /* Health checks: one check (GET and/or command) may take this long at most,
    bounded further by the step's remaining health_timeout. Bodies are read

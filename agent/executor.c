@@ -390,7 +390,9 @@ s_start_fetch (s_step_t *step)
     /* leftovers of an earlier attempt */
     rc_releases_remove_tree (dest);
     rc_releases_remove_tree (part);
-    step->fetch = rc_fetch_new (step->artifact, dest, step->sha256, err, sizeof err);
+    rc_fetch_limits_t limits = {.max_bytes = app->max_artifact_bytes,
+                                .timeout_ms = app->fetch_timeout_ms};
+    step->fetch = rc_fetch_new (step->artifact, dest, step->sha256, &limits, err, sizeof err);
     if (!step->fetch)
         s_phase_failed (step, -1, err, NULL);
 }
@@ -407,8 +409,8 @@ s_start_unpack (s_step_t *step)
         return;
     }
     char *name = rc_unpack_file_name (step->artifact);
-    step->unpack =
-        rc_unpack_new (artifact, rc_unpack_kind (step->artifact), part, name, err, sizeof err);
+    rc_unpack_limits_t limits = {.max_unpacked_bytes = step->owner->cfg->max_unpacked_bytes};
+    step->unpack = rc_unpack_new (artifact, part, name, &limits, err, sizeof err);
     free (name);
     if (!step->unpack)
         s_phase_failed (step, -1, err, NULL);

@@ -3,6 +3,8 @@
     are written, so a wrong artifact is known the moment the transfer ends. */
 #include "fetch.h"
 #include "agent_defaults.h"
+#include "rc_defaults.h"
+#include "rc_time.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -15,13 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_SHA256_HEX 64
 
 struct _rc_fetch_t {
-    CURLM *multi;                   /* one transfer per fetch */
+    CURLM *multi;                   /* one transfer per fetch (http, https) */
     CURL *easy;                     /* the transfer */
+    int src;                        /* file://: the source, a regular file */
+    rc_fetch_limits_t limits;       /* resolved: no zeros */
     FILE *out;                      /* dest, open for writing */
     char *dest;                     /* path of dest */
     crypto_hash_sha256_state sha;   /* running hash of the bytes */
@@ -95,9 +100,10 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
 {
     rc_fetch_t *self = arg;
     size_t len = size * nmemb;
-    if (self->bytes + (int64_t)len > RC_FETCH_MAX_BYTES) {
-        snprintf (self->errmsg, sizeof self->errmsg, "artifact larger than %lld bytes",
-                  (long long)RC_FETCH_MAX_BYTES);
+    if (self->bytes + (int64_t)len > self->limits.max_bytes) {
+        snprintf (self->errmsg, sizeof self->errmsg,
+                  "artifact larger than max_artifact_bytes = %lld",
+                  (long long)self->limits.max_bytes);
         return 0; /* aborts the transfer */
     }
     if (fwrite (data, 1, len, self->out) != len) {
@@ -111,8 +117,54 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
     return len;
 }
 
+/* Opens the file a file:// URL names. O_NONBLOCK so that opening a fifo
+   cannot wait for a writer; only a regular file is accepted. */
+static int
+s_open_source (rc_fetch_t *self, const char *url, char *err, size_t errlen)
+{
+    int rc = -1;
+    char *host = NULL, *path = NULL;
+    CURLU *u = curl_url ();
+    if (!u || curl_url_set (u, CURLUPART_URL, url, 0) != CURLUE_OK
+        || curl_url_get (u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
+        snprintf (err, errlen, "artifact '%s': not a valid file:// URL", url);
+        goto out;
+    }
+    if (curl_url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0]
+        && strcasecmp (host, "localhost") != 0) {
+        snprintf (err, errlen, "artifact '%s': a file:// URL names a local file (no host)", url);
+        goto out;
+    }
+    self->src = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (self->src < 0 || fstat (self->src, &st) != 0) {
+        snprintf (err, errlen, "artifact '%s': cannot open %s: %s", url, path, strerror (errno));
+        goto out;
+    }
+    if (!S_ISREG (st.st_mode)) {
+        snprintf (err, errlen, "artifact '%s': %s is not a regular file (%s)", url, path,
+                  S_ISDIR (st.st_mode)                           ? "a directory"
+                  : S_ISFIFO (st.st_mode)                        ? "a fifo"
+                  : S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode) ? "a device"
+                                                                 : "not a file");
+        goto out;
+    }
+    if (st.st_size > self->limits.max_bytes) {
+        snprintf (err, errlen, "artifact '%s': %lld bytes, larger than max_artifact_bytes = %lld",
+                  url, (long long)st.st_size, (long long)self->limits.max_bytes);
+        goto out;
+    }
+    rc = 0;
+out:
+    curl_free (host);
+    curl_free (path);
+    curl_url_cleanup (u);
+    return rc;
+}
+
 rc_fetch_t *
-rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, size_t errlen)
+rc_fetch_new (const char *url, const char *dest, const char *sha256,
+              const rc_fetch_limits_t *limits, char *err, size_t errlen)
 {
     rc_fetch_global_init ();
     rc_fetch_t *self = calloc (1, sizeof *self);
@@ -121,7 +173,15 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, 
         return NULL;
     }
     self->status = RC_FETCH_RUNNING;
+    self->src = -1;
+    self->limits = limits ? *limits : (rc_fetch_limits_t){0};
+    if (self->limits.max_bytes <= 0)
+        self->limits.max_bytes = RC_DEFAULT_MAX_ARTIFACT_BYTES;
+    if (self->limits.timeout_ms <= 0)
+        self->limits.timeout_ms = RC_DEFAULT_FETCH_TIMEOUT_MS;
     crypto_hash_sha256_init (&self->sha);
+    if (s_has_scheme (url, "file") && s_open_source (self, url, err, errlen) != 0)
+        goto fail;
     for (size_t i = 0; sha256 && sha256[i] && i < S_SHA256_HEX; i++)
         self->want[i] = (char)tolower ((unsigned char)sha256[i]);
     self->dest = strdup (dest);
@@ -133,6 +193,8 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, 
             close (fd);
         goto fail;
     }
+    if (self->src >= 0)
+        return self; /* copied by rc_fetch_poll */
     self->multi = curl_multi_init ();
     self->easy = curl_easy_init ();
     if (!self->multi || !self->easy) {
@@ -141,7 +203,7 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, 
     }
     CURL *e = self->easy;
     curl_easy_setopt (e, CURLOPT_URL, url);
-    curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
     /* a redirect never leads to a local file */
     curl_easy_setopt (e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L);
@@ -149,10 +211,10 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err, 
     curl_easy_setopt (e, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long)RC_FETCH_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long)RC_FETCH_TOTAL_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long)self->limits.timeout_ms);
     curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, (long)RC_FETCH_LOW_SPEED_BYTES);
     curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, (long)RC_FETCH_LOW_SPEED_SECS);
-    curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RC_FETCH_MAX_BYTES);
+    curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)self->limits.max_bytes);
     curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt (e, CURLOPT_WRITEDATA, self);
     curl_easy_setopt (e, CURLOPT_ERRORBUFFER, self->curl_err);
@@ -171,8 +233,26 @@ static void
 s_finish (rc_fetch_t *self, CURLcode code)
 {
     bool ok = code == CURLE_OK;
+    curl_off_t spent_us = 0;
+    if (self->easy)
+        curl_easy_getinfo (self->easy, CURLINFO_TOTAL_TIME_T, &spent_us);
+    char limit[32];
     /* a write callback that aborted already said why */
-    if (!ok && !self->errmsg[0])
+    if (code == CURLE_OPERATION_TIMEDOUT && spent_us / 1000 >= self->limits.timeout_ms)
+        snprintf (self->errmsg, sizeof self->errmsg,
+                  "download failed: not done within fetch_timeout = %s (%lld bytes received)",
+                  rc_duration_format (self->limits.timeout_ms, limit, sizeof limit),
+                  (long long)self->bytes);
+    else if (code == CURLE_UNSUPPORTED_PROTOCOL)
+        snprintf (self->errmsg, sizeof self->errmsg,
+                  "download failed: only http and https are followed (a redirect to another "
+                  "scheme is refused): %s",
+                  self->curl_err[0] ? self->curl_err : curl_easy_strerror (code));
+    else if (code == CURLE_FILESIZE_EXCEEDED)
+        snprintf (self->errmsg, sizeof self->errmsg,
+                  "artifact larger than max_artifact_bytes = %lld",
+                  (long long)self->limits.max_bytes);
+    else if (!ok && !self->errmsg[0])
         snprintf (self->errmsg, sizeof self->errmsg, "download failed: %s",
                   self->curl_err[0] ? self->curl_err : curl_easy_strerror (code));
     if (fflush (self->out) != 0 || fsync (fileno (self->out)) != 0) {
@@ -195,12 +275,42 @@ s_finish (rc_fetch_t *self, CURLcode code)
     self->status = ok ? RC_FETCH_DONE : RC_FETCH_FAILED;
 }
 
+/* file://: a bounded slice of the copy per call, so the loop stays free */
+static rc_fetch_status_t
+s_poll_file (rc_fetch_t *self)
+{
+    char buf[RC_FETCH_FILE_CHUNK];
+    for (size_t done = 0; done < RC_FETCH_FILE_BYTES_PER_POLL;) {
+        ssize_t n = read (self->src, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf (self->errmsg, sizeof self->errmsg, "cannot read the artifact: %s",
+                      strerror (errno));
+            self->status = RC_FETCH_FAILED;
+            return self->status;
+        }
+        if (n == 0) {
+            s_finish (self, CURLE_OK);
+            return self->status;
+        }
+        if (s_write (buf, 1, (size_t)n, self) != (size_t)n) {
+            self->status = RC_FETCH_FAILED;
+            return self->status;
+        }
+        done += (size_t)n;
+    }
+    return self->status;
+}
+
 rc_fetch_status_t
 rc_fetch_poll (rc_fetch_t *self)
 {
     assert (self);
     if (self->status != RC_FETCH_RUNNING)
         return self->status;
+    if (self->src >= 0)
+        return s_poll_file (self);
     int running = 0;
     CURLMcode mc = curl_multi_perform (self->multi, &running);
     if (mc != CURLM_OK) {
@@ -244,6 +354,8 @@ rc_fetch_destroy (rc_fetch_t **self_p)
         curl_multi_cleanup (self->multi);
     if (self->out)
         fclose (self->out);
+    if (self->src >= 0)
+        close (self->src);
     free (self->dest);
     free (self);
     *self_p = NULL;
@@ -255,8 +367,9 @@ static rc_fetch_status_t
 s_run (const char *url, const char *dest, const char *sha)
 {
     char err[256];
-    rc_fetch_t *f = rc_fetch_new (url, dest, sha, err, sizeof err);
-    assert (f);
+    rc_fetch_t *f = rc_fetch_new (url, dest, sha, NULL, err, sizeof err);
+    if (!f)
+        return RC_FETCH_FAILED;
     rc_fetch_status_t st;
     while ((st = rc_fetch_poll (f)) == RC_FETCH_RUNNING)
         usleep (1000);
@@ -295,6 +408,24 @@ rc_fetch_test (bool verbose)
     assert (s_run (url, dest, wrong) == RC_FETCH_FAILED);
     snprintf (url, sizeof url, "file://%s/missing", dir);
     assert (s_run (url, dest, NULL) == RC_FETCH_FAILED);
+    /* only regular files: a fifo would block the loop for good */
+    snprintf (src, sizeof src, "%s/fifo", dir);
+    assert (mkfifo (src, 0600) == 0);
+    snprintf (url, sizeof url, "file://%s", src);
+    assert (!rc_fetch_new (url, dest, NULL, NULL, err, sizeof err) && strstr (err, "a fifo"));
+    unlink (src);
+    snprintf (url, sizeof url, "file://%s", dir);
+    assert (!rc_fetch_new (url, dest, NULL, NULL, err, sizeof err) && strstr (err, "directory"));
+    assert (!rc_fetch_new ("file:///dev/null", dest, NULL, NULL, err, sizeof err)
+            && strstr (err, "a device"));
+    assert (!rc_fetch_new ("file://elsewhere/etc/hosts", dest, NULL, NULL, err, sizeof err)
+            && strstr (err, "elsewhere"));
+    /* max_artifact_bytes */
+    snprintf (src, sizeof src, "%s/src", dir);
+    snprintf (url, sizeof url, "file://%s", src);
+    rc_fetch_limits_t tiny = {.max_bytes = 2};
+    assert (!rc_fetch_new (url, dest, NULL, &tiny, err, sizeof err)
+            && strstr (err, "max_artifact_bytes"));
     unlink (src);
     unlink (dest);
     rmdir (dir);

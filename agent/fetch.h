@@ -23,10 +23,18 @@ typedef enum {
    0, or -1 with a one-line reason naming the field in err. */
 int rc_fetch_check (const char *url, const char *sha256, char *err, size_t errlen);
 
-/* Starts downloading url into dest (created, mode 0644). NULL only when out
-   of memory or when dest cannot be created: see err. */
-rc_fetch_t *rc_fetch_new (const char *url, const char *dest, const char *sha256, char *err,
-                          size_t errlen);
+typedef struct {
+    int64_t max_bytes;  /* the artifact's size ([app] max_artifact_bytes); <= 0: default */
+    int64_t timeout_ms; /* the whole download ([app] fetch_timeout); <= 0: default */
+} rc_fetch_limits_t;
+
+/* Starts downloading url into dest (created, mode 0644); limits may be
+   NULL (defaults). A file:// URL must name a regular file (a fifo, device
+   or directory is refused here, at once), which is then copied by
+   rc_fetch_poll without libcurl. NULL when out of memory, when dest cannot
+   be created or the file:// source is unusable: see err. */
+rc_fetch_t *rc_fetch_new (const char *url, const char *dest, const char *sha256,
+                          const rc_fetch_limits_t *limits, char *err, size_t errlen);
 void rc_fetch_destroy (rc_fetch_t **self_p);
 
 rc_fetch_status_t rc_fetch_poll (rc_fetch_t *self);

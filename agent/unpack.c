@@ -1,79 +1,41 @@
-/*  unpack.c - a push parser for ustar/GNU/pax tar streams that writes each
-    entry itself. Writing ourselves (instead of running tar) means the rules
-    checked are the rules applied: every path is walked from the release
-    directory with O_NOFOLLOW, so no entry can be written through a symlink,
-    and every symlink made is resolved at the end and must stay inside. */
+/*  unpack.c - artifact extraction with libarchive. libarchive parses the
+    formats and writes the files with its SECURE_* flags on; we check every
+    entry before it is written (type, name, link targets, limits), because
+    its flags do not cover a hard link to a symlink or a symlink that
+    resolves outside through other symlinks. */
 #include "unpack.h"
 #include "agent_defaults.h"
-#include "child.h"
+#include "rc_defaults.h"
 #include "rc_ids.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
-#define S_BLOCK 512
-
-typedef enum {
-    S_HEADER, /* collecting a 512-byte header */
-    S_DATA,   /* writing a file's bytes */
-    S_META,   /* collecting a pax or GNU long-name record */
-    S_PAD,    /* skipping padding up to the next block */
-    S_END,    /* two zero blocks seen: the rest is ignored */
-} s_state_t;
-
 struct _rc_unpack_t {
-    rc_artifact_kind_t kind;
-    char *dest;                /* release directory path */
-    int root;                  /* its fd: every entry is made relative to it */
-    int in;                    /* artifact fd (.tar) */
-    rc_child_t *gzip;          /* decompressor (.tgz) */
-    bool eof;                  /* no more input */
-    rc_unpack_status_t status; /* sticky once not RUNNING */
-    s_state_t state;
-    unsigned char block[S_BLOCK]; /* header being collected */
-    size_t block_len;
-    int zero_blocks;    /* consecutive zero blocks */
-    uint64_t remaining; /* bytes left in DATA or META */
-    uint64_t pad;       /* bytes left in PAD */
-    int out;            /* file being written in DATA */
-    char meta_type;     /* 'x', 'g', 'L' or 'K' in META */
-    char *meta;         /* META record */
-    size_t meta_len;
-    char *long_name;  /* from 'L' or pax path, for the next entry */
-    char *long_link;  /* from 'K' or pax linkpath */
-    int64_t pax_size; /* from pax size, or -1 */
-    uint64_t total;   /* bytes of tar stream seen */
-    size_t entries;
-    char **links; /* symlinks made, checked at the end */
-    size_t link_count;
-    char errmsg[PATH_MAX + 256];
+    int in;                      /* the artifact, open */
+    int root;                    /* the release directory being filled */
+    rc_unpack_limits_t limits;   /* resolved: no zeros */
+    pthread_t thread;            /* the worker */
+    bool started;                /* thread is joinable */
+    atomic_bool cancel;          /* destroy asks the worker to stop */
+    atomic_int status;           /* rc_unpack_status_t, set last by the worker */
+    char errmsg[PATH_MAX + 256]; /* written by the worker before status */
 };
-
-rc_artifact_kind_t
-rc_unpack_kind (const char *url)
-{
-    size_t n = strcspn (url, "?#");
-    struct {
-        const char *suffix;
-        rc_artifact_kind_t kind;
-    } table[] = {
-        {".tar.gz", RC_ARTIFACT_TGZ}, {".tgz", RC_ARTIFACT_TGZ}, {".tar", RC_ARTIFACT_TAR}};
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        size_t k = strlen (table[i].suffix);
-        if (n >= k && strncmp (url + n - k, table[i].suffix, k) == 0)
-            return table[i].kind;
-    }
-    return RC_ARTIFACT_FILE;
-}
 
 char *
 rc_unpack_file_name (const char *url)
@@ -89,23 +51,50 @@ rc_unpack_file_name (const char *url)
     return name;
 }
 
-static void s_fail (rc_unpack_t *self, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_fail (rc_unpack_t *self, const char *fmt, ...)
+/* Magic numbers of what we extract; anything else is a plain file. */
+bool
+rc_unpack_is_archive (int fd)
 {
-    if (self->status == RC_UNPACK_FAILED)
-        return; /* the first reason is the one that matters */
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (self->errmsg, sizeof self->errmsg, fmt, args);
-    va_end (args);
-    self->status = RC_UNPACK_FAILED;
+    static const struct {
+        size_t offset;
+        const char *magic;
+        size_t len;
+    } magics[] = {
+        {0, "\x1f\x8b", 2}, /* gzip */
+        {0, "BZh", 3},      /* bzip2 */
+        {0,
+         "\xfd"
+         "7zXZ\0",
+         6},                               /* xz */
+        {0, "\x28\xb5\x2f\xfd", 4},        /* zstd */
+        {0, "PK\x03\x04", 4},              /* zip */
+        {0, "PK\x05\x06", 4},              /* empty zip */
+        {RC_TAR_MAGIC_OFFSET, "ustar", 5}, /* POSIX and GNU tar */
+    };
+    unsigned char head[RC_TAR_MAGIC_OFFSET + 8];
+    ssize_t n = pread (fd, head, sizeof head, 0);
+    for (size_t i = 0; n > 0 && i < sizeof magics / sizeof magics[0]; i++)
+        if ((size_t)n >= magics[i].offset + magics[i].len
+            && memcmp (head + magics[i].offset, magics[i].magic, magics[i].len) == 0)
+            return true;
+    return false;
 }
 
-/* Normalizes an entry name: no absolute path, no "..", "." and empty parts
-   dropped. Writes the result ("" = the release dir itself) into out. */
+static int s_fail (char *err, size_t errlen, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static int
+s_fail (char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err, errlen, fmt, args);
+    va_end (args);
+    return -1;
+}
+
+/* Normalizes an entry name into out: "." and empty parts dropped ("" is
+   the release directory itself). -1 for an absolute path or "..". */
 static int
 s_clean (const char *name, char *out, size_t len)
 {
@@ -133,7 +122,8 @@ s_clean (const char *name, char *out, size_t len)
     return 0;
 }
 
-/* True when target, relative to the directory of path, stays inside. */
+/* True when a symlink at path with this target stays inside, read as
+   text. Symlinks through symlinks are caught later by s_check_links. */
 static bool
 s_link_inside (const char *path, const char *target)
 {
@@ -158,454 +148,412 @@ s_link_inside (const char *path, const char *target)
     return true;
 }
 
-/* Opens the parent directory of path, walking from root without following
-   any symlink, making missing directories when create. Sets *leaf. */
-static int
-s_parent (rc_unpack_t *self, const char *path, bool create, const char **leaf)
+/* True when path (clean, relative) names a regular file under root,
+   reached without following any symlink: the only thing a hard link in an
+   artifact may point at. */
+static bool
+s_regular_inside (int root, const char *path)
 {
-    int fd = dup (self->root);
+    int fd = dup (root);
     const char *p = path;
     while (fd >= 0) {
         size_t n = strcspn (p, "/");
-        if (!p[n]) {
-            *leaf = p;
-            return fd;
-        }
         char part[NAME_MAX + 1];
-        if (n > NAME_MAX) {
-            close (fd);
-            return -1;
-        }
+        if (n > NAME_MAX)
+            break;
         memcpy (part, p, n);
         part[n] = '\0';
+        if (!p[n]) {
+            struct stat st;
+            bool ok = fstatat (fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
+            close (fd);
+            return ok;
+        }
         int next = openat (fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT && create && mkdirat (fd, part, 0755) == 0)
-            next = openat (fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         close (fd);
         fd = next;
         p += n + 1;
     }
-    return -1;
+    if (fd >= 0)
+        close (fd);
+    return false;
 }
 
-static uint64_t
-s_octal (const unsigned char *field, size_t len, bool *ok)
+typedef struct {
+    char **items;
+    size_t count;
+} s_list_t;
+
+static int
+s_list_add (s_list_t *list, const char *text)
 {
-    /* GNU base-256 for values that do not fit the octal field */
-    if (field[0] & 0x80) {
-        uint64_t v = field[0] & 0x7f;
-        for (size_t i = 1; i < len; i++) {
-            if (v >> 55) {
-                *ok = false;
-                return 0;
-            }
-            v = (v << 8) | field[i];
-        }
-        return v;
-    }
-    uint64_t v = 0;
-    size_t i = 0;
-    while (i < len && field[i] == ' ')
-        i++;
-    for (; i < len && field[i] >= '0' && field[i] <= '7'; i++) {
-        if (v >> 60) {
-            *ok = false;
-            return 0;
-        }
-        v = v * 8 + (uint64_t)(field[i] - '0');
-    }
-    if (i < len && field[i] != '\0' && field[i] != ' ')
-        *ok = false;
-    return v;
+    char **bigger = realloc (list->items, (list->count + 1) * sizeof *bigger);
+    if (!bigger)
+        return -1;
+    list->items = bigger;
+    if (!(list->items[list->count] = strdup (text)))
+        return -1;
+    list->count++;
+    return 0;
 }
 
 static void
-s_field (const unsigned char *field, size_t len, char *out)
+s_list_free (s_list_t *list)
 {
-    memcpy (out, field, len);
-    out[len] = '\0';
+    for (size_t i = 0; i < list->count; i++)
+        free (list->items[i]);
+    free (list->items);
 }
 
-/* Applies a pax record ("%d key=value\n"...) to the next entry. */
-static void
-s_apply_pax (rc_unpack_t *self)
+/* At the end: every symlink made must resolve to a place inside. The
+   working directory is the release directory. */
+static int
+s_check_links (const s_list_t *links, char *err, size_t errlen)
 {
-    const char *p = self->meta, *end = self->meta + self->meta_len;
-    while (p < end) {
-        char *rest;
-        unsigned long len = strtoul (p, &rest, 10);
-        if (len == 0 || rest == p || *rest != ' ' || len > (size_t)(end - p)) {
-            s_fail (self, "artifact: malformed pax header");
-            return;
-        }
-        const char *key = rest + 1, *rec_end = p + len;
-        const char *eq = memchr (key, '=', (size_t)(rec_end - key));
-        if (!eq || rec_end[-1] != '\n') {
-            s_fail (self, "artifact: malformed pax header");
-            return;
-        }
-        size_t keylen = (size_t)(eq - key);
-        char *value = strndup (eq + 1, (size_t)(rec_end - 1 - (eq + 1)));
-        if (!value) {
-            s_fail (self, "out of memory");
-            return;
-        }
-        if (self->meta_type == 'x' && keylen == 4 && strncmp (key, "path", 4) == 0) {
-            free (self->long_name);
-            self->long_name = value;
-        }
-        else if (self->meta_type == 'x' && keylen == 8 && strncmp (key, "linkpath", 8) == 0) {
-            free (self->long_link);
-            self->long_link = value;
-        }
-        else {
-            if (self->meta_type == 'x' && keylen == 4 && strncmp (key, "size", 4) == 0)
-                self->pax_size = strtoll (value, NULL, 10);
-            free (value);
-        }
-        p = rec_end;
+    char root[PATH_MAX], real[PATH_MAX];
+    if (!realpath (".", root))
+        return s_fail (err, errlen, "cannot resolve the release directory: %s", strerror (errno));
+    size_t rlen = strlen (root);
+    for (size_t i = 0; i < links->count; i++) {
+        struct stat st;
+        if (lstat (links->items[i], &st) != 0 || !S_ISLNK (st.st_mode))
+            continue; /* replaced by a later entry */
+        if (!realpath (links->items[i], real))
+            return s_fail (err, errlen,
+                           "artifact entry '%.200s': symlink does not resolve inside the release",
+                           links->items[i]);
+        if (strncmp (real, root, rlen) != 0 || (real[rlen] != '/' && real[rlen] != '\0'))
+            return s_fail (err, errlen,
+                           "artifact entry '%.200s': symlink leads outside the release",
+                           links->items[i]);
+    }
+    return 0;
+}
+
+/* libarchive leaves its message empty for a stream that simply ends */
+static const char *
+s_why (struct archive *a)
+{
+    const char *text = archive_error_string (a);
+    return text ? text : "truncated or corrupt";
+}
+
+static const char *
+s_type_name (mode_t type)
+{
+    switch (type) {
+    case AE_IFCHR: return "character device";
+    case AE_IFBLK: return "block device";
+    case AE_IFIFO: return "fifo";
+    case AE_IFSOCK: return "socket";
+    default: return "unknown type";
     }
 }
 
-static void
-s_end_meta (rc_unpack_t *self)
-{
-    self->meta[self->meta_len] = '\0';
-    if (self->meta_type == 'L') {
-        free (self->long_name);
-        self->long_name = strdup (self->meta);
-    }
-    else if (self->meta_type == 'K') {
-        free (self->long_link);
-        self->long_link = strdup (self->meta);
-    }
-    else
-        s_apply_pax (self);
-    free (self->meta);
-    self->meta = NULL;
-}
+typedef struct {
+    struct archive *in;
+    struct archive *out;
+    const rc_unpack_limits_t *limits;
+    int root;
+    int64_t entries;
+    int64_t bytes; /* file data written so far */
+    s_list_t links;
+    char *err;
+    size_t errlen;
+} s_extract_t;
 
-static void
-s_entry (rc_unpack_t *self, char type, const char *name, const char *linkname, unsigned mode,
-         uint64_t size)
+/* Checks one entry and rewrites its names to their clean form. 1 = write
+   it, 0 = skip it (the release directory itself), -1 = refused. */
+static int
+s_check_entry (s_extract_t *x, struct archive_entry *e)
 {
-    char path[PATH_MAX], target[PATH_MAX];
-    const char *leaf;
-    if (++self->entries > RC_UNPACK_MAX_ENTRIES) {
-        s_fail (self, "artifact: more than %d entries", RC_UNPACK_MAX_ENTRIES);
-        return;
-    }
-    if (s_clean (name, path, sizeof path) != 0) {
-        s_fail (self, "artifact entry '%.200s': absolute path or '..' refused", name);
-        return;
-    }
+    char path[RC_UNPACK_MAX_PATH + 2], target[RC_UNPACK_MAX_PATH + 2];
+    const char *name = archive_entry_pathname (e);
+    if (!name)
+        return s_fail (x->err, x->errlen, "artifact entry %lld: a name that cannot be read",
+                       (long long)x->entries);
+    if (strlen (name) > RC_UNPACK_MAX_PATH)
+        return s_fail (x->err, x->errlen,
+                       "artifact entry '%.200s...': path longer than %d bytes refused", name,
+                       RC_UNPACK_MAX_PATH);
+    if (s_clean (name, path, sizeof path) != 0)
+        return s_fail (x->err, x->errlen, "artifact entry '%.200s': absolute path or '..' refused",
+                       name);
+    const char *hardlink = archive_entry_hardlink (e);
+    mode_t type = archive_entry_filetype (e);
     if (!path[0]) {
-        if (type == '5')
-            return; /* "./": the release directory itself */
-        s_fail (self, "artifact entry '%.200s': not a file name", name);
-        return;
+        if (type == AE_IFDIR && !hardlink)
+            return 0; /* "./": the release directory itself */
+        return s_fail (x->err, x->errlen, "artifact entry '%.200s': not a file name", name);
     }
-    int dir = s_parent (self, path, true, &leaf);
-    if (dir < 0) {
-        s_fail (self,
-                "artifact entry '%.200s': cannot make its directory (a symlink or a file "
-                "is in the way): %s",
-                name, strerror (errno));
-        return;
+    archive_entry_set_pathname (e, path);
+    if (hardlink) {
+        if (strlen (hardlink) > RC_UNPACK_MAX_PATH || s_clean (hardlink, target, sizeof target) != 0
+            || !target[0])
+            return s_fail (x->err, x->errlen,
+                           "artifact entry '%.200s': hard link to '%.200s' refused", name,
+                           hardlink);
+        if (!s_regular_inside (x->root, target))
+            return s_fail (x->err, x->errlen,
+                           "artifact entry '%.200s': hard link to '%.200s' refused: only regular "
+                           "files already unpacked (not symlinks) may be linked",
+                           name, hardlink);
+        archive_entry_set_hardlink (e, target);
     }
-    /* setuid, setgid and sticky bits are never taken from an artifact */
-    mode &= 0777;
-    struct stat st;
-    bool exists = fstatat (dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (exists && !(type == '5' && S_ISDIR (st.st_mode))) {
-        /* a later entry with the same name replaces the earlier one, as tar
-           does; unlinkat never follows a symlink */
-        if (unlinkat (dir, leaf, S_ISDIR (st.st_mode) ? AT_REMOVEDIR : 0) != 0) {
-            s_fail (self, "artifact entry '%.200s': cannot replace: %s", name, strerror (errno));
+    else if (type == AE_IFLNK) {
+        const char *to = archive_entry_symlink (e);
+        if (!to || strlen (to) > RC_UNPACK_MAX_PATH || !s_link_inside (path, to))
+            return s_fail (x->err, x->errlen,
+                           "artifact entry '%.200s': symlink to '%.200s' leaves the release "
+                           "directory",
+                           name, to ? to : "");
+        if (s_list_add (&x->links, path) != 0)
+            return s_fail (x->err, x->errlen, "out of memory");
+    }
+    else if (type != AE_IFREG && type != AE_IFDIR)
+        return s_fail (x->err, x->errlen, "artifact entry '%.200s': %s refused", name,
+                       s_type_name (type));
+    /* setuid, setgid and sticky bits are never taken from an artifact; the
+       owner can always read and write what it unpacked */
+    mode_t perm = archive_entry_perm (e) & 0777;
+    archive_entry_set_perm (e, perm | (type == AE_IFDIR ? 0700 : 0600));
+    /* a declared size over the limit is refused before a byte is written */
+    if (type == AE_IFREG && archive_entry_size_is_set (e)
+        && archive_entry_size (e) > x->limits->max_unpacked_bytes - x->bytes)
+        return s_fail (x->err, x->errlen,
+                       "artifact entry '%.200s': unpacks to more than max_unpacked_bytes = %lld",
+                       name, (long long)x->limits->max_unpacked_bytes);
+    return 1;
+}
+
+static int
+s_copy_data (s_extract_t *x, const char *name, const atomic_bool *cancel)
+{
+    const void *buf;
+    size_t len;
+    la_int64_t offset;
+    for (;;) {
+        if (cancel && atomic_load (cancel))
+            return s_fail (x->err, x->errlen, "artifact: unpacking stopped");
+        int r = archive_read_data_block (x->in, &buf, &len, &offset);
+        if (r == ARCHIVE_EOF)
+            return 0;
+        if (r != ARCHIVE_OK)
+            return s_fail (x->err, x->errlen, "artifact entry '%.200s': %s", name, s_why (x->in));
+        x->bytes += (int64_t)len;
+        if (x->bytes > x->limits->max_unpacked_bytes)
+            return s_fail (x->err, x->errlen,
+                           "artifact: unpacks to more than max_unpacked_bytes = %lld",
+                           (long long)x->limits->max_unpacked_bytes);
+        if (x->limits->free_bytes > 0 && x->bytes > x->limits->free_bytes)
+            return s_fail (x->err, x->errlen,
+                           "artifact: unpacks to more than the %lld bytes free in the releases "
+                           "file system",
+                           (long long)x->limits->free_bytes);
+        if (archive_write_data_block (x->out, buf, len, offset) != ARCHIVE_OK)
+            return s_fail (x->err, x->errlen, "cannot write: %s", s_why (x->out));
+    }
+}
+
+static void
+s_resolve_limits (const rc_unpack_limits_t *in, rc_unpack_limits_t *out)
+{
+    *out = in ? *in : (rc_unpack_limits_t){0};
+    if (out->max_unpacked_bytes <= 0)
+        out->max_unpacked_bytes = RC_DEFAULT_MAX_UNPACKED_BYTES;
+    if (out->max_entries <= 0)
+        out->max_entries = RC_UNPACK_MAX_ENTRIES;
+}
+
+int
+rc_unpack_extract (int fd, int root, const rc_unpack_limits_t *limits, const atomic_bool *cancel,
+                   char *err, size_t errlen)
+{
+    rc_unpack_limits_t lim;
+    s_resolve_limits (limits, &lim);
+    s_extract_t x = {.limits = &lim, .root = root, .err = err, .errlen = errlen};
+    int rc = -1;
+    err[0] = '\0';
+    /* names in pax headers are UTF-8: read them as such whatever the
+       process locale is (this thread only) */
+    locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t before = utf8 ? uselocale (utf8) : (locale_t)0;
+    if (fchdir (root) != 0) {
+        s_fail (err, errlen, "cannot enter the release directory: %s", strerror (errno));
+        goto out;
+    }
+    x.in = archive_read_new ();
+    x.out = archive_write_disk_new ();
+    if (!x.in || !x.out) {
+        s_fail (err, errlen, "out of memory");
+        goto out;
+    }
+    /* formats and filters named one by one: no external programs */
+    archive_read_support_filter_gzip (x.in);
+    archive_read_support_filter_bzip2 (x.in);
+    archive_read_support_filter_xz (x.in);
+    archive_read_support_filter_zstd (x.in);
+    archive_read_support_format_tar (x.in);
+    archive_read_support_format_zip (x.in);
+    archive_write_disk_set_options (
+        x.out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+                   | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+    if (lseek (fd, 0, SEEK_SET) != 0
+        || archive_read_open_fd (x.in, fd, RC_UNPACK_READ_BLOCK) != ARCHIVE_OK) {
+        s_fail (err, errlen, "artifact: not a valid archive: %s", s_why (x.in));
+        goto out;
+    }
+    for (;;) {
+        if (cancel && atomic_load (cancel)) {
+            s_fail (err, errlen, "artifact: unpacking stopped");
+            goto out;
+        }
+        struct archive_entry *e;
+        int r = archive_read_next_header (x.in, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        /* a warning (a malformed pax record, a bad checksum skipped) is an
+           archive we do not trust either */
+        if (r != ARCHIVE_OK) {
+            s_fail (err, errlen, "artifact: not a valid archive (after %lld entries): %s",
+                    (long long)x.entries, s_why (x.in));
+            goto out;
+        }
+        if (++x.entries > lim.max_entries) {
+            s_fail (err, errlen, "artifact: more than %lld entries", (long long)lim.max_entries);
+            goto out;
+        }
+        int ok = s_check_entry (&x, e);
+        if (ok < 0)
+            goto out;
+        if (ok == 0)
+            continue;
+        if (archive_write_header (x.out, e) != ARCHIVE_OK) {
+            s_fail (err, errlen, "artifact entry '%.200s': %s", archive_entry_pathname (e),
+                    s_why (x.out));
+            goto out;
+        }
+        /* always read the data: a zip entry streamed with a data
+           descriptor has no size in its header */
+        if (s_copy_data (&x, archive_entry_pathname (e), cancel) != 0)
+            goto out;
+        if (archive_write_finish_entry (x.out) != ARCHIVE_OK) {
+            s_fail (err, errlen, "artifact entry '%.200s': %s", archive_entry_pathname (e),
+                    s_why (x.out));
             goto out;
         }
     }
-    switch (type) {
-    case '5':
-        if (!(exists && S_ISDIR (st.st_mode)) && mkdirat (dir, leaf, mode | 0700) != 0)
-            s_fail (self, "artifact entry '%.200s': %s", name, strerror (errno));
-        break;
-    case '0':
-    case '\0':
-    case '7':
-        self->out =
-            openat (dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode | 0600);
-        if (self->out < 0)
-            s_fail (self, "artifact entry '%.200s': %s", name, strerror (errno));
-        else
-            fchmod (self->out, mode | 0600);
-        (void)size;
-        break;
-    case '2':
-        if (!s_link_inside (path, linkname)) {
-            s_fail (self,
-                    "artifact entry '%.200s': symlink to '%.200s' leaves the release "
-                    "directory",
-                    name, linkname);
-            break;
-        }
-        if (symlinkat (linkname, dir, leaf) != 0) {
-            s_fail (self, "artifact entry '%.200s': %s", name, strerror (errno));
-            break;
-        }
-        char **bigger = realloc (self->links, (self->link_count + 1) * sizeof *bigger);
-        if (!bigger || !(bigger[self->link_count] = strdup (path))) {
-            self->links = bigger ? bigger : self->links;
-            s_fail (self, "out of memory");
-            break;
-        }
-        self->links = bigger;
-        self->link_count++;
-        break;
-    case '1': {
-        const char *tleaf;
-        if (s_clean (linkname, target, sizeof target) != 0 || !target[0]) {
-            s_fail (self, "artifact entry '%.200s': hard link to '%.200s' refused", name, linkname);
-            break;
-        }
-        int tdir = s_parent (self, target, false, &tleaf);
-        if (tdir < 0 || linkat (tdir, tleaf, dir, leaf, 0) != 0)
-            s_fail (self, "artifact entry '%.200s': hard link to '%.200s': %s", name, linkname,
-                    strerror (errno));
-        if (tdir >= 0)
-            close (tdir);
-        break;
+    if (x.entries == 0) {
+        s_fail (err, errlen, "artifact: an empty archive");
+        goto out;
     }
-    default:
-        s_fail (self, "artifact entry '%.200s': type '%c' (device, fifo, sparse...) refused", name,
-                type > ' ' ? type : '?');
+    /* directory times and modes are set here, after their contents */
+    if (archive_write_close (x.out) != ARCHIVE_OK) {
+        s_fail (err, errlen, "cannot finish unpacking: %s", s_why (x.out));
+        goto out;
     }
+    if (s_check_links (&x.links, err, errlen) != 0)
+        goto out;
+    /* the release must be on disk before current points at it */
+    if (!lim.no_sync && syncfs (root) != 0) {
+        s_fail (err, errlen, "syncfs: %s", strerror (errno));
+        goto out;
+    }
+    rc = 0;
 out:
-    close (dir);
+    if (x.in)
+        archive_read_free (x.in);
+    if (x.out)
+        archive_write_free (x.out);
+    s_list_free (&x.links);
+    if (utf8) {
+        uselocale (before);
+        freelocale (utf8);
+    }
+    return rc;
 }
 
-static void
-s_header (rc_unpack_t *self)
+/* The worker: its own working directory (unshare CLONE_FS), so that
+   libarchive's relative paths start at the release and the rest of the
+   process keeps its own; no signals (the main thread takes them). */
+static void *
+s_worker (void *arg)
 {
-    const unsigned char *h = self->block;
-    bool zero = true;
-    for (size_t i = 0; i < S_BLOCK && zero; i++)
-        zero = h[i] == 0;
-    if (zero) {
-        if (++self->zero_blocks == 2)
-            self->state = S_END;
-        return;
-    }
-    self->zero_blocks = 0;
-    bool ok = true;
-    uint64_t sum = s_octal (h + 148, 8, &ok), check = 0;
-    for (size_t i = 0; i < S_BLOCK; i++)
-        check += (i >= 148 && i < 156) ? ' ' : h[i];
-    if (!ok || sum != check || memcmp (h + 257, "ustar", 5) != 0) {
-        s_fail (self, "artifact: not a tar archive (or a corrupt header) after %llu bytes",
-                (unsigned long long)self->total);
-        return;
-    }
-    char type = (char)h[156];
-    unsigned mode = (unsigned)s_octal (h + 100, 8, &ok);
-    uint64_t size = s_octal (h + 124, 12, &ok);
-    if (!ok) {
-        s_fail (self, "artifact: bad number in a tar header");
-        return;
-    }
-    if (self->pax_size >= 0 && type != 'x' && type != 'g')
-        size = (uint64_t)self->pax_size;
-    if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
-        if (size > RC_UNPACK_MAX_META_BYTES) {
-            s_fail (self, "artifact: tar metadata record of %llu bytes refused",
-                    (unsigned long long)size);
-            return;
-        }
-        self->meta = malloc (size + 1);
-        if (!self->meta) {
-            s_fail (self, "out of memory");
-            return;
-        }
-        self->meta_len = 0;
-        self->meta_type = type;
-        self->remaining = size;
-        self->pad = (S_BLOCK - size % S_BLOCK) % S_BLOCK;
-        self->state = S_META;
-        if (size == 0) {
-            s_end_meta (self);
-            self->state = S_PAD;
-        }
-        return;
-    }
-    char name[PATH_MAX], linkname[PATH_MAX], field[256];
-    if (self->long_name)
-        snprintf (name, sizeof name, "%s", self->long_name);
-    else {
-        s_field (h, 100, field);
-        char prefix[160];
-        /* only POSIX ustar has a prefix; GNU keeps times there */
-        if (memcmp (h + 257, "ustar\0", 6) == 0 && h[345]) {
-            s_field (h + 345, 155, prefix);
-            snprintf (name, sizeof name, "%s/%s", prefix, field);
-        }
-        else
-            snprintf (name, sizeof name, "%s", field);
-    }
-    if (self->long_link)
-        snprintf (linkname, sizeof linkname, "%s", self->long_link);
-    else {
-        s_field (h + 157, 100, field);
-        snprintf (linkname, sizeof linkname, "%s", field);
-    }
-    free (self->long_name);
-    free (self->long_link);
-    self->long_name = self->long_link = NULL;
-    self->pax_size = -1;
-    /* only regular files carry data; links and dirs may claim a size */
-    bool data = type == '0' || type == '\0' || type == '7';
-    self->out = -1;
-    s_entry (self, type, name, linkname, mode, size);
-    if (self->status == RC_UNPACK_FAILED)
-        return;
-    self->remaining = data ? size : 0;
-    self->pad = data ? (S_BLOCK - size % S_BLOCK) % S_BLOCK : 0;
-    self->state = self->remaining ? S_DATA : S_PAD;
-    if (!data && type != '5' && type != '2' && type != '1')
-        self->state = S_PAD;
-    if (self->state == S_PAD && self->out >= 0) {
-        close (self->out);
-        self->out = -1;
-    }
-}
-
-/* Feeds len bytes of tar stream. */
-static void
-s_feed (rc_unpack_t *self, const unsigned char *buf, size_t len)
-{
-    self->total += len;
-    if (self->total > (uint64_t)RC_UNPACK_MAX_BYTES) {
-        s_fail (self, "artifact: unpacks to more than %lld bytes", (long long)RC_UNPACK_MAX_BYTES);
-        return;
-    }
-    while (len > 0 && self->status == RC_UNPACK_RUNNING) {
-        size_t take;
-        switch (self->state) {
-        case S_HEADER:
-            take = S_BLOCK - self->block_len;
-            take = take < len ? take : len;
-            memcpy (self->block + self->block_len, buf, take);
-            self->block_len += take;
-            if (self->block_len == S_BLOCK) {
-                self->block_len = 0;
-                s_header (self);
-            }
-            break;
-        case S_DATA:
-            take = self->remaining < len ? (size_t)self->remaining : len;
-            for (size_t done = 0; done < take;) {
-                ssize_t n = write (self->out, buf + done, take - done);
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n <= 0) {
-                    s_fail (self, "cannot write into %s: %s", self->dest, strerror (errno));
-                    break;
-                }
-                done += (size_t)n;
-            }
-            self->remaining -= take;
-            if (!self->remaining) {
-                close (self->out);
-                self->out = -1;
-                self->state = S_PAD;
-            }
-            break;
-        case S_META:
-            take = self->remaining < len ? (size_t)self->remaining : len;
-            memcpy (self->meta + self->meta_len, buf, take);
-            self->meta_len += take;
-            self->remaining -= take;
-            if (!self->remaining) {
-                s_end_meta (self);
-                self->state = S_PAD;
-            }
-            break;
-        case S_PAD:
-            take = self->pad < len ? (size_t)self->pad : len;
-            self->pad -= take;
-            if (!self->pad)
-                self->state = S_HEADER;
-            break;
-        case S_END:
-        default: take = len; break;
-        }
-        buf += take;
-        len -= take;
-    }
-}
-
-/* At the end: every symlink must resolve to a place inside the release. */
-static void
-s_check_links (rc_unpack_t *self)
-{
-    char root[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
-    if (!realpath (self->dest, root)) {
-        s_fail (self, "cannot resolve %s: %s", self->dest, strerror (errno));
-        return;
-    }
-    size_t rlen = strlen (root);
-    for (size_t i = 0; i < self->link_count && self->status == RC_UNPACK_RUNNING; i++) {
-        snprintf (path, sizeof path, "%s/%s", root, self->links[i]);
-        if (!realpath (path, real))
-            s_fail (self, "artifact entry '%.200s': symlink does not resolve inside the release",
-                    self->links[i]);
-        else if (strncmp (real, root, rlen) != 0 || (real[rlen] != '/' && real[rlen] != '\0'))
-            s_fail (self, "artifact entry '%.200s': symlink leads outside the release",
-                    self->links[i]);
-    }
+    rc_unpack_t *self = arg;
+    sigset_t all;
+    sigfillset (&all);
+    pthread_sigmask (SIG_BLOCK, &all, NULL);
+    int rc = -1;
+    if (unshare (CLONE_FS) != 0)
+        s_fail (self->errmsg, sizeof self->errmsg, "unshare (CLONE_FS): %s", strerror (errno));
+    else
+        rc = rc_unpack_extract (self->in, self->root, &self->limits, &self->cancel, self->errmsg,
+                                sizeof self->errmsg);
+    atomic_store (&self->status, rc == 0 ? RC_UNPACK_DONE : RC_UNPACK_FAILED);
+    return NULL;
 }
 
 rc_unpack_t *
-rc_unpack_new (const char *artifact, rc_artifact_kind_t kind, const char *dest,
-               const char *file_name, char *err, size_t errlen)
+rc_unpack_new (const char *artifact, const char *dest, const char *file_name,
+               const rc_unpack_limits_t *limits, char *err, size_t errlen)
 {
     rc_unpack_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, errlen, "out of memory");
         return NULL;
     }
-    self->kind = kind;
-    self->in = self->root = self->out = -1;
-    self->pax_size = -1;
-    self->status = RC_UNPACK_RUNNING;
-    self->dest = strdup (dest);
+    self->in = self->root = -1;
+    atomic_init (&self->cancel, false);
+    atomic_init (&self->status, RC_UNPACK_RUNNING);
+    s_resolve_limits (limits, &self->limits);
     self->root = open (dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (!self->dest || self->root < 0) {
+    if (self->root < 0) {
         snprintf (err, errlen, "cannot open %s: %s", dest, strerror (errno));
         goto fail;
     }
-    if (kind == RC_ARTIFACT_FILE) {
+    self->in = open (artifact, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (self->in < 0 || fstat (self->in, &st) != 0) {
+        snprintf (err, errlen, "cannot open %s: %s", artifact, strerror (errno));
+        goto fail;
+    }
+    if (!rc_unpack_is_archive (self->in)) {
         if (!file_name || !rc_name_valid (file_name)
             || renameat (AT_FDCWD, artifact, self->root, file_name) != 0) {
             snprintf (err, errlen, "cannot place %s into %s: %s", artifact, dest, strerror (errno));
             goto fail;
         }
-        self->status = RC_UNPACK_DONE;
+        if (fsync (self->root) != 0) {
+            snprintf (err, errlen, "fsync %s: %s", dest, strerror (errno));
+            goto fail;
+        }
+        atomic_store (&self->status, RC_UNPACK_DONE);
         return self;
     }
-    self->in = open (artifact, O_RDONLY | O_CLOEXEC);
-    if (self->in < 0) {
-        snprintf (err, errlen, "cannot open %s: %s", artifact, strerror (errno));
+    /* free space: the archive alone must fit, and unpacking stops before
+       it leaves less than the reserve */
+    struct statvfs vfs;
+    if (fstatvfs (self->root, &vfs) != 0) {
+        snprintf (err, errlen, "statvfs %s: %s", dest, strerror (errno));
         goto fail;
     }
-    if (kind == RC_ARTIFACT_TGZ) {
-        const char *argv[] = {RC_GZIP_PATH, "-dc", NULL};
-        rc_child_opts_t opts = {.argv = argv, .stdin_fd = self->in, .stdout_data = true};
-        self->gzip = rc_child_new (&opts, err, errlen);
-        if (!self->gzip)
-            goto fail;
-        close (self->in);
-        self->in = -1;
+    int64_t free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize - RC_UNPACK_FREE_RESERVE;
+    if (free_bytes < (int64_t)st.st_size) {
+        snprintf (err, errlen,
+                  "not enough free space in %s to unpack a %lld-byte artifact (%lld bytes free "
+                  "beyond the %lld reserved)",
+                  dest, (long long)st.st_size, (long long)(free_bytes > 0 ? free_bytes : 0),
+                  (long long)RC_UNPACK_FREE_RESERVE);
+        goto fail;
     }
+    if (self->limits.free_bytes <= 0 || free_bytes < self->limits.free_bytes)
+        self->limits.free_bytes = free_bytes;
+    int rc = pthread_create (&self->thread, NULL, s_worker, self);
+    if (rc != 0) {
+        snprintf (err, errlen, "cannot start unpacking: %s", strerror (rc));
+        goto fail;
+    }
+    self->started = true;
     return self;
 fail:
     rc_unpack_destroy (&self);
@@ -616,59 +564,14 @@ rc_unpack_status_t
 rc_unpack_poll (rc_unpack_t *self)
 {
     assert (self);
-    if (self->status != RC_UNPACK_RUNNING)
-        return self->status;
-    unsigned char buf[65536];
-    size_t budget = RC_UNPACK_BYTES_PER_TICK;
-    int fd = self->gzip ? rc_child_data_fd (self->gzip) : self->in;
-    while (!self->eof && budget > 0 && self->status == RC_UNPACK_RUNNING) {
-        ssize_t n = read (fd, buf, sizeof buf);
-        if (n > 0) {
-            s_feed (self, buf, (size_t)n);
-            budget -= (size_t)n < budget ? (size_t)n : budget;
-        }
-        else if (n == 0)
-            self->eof = true;
-        else if (errno == EINTR)
-            continue;
-        else if (errno == EAGAIN || errno == EWOULDBLOCK)
-            break;
-        else {
-            s_fail (self, "cannot read the artifact: %s", strerror (errno));
-            break;
-        }
-    }
-    if (self->status != RC_UNPACK_RUNNING || !self->eof)
-        return self->status;
-    if (self->gzip) {
-        if (!rc_child_poll (self->gzip))
-            return self->status;
-        if (rc_child_exit_code (self->gzip) != 0) {
-            s_fail (self, "artifact: gzip failed (exit %d): %.300s",
-                    rc_child_exit_code (self->gzip), rc_child_output (self->gzip));
-            return self->status;
-        }
-    }
-    if (self->entries == 0) {
-        s_fail (self, "artifact: not a tar archive, or an empty one");
-        return self->status;
-    }
-    if (self->state != S_END && !(self->state == S_HEADER && self->block_len == 0)) {
-        s_fail (self, "artifact: truncated tar archive");
-        return self->status;
-    }
-    s_check_links (self);
-    if (self->status == RC_UNPACK_RUNNING) {
-        fsync (self->root);
-        self->status = RC_UNPACK_DONE;
-    }
-    return self->status;
+    return (rc_unpack_status_t)atomic_load (&self->status);
 }
 
 const char *
 rc_unpack_errmsg (rc_unpack_t *self)
 {
-    return self->errmsg;
+    /* only read once status is not RUNNING: the worker wrote it before */
+    return atomic_load (&self->status) == RC_UNPACK_RUNNING ? "" : self->errmsg;
 }
 
 void
@@ -678,42 +581,39 @@ rc_unpack_destroy (rc_unpack_t **self_p)
     rc_unpack_t *self = *self_p;
     if (!self)
         return;
-    rc_child_destroy (&self->gzip);
+    if (self->started) {
+        /* the worker checks the flag between blocks: a short wait */
+        atomic_store (&self->cancel, true);
+        pthread_join (self->thread, NULL);
+    }
     if (self->in >= 0)
         close (self->in);
-    if (self->out >= 0)
-        close (self->out);
     if (self->root >= 0)
         close (self->root);
-    for (size_t i = 0; i < self->link_count; i++)
-        free (self->links[i]);
-    free (self->links);
-    free (self->meta);
-    free (self->long_name);
-    free (self->long_link);
-    free (self->dest);
     free (self);
     *self_p = NULL;
 }
 
-/* Selftest: tarballs made by tar(1), good and hostile. */
+/* Selftest: archives made by tar(1), zip(1) and python3, good and hostile. */
 static int
 s_sh (const char *script, const char *dir)
 {
-    char cmd[2048];
-    snprintf (cmd, sizeof cmd, "cd '%s' && %s", dir, script);
+    char cmd[4096];
+    snprintf (cmd, sizeof cmd, "cd '%s' && { %s; } >/dev/null 2>&1", dir, script);
     return system (cmd);
 }
 
 static rc_unpack_status_t
-s_unpack (const char *dir, const char *artifact, rc_artifact_kind_t kind, char *err, size_t len)
+s_unpack (const char *dir, const char *artifact, const rc_unpack_limits_t *limits, char *err,
+          size_t len)
 {
     char path[512], dest[512];
     snprintf (path, sizeof path, "%s/%s", dir, artifact);
     snprintf (dest, sizeof dest, "%s/out", dir);
-    s_sh ("rm -rf out && mkdir out", dir);
-    rc_unpack_t *u = rc_unpack_new (path, kind, dest, "file.bin", err, len);
-    assert (u);
+    s_sh ("chmod -R u+rwx out; rm -rf out && mkdir out", dir);
+    rc_unpack_t *u = rc_unpack_new (path, dest, "file.bin", limits, err, len);
+    if (!u)
+        return RC_UNPACK_FAILED;
     rc_unpack_status_t st;
     while ((st = rc_unpack_poll (u)) == RC_UNPACK_RUNNING)
         usleep (1000);
@@ -722,38 +622,56 @@ s_unpack (const char *dir, const char *artifact, rc_artifact_kind_t kind, char *
     return st;
 }
 
+static bool
+s_file_is (const char *dir, const char *name, const char *text)
+{
+    char path[512], buf[64] = "";
+    snprintf (path, sizeof path, "%s/out/%s", dir, name);
+    FILE *f = fopen (path, "r");
+    bool ok = f && fgets (buf, sizeof buf, f) && strcmp (buf, text) == 0;
+    if (f)
+        fclose (f);
+    return ok;
+}
+
 void
 rc_unpack_test (bool verbose)
 {
     char dir[] = "/tmp/rc_unpack_test.XXXXXX";
     assert (mkdtemp (dir));
-    char err[PATH_MAX + 256], path[512];
-    assert (rc_unpack_kind ("http://h/a/app-1.tar.gz?x=1") == RC_ARTIFACT_TGZ);
-    assert (rc_unpack_kind ("file:///a.tgz") == RC_ARTIFACT_TGZ);
-    assert (rc_unpack_kind ("file:///a.tar") == RC_ARTIFACT_TAR);
-    assert (rc_unpack_kind ("file:///a.jar") == RC_ARTIFACT_FILE);
+    char err[PATH_MAX + 256], path[600];
     char *name = rc_unpack_file_name ("https://h/x/app.jar?sig=1");
     assert (name && strcmp (name, "app.jar") == 0);
     free (name);
 
-    /* a good tree: dirs, a long name, an inside symlink, a hard link */
+    /* a good tree in every format: dirs, a long name, an inside symlink, a
+       hard link, an old mtime, a setuid bit (dropped) */
     assert (s_sh ("L=$(printf 'a%.0s' $(seq 120)) && mkdir -p src/bin src/$L && "
-                  "echo hi > src/bin/run && ln -s bin/run src/link && ln src/bin/run src/hard && "
-                  "echo deep > src/$L/f && "
+                  "echo hi > src/bin/run && chmod 4755 src/bin/run && ln -s bin/run src/link && "
+                  "ln src/bin/run src/hard && echo deep > src/$L/f && "
+                  "touch -d 2001-02-03T04:05:06Z src/bin/run && "
                   "tar -czf good.tgz -C src . && tar -cf good.tar -C src . && "
-                  "tar --format=pax -cf pax.tar -C src .",
+                  "tar --format=pax -cf pax.tar -C src . && tar -cJf good.txz -C src . && "
+                  "tar --zstd -cf good.tzst -C src . && tar -cjf good.tbz -C src . && "
+                  "(cd src && zip -qry ../good.zip .)",
                   dir)
             == 0);
-    assert (s_unpack (dir, "good.tgz", RC_ARTIFACT_TGZ, err, sizeof err) == RC_UNPACK_DONE);
-    snprintf (path, sizeof path, "%s/out/link", dir);
-    char buf[16] = "";
-    FILE *f = fopen (path, "r");
-    assert (f && fgets (buf, sizeof buf, f) && strcmp (buf, "hi\n") == 0);
-    fclose (f);
-    assert (s_unpack (dir, "good.tar", RC_ARTIFACT_TAR, err, sizeof err) == RC_UNPACK_DONE);
-    assert (s_unpack (dir, "pax.tar", RC_ARTIFACT_TAR, err, sizeof err) == RC_UNPACK_DONE);
+    const char *good[] = {"good.tgz",  "good.tar", "pax.tar", "good.txz",
+                          "good.tzst", "good.tbz", "good.zip"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        rc_unpack_status_t st = s_unpack (dir, good[i], NULL, err, sizeof err);
+        if (verbose || st != RC_UNPACK_DONE)
+            fprintf (stderr, "unpack %s: %s\n", good[i], err);
+        assert (st == RC_UNPACK_DONE);
+        assert (s_file_is (dir, "link", "hi\n") && s_file_is (dir, "bin/run", "hi\n"));
+        struct stat st_run;
+        snprintf (path, sizeof path, "%s/out/bin/run", dir);
+        assert (stat (path, &st_run) == 0);
+        assert ((st_run.st_mode & 07777) == 0755);
+        assert (st_run.st_mtime == 981173106);
+    }
 
-    /* hostile: "..", absolute paths, symlinks out, writes through symlinks */
+    /* hostile: each refused with its reason */
     struct {
         const char *make;
         const char *why;
@@ -773,25 +691,35 @@ rc_unpack_test (bool verbose)
          "leaves"},
         {"rm -rf e f && mkdir e f && ln -s . e/dir && mkdir -p f/dir && "
          "echo x > f/dir/x && tar -cf bad.tar -C e dir && tar -rf bad.tar -C f dir/x",
-         "symlink or a file"},
-        {"head -c 1000 good.tar > bad.tar", "truncated"},
-        {"echo not a tarball > bad.tar", "not a tar"},
+         "symlink"},
+        /* the hard link to an inside symlink that points outside */
+        {"rm -rf e && mkdir -p e/a/b/c/d && ln -s ../../../../etc e/a/b/c/d/s && "
+         "ln e/a/b/c/d/s e/t && tar -cf bad.tar -C e a t",
+         "hard link"},
+        {"rm -rf e && mkdir e && mkfifo e/p && tar -cf bad.tar -C e p", "fifo"},
+        {"head -c 3000 good.tar > bad.tar", "not a valid archive"},
+        {"head -c 3000 good.tar > bad.tar", "truncated"},
+        {"head -c 200 good.tgz > bad.tar", "truncated gzip"},
+        {"printf '\\037\\213garbage' > bad.tar", "Unrecognized archive format"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert (s_sh (bad[i].make, dir) == 0);
-        rc_unpack_status_t st = s_unpack (dir, "bad.tar", RC_ARTIFACT_TAR, err, sizeof err);
+        rc_unpack_status_t st = s_unpack (dir, "bad.tar", NULL, err, sizeof err);
         if (verbose || st != RC_UNPACK_FAILED || !strstr (err, bad[i].why))
             fprintf (stderr, "unpack bad %zu: %s\n", i, err);
         assert (st == RC_UNPACK_FAILED && strstr (err, bad[i].why));
     }
-    /* a corrupt gzip stream fails in gzip */
-    assert (s_sh ("echo garbage > bad.tgz", dir) == 0);
-    assert (s_unpack (dir, "bad.tgz", RC_ARTIFACT_TGZ, err, sizeof err) == RC_UNPACK_FAILED);
-    assert (strstr (err, "gzip"));
-    /* anything else is placed as is */
-    assert (s_sh ("echo jar > app.jar", dir) == 0);
-    assert (s_unpack (dir, "app.jar", RC_ARTIFACT_FILE, err, sizeof err) == RC_UNPACK_DONE);
-    snprintf (path, sizeof path, "%s/out/file.bin", dir);
-    assert (access (path, F_OK) == 0);
-    s_sh ("rm -rf ../$(basename \"$PWD\")", dir);
+    /* limits: bytes (declared and written) and entries */
+    assert (s_sh ("head -c 3000000 /dev/zero > z && tar -czf big.tgz z", dir) == 0);
+    rc_unpack_limits_t small = {.max_unpacked_bytes = 1000000};
+    assert (s_unpack (dir, "big.tgz", &small, err, sizeof err) == RC_UNPACK_FAILED);
+    assert (strstr (err, "max_unpacked_bytes"));
+    rc_unpack_limits_t few = {.max_entries = 3};
+    assert (s_unpack (dir, "good.tgz", &few, err, sizeof err) == RC_UNPACK_FAILED);
+    assert (strstr (err, "more than 3 entries"));
+    /* anything else is placed as is, whatever its URL said */
+    assert (s_sh ("echo jar > app.tgz", dir) == 0);
+    assert (s_unpack (dir, "app.tgz", NULL, err, sizeof err) == RC_UNPACK_DONE);
+    assert (s_file_is (dir, "file.bin", "jar\n"));
+    s_sh ("chmod -R u+rwx . ; rm -rf ../$(basename \"$PWD\")", dir);
 }

@@ -10,7 +10,10 @@
 #   - a rollout over the fleet in 10 batches: total time and time per batch
 #     (the agents answer at once, so this is the coordinator's own overhead)
 #   - the coordinator's resident memory and CPU time
-# BENCH_HOSTS (default 500) and BENCH_RUNS (default 3) change the size.
+#   - artifact extraction: the agent's unpacking (bench/rc_unpackbench.c,
+#     polled like the executor) against tar -xzf of the same ~200 MB .tgz
+# BENCH_HOSTS (default 500) and BENCH_RUNS (default 3) change the size;
+# BENCH_ONLY=extract or BENCH_ONLY=fleet runs one part.
 set -u
 B=$(pwd)/build
 RC="$B/rollclone"
@@ -96,6 +99,43 @@ CONF
     python3 -c "import json,glob; print(max(json.load(open(f))['registered_all_ms'] for f in glob.glob('$D/run/sim-*.json')))" >>"$D/reg_ms"
     kill -TERM "$cpid"; wait "$cpid" 2>/dev/null
 }
+
+# A ~200 MB .tgz: 190 files of 1 MiB that do not compress (binaries,
+# images) and 5000 small text files; then each run unpacks it with tar and
+# with the agent's code into fresh directories.
+extract_bench () {
+    src=$D/x/src
+    mkdir -p "$src/bin" "$src/static"
+    i=0
+    while [ $i -lt 190 ]; do head -c 1048576 /dev/urandom >"$src/bin/blob$i"; i=$((i + 1)); done
+    python3 -c "
+import os
+for i in range(5000):
+    with open(os.path.join('$src/static', 'f%d.txt' % i), 'w') as f:
+        f.write(('line %d of a small text file\n' % i) * 40)"
+    tar -czf "$D/x/app.tgz" -C "$src" .
+    rm -rf "$src"
+    size=$(( $(stat -c %s "$D/x/app.tgz") / 1048576 ))
+    r=1
+    while [ $r -le "$RUNS" ]; do
+        rm -rf "$D/x/out" && mkdir "$D/x/out" && sync
+        t=$(ms); tar -xzf "$D/x/app.tgz" -C "$D/x/out"; echo "$(( $(ms) - t ))" >>"$D/tar_ms"
+        rm -rf "$D/x/out" && mkdir "$D/x/out" && sync
+        "$B/rc_unpackbench" "$D/x/app.tgz" "$D/x/out" >>"$D/ours_ms" || exit 1
+        rm -rf "$D/x/out" && mkdir "$D/x/out" && sync
+        "$B/rc_unpackbench" "$D/x/app.tgz" "$D/x/out" --sync >>"$D/ours_sync_ms" || exit 1
+        r=$((r + 1))
+    done
+    rm -rf "$D/x"
+    echo "bench: extraction of a $size MB .tgz, $RUNS runs (medians)"
+    printf '%-48s %s\n' "tar -xzf" "$(median <"$D/tar_ms") ms"
+    printf '%-48s %s\n' "agent unpack (libarchive, worker thread)" "$(median <"$D/ours_ms") ms"
+    printf '%-48s %s\n' "  the same, with syncfs before the switch" "$(median <"$D/ours_sync_ms") ms"
+}
+if [ "${BENCH_ONLY:-}" != fleet ]; then
+    extract_bench
+fi
+[ "${BENCH_ONLY:-}" = extract ] && exit 0
 
 echo "bench: coordinator + $N simulated agents on loopback, $RUNS runs (medians)"
 r=1

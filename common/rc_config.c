@@ -54,6 +54,7 @@ typedef enum {
     T_URL,      /* http:// or https:// */
     T_SECRET,   /* path of our key pair, loaded now */
     T_PUBLIC,   /* a peer's public key: Z85 text or a file, loaded now */
+    T_BYTES,    /* a size: 512, 100K, 10M, 4G (powers of 1024) */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -100,6 +101,9 @@ static const s_key_t s_keys[] = {
     {S_APP, "user", T_NAME, APP (user)},
     {S_APP, "health_rise", T_COUNT, APP (health_rise)},
     {S_APP, "health_fall", T_COUNT, APP (health_fall)},
+    {S_APP, "fetch_timeout", T_DURATION, APP (fetch_timeout_ms)},
+    {S_APP, "max_artifact_bytes", T_BYTES, APP (max_artifact_bytes)},
+    {S_APP, "max_unpacked_bytes", T_BYTES, APP (max_unpacked_bytes)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 _Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
@@ -269,7 +273,34 @@ s_app_get (rc_config_t *cfg, const char *name)
     app->keep_releases = -1;
     app->health_rise = -1;
     app->health_fall = -1;
+    app->fetch_timeout_ms = -1;
+    app->max_artifact_bytes = -1;
+    app->max_unpacked_bytes = -1;
     return app;
+}
+
+/* "10M" -> 10485760: a whole number of bytes, at least 1, with an optional
+   K, M, G or T suffix (powers of 1024). */
+static int
+s_bytes_parse (const char *text, int64_t *bytes)
+{
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll (text, &end, 10);
+    if (errno || end == text || n < 1 || text[0] == '+')
+        return -1;
+    int shift = 0;
+    if (*end) {
+        const char *unit = strchr (units, *end);
+        if (!unit || end[1])
+            return -1;
+        shift = 10 * (int)(unit - units + 1);
+    }
+    if (n > (INT64_MAX >> shift))
+        return -1;
+    *bytes = (int64_t)n << shift;
+    return 0;
 }
 
 /* Stores value into the field at base+key->offset after checking it. */
@@ -326,6 +357,14 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
             return s_fail (p, "[%s] %s = '%s' is not a whole number from 1 to %d", section,
                            key->name, value, RC_KEEP_MAX);
         *(int *)field = (int)n;
+        return 1;
+    }
+    case T_BYTES: {
+        int64_t bytes;
+        if (s_bytes_parse (value, &bytes) != 0)
+            return s_fail (p, "[%s] %s = '%s' is not a size (like 512, 100K, 10M, 4G)", section,
+                           key->name, value);
+        *(int64_t *)field = bytes;
         return 1;
     }
     case T_LABELS: {
@@ -594,6 +633,12 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 app->hook_timeout_ms = RC_DEFAULT_HOOK_TIMEOUT_MS;
             if (app->keep_releases < 0)
                 app->keep_releases = RC_DEFAULT_KEEP_RELEASES;
+            if (app->fetch_timeout_ms < 0)
+                app->fetch_timeout_ms = RC_DEFAULT_FETCH_TIMEOUT_MS;
+            if (app->max_artifact_bytes < 0)
+                app->max_artifact_bytes = RC_DEFAULT_MAX_ARTIFACT_BYTES;
+            if (app->max_unpacked_bytes < 0)
+                app->max_unpacked_bytes = RC_DEFAULT_MAX_UNPACKED_BYTES;
             s_path_normalise (app->releases_dir);
             if (app->health_rise < 0)
                 app->health_rise = RC_DEFAULT_HEALTH_RISE;
@@ -810,13 +855,16 @@ rc_config_test (bool verbose)
                    "coordinator_public_key = agent.key\nsecret_key = agent.key_secret\n"
                    "labels = role=web,dc=eu1\nheartbeat_interval = 500ms\n"
                    "[app shop]\nreleases_dir = /srv/shop\nrestart = systemctl restart shop\n"
-                   "keep_releases = 3\n[client]\ncontrol_endpoint = tcp://127.0.0.1:7603\n");
+                   "keep_releases = 3\nmax_unpacked_bytes = 10M\nfetch_timeout = 2s\n"
+                   "[client]\ncontrol_endpoint = tcp://127.0.0.1:7603\n");
     rc_config_t *cfg = rc_config_load (path, RC_ROLE_AGENT, err, sizeof err);
     assert (cfg);
     assert (streq (cfg->id, "web-1") && cfg->heartbeat_interval_ms == 500);
     assert (cfg->label_count == 2 && cfg->cert && strlen (cfg->server_key) == 40);
     const rc_app_config_t *app = rc_config_app (cfg, "shop");
     assert (app && app->keep_releases == 3 && app->hook_timeout_ms == RC_DEFAULT_HOOK_TIMEOUT_MS);
+    assert (app->max_unpacked_bytes == 10 * 1024 * 1024 && app->fetch_timeout_ms == 2000);
+    assert (app->max_artifact_bytes == RC_DEFAULT_MAX_ARTIFACT_BYTES);
     assert (!rc_config_app (cfg, "nope"));
     rc_config_destroy (&cfg);
     rc_config_destroy (&cfg);
@@ -835,6 +883,9 @@ rc_config_test (bool verbose)
         {"[agent]\nthis is not ini\n", ":2: not 'key = value'"},
         {"[app x/y]\nreleases_dir = /a\n", ":2: [app x/y]: app name"},
         {"[app web]\nkeep_releases = 0\n", ":2: [app web] keep_releases"},
+        {"[app web]\nmax_artifact_bytes = 10X\n", ":2: [app web] max_artifact_bytes = '10X'"},
+        {"[app web]\nmax_unpacked_bytes = 0\n", ":2: [app web] max_unpacked_bytes = '0'"},
+        {"[app web]\nmax_unpacked_bytes = 99999999T\n", "max_unpacked_bytes = '99999999T'"},
         {"[agent]\nlabels = a=1\nlabels = b=2\n", ":3: key 'labels' given twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -43,6 +43,9 @@ typedef struct {
     char *user;                          /* run hooks as this user */
     int health_rise;                     /* idle checks passed in a row to become healthy */
     int health_fall;                     /* idle checks failed in a row to become unhealthy */
+    int64_t fetch_timeout_ms;            /* a download's whole time */
+    int64_t max_artifact_bytes;          /* a download's size */
+    int64_t max_unpacked_bytes;          /* file bytes an archive may unpack to */
     uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
     int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;

@@ -55,6 +55,12 @@
 #define RC_DEFAULT_HEALTH_INTERVAL_MS 2000
 #define RC_DEFAULT_SOAK_MS 10000
 #define RC_DEFAULT_HEALTH_TIMEOUT_MS (5 * 60 * 1000)
+/* Artifacts ([app] fetch_timeout, max_artifact_bytes, max_unpacked_bytes):
+   a download may take this long in all (a server that drips bytes must not
+   hold a host drained), be this large, and unpack to this many bytes. */
+#define RC_DEFAULT_FETCH_TIMEOUT_MS (30 * 60 * 1000)
+#define RC_DEFAULT_MAX_ARTIFACT_BYTES (4LL * 1024 * 1024 * 1024)
+#define RC_DEFAULT_MAX_UNPACKED_BYTES (16LL * 1024 * 1024 * 1024)
 /* Reconnect backoff of the agent's sockets (libzmq doubles up to the max). */
 #define RC_RECONNECT_IVL_MS 200
 #define RC_RECONNECT_IVL_MAX_MS 2000

@@ -48,7 +48,7 @@ CONF
 HEALTH_PORT=$(rc_port)
 health_server () {
     rc_bg health python3 -m http.server --bind 127.0.0.1 --directory "$T/srv" "$HEALTH_PORT"
-    wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $HEALTH_PORT))" ||
+    wait_for 30 python3 -c "import socket; socket.create_connection(('127.0.0.1', $HEALTH_PORT))" ||
         fail "health server did not start"
 }
 healthy () { curl -sf "http://127.0.0.1:$HEALTH_PORT/current/health" >/dev/null; }
