@@ -12,9 +12,11 @@
 #include "journal.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_signature.h"
 #include "rc_time.h"
 #include "releases.h"
 #include "rollclone.pb-c.h"
+#include "trust.h"
 #include "unpack.h"
 
 #include <assert.h>
@@ -60,14 +62,15 @@ typedef struct _s_self_t s_self_t;
 typedef struct _s_app_t s_app_t;
 
 typedef struct {
-    s_app_t *owner; /* the app's slot */
-    char *id;       /* deployment id */
-    uint32_t seq;   /* step number in the deployment */
-    int action;     /* ROLLCLONE__ACTION__ACTION_UPDATE / ROLLBACK */
-    char *version;  /* target release */
-    char *previous; /* live before the step, "" when none */
-    char *artifact; /* URL (update) */
-    char *sha256;   /* expected checksum or "" */
+    s_app_t *owner;  /* the app's slot */
+    char *id;        /* deployment id */
+    uint32_t seq;    /* step number in the deployment */
+    int action;      /* ROLLCLONE__ACTION__ACTION_UPDATE / ROLLBACK */
+    char *version;   /* target release */
+    char *previous;  /* live before the step, "" when none */
+    char *artifact;  /* URL (update) */
+    char *sha256;    /* expected checksum or "" */
+    char *signature; /* .sig text carried in the instruction, or "" */
     int64_t soak_ms;
     int64_t health_timeout_ms;
     int64_t started_ms;  /* wall clock, for the journal */
@@ -89,6 +92,7 @@ typedef struct {
     size_t timing_count;
     rc_child_t *child;       /* hook running */
     rc_fetch_t *fetch;       /* download running */
+    rc_fetch_t *sigfetch;    /* download of URL.sig running */
     rc_unpack_t *unpack;     /* unpacking running */
     rc_health_t *health;     /* health check running */
     int64_t health_deadline; /* health phase fails here */
@@ -118,6 +122,7 @@ struct _s_self_t {
     s_app_t *apps;
     size_t app_count;
     bool healthy; /* last HEALTH state announced */
+    bool local;   /* steps come from the local operator (apply), not a coordinator */
 };
 
 static void s_enter (s_step_t *step, s_phase_t phase);
@@ -366,6 +371,80 @@ s_start_fetch (s_step_t *step)
         s_phase_failed (step, -1, err, NULL);
 }
 
+/* After the download, before anything is unpacked: with trusted_signers
+   the artifact needs a valid signature, carried in the instruction or
+   fetched from URL.sig. */
+static void
+s_verify (s_step_t *step, const char *sig, size_t len)
+{
+    char artifact[PATH_MAX], err[1024];
+    s_path (step, artifact, sizeof artifact, "artifact", step->version);
+    if (rc_trust_verify (step->owner->cfg, artifact, step->version, sig, len, err, sizeof err)
+        != 0) {
+        char why[1200];
+        snprintf (why, sizeof why, "artifact refused: %s", err);
+        s_phase_failed (step, -1, why, NULL);
+        return;
+    }
+    rc_log_info ("app %s: artifact of %s verified (trusted_signers %s)", step->owner->cfg->name,
+                 step->version, step->owner->cfg->trusted_signers);
+    s_phase_done (step);
+}
+
+static void
+s_start_signature (s_step_t *step)
+{
+    if (!rc_trust_signed (step->owner->cfg)) {
+        s_phase_done (step);
+        return;
+    }
+    if (*step->signature) {
+        s_verify (step, step->signature, strlen (step->signature));
+        return;
+    }
+    char dest[PATH_MAX], err[PATH_MAX + 256];
+    s_path (step, dest, sizeof dest, "sig", step->version);
+    char *url = rc_trust_signature_url (step->artifact);
+    if (!url)
+        abort ();
+    step->sigfetch = rc_fetch_new (url, dest, NULL, err, sizeof err);
+    free (url);
+    if (!step->sigfetch)
+        s_phase_failed (step, -1, err, NULL);
+}
+
+static void
+s_poll_signature (s_step_t *step)
+{
+    char err[1024];
+    rc_fetch_status_t st = rc_fetch_poll (step->sigfetch);
+    if (st == RC_FETCH_RUNNING && rc_fetch_bytes (step->sigfetch) <= RC_SIGNATURE_FILE_MAX)
+        return;
+    if (st == RC_FETCH_FAILED || st == RC_FETCH_RUNNING) {
+        snprintf (err, sizeof err,
+                  "artifact refused: no signature at %.400s.sig (trusted_signers): %.400s",
+                  step->artifact,
+                  st == RC_FETCH_RUNNING ? "larger than a signature"
+                                         : rc_fetch_errmsg (step->sigfetch));
+        s_phase_failed (step, -1, err, NULL);
+        return;
+    }
+    rc_fetch_destroy (&step->sigfetch);
+    char path[PATH_MAX], text[RC_SIGNATURE_FILE_MAX + 1];
+    s_path (step, path, sizeof path, "sig", step->version);
+    FILE *f = fopen (path, "rb");
+    size_t n = f ? fread (text, 1, sizeof text, f) : 0;
+    if (f)
+        fclose (f);
+    unlink (path);
+    if (!f || n > RC_SIGNATURE_FILE_MAX) {
+        snprintf (err, sizeof err, "artifact refused: cannot read the signature %.900s", path);
+        s_phase_failed (step, -1, err, NULL);
+        return;
+    }
+    s_verify (step, text, n);
+}
+
 static void
 s_start_unpack (s_step_t *step)
 {
@@ -435,6 +514,8 @@ s_undo_files (s_step_t *step)
     s_path (step, path, sizeof path, "artifact", step->version);
     rc_releases_remove_tree (path);
     s_path (step, path, sizeof path, "part", step->version);
+    rc_releases_remove_tree (path);
+    s_path (step, path, sizeof path, "sig", step->version);
     rc_releases_remove_tree (path);
     s_path (step, incoming, sizeof incoming, "incoming", NULL);
     rmdir (incoming); /* only when empty */
@@ -594,6 +675,7 @@ s_phase_failed (s_step_t *step, int exit_code, const char *error, const char *ta
     s_timing (step);
     rc_child_destroy (&step->child);
     rc_fetch_destroy (&step->fetch);
+    rc_fetch_destroy (&step->sigfetch);
     rc_unpack_destroy (&step->unpack);
     rc_health_destroy (&step->health);
     if (s_reverting (step)) {
@@ -698,7 +780,7 @@ s_poll_step (s_step_t *step)
         rc_fetch_status_t st = rc_fetch_poll (step->fetch);
         if (st == RC_FETCH_DONE) {
             rc_fetch_destroy (&step->fetch);
-            s_phase_done (step);
+            s_start_signature (step);
         }
         else if (st == RC_FETCH_FAILED) {
             char err[600];
@@ -706,6 +788,8 @@ s_poll_step (s_step_t *step)
             s_phase_failed (step, -1, err, NULL);
         }
     }
+    else if (step->sigfetch)
+        s_poll_signature (step);
     else if (step->unpack) {
         rc_unpack_status_t st = rc_unpack_poll (step->unpack);
         if (st == RC_UNPACK_DONE) {
@@ -732,6 +816,7 @@ s_step_destroy (s_step_t **step_p)
         return;
     rc_child_destroy (&step->child);
     rc_fetch_destroy (&step->fetch);
+    rc_fetch_destroy (&step->sigfetch);
     rc_unpack_destroy (&step->unpack);
     rc_health_destroy (&step->health);
     rc_journal_unlock (&step->lock_fd);
@@ -740,6 +825,7 @@ s_step_destroy (s_step_t **step_p)
     free (step->previous);
     free (step->artifact);
     free (step->sha256);
+    free (step->signature);
     free (step->failed_phase);
     free (step->error);
     free (step->tail);
@@ -784,6 +870,7 @@ s_recover (s_app_t *a, json_t *rec, int lock_fd)
     step->previous = s_strdup (json_string_value (json_object_get (rec, "previous")));
     step->artifact = s_strdup (json_string_value (json_object_get (rec, "artifact")));
     step->sha256 = s_strdup (json_string_value (json_object_get (rec, "sha256")));
+    step->signature = s_strdup (""); /* a recovered step is undone, never verified */
     step->soak_ms =
         s_or_default (json_integer_value (json_object_get (rec, "soak_ms")), RC_DEFAULT_SOAK_MS);
     step->health_timeout_ms =
@@ -849,6 +936,7 @@ s_start (s_app_t *a, Rollclone__Instruction *inst, int lock_fd)
     step->version = s_strdup (inst->version);
     step->artifact = s_strdup (inst->artifact_url);
     step->sha256 = s_strdup (inst->sha256);
+    step->signature = s_strdup (inst->signature);
     step->soak_ms = s_or_default (inst->soak_ms, RC_DEFAULT_SOAK_MS);
     step->health_timeout_ms = s_or_default (inst->health_timeout_ms, RC_DEFAULT_HEALTH_TIMEOUT_MS);
     char *current = rc_releases_current (a->cfg->releases_dir);
@@ -911,6 +999,15 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
             snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
         else if (rc_fetch_check (inst->artifact_url, inst->sha256, err, errlen) != 0)
             return err;
+        /* the local operator may name any artifact; a coordinator only
+           what the app's own config allows */
+        else if (!self->local
+                 && rc_trust_check_source ((*app_p)->cfg, inst->artifact_url, inst->sha256, err,
+                                           errlen)
+                        != 0)
+            return err;
+        else if (strlen (inst->signature) > RC_SIGNATURE_FILE_MAX)
+            snprintf (err, errlen, "signature: larger than %d bytes", RC_SIGNATURE_FILE_MAX);
         else
             return NULL;
     }
@@ -1153,9 +1250,9 @@ s_on_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
 }
 
 static void
-s_actor (zsock_t *pipe, void *args)
+s_run (zsock_t *pipe, const rc_config_t *cfg, bool local)
 {
-    s_self_t self = {.cfg = (const rc_config_t *)args, .pipe = pipe, .healthy = true};
+    s_self_t self = {.cfg = cfg, .pipe = pipe, .healthy = true, .local = local};
     char err[PATH_MAX + 256];
     self.journal = rc_journal_new (self.cfg->state_dir, err, sizeof err);
     self.app_count = self.cfg->app_count;
@@ -1202,6 +1299,25 @@ out:
     rc_journal_destroy (&self.journal);
 }
 
+static void
+s_actor (zsock_t *pipe, void *args)
+{
+    s_run (pipe, (const rc_config_t *)args, false);
+}
+
+static void
+s_actor_local (zsock_t *pipe, void *args)
+{
+    s_run (pipe, (const rc_config_t *)args, true);
+}
+
+zactor_t *
+rc_executor_new_local (const rc_config_t *cfg)
+{
+    rc_fetch_global_init ();
+    return zactor_new (s_actor_local, (void *)cfg);
+}
+
 zactor_t *
 rc_executor_new (const rc_config_t *cfg)
 {
@@ -1244,9 +1360,11 @@ s_test_wait (zactor_t *exec, const char *id, uint32_t seq, char *version_now, si
 }
 
 static void
-s_test_step (zactor_t *exec, const char *id, int action, const char *version, const char *url)
+s_test_step_sha (zactor_t *exec, const char *id, int action, const char *version, const char *url,
+                 const char *sha256)
 {
     Rollclone__Instruction inst = ROLLCLONE__INSTRUCTION__INIT;
+    inst.sha256 = (char *)sha256;
     inst.deployment_id = (char *)id;
     inst.step = 1;
     inst.action = action;
@@ -1259,6 +1377,12 @@ s_test_step (zactor_t *exec, const char *id, int action, const char *version, co
     rollclone__instruction__pack (&inst, zframe_data (frame));
     zstr_sendm (exec, "STEP");
     zframe_send (&frame, exec, 0);
+}
+
+static void
+s_test_step (zactor_t *exec, const char *id, int action, const char *version, const char *url)
+{
+    s_test_step_sha (exec, id, action, version, url, "");
 }
 
 /* Selftest: update, a failing update put back, rollback, a repeated step
@@ -1293,7 +1417,8 @@ rc_executor_test (bool verbose)
                            .hook_timeout_ms = 5000,
                            .keep_releases = 2};
     rc_config_t cfg = {.state_dir = state, .apps = &app, .app_count = 1};
-    zactor_t *exec = rc_executor_new (&cfg);
+    /* the local operator's executor: any artifact, no sha256 needed */
+    zactor_t *exec = rc_executor_new_local (&cfg);
     assert (exec);
     s_test_step (exec, "d1", ROLLCLONE__ACTION__ACTION_UPDATE, "v1", url1);
     assert (s_test_wait (exec, "d1", 1, now, sizeof now)
@@ -1333,6 +1458,25 @@ rc_executor_test (bool verbose)
     rollclone__heartbeat__free_unpacked (hb, NULL);
     zframe_destroy (&frame);
     free (command);
+    zactor_destroy (&exec);
+
+    /* a coordinator's executor: sha256 required, file:// only from
+       artifact_sources (issue 8) */
+    char sources[PATH_MAX + 16], sha[RC_SIGNATURE_SHA256_HEX + 1], path1[PATH_MAX];
+    snprintf (path1, sizeof path1, "%s/v1.tgz", dir);
+    assert (rc_signature_file_sha256 (path1, sha, cmd, sizeof cmd) == 0);
+    exec = rc_executor_new (&cfg);
+    assert (exec);
+    s_test_step_sha (exec, "c1", ROLLCLONE__ACTION__ACTION_UPDATE, "v3", url1, sha);
+    assert (s_test_wait (exec, "c1", 1, now, sizeof now) == ROLLCLONE__STEP_REPORT__RESULT__FAILED);
+    snprintf (sources, sizeof sources, "file://%s/", dir);
+    app.artifact_sources = sources;
+    s_test_step (exec, "c2", ROLLCLONE__ACTION__ACTION_UPDATE, "v3", url1);
+    assert (s_test_wait (exec, "c2", 1, now, sizeof now) == ROLLCLONE__STEP_REPORT__RESULT__FAILED);
+    s_test_step_sha (exec, "c3", ROLLCLONE__ACTION__ACTION_UPDATE, "v3", url1, sha);
+    assert (s_test_wait (exec, "c3", 1, now, sizeof now)
+            == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED);
+    assert (streq (now, "v3"));
     zactor_destroy (&exec);
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert (system (cmd) == 0);

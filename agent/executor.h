@@ -25,8 +25,14 @@
 #include "rc_config.h"
 #include <czmq.h>
 
-/* cfg is borrowed and must outlive the actor. */
+/* cfg is borrowed and must outlive the actor. Steps are instructions from
+   a coordinator: checked against each app's artifact_sources (agent/trust.h),
+   sha256 required. */
 zactor_t *rc_executor_new (const rc_config_t *cfg);
+/* The same for the local operator (`rollclone-agent apply`): any artifact
+   URL and no sha256 needed; trusted_signers still applies. Which one a step
+   gets is fixed when the executor is made, never by a message. */
+zactor_t *rc_executor_new_local (const rc_config_t *cfg);
 
 void rc_executor_test (bool verbose);
 

@@ -144,7 +144,7 @@ s_run_step (const rc_config_t *cfg, Rollclone__Instruction *inst)
     inst->deployment_id = id;
     inst->step = 1;
     inst->host_id = cfg->id;
-    zactor_t *exec = rc_executor_new (cfg);
+    zactor_t *exec = rc_executor_new_local (cfg);
     if (!exec) {
         fprintf (stderr, "rollclone-agent: cannot start the executor (state_dir %s)\n",
                  cfg->state_dir);

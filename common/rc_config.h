@@ -27,9 +27,11 @@ typedef struct {
     char *health_command; /* exit 0 = healthy */
     int64_t health_interval_ms;
     int64_t hook_timeout_ms;
-    int keep_releases; /* rollback points kept besides current */
-    char *user;        /* run hooks as this user */
-    unsigned seen;     /* bit per key: duplicates are errors */
+    int keep_releases;      /* rollback points kept besides current */
+    char *user;             /* run hooks as this user */
+    char *artifact_sources; /* URL prefixes a coordinator may name (rc_sources.h) */
+    char *trusted_signers;  /* directory of public signing keys, or NULL */
+    unsigned seen;          /* bit per key: duplicates are errors */
 } rc_app_config_t;
 
 typedef struct {

@@ -21,7 +21,9 @@
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
-    X (rc_executor_test)
+    X (rc_executor_test)                                                                           \
+    X (rc_sources_test)                                                                            \
+    X (rc_signature_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
