@@ -381,7 +381,7 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
     if (!*dreq.app || !*dreq.version || !*dreq.artifact_url)
         return rc_cli_bad ("deploy needs --app, --version and --artifact");
     if (!*dreq.sha256)
-        return rc_cli_bad ("deploy: --sha256 HEX is required: agents verify every artifact");
+        return rc_cli_bad ("deploy: --sha256 is required (agents verify every artifact)");
     char *signature = NULL;
     if (signature_path && !(signature = rc_cli_read_signature (signature_path)))
         return RC_EXIT_USAGE;

@@ -44,7 +44,7 @@ grep -q -- "--sha256" "$T/last.out" || fail "no reason given: $(cat "$T/last.out
 
 say "with its right sha256 the agent still refuses a file outside artifact_sources"
 expect_exit 1 "$RC" deploy --app web --version s1 --artifact "file://$secret" \
-    --sha256 "$(sha256sum "$secret" | cut -d' ' -f1)" --soak 100ms --wait
+    --sha256 "$(sha256sum "$secret" | cut -d' ' -f1)" --soak 100ms --health-timeout 5s --wait
 refused s1 "file://$secret"
 find "$web" -type f -exec cmp -s "$secret" {} \; -print | grep -q . && fail "the secret file was placed"
 
@@ -54,14 +54,14 @@ PW=$(rc_port)
 rc_bg www python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$PW"
 wait_for 10 curl -sf "http://127.0.0.1:$PW/w1.tgz" -o /dev/null || fail "http server did not start"
 expect_exit 1 "$RC" deploy --app web --version w1 --artifact "http://127.0.0.1:$PW/w1.tgz" \
-    --sha256 "$(cat "$T/art/v1.sha")" --soak 100ms --wait
+    --sha256 "$(cat "$T/art/v1.sha")" --soak 100ms --health-timeout 5s --wait
 refused w1 "http://127.0.0.1:$PW/w1.tgz"
 
 say "a symlink inside the allowed directory leads nowhere else"
 mkdir -p "$T/outside"; cp "$T/art/v1.tgz" "$T/outside/x1.tgz"
 ln -s "$T/outside" "$T/art/link"
 expect_exit 1 "$RC" deploy --app web --version x1 --artifact "file://$T/art/link/x1.tgz" \
-    --sha256 "$(cat "$T/art/v1.sha")" --soak 100ms --wait
+    --sha256 "$(cat "$T/art/v1.sha")" --soak 100ms --health-timeout 5s --wait
 refused x1 "file://$T/art/link/x1.tgz"
 
 say "URLs that spell their way out of the prefix are refused before any agent sees them"
@@ -78,7 +78,7 @@ done
 say "a sibling directory with the same name start is not under the prefix"
 mkdir -p "$T/art-evil"; cp "$T/art/v1.tgz" "$T/art-evil/y1.tgz"
 expect_exit 1 "$RC" deploy --app web --version y1 --artifact "file://$T/art-evil/y1.tgz" \
-    --sha256 "$sha" --soak 100ms --wait
+    --sha256 "$sha" --soak 100ms --health-timeout 5s --wait
 refused y1 "file://$T/art-evil/y1.tgz"
 
 rc_webapp_cleanup
