@@ -13,9 +13,11 @@
 #include "rc_ids.h"
 #include "rc_log.h"
 #include "rc_text.h"
+#include "rc_signature.h"
 #include "rc_time.h"
 #include "releases.h"
 #include "rollclone.pb-c.h"
+#include "trust.h"
 #include "unpack.h"
 
 #include <assert.h>
@@ -61,14 +63,15 @@ typedef struct _s_self_t s_self_t;
 typedef struct _s_app_t s_app_t;
 
 typedef struct {
-    s_app_t *owner; /* the app's slot */
-    char *id;       /* deployment id */
-    uint32_t seq;   /* step number in the deployment */
-    int action;     /* ROLLCLONE__ACTION__ACTION_UPDATE / ROLLBACK */
-    char *version;  /* target release */
-    char *previous; /* live before the step, "" when none */
-    char *artifact; /* URL (update) */
-    char *sha256;   /* expected checksum or "" */
+    s_app_t *owner;  /* the app's slot */
+    char *id;        /* deployment id */
+    uint32_t seq;    /* step number in the deployment */
+    int action;      /* ROLLCLONE__ACTION__ACTION_UPDATE / ROLLBACK */
+    char *version;   /* target release */
+    char *previous;  /* live before the step, "" when none */
+    char *artifact;  /* URL (update) */
+    char *sha256;    /* expected checksum or "" */
+    char *signature; /* .sig text carried in the instruction, or "" */
     int64_t soak_ms;
     int64_t health_timeout_ms;
     int64_t started_ms;  /* wall clock, for the journal */
@@ -90,6 +93,7 @@ typedef struct {
     size_t timing_count;
     rc_child_t *child;       /* hook running */
     rc_fetch_t *fetch;       /* download running */
+    rc_fetch_t *sigfetch;    /* download of URL.sig running */
     rc_unpack_t *unpack;     /* unpacking running */
     rc_health_t *health;     /* health check running */
     int64_t health_deadline; /* health phase fails here */
@@ -120,6 +124,7 @@ struct _s_self_t {
     s_app_t *apps;
     size_t app_count;
     bool healthy; /* last HEALTH state announced */
+    bool local;   /* steps come from the local operator (apply), not a coordinator */
 };
 
 static void s_enter (s_step_t *step, s_phase_t phase);
@@ -397,6 +402,83 @@ s_start_fetch (s_step_t *step)
         s_phase_failed (step, -1, err, NULL);
 }
 
+/* After the download, before anything is unpacked: with trusted_signers
+   the artifact needs a valid signature, carried in the instruction or
+   fetched from URL.sig. */
+static void
+s_verify (s_step_t *step, const char *sig, size_t len)
+{
+    char artifact[PATH_MAX], err[1024];
+    s_path (step, artifact, sizeof artifact, "artifact", step->version);
+    if (rc_trust_verify (step->owner->cfg, artifact, step->version, sig, len, err, sizeof err)
+        != 0) {
+        char why[1200];
+        snprintf (why, sizeof why, "artifact refused: %s", err);
+        s_phase_failed (step, -1, why, NULL);
+        return;
+    }
+    rc_log_info ("app %s: artifact of %s verified (trusted_signers %s)", step->owner->cfg->name,
+                 step->version, step->owner->cfg->trusted_signers);
+    s_phase_done (step);
+}
+
+static void
+s_start_signature (s_step_t *step)
+{
+    if (!rc_trust_signed (step->owner->cfg)) {
+        s_phase_done (step);
+        return;
+    }
+    if (*step->signature) {
+        s_verify (step, step->signature, strlen (step->signature));
+        return;
+    }
+    char dest[PATH_MAX], err[PATH_MAX + 256];
+    s_path (step, dest, sizeof dest, "sig", step->version);
+    char *url = rc_trust_signature_url (step->artifact);
+    if (!url)
+        abort ();
+    /* a .sig is small: anything longer is refused, not read */
+    rc_fetch_limits_t limits = {.max_bytes = RC_SIGNATURE_FILE_MAX,
+                                .timeout_ms = step->owner->cfg->fetch_timeout_ms};
+    step->sigfetch = rc_fetch_new (url, dest, NULL, &limits, err, sizeof err);
+    free (url);
+    if (!step->sigfetch)
+        s_phase_failed (step, -1, err, NULL);
+}
+
+static void
+s_poll_signature (s_step_t *step)
+{
+    char err[1024];
+    rc_fetch_status_t st = rc_fetch_poll (step->sigfetch);
+    if (st == RC_FETCH_RUNNING && rc_fetch_bytes (step->sigfetch) <= RC_SIGNATURE_FILE_MAX)
+        return;
+    if (st == RC_FETCH_FAILED || st == RC_FETCH_RUNNING) {
+        snprintf (err, sizeof err,
+                  "artifact refused: no signature at %.400s.sig (trusted_signers): %.400s",
+                  step->artifact,
+                  st == RC_FETCH_RUNNING ? "larger than a signature"
+                                         : rc_fetch_errmsg (step->sigfetch));
+        s_phase_failed (step, -1, err, NULL);
+        return;
+    }
+    rc_fetch_destroy (&step->sigfetch);
+    char path[PATH_MAX], text[RC_SIGNATURE_FILE_MAX + 1];
+    s_path (step, path, sizeof path, "sig", step->version);
+    FILE *f = fopen (path, "rb");
+    size_t n = f ? fread (text, 1, sizeof text, f) : 0;
+    if (f)
+        fclose (f);
+    unlink (path);
+    if (!f || n > RC_SIGNATURE_FILE_MAX) {
+        snprintf (err, sizeof err, "artifact refused: cannot read the signature %.900s", path);
+        s_phase_failed (step, -1, err, NULL);
+        return;
+    }
+    s_verify (step, text, n);
+}
+
 static void
 s_start_unpack (s_step_t *step)
 {
@@ -466,6 +548,8 @@ s_undo_files (s_step_t *step)
     s_path (step, path, sizeof path, "artifact", step->version);
     rc_releases_remove_tree (path);
     s_path (step, path, sizeof path, "part", step->version);
+    rc_releases_remove_tree (path);
+    s_path (step, path, sizeof path, "sig", step->version);
     rc_releases_remove_tree (path);
     s_path (step, incoming, sizeof incoming, "incoming", NULL);
     rmdir (incoming); /* only when empty */
@@ -627,6 +711,7 @@ s_phase_failed (s_step_t *step, int exit_code, const char *error, const char *ta
     s_timing (step);
     rc_child_destroy (&step->child);
     rc_fetch_destroy (&step->fetch);
+    rc_fetch_destroy (&step->sigfetch);
     rc_unpack_destroy (&step->unpack);
     rc_health_destroy (&step->health);
     if (s_reverting (step)) {
@@ -731,7 +816,7 @@ s_poll_step (s_step_t *step)
         rc_fetch_status_t st = rc_fetch_poll (step->fetch);
         if (st == RC_FETCH_DONE) {
             rc_fetch_destroy (&step->fetch);
-            s_phase_done (step);
+            s_start_signature (step);
         }
         else if (st == RC_FETCH_FAILED) {
             char err[600];
@@ -739,6 +824,8 @@ s_poll_step (s_step_t *step)
             s_phase_failed (step, -1, err, NULL);
         }
     }
+    else if (step->sigfetch)
+        s_poll_signature (step);
     else if (step->unpack) {
         rc_unpack_status_t st = rc_unpack_poll (step->unpack);
         if (st == RC_UNPACK_DONE) {
@@ -765,6 +852,7 @@ s_step_destroy (s_step_t **step_p)
         return;
     rc_child_destroy (&step->child);
     rc_fetch_destroy (&step->fetch);
+    rc_fetch_destroy (&step->sigfetch);
     rc_unpack_destroy (&step->unpack);
     rc_health_destroy (&step->health);
     rc_journal_unlock (&step->lock_fd);
@@ -773,6 +861,7 @@ s_step_destroy (s_step_t **step_p)
     free (step->previous);
     free (step->artifact);
     free (step->sha256);
+    free (step->signature);
     free (step->failed_phase);
     free (step->error);
     free (step->tail);
@@ -817,6 +906,7 @@ s_recover (s_app_t *a, json_t *rec, int lock_fd)
     step->previous = s_strdup (json_string_value (json_object_get (rec, "previous")));
     step->artifact = s_strdup (json_string_value (json_object_get (rec, "artifact")));
     step->sha256 = s_strdup (json_string_value (json_object_get (rec, "sha256")));
+    step->signature = s_strdup (""); /* a recovered step is undone, never verified */
     step->soak_ms =
         s_or_default (json_integer_value (json_object_get (rec, "soak_ms")), RC_DEFAULT_SOAK_MS);
     step->health_timeout_ms =
@@ -882,6 +972,7 @@ s_start (s_app_t *a, Rollclone__Instruction *inst, int lock_fd)
     step->version = s_strdup (inst->version);
     step->artifact = s_strdup (inst->artifact_url);
     step->sha256 = s_strdup (inst->sha256);
+    step->signature = s_strdup (inst->signature);
     step->soak_ms = s_or_default (inst->soak_ms, RC_DEFAULT_SOAK_MS);
     step->health_timeout_ms = s_or_default (inst->health_timeout_ms, RC_DEFAULT_HEALTH_TIMEOUT_MS);
     char *current = rc_releases_current (a->cfg->releases_dir);
@@ -944,6 +1035,15 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
             snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
         else if (rc_fetch_check (inst->artifact_url, inst->sha256, err, errlen) != 0)
             return err;
+        /* the local operator may name any artifact; a coordinator only
+           what the app's own config allows */
+        else if (!self->local
+                 && rc_trust_check_source ((*app_p)->cfg, inst->artifact_url, inst->sha256, err,
+                                           errlen)
+                        != 0)
+            return err;
+        else if (strlen (inst->signature) > RC_SIGNATURE_FILE_MAX)
+            snprintf (err, errlen, "signature: larger than %d bytes", RC_SIGNATURE_FILE_MAX);
         else
             return NULL;
     }
@@ -1223,6 +1323,7 @@ typedef struct {
     const rc_config_t *cfg;
     rc_journal_t *journal; /* given to the actor */
     s_app_t *apps;         /* given to the actor */
+    bool local;            /* the local operator's executor: no artifact policy */
 } s_start_t;
 
 static void
@@ -1234,7 +1335,8 @@ s_actor (zsock_t *pipe, void *args)
                      .healthy = true,
                      .journal = start->journal,
                      .apps = start->apps,
-                     .app_count = start->cfg->app_count};
+                     .app_count = start->cfg->app_count,
+                     .local = start->local};
     self.loop = zloop_new ();
     if (!self.loop)
         abort (); /* out of memory before anything ran: systemd starts us again */
@@ -1273,10 +1375,10 @@ s_actor (zsock_t *pipe, void *args)
     rc_journal_destroy (&self.journal);
 }
 
-zactor_t *
-rc_executor_new (const rc_config_t *cfg, char *err, size_t errlen)
+static zactor_t *
+s_executor_new (const rc_config_t *cfg, bool local, char *err, size_t errlen)
 {
-    s_start_t start = {.cfg = cfg};
+    s_start_t start = {.cfg = cfg, .local = local};
     start.journal = rc_journal_new (cfg->state_dir, err, errlen);
     if (!start.journal)
         return NULL;
@@ -1298,6 +1400,18 @@ rc_executor_new (const rc_config_t *cfg, char *err, size_t errlen)
         rc_journal_destroy (&start.journal);
     }
     return actor;
+}
+
+zactor_t *
+rc_executor_new (const rc_config_t *cfg, char *err, size_t errlen)
+{
+    return s_executor_new (cfg, false, err, errlen);
+}
+
+zactor_t *
+rc_executor_new_local (const rc_config_t *cfg, char *err, size_t errlen)
+{
+    return s_executor_new (cfg, true, err, errlen);
 }
 
 /* ---- selftest ---------------------------------------------------------- */
@@ -1332,9 +1446,11 @@ s_test_wait (zactor_t *exec, const char *id, uint32_t seq, char *version_now, si
 }
 
 static void
-s_test_step (zactor_t *exec, const char *id, int action, const char *version, const char *url)
+s_test_step_sha (zactor_t *exec, const char *id, int action, const char *version, const char *url,
+                 const char *sha256)
 {
     Rollclone__Instruction inst = ROLLCLONE__INSTRUCTION__INIT;
+    inst.sha256 = (char *)sha256;
     inst.deployment_id = (char *)id;
     inst.step = 1;
     inst.action = action;
@@ -1347,6 +1463,12 @@ s_test_step (zactor_t *exec, const char *id, int action, const char *version, co
     rollclone__instruction__pack (&inst, zframe_data (frame));
     zstr_sendm (exec, "STEP");
     zframe_send (&frame, exec, 0);
+}
+
+static void
+s_test_step (zactor_t *exec, const char *id, int action, const char *version, const char *url)
+{
+    s_test_step_sha (exec, id, action, version, url, "");
 }
 
 /* Selftest: update, a failing update put back, rollback, a repeated step
@@ -1383,8 +1505,9 @@ rc_executor_test (bool verbose)
                            .hook_timeout_ms = 5000,
                            .keep_releases = 2};
     rc_config_t cfg = {.state_dir = state, .apps = &app, .app_count = 1};
+    /* the local operator's executor: any artifact, no sha256 needed */
     char err[256];
-    zactor_t *exec = rc_executor_new (&cfg, err, sizeof err);
+    zactor_t *exec = rc_executor_new_local (&cfg, err, sizeof err);
     assert (exec);
     s_test_step (exec, "d1", ROLLCLONE__ACTION__ACTION_UPDATE, "v1", url1);
     assert (s_test_wait (exec, "d1", 1, now, sizeof now)
@@ -1424,6 +1547,31 @@ rc_executor_test (bool verbose)
     rollclone__heartbeat__free_unpacked (hb, NULL);
     zframe_destroy (&frame);
     free (command);
+    zactor_destroy (&exec);
+
+    /* a coordinator's executor: sha256 required, file:// only from
+       artifact_sources (issue 8) */
+    char sources[PATH_MAX + 16], sha[RC_SIGNATURE_SHA256_HEX + 1], path1[PATH_MAX];
+    snprintf (path1, sizeof path1, "%s/v1.tgz", dir);
+    assert (rc_signature_file_sha256 (path1, sha, cmd, sizeof cmd) == 0);
+    exec = rc_executor_new (&cfg, err, sizeof err);
+    assert (exec);
+    s_test_step_sha (exec, "c1", ROLLCLONE__ACTION__ACTION_UPDATE, "v3", url1, sha);
+    assert (s_test_wait (exec, "c1", 1, now, sizeof now) == ROLLCLONE__STEP_REPORT__RESULT__FAILED);
+    zactor_destroy (&exec);
+    /* the config is read by the actor: changed only while none runs; no
+       health check, so a loaded machine cannot fail the step on time */
+    snprintf (sources, sizeof sources, "file://%s/", dir);
+    app.artifact_sources = sources;
+    app.health_command = NULL;
+    exec = rc_executor_new (&cfg, err, sizeof err);
+    assert (exec);
+    s_test_step (exec, "c2", ROLLCLONE__ACTION__ACTION_UPDATE, "v3", url1);
+    assert (s_test_wait (exec, "c2", 1, now, sizeof now) == ROLLCLONE__STEP_REPORT__RESULT__FAILED);
+    s_test_step_sha (exec, "c3", ROLLCLONE__ACTION__ACTION_UPDATE, "v3", url1, sha);
+    assert (s_test_wait (exec, "c3", 1, now, sizeof now)
+            == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED);
+    assert (streq (now, "v3"));
     zactor_destroy (&exec);
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert (system (cmd) == 0);

@@ -30,8 +30,14 @@
 #include <czmq.h>
 
 /* cfg is borrowed and must outlive the actor. NULL, with the reason in
-   err, when the executor cannot work (state_dir unusable). */
+   err, when the executor cannot work (state_dir unusable). Steps are
+   instructions from a coordinator: checked against each app's
+   artifact_sources (agent/trust.h), sha256 required. */
 zactor_t *rc_executor_new (const rc_config_t *cfg, char *err, size_t errlen);
+/* The same for the local operator (`rollclone-agent apply`): any artifact
+   URL and no sha256 needed; trusted_signers still applies. Which one a step
+   gets is fixed when the executor is made, never by a message. */
+zactor_t *rc_executor_new_local (const rc_config_t *cfg, char *err, size_t errlen);
 
 void rc_executor_test (bool verbose);
 

@@ -145,7 +145,7 @@ s_run_step (const rc_config_t *cfg, Rollclone__Instruction *inst)
     inst->step = 1;
     inst->host_id = cfg->id;
     char err[PATH_MAX + 256];
-    zactor_t *exec = rc_executor_new (cfg, err, sizeof err);
+    zactor_t *exec = rc_executor_new_local (cfg, err, sizeof err);
     if (!exec) {
         fprintf (stderr, "rollclone-agent: cannot start the executor: %s\n", err);
         return RC_EXIT_FAILED;

@@ -15,6 +15,7 @@
     still work. */
 #include "rc_config.h"
 #include "rc_defaults.h"
+#include "rc_sources.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -55,6 +56,7 @@ typedef enum {
     T_SECRET,   /* path of our key pair, loaded now */
     T_PUBLIC,   /* a peer's public key: Z85 text or a file, loaded now */
     T_BYTES,    /* a size: 512, 100K, 10M, 4G (powers of 1024) */
+    T_SOURCES,  /* artifact source URL prefixes (rc_sources.h) */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -104,6 +106,8 @@ static const s_key_t s_keys[] = {
     {S_APP, "fetch_timeout", T_DURATION, APP (fetch_timeout_ms)},
     {S_APP, "max_artifact_bytes", T_BYTES, APP (max_artifact_bytes)},
     {S_APP, "max_unpacked_bytes", T_BYTES, APP (max_unpacked_bytes)},
+    {S_APP, "artifact_sources", T_SOURCES, APP (artifact_sources)},
+    {S_APP, "trusted_signers", T_PATH, APP (trusted_signers)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 _Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
@@ -333,6 +337,11 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
         if (strncmp (value, "http://", 7) != 0 && strncmp (value, "https://", 8) != 0)
             return s_fail (p, "[%s] %s = '%s' is not an http:// or https:// URL", section,
                            key->name, value);
+        copy = strdup (value);
+        break;
+    case T_SOURCES:
+        if (rc_sources_check_list (value, reason, sizeof reason) != 0)
+            return s_fail (p, "[%s] %s: %s", section, key->name, reason);
         copy = strdup (value);
         break;
     case T_NAME:
@@ -726,8 +735,9 @@ static void
 s_app_free (rc_app_config_t *app)
 {
     char **fields[] = {
-        &app->name,    &app->releases_dir, &app->install,     &app->restart,        &app->drain,
-        &app->undrain, &app->health_url,   &app->health_body, &app->health_command, &app->user};
+        &app->name,           &app->releases_dir, &app->install,          &app->restart,
+        &app->drain,          &app->undrain,      &app->health_url,       &app->health_body,
+        &app->health_command, &app->user,         &app->artifact_sources, &app->trusted_signers};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free (*fields[i]);
         *fields[i] = NULL;
@@ -887,6 +897,8 @@ rc_config_test (bool verbose)
         {"[app web]\nmax_unpacked_bytes = 0\n", ":2: [app web] max_unpacked_bytes = '0'"},
         {"[app web]\nmax_unpacked_bytes = 99999999T\n", "max_unpacked_bytes = '99999999T'"},
         {"[agent]\nlabels = a=1\nlabels = b=2\n", ":3: key 'labels' given twice"},
+        {"[app web]\nartifact_sources = https://u@evil/\n", ":2: [app web] artifact_sources: "},
+        {"[app web]\nartifact_sources = file:///srv/../etc/\n", ":2: [app web] artifact_sources"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_write (path, bad[i].text);

@@ -46,6 +46,8 @@ typedef struct {
     int64_t fetch_timeout_ms;            /* a download's whole time */
     int64_t max_artifact_bytes;          /* a download's size */
     int64_t max_unpacked_bytes;          /* file bytes an archive may unpack to */
+    char *artifact_sources;              /* URL prefixes a coordinator may name (rc_sources.h) */
+    char *trusted_signers;               /* directory of public signing keys, or NULL */
     uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
     int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;

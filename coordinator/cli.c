@@ -24,11 +24,15 @@ s_usage (FILE *out)
         "\n"
         "fleet:\n"
         "  keygen PATH          write a CURVE key pair: PATH (public), PATH_secret (0600)\n"
+        "  keygen --signing PATH  an ed25519 artifact signing pair: PATH, PATH_secret\n"
+        "  sign --key SECRET [--version V] [--app APP] [--output FILE] ARTIFACT\n"
+        "                       write ARTIFACT.sig for agents that set trusted_signers\n"
         "  hosts [--json]       the fleet: state, health, labels, apps and rollback points\n"
         "  info [--json]        coordinator version, uptime, agents, dropped frames\n"
         "  history HOST [--json]  releases and rollback points of a host over time\n"
         "rollouts:\n"
-        "  deploy --app APP --version V --artifact URL [--sha256 HEX] [--select k=v,...]\n"
+        "  deploy --app APP --version V --artifact URL --sha256 HEX [--signature FILE]\n"
+        "         [--select k=v,...]\n"
         "         [--batch N|N%%|RAMP] [--max-fail N|N%%] [--soak DUR] [--health-timeout DUR]\n"
         "         [--progress-deadline DUR] [--pause DUR|manual] [--no-auto-rollback] [--wait]\n"
         "  status [ID] [--json] [--watch]\n"
@@ -82,8 +86,10 @@ static int
 s_cmd_keygen (s_cli_t *cli, int argc, char **argv)
 {
     (void)cli;
-    if (argc != 2)
-        return s_bad ("usage: rollclone keygen PATH");
+    if (argc == 3 && streq (argv[1], "--signing"))
+        return rc_cli_keygen_signing (argv[2]);
+    if (argc != 2 || argv[1][0] == '-')
+        return s_bad ("usage: rollclone keygen PATH | rollclone keygen --signing PATH");
     char err[1024];
     if (rc_keys_generate (argv[1], err, sizeof err) != 0)
         return s_bad ("keygen: %s", err);
@@ -236,7 +242,7 @@ static const s_command_t s_commands[] = {
     {"keygen", s_cmd_keygen},    {"hosts", rc_cli_hosts},   {"info", s_cmd_info},
     {"deploy", rc_cli_deploy},   {"status", rc_cli_status}, {"pause", rc_cli_pause},
     {"resume", rc_cli_resume},   {"abort", rc_cli_abort},   {"rollback", rc_cli_rollback},
-    {"history", rc_cli_history}, {"events", rc_cli_events},
+    {"history", rc_cli_history}, {"events", rc_cli_events}, {"sign", rc_cli_sign},
 };
 
 int

@@ -37,4 +37,11 @@ int rc_cli_rollback (rc_cli_t *cli, int argc, char **argv);
 int rc_cli_history (rc_cli_t *cli, int argc, char **argv);
 int rc_cli_events (rc_cli_t *cli, int argc, char **argv);
 
+/* Artifact signing (cli_signing.c). */
+int rc_cli_keygen_signing (const char *path);
+int rc_cli_sign (rc_cli_t *cli, int argc, char **argv);
+/* The .sig file for deploy --signature (bounded), or NULL after printing
+   why. Caller frees. */
+char *rc_cli_read_signature (const char *path);
+
 #endif

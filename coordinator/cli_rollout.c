@@ -337,11 +337,13 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
 {
     Rollclone__DeployRequest dreq = ROLLCLONE__DEPLOY_REQUEST__INIT;
     bool wait = false;
+    const char *signature_path = NULL;
     static const struct option options[] = {
         {"app", required_argument, NULL, 'a'},
         {"version", required_argument, NULL, 'v'},
         {"artifact", required_argument, NULL, 'A'},
         {"sha256", required_argument, NULL, 's'},
+        {"signature", required_argument, NULL, 'G'},
         {"select", required_argument, NULL, 'S'},
         {"batch", required_argument, NULL, 'b'},
         {"max-fail", required_argument, NULL, 'm'},
@@ -361,6 +363,7 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
         case 'v': dreq.version = optarg; break;
         case 'A': dreq.artifact_url = optarg; break;
         case 's': dreq.sha256 = optarg; break;
+        case 'G': signature_path = optarg; break;
         case 'S': dreq.select = optarg; break;
         case 'b': dreq.batch = optarg; break;
         case 'm': dreq.max_fail = optarg; break;
@@ -377,10 +380,19 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
         return rc_cli_bad ("deploy: unexpected argument '%s'", argv[optind]);
     if (!*dreq.app || !*dreq.version || !*dreq.artifact_url)
         return rc_cli_bad ("deploy needs --app, --version and --artifact");
+    if (!*dreq.sha256)
+        return rc_cli_bad ("deploy: --sha256 is required (agents verify every artifact)");
+    char *signature = NULL;
+    if (signature_path && !(signature = rc_cli_read_signature (signature_path)))
+        return RC_EXIT_USAGE;
+    if (signature)
+        dreq.signature = signature;
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_DEPLOY;
     req.deploy = &dreq;
-    return s_start (cli, &req, wait, false);
+    int rc = s_start (cli, &req, wait, false);
+    free (signature);
+    return rc;
 }
 
 int

@@ -59,7 +59,14 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
 int
 rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
 {
-    return s_dep_write (store, dep, true);
+    int rc = s_dep_write (store, dep, true);
+    /* set once, never changed: written apart from the columns saved at
+       every transition */
+    if (rc == 0 && *dep->signature)
+        rc = rc_store_run (
+            store, rc_store_prepare (store, "UPDATE deployments SET signature = ?2 WHERE id = ?1",
+                                     "tt", dep->id, dep->signature));
+    return rc;
 }
 
 int
@@ -112,6 +119,15 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->finished = sqlite3_column_int64 (stmt, 28);
     d->progress = sqlite3_column_int64 (stmt, 29);
     sqlite3_finalize (stmt);
+    stmt = rc_store_prepare (store, "SELECT signature FROM deployments WHERE id = ?1", "t", id);
+    if (!stmt)
+        return -1;
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        s_copy (d->signature, sizeof d->signature, stmt, 0);
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_ROW)
+        return rc_store_step_error (store);
     return 1;
 }
 

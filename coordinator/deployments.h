@@ -6,6 +6,7 @@
 #define COORD_DEPLOYMENTS_H
 
 #include "rc_defaults.h"
+#include "rc_signature.h"
 #include "store.h"
 
 #define RC_ID_MAX 40
@@ -22,6 +23,7 @@ typedef struct {
     char version[RC_NAME_MAX + 1]; /* target ("" for a rollback to previous) */
     char artifact_url[RC_URL_MAX];
     char sha256[65];
+    char signature[RC_SIGNATURE_FILE_MAX + 1]; /* .sig text, or "" (own statements) */
     char selector[RC_TEXT_MAX];
     char batch_spec[RC_SPEC_MAX];
     char max_fail_spec[32];

@@ -7,6 +7,8 @@
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_signature.h"
+#include "rc_sources.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -15,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct _rc_engine_t {
@@ -514,6 +517,7 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
         ins.version = (char *)dep->version;
         ins.artifact_url = (char *)dep->artifact_url;
         ins.sha256 = (char *)dep->sha256;
+        ins.signature = (char *)dep->signature;
     }
     rc_envelope_t env;
     rc_envelope_init (&env, "coordinator", ++self->seq);
@@ -832,17 +836,17 @@ s_new_id (char *out, size_t len)
     snprintf (out, len, "d-%s-%04x", stamp, (unsigned)randombytes_uniform (0x10000));
 }
 
+/* The agents decide what they accept (artifact_sources); refused here is
+   only what no agent could accept: another scheme, a user name, dot or
+   empty segments, encoded separators (rc_sources.h). */
 static bool
-s_url_ok (const char *url)
+s_url_ok (const char *url, char *err, size_t errlen)
 {
-    if (strncmp (url, "http://", 7) && strncmp (url, "https://", 8) && strncmp (url, "file://", 7))
+    if (strlen (url) >= RC_URL_MAX) {
+        snprintf (err, errlen, "'%.80s...': longer than %d bytes", url, RC_URL_MAX - 1);
         return false;
-    if (strlen (url) >= RC_URL_MAX)
-        return false;
-    for (const char *c = url; *c; c++)
-        if ((unsigned char)*c <= ' ' || *c == 0x7f)
-            return false;
-    return true;
+    }
+    return rc_sources_check_url (url, err, errlen) == 0;
 }
 
 static bool
@@ -886,20 +890,40 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
                                req->version, RC_NAME_MAX);
         goto out;
     }
-    if (!s_url_ok (req->artifact_url)) {
-        reply = s_reply_error (RC_EXIT_USAGE,
-                               "--artifact '%s' must be an http://, https:// or file:// URL",
+    char why[RC_URL_MAX + 256];
+    if (!s_url_ok (req->artifact_url, why, sizeof why)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--artifact %s", why);
+        goto out;
+    }
+    /* agents refuse an instruction without one, whatever the scheme */
+    if (!*req->sha256) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--sha256 is required (artifact '%s')",
                                req->artifact_url);
         goto out;
     }
-    if (*req->sha256 && !s_sha_ok (req->sha256)) {
+    if (!s_sha_ok (req->sha256)) {
         reply = s_reply_error (RC_EXIT_USAGE, "--sha256 '%s' is not 64 hex digits", req->sha256);
         goto out;
     }
-    if (!*req->sha256 && strncmp (req->artifact_url, "file://", 7) != 0) {
-        reply = s_reply_error (RC_EXIT_USAGE, "--sha256 is required for an http(s) artifact (%s)",
-                               req->artifact_url);
-        goto out;
+    if (*req->signature) {
+        rc_signature_t sig;
+        if (rc_signature_parse (req->signature, strlen (req->signature), &sig, why, sizeof why)
+            != 0) {
+            reply = s_reply_error (RC_EXIT_USAGE, "--signature: %s", why);
+            goto out;
+        }
+        /* a signature for other bytes or another version is refused by
+           every agent: say so now, once */
+        if (strcasecmp (sig.sha256, req->sha256) != 0) {
+            reply = s_reply_error (RC_EXIT_USAGE, "--signature is for sha256 %s, not --sha256 %s",
+                                   sig.sha256, req->sha256);
+            goto out;
+        }
+        if (strcmp (sig.version, RC_SIGNATURE_ANY) != 0 && strcmp (sig.version, req->version)) {
+            reply = s_reply_error (RC_EXIT_USAGE, "--signature is for version %s, not %s",
+                                   sig.version, req->version);
+            goto out;
+        }
     }
     /* every field must fit its column whole: a cut strategy would be
        another strategy */
@@ -996,6 +1020,7 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     SET (dep->version, req->version);
     SET (dep->artifact_url, req->artifact_url);
     SET (dep->sha256, req->sha256);
+    SET (dep->signature, req->signature);
     for (char *c = dep->sha256; *c; c++)
         *c = (char)tolower ((unsigned char)*c);
     SET (dep->selector, req->select);

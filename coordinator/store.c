@@ -108,6 +108,8 @@ static const char *s_migrations[] = {
     "  timings TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (deployment_id, host_id));"
     "ALTER TABLE release_history ADD COLUMN source TEXT NOT NULL DEFAULT 'reported';",
+    /* 2 -> 3: the artifact's detached signature (deploy --signature) */
+    "ALTER TABLE deployments ADD COLUMN signature TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

@@ -88,6 +88,7 @@ undrain = sh $HOOK undrain $h
 health_url = http://127.0.0.1:$(cat "$h/port")/health
 health_interval = 200ms
 hook_timeout = 30s
+artifact_sources = file://$D/artifacts/
 CONF
     "$B/rollclone-agent" --config "$D/agent-$i.conf" >"$D/agent-$i.log" 2>&1 &
     PIDS="$PIDS $!"

@@ -182,7 +182,9 @@ for row in db.execute(sys.argv[1]): print('|'.join(str(c) for c in row))" "$1"; 
 # config: hooks log to $T/agent-I/hooks.log, restart starts a python3
 # http.server on its own port serving current/, health is an HTTP GET of
 # /health (present in good releases). make_release V [broken|badinstall]
-# builds $T/art/V.tgz; its sha256 is in $T/art/V.sha.
+# builds $T/art/V.tgz; its sha256 is in $T/art/V.sha. The app accepts
+# artifacts from the coordinator under file://$T/art/ only (artifact_sources);
+# more [app web] lines come from $RC_APP_EXTRA (may use $i).
 HOOK="$(cd "$(dirname "$0")/../.." && pwd)/scripts/webapp-hook.sh"
 rc_webapp () {
     i=$1; dir="$T/agent-$i"; port=$(rc_port)
@@ -202,6 +204,8 @@ health_url = http://127.0.0.1:$port/health
 health_interval = ${RC_HEALTH_INTERVAL:-100ms}
 hook_timeout = 20s
 keep_releases = 3
+artifact_sources = file://$T/art/
+$(eval "echo \"${RC_APP_EXTRA:-}\"")
 CONF
 }
 

@@ -13,23 +13,23 @@ for v in v1 v2 v3 v4 v5; do make_release $v; done
 # bad input: exit 2, one line, nothing stored
 before=$(sql "select count(*) from deployments")
 sha=$(cat "$T/art/v1.sha")
-expect_exit 2 "$RC" deploy --app web --version ../x --artifact "file://$T/art/v1.tgz"
+expect_exit 2 "$RC" deploy --app web --version ../x --artifact "file://$T/art/v1.tgz" --sha256 "$sha"
 grep -q -- "--version '../x'" "$T/last.out" || fail "version error: $(cat "$T/last.out")"
-expect_exit 2 "$RC" deploy --app nope --version v1 --artifact "file://$T/art/v1.tgz"
+expect_exit 2 "$RC" deploy --app nope --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha"
 grep -q "no host has app 'nope'" "$T/last.out" || fail "app error: $(cat "$T/last.out")"
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "ftp://x/v1.tgz"
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "http://127.0.0.1:1/v1.tgz"
 grep -q "sha256 is required" "$T/last.out" || fail "sha error"
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 xyz
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --batch 0
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --batch 1,,2
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --max-fail lots
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --soak forever
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --pause sometimes
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --select role=db
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --select role
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --batch 0
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --batch 1,,2
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --max-fail lots
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --soak forever
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --pause sometimes
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --select role=db
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --select role
 expect_exit 2 "$RC" deploy --app web --version v1
-expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --batch "$(python3 -c 'print(",".join(["1"] * 100))')"
+expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --sha256 "$sha" --batch "$(python3 -c 'print(",".join(["1"] * 100))')"
 grep -q -- "--batch is too long" "$T/last.out" || fail "long batch: $(cat "$T/last.out")"
 expect_exit 2 "$RC" deploy --app web --version v1 --artifact "file://$T/art/v1.tgz" --bogus
 expect_exit 2 "$RC" status d-nope

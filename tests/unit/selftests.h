@@ -26,7 +26,9 @@
     X (rc_executor_test)                                                                           \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
-    X (rc_privsep_test)
+    X (rc_privsep_test)                                                                            \
+    X (rc_sources_test)                                                                            \
+    X (rc_signature_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
