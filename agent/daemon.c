@@ -8,6 +8,7 @@
 #include "rc_envelope.h"
 #include "rc_log.h"
 #include "rc_monitor.h"
+#include "rc_seal.h"
 #include "rc_time.h"
 
 #include <signal.h>
@@ -34,12 +35,15 @@ typedef struct {
     zactor_t *executor;       /* runs steps and health checks */
     zloop_t *loop;
     char *hostname;
-    char topic[RC_NAME_MAX + 8]; /* "host/<id>" */
-    uint64_t seq;                /* our envelope sequence numbers */
-    bool registered;             /* a hello of ours was acknowledged */
-    bool refused;                /* the coordinator refused us: log once */
-    int64_t last_ack_ms;         /* monotonic time of the last ack */
-    int64_t last_send_ms;        /* monotonic time of the last hello/heartbeat */
+    char topic[RC_TOPIC_MAX];            /* "host/<id>" and its NUL */
+    size_t topic_len;                    /* with the NUL */
+    uint8_t seal_key[RC_SEAL_KEY_BYTES]; /* opens instructions sealed to us */
+    uint64_t run_id;                     /* this run's, random: seq counts within it */
+    uint64_t seq;                        /* our envelope sequence numbers */
+    bool registered;                     /* a hello of ours was acknowledged */
+    bool refused;                        /* the coordinator refused us: log once */
+    int64_t last_ack_ms;                 /* monotonic time of the last ack */
+    int64_t last_send_ms;                /* monotonic time of the last hello/heartbeat */
     int64_t started_ms;
     uint64_t dropped;            /* frames that did not decode */
     Rollclone__Heartbeat *state; /* last STATE from the executor */
@@ -71,6 +75,7 @@ s_keep_state (s_agent_t *self, zmsg_t *msg)
 static void
 s_send (s_agent_t *self, rc_envelope_t *env)
 {
+    env->run_id = self->run_id;
     zframe_t *frame = rc_envelope_pack (env);
     if (!frame)
         return;
@@ -257,32 +262,32 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
         return 0;
     const char *reason = "not topic + envelope";
     rc_envelope_t *env = NULL;
+    Rollclone__Instruction *ins = NULL;
     if (zmsg_size (msg) == 2) {
-        zframe_t *topic = zmsg_first (msg);
+        zmsg_first (msg);
         env = rc_envelope_unpack (zmsg_next (msg), &reason);
-        if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_INSTRUCTION) {
-            reason = "not an instruction";
-            rc_envelope_destroy (&env);
-        }
-        /* an instruction for another host is never ours, whatever topic
-           it came under */
-        if (env && *env->instruction->host_id
-            && !streq (env->instruction->host_id, self->cfg->id)) {
+        /* only a box sealed to our key is ours: another host's key cannot
+           read our instructions, nor we theirs */
+        if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_SEALED)
+            reason = "not a sealed instruction";
+        else if (env)
+            ins = rc_seal_open (env->sealed, self->seal_key, &reason);
+        if (ins && !streq (ins->host_id, self->cfg->id)) {
             reason = "instruction for another host";
-            rc_envelope_destroy (&env);
+            rollclone__instruction__free_unpacked (ins, NULL);
+            ins = NULL;
         }
-        (void)topic;
     }
-    if (!env) {
+    if (!ins) {
         self->dropped++;
         rc_log_warn ("dropped a published frame: %s", reason);
     }
     else {
-        zframe_t *packed =
-            zframe_new (NULL, rollclone__instruction__get_packed_size (env->instruction));
-        rollclone__instruction__pack (env->instruction, zframe_data (packed));
+        zframe_t *packed = zframe_new (NULL, rollclone__instruction__get_packed_size (ins));
+        rollclone__instruction__pack (ins, zframe_data (packed));
         zstr_sendm (self->executor, "STEP");
         zframe_send (&packed, self->executor, 0);
+        rollclone__instruction__free_unpacked (ins, NULL);
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
@@ -404,7 +409,15 @@ rc_agent_daemon_run (const rc_config_t *cfg)
     int rc = RC_EXIT_FAILED;
     s_agent_t self = {.cfg = cfg, .started_ms = rc_mono_ms (), .retry_timer = -1};
     self.hostname = rc_hostname ();
-    snprintf (self.topic, sizeof self.topic, "host/%s", cfg->id);
+    self.topic_len = rc_seal_topic (self.topic, sizeof self.topic, cfg->id);
+    if (!self.topic_len
+        || rc_seal_key_z85 (self.seal_key, cfg->server_key, zcert_secret_key (cfg->cert)) != 0) {
+        rc_log_error ("coordinator_public_key or secret_key cannot open sealed instructions");
+        free (self.hostname);
+        return RC_EXIT_USAGE;
+    }
+    while (self.run_id == 0)
+        randombytes_buf (&self.run_id, sizeof self.run_id);
 
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigemptyset (&sa.sa_mask);
@@ -424,7 +437,9 @@ rc_agent_daemon_run (const rc_config_t *cfg)
         goto out;
     zloop_reader (self.loop, rc_monitor_sock (self.dealer_mon), s_on_monitor, &self);
     zloop_reader (self.loop, rc_monitor_sock (self.sub_mon), s_on_monitor, &self);
-    zsock_set_subscribe (self.sub, self.topic);
+    /* the topic with its NUL: "host/web-1" alone would also match
+       "host/web-10" */
+    zmq_setsockopt (zsock_resolve (self.sub), ZMQ_SUBSCRIBE, self.topic, self.topic_len);
     zsock_set_subscribe (self.sub, "all");
 
     zloop_reader (self.loop, self.dealer, s_on_dealer, &self);

@@ -12,6 +12,7 @@
     X (rc_envelope_test)                                                                           \
     X (rc_config_test)                                                                             \
     X (rc_keyring_test)                                                                            \
+    X (rc_seal_test)                                                                               \
     X (rc_store_test)                                                                              \
     X (rc_deployments_test)                                                                        \
     X (rc_engine_test)                                                                             \
