@@ -14,6 +14,7 @@
     X (rc_keyring_test)                                                                            \
     X (rc_seal_test)                                                                               \
     X (rc_store_test)                                                                              \
+    X (rc_store_fleet_test)                                                                        \
     X (rc_deployments_test)                                                                        \
     X (rc_engine_test)                                                                             \
     X (rc_child_test)                                                                              \
