@@ -38,11 +38,11 @@ say "instructions: host-10's alone, readable by host-10 alone"
 
 # the key of host-10 claims other ids
 A2="$K --key $T/keys/agent-2_secret"
-out=$("$RC_BUILD/rc_frame" --endpoint "tcp://127.0.0.1:$P_AGENT" $A2 --kind hello --sender host-7)
+out=$("$RC_BUILD/rc_frame" --wait 5s --endpoint "tcp://127.0.0.1:$P_AGENT" $A2 --kind hello --sender host-7)
 echo "$out" | grep -q "status=2 reason=this key is registered as host 'host-10'" || fail "hello as host-7 not refused: $out"
-out=$("$RC_BUILD/rc_frame" --endpoint "tcp://127.0.0.1:$P_AGENT" $A2 --kind hello --sender host-1)
+out=$("$RC_BUILD/rc_frame" --wait 5s --endpoint "tcp://127.0.0.1:$P_AGENT" $A2 --kind hello --sender host-1)
 echo "$out" | grep -q "status=2" || fail "hello as host-1 not refused: $out"
-out=$("$RC_BUILD/rc_frame" --endpoint "tcp://127.0.0.1:$P_AGENT" $A2 --kind heartbeat --sender host-1)
+out=$("$RC_BUILD/rc_frame" --wait 5s --endpoint "tcp://127.0.0.1:$P_AGENT" $A2 --kind heartbeat --sender host-1)
 echo "$out" | grep -q "status=2" || fail "heartbeat as host-1 not refused: $out"
 [ "$(host_count)" = 2 ] || fail "a key registered a second host: $("$RC" hosts)"
 grep -q "hello as 'host-7' refused: this key registered host 'host-10'" "$T/coordinator.log" || fail "refusal not logged"

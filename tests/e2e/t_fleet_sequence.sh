@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 rc_fleet 1
 rc_coord_start
-F="$RC_BUILD/rc_frame --endpoint tcp://127.0.0.1:$P_AGENT --server-key $T/keys/coordinator --key $T/keys/agent-1_secret --sender host-1"
+F="$RC_BUILD/rc_frame --wait 5s --endpoint tcp://127.0.0.1:$P_AGENT --server-key $T/keys/coordinator --key $T/keys/agent-1_secret --sender host-1"
 now_on () { [ "$(sql "select current from host_apps where host_id='host-1'")" = "$1" ]; }
 history () { sql "select group_concat(version, ' ') from (select version from release_history where host_id='host-1' order by id)"; }
 

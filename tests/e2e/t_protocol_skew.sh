@@ -8,7 +8,7 @@ command -v cc >/dev/null && command -v make >/dev/null || { echo "no compiler: s
 rc_fleet 0
 rc_coord_start
 ours=$(info_field protocol_version)
-O="--endpoint tcp://127.0.0.1:$P_CTL --server-key $T/keys/coordinator --key $T/keys/operator_secret"
+O="--wait 5s --endpoint tcp://127.0.0.1:$P_CTL --server-key $T/keys/coordinator --key $T/keys/operator_secret"
 out=$("$RC_BUILD/rc_frame" $O --kind request --protocol 77)
 echo "$out" | grep -q "reply code=3 error=coordinator speaks protocol $ours, this rollclone speaks 77" \
     || fail "request of protocol 77 not answered: $out"

@@ -20,12 +20,13 @@ s_usage (void)
 {
     fprintf (stderr, "usage: rc_frame --endpoint E [--server-key PUB --key SECRET] --kind KIND "
                      "[--count N] [--sender ID] [--apps N] [--current V] [--run R] [--seq S] "
-                     "[--protocol P] [--topic T] [--listen DUR]\n"
+                     "[--protocol P] [--topic T] [--listen DUR] [--wait DUR]\n"
                      "KIND: garbage truncated oversized wrong-version no-body multipart "
                      "heartbeat hello request subscribe\n"
                      "  hello/heartbeat: --apps N apps (app-1..), or app web at --current V;\n"
                      "    --run/--seq set the envelope's run id and first sequence number\n"
                      "  request: an info request in protocol --protocol P (control socket)\n"
+                     "  --wait: how long to wait for a first reply (default 300ms)\n"
                      "  subscribe: a SUB subscribed to --topic T (no NUL added) for --listen\n"
                      "    DUR; prints how many frames came and how many it could read\n");
 }
@@ -140,15 +141,24 @@ main (int argc, char **argv)
     int count = 1;
     uint32_t protocol = RC_PROTOCOL_VERSION;
     int64_t listen_ms = 2000;
+    int64_t first_ms = 300; /* how long to wait for a first reply */
     s_state_t state = {.seq = 1};
     static const struct option options[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"server-key", required_argument, NULL, 's'},
-        {"key", required_argument, NULL, 'k'},      {"kind", required_argument, NULL, 'K'},
-        {"count", required_argument, NULL, 'n'},    {"sender", required_argument, NULL, 'S'},
-        {"apps", required_argument, NULL, 'a'},     {"current", required_argument, NULL, 'c'},
-        {"run", required_argument, NULL, 'r'},      {"seq", required_argument, NULL, 'q'},
-        {"protocol", required_argument, NULL, 'p'}, {"topic", required_argument, NULL, 't'},
-        {"listen", required_argument, NULL, 'l'},   {NULL, 0, NULL, 0},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"server-key", required_argument, NULL, 's'},
+        {"key", required_argument, NULL, 'k'},
+        {"kind", required_argument, NULL, 'K'},
+        {"count", required_argument, NULL, 'n'},
+        {"sender", required_argument, NULL, 'S'},
+        {"apps", required_argument, NULL, 'a'},
+        {"current", required_argument, NULL, 'c'},
+        {"run", required_argument, NULL, 'r'},
+        {"seq", required_argument, NULL, 'q'},
+        {"protocol", required_argument, NULL, 'p'},
+        {"topic", required_argument, NULL, 't'},
+        {"listen", required_argument, NULL, 'l'},
+        {"wait", required_argument, NULL, 'w'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
@@ -166,6 +176,7 @@ main (int argc, char **argv)
         case 'p': protocol = (uint32_t)atoi (optarg); break;
         case 't': topic = optarg; break;
         case 'l': rc_duration_parse (optarg, &listen_ms); break;
+        case 'w': rc_duration_parse (optarg, &first_ms); break;
         default: s_usage (); return 2;
         }
     }
@@ -249,7 +260,7 @@ main (int argc, char **argv)
     /* give replies (if any) a moment, and print them so a test can see */
     zpoller_t *poller = zpoller_new (sock, NULL);
     int replies = 0;
-    while (zpoller_wait (poller, 300) == sock) {
+    while (zpoller_wait (poller, replies ? 300 : (int)first_ms) == sock) {
         zframe_t *in = zframe_recv (sock);
         const char *reason = NULL;
         rc_envelope_t *env = rc_envelope_unpack (in, &reason);
