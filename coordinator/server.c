@@ -656,6 +656,8 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
             return NULL;
         }
         zmsg_destroy (&msg);
+        *key = NULL; /* it was the frame's */
+        *routing_id = NULL;
         return NULL;
     }
     *msg_p = msg;
@@ -674,7 +676,8 @@ s_agent_message (s_server_t *self, zsock_t *sock)
         s_recv (self, sock, self->agent_keys, ROLLCLONE__ENVELOPE__BODY__NOT_SET,
                 RC_MAX_STATE_BYTES, &msg, &routing_id, &key, &self->dropped_agent, "agent", &why);
     if (!env) {
-        s_host_t *bound = key ? (s_host_t *)zhashx_lookup (self->keys, key) : NULL;
+        /* key lives in msg, which s_recv kept only when there is an answer */
+        s_host_t *bound = msg && key ? (s_host_t *)zhashx_lookup (self->keys, key) : NULL;
         if (why.oversize) {
             /* refused unread: its size is the whole story */
             self->states_refused++;

@@ -19,7 +19,7 @@ say "rc_frame: skew and size answered"
 # a whole rollclone of another protocol version (built from this tree)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 skew=$((ours + 40))
-make -s -C "$src" BUILD="$T/skew" RC_PROTOCOL=$skew "$T/skew/rollclone" >"$T/build.log" 2>&1 \
+make -s -j2 -C "$src" BUILD="$T/skew" RC_PROTOCOL=$skew "$T/skew/rollclone" >"$T/build.log" 2>&1 \
     || { tail -20 "$T/build.log"; fail "cannot build a rollclone of protocol $skew"; }
 expect_exit 3 "$T/skew/rollclone" --timeout 5s hosts
 grep -q "coordinator speaks protocol $ours, this rollclone speaks $skew" "$T/last.out" \
