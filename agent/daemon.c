@@ -9,6 +9,7 @@
 #include "rc_log.h"
 #include "rc_monitor.h"
 #include "rc_seal.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 
 #include <signal.h>
@@ -197,6 +198,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     (void)arg;
+    rc_systemd_watchdog ();
     return s_stop ? -1 : 0;
 }
 
@@ -451,7 +453,9 @@ rc_agent_daemon_run (const rc_config_t *cfg)
     rc_log_info ("agent '%s' %s: coordinator %s, %zu app(s)", cfg->id, RC_VERSION,
                  cfg->coordinator_endpoint, cfg->app_count);
     s_want (&self, WANT_HELLO);
+    rc_systemd_ready ("running"); /* sockets made, executor up */
     zloop_start (self.loop);
+    rc_systemd_stopping ();
     rc_log_info ("agent '%s' stopping", cfg->id);
     rc = RC_EXIT_OK;
 out:

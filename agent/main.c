@@ -21,6 +21,7 @@ s_usage (FILE *out)
              "                       [--soak DUR] [--health-timeout DUR]\n"
              "       rollclone-agent --config FILE releases --app APP [--json]\n"
              "       rollclone-agent --config FILE recover   undo steps a crash interrupted\n"
+             "       rollclone-agent --check --config FILE     validate the config, start nothing\n"
              "       rollclone-agent --help | --version\n"
              "Exit codes: 0 ok, 1 the step ran and failed, 2 bad usage, config or input.\n");
 }
@@ -44,7 +45,9 @@ main (int argc, char **argv)
         return RC_EXIT_USAGE;
     }
     int rc;
-    if (args.next < argc)
+    if (args.check)
+        rc = rc_args_check (&args, cfg);
+    else if (args.next < argc)
         rc = rc_agent_local_main (cfg, argc - args.next, argv + args.next);
     else
         rc = rc_agent_daemon_run (cfg);

@@ -10,6 +10,7 @@
 #include "rc_ids.h"
 #include "rc_log.h"
 #include "rc_seal.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 #include "store.h"
 
@@ -755,7 +756,8 @@ s_publish (void *arg, const char *host_id, const Rollclone__Instruction *ins)
     zframe_t *head = zframe_new (topic, topic_len);
     if (!frame || !head || zframe_send (&head, self->publisher, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
         || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
-        rc_log_warn ("publish to %s dropped: the next round sends it again", host_id);
+        rc_log_warn_with (&(rc_log_fields_t){.host_id = host_id},
+                          "publish to %s dropped: the next round sends it again", host_id);
     zframe_destroy (&head);
     zframe_destroy (&frame);
 }
@@ -1022,6 +1024,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);
     }
     rc_engine_tick (self->engine);
+    rc_systemd_watchdog ();
     return 0;
 }
 

@@ -11,6 +11,8 @@
     X (rc_keys_test)                                                                               \
     X (rc_envelope_test)                                                                           \
     X (rc_config_test)                                                                             \
+    X (rc_config_read_test)                                                                        \
+    X (rc_systemd_test)                                                                            \
     X (rc_keyring_test)                                                                            \
     X (rc_seal_test)                                                                               \
     X (rc_store_test)                                                                              \
