@@ -10,6 +10,10 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
            -DRC_VERSION='"$(VERSION)"' -I$(BUILD)/gen -Icommon -Iagent -Icoordinator
 LDLIBS  += -lpthread
+# RC_PROTOCOL=N builds peers of another protocol version (tests of skew)
+ifneq ($(RC_PROTOCOL),)
+CFLAGS  += -DRC_PROTOCOL_VERSION=$(RC_PROTOCOL)
+endif
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined

@@ -8,6 +8,7 @@
 #include "rc_envelope.h"
 #include "rc_log.h"
 #include "rc_monitor.h"
+#include "rc_seal.h"
 #include "rc_time.h"
 
 #include <errno.h>
@@ -36,12 +37,15 @@ typedef struct {
     bool executor_gone;       /* the channel closed: we exit non-zero */
     zloop_t *loop;
     char *hostname;
-    char topic[RC_NAME_MAX + 8]; /* "host/<id>" */
-    uint64_t seq;                /* our envelope sequence numbers */
-    bool registered;             /* a hello of ours was acknowledged */
-    bool refused;                /* the coordinator refused us: log once */
-    int64_t last_ack_ms;         /* monotonic time of the last ack */
-    int64_t last_send_ms;        /* monotonic time of the last hello/heartbeat */
+    char topic[RC_TOPIC_MAX];            /* "host/<id>" and its NUL */
+    size_t topic_len;                    /* with the NUL */
+    uint8_t seal_key[RC_SEAL_KEY_BYTES]; /* opens instructions sealed to us */
+    uint64_t run_id;                     /* this run's, random: seq counts within it */
+    uint64_t seq;                        /* our envelope sequence numbers */
+    bool registered;                     /* a hello of ours was acknowledged */
+    bool refused;                        /* the coordinator refused us: log once */
+    int64_t last_ack_ms;                 /* monotonic time of the last ack */
+    int64_t last_send_ms;                /* monotonic time of the last hello/heartbeat */
     int64_t started_ms;
     uint64_t dropped;            /* frames that did not decode */
     Rollclone__Heartbeat *state; /* last STATE from the executor */
@@ -71,6 +75,7 @@ s_keep_state (s_agent_t *self, const uint8_t *body, size_t len)
 static void
 s_send (s_agent_t *self, rc_envelope_t *env)
 {
+    env->run_id = self->run_id;
     zframe_t *frame = rc_envelope_pack (env);
     if (!frame)
         return;
@@ -259,23 +264,23 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
         return 0;
     const char *reason = "not topic + envelope";
     rc_envelope_t *env = NULL;
+    Rollclone__Instruction *ins = NULL;
     if (zmsg_size (msg) == 2) {
-        zframe_t *topic = zmsg_first (msg);
+        zmsg_first (msg);
         env = rc_envelope_unpack (zmsg_next (msg), &reason);
-        if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_INSTRUCTION) {
-            reason = "not an instruction";
-            rc_envelope_destroy (&env);
-        }
-        /* an instruction for another host is never ours, whatever topic
-           it came under */
-        if (env && *env->instruction->host_id
-            && !streq (env->instruction->host_id, self->cfg->id)) {
+        /* only a box sealed to our key is ours: another host's key cannot
+           read our instructions, nor we theirs */
+        if (env && env->body_case != ROLLCLONE__ENVELOPE__BODY_SEALED)
+            reason = "not a sealed instruction";
+        else if (env)
+            ins = rc_seal_open (env->sealed, self->seal_key, &reason);
+        if (ins && !streq (ins->host_id, self->cfg->id)) {
             reason = "instruction for another host";
-            rc_envelope_destroy (&env);
+            rollclone__instruction__free_unpacked (ins, NULL);
+            ins = NULL;
         }
-        (void)topic;
     }
-    if (!env) {
+    if (!ins) {
         self->dropped++;
         rc_log_warn ("dropped a published frame: %s", reason);
     }
@@ -283,14 +288,15 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
         /* The executor gets the instruction alone, re-packed from what we
            decoded: never the frame that came from the network. A full
            channel drops it; the coordinator publishes it again. */
-        size_t len = rollclone__instruction__get_packed_size (env->instruction);
+        size_t len = rollclone__instruction__get_packed_size (ins);
         uint8_t *packed = len ? malloc (len) : NULL;
         if (packed) {
-            rollclone__instruction__pack (env->instruction, packed);
+            rollclone__instruction__pack (ins, packed);
             if (rc_channel_send (self->channel, RC_MSG_STEP, packed, len, false) != 0)
                 rc_log_warn ("instruction not passed to the executor: %s", strerror (errno));
         }
         free (packed);
+        rollclone__instruction__free_unpacked (ins, NULL);
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
@@ -427,7 +433,15 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     s_agent_t self = {
         .cfg = cfg, .channel = channel, .started_ms = rc_mono_ms (), .retry_timer = -1};
     self.hostname = rc_hostname ();
-    snprintf (self.topic, sizeof self.topic, "host/%s", cfg->id);
+    self.topic_len = rc_seal_topic (self.topic, sizeof self.topic, cfg->id);
+    if (!self.topic_len
+        || rc_seal_key_z85 (self.seal_key, cfg->server_key, zcert_secret_key (cfg->cert)) != 0) {
+        rc_log_error ("coordinator_public_key or secret_key cannot open sealed instructions");
+        free (self.hostname);
+        return RC_EXIT_USAGE;
+    }
+    while (self.run_id == 0)
+        randombytes_buf (&self.run_id, sizeof self.run_id);
 
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigemptyset (&sa.sa_mask);
@@ -452,7 +466,9 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
         goto out;
     zloop_reader (self.loop, rc_monitor_sock (self.dealer_mon), s_on_monitor, &self);
     zloop_reader (self.loop, rc_monitor_sock (self.sub_mon), s_on_monitor, &self);
-    zsock_set_subscribe (self.sub, self.topic);
+    /* the topic with its NUL: "host/web-1" alone would also match
+       "host/web-10" */
+    zmq_setsockopt (zsock_resolve (self.sub), ZMQ_SUBSCRIBE, self.topic, self.topic_len);
     zsock_set_subscribe (self.sub, "all");
 
     zloop_reader (self.loop, self.dealer, s_on_dealer, &self);

@@ -443,8 +443,13 @@ s_start_signature (s_step_t *step)
                                 .timeout_ms = step->owner->cfg->fetch_timeout_ms};
     step->sigfetch = rc_fetch_new (url, dest, NULL, &limits, err, sizeof err);
     free (url);
-    if (!step->sigfetch)
-        s_phase_failed (step, -1, err, NULL);
+    if (!step->sigfetch) {
+        char why[sizeof err + 512];
+        snprintf (why, sizeof why,
+                  "artifact refused: no signature at %.400s.sig (trusted_signers): %s",
+                  step->artifact, err);
+        s_phase_failed (step, -1, why, NULL);
+    }
 }
 
 static void

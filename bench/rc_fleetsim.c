@@ -6,6 +6,7 @@
 #include "rc_defaults.h"
 #include "rc_envelope.h"
 #include "rc_keys.h"
+#include "rc_seal.h"
 #include "rc_time.h"
 
 #include <getopt.h>
@@ -20,6 +21,9 @@ typedef struct {
     zsock_t *dealer;
     zsock_t *sub;
     char current[RC_NAME_MAX + 1];
+    zcert_t *cert;                       /* one key per host: a key is one host */
+    uint8_t seal_key[RC_SEAL_KEY_BYTES]; /* opens its instructions */
+    uint64_t run_id;
     uint64_t seq;
     int64_t next_beat;
     int64_t sent_at[64]; /* send time by seq % 64, for latencies */
@@ -82,6 +86,7 @@ s_cmp (const void *a, const void *b)
 static void
 s_send (s_host_t *h, rc_envelope_t *env)
 {
+    env->run_id = h->run_id;
     h->sent_at[env->seq % 64] = env->body_case == ROLLCLONE__ENVELOPE__BODY_HEARTBEAT ? s_us () : 0;
     zframe_t *frame = rc_envelope_pack (env);
     if (zframe_send (&frame, h->dealer, ZFRAME_DONTWAIT) != 0)
@@ -162,7 +167,8 @@ s_answer (s_host_t *h, const Rollclone__Instruction *ins, int64_t *handled)
 int
 main (int argc, char **argv)
 {
-    const char *agent_ep = NULL, *pub_ep = NULL, *server_key = NULL, *key = NULL;
+    const char *agent_ep = NULL, *pub_ep = NULL, *server_key = NULL, *keys_dir = NULL;
+    bool keygen = false;
     const char *prefix = "sim-";
     const char *lat_file = NULL;
     int hosts = 100;
@@ -171,7 +177,8 @@ main (int argc, char **argv)
         {"agent-endpoint", required_argument, NULL, 'a'},
         {"publish-endpoint", required_argument, NULL, 'p'},
         {"server-key", required_argument, NULL, 's'},
-        {"key", required_argument, NULL, 'k'},
+        {"keys-dir", required_argument, NULL, 'k'},
+        {"keygen", no_argument, NULL, 'g'},
         {"hosts", required_argument, NULL, 'n'},
         {"prefix", required_argument, NULL, 'x'},
         {"interval", required_argument, NULL, 'i'},
@@ -185,7 +192,8 @@ main (int argc, char **argv)
         case 'a': agent_ep = optarg; break;
         case 'p': pub_ep = optarg; break;
         case 's': server_key = optarg; break;
-        case 'k': key = optarg; break;
+        case 'k': keys_dir = optarg; break;
+        case 'g': keygen = true; break;
         case 'n': hosts = atoi (optarg); break;
         case 'x': prefix = optarg; break;
         case 'i': rc_duration_parse (optarg, &interval); break;
@@ -194,19 +202,33 @@ main (int argc, char **argv)
         default: return 2;
         }
     }
-    if (!agent_ep || !pub_ep || !server_key || !key || hosts < 1 || hosts > 5000) {
-        fprintf (stderr, "usage: rc_fleetsim --agent-endpoint E --publish-endpoint E "
-                         "--server-key PUB --key SECRET [--hosts N] [--interval DUR] "
-                         "[--duration DUR] [--prefix P] [--latencies FILE]\n");
+    if (!keys_dir || hosts < 1 || hosts > 5000
+        || (!keygen && (!agent_ep || !pub_ep || !server_key))) {
+        fprintf (stderr, "usage: rc_fleetsim --keys-dir DIR --keygen [--hosts N] [--prefix P]\n"
+                         "       rc_fleetsim --agent-endpoint E --publish-endpoint E "
+                         "--server-key PUB --keys-dir DIR [--hosts N] [--interval DUR] "
+                         "[--duration DUR] [--prefix P] [--latencies FILE]\n"
+                         "(--keygen writes a key pair per host into DIR, named by host id; "
+                         "the coordinator's agent_keys_dir must admit them)\n");
         return 2;
+    }
+    if (keygen) {
+        for (int i = 0; i < hosts; i++) {
+            char path[PATH_MAX], err[512];
+            snprintf (path, sizeof path, "%s/%s%d", keys_dir, prefix, i + 1);
+            if (rc_keys_generate (path, err, sizeof err) != 0) {
+                fprintf (stderr, "rc_fleetsim: %s\n", err);
+                return 1;
+            }
+        }
+        return 0;
     }
     zsys_handler_set (NULL);
     zsys_set_max_sockets (2 * hosts + 64);
     signal (SIGTERM, s_on_signal);
     signal (SIGINT, s_on_signal);
     char err[512], server[RC_Z85_KEY_LEN + 1];
-    zcert_t *cert = rc_keys_load_secret (key, err, sizeof err);
-    if (!cert || rc_keys_load_public (server_key, server, err, sizeof err) != 0) {
+    if (rc_keys_load_public (server_key, server, err, sizeof err) != 0) {
         fprintf (stderr, "rc_fleetsim: %s\n", err);
         return 2;
     }
@@ -217,15 +239,24 @@ main (int argc, char **argv)
         s_host_t *h = &fleet[i];
         snprintf (h->id, sizeof h->id, "%s%d", prefix, i + 1);
         snprintf (h->current, sizeof h->current, "v0");
+        char path[PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s_secret", keys_dir, h->id);
+        h->cert = rc_keys_load_secret (path, err, sizeof err);
+        if (!h->cert || rc_seal_key_z85 (h->seal_key, server, zcert_secret_key (h->cert)) != 0) {
+            fprintf (stderr, "rc_fleetsim: %s (run with --keygen first)\n", err);
+            return 2;
+        }
+        while (h->run_id == 0)
+            randombytes_buf (&h->run_id, sizeof h->run_id);
         h->dealer = zsock_new (ZMQ_DEALER);
         h->sub = zsock_new (ZMQ_SUB);
-        rc_keys_client_socket (h->dealer, cert, server);
-        rc_keys_client_socket (h->sub, cert, server);
+        rc_keys_client_socket (h->dealer, h->cert, server);
+        rc_keys_client_socket (h->sub, h->cert, server);
         zsock_set_linger (h->dealer, 0);
         zsock_set_linger (h->sub, 0);
-        char topic[RC_NAME_MAX + 8];
-        snprintf (topic, sizeof topic, "host/%s", h->id);
-        zsock_set_subscribe (h->sub, topic);
+        char topic[RC_TOPIC_MAX];
+        size_t topic_len = rc_seal_topic (topic, sizeof topic, h->id);
+        zmq_setsockopt (zsock_resolve (h->sub), ZMQ_SUBSCRIBE, topic, topic_len);
         zsock_connect (h->dealer, "%s", agent_ep);
         zsock_connect (h->sub, "%s", pub_ep);
         items[2 * i] = (zmq_pollitem_t){zsock_resolve (h->dealer), 0, ZMQ_POLLIN, 0};
@@ -286,8 +317,14 @@ main (int argc, char **argv)
                     if (zmsg_size (msg) == 2) {
                         zmsg_first (msg);
                         rc_envelope_t *env = rc_envelope_unpack (zmsg_next (msg), NULL);
-                        if (env && env->body_case == ROLLCLONE__ENVELOPE__BODY_INSTRUCTION)
-                            s_answer (h, env->instruction, &handled);
+                        Rollclone__Instruction *ins =
+                            env && env->body_case == ROLLCLONE__ENVELOPE__BODY_SEALED
+                                ? rc_seal_open (env->sealed, h->seal_key, NULL)
+                                : NULL;
+                        if (ins)
+                            s_answer (h, ins, &handled);
+                        if (ins)
+                            rollclone__instruction__free_unpacked (ins, NULL);
                         rc_envelope_destroy (&env);
                     }
                     zmsg_destroy (&msg);
@@ -311,10 +348,10 @@ main (int argc, char **argv)
     for (int i = 0; i < hosts; i++) {
         zsock_destroy (&fleet[i].dealer);
         zsock_destroy (&fleet[i].sub);
+        zcert_destroy (&fleet[i].cert);
     }
     free (items);
     free (lat);
     free (fleet);
-    zcert_destroy (&cert);
     return 0;
 }

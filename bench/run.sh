@@ -40,8 +40,15 @@ one_run () {
     rm -rf "$D/run" && mkdir -p "$D/run/agents" "$D/run/operators"
     "$RC" keygen "$D/run/coordinator" >/dev/null
     "$RC" keygen "$D/run/operator" >/dev/null
-    "$RC" keygen "$D/run/fleet" >/dev/null
-    cp "$D/run/operator" "$D/run/operators/"; cp "$D/run/fleet" "$D/run/agents/"
+    cp "$D/run/operator" "$D/run/operators/"
+    # one key per simulated host (a key registers one host id), written
+    # into agent_keys_dir before the coordinator reads it
+    k=0
+    while [ $((k * 100)) -lt "$N" ]; do
+        n=$(( N - k * 100 )); [ $n -gt 100 ] && n=100
+        "$B/rc_fleetsim" --keygen --keys-dir "$D/run/agents" --hosts $n --prefix "s$k-" || exit 1
+        k=$((k + 1))
+    done
     P1=$(port); P2=$(port); P3=$(port)
     cat >"$D/run/c.conf" <<CONF
 [coordinator]
@@ -69,7 +76,7 @@ CONF
     while [ $((k * 100)) -lt "$N" ]; do
         n=$(( N - k * 100 )); [ $n -gt 100 ] && n=100
         "$B/rc_fleetsim" --agent-endpoint "tcp://127.0.0.1:$P1" --publish-endpoint "tcp://127.0.0.1:$P2" \
-            --server-key "$D/run/coordinator" --key "$D/run/fleet_secret" --hosts $n --prefix "s$k-" \
+            --server-key "$D/run/coordinator" --keys-dir "$D/run/agents" --hosts $n --prefix "s$k-" \
             --interval 1s --duration 60s --latencies "$D/run/lat-$k" >"$D/run/sim-$k.json" 2>>"$D/run/sim.log" &
         SIMS="$SIMS $!"; PIDS="$PIDS $!"; k=$((k + 1))
     done

@@ -7,7 +7,12 @@
 #define RC_VERSION "0.0.0-dev"
 #endif
 
-#define RC_PROTOCOL_VERSION 1
+/* 2: instructions travel sealed to the host's key (SealedInstruction), and
+   agents number their messages per run (Envelope.run_id). A test build may
+   set another number (make RC_PROTOCOL=N) to play a skewed peer. */
+#ifndef RC_PROTOCOL_VERSION
+#define RC_PROTOCOL_VERSION 2
+#endif
 
 /* Frames larger than this are dropped unread: no message of ours comes near. */
 #define RC_MAX_FRAME_BYTES (256 * 1024)
@@ -15,6 +20,28 @@
 /* Names: app names, versions, host ids, label keys and values. */
 #define RC_NAME_MAX 64
 #define RC_LABELS_MAX 32
+
+/* Bounded work per agent: what one hello or heartbeat may hold. Above any
+   of these the message is refused unread (bytes) or unstored (counts),
+   counted, and an event names the host. 64 apps of keep_releases = 100 with
+   64-character versions would not fit in the bytes: the bytes are the bound
+   on work, the counts the bound on rows. */
+#define RC_MAX_STATE_BYTES (128 * 1024)
+#define RC_MAX_APPS_PER_HOST 64
+#define RC_MAX_ROLLBACK_POINTS 100
+/* Store writes one agent's hellos and heartbeats may cause: a token bucket
+   per host, so a peer sending changed state in a loop costs the store at
+   most this many transactions a second (honest agents write on change
+   only: one per health flip or step). */
+#define RC_PEER_WRITES_PER_S 4
+#define RC_PEER_WRITE_BURST 8
+/* Messages the server reads from the agent ROUTER before it lets the
+   control socket and the cron have their turn; libzmq queues the agents'
+   messages fairly (round robin per peer) within it. */
+#define RC_AGENT_BATCH 64
+/* A refused hello (another host id, too large, ...) becomes an event at
+   most this often per host and reason. */
+#define RC_REFUSED_EVENT_EVERY_MS (10 * 60 * 1000)
 
 /* Coordinator */
 #define RC_DEFAULT_COORD_DATA_DIR "/var/lib/rollclone-coordinator"

@@ -69,6 +69,17 @@ rc_envelope_unpack (zframe_t *frame, const char **reason)
     return rc_envelope_unpack_data (zframe_data (frame), zframe_size (frame), reason);
 }
 
+uint32_t
+rc_envelope_version (const uint8_t *data, size_t size)
+{
+    if (size > RC_MAX_FRAME_BYTES)
+        return 0;
+    rc_envelope_t *env = rollclone__envelope__unpack (NULL, size, data);
+    uint32_t version = env ? env->version : 0;
+    rc_envelope_destroy (&env);
+    return version;
+}
+
 void
 rc_envelope_destroy (rc_envelope_t **self_p)
 {

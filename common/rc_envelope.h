@@ -23,6 +23,10 @@ rc_envelope_t *rc_envelope_unpack_data (const uint8_t *data, size_t size, const 
 rc_envelope_t *rc_envelope_unpack_limit (const uint8_t *data, size_t size, size_t limit,
                                          const char **reason);
 
+/* The protocol version a frame says it speaks (to answer a peer of another
+   one in words it reads), or 0 when it does not decode. */
+uint32_t rc_envelope_version (const uint8_t *data, size_t size);
+
 void rc_envelope_destroy (rc_envelope_t **self_p);
 
 void rc_envelope_test (bool verbose);

@@ -210,14 +210,16 @@ s_cmd_info (s_cli_t *cli, int argc, char **argv)
     }
     const Rollclone__InfoReply *info = reply->info;
     if (json)
-        s_print_json (json_pack ("{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I}", "version",
-                                 info->version, "protocol_version", (int)info->protocol_version,
-                                 "uptime_ms", (json_int_t)info->uptime_ms, "agents_online",
-                                 (int)info->agents_online, "agents_offline",
-                                 (int)info->agents_offline, "frames_dropped",
-                                 (json_int_t)info->frames_dropped, "frames_dropped_agent",
-                                 (json_int_t)info->frames_dropped_agent, "frames_dropped_control",
-                                 (json_int_t)info->frames_dropped_control));
+        s_print_json (json_pack (
+            "{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "version", info->version,
+            "protocol_version", (int)info->protocol_version, "uptime_ms",
+            (json_int_t)info->uptime_ms, "agents_online", (int)info->agents_online,
+            "agents_offline", (int)info->agents_offline, "frames_dropped",
+            (json_int_t)info->frames_dropped, "frames_dropped_agent",
+            (json_int_t)info->frames_dropped_agent, "frames_dropped_control",
+            (json_int_t)info->frames_dropped_control, "states_refused",
+            (json_int_t)info->states_refused, "messages_stale", (json_int_t)info->messages_stale,
+            "writes_throttled", (json_int_t)info->writes_throttled));
     else {
         char uptime[32];
         printf ("coordinator  %s (protocol %u)\n", info->version, info->protocol_version);
@@ -228,6 +230,9 @@ s_cmd_info (s_cli_t *cli, int argc, char **argv)
                 (unsigned long long)info->frames_dropped,
                 (unsigned long long)info->frames_dropped_agent,
                 (unsigned long long)info->frames_dropped_control);
+        printf ("agents held  %llu over a limit, %llu stale, %llu writes deferred\n",
+                (unsigned long long)info->states_refused, (unsigned long long)info->messages_stale,
+                (unsigned long long)info->writes_throttled);
     }
     rollclone__control_reply__free_unpacked (reply, NULL);
     return RC_EXIT_OK;

@@ -112,6 +112,16 @@ rc_client_call (rc_client_t *self, Rollclone__ControlRequest *req)
             rc_envelope_t *got = in ? rc_envelope_unpack_limit (zframe_data (in), zframe_size (in),
                                                                 RC_MAX_REPLY_BYTES, &reason)
                                     : NULL;
+            if (!got && in && streq (reason, "wrong protocol version")) {
+                /* the coordinator answers a peer of another protocol in its
+                   own: field 1 says which, whatever else changed */
+                snprintf (self->errmsg, sizeof self->errmsg,
+                          "coordinator speaks protocol %u, this rollclone speaks %d",
+                          rc_envelope_version (zframe_data (in), zframe_size (in)),
+                          RC_PROTOCOL_VERSION);
+                zframe_destroy (&in);
+                break;
+            }
             zframe_destroy (&in);
             if (got && got->body_case == ROLLCLONE__ENVELOPE__BODY_REPLY) {
                 /* keep the reply, free the rest of the envelope */

@@ -25,9 +25,11 @@ struct _rc_engine_t {
     zsock_t *publisher;         /* borrowed: PUB of instructions */
     rc_engine_host_fn *host_fn; /* live view of the fleet */
     void *host_arg;
-    int64_t last_republish; /* monotonic ms */
-    uint64_t seq;           /* our envelope sequence numbers */
-    zhashx_t *dirty;        /* deployments a report changed: advance at flush */
+    int64_t last_republish;           /* monotonic ms */
+    uint64_t seq;                     /* our envelope sequence numbers */
+    zhashx_t *dirty;                  /* deployments a report changed: advance at flush */
+    rc_engine_publish_fn *publish_fn; /* sends one host's instruction */
+    void *publish_arg;
 };
 
 rc_engine_t *
@@ -40,6 +42,13 @@ rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn
     self->host_arg = arg;
     self->dirty = zhashx_new ();
     return self;
+}
+
+void
+rc_engine_set_publish (rc_engine_t *self, rc_engine_publish_fn *fn, void *arg)
+{
+    self->publish_fn = fn;
+    self->publish_arg = arg;
 }
 
 void
@@ -519,18 +528,9 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
         ins.sha256 = (char *)dep->sha256;
         ins.signature = (char *)dep->signature;
     }
-    rc_envelope_t env;
-    rc_envelope_init (&env, "coordinator", ++self->seq);
-    env.body_case = ROLLCLONE__ENVELOPE__BODY_INSTRUCTION;
-    env.instruction = &ins;
-    zframe_t *frame = rc_envelope_pack (&env);
-    char topic[RC_NAME_MAX + 8];
-    snprintf (topic, sizeof topic, "host/%s", h->host_id);
-    if (!frame || zstr_sendm (self->publisher, topic) != 0
-        || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
-        rc_log_warn_with (&(rc_log_fields_t){.host_id = h->host_id},
-                          "publish to %s dropped: the next round sends it again", h->host_id);
-    zframe_destroy (&frame);
+    /* the server seals it to the host's key and publishes it */
+    if (self->publish_fn)
+        self->publish_fn (self->publish_arg, h->host_id, &ins);
 }
 
 /* Advances deployment id as far as it can go now; one transaction, then

@@ -29,6 +29,12 @@ rc_engine_t *rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_hos
                             void *arg);
 void rc_engine_destroy (rc_engine_t **self_p);
 
+/* Publishes one host's instruction: the server seals it to that host's key
+   (rc_seal.h), so the engine never sends one in the clear. */
+typedef void (rc_engine_publish_fn) (void *arg, const char *host_id,
+                                     const Rollclone__Instruction *ins);
+void rc_engine_set_publish (rc_engine_t *self, rc_engine_publish_fn *fn, void *arg);
+
 /* The cron: advances every active deployment, re-publishes instructions. */
 void rc_engine_tick (rc_engine_t *self);
 /* A step report from an agent (already authenticated as host_id). Its

@@ -1,6 +1,7 @@
 /*  server.c - the coordinator's server actor: binds the agent ROUTER, the
     instruction PUB and the control ROUTER, answers ZAP for them, keeps the
-    fleet in the store and answers the CLI. One zloop, nothing blocks. */
+    fleet in the store and answers the CLI. One zloop, nothing blocks, and
+    the work one agent can cause is bounded (rc_defaults.h). */
 #include "server.h"
 #include "engine.h"
 #include "keyring.h"
@@ -8,6 +9,7 @@
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_seal.h"
 #include "rc_systemd.h"
 #include "rc_time.h"
 #include "store.h"
@@ -23,16 +25,25 @@
 /* Repeated warnings about one peer (a refused key retrying every few
    seconds) are logged at most this often. */
 #define RC_WARN_EVERY_MS (60 * 1000)
-/* A refused host id + key pair becomes an event at most this often. */
-#define RC_REFUSED_EVENT_EVERY_MS (10 * 60 * 1000)
+/* What an agent says of its apps is remembered as a hash of this size. */
+#define RC_APPS_HASH_BYTES crypto_generichash_BYTES
 
 typedef struct {
     char *id;
     char pubkey[RC_Z85_KEY_LEN + 1]; /* the key that registered this id */
     bool online;
     bool healthy;
-    int64_t last_heard; /* monotonic ms */
-    char *apps_sig;     /* apps as last stored, to spot changes */
+    int64_t last_heard;                     /* monotonic ms */
+    bool apps_known;                        /* apps_hash holds what is stored */
+    uint8_t apps_hash[RC_APPS_HASH_BYTES];  /* apps as last stored, to spot changes */
+    bool hello_known;                       /* hello_hash holds what is stored */
+    uint8_t hello_hash[RC_APPS_HASH_BYTES]; /* the host row of the last hello */
+    bool seal_ok;                           /* seal_key is usable */
+    uint8_t seal_key[RC_SEAL_KEY_BYTES];    /* seals instructions to this host */
+    uint64_t run_id;                        /* the agent run we listen to (0: any) */
+    uint64_t last_seq;                      /* its newest message seen */
+    double tokens;                          /* store writes this peer may cause now */
+    int64_t tokens_at;                      /* monotonic ms of the last refill */
 } s_host_t;
 
 typedef struct {
@@ -48,11 +59,15 @@ typedef struct {
     rc_store_t *store;
     rc_engine_t *engine; /* the rollout engine */
     zhashx_t *hosts;     /* id -> s_host_t */
+    zhashx_t *keys;      /* Z85 public key -> s_host_t (borrowed): one key, one host */
     zhashx_t *warned;    /* what -> last warning time (mono ms) */
     int64_t started;     /* monotonic ms */
     uint64_t seq;
-    uint64_t dropped_agent;   /* frames dropped on the agent socket */
-    uint64_t dropped_control; /* frames dropped on the control socket */
+    uint64_t dropped_agent;    /* frames dropped on the agent socket */
+    uint64_t dropped_control;  /* frames dropped on the control socket */
+    uint64_t states_refused;   /* hellos/heartbeats over a limit */
+    uint64_t messages_stale;   /* hellos/heartbeats older than one seen */
+    uint64_t writes_throttled; /* store writes a peer was over its share for */
     bool terminated;
 } s_server_t;
 
@@ -61,7 +76,6 @@ s_host_destroy (s_host_t **self_p)
 {
     if (self_p && *self_p) {
         free ((*self_p)->id);
-        free ((*self_p)->apps_sig);
         free (*self_p);
         *self_p = NULL;
     }
@@ -99,6 +113,55 @@ s_event (s_server_t *self, const char *host_id, const char *kind, const char *fm
     }
     if (rc_store_event (self->store, rc_now_ms (), NULL, host_id, kind, detail) != 0)
         rc_log_error ("store: event %s: %s", kind, rc_store_errmsg (self->store));
+}
+
+/* The seal key of a host, from its registered public key and ours. */
+static void
+s_host_seal (s_server_t *self, s_host_t *host)
+{
+    host->seal_ok =
+        rc_seal_key_z85 (host->seal_key, host->pubkey, zcert_secret_key (self->cfg->cert)) == 0;
+    if (!host->seal_ok)
+        rc_log_error ("host '%s': key %s is not usable to seal instructions", host->id,
+                      host->pubkey);
+}
+
+/* Token bucket: true (and takes a token) when host may cause one more store
+   write now. */
+static bool
+s_take_write (s_server_t *self, s_host_t *host)
+{
+    int64_t now = rc_mono_ms ();
+    host->tokens += (double)(now - host->tokens_at) * RC_PEER_WRITES_PER_S / 1000.0;
+    host->tokens_at = now;
+    if (host->tokens > RC_PEER_WRITE_BURST)
+        host->tokens = RC_PEER_WRITE_BURST;
+    if (host->tokens < 1) {
+        self->writes_throttled++;
+        return false;
+    }
+    host->tokens -= 1;
+    return true;
+}
+
+/* A refusal about host (or key when no host is bound to it): logged and an
+   event, each at most every RC_REFUSED_EVENT_EVERY_MS per host and kind. */
+static void
+s_refusal (s_server_t *self, const char *host_id, const char *key, const char *kind,
+           const char *fmt, ...)
+{
+    char detail[512] = "";
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (detail, sizeof detail, fmt, args);
+    va_end (args);
+    char what[256];
+    snprintf (what, sizeof what, "%s:%s:%s", kind, host_id ? host_id : "", key);
+    if (!s_should_warn (self, what, RC_REFUSED_EVENT_EVERY_MS))
+        return;
+    rc_log_warn ("%s%s%s: %s", host_id ? "host '" : "key ", host_id ? host_id : key,
+                 host_id ? "'" : "", detail);
+    s_event (self, host_id, kind, "%s (key %s)", detail, key);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -169,6 +232,7 @@ s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
 }
 
 /* ------------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------ */
 /* Agents */
 
 static void
@@ -192,34 +256,52 @@ s_ack (s_server_t *self, zframe_t *routing_id, uint64_t ack_seq, Rollclone__Ack_
     zframe_destroy (&frame);
 }
 
-/* Canonical text of an agent's app states: to store only what changed. */
-static char *
-s_apps_sig (Rollclone__AppState **apps, size_t n)
+static void
+s_hash_str (crypto_generichash_state *state, const char *text)
 {
-    char *sig = strdup ("");
-    for (size_t i = 0; sig && i < n; i++) {
-        char *next = zsys_sprintf ("%s%s=%s", sig, apps[i]->app, apps[i]->current);
-        for (size_t j = 0; next && j < apps[i]->n_rollback_points; j++) {
-            char *more = zsys_sprintf ("%s%c%s", next, j ? ',' : ':', apps[i]->rollback_points[j]);
-            free (next);
-            next = more;
-        }
-        free (sig);
-        sig = next ? zsys_sprintf ("%s;", next) : NULL;
-        free (next);
-    }
-    return sig;
+    /* length first: "ab","c" and "a","bc" hash apart */
+    uint32_t len = (uint32_t)strlen (text ? text : "");
+    crypto_generichash_update (state, (const uint8_t *)&len, sizeof len);
+    crypto_generichash_update (state, (const uint8_t *)(text ? text : ""), len);
 }
 
-/* Checks what an agent says about its apps before any of it is stored. */
-static const char *
-s_apps_invalid (Rollclone__AppState **apps, size_t n)
+/* A hash of an agent's app states, to store only what changed: no string
+   is built per heartbeat, and the work is bounded by the checked counts. */
+static void
+s_apps_hash (Rollclone__AppState **apps, size_t n, uint8_t out[RC_APPS_HASH_BYTES])
 {
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, NULL, 0, RC_APPS_HASH_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        s_hash_str (&state, apps[i]->app);
+        s_hash_str (&state, apps[i]->current);
+        uint32_t points = (uint32_t)apps[i]->n_rollback_points;
+        crypto_generichash_update (&state, (const uint8_t *)&points, sizeof points);
+        for (size_t j = 0; j < apps[i]->n_rollback_points; j++)
+            s_hash_str (&state, apps[i]->rollback_points[j]);
+    }
+    crypto_generichash_final (&state, out, RC_APPS_HASH_BYTES);
+}
+
+/* Checks what an agent says about its apps before any of it is stored.
+   Returns NULL or the reason; a count over a limit names it in buf. */
+static const char *
+s_apps_invalid (Rollclone__AppState **apps, size_t n, char *buf, size_t size)
+{
+    if (n > RC_MAX_APPS_PER_HOST) {
+        snprintf (buf, size, "too many apps (%zu, limit %d)", n, RC_MAX_APPS_PER_HOST);
+        return buf;
+    }
     for (size_t i = 0; i < n; i++) {
         if (!rc_name_valid (apps[i]->app))
             return "bad app name";
         if (*apps[i]->current && !rc_name_valid (apps[i]->current))
             return "bad current version";
+        if (apps[i]->n_rollback_points > RC_MAX_ROLLBACK_POINTS) {
+            snprintf (buf, size, "too many rollback points for app %s (%zu, limit %d)",
+                      apps[i]->app, apps[i]->n_rollback_points, RC_MAX_ROLLBACK_POINTS);
+            return buf;
+        }
         for (size_t j = 0; j < apps[i]->n_rollback_points; j++)
             if (!rc_name_valid (apps[i]->rollback_points[j]))
                 return "bad rollback point";
@@ -227,35 +309,78 @@ s_apps_invalid (Rollclone__AppState **apps, size_t n)
     return NULL;
 }
 
-static int
-s_store_apps (s_server_t *self, s_host_t *host, Rollclone__AppState **apps, size_t n, int64_t now)
+/* The store's comma-separated rollback points of one app, in one
+   allocation (names are checked: no comma in them). */
+static char *
+s_points_join (const Rollclone__AppState *app)
 {
-    char *sig = s_apps_sig (apps, n);
-    if (!sig)
-        return -1;
-    if (host->apps_sig && streq (host->apps_sig, sig)) {
-        free (sig);
-        return 0;
+    size_t len = 1;
+    for (size_t j = 0; j < app->n_rollback_points; j++)
+        len += strlen (app->rollback_points[j]) + 1;
+    char *points = (char *)malloc (len);
+    if (!points)
+        return NULL;
+    char *at = points;
+    for (size_t j = 0; j < app->n_rollback_points; j++) {
+        if (j)
+            *at++ = ',';
+        size_t n = strlen (app->rollback_points[j]);
+        memcpy (at, app->rollback_points[j], n);
+        at += n;
     }
+    *at = '\0';
+    return points;
+}
+
+static int
+s_store_apps (s_server_t *self, s_host_t *host, Rollclone__AppState **apps, size_t n,
+              const uint8_t hash[RC_APPS_HASH_BYTES], int64_t now)
+{
+    if (host->apps_known && memcmp (host->apps_hash, hash, RC_APPS_HASH_BYTES) == 0)
+        return 0;
     for (size_t i = 0; i < n; i++) {
-        char *points = strdup ("");
-        for (size_t j = 0; points && j < apps[i]->n_rollback_points; j++) {
-            char *more = zsys_sprintf ("%s%s%s", points, j ? "," : "", apps[i]->rollback_points[j]);
-            free (points);
-            points = more;
-        }
+        char *points = s_points_join (apps[i]);
         int rc = points ? rc_store_host_set_app (self->store, host->id, apps[i]->app,
                                                  apps[i]->current, points, now)
                         : -1;
         free (points);
-        if (rc != 0) {
-            free (sig);
+        if (rc != 0)
             return -1;
-        }
     }
-    free (host->apps_sig);
-    host->apps_sig = sig;
     return 0;
+}
+
+/* Sequence numbers: a message of the run we listen to must be newer than
+   the newest seen; another run is taken up by its hello only (an agent
+   starts with a hello), or by anything when we know of no run (we just
+   started). True when env is stale. */
+static bool
+s_stale (s_server_t *self, s_host_t *host, const rc_envelope_t *env, bool is_hello)
+{
+    bool stale;
+    if (host->run_id == 0 || env->run_id != host->run_id)
+        stale = !is_hello && host->run_id != 0;
+    else
+        stale = env->seq <= host->last_seq;
+    if (stale) {
+        self->messages_stale++;
+        rc_log_debug ("host '%s': ignored a stale %s (run %" PRIx64 " seq %" PRIu64
+                      "; newest run %" PRIx64 " seq %" PRIu64 ")",
+                      host->id, is_hello ? "hello" : "message", env->run_id, env->seq, host->run_id,
+                      host->last_seq);
+    }
+    return stale;
+}
+
+static void
+s_seen (s_host_t *host, const rc_envelope_t *env)
+{
+    if (env->run_id != host->run_id) {
+        host->run_id = env->run_id;
+        host->last_seq = env->seq;
+    }
+    else if (env->seq > host->last_seq)
+        host->last_seq = env->seq;
 }
 
 static void
@@ -263,7 +388,9 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
 {
     Rollclone__Hello *hello = env->hello;
     const char *bad = NULL;
+    char why[160];
     char labels[RC_LABELS_MAX * (2 * RC_NAME_MAX + 2) + 1] = "";
+    s_host_t *bound = (s_host_t *)zhashx_lookup (self->keys, key);
     if (!rc_name_valid (hello->host_id))
         bad = "bad host id";
     else if (!streq (hello->host_id, env->sender))
@@ -271,7 +398,7 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
     else if (hello->n_labels > RC_LABELS_MAX)
         bad = "too many labels";
     else
-        bad = s_apps_invalid (hello->apps, hello->n_apps);
+        bad = s_apps_invalid (hello->apps, hello->n_apps, why, sizeof why);
     for (size_t i = 0; !bad && i < hello->n_labels; i++) {
         if (!rc_name_valid (hello->labels[i]->key) || !rc_name_valid (hello->labels[i]->value))
             bad = "bad label";
@@ -283,8 +410,23 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
     }
     if (bad) {
         self->dropped_agent++;
-        rc_log_warn ("refused hello from key %s: %s", key, bad);
+        if (strstr (bad, "too many")) {
+            self->states_refused++;
+            s_refusal (self, bound ? bound->id : NULL, key, "refused", "hello refused: %s", bad);
+        }
+        else
+            rc_log_warn ("refused hello from key %s: %s", key, bad);
         s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__REFUSED, bad);
+        return;
+    }
+    /* one key, one host: a key that registered X never speaks for Y */
+    if (bound && !streq (bound->id, hello->host_id)) {
+        self->dropped_agent++;
+        s_refusal (self, bound->id, key, "refused",
+                   "hello as '%s' refused: this key registered host '%s'", hello->host_id,
+                   bound->id);
+        snprintf (why, sizeof why, "this key is registered as host '%s'", bound->id);
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__REFUSED, why);
         return;
     }
 
@@ -302,14 +444,39 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
                "host id is registered with another key");
         return;
     }
+    if (host && s_stale (self, host, env, true))
+        return;
+
+    uint8_t apps_hash[RC_APPS_HASH_BYTES], hello_hash[RC_APPS_HASH_BYTES];
+    s_apps_hash (hello->apps, hello->n_apps, apps_hash);
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, NULL, 0, RC_APPS_HASH_BYTES);
+    s_hash_str (&state, hello->hostname);
+    s_hash_str (&state, hello->agent_version);
+    s_hash_str (&state, labels);
+    crypto_generichash_final (&state, hello_hash, RC_APPS_HASH_BYTES);
 
     int64_t now = rc_now_ms ();
     bool is_new = host == NULL;
     bool was_online = host && host->online;
+    /* the same hello again from a host online and healthy as it says: no
+       write at all (an agent repeats its hello when acks are late) */
+    if (!is_new && was_online && host->healthy == hello->healthy && host->hello_known
+        && memcmp (host->hello_hash, hello_hash, sizeof hello_hash) == 0 && host->apps_known
+        && memcmp (host->apps_hash, apps_hash, sizeof apps_hash) == 0) {
+        s_seen (host, env);
+        host->last_heard = rc_mono_ms ();
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
+        return;
+    }
+    if (!is_new && !s_take_write (self, host))
+        return; /* no ack: the agent says hello again */
     if (is_new) {
         host = (s_host_t *)zmalloc (sizeof (s_host_t));
         host->id = strdup (hello->host_id);
         snprintf (host->pubkey, sizeof host->pubkey, "%s", key);
+        host->tokens = RC_PEER_WRITE_BURST;
+        host->tokens_at = rc_mono_ms ();
     }
     rc_host_row_t row = {.id = hello->host_id,
                          .hostname = hello->hostname,
@@ -323,9 +490,8 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
     if (rc == 0)
         rc = rc_store_host_upsert (self->store, &row);
     if (rc == 0) {
-        free (host->apps_sig); /* a hello stores every app again */
-        host->apps_sig = NULL;
-        rc = s_store_apps (self, host, hello->apps, hello->n_apps, now);
+        host->apps_known = false; /* a hello stores every app again */
+        rc = s_store_apps (self, host, hello->apps, hello->n_apps, apps_hash, now);
     }
     if (rc == 0) {
         if (is_new)
@@ -342,8 +508,16 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
             s_host_destroy (&host);
         return; /* no ack: the agent says hello again */
     }
-    if (is_new)
+    if (is_new) {
+        s_host_seal (self, host);
         zhashx_insert (self->hosts, host->id, host);
+        zhashx_insert (self->keys, host->pubkey, host);
+    }
+    memcpy (host->apps_hash, apps_hash, sizeof apps_hash);
+    host->apps_known = true;
+    memcpy (host->hello_hash, hello_hash, sizeof hello_hash);
+    host->hello_known = true;
+    s_seen (host, env);
     host->online = true;
     host->healthy = hello->healthy;
     host->last_heard = rc_mono_ms ();
@@ -368,25 +542,44 @@ s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_enve
         return;
     }
     Rollclone__Heartbeat *hb = env->heartbeat;
-    const char *bad = s_apps_invalid (hb->apps, hb->n_apps);
+    char why[160];
+    const char *bad = s_apps_invalid (hb->apps, hb->n_apps, why, sizeof why);
     if (bad) {
         self->dropped_agent++;
-        rc_log_warn ("dropped heartbeat from '%s': %s", host->id, bad);
+        if (strstr (bad, "too many")) {
+            self->states_refused++;
+            s_refusal (self, host->id, key, "refused", "heartbeat refused: %s", bad);
+            s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__REFUSED, bad);
+        }
+        else
+            rc_log_warn ("dropped heartbeat from '%s': %s", host->id, bad);
         return;
     }
+    if (host->run_id != 0 && env->run_id != host->run_id) {
+        /* another run than the one whose hello we took: a stale message of
+           a run that ended, or a run we missed the hello of */
+        self->messages_stale++;
+        s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__HELLO_AGAIN, "unknown run");
+        return;
+    }
+    if (s_stale (self, host, env, false))
+        return;
+    s_seen (host, env);
     int64_t now = rc_now_ms ();
     host->last_heard = rc_mono_ms ();
     bool came_online = !host->online;
     bool health_changed = host->healthy != hb->healthy;
-    char *sig = s_apps_sig (hb->apps, hb->n_apps);
-    bool apps_changed = !sig || !host->apps_sig || !streq (sig, host->apps_sig);
-    free (sig);
-    if (came_online || health_changed || apps_changed) {
+    uint8_t hash[RC_APPS_HASH_BYTES];
+    s_apps_hash (hb->apps, hb->n_apps, hash);
+    bool apps_changed = !host->apps_known || memcmp (hash, host->apps_hash, sizeof hash) != 0;
+    /* a peer over its share of writes is heard (it stays online) but its
+       news waits for a later heartbeat */
+    if ((came_online || health_changed || apps_changed) && s_take_write (self, host)) {
         int rc = rc_store_begin (self->store);
         if (rc == 0)
             rc = rc_store_host_set_state (self->store, host->id, "online", hb->healthy, now);
         if (rc == 0 && apps_changed)
-            rc = s_store_apps (self, host, hb->apps, hb->n_apps, now);
+            rc = s_store_apps (self, host, hb->apps, hb->n_apps, hash, now);
         if (rc == 0 && came_online)
             s_event (self, host->id, "online", "heartbeat");
         if (rc == 0 && health_changed)
@@ -404,22 +597,32 @@ s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_enve
             rc_log_info ("host '%s' %s", host->id, hb->healthy ? "healthy" : "UNHEALTHY");
         host->online = true;
         host->healthy = hb->healthy;
+        memcpy (host->apps_hash, hash, sizeof hash);
+        host->apps_known = true;
     }
     s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
 }
 
+/* Why s_recv dropped a frame, for the callers that answer some of them. */
+typedef struct {
+    size_t oversize;       /* the frame's size when over the limit, else 0 */
+    uint32_t peer_version; /* the peer's protocol when not ours, else 0 */
+} s_dropped_t;
+
 /* Receives [routing id, envelope] on a ROUTER: from a key still in ring,
-   decoding, and (unless NOT_SET) of body `want`. Anything else is dropped,
-   counted in *dropped and logged (rate-limited). On success the message
+   at most limit bytes, decoding, and (unless NOT_SET) of body `want`.
+   Anything else is dropped, counted in *dropped and logged
+   (rate-limited), with what a reply needs in *why. On success the message
    (owning routing id and key) is the caller's to destroy. */
 static rc_envelope_t *
 s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope__BodyCase want,
-        zmsg_t **msg_p, zframe_t **routing_id, const char **key, uint64_t *dropped,
-        const char *label)
+        size_t limit, zmsg_t **msg_p, zframe_t **routing_id, const char **key, uint64_t *dropped,
+        const char *label, s_dropped_t *why)
 {
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return NULL;
+    memset (why, 0, sizeof *why);
     zframe_t *payload = NULL;
     *routing_id = zmsg_first (msg);
     payload = zmsg_next (msg);
@@ -429,8 +632,14 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
     if (zmsg_size (msg) == 2) {
         if (!*key || !rc_keyring_has (ring, *key))
             reason = "key no longer admitted";
+        else if (zframe_size (payload) > limit) {
+            reason = "oversized";
+            why->oversize = zframe_size (payload);
+        }
         else
             env = rc_envelope_unpack (payload, &reason);
+        if (!env && streq (reason, "wrong protocol version"))
+            why->peer_version = rc_envelope_version (zframe_data (payload), zframe_size (payload));
         if (env && want != ROLLCLONE__ENVELOPE__BODY__NOT_SET && env->body_case != want) {
             reason = "unexpected message";
             rc_envelope_destroy (&env);
@@ -443,25 +652,47 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
         if (s_should_warn (self, what, RC_WARN_EVERY_MS / 60))
             rc_log_warn ("dropped a frame on the %s socket: %s (%" PRIu64 " so far)", label, reason,
                          *dropped);
+        if (why->oversize || why->peer_version) {
+            *msg_p = msg; /* the caller answers */
+            return NULL;
+        }
         zmsg_destroy (&msg);
+        *key = NULL; /* it was the frame's */
+        *routing_id = NULL;
         return NULL;
     }
     *msg_p = msg;
     return env;
 }
 
-static int
-s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
+/* One message from the agent ROUTER. */
+static void
+s_agent_message (s_server_t *self, zsock_t *sock)
 {
-    (void)loop;
-    s_server_t *self = (s_server_t *)arg;
     zmsg_t *msg = NULL;
     zframe_t *routing_id = NULL;
     const char *key = NULL;
-    rc_envelope_t *env = s_recv (self, sock, self->agent_keys, ROLLCLONE__ENVELOPE__BODY__NOT_SET,
-                                 &msg, &routing_id, &key, &self->dropped_agent, "agent");
-    if (!env)
-        return 0;
+    s_dropped_t why;
+    rc_envelope_t *env =
+        s_recv (self, sock, self->agent_keys, ROLLCLONE__ENVELOPE__BODY__NOT_SET,
+                RC_MAX_STATE_BYTES, &msg, &routing_id, &key, &self->dropped_agent, "agent", &why);
+    if (!env) {
+        /* key lives in msg, which s_recv kept only when there is an answer */
+        s_host_t *bound = msg && key ? (s_host_t *)zhashx_lookup (self->keys, key) : NULL;
+        if (why.oversize) {
+            /* refused unread: its size is the whole story */
+            self->states_refused++;
+            s_refusal (self, bound ? bound->id : NULL, key, "refused",
+                       "message of %zu bytes refused unread (limit %d)", why.oversize,
+                       RC_MAX_STATE_BYTES);
+        }
+        else if (why.peer_version)
+            s_refusal (self, bound ? bound->id : NULL, key, "refused",
+                       "agent speaks protocol %u, this coordinator speaks %d", why.peer_version,
+                       RC_PROTOCOL_VERSION);
+        zmsg_destroy (&msg);
+        return;
+    }
     switch (env->body_case) {
     case ROLLCLONE__ENVELOPE__BODY_HELLO: s_on_hello (self, routing_id, key, env); break;
     case ROLLCLONE__ENVELOPE__BODY_HEARTBEAT: s_on_heartbeat (self, routing_id, key, env); break;
@@ -475,6 +706,10 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
             break;
         }
         host->last_heard = rc_mono_ms ();
+        /* a heartbeat sent before this report and arriving after it is
+           older news than the report: the sequence number says so */
+        if (host->run_id == env->run_id)
+            s_seen (host, env);
         rc_engine_on_report (self->engine, host->id, env->report);
         s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
         break;
@@ -486,11 +721,45 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
+}
+
+static int
+s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_server_t *self = (s_server_t *)arg;
+    /* a batch, then the loop's other readers and timers get their turn;
+       libzmq's ROUTER queues peers fairly, one message each in turn, and
+       every message's cost is bounded, so no agent starves the others */
+    for (int i = 0; i < RC_AGENT_BATCH && (zsock_events (sock) & ZMQ_POLLIN); i++)
+        s_agent_message (self, sock);
     /* the socket is drained: advance what the reports of this burst made
        possible, once */
     if (!(zsock_events (sock) & ZMQ_POLLIN))
         rc_engine_flush (self->engine);
     return 0;
+}
+
+/* Publishes one host's instruction, sealed to its key, on its topic. */
+static void
+s_publish (void *arg, const char *host_id, const Rollclone__Instruction *ins)
+{
+    s_server_t *self = (s_server_t *)arg;
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_id);
+    char topic[RC_TOPIC_MAX];
+    size_t topic_len = rc_seal_topic (topic, sizeof topic, host_id);
+    if (!host || !host->seal_ok || !topic_len) {
+        rc_log_warn ("no key to seal an instruction to '%s' with: not published", host_id);
+        return;
+    }
+    zframe_t *frame = rc_seal_pack (ins, host_id, host->seal_key, "coordinator", ++self->seq);
+    zframe_t *head = zframe_new (topic, topic_len);
+    if (!frame || !head || zframe_send (&head, self->publisher, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
+        || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
+        rc_log_warn_with (&(rc_log_fields_t){.host_id = host_id},
+                          "publish to %s dropped: the next round sends it again", host_id);
+    zframe_destroy (&head);
+    zframe_destroy (&frame);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -499,14 +768,35 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
 typedef struct {
     s_server_t *self;
     Rollclone__HostsReply *reply;
+    size_t cap;                /* room in reply->hosts */
+    Rollclone__HostInfo *last; /* the host the next app rows belong to */
+    size_t apps_cap;           /* room in last->apps */
+    bool failed;               /* out of memory */
 } s_hosts_ctx_t;
 
 static void
 s_collect_app (void *arg, const rc_app_row_t *row)
 {
-    Rollclone__HostInfo *info = (Rollclone__HostInfo *)arg;
+    s_hosts_ctx_t *ctx = (s_hosts_ctx_t *)arg;
+    Rollclone__HostInfo *info = ctx->last;
+    if (!info || ctx->failed)
+        return;
+    if (info->n_apps == ctx->apps_cap) {
+        size_t cap = ctx->apps_cap ? 2 * ctx->apps_cap : 4;
+        Rollclone__AppState **apps =
+            (Rollclone__AppState **)realloc (info->apps, cap * sizeof *apps);
+        if (!apps) {
+            ctx->failed = true;
+            return;
+        }
+        info->apps = apps;
+        ctx->apps_cap = cap;
+    }
     Rollclone__AppState *app = rc_app_state_new (row->app, row->current, row->rollback_points);
-    info->apps = realloc (info->apps, (info->n_apps + 1) * sizeof *info->apps);
+    if (!app) {
+        ctx->failed = true;
+        return;
+    }
     info->apps[info->n_apps++] = app;
 }
 
@@ -514,8 +804,26 @@ static void
 s_collect_host (void *arg, const rc_host_row_t *row)
 {
     s_hosts_ctx_t *ctx = (s_hosts_ctx_t *)arg;
+    Rollclone__HostsReply *reply = ctx->reply;
+    ctx->last = NULL;
+    if (ctx->failed)
+        return;
+    if (reply->n_hosts == ctx->cap) {
+        size_t cap = ctx->cap ? 2 * ctx->cap : 64;
+        Rollclone__HostInfo **hosts =
+            (Rollclone__HostInfo **)realloc (reply->hosts, cap * sizeof *hosts);
+        if (!hosts) {
+            ctx->failed = true;
+            return;
+        }
+        reply->hosts = hosts;
+        ctx->cap = cap;
+    }
     Rollclone__HostInfo *info = (Rollclone__HostInfo *)zmalloc (sizeof *info);
     rollclone__host_info__init (info);
+    reply->hosts[reply->n_hosts++] = info;
+    ctx->last = info;
+    ctx->apps_cap = 0;
     info->id = strdup (row->id);
     info->hostname = strdup (row->hostname);
     info->state = strdup (row->state);
@@ -529,18 +837,18 @@ s_collect_host (void *arg, const rc_host_row_t *row)
     rc_label_t labels[RC_LABELS_MAX];
     char err[128];
     int n = rc_labels_parse (row->labels, labels, RC_LABELS_MAX, err, sizeof err);
-    for (int i = 0; i < n; i++) {
-        Rollclone__Label *label = (Rollclone__Label *)zmalloc (sizeof *label);
-        rollclone__label__init (label);
-        label->key = strdup (labels[i].key);
-        label->value = strdup (labels[i].value);
-        info->labels = realloc (info->labels, (info->n_labels + 1) * sizeof *info->labels);
-        info->labels[info->n_labels++] = label;
+    if (n > 0) {
+        info->labels = (Rollclone__Label **)calloc ((size_t)n, sizeof *info->labels);
+        for (int i = 0; info->labels && i < n; i++) {
+            Rollclone__Label *label = (Rollclone__Label *)zmalloc (sizeof *label);
+            rollclone__label__init (label);
+            label->key = strdup (labels[i].key);
+            label->value = strdup (labels[i].value);
+            info->labels[info->n_labels++] = label;
+        }
     }
-    rc_store_host_apps_each (ctx->self->store, row->id, s_collect_app, info);
-    Rollclone__HostsReply *reply = ctx->reply;
-    reply->hosts = realloc (reply->hosts, (reply->n_hosts + 1) * sizeof *reply->hosts);
-    reply->hosts[reply->n_hosts++] = info;
+    if (!info->id || !info->hostname || !info->state || !info->agent_version)
+        ctx->failed = true;
 }
 
 static void
@@ -569,10 +877,14 @@ s_on_hosts (s_server_t *self, zframe_t *routing_id)
     rollclone__hosts_reply__init (hosts);
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_HOSTS;
     reply->hosts = hosts;
-    s_hosts_ctx_t ctx = {self, hosts};
-    if (rc_store_hosts_each (self->store, s_collect_host, &ctx) != 0) {
+    s_hosts_ctx_t ctx = {.self = self, .reply = hosts};
+    if (rc_store_fleet_each (self->store, s_collect_host, s_collect_app, &ctx) != 0) {
         reply->code = RC_EXIT_FAILED;
         reply->error = strdup (rc_store_errmsg (self->store));
+    }
+    else if (ctx.failed) {
+        reply->code = RC_EXIT_FAILED;
+        reply->error = strdup ("out of memory listing hosts");
     }
     s_reply (self, routing_id, reply);
     rollclone__control_reply__free_unpacked (reply, NULL);
@@ -595,6 +907,9 @@ s_on_info (s_server_t *self, zframe_t *routing_id)
     info.frames_dropped_agent = self->dropped_agent;
     info.frames_dropped_control = self->dropped_control;
     info.frames_dropped = self->dropped_agent + self->dropped_control;
+    info.states_refused = self->states_refused;
+    info.messages_stale = self->messages_stale;
+    info.writes_throttled = self->writes_throttled;
     Rollclone__ControlReply reply = ROLLCLONE__CONTROL_REPLY__INIT;
     reply.rep_case = ROLLCLONE__CONTROL_REPLY__REP_INFO;
     reply.info = &info;
@@ -609,10 +924,33 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
     zmsg_t *msg = NULL;
     zframe_t *routing_id = NULL;
     const char *key = NULL;
+    s_dropped_t why;
     rc_envelope_t *env = s_recv (self, sock, self->operator_keys, ROLLCLONE__ENVELOPE__BODY_REQUEST,
-                                 &msg, &routing_id, &key, &self->dropped_control, "control");
-    if (!env)
+                                 RC_MAX_FRAME_BYTES, &msg, &routing_id, &key,
+                                 &self->dropped_control, "control", &why);
+    if (!env) {
+        /* answered, not dropped: an operator must learn why */
+        if (msg && (why.oversize || why.peer_version)) {
+            char error[160];
+            Rollclone__ControlReply refused = ROLLCLONE__CONTROL_REPLY__INIT;
+            refused.protocol_version = RC_PROTOCOL_VERSION;
+            if (why.oversize) {
+                refused.code = RC_EXIT_USAGE;
+                snprintf (error, sizeof error, "request too large (%zu bytes, limit %d)",
+                          why.oversize, RC_MAX_FRAME_BYTES);
+            }
+            else {
+                refused.code = RC_EXIT_UNREACHABLE;
+                snprintf (error, sizeof error,
+                          "coordinator speaks protocol %d, this rollclone speaks %u",
+                          RC_PROTOCOL_VERSION, why.peer_version);
+            }
+            refused.error = error;
+            s_reply (self, routing_id, &refused);
+        }
+        zmsg_destroy (&msg);
         return 0;
+    }
     Rollclone__ControlRequest *req = env->request;
     Rollclone__ControlReply *reply = NULL;
     switch (req->req_case) {
@@ -723,7 +1061,19 @@ s_load_host (void *arg, const rc_host_row_t *row)
     host->healthy = row->healthy;
     /* a host online when we stopped gets offline_after from now to speak */
     host->last_heard = rc_mono_ms ();
+    host->tokens = RC_PEER_WRITE_BURST;
+    host->tokens_at = host->last_heard;
+    s_host_seal (self, host);
     zhashx_insert (self->hosts, host->id, host);
+    /* a database from before one key, one host may bind a key to several
+       ids: the first (by id) keeps it, the others cannot say hello */
+    if (zhashx_lookup (self->keys, host->pubkey))
+        rc_log_warn ("host '%s': key %s already registered host '%s'; '%s' is refused until "
+                     "it has a key of its own",
+                     host->id, host->pubkey,
+                     ((s_host_t *)zhashx_lookup (self->keys, host->pubkey))->id, host->id);
+    else
+        zhashx_insert (self->keys, host->pubkey, host);
 }
 
 static bool
@@ -768,6 +1118,7 @@ s_server_destroy (s_server_t *self)
         zsock_unbind (self->zap, ZAP_ENDPOINT);
         zsock_destroy (&self->zap);
     }
+    zhashx_destroy (&self->keys);
     zhashx_destroy (&self->hosts);
     zhashx_destroy (&self->warned);
     rc_keyring_destroy (&self->agent_keys);
@@ -793,6 +1144,7 @@ s_server_init (s_server_t *self)
     }
     self->hosts = zhashx_new ();
     zhashx_set_destructor (self->hosts, (zhashx_destructor_fn *)s_host_destroy);
+    self->keys = zhashx_new (); /* values borrowed from hosts */
     self->warned = zhashx_new ();
     zhashx_set_destructor (self->warned, (zhashx_destructor_fn *)zstr_free);
     if (rc_store_hosts_each (self->store, s_load_host, self) != 0) {
@@ -816,6 +1168,7 @@ s_server_init (s_server_t *self)
     if (!self->agents || !self->publisher || !self->control)
         return -1;
     self->engine = rc_engine_new (self->store, self->publisher, s_host_live, self);
+    rc_engine_set_publish (self->engine, s_publish, self);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->zap, s_on_zap, self);

@@ -483,6 +483,61 @@ rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, v
 }
 
 int
+rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, void *arg)
+{
+    /* one query for the whole fleet (a join, ordered so that a host's apps
+       follow it), where a query per host made `hosts` N+1 round trips */
+    sqlite3_stmt *stmt = s_prepare (self,
+                                    "SELECT h.id, h.hostname, h.pubkey, h.agent_version, h.labels, "
+                                    "  h.state, h.healthy, h.first_seen, h.last_seen, "
+                                    "  a.app, a.current, a.rollback_points "
+                                    "FROM hosts h LEFT JOIN host_apps a ON a.host_id = h.id "
+                                    "ORDER BY h.id, a.app",
+                                    "");
+    if (!stmt)
+        return -1;
+    int rc;
+    char *last = NULL;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *id = s_col_str (stmt, 0);
+        if (!last || strcmp (last, id) != 0) {
+            free (last);
+            last = strdup (id);
+            if (!last) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            rc_host_row_t row = {
+                .id = id,
+                .hostname = s_col_str (stmt, 1),
+                .pubkey = s_col_str (stmt, 2),
+                .agent_version = s_col_str (stmt, 3),
+                .labels = s_col_str (stmt, 4),
+                .state = s_col_str (stmt, 5),
+                .healthy = sqlite3_column_int (stmt, 6) != 0,
+                .first_seen = sqlite3_column_int64 (stmt, 7),
+                .last_seen = sqlite3_column_int64 (stmt, 8),
+            };
+            host_fn (arg, &row);
+        }
+        if (sqlite3_column_type (stmt, 9) != SQLITE_NULL) {
+            rc_app_row_t app = {
+                .host_id = id,
+                .app = s_col_str (stmt, 9),
+                .current = s_col_str (stmt, 10),
+                .rollback_points = s_col_str (stmt, 11),
+            };
+            app_fn (arg, &app);
+        }
+    }
+    free (last);
+    sqlite3_finalize (stmt);
+    if (rc == SQLITE_NOMEM)
+        return s_error (self, "out of memory");
+    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+int
 rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                 const char *kind, const char *detail)
 {

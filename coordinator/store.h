@@ -83,6 +83,9 @@ int rc_store_attribute_history (rc_store_t *self, const char *host_id, const cha
                                 const char *version, const char *deployment_id);
 int rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg);
 int rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg);
+/* Every host, each followed by its apps, in one query: host_fn once per
+   host (by id), then app_fn for each of its apps. */
+int rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, void *arg);
 
 int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                     const char *kind, const char *detail);

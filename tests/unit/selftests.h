@@ -14,7 +14,9 @@
     X (rc_config_read_test)                                                                        \
     X (rc_systemd_test)                                                                            \
     X (rc_keyring_test)                                                                            \
+    X (rc_seal_test)                                                                               \
     X (rc_store_test)                                                                              \
+    X (rc_store_fleet_test)                                                                        \
     X (rc_deployments_test)                                                                        \
     X (rc_engine_test)                                                                             \
     X (rc_child_test)                                                                              \
