@@ -2,12 +2,22 @@
 #include "store.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+/* A second coordinator that finds the lock taken reads the holder's pid;
+   the holder writes it right after locking, so a read that finds the file
+   still empty is tried again a few times. */
+#define S_LOCK_PID_TRIES 20
+#define S_LOCK_PID_WAIT_US (10 * 1000)
 
 struct _rc_store_t {
     sqlite3 *db;      /* the connection */
@@ -175,6 +185,59 @@ s_migrate (rc_store_t *self)
     return 0;
 }
 
+/* Reads the pid written in the lock file; 0 when there is none (yet). */
+static long
+s_lock_holder (int fd)
+{
+    for (int i = 0; i < S_LOCK_PID_TRIES; i++) {
+        char text[32] = "";
+        ssize_t n = pread (fd, text, sizeof text - 1, 0);
+        long pid = n > 0 ? strtol (text, NULL, 10) : 0;
+        if (pid > 0)
+            return pid;
+        usleep (S_LOCK_PID_WAIT_US);
+    }
+    return 0;
+}
+
+int
+rc_store_lock_dir (const char *data_dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", data_dir, RC_STORE_LOCK_FILE) >= (int)sizeof path) {
+        snprintf (err, errlen, "data_dir %s: path too long", data_dir);
+        return -1;
+    }
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf (err, errlen, "cannot open %s: %s", path, strerror (errno));
+        return -1;
+    }
+    if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+        int why = errno;
+        if (why == EWOULDBLOCK) {
+            long pid = s_lock_holder (fd);
+            if (pid > 0)
+                snprintf (err, errlen, "data_dir %s is in use by pid %ld", data_dir, pid);
+            else
+                snprintf (err, errlen, "data_dir %s is in use by another process (%s is locked)",
+                          data_dir, path);
+        }
+        else
+            snprintf (err, errlen, "cannot lock %s: %s", path, strerror (why));
+        close (fd);
+        return -1;
+    }
+    char text[32];
+    int len = snprintf (text, sizeof text, "%ld\n", (long)getpid ());
+    if (ftruncate (fd, 0) != 0 || pwrite (fd, text, (size_t)len, 0) != len) {
+        snprintf (err, errlen, "cannot write %s: %s", path, strerror (errno));
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
 rc_store_t *
 rc_store_open (const char *path, char *err, size_t errlen)
 {
@@ -191,8 +254,8 @@ rc_store_open (const char *path, char *err, size_t errlen)
     }
     /* WAL: readers never block the writer. synchronous=FULL: a commit is on
        disk before we publish what follows from it, even across power loss.
-       busy_timeout stays 0: we are the only writer, and a second
-       coordinator on the same file must fail, not wait. */
+       busy_timeout stays 0: we are the only writer (the coordinator holds
+       the data_dir lock, rc_store_lock_dir, before it opens the store). */
     if (s_exec (self, "PRAGMA journal_mode=WAL") != 0
         || s_exec (self, "PRAGMA synchronous=FULL") != 0
         || s_exec (self, "PRAGMA foreign_keys=ON") != 0 || s_migrate (self) != 0) {

@@ -53,6 +53,16 @@ typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
 /* The schema version this build writes. */
 #define RC_STORE_SCHEMA_VERSION 2
 
+/* The lock file in data_dir that makes one coordinator its only owner. */
+#define RC_STORE_LOCK_FILE "coordinator.lock"
+
+/* Takes the exclusive lock (flock) on data_dir's lock file and writes our
+   pid into it; the returned descriptor holds the lock until the process
+   ends (close it only to give the directory up). -1 with the reason in err,
+   "data_dir X is in use by pid N" when another process holds it: SQLite's
+   own locks would let two coordinators take turns on the same rows. */
+int rc_store_lock_dir (const char *data_dir, char *err, size_t errlen);
+
 /* Opens (creating and migrating) the database at path. NULL and err on
    failure, including a database written by a newer rollclone. */
 rc_store_t *rc_store_open (const char *path, char *err, size_t errlen);
