@@ -38,6 +38,13 @@
 #define RC_DEFAULT_PROGRESS_DEADLINE_MS (10 * 60 * 1000)
 #define RC_STATUS_DEFAULT_LIMIT 10
 #define RC_EVENTS_DEFAULT_LIMIT 50
+#define RC_HISTORY_DEFAULT_LIMIT 100
+/* The most a request gets in one reply, whatever it asks for: status
+   carries every host of each deployment, so its page is the smallest. A
+   larger request is clamped and the reply says so (its limit). */
+#define RC_STATUS_MAX_LIMIT 100
+#define RC_EVENTS_MAX_LIMIT 1000
+#define RC_HISTORY_MAX_LIMIT 1000
 /* Replies to the CLI may be larger than agent frames (status of a large
    fleet); the CLI accepts up to this much from its coordinator. */
 #define RC_MAX_REPLY_BYTES (32 * 1024 * 1024)

@@ -558,15 +558,71 @@ int
 rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
                       int64_t after_id, size_t limit, rc_event_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = s_prepare (
-        self,
-        "SELECT id, ts, deployment_id, host_id, kind, detail FROM ("
-        "  SELECT * FROM events WHERE (?1 IS NULL OR deployment_id = ?1) "
-        "  AND (?2 IS NULL OR host_id = ?2) AND id > ?4 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-        "ttii", deployment_id, host_id, limit ? (int64_t)limit : (int64_t)-1, after_id);
+    bool more = false;
+    /* 0 = all of them: a page as large as the table can be */
+    return rc_store_events_page (self, deployment_id, host_id, after_id, 0,
+                                 limit ? limit : (size_t)INT64_MAX, &more, fn, arg);
+}
+
+/* The filters of an events query, ?1 deployment and ?2 host, written so
+   that the planner sees which index serves them (an `?1 IS NULL OR`
+   would hide it and scan the whole table). */
+static const char *
+s_events_where (const char *deployment_id, const char *host_id)
+{
+    if (deployment_id && host_id)
+        return "deployment_id = ?1 AND host_id = ?2";
+    if (deployment_id)
+        return "deployment_id = ?1 AND ?2 IS NULL";
+    if (host_id)
+        return "?1 IS NULL AND host_id = ?2";
+    return "?1 IS NULL AND ?2 IS NULL";
+}
+
+/* Runs a SELECT EXISTS (...) and sets *yes. */
+static int
+s_exists (rc_store_t *self, sqlite3_stmt *stmt, bool *yes)
+{
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *yes = sqlite3_column_int (stmt, 0) != 0;
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+int
+rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *host_id,
+                      int64_t after_id, int64_t before_id, size_t limit, bool *more,
+                      rc_event_fn *fn, void *arg)
+{
+    assert (limit > 0);
+    *more = false;
+    if (before_id <= 0)
+        before_id = INT64_MAX;
+    const char *where = s_events_where (deployment_id, host_id);
+    /* following (after_id): the oldest first; paging back: the newest
+       before before_id, turned oldest first */
+    char *sql = after_id > 0 ? zsys_sprintf ("SELECT id, ts, deployment_id, host_id, kind, detail "
+                                             "FROM events WHERE %s AND id > ?3 AND id < ?4 "
+                                             "ORDER BY id LIMIT ?5",
+                                             where)
+                             : zsys_sprintf ("SELECT * FROM (SELECT id, ts, deployment_id, "
+                                             "host_id, kind, detail FROM events WHERE %s "
+                                             "AND id > ?3 AND id < ?4 ORDER BY id DESC LIMIT ?5) "
+                                             "ORDER BY id",
+                                             where);
+    if (!sql)
+        return s_error (self, "out of memory");
+    sqlite3_stmt *stmt =
+        s_prepare (self, sql, "ttiii", deployment_id, host_id, after_id, before_id, (int64_t)limit);
+    free (sql);
     if (!stmt)
         return -1;
     int rc;
+    int64_t first = 0, last = 0;
+    size_t n = 0;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         rc_event_row_t row = {
             .id = sqlite3_column_int64 (stmt, 0),
@@ -576,10 +632,71 @@ rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *h
             .kind = s_col_str (stmt, 4),
             .detail = s_col_str (stmt, 5),
         };
+        if (n++ == 0)
+            first = row.id;
+        last = row.id;
         fn (arg, &row);
     }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+    if (rc != SQLITE_DONE)
+        return s_error (self, "%s", sqlite3_errmsg (self->db));
+    if (n < limit)
+        return 0; /* the query ran out before the page did */
+    /* beyond the page: newer ones when following, older ones otherwise */
+    sql = zsys_sprintf ("SELECT EXISTS (SELECT 1 FROM events WHERE %s AND id > ?3 AND id < ?4)",
+                        where);
+    if (!sql)
+        return s_error (self, "out of memory");
+    stmt = after_id > 0 ? s_prepare (self, sql, "ttii", deployment_id, host_id, last, before_id)
+                        : s_prepare (self, sql, "ttii", deployment_id, host_id, (int64_t)0, first);
+    free (sql);
+    return s_exists (self, stmt, more);
+}
+
+int
+rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
+                       bool *more, rc_history_fn *fn, void *arg)
+{
+    assert (limit > 0);
+    *more = false;
+    if (before_id <= 0)
+        before_id = INT64_MAX;
+    sqlite3_stmt *stmt =
+        s_prepare (self,
+                   "SELECT * FROM (SELECT id, app, version, previous, rollback_points, "
+                   "  coalesce(deployment_id, ''), ts FROM release_history "
+                   "  WHERE host_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
+                   "tii", host_id, before_id, (int64_t)limit);
+    if (!stmt)
+        return -1;
+    int rc;
+    int64_t first = 0;
+    size_t n = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        rc_history_row_t row = {
+            .id = sqlite3_column_int64 (stmt, 0),
+            .app = s_col_str (stmt, 1),
+            .version = s_col_str (stmt, 2),
+            .previous = s_col_str (stmt, 3),
+            .rollback_points = s_col_str (stmt, 4),
+            .deployment_id = s_col_str (stmt, 5),
+            .ts = sqlite3_column_int64 (stmt, 6),
+        };
+        if (n++ == 0)
+            first = row.id;
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        return s_error (self, "%s", sqlite3_errmsg (self->db));
+    if (n < limit)
+        return 0;
+    return s_exists (self,
+                     s_prepare (self,
+                                "SELECT EXISTS (SELECT 1 FROM release_history "
+                                "WHERE host_id = ?1 AND id < ?2)",
+                                "ti", host_id, first),
+                     more);
 }
 
 /*  Selftest */

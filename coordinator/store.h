@@ -46,9 +46,20 @@ typedef struct {
     const char *detail;
 } rc_event_row_t;
 
+typedef struct {
+    int64_t id;
+    const char *app;
+    const char *version;
+    const char *previous;
+    const char *rollback_points;
+    const char *deployment_id; /* "" when none */
+    int64_t ts;                /* unix ms */
+} rc_history_row_t;
+
 typedef void (rc_host_fn) (void *arg, const rc_host_row_t *row);
 typedef void (rc_app_fn) (void *arg, const rc_app_row_t *row);
 typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
+typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 
 /* The schema version this build writes. */
 #define RC_STORE_SCHEMA_VERSION 2
@@ -96,10 +107,22 @@ int rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *f
 
 int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                     const char *kind, const char *detail);
-/* Events oldest first, after after_id; filters may be NULL; limit 0 = all
-   (else the newest limit). */
+/* Events oldest first; filters may be NULL; limit 0 = all, else a page as
+   rc_store_events_page makes it. */
 int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
                           int64_t after_id, size_t limit, rc_event_fn *fn, void *arg);
+
+/* One page of events, oldest first. With after_id: the oldest limit events
+   after it (following a log); else the newest limit before before_id (0 =
+   the newest). *more says whether events remain beyond the page (after it
+   when following, before it otherwise). limit must be > 0. */
+int rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *host_id,
+                          int64_t after_id, int64_t before_id, size_t limit, bool *more,
+                          rc_event_fn *fn, void *arg);
+/* One page of a host's release history, oldest first: the newest limit
+   rows before before_id (0 = the newest); *more as above. */
+int rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
+                           bool *more, rc_history_fn *fn, void *arg);
 
 /* For the modules that keep their own tables (deployments.c): prepare with
    bound arguments ('t' text or NULL, 'i' int64, 'b' bool), run a statement
