@@ -26,6 +26,10 @@
 #define RC_DEFAULT_HEARTBEAT_MS 5000
 #define RC_DEFAULT_OFFLINE_AFTER_MS 15000
 #define RC_DB_FILE "coordinator.db"
+/* Retention: events and release history are kept this long, and this many
+   finished deployments (running ones always). */
+#define RC_DEFAULT_EVENT_RETENTION_MS (90LL * 24 * 3600 * 1000)
+#define RC_DEFAULT_DEPLOYMENT_RETENTION 1000
 /* How often the coordinator's cron looks for silent agents and advances
    deployments. */
 #define RC_COORD_CRON_MS 250

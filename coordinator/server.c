@@ -685,6 +685,11 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);
     }
     rc_engine_tick (self->engine);
+    /* retention: a few small transactions at most, usually nothing */
+    if (rc_store_prune_step (self->store, self->cfg->event_retention_ms,
+                             self->cfg->deployment_retention)
+        < 0)
+        rc_log_error ("store: %s", rc_store_errmsg (self->store));
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /*  store.c - SQLite storage of the coordinator, with forward migrations. */
 #include "store.h"
+#include "rc_time.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -20,8 +21,9 @@
 #define S_LOCK_PID_WAIT_US (10 * 1000)
 
 struct _rc_store_t {
-    sqlite3 *db;      /* the connection */
-    char errmsg[512]; /* last error, for rc_store_errmsg */
+    sqlite3 *db;             /* the connection */
+    char errmsg[512];        /* last error, for rc_store_errmsg */
+    int64_t prune_idle_till; /* monotonic ms: nothing to prune was found */
 };
 
 /* Migration i brings the schema from version i to i+1. Append, never edit:
@@ -118,6 +120,11 @@ static const char *s_migrations[] = {
     "  timings TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (deployment_id, host_id));"
     "ALTER TABLE release_history ADD COLUMN source TEXT NOT NULL DEFAULT 'reported';",
+    /* 2 -> 3: retention finds the oldest rows by index, not by scanning */
+    "CREATE INDEX events_ts ON events(ts);"
+    "CREATE INDEX release_history_ts ON release_history(ts);"
+    "CREATE INDEX release_history_app ON release_history(host_id, app, id);"
+    "CREATE INDEX deployments_created ON deployments(created, id);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -475,6 +482,15 @@ rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app
                                     "ttttttti", host_id, app, current, before ? before : "",
                                     rollback_points, deployment_id,
                                     deployment_id ? "deployment" : "reported", now));
+    /* bounded per host and app: the oldest beyond the cap go (a batch at a
+       time, so one insert never does much) */
+    if (rc == 0 && changed && *current)
+        rc = s_run (self, s_prepare (self,
+                                     "DELETE FROM release_history WHERE id IN (SELECT id FROM "
+                                     "  release_history WHERE host_id = ?1 AND app = ?2 "
+                                     "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
+                                     "ttii", host_id, app, (int64_t)RC_HISTORY_PER_APP_MAX,
+                                     (int64_t)RC_PRUNE_BATCH));
     free (before);
     return rc;
 }
@@ -697,6 +713,161 @@ rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id,
                                 "WHERE host_id = ?1 AND id < ?2)",
                                 "ti", host_id, first),
                      more);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Retention */
+
+static int s_prune_batch_in (rc_store_t *self, int64_t cutoff, int64_t keep);
+
+/* A deployment that may still be moving: never pruned, nor its events. The
+   engine sets finished when a deployment ends (and clears it when a
+   rollback reopens it); the state is checked too, so that a row that says
+   one and not the other is kept. */
+#define S_DEPLOYMENT_LIVE "(d.finished = 0 OR d.state IN ('running', 'paused', 'rolling_back'))"
+
+/* Runs a DELETE and returns the rows it deleted, or -1. */
+static int
+s_delete (rc_store_t *self, sqlite3_stmt *stmt)
+{
+    if (s_run (self, stmt) != 0)
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+static int
+s_prune_events (rc_store_t *self, int64_t cutoff, int budget)
+{
+    return s_delete (self,
+                     s_prepare (self,
+                                "DELETE FROM events WHERE id IN (SELECT e.id FROM events e "
+                                "  WHERE e.ts < ?1 AND NOT EXISTS (SELECT 1 FROM deployments d "
+                                "    WHERE d.id = e.deployment_id AND " S_DEPLOYMENT_LIVE ") "
+                                "  ORDER BY e.ts LIMIT ?2)",
+                                "ii", cutoff, (int64_t)budget));
+}
+
+/* Old release history goes, except each host and app's newest row: it
+   says how the current release got there. */
+static int
+s_prune_history (rc_store_t *self, int64_t cutoff, int budget)
+{
+    return s_delete (self, s_prepare (self,
+                                      "DELETE FROM release_history WHERE id IN (SELECT r.id FROM "
+                                      "  release_history r WHERE r.ts < ?1 AND r.id < (SELECT "
+                                      "  max(n.id) FROM release_history n WHERE n.host_id = "
+                                      "  r.host_id AND n.app = r.app) ORDER BY r.ts LIMIT ?2)",
+                                      "ii", cutoff, (int64_t)budget));
+}
+
+/* Finished deployments beyond the newest keep: their host rows first (a
+   large deployment over several batches), then the deployment. */
+static int
+s_prune_deployments (rc_store_t *self, int64_t keep, int budget)
+{
+    sqlite3_stmt *stmt = s_prepare (self,
+                                    "SELECT d.id FROM deployments d WHERE NOT " S_DEPLOYMENT_LIVE
+                                    " ORDER BY d.created DESC, d.id DESC LIMIT 1 OFFSET ?1",
+                                    "i", keep);
+    if (!stmt)
+        return -1;
+    int deleted = 0;
+    while (deleted < budget) {
+        sqlite3_reset (stmt);
+        int rc = sqlite3_step (stmt);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            deleted = s_error (self, "%s", sqlite3_errmsg (self->db));
+            break;
+        }
+        char *id = strdup (s_col_str (stmt, 0));
+        sqlite3_reset (stmt);
+        if (!id) {
+            deleted = s_error (self, "out of memory");
+            break;
+        }
+        int left = budget - deleted;
+        int n = s_delete (self, s_prepare (self,
+                                           "DELETE FROM deployment_hosts WHERE rowid IN (SELECT "
+                                           "  rowid FROM deployment_hosts WHERE deployment_id = "
+                                           "  ?1 LIMIT ?2)",
+                                           "ti", id, (int64_t)left));
+        if (n >= 0 && n < left) /* its last host rows are gone: the deployment goes */
+            n = n
+                + s_delete (self,
+                            s_prepare (self, "DELETE FROM deployments WHERE id = ?1", "t", id));
+        free (id);
+        if (n < 0) {
+            deleted = -1;
+            break;
+        }
+        deleted += n;
+    }
+    sqlite3_finalize (stmt);
+    return deleted;
+}
+
+/* One transaction of at most RC_PRUNE_BATCH deletions; returns how many.
+   It commits without waiting for the disk (synchronous=NORMAL, still
+   atomic in WAL): a deletion lost in a power cut is only done again, and
+   the fsync would cost more than the deleting. */
+static int
+s_prune_batch (rc_store_t *self, int64_t cutoff, int64_t keep)
+{
+    if (s_exec (self, "PRAGMA synchronous=NORMAL") != 0)
+        return -1;
+    int done = s_prune_batch_in (self, cutoff, keep);
+    /* every other commit waits for the disk again */
+    if (s_exec (self, "PRAGMA synchronous=FULL") != 0)
+        return -1;
+    return done;
+}
+
+static int
+s_prune_batch_in (rc_store_t *self, int64_t cutoff, int64_t keep)
+{
+    if (rc_store_begin (self) != 0)
+        return -1;
+    int done = s_prune_events (self, cutoff, RC_PRUNE_BATCH);
+    if (done >= 0 && done < RC_PRUNE_BATCH) {
+        int n = s_prune_history (self, cutoff, RC_PRUNE_BATCH - done);
+        done = n < 0 ? -1 : done + n;
+    }
+    if (done >= 0 && done < RC_PRUNE_BATCH) {
+        int n = s_prune_deployments (self, keep, RC_PRUNE_BATCH - done);
+        done = n < 0 ? -1 : done + n;
+    }
+    if (done < 0 || rc_store_commit (self) != 0) {
+        char reason[sizeof self->errmsg];
+        memcpy (reason, self->errmsg, sizeof reason);
+        rc_store_rollback (self);
+        return s_error (self, "pruning: %s", reason);
+    }
+    return done;
+}
+
+int
+rc_store_prune_step (rc_store_t *self, int64_t event_retention_ms, int64_t deployment_retention)
+{
+    int64_t start = rc_mono_ms ();
+    if (start < self->prune_idle_till || !sqlite3_get_autocommit (self->db))
+        return 0;
+    int64_t cutoff = rc_now_ms () - event_retention_ms;
+    int total = 0, n;
+    do {
+        n = s_prune_batch (self, cutoff, deployment_retention);
+        if (n < 0) {
+            /* said once per rest, not on every tick */
+            self->prune_idle_till = rc_mono_ms () + RC_PRUNE_IDLE_MS;
+            return -1;
+        }
+        total += n;
+    } while (n == RC_PRUNE_BATCH && rc_mono_ms () - start < RC_PRUNE_BUDGET_MS);
+    /* a batch that was not full found everything there was */
+    if (n < RC_PRUNE_BATCH)
+        self->prune_idle_till = rc_mono_ms () + RC_PRUNE_IDLE_MS;
+    return total;
 }
 
 /*  Selftest */

@@ -61,8 +61,17 @@ typedef void (rc_app_fn) (void *arg, const rc_app_row_t *row);
 typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
 typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 
+/* Retention work per call of rc_store_prune_step: rows per transaction, a
+   time budget per call, and the rest after finding nothing to do. */
+#define RC_PRUNE_BATCH 1000
+#define RC_PRUNE_BUDGET_MS 20
+#define RC_PRUNE_IDLE_MS (60 * 1000)
+/* Release history kept per host and app, whatever its age: a host whose
+   version flaps would otherwise grow it without bound in between. */
+#define RC_HISTORY_PER_APP_MAX 1000
+
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 2
+#define RC_STORE_SCHEMA_VERSION 3
 
 /* The lock file in data_dir that makes one coordinator its only owner. */
 #define RC_STORE_LOCK_FILE "coordinator.lock"
@@ -123,6 +132,16 @@ int rc_store_events_page (rc_store_t *self, const char *deployment_id, const cha
    rows before before_id (0 = the newest); *more as above. */
 int rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
                            bool *more, rc_history_fn *fn, void *arg);
+
+/* Retention, in the background: the cron calls this; it deletes events
+   and release history older than event_retention_ms (events of a running
+   deployment excepted) and the finished deployments beyond the newest
+   deployment_retention, in transactions of at most RC_PRUNE_BATCH rows, for
+   at most RC_PRUNE_BUDGET_MS per call; having found nothing it rests for
+   RC_PRUNE_IDLE_MS. Returns the rows deleted, or -1. Not inside a
+   transaction of the caller's. */
+int rc_store_prune_step (rc_store_t *self, int64_t event_retention_ms,
+                         int64_t deployment_retention);
 
 /* For the modules that keep their own tables (deployments.c): prepare with
    bound arguments ('t' text or NULL, 'i' int64, 'b' bool), run a statement
