@@ -72,6 +72,9 @@
 /* Client */
 #define RC_DEFAULT_CLIENT_ENDPOINT "tcp://127.0.0.1:7603"
 #define RC_DEFAULT_CLIENT_TIMEOUT_MS 5000
+/* `rollclone backup` waits for the copy to complete: this long unless
+   --timeout says otherwise. */
+#define RC_BACKUP_CLIENT_TIMEOUT_MS (60 * 60 * 1000)
 #define RC_DEFAULT_CLIENT_CONFIG "/etc/rollclone/client.conf"
 
 /* Exit codes (DESIGN.md, interface contract) */

@@ -66,6 +66,11 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_PRUNE_BATCH 1000
 #define RC_PRUNE_BUDGET_MS 20
 #define RC_PRUNE_IDLE_MS (60 * 1000)
+/* Backup work per cron call: pages per sqlite3_backup_step and the time
+   budget of one call. */
+#define RC_BACKUP_STEP_PAGES 256
+#define RC_BACKUP_BUDGET_MS 50
+
 /* Release history kept per host and app, whatever its age: a host whose
    version flaps would otherwise grow it without bound in between. */
 #define RC_HISTORY_PER_APP_MAX 1000
@@ -142,6 +147,22 @@ int rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before
    transaction of the caller's. */
 int rc_store_prune_step (rc_store_t *self, int64_t event_retention_ms,
                          int64_t deployment_retention);
+
+/* Online backup, a few pages at a time from the cron (SQLite's backup API
+   on our own connection: what we commit meanwhile is copied too, so the
+   copy is consistent as of the moment it completes). The copy is written
+   to a temporary file beside path and linked to path only when complete;
+   path must not exist. 0 started, -1 with errmsg (nothing written). */
+int rc_store_backup_begin (rc_store_t *self, const char *path);
+/* Copies pages for up to RC_BACKUP_BUDGET_MS. 1 done (path complete and
+   synced), 0 more to copy, -1 failed (the partial copy is removed; the
+   reason in errmsg), also when no backup is running. */
+int rc_store_backup_step (rc_store_t *self);
+/* Abandons a running backup, removing its partial copy. */
+void rc_store_backup_abort (rc_store_t *self);
+bool rc_store_backup_running (rc_store_t *self);
+/* The size in pages of the running or last backup, as last counted. */
+int rc_store_backup_pages (rc_store_t *self);
 
 /* For the modules that keep their own tables (deployments.c): prepare with
    bound arguments ('t' text or NULL, 'i' int64, 'b' bool), run a statement
