@@ -1542,14 +1542,18 @@ rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req)
     if (req->after_id < 0 || req->before_id < 0)
         return s_reply_error (RC_EXIT_USAGE, "event ids are positive (after %lld, before %lld)",
                               (long long)req->after_id, (long long)req->before_id);
+    /* a deployment pruned by deployment_retention may still have events
+       (they follow event_retention): those are shown */
+    bool known = true;
     if (*req->deployment_id) {
-        rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
-        int found = rc_name_valid (req->deployment_id)
-                        ? rc_deployment_load (self->store, req->deployment_id, dep)
-                        : 0;
-        free (dep);
-        if (found != 1)
+        if (!rc_name_valid (req->deployment_id))
             return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
+        rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
+        int found = rc_deployment_load (self->store, req->deployment_id, dep);
+        free (dep);
+        if (found < 0)
+            return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+        known = found == 1;
     }
     Rollclone__EventsReply *er = (Rollclone__EventsReply *)zmalloc (sizeof *er);
     rollclone__events_reply__init (er);
@@ -1565,6 +1569,10 @@ rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req)
         return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
     }
     er->more = more;
+    if (!known && er->n_events == 0 && !req->after_id && !req->before_id) {
+        rollclone__events_reply__free_unpacked (er, NULL);
+        return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
+    }
     Rollclone__ControlReply *reply = s_reply_new ();
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_EVENTS;
     reply->events = er;

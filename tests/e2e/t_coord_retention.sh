@@ -1,4 +1,4 @@
-# Retention: a coordinator started on a database with months of old events
+# Retention: a coordinator started on a database with 60000 old events
 # and release history and 1500 finished deployments prunes them to
 # event_retention and deployment_retention in the background, answering
 # the CLI meanwhile; a running deployment (the oldest of all) and its
@@ -31,7 +31,7 @@ import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1]); dep = sys.argv[2]
 now = int(time.time() * 1000); old = now - 60 * 86400_000
 db.executemany("INSERT INTO events (ts, host_id, kind, detail) VALUES (?, 'host-2', 'seeded', '')",
-               [(old + i,) for i in range(100000)])
+               [(old + i,) for i in range(60000)])
 db.executemany("INSERT INTO events (ts, deployment_id, kind, detail) VALUES (?, ?, 'seeded-running', '')",
                [(old + i, dep) for i in range(10)])
 db.executemany("INSERT INTO release_history (host_id, app, version, ts) VALUES ('host-2', 'old', ?, ?)",
@@ -43,6 +43,9 @@ for i in range(1500):
                (d, old + i, old + i, old + i, old + i))
     db.executemany("INSERT INTO deployment_hosts (deployment_id, host_id, ord, state) VALUES (?, ?, ?, 'succeeded')",
                    [(d, "host-%d" % h, h) for h in (1, 2)])
+# recent events of a deployment that will be pruned stay readable
+db.executemany("INSERT INTO events (ts, deployment_id, kind, detail) VALUES (?, 'd-seed-0000', 'recent', '')",
+               [(now - i,) for i in range(3)])
 # the running deployment is the oldest of all
 db.execute("UPDATE deployments SET created = 1 WHERE id = ?", (dep,))
 db.commit()
@@ -57,14 +60,14 @@ while [ "$(sql "select count(*) from events where kind = 'seeded'")" != 0 ]; do
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     [ $ms -gt $worst ] && worst=$ms
     n=$((n + 1))
-    [ $(( ($(date +%s%N) - start) / 1000000000 )) -lt 60 ] || fail "100000 old events not pruned in 60 s"
+    [ $(( ($(date +%s%N) - start) / 1000000000 )) -lt 60 ] || fail "60000 old events not pruned in 60 s"
 done
 wait_for 30 sh -c "[ \"\$(python3 -c \"
 import sqlite3; db = sqlite3.connect('file:$T/coord-data/coordinator.db?mode=ro', uri=True)
 print(db.execute('select count(*) from deployments where id like \\\"d-seed-%\\\"').fetchone()[0])\")\" = 49 ]" \
     || fail "deployments not pruned to 50 finished: $(sql "select count(*) from deployments where id like 'd-seed-%'") seeded left"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-say "pruned 100000 events and 1451 deployments in ${ms} ms; rollclone info took at most ${worst} ms ($n calls meanwhile; ${idle} ms idle)"
+say "pruned 60000 events and 1451 deployments in ${ms} ms; rollclone info took at most ${worst} ms ($n calls meanwhile; ${idle} ms idle)"
 [ "$(sql "select count(*) from events where deployment_id = '$dep' and kind = 'seeded-running'")" = 10 ] || fail "events of the running deployment pruned"
 [ "$(sql "select count(*) from release_history where app = 'old'")" = 1 ] || fail "old history not pruned to the newest row: $(sql "select count(*) from release_history where app = 'old'")"
 [ "$(sql "select count(*) from release_history where app = 'web'")" = "$history_web" ] || fail "recent history pruned"
@@ -73,6 +76,10 @@ say "pruned 100000 events and 1451 deployments in ${ms} ms; rollclone info took 
 [ "$(sql "select count(*) from deployment_hosts where deployment_id not in (select id from deployments)")" = 0 ] || fail "orphan host rows"
 [ "$(sql "pragma integrity_check")" = ok ] || fail "integrity"
 "$RC" events --limit 5 >/dev/null || fail "events after pruning"
+[ "$(sql "select count(*) from deployments where id = 'd-seed-0000'")" = 0 ] || fail "d-seed-0000 kept"
+"$RC" events d-seed-0000 >"$T/pruned.txt" || fail "events of a pruned deployment refused"
+[ "$(grep -c recent "$T/pruned.txt")" = 3 ] || fail "events of a pruned deployment: $(cat "$T/pruned.txt")"
+expect_exit 2 "$RC" events d-nope
 
 # the running deployment was left alone: it resumes and finishes
 expect_exit 0 "$RC" resume "$dep"
