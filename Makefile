@@ -3,7 +3,7 @@
 BUILD   ?= build
 SAN     ?=
 VERSION := $(shell cat VERSION)
-PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson
+PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson libsystemd
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g

@@ -50,6 +50,16 @@
    release is placed with one rename. Never listed as a release. */
 #define RC_INCOMING_DIR ".incoming"
 
+/* Privilege separation (privsep.h): the largest body of a message between
+   the two processes (a STATE of many apps with many rollback points is the
+   largest; a frame to the coordinator is at most RC_MAX_FRAME_BYTES), the
+   socket buffer that holds a few of them, and how long the executor waits
+   for the network side to stop after SIGTERM before it kills it. */
+#define RC_CHANNEL_BODY_MAX (192 * 1024)
+#define RC_CHANNEL_SOCKET_BUFFER (1024 * 1024)
+#define RC_PRIVSEP_STOP_MS 5000
+#define RC_PRIVSEP_POLL_MS 10
+
 /* Local mode: how long `recover` waits for in-flight steps to be undone. */
 #define RC_LOCAL_STATE_POLL_MS 50
 

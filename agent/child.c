@@ -4,6 +4,7 @@
     with the daemon and signals belong to main. */
 #include "child.h"
 #include "agent_defaults.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -98,6 +99,8 @@ s_build_env (const char *const *extra, const struct passwd *pw)
         if (pw
             && (strncmp (*e, "HOME=", 5) == 0 || strncmp (*e, "USER=", 5) == 0
                 || strncmp (*e, "LOGNAME=", 8) == 0))
+            overridden = true;
+        if (rc_systemd_env_private (*e)) /* systemd's words to the agent only */
             overridden = true;
         if (!overridden)
             env[k++] = *e;

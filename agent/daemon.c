@@ -1,15 +1,17 @@
-/*  daemon.c - the agent daemon: one zloop that keeps the link with the
-    coordinator (DEALER: hello, heartbeats, step reports; SUB: instructions)
-    and hands steps to the executor actor. The loop never blocks: sends are
+/*  daemon.c - the network side of the agent daemon (privsep.h): one zloop,
+    unprivileged, that keeps the link with the coordinator (DEALER: hello,
+    heartbeats, step reports; SUB: instructions) and hands steps to the
+    executor process over the channel. The loop never blocks: sends are
     non-blocking, and libzmq reconnects with backoff on its own. */
 #include "daemon.h"
-#include "executor.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
 #include "rc_log.h"
 #include "rc_monitor.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -31,7 +33,8 @@ typedef struct {
     rc_monitor_t *sub_mon;    /* handshake events of sub */
     int retry_timer;          /* pending reconnect after a refused handshake */
     bool key_refused;         /* logged that our key was refused */
-    zactor_t *executor;       /* runs steps and health checks */
+    rc_channel_t *channel;    /* to the executor process (borrowed) */
+    bool executor_gone;       /* the channel closed: we exit non-zero */
     zloop_t *loop;
     char *hostname;
     char topic[RC_NAME_MAX + 8]; /* "host/<id>" */
@@ -54,18 +57,16 @@ typedef enum { WANT_NOTHING = 0, WANT_HEARTBEAT = 1, WANT_HELLO = 2 } s_want_t;
 /* Keeps the executor's STATE answer (healthy flag, apps) for the next
    hello or heartbeat. */
 static void
-s_keep_state (s_agent_t *self, zmsg_t *msg)
+s_keep_state (s_agent_t *self, const uint8_t *body, size_t len)
 {
-    zframe_t *frame = zmsg_pop (msg);
-    Rollclone__Heartbeat *hb =
-        frame ? rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame))
-              : NULL;
-    if (hb) {
-        if (self->state)
-            rollclone__heartbeat__free_unpacked (self->state, NULL);
-        self->state = hb;
+    Rollclone__Heartbeat *hb = rollclone__heartbeat__unpack (NULL, len, body);
+    if (!hb) {
+        rc_log_warn ("%s: STATE from the executor does not decode: dropped", __func__);
+        return;
     }
-    zframe_destroy (&frame);
+    if (self->state)
+        rollclone__heartbeat__free_unpacked (self->state, NULL);
+    self->state = hb;
 }
 
 static void
@@ -156,7 +157,9 @@ s_want (s_agent_t *self, s_want_t what)
         self->state_asked = false;
     }
     if (!self->state_asked) {
-        zstr_send (self->executor, "STATE");
+        /* a full channel drops the question: it is asked again above */
+        if (rc_channel_send (self->channel, RC_MSG_STATE_ASK, NULL, 0, false) != 0)
+            rc_log_debug ("%s: STATE_ASK not sent: %s", __func__, strerror (errno));
         self->state_asked = true;
         self->state_asked_ms = now;
     }
@@ -192,6 +195,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     (void)arg;
+    rc_systemd_watchdog ();
     return s_stop ? -1 : 0;
 }
 
@@ -278,57 +282,77 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
         rc_log_warn ("dropped a published frame: %s", reason);
     }
     else {
-        zframe_t *packed =
-            zframe_new (NULL, rollclone__instruction__get_packed_size (env->instruction));
-        rollclone__instruction__pack (env->instruction, zframe_data (packed));
-        zstr_sendm (self->executor, "STEP");
-        zframe_send (&packed, self->executor, 0);
+        /* The executor gets the instruction alone, re-packed from what we
+           decoded: never the frame that came from the network. A full
+           channel drops it; the coordinator publishes it again. */
+        size_t len = rollclone__instruction__get_packed_size (env->instruction);
+        uint8_t *packed = len ? malloc (len) : NULL;
+        if (packed) {
+            rollclone__instruction__pack (env->instruction, packed);
+            if (rc_channel_send (self->channel, RC_MSG_STEP, packed, len, false) != 0)
+                rc_log_warn ("instruction not passed to the executor: %s", strerror (errno));
+        }
+        free (packed);
     }
     rc_envelope_destroy (&env);
     zmsg_destroy (&msg);
     return 0;
 }
 
+static void
+s_on_report (s_agent_t *self, const uint8_t *body, size_t len)
+{
+    Rollclone__StepReport *report = rollclone__step_report__unpack (NULL, len, body);
+    if (!report) {
+        rc_log_warn ("%s: REPORT from the executor does not decode: dropped", __func__);
+        return;
+    }
+    rc_envelope_t env;
+    rc_envelope_init (&env, self->cfg->id, ++self->seq);
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_REPORT;
+    env.report = report;
+    s_send (self, &env);
+    rollclone__step_report__free_unpacked (report, NULL);
+}
+
 static int
-s_on_executor (zloop_t *loop, zsock_t *sock, void *arg)
+s_on_executor (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
+    (void)item;
     s_agent_t *self = (s_agent_t *)arg;
-    zmsg_t *msg = zmsg_recv (sock);
-    if (!msg)
-        return 0;
-    char *kind = zmsg_popstr (msg);
-    if (kind && streq (kind, "REPORT")) {
-        zframe_t *frame = zmsg_pop (msg);
-        Rollclone__StepReport *report =
-            frame ? rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame))
-                  : NULL;
-        if (report) {
-            rc_envelope_t env;
-            rc_envelope_init (&env, self->cfg->id, ++self->seq);
-            env.body_case = ROLLCLONE__ENVELOPE__BODY_REPORT;
-            env.report = report;
-            s_send (self, &env);
-            rollclone__step_report__free_unpacked (report, NULL);
-        }
-        zframe_destroy (&frame);
+    rc_msg_type_t type;
+    const uint8_t *body;
+    size_t len;
+    rc_channel_status_t st = rc_channel_recv (self->channel, &type, &body, &len);
+    if (st == RC_CHANNEL_EOF) {
+        if (!s_stop)
+            rc_log_error ("the executor process is gone (%s): stopping",
+                          rc_channel_errmsg (self->channel));
+        self->executor_gone = true;
+        return -1;
     }
-    else if (kind && streq (kind, "HEALTH")) {
-        char *value = zmsg_popstr (msg);
-        rc_log_info ("self health check: %s",
-                     value && streq (value, "1") ? "healthy" : "UNHEALTHY");
-        free (value);
+    if (st == RC_CHANNEL_BAD)
+        rc_log_warn ("from the executor: %s", rc_channel_errmsg (self->channel));
+    if (st != RC_CHANNEL_MSG)
+        return 0;
+    if (type == RC_MSG_REPORT)
+        s_on_report (self, body, len);
+    else if (type == RC_MSG_HEALTH) {
+        if (body[0] > 1) {
+            rc_log_warn ("HEALTH from the executor with value %u: dropped", body[0]);
+            return 0;
+        }
+        rc_log_info ("self health check: %s", body[0] ? "healthy" : "UNHEALTHY");
         /* tell the coordinator now rather than at the next beat */
         if (self->registered)
             s_want (self, WANT_HEARTBEAT);
     }
-    else if (kind && streq (kind, "STATE")) {
-        s_keep_state (self, msg);
+    else if (type == RC_MSG_STATE) {
+        s_keep_state (self, body, len);
         self->state_asked = false;
         s_flush (self);
     }
-    free (kind);
-    zmsg_destroy (&msg);
     return 0;
 }
 
@@ -399,10 +423,11 @@ s_socket (s_agent_t *self, int type, const char *endpoint)
 }
 
 int
-rc_agent_daemon_run (const rc_config_t *cfg)
+rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
 {
     int rc = RC_EXIT_FAILED;
-    s_agent_t self = {.cfg = cfg, .started_ms = rc_mono_ms (), .retry_timer = -1};
+    s_agent_t self = {
+        .cfg = cfg, .channel = channel, .started_ms = rc_mono_ms (), .retry_timer = -1};
     self.hostname = rc_hostname ();
     snprintf (self.topic, sizeof self.topic, "host/%s", cfg->id);
 
@@ -411,12 +436,17 @@ rc_agent_daemon_run (const rc_config_t *cfg)
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
+    /* privsep.c held them across the fork: any that came are handled now */
+    sigset_t stop;
+    sigemptyset (&stop);
+    sigaddset (&stop, SIGTERM);
+    sigaddset (&stop, SIGINT);
+    sigprocmask (SIG_UNBLOCK, &stop, NULL);
 
-    self.executor = rc_executor_new (cfg);
     self.dealer = s_socket (&self, ZMQ_DEALER, cfg->coordinator_endpoint);
     self.sub = s_socket (&self, ZMQ_SUB, cfg->coordinator_publish_endpoint);
     self.loop = zloop_new ();
-    if (!self.executor || !self.dealer || !self.sub || !self.loop)
+    if (!self.dealer || !self.sub || !self.loop)
         goto out;
     self.dealer_mon = rc_monitor_new (self.dealer);
     self.sub_mon = rc_monitor_new (self.sub);
@@ -429,23 +459,27 @@ rc_agent_daemon_run (const rc_config_t *cfg)
 
     zloop_reader (self.loop, self.dealer, s_on_dealer, &self);
     zloop_reader (self.loop, self.sub, s_on_sub, &self);
-    zloop_reader (self.loop, (zsock_t *)zactor_sock (self.executor), s_on_executor, &self);
+    zmq_pollitem_t item = {.fd = rc_channel_fd (channel), .events = ZMQ_POLLIN};
+    zloop_poller (self.loop, &item, s_on_executor, &self);
     zloop_timer (self.loop, (size_t)cfg->heartbeat_interval_ms, 0, s_on_timer, &self);
     zloop_timer (self.loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
 
     rc_log_info ("agent '%s' %s: coordinator %s, %zu app(s)", cfg->id, RC_VERSION,
                  cfg->coordinator_endpoint, cfg->app_count);
+    if (rc_channel_send (channel, RC_MSG_READY, NULL, 0, false) != 0)
+        rc_log_warn ("READY not sent to the executor: %s", strerror (errno));
     s_want (&self, WANT_HELLO);
+    rc_systemd_ready ("running"); /* sockets made, executor up */
     zloop_start (self.loop);
-    rc_log_info ("agent '%s' stopping", cfg->id);
-    rc = RC_EXIT_OK;
+    rc_systemd_stopping ();
+    rc_log_info ("agent '%s' network side stopping", cfg->id);
+    rc = self.executor_gone && !s_stop ? RC_EXIT_FAILED : RC_EXIT_OK;
 out:
     zloop_destroy (&self.loop);
     rc_monitor_destroy (&self.dealer_mon);
     rc_monitor_destroy (&self.sub_mon);
     zsock_destroy (&self.dealer);
     zsock_destroy (&self.sub);
-    zactor_destroy (&self.executor);
     if (self.state)
         rollclone__heartbeat__free_unpacked (self.state, NULL);
     free (self.hostname);

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_text.h"
 #include "rc_time.h"
 #include "releases.h"
 #include "rollclone.pb-c.h"
@@ -108,6 +109,7 @@ struct _s_app_t {
     rc_health_t *idle_check;    /* self health check running */
     int64_t next_idle;          /* next self health check */
     int idle_healthy;           /* -1 unknown, 0, 1 */
+    int idle_run;               /* results in a row against idle_healthy */
 };
 
 struct _s_self_t {
@@ -140,6 +142,17 @@ s_set (char **field, const char *value)
     *field = s_strdup (value);
 }
 
+/* s_set for text from outside (hook output, health bodies, archive names):
+   the journal is JSON, which takes valid UTF-8 only. */
+static void
+s_set_clean (char **field, const char *value, size_t max_bytes)
+{
+    free (*field);
+    *field = rc_text_clean (value, value ? strlen (value) : 0, max_bytes);
+    if (!*field)
+        abort (); /* out of memory in the middle of a step: nothing safe to do */
+}
+
 /* ---- reports ---------------------------------------------------------- */
 
 static void
@@ -165,7 +178,10 @@ s_app_state_free (Rollclone__AppState *st, char **points, size_t n)
 
 #define S_MAX_POINTS 256
 
-/* Sends a REPORT; with store, also keeps it as the step's final report. */
+/* Sends a REPORT; with store, also keeps it as the step's final report.
+   Its free text (errors quote hook output and file names from archives)
+   leaves as valid UTF-8 without terminal control characters: it ends up in
+   JSON, in the coordinator's store and on operators' terminals. */
 static void
 s_send_report (s_self_t *self, s_app_t *a, Rollclone__StepReport *r, bool store)
 {
@@ -177,6 +193,15 @@ s_send_report (s_self_t *self, s_app_t *a, Rollclone__StepReport *r, bool store)
         r->app_state = &st;
         r->version_now = st.current;
     }
+    char *error = NULL, *tail = NULL, *app = NULL, *id = NULL;
+    s_set_clean (&error, r->error, 0);
+    s_set_clean (&tail, r->output_tail, RC_OUTPUT_TAIL_BYTES);
+    s_set_clean (&app, r->app, 0);
+    s_set_clean (&id, r->deployment_id, 0);
+    r->error = error;
+    r->output_tail = tail;
+    r->app = app;
+    r->deployment_id = id;
     size_t len = rollclone__step_report__get_packed_size (r);
     zframe_t *frame = zframe_new (NULL, len);
     rollclone__step_report__pack (r, zframe_data (frame));
@@ -189,6 +214,10 @@ s_send_report (s_self_t *self, s_app_t *a, Rollclone__StepReport *r, bool store)
     zframe_send (&frame, self->pipe, 0);
     if (a)
         s_app_state_free (&st, points, n);
+    free (error);
+    free (tail);
+    free (app);
+    free (id);
 }
 
 /* A FAILED answer to an instruction that never became a step. */
@@ -478,6 +507,8 @@ s_finish (s_step_t *step)
     }
     else if (result == ROLLCLONE__STEP_REPORT__RESULT__FAILED_DIRTY)
         a->idle_healthy = 0;
+    /* the step's own health checks decided: the idle ones start afresh */
+    a->idle_run = 0;
     s_step_report (step, result);
     rc_journal_clear (a->self->journal, a->cfg->name);
     rc_journal_unlock (&step->lock_fd);
@@ -605,18 +636,18 @@ s_phase_failed (s_step_t *step, int exit_code, const char *error, const char *ta
                       s_phase_names[step->phase], error)
             < 0)
             abort ();
-        free (step->error);
-        step->error = why;
+        s_set_clean (&step->error, why, 0);
+        free (why);
         if (tail && *tail)
-            s_set (&step->tail, tail);
+            s_set_clean (&step->tail, tail, RC_OUTPUT_TAIL_BYTES);
         s_enter (step, P_FINISH);
         return;
     }
     step->failed = true;
     s_set (&step->failed_phase, s_phase_names[step->phase]);
     step->exit_code = exit_code;
-    s_set (&step->error, error);
-    s_set (&step->tail, tail);
+    s_set_clean (&step->error, error, 0);
+    s_set_clean (&step->tail, tail, RC_OUTPUT_TAIL_BYTES);
     s_enter (step, step->switched ? P_REVERT : P_CLEANUP);
 }
 
@@ -1045,7 +1076,39 @@ s_send_state (s_self_t *self)
     free (counts);
 }
 
-/* Self health check of the idle apps; HEALTH on every change. */
+/* One idle check result of app a, through the hysteresis: the state flips
+   only after health_fall failures (health_rise passes) in a row, so a
+   check that times out now and then under load does not make the host
+   flap. An app whose state is still unknown counts as healthy (as in the
+   host's flag) and needs health_fall failures too. */
+static void
+s_idle_result (s_app_t *a, bool ok, const char *detail)
+{
+    bool healthy = a->idle_healthy != 0;
+    if (ok == healthy) {
+        a->idle_run = 0;
+        if (a->idle_healthy < 0 && ok)
+            a->idle_healthy = 1;
+        return;
+    }
+    a->idle_run++;
+    int needed = ok ? a->cfg->health_rise : a->cfg->health_fall;
+    rc_log_debug ("app %s: idle check %s (%d of %d in a row)%s%s", a->cfg->name,
+                  ok ? "passed" : "failed", a->idle_run, needed, detail ? ": " : "",
+                  detail ? detail : "");
+    if (a->idle_run < needed)
+        return;
+    a->idle_healthy = ok;
+    a->idle_run = 0;
+    if (ok)
+        rc_log_info ("app %s: healthy again (%d checks passed in a row)", a->cfg->name, needed);
+    else
+        rc_log_warn ("app %s: unhealthy (%d checks failed in a row): %s", a->cfg->name, needed,
+                     detail ? detail : "");
+}
+
+/* Self health check of the idle apps; HEALTH on every change of the
+   host's state. */
 static void
 s_idle_health (s_self_t *self)
 {
@@ -1057,10 +1120,7 @@ s_idle_health (s_self_t *self)
             if (a->idle_check) {
                 rc_health_status_t st = rc_health_poll (a->idle_check);
                 if (st != RC_HEALTH_RUNNING) {
-                    if (st == RC_HEALTH_FAIL && a->idle_healthy != 0)
-                        rc_log_warn ("app %s: unhealthy: %s", a->cfg->name,
-                                     rc_health_detail (a->idle_check));
-                    a->idle_healthy = st == RC_HEALTH_OK;
+                    s_idle_result (a, st == RC_HEALTH_OK, rc_health_detail (a->idle_check));
                     rc_health_destroy (&a->idle_check);
                 }
             }
@@ -1074,11 +1134,13 @@ s_idle_health (s_self_t *self)
                     a->idle_check = rc_health_new (a->cfg, NULL, cwd, a->cfg->health_interval_ms,
                                                    err, sizeof err);
                     if (!a->idle_check)
-                        a->idle_healthy = 0;
+                        s_idle_result (a, false, err);
                     free (current);
                 }
-                else
+                else {
                     a->idle_healthy = -1;
+                    a->idle_run = 0;
+                }
             }
         }
         if (a->idle_healthy == 0)
@@ -1152,20 +1214,28 @@ s_on_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
     return rc;
 }
 
+/* What the actor gets from rc_executor_new, which has done everything that
+   can fail for a reason worth telling (the actor's handshake cannot carry
+   an error: zactor_new ignores its status). */
+typedef struct {
+    const rc_config_t *cfg;
+    rc_journal_t *journal; /* given to the actor */
+    s_app_t *apps;         /* given to the actor */
+} s_start_t;
+
 static void
 s_actor (zsock_t *pipe, void *args)
 {
-    s_self_t self = {.cfg = (const rc_config_t *)args, .pipe = pipe, .healthy = true};
-    char err[PATH_MAX + 256];
-    self.journal = rc_journal_new (self.cfg->state_dir, err, sizeof err);
-    self.app_count = self.cfg->app_count;
-    self.apps = calloc (self.app_count ? self.app_count : 1, sizeof *self.apps);
+    s_start_t *start = args;
+    s_self_t self = {.cfg = start->cfg,
+                     .pipe = pipe,
+                     .healthy = true,
+                     .journal = start->journal,
+                     .apps = start->apps,
+                     .app_count = start->cfg->app_count};
     self.loop = zloop_new ();
-    if (!self.journal || !self.apps || !self.loop) {
-        rc_log_error ("executor: %s", self.journal ? "out of memory" : err);
-        zsock_signal (pipe, 1);
-        goto out;
-    }
+    if (!self.loop)
+        abort (); /* out of memory before anything ran: systemd starts us again */
     for (size_t i = 0; i < self.app_count; i++) {
         self.apps[i].self = &self;
         self.apps[i].cfg = &self.cfg->apps[i];
@@ -1190,9 +1260,8 @@ s_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     s_reap (&self);
     zloop_start (self.loop);
-out:
     /* a step still running stays in the journal: the next start undoes it */
-    for (size_t i = 0; self.apps && i < self.app_count; i++) {
+    for (size_t i = 0; i < self.app_count; i++) {
         s_step_destroy (&self.apps[i].step);
         zframe_destroy (&self.apps[i].pending);
         rc_health_destroy (&self.apps[i].idle_check);
@@ -1203,13 +1272,30 @@ out:
 }
 
 zactor_t *
-rc_executor_new (const rc_config_t *cfg)
+rc_executor_new (const rc_config_t *cfg, char *err, size_t errlen)
 {
+    s_start_t start = {.cfg = cfg};
+    start.journal = rc_journal_new (cfg->state_dir, err, errlen);
+    if (!start.journal)
+        return NULL;
+    start.apps = calloc (cfg->app_count ? cfg->app_count : 1, sizeof *start.apps);
+    if (!start.apps) {
+        snprintf (err, errlen, "out of memory");
+        rc_journal_destroy (&start.journal);
+        return NULL;
+    }
     /* libcurl's global set-up (OpenSSL's with it) belongs to the creating
        thread: done in the actor's thread, OpenSSL keeps per-thread state
        there that nothing frees when the actor ends */
     rc_fetch_global_init ();
-    return zactor_new (s_actor, (void *)cfg);
+    /* zactor_new returns after the actor's handshake: start is read by then */
+    zactor_t *actor = zactor_new (s_actor, &start);
+    if (!actor) {
+        snprintf (err, errlen, "cannot start the executor thread");
+        free (start.apps);
+        rc_journal_destroy (&start.journal);
+    }
+    return actor;
 }
 
 /* ---- selftest ---------------------------------------------------------- */
@@ -1289,11 +1375,14 @@ rc_executor_test (bool verbose)
                            .restart = restart,
                            /* v2 has no "ok" file: unhealthy */
                            .health_command = "test -f ok",
-                           .health_interval_ms = 50,
+                           /* also each check's time limit: under load (and
+                              ASan) a shell may need more than 50 ms */
+                           .health_interval_ms = 500,
                            .hook_timeout_ms = 5000,
                            .keep_releases = 2};
     rc_config_t cfg = {.state_dir = state, .apps = &app, .app_count = 1};
-    zactor_t *exec = rc_executor_new (&cfg);
+    char err[256];
+    zactor_t *exec = rc_executor_new (&cfg, err, sizeof err);
     assert (exec);
     s_test_step (exec, "d1", ROLLCLONE__ACTION__ACTION_UPDATE, "v1", url1);
     assert (s_test_wait (exec, "d1", 1, now, sizeof now)

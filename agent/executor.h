@@ -16,7 +16,11 @@
              Synchronous: healthy flag and per-app AppState (current version,
              rollback points newest first, busy).
       <- "HEALTH", "1" | "0"
-             Sent when the idle self health check result changes.
+             Sent when the host's idle health changes: an app changes state
+             only after health_rise passing (health_fall failing) idle
+             checks in a row.
+    Text in reports (errors, hook output) is valid UTF-8 without terminal
+    control characters (rc_text_clean).
     The actor recovers an in-flight step from state_dir when it starts (see
     DESIGN.md: crash safety) and emits the final REPORT of that step. */
 #ifndef AGENT_EXECUTOR_H
@@ -25,8 +29,9 @@
 #include "rc_config.h"
 #include <czmq.h>
 
-/* cfg is borrowed and must outlive the actor. */
-zactor_t *rc_executor_new (const rc_config_t *cfg);
+/* cfg is borrowed and must outlive the actor. NULL, with the reason in
+   err, when the executor cannot work (state_dir unusable). */
+zactor_t *rc_executor_new (const rc_config_t *cfg, char *err, size_t errlen);
 
 void rc_executor_test (bool verbose);
 

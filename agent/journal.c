@@ -45,6 +45,12 @@ rc_journal_new (const char *state_dir, char *err, size_t errlen)
             rc_journal_destroy (&self);
             return NULL;
         }
+        /* found out now rather than at the first step's first phase */
+        if (access (path, W_OK | X_OK) != 0) {
+            snprintf (err, errlen, "state_dir: cannot write in %s: %s", path, strerror (errno));
+            rc_journal_destroy (&self);
+            return NULL;
+        }
     }
     return self;
 }

@@ -144,10 +144,10 @@ s_run_step (const rc_config_t *cfg, Rollclone__Instruction *inst)
     inst->deployment_id = id;
     inst->step = 1;
     inst->host_id = cfg->id;
-    zactor_t *exec = rc_executor_new (cfg);
+    char err[PATH_MAX + 256];
+    zactor_t *exec = rc_executor_new (cfg, err, sizeof err);
     if (!exec) {
-        fprintf (stderr, "rollclone-agent: cannot start the executor (state_dir %s)\n",
-                 cfg->state_dir);
+        fprintf (stderr, "rollclone-agent: cannot start the executor: %s\n", err);
         return RC_EXIT_FAILED;
     }
     zframe_t *frame = zframe_new (NULL, rollclone__instruction__get_packed_size (inst));
@@ -313,15 +313,26 @@ s_releases (const rc_config_t *cfg, int argc, char **argv)
     char journal[PATH_MAX];
     snprintf (journal, sizeof journal, "%s/steps/%s.json", cfg->state_dir, app->name);
     bool in_flight = access (journal, F_OK) == 0;
+    int rc = RC_EXIT_OK;
     if (json) {
         json_t *list = json_array ();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new (list, json_string (points[i]));
-        json_t *obj = json_pack ("{s:s, s:s?, s:o, s:b}", "app", app->name, "current", current,
-                                 "rollback_points", list, "step_in_flight", in_flight);
+        for (size_t i = 0; list && i < n; i++)
+            if (json_array_append_new (list, json_string (points[i])) != 0) {
+                json_decref (list);
+                list = NULL;
+            }
+        /* "s:o" takes list even when the pack fails; NULL list fails it */
+        json_t *obj =
+            list ? json_pack ("{s:s, s:s?, s:o, s:b}", "app", app->name, "current", current,
+                              "rollback_points", list, "step_in_flight", in_flight)
+                 : NULL;
         char *text = obj ? json_dumps (obj, JSON_INDENT (2)) : NULL;
         if (text)
             printf ("%s\n", text);
+        else {
+            fprintf (stderr, "rollclone-agent: releases: cannot build the JSON answer\n");
+            rc = RC_EXIT_FAILED;
+        }
         free (text);
         json_decref (obj);
     }
@@ -335,7 +346,7 @@ s_releases (const rc_config_t *cfg, int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         free (points[i]);
     free (current);
-    return RC_EXIT_OK;
+    return rc;
 }
 
 /* Starts the executor, which undoes any interrupted step, and waits until
@@ -346,10 +357,10 @@ s_recover (const rc_config_t *cfg, int argc, char **argv)
     (void)argv;
     if (argc > 1)
         return s_usage_error ("recover: takes no arguments");
-    zactor_t *exec = rc_executor_new (cfg);
+    char err[PATH_MAX + 256];
+    zactor_t *exec = rc_executor_new (cfg, err, sizeof err);
     if (!exec) {
-        fprintf (stderr, "rollclone-agent: cannot start the executor (state_dir %s)\n",
-                 cfg->state_dir);
+        fprintf (stderr, "rollclone-agent: cannot start the executor: %s\n", err);
         return RC_EXIT_FAILED;
     }
     int rc = RC_EXIT_OK;

@@ -1,5 +1,18 @@
 /*  rc_config.c - INI parsing with libinih, table-driven: each key has a type
-    that says how its value is checked and where it is stored. */
+    that says how its value is checked and where it is stored.
+
+    The config is read as written. libinih alone would not: it treats " ;"
+    as the start of an inline comment (so `restart = a ; b` became `a`), it
+    reads a line in a fixed buffer and hands the tail of a longer line back
+    as the next line (a long `install` could smuggle in `restart = ...`), and
+    it cuts section names at 49 bytes. Debian builds it with those as
+    defaults. Rather than write a parser of our own, libinih reads through
+    our reader (ini_parse_stream): the reader takes whole physical lines,
+    refuses one that does not fit libinih's buffer (an error naming the
+    line), refuses control bytes, and hides ';' and '#' inside a line from
+    libinih's comment scanner by swapping them for control bytes that the
+    handler swaps back. Whole-line comments are passed as they are, so they
+    still work. */
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_time.h"
@@ -10,11 +23,26 @@
 #include <ini.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Debian's libinih is built with INI_RUNTIME_OPTIONS: its options are
+   variables, and ini_max_line sizes the line buffer. Upstream's default
+   build has no such variable, hence weak: without it lines stay limited to
+   libinih's 200-byte buffer (still refused when longer, never split). */
+extern int ini_max_line __attribute__ ((weak));
+/* libinih needs room for "\r\n\0" after the longest line. */
+#define S_INI_LINE_SLACK 3
+
+/* Stand-ins for ';' and '#' inside a line while libinih scans it. The
+   reader refuses these bytes in the file, so the swap back is exact. */
+#define S_HIDDEN_SEMICOLON '\x1e'
+#define S_HIDDEN_HASH '\x1f'
 
 typedef enum {
     T_STRING,   /* any text (hook command lines) */
@@ -66,6 +94,7 @@ static const s_key_t s_keys[] = {
     {S_AGENT | S_CLIENT, "coordinator_public_key", T_PUBLIC, CFG (coordinator_public_key)},
     {S_AGENT, "state_dir", T_PATH, CFG (state_dir)},
     {S_AGENT, "labels", T_LABELS, CFG (labels_text)},
+    {S_AGENT, "user", T_NAME, CFG (user)},
     {S_APP, "releases_dir", T_PATH, APP (releases_dir)},
     {S_APP, "install", T_STRING, APP (install)},
     {S_APP, "restart", T_STRING, APP (restart)},
@@ -78,15 +107,97 @@ static const s_key_t s_keys[] = {
     {S_APP, "hook_timeout", T_DURATION, APP (hook_timeout_ms)},
     {S_APP, "keep_releases", T_COUNT, APP (keep_releases)},
     {S_APP, "user", T_NAME, APP (user)},
+    {S_APP, "health_rise", T_COUNT, APP (health_rise)},
+    {S_APP, "health_fall", T_COUNT, APP (health_fall)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
+_Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
 
 typedef struct {
     rc_config_t *cfg;
     char *err; /* first error, without the FILE:LINE prefix */
     size_t errlen;
     bool failed;
+    FILE *file;      /* the config being read */
+    char *line;      /* getline's buffer */
+    size_t line_cap; /* its size */
+    int lineno;      /* physical lines read so far: the one being handled */
+    int bad_line;    /* a line the reader refused (parsing stops there) */
 } s_parse_t;
+
+static int s_fail (s_parse_t *p, const char *fmt, ...);
+
+/* ini_reader: one whole physical line per call, or NULL at the end or on a
+   line we refuse (bad_line says which). num is libinih's buffer size. */
+static char *
+s_read_line (char *str, int num, void *stream)
+{
+    s_parse_t *p = (s_parse_t *)stream;
+    if (p->failed)
+        return NULL;
+    ssize_t len = getline (&p->line, &p->line_cap, p->file);
+    if (len < 0)
+        return NULL;
+    p->lineno++;
+    size_t text = (size_t)len;
+    while (text > 0 && (p->line[text - 1] == '\n' || p->line[text - 1] == '\r'))
+        text--;
+    int max = num - S_INI_LINE_SLACK;
+    if (max > RC_CONFIG_LINE_MAX)
+        max = RC_CONFIG_LINE_MAX;
+    if (text > (size_t)max) {
+        p->bad_line = p->lineno;
+        s_fail (p, "line is %zu characters long, longer than the %d a config line may have", text,
+                max);
+        return NULL;
+    }
+    for (size_t i = 0; i < text; i++) {
+        unsigned char c = (unsigned char)p->line[i];
+        if (c < ' ' && c != '\t') {
+            p->bad_line = p->lineno;
+            s_fail (p, "control character 0x%02x in line", c);
+            return NULL;
+        }
+    }
+    const char *first = p->line + strspn (p->line, " \t");
+    bool comment = *first == ';' || *first == '#';
+    if (*first == '[') {
+        const char *close = strchr (first, ']');
+        size_t name_len = close ? (size_t)(close - first - 1) : 0;
+        if (name_len > RC_CONFIG_SECTION_MAX) {
+            p->bad_line = p->lineno;
+            s_fail (p, "section name is %zu characters long, longer than %d", name_len,
+                    RC_CONFIG_SECTION_MAX);
+            return NULL;
+        }
+    }
+    /* the line and its newline fit: checked against max above */
+    memcpy (str, p->line, (size_t)len);
+    str[len] = '\0';
+    if (!comment)
+        for (char *c = str; *c; c++) {
+            if (*c == ';')
+                *c = S_HIDDEN_SEMICOLON;
+            else if (*c == '#')
+                *c = S_HIDDEN_HASH;
+        }
+    return str;
+}
+
+/* A copy of text with the reader's stand-ins turned back; NULL on ENOMEM. */
+static char *
+s_unhide (const char *text)
+{
+    char *copy = strdup (text);
+    if (copy)
+        for (char *c = copy; *c; c++) {
+            if (*c == S_HIDDEN_SEMICOLON)
+                *c = ';';
+            else if (*c == S_HIDDEN_HASH)
+                *c = '#';
+        }
+    return copy;
+}
 
 static unsigned
 s_role_section (rc_role_t role)
@@ -165,6 +276,8 @@ s_app_get (rc_config_t *cfg, const char *name)
     app->health_interval_ms = -1;
     app->hook_timeout_ms = -1;
     app->keep_releases = -1;
+    app->health_rise = -1;
+    app->health_fall = -1;
     return app;
 }
 
@@ -295,9 +408,8 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
 }
 
 static int
-s_handler (void *user, const char *section, const char *name, const char *value)
+s_handle (s_parse_t *p, const char *section, const char *name, const char *value)
 {
-    s_parse_t *p = (s_parse_t *)user;
     rc_config_t *cfg = p->cfg;
     if (p->failed)
         return 1; /* report only the first error */
@@ -340,7 +452,7 @@ s_handler (void *user, const char *section, const char *name, const char *value)
     if (!ours)
         return 1;
 
-    unsigned *seen = &cfg->seen;
+    uint64_t *seen = cfg->seen;
     void *base = cfg;
     if (where == S_APP) {
         const char *appname = section + 4;
@@ -349,13 +461,30 @@ s_handler (void *user, const char *section, const char *name, const char *value)
         app = s_app_get (cfg, appname);
         if (!app)
             return s_fail (p, "out of memory");
-        seen = &app->seen;
+        seen = app->seen;
         base = app;
     }
-    if (*seen & (1u << index))
+    uint64_t bit = UINT64_C (1) << (index % 64);
+    if (seen[index / 64] & bit)
         return s_fail (p, "key '%s' given twice in [%s]", name, section);
-    *seen |= 1u << index;
+    seen[index / 64] |= bit;
+    if (where == S_APP && key->offset == APP (releases_dir))
+        app->releases_dir_line = p->lineno;
     return s_store (p, key, base, section, value);
+}
+
+static int
+s_handler (void *user, const char *section, const char *name, const char *value)
+{
+    s_parse_t *p = (s_parse_t *)user;
+    char *s = s_unhide (section);
+    char *n = s_unhide (name);
+    char *v = s_unhide (value);
+    int rc = s && n && v ? s_handle (p, s, n, v) : s_fail (p, "out of memory");
+    free (s);
+    free (n);
+    free (v);
+    return rc;
 }
 
 static bool
@@ -363,7 +492,7 @@ s_seen (const rc_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < S_KEY_COUNT; i++)
         if (strcmp (s_keys[i].name, name) == 0 && (s_keys[i].sections & ~S_APP)
-            && (cfg->seen & (1u << i)))
+            && (cfg->seen[i / 64] & (UINT64_C (1) << (i % 64))))
             return true;
     return false;
 }
@@ -375,6 +504,72 @@ s_default (char **field, const char *value)
         return 0;
     *field = strdup (value);
     return *field ? 0 : -1;
+}
+
+/* Lexically, in place: "//" and "/./" folded, "/.." takes its parent,
+   no trailing '/'. The path is absolute (s_resolve). */
+static void
+s_path_normalise (char *path)
+{
+    char *out = path;
+    const char *in = path;
+    while (*in) {
+        while (*in == '/')
+            in++;
+        const char *end = strchrnul (in, '/');
+        size_t len = (size_t)(end - in);
+        if (len == 0 || (len == 1 && in[0] == '.')) {
+        }
+        else if (len == 2 && in[0] == '.' && in[1] == '.') {
+            while (out > path && *--out != '/') {
+            }
+        }
+        else {
+            *out++ = '/';
+            memmove (out, in, len);
+            out += len;
+        }
+        in = end;
+    }
+    if (out == path)
+        *out++ = '/';
+    *out = '\0';
+}
+
+/* True when a and b are one directory or one holds the other: an app's
+   prune of old releases would delete the other's. Symlinks count too when
+   both exist. */
+static bool
+s_dirs_overlap (const char *a, const char *b)
+{
+    size_t la = strlen (a), lb = strlen (b);
+    size_t n = la < lb ? la : lb;
+    if (strncmp (a, b, n) == 0
+        && (la == lb || (la < lb ? b[n] == '/' || n == 1 : a[n] == '/' || n == 1)))
+        return true;
+    char ra[PATH_MAX], rb[PATH_MAX];
+    if (realpath (a, ra) && realpath (b, rb) && (strcmp (ra, a) != 0 || strcmp (rb, b) != 0))
+        return s_dirs_overlap (ra, rb);
+    return false;
+}
+
+/* Two apps with one releases_dir would prune each other's releases. */
+static int
+s_releases_dirs_distinct (const rc_config_t *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->app_count; i++)
+        for (size_t j = 0; j < i; j++) {
+            const rc_app_config_t *a = &cfg->apps[j], *b = &cfg->apps[i];
+            if (!s_dirs_overlap (a->releases_dir, b->releases_dir))
+                continue;
+            snprintf (err, errlen,
+                      "%s:%d: [app %s] releases_dir = '%s' overlaps [app %s]'s releases_dir = '%s' "
+                      "(line %d): each app needs a directory of its own",
+                      cfg->path, b->releases_dir_line, b->name, b->releases_dir, a->name,
+                      a->releases_dir, a->releases_dir_line);
+            return -1;
+        }
+    return 0;
 }
 
 /* Checks what only the whole file can tell, and fills defaults. */
@@ -424,6 +619,7 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             return -1;
         }
         rc |= s_default (&cfg->state_dir, RC_DEFAULT_AGENT_STATE_DIR);
+        rc |= s_default (&cfg->user, RC_DEFAULT_AGENT_USER);
         for (size_t i = 0; i < cfg->app_count; i++) {
             rc_app_config_t *app = &cfg->apps[i];
             if (!app->releases_dir) {
@@ -437,7 +633,14 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 app->hook_timeout_ms = RC_DEFAULT_HOOK_TIMEOUT_MS;
             if (app->keep_releases < 0)
                 app->keep_releases = RC_DEFAULT_KEEP_RELEASES;
+            s_path_normalise (app->releases_dir);
+            if (app->health_rise < 0)
+                app->health_rise = RC_DEFAULT_HEALTH_RISE;
+            if (app->health_fall < 0)
+                app->health_fall = RC_DEFAULT_HEALTH_FALL;
         }
+        if (s_releases_dirs_distinct (cfg, err, errlen) != 0)
+            return -1;
         break;
     case RC_ROLE_CLIENT:
         rc |= s_default (&cfg->control_endpoint, RC_DEFAULT_CLIENT_ENDPOINT);
@@ -481,15 +684,23 @@ rc_config_load (const char *path, rc_role_t role, char *err, size_t errlen)
 
     char reason[512] = "";
     s_parse_t p = {.cfg = self, .err = reason, .errlen = sizeof reason};
-    FILE *file = fopen (path, "r");
-    if (!file) {
+    p.file = fopen (path, "r");
+    if (!p.file) {
         snprintf (err, errlen, "%s: cannot open: %s", path, strerror (errno));
         goto fail;
     }
-    int line = ini_parse_file (file, s_handler, &p);
-    fclose (file);
-    if (line != 0) {
-        if (line < 0)
+    /* Only our process uses libinih, and only here: setting its global
+       option before each parse is safe. */
+    if (&ini_max_line)
+        ini_max_line = RC_CONFIG_LINE_MAX + S_INI_LINE_SLACK;
+    int line = ini_parse_stream (s_read_line, &p, s_handler, &p);
+    bool read_error = ferror (p.file);
+    fclose (p.file);
+    free (p.line);
+    if (p.bad_line)
+        line = p.bad_line;
+    if (line != 0 || read_error) {
+        if (line < 0 || read_error)
             snprintf (err, errlen, "%s: cannot read config", path);
         else if (p.failed)
             snprintf (err, errlen, "%s:%d: %s", path, line, reason);
@@ -536,6 +747,7 @@ rc_config_destroy (rc_config_t **self_p)
                        &self->coordinator_publish_endpoint,
                        &self->state_dir,
                        &self->labels_text,
+                       &self->user,
                        &self->secret_key,
                        &self->coordinator_public_key};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -546,6 +758,59 @@ rc_config_destroy (rc_config_t **self_p)
     zcert_destroy (&self->cert);
     free (self);
     *self_p = NULL;
+}
+
+/* dir must be a directory we can read (and write, when asked); a missing
+   one is fine when missing_ok (the daemon creates it). */
+static int
+s_check_dir (const rc_config_t *cfg, const char *what, const char *dir, bool write, bool missing_ok,
+             char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat (dir, &st) != 0) {
+        if (errno == ENOENT && missing_ok)
+            return 0;
+        snprintf (err, errlen, "%s: %s %s: %s", cfg->path, what, dir, strerror (errno));
+        return -1;
+    }
+    if (!S_ISDIR (st.st_mode)) {
+        snprintf (err, errlen, "%s: %s %s: not a directory", cfg->path, what, dir);
+        return -1;
+    }
+    if (access (dir, R_OK | X_OK | (write ? W_OK : 0)) != 0) {
+        snprintf (err, errlen, "%s: %s %s: %s", cfg->path, what, dir, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
+rc_config_check (const rc_config_t *self, char *err, size_t errlen)
+{
+    /* keys were loaded while reading: secret_key and the coordinator's
+       public key are known good here */
+    if (self->role == RC_ROLE_COORDINATOR) {
+        if (s_check_dir (self, "agent_keys_dir", self->agent_keys_dir, false, false, err, errlen)
+                != 0
+            || s_check_dir (self, "operator_keys_dir", self->operator_keys_dir, false, false, err,
+                            errlen)
+                   != 0
+            || s_check_dir (self, "data_dir", self->data_dir, true, true, err, errlen) != 0)
+            return -1;
+    }
+    if (self->role == RC_ROLE_AGENT) {
+        if (s_check_dir (self, "state_dir", self->state_dir, true, true, err, errlen) != 0)
+            return -1;
+        for (size_t i = 0; i < self->app_count; i++) {
+            const rc_app_config_t *app = &self->apps[i];
+            if (app->user && !getpwnam (app->user)) {
+                snprintf (err, errlen, "%s: [app %s] user = '%s': no such user", self->path,
+                          app->name, app->user);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 const rc_app_config_t *

@@ -9,11 +9,23 @@
 #include "rc_keys.h"
 #include <stdint.h>
 
+/* The longest config line read, newline excluded. A longer line is an error
+   naming FILE:LINE, never split into two (libinih's default buffer is 200
+   bytes and would cut the line, its tail read as another key). */
+#define RC_CONFIG_LINE_MAX 4096
+/* libinih keeps a section name in 50 bytes (MAX_SECTION in its ini.c, not
+   exported): a longer [app NAME] would be cut silently, so it is refused. */
+#define RC_CONFIG_SECTION_MAX 49
+
 typedef enum {
     RC_ROLE_COORDINATOR,
     RC_ROLE_AGENT,
     RC_ROLE_CLIENT,
 } rc_role_t;
+
+/* Words of the bit set that remembers which keys a section gave (64 keys
+   a word); rc_config.c checks its key table fits. */
+#define RC_CONFIG_SEEN_WORDS 4
 
 typedef struct {
     char *name;         /* from [app NAME] */
@@ -27,9 +39,12 @@ typedef struct {
     char *health_command; /* exit 0 = healthy */
     int64_t health_interval_ms;
     int64_t hook_timeout_ms;
-    int keep_releases; /* rollback points kept besides current */
-    char *user;        /* run hooks as this user */
-    unsigned seen;     /* bit per key: duplicates are errors */
+    int keep_releases;                   /* rollback points kept besides current */
+    char *user;                          /* run hooks as this user */
+    int health_rise;                     /* idle checks passed in a row to become healthy */
+    int health_fall;                     /* idle checks failed in a row to become unhealthy */
+    uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
+    int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;
 
 typedef struct {
@@ -55,6 +70,7 @@ typedef struct {
     char *coordinator_publish_endpoint;
     char *state_dir;
     char *labels_text;
+    char *user; /* the network side of the daemon runs as this user */
     rc_label_t labels[RC_LABELS_MAX];
     size_t label_count;
     /* keys: ours, and the coordinator's public key (agent, client) */
@@ -65,13 +81,18 @@ typedef struct {
     /* [app NAME] sections (agent) */
     rc_app_config_t *apps;
     size_t app_count;
-    unsigned seen; /* bit per main-section key */
+    uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per main-section key */
 } rc_config_t;
 
 /* Reads FILE for role. Returns the config, or NULL with "FILE:LINE: reason"
    (one line) in err. */
 rc_config_t *rc_config_load (const char *path, rc_role_t role, char *err, size_t errlen);
 void rc_config_destroy (rc_config_t **self_p);
+
+/* What --check adds to loading: the directories and users the config names
+   exist (key directories, state_dir, apps' users), nothing created. Returns
+   0, or -1 with a one-line reason in err. */
+int rc_config_check (const rc_config_t *self, char *err, size_t errlen);
 
 /* The app named name, or NULL. */
 const rc_app_config_t *rc_config_app (const rc_config_t *self, const char *name);

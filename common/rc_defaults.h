@@ -55,6 +55,12 @@
 
 /* Agent */
 #define RC_DEFAULT_AGENT_STATE_DIR "/var/lib/rollclone-agent"
+/* The network side of the agent runs as this user (created by the packages) */
+#define RC_DEFAULT_AGENT_USER "rollclone"
+/* Idle health hysteresis (HAProxy's rise and fall): consecutive results
+   needed to change an app's health state */
+#define RC_DEFAULT_HEALTH_RISE 2
+#define RC_DEFAULT_HEALTH_FALL 3
 #define RC_DEFAULT_KEEP_RELEASES 5
 #define RC_DEFAULT_HOOK_TIMEOUT_MS (5 * 60 * 1000)
 #define RC_DEFAULT_HEALTH_INTERVAL_MS 2000

@@ -238,7 +238,9 @@ s_finish (rc_engine_t *self, rc_deployment_t *dep, const char *state, int64_t no
     SET (dep->state, state);
     dep->finished = now;
     dep->paused = false;
-    rc_log_info ("deployment %s %s%s%s", dep->id, state, *dep->reason ? ": " : "", dep->reason);
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s %s%s%s", dep->id, state, *dep->reason ? ": " : "",
+                      dep->reason);
     return s_event (self, dep->id, NULL, "deployment_finished", "%s%s%s", state,
                     *dep->reason ? ": " : "", dep->reason);
 }
@@ -293,7 +295,8 @@ s_conclude (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n
     SET (dep->state, "rolling_back");
     dep->rb_batch = 0;
     dep->progress = now;
-    rc_log_warn ("deployment %s: rolling back %zu host(s)", dep->id, marked);
+    rc_log_warn_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: rolling back %zu host(s)", dep->id, marked);
     return s_event (self, dep->id, NULL, "rollback_started", "%zu host(s) to roll back", marked);
 }
 
@@ -411,8 +414,9 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
         else
             rc |= s_host_start (self, dep, h, false, now);
     }
-    rc_log_info ("deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
-                 names);
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
+                      names);
     rc |= s_event (self, dep->id, NULL, "batch_started", "batch %d of %d: %s", dep->batch,
                    dep->total_batches, names);
     return rc;
@@ -520,7 +524,8 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
     snprintf (topic, sizeof topic, "host/%s", h->host_id);
     if (!frame || zstr_sendm (self->publisher, topic) != 0
         || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
-        rc_log_warn ("publish to %s dropped: the next round sends it again", h->host_id);
+        rc_log_warn_with (&(rc_log_fields_t){.host_id = h->host_id},
+                          "publish to %s dropped: the next round sends it again", h->host_id);
     zframe_destroy (&frame);
 }
 
@@ -573,7 +578,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     if (rc == 0)
         rc = rc_store_commit (self->store);
     if (rc != 0) {
-        rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
+        rc_log_error_with (&(rc_log_fields_t){.deployment_id = id}, "deployment %s: store: %s", id,
+                           rc_store_errmsg (self->store));
         rc_store_rollback (self->store);
         free (was_inflight);
         goto out;
@@ -718,11 +724,14 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     if (rc == 0)
         rc = rc_store_commit (self->store);
     if (rc != 0) {
-        rc_log_error ("report of %s: store: %s", host_id, rc_store_errmsg (self->store));
+        rc_log_error_with (&(rc_log_fields_t){.deployment_id = dep->id, .host_id = host_id},
+                           "report of %s: store: %s", host_id, rc_store_errmsg (self->store));
         rc_store_rollback (self->store);
         goto out;
     }
-    rc_log_info ("deployment %s: %s %s", dep->id, host_id, h->state);
+    rc_log_info_with (
+        &(rc_log_fields_t){.deployment_id = dep->id, .host_id = host_id, .app = dep->app},
+        "deployment %s: %s %s", dep->id, host_id, h->state);
     /* the next batch may start now rather than at the next tick: at the
        flush, once for all the reports of a burst */
     zhashx_update (self->dirty, dep->id, (void *)1);
@@ -1029,7 +1038,8 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
         rc_store_rollback (self->store);
         goto out;
     }
-    rc_log_info ("deployment %s: %s %s to %d host(s)", dep->id, dep->app, dep->version, total);
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: %s %s to %d host(s)", dep->id, dep->app, dep->version, total);
     s_process (self, dep->id, false);
     reply = s_reply_new ();
     Rollclone__DeployReply *dr = (Rollclone__DeployReply *)zmalloc (sizeof *dr);
@@ -1239,7 +1249,8 @@ rc_engine_operate (rc_engine_t *self, const Rollclone__OperateRequest *req)
         reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
-    rc_log_info ("deployment %s: %s by the operator", dep->id, op);
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: %s by the operator", dep->id, op);
     s_process (self, dep->id, false);
     reply = s_reply_new ();
 out:

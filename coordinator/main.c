@@ -4,6 +4,7 @@
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
+#include "rc_systemd.h"
 #include "server.h"
 #include "store.h"
 
@@ -28,6 +29,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: rollclone-coordinator --config FILE [-v]\n"
+                  "       rollclone-coordinator --check --config FILE   validate, start nothing\n"
                   "       rollclone-coordinator --help | --version\n"
                   "Signals: TERM/INT stop cleanly, HUP re-reads the agent and operator key "
                   "directories.\n");
@@ -47,6 +49,11 @@ main (int argc, char **argv)
     if (!cfg) {
         fprintf (stderr, "rollclone-coordinator: %s\n", err);
         return RC_EXIT_USAGE;
+    }
+    if (args.check) {
+        int checked = rc_args_check (&args, cfg);
+        rc_config_destroy (&cfg);
+        return checked;
     }
     /* one owner per data_dir, for as long as this process lives: the
        descriptor is never closed, the kernel drops the lock at exit */
@@ -81,8 +88,12 @@ main (int argc, char **argv)
         rc_config_destroy (&cfg);
         return RC_EXIT_FAILED;
     }
-    /* the server's loop does the work; this thread only watches signals
-       and notices if the server ends by itself */
+    /* rc_server_new returns once the store is open and the three sockets
+       are bound: a Type=notify unit is started from here */
+    rc_systemd_ready ("serving");
+    /* the server's loop does the work (and pings the watchdog from its
+       cron); this thread only watches signals and notices if the server
+       ends by itself */
     zpoller_t *poller = zpoller_new (server, NULL);
     int rc = RC_EXIT_OK;
     while (!s_stop) {
@@ -97,6 +108,7 @@ main (int argc, char **argv)
             zstr_send (server, "RELOAD");
         }
     }
+    rc_systemd_stopping ();
     zpoller_destroy (&poller);
     zactor_destroy (&server);
     rc_log_info ("coordinator stopped");

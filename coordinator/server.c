@@ -9,6 +9,7 @@
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_systemd.h"
 #include "rc_time.h"
 #include "store.h"
 
@@ -704,6 +705,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
                              self->cfg->deployment_retention)
         < 0)
         rc_log_error ("store: %s", rc_store_errmsg (self->store));
+    rc_systemd_watchdog ();
     return 0;
 }
 

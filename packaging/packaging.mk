@@ -1,6 +1,7 @@
 # packaging.mk - deb and rpm packages of rollclone, included by the top
 # Makefile. `make deb`, `make rpm`: packages into $(BUILD)/pkg/ from the
-# binaries of `make all`, versioned by the file VERSION. `make package-test`
+# binaries of `make all`, versioned by the file VERSION; each installs its
+# tools (debhelper, rpm, ...) when missing. `make package-test`
 # (CI): installs the tools it needs, builds both formats, checks them, and
 # installs the debs into a throwaway Debian 12 root. See docs/packaging.md.
 BUILD   ?= build
@@ -8,10 +9,17 @@ PKG_DIR ?= $(BUILD)/pkg
 
 .PHONY: deb rpm package-test package-tools
 
-deb: all
+# Like `make demo`, each installs what it needs first (build dependencies,
+# then its packaging tools: nothing when present), then builds with a fresh
+# make, whose pkg-config sees the libraries just installed.
+deb: deps
+	sh scripts/package-tools.sh deb
+	$(MAKE) all
 	sh scripts/package-deb.sh $(BUILD) $(VERSION) $(PKG_DIR)
 
-rpm: all
+rpm: deps
+	sh scripts/package-tools.sh rpm
+	$(MAKE) all
 	sh scripts/package-rpm.sh $(BUILD) $(VERSION) $(PKG_DIR)
 
 package-tools:

@@ -22,6 +22,8 @@ cleanup () {
 trap cleanup EXIT
 trap 'echo; echo "demo interrupted"; exit 130' INT TERM HUP
 die () { echo "demo: $*" >&2; echo "logs: $D (kept)"; DEMO_KEEP=1; exit 1; }
+# Debian's python3 first (see tests/e2e/lib.sh)
+PATH=/usr/bin:/bin:$PATH; export PATH
 port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 step () { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 page () { curl -s --max-time 2 "http://127.0.0.1:$(cat "$D/web-$1/port")/" | sed 's/<[^>]*>//g'; }
@@ -55,6 +57,9 @@ PIDS="$PIDS $!"
 echo "coordinator: agents :$P1, publish :$P2, control :$P3 (CURVE on all three)"
 
 step "$N agents, each with a web app on its own port"
+# the agents' network side drops to this user when the demo runs as root
+AGENT_USER=rollclone
+id rollclone >/dev/null 2>&1 || AGENT_USER=nobody
 i=1
 while [ $i -le "$N" ]; do
     h="$D/web-$i"
@@ -72,6 +77,7 @@ secret_key = agent-$i.key_secret
 state_dir = web-$i/state
 labels = role=web,rack=r$(( (i + 1) / 2 ))
 heartbeat_interval = 1s
+user = $AGENT_USER
 
 [app web]
 releases_dir = web-$i/web

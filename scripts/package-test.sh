@@ -159,6 +159,7 @@ check "deb-conffiles" sh -c "grep -qx /etc/rollclone/agent.conf '$st/rollclone-a
 for p in agent coordinator; do
     c=$st/rollclone-$p.ctl
     check "deb-scripts-$p-keypair" has_line "$c/postinst" "^ +/usr/libexec/rollclone/keypair /etc/rollclone/$p.key"
+    check "deb-scripts-$p-user" has_line "$c/postinst" "adduser --system --group"
     check "deb-scripts-$p-enable" has_line "$c/postinst" "deb-systemd-helper enable 'rollclone-$p.service'"
     check "deb-scripts-$p-stop-on-remove" has_line "$c/prerm" "deb-systemd-invoke stop 'rollclone-$p.service'"
     check "deb-scripts-$p-purge-state" has_line "$c/postrm" "rm -rf /var/lib/rollclone-$p"
@@ -179,10 +180,10 @@ check "config-coordinator-keys" keys_ok "$top/packaging/etc/coordinator.conf" co
     operator_keys_dir heartbeat_interval offline_after event_retention deployment_retention
 check "config-agent-keys" keys_ok "$top/packaging/etc/agent.conf" agent id coordinator_endpoint \
     coordinator_publish_endpoint coordinator_public_key secret_key state_dir labels \
-    heartbeat_interval
+    heartbeat_interval user
 check "config-app-keys" keys_ok "$top/packaging/etc/agent.conf" 'app shop' releases_dir \
     install restart drain undrain health_url health_body health_command health_interval \
-    hook_timeout keep_releases user
+    health_rise health_fall hook_timeout keep_releases user
 check "config-client-keys" keys_ok "$top/packaging/etc/client.conf" client control_endpoint \
     coordinator_public_key secret_key
 
@@ -244,6 +245,7 @@ for p in agent coordinator; do
     check "rpm-scripts-$p-restart-on-upgrade" has_line "$s" "try-restart rollclone-$p.service"
 done
 check "rpm-scripts-coordinator-user" has_line "$st/rollclone-coordinator.rpmscripts" "useradd -r -g rollclone"
+check "rpm-scripts-agent-user" has_line "$st/rollclone-agent.rpmscripts" "useradd -r -g rollclone"
 check "rpm-attr-coordinator-datadir" sh -c "rpm -qplv '$(rpmf rollclone-coordinator)' \
     | grep -q '^drwxr-x---.* rollclon.* /var/lib/rollclone-coordinator$'"
 
@@ -374,9 +376,122 @@ check "root-live-agent-online" live_fleet
 check "root-coordinator-database" exists /var/lib/rollclone-coordinator/coordinator.db
 echo "seen" >"$root/var/lib/rollclone-agent/state-marker"
 echo "seen" >"$root/var/lib/rollclone-coordinator/state-marker"
+
+# An app whose `restart` hook starts its server itself (as the demo's does):
+# a perl HTTP server (perl-base is in every Debian) on 127.0.0.1:8080
+# serving the VERSION file of the live release.
+cat >"$root/usr/local/bin/pkgtest-app" <<'EOS'
+#!/bin/sh
+# pkgtest-app restart: (re)starts the app server, detached, pid in /var/lib/pkgtest-app.pid
+pidf=/var/lib/pkgtest-app.pid
+[ -f $pidf ] && kill "$(cat $pidf)" 2>/dev/null && sleep 0.2
+setsid perl -MIO::Socket::INET -e '
+    my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:8080", Listen => 16, ReuseAddr => 1) or die "$!";
+    while (my $c = $s->accept) {
+        open (my $f, "<", "/srv/pkgtest-app/current/VERSION") or next;
+        my $v = <$f>; close $f;
+        print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n$v";
+        close $c;
+    }' </dev/null >/dev/null 2>&1 &
+echo $! >$pidf
+EOS
+chmod 755 "$root/usr/local/bin/pkgtest-app"
+mkdir -p "$root/tmp/app"
+echo "app-1" >"$root/tmp/app/VERSION"
+tar -czf "$root/tmp/app-1.tgz" -C "$root/tmp/app" VERSION
+cat >>"$root/etc/rollclone/agent.conf" <<'EOS'
+
+[app pkgtest]
+releases_dir = /srv/pkgtest-app
+restart = /usr/local/bin/pkgtest-app
+health_url = http://127.0.0.1:8080/
+health_interval = 200ms
+EOS
 ( cd "$root/etc/rollclone" && sha256sum agent.key agent.key_secret coordinator.key \
     coordinator.key_secret agent.conf coordinator.conf ) >"$work/before-upgrade.sha256"
-check "root-upgrade-v2" sh -c "chroot '$root' sh -c 'dpkg -i /tmp/v2/*.deb' </dev/null"
+
+# The upgrade never touches the app. systemd cannot run as PID 1 here, so
+# the test plays its part, using the real mechanism: the agent runs in a
+# cgroup of its own (cgroup v1 name=systemd hierarchy), so the app its hook
+# starts is in it too, as in the unit's; the upgrade's restart of the unit
+# is done as systemd.kill(5) says for the KillMode of the *installed* unit
+# (process: SIGTERM to the main PID only; mixed: then SIGKILL to the rest of
+# the cgroup; control-group: SIGTERM to all). The app must answer all along.
+upgrade_keeps_app () {
+    cgroot=/sys/fs/cgroup/systemd
+    [ -w "$cgroot" ] || { echo "no writable cgroup hierarchy at $cgroot"; return 1; }
+    cg=$cgroot/rollclone-pkgtest.$$
+    mkdir -p "$cg"
+    timeout -k 5 120 unshare -n sh -c '
+        root=$1 cg=$2
+        ip link set lo up || exit 1
+        fail () { echo "FAIL: $*"; exit 1; }
+        run_agent () {
+            sh -c "echo \$\$ >$cg/cgroup.procs && exec chroot $root /usr/sbin/rollclone-agent --config /etc/rollclone/agent.conf" &
+            agent=$!
+        }
+        run_coord () {
+            chroot "$root" setpriv --reuid=rollclone --regid=rollclone --init-groups \
+                /usr/sbin/rollclone-coordinator --config /etc/rollclone/coordinator.conf &
+            coord=$!
+        }
+        # online_as V: the host online, its agent V, its hello (the app) in
+        online_as () {
+            for _ in $(seq 1 150); do
+                chroot "$root" /usr/bin/rollclone hosts --json >"$root/tmp/hosts.json" 2>&1 &&
+                    tr -d " \n" <"$root/tmp/hosts.json" >"$root/tmp/hosts.flat" &&
+                    grep -q "\"state\":\"online\"" "$root/tmp/hosts.flat" &&
+                    grep -q "\"agent_version\":\"$1\"" "$root/tmp/hosts.flat" &&
+                    grep -q "\"pkgtest\":" "$root/tmp/hosts.flat" && return 0
+                sleep 0.2
+            done
+            cat "$root/tmp/hosts.json"; return 1
+        }
+        serves () { [ "$(curl -s --max-time 1 http://127.0.0.1:8080/)" = app-1 ]; }
+        run_coord; run_agent
+        online_as "$3" || fail "agent $3 not online"
+        sha=$(sha256sum "$root/tmp/app-1.tgz" | cut -d" " -f1)
+        chroot "$root" /usr/bin/rollclone deploy --app pkgtest --version 1 --artifact file:///tmp/app-1.tgz \
+            --sha256 "$sha" --soak 500ms --wait </dev/null || fail "deploy of app-1 failed"
+        serves || fail "app does not serve after the deploy"
+        app=$(cat "$root/var/lib/pkgtest-app.pid")
+        grep -qx "$app" "$cg/cgroup.procs" || fail "the app is not in the agent unit cgroup"
+        # the operator upgrades: apt install ./rollclone-*_NEW.deb
+        chroot "$root" sh -c "dpkg -i /tmp/v2/*.deb" </dev/null || fail "dpkg -i of the new version failed"
+        # ... and the package restarts the units (here, as systemd would)
+        mode=$(sed -n "s/^KillMode=//p" "$root/lib/systemd/system/rollclone-agent.service")
+        echo "installed unit: KillMode=${mode:-control-group}"
+        : >"$root/tmp/misses"
+        touch "$root/tmp/probing"
+        ( while [ -e "$root/tmp/probing" ]; do serves || echo miss >>"$root/tmp/misses"; sleep 0.1; done ) &
+        prober=$!
+        sleep 0.3
+        case ${mode:-control-group} in
+        control-group) kill -TERM $(cat "$cg/cgroup.procs") ;;
+        *) kill -TERM "$agent" ;;
+        esac
+        wait "$agent"
+        if [ "$mode" = mixed ]; then
+            for p in $(cat "$cg/cgroup.procs"); do kill -KILL "$p" 2>/dev/null; done
+        fi
+        kill -TERM "$coord"; wait "$coord"; run_coord
+        run_agent
+        online_as "$4" || fail "upgraded agent $4 not online"
+        sleep 0.5
+        rm -f "$root/tmp/probing"; wait "$prober"
+        ok=0
+        serves || { echo "FAIL: the app stopped serving across the agent upgrade"; ok=1; }
+        kill -0 "$app" 2>/dev/null || { echo "FAIL: the app process $app is gone"; ok=1; }
+        [ ! -s "$root/tmp/misses" ] || { echo "FAIL: $(wc -l <"$root/tmp/misses") failed requests during the restart"; ok=1; }
+        kill -TERM "$agent" "$coord"; wait "$agent" "$coord"
+        kill "$app" 2>/dev/null
+        exit $ok' sh "$root" "$cg" "$version" "$version2"
+    rc=$?
+    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    rmdir "$cg" 2>/dev/null
+    return $rc
+}
+check "root-upgrade-v2-app-keeps-serving" upgrade_keeps_app
 check "root-upgraded-version" sh -c "chroot '$root' /usr/sbin/rollclone-agent --version \
     | grep -qx 'rollclone-agent $version2'"
 check "root-upgrade-keeps-configs-and-keys" sh -c "cd '$root/etc/rollclone' && sha256sum -c '$work/before-upgrade.sha256'"

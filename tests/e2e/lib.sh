@@ -2,6 +2,10 @@
 # Every process a test starts is recorded and killed on exit; every file
 # lives under $T (a fresh temporary directory), removed on exit.
 set -u
+# Debian's python3 (scripts/deps.sh installs it) ahead of any version
+# manager's shims: a shim costs a shell script per call, seconds under load,
+# and the tests call python3 in their wait loops.
+PATH=/usr/bin:/bin:$PATH; export PATH
 RC_BUILD=${RC_BUILD:-$(pwd)/build}
 T=$(mktemp -d /tmp/rc_e2e.XXXXXX)
 RC_PIDS=""
@@ -75,7 +79,9 @@ expect_exit () {
 # A fleet on loopback: rc_fleet N writes keys and configs for a coordinator
 # and N agents (ids host-1..host-N) under $T, with free ports. Extra agent
 # config lines come from $RC_AGENT_EXTRA (may use $i), extra coordinator
-# lines from $RC_COORD_EXTRA. Then rc_coord_start, rc_agent_start I.
+# lines from $RC_COORD_EXTRA. The agents' network side runs as
+# $RC_AGENT_USER (default nobody; set it empty for no `user` line).
+# Then rc_coord_start, rc_agent_start I.
 RC="$RC_BUILD/rollclone"
 RC_HB=${RC_HB:-200ms}
 RC_OFFLINE=${RC_OFFLINE:-1s}
@@ -127,6 +133,7 @@ secret_key = keys/agent-${i}_secret
 state_dir = $T/agent-$i/state
 labels = ${RC_LABELS:-role=web,n=$i}
 heartbeat_interval = $RC_HB
+$([ -z "${RC_AGENT_USER-nobody}" ] || echo "user = ${RC_AGENT_USER-nobody}")
 $(eval "echo \"${RC_AGENT_EXTRA:-}\"")
 CONF
 }

@@ -11,6 +11,8 @@
     X (rc_keys_test)                                                                               \
     X (rc_envelope_test)                                                                           \
     X (rc_config_test)                                                                             \
+    X (rc_config_read_test)                                                                        \
+    X (rc_systemd_test)                                                                            \
     X (rc_keyring_test)                                                                            \
     X (rc_store_test)                                                                              \
     X (rc_store_pages_test)                                                                        \
@@ -25,7 +27,10 @@
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
-    X (rc_executor_test)
+    X (rc_executor_test)                                                                           \
+    X (rc_text_test)                                                                               \
+    X (rc_channel_test)                                                                            \
+    X (rc_privsep_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
