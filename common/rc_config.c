@@ -19,6 +19,7 @@
 #include "rc_time.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
@@ -57,6 +58,8 @@ typedef enum {
     T_PUBLIC,   /* a peer's public key: Z85 text or a file, loaded now */
     T_BYTES,    /* a size: 512, 100K, 10M, 4G (powers of 1024) */
     T_SOURCES,  /* artifact source URL prefixes (rc_sources.h) */
+    T_AGE,      /* a duration that may be long: 90d, 12h, 30m */
+    T_RETAIN,   /* a whole number 1..RC_RETAIN_MAX */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -69,6 +72,10 @@ typedef struct {
 } s_key_t;
 
 #define RC_KEEP_MAX 100
+/* Retention bounds: a century of events, ten million deployments. */
+#define RC_AGE_MAX_DAYS 36500
+#define RC_DAY_MS (24LL * 3600 * 1000)
+#define RC_RETAIN_MAX 10000000
 #define CFG(f) offsetof (rc_config_t, f)
 #define APP(f) offsetof (rc_app_config_t, f)
 
@@ -82,6 +89,8 @@ static const s_key_t s_keys[] = {
     {S_COORD, "operator_keys_dir", T_PATH, CFG (operator_keys_dir)},
     {S_COORD | S_AGENT, "heartbeat_interval", T_DURATION, CFG (heartbeat_interval_ms)},
     {S_COORD, "offline_after", T_DURATION, CFG (offline_after_ms)},
+    {S_COORD, "event_retention", T_AGE, CFG (event_retention_ms)},
+    {S_COORD, "deployment_retention", T_RETAIN, CFG (deployment_retention)},
     {S_AGENT, "id", T_NAME, CFG (id)},
     {S_AGENT, "coordinator_endpoint", T_ENDPOINT, CFG (coordinator_endpoint)},
     {S_AGENT, "coordinator_publish_endpoint", T_ENDPOINT, CFG (coordinator_publish_endpoint)},
@@ -358,6 +367,32 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
         *(int64_t *)field = ms;
         return 1;
     }
+    case T_AGE: {
+        /* days, for retention; the shorter units as everywhere else */
+        int64_t ms = 0;
+        char *end = NULL;
+        errno = 0;
+        long long days = isdigit ((unsigned char)value[0]) ? strtoll (value, &end, 10) : -1;
+        if (days >= 0 && !errno && end && streq (end, "d") && days <= RC_AGE_MAX_DAYS)
+            ms = days * RC_DAY_MS;
+        else if (rc_duration_parse (value, &ms) != 0)
+            ms = 0;
+        if (ms <= 0)
+            return s_fail (p, "[%s] %s = '%s' is not a duration (like 90d, 12h, 30m; at most %dd)",
+                           section, key->name, value, RC_AGE_MAX_DAYS);
+        *(int64_t *)field = ms;
+        return 1;
+    }
+    case T_RETAIN: {
+        char *end = NULL;
+        errno = 0;
+        long n = strtol (value, &end, 10);
+        if (errno || end == value || *end || n < 1 || n > RC_RETAIN_MAX)
+            return s_fail (p, "[%s] %s = '%s' is not a whole number from 1 to %d", section,
+                           key->name, value, RC_RETAIN_MAX);
+        *(int64_t *)field = n;
+        return 1;
+    }
     case T_COUNT: {
         char *end = NULL;
         errno = 0;
@@ -618,6 +653,10 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
         rc |= s_default (&cfg->operator_keys_dir, RC_DEFAULT_OPERATOR_KEYS_DIR);
         if (!cfg->offline_after_ms)
             cfg->offline_after_ms = RC_DEFAULT_OFFLINE_AFTER_MS;
+        if (!cfg->event_retention_ms)
+            cfg->event_retention_ms = RC_DEFAULT_EVENT_RETENTION_MS;
+        if (!cfg->deployment_retention)
+            cfg->deployment_retention = RC_DEFAULT_DEPLOYMENT_RETENTION;
         break;
     case RC_ROLE_AGENT:
         if (!cfg->id)
@@ -919,6 +958,8 @@ rc_config_test (bool verbose)
     cfg = rc_config_load (path, RC_ROLE_COORDINATOR, err, sizeof err);
     assert (cfg && cfg->data_dir[0] == '/' && strstr (cfg->data_dir, "/data"));
     assert (cfg->offline_after_ms == RC_DEFAULT_OFFLINE_AFTER_MS);
+    assert (cfg->event_retention_ms == RC_DEFAULT_EVENT_RETENTION_MS);
+    assert (cfg->deployment_retention == RC_DEFAULT_DEPLOYMENT_RETENTION);
     rc_config_destroy (&cfg);
 
     char cmd[600];

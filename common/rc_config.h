@@ -63,6 +63,8 @@ typedef struct {
     char *agent_keys_dir;
     char *operator_keys_dir;
     int64_t offline_after_ms;
+    int64_t event_retention_ms;   /* events and release history older are pruned */
+    int64_t deployment_retention; /* finished deployments kept, the newest */
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */

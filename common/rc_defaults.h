@@ -53,6 +53,10 @@
 #define RC_DEFAULT_HEARTBEAT_MS 5000
 #define RC_DEFAULT_OFFLINE_AFTER_MS 15000
 #define RC_DB_FILE "coordinator.db"
+/* Retention: events and release history are kept this long, and this many
+   finished deployments (running ones always). */
+#define RC_DEFAULT_EVENT_RETENTION_MS (90LL * 24 * 3600 * 1000)
+#define RC_DEFAULT_DEPLOYMENT_RETENTION 1000
 /* How often the coordinator's cron looks for silent agents and advances
    deployments. */
 #define RC_COORD_CRON_MS 250
@@ -65,6 +69,13 @@
 #define RC_DEFAULT_PROGRESS_DEADLINE_MS (10 * 60 * 1000)
 #define RC_STATUS_DEFAULT_LIMIT 10
 #define RC_EVENTS_DEFAULT_LIMIT 50
+#define RC_HISTORY_DEFAULT_LIMIT 100
+/* The most a request gets in one reply, whatever it asks for: status
+   carries every host of each deployment, so its page is the smallest. A
+   larger request is clamped and the reply says so (its limit). */
+#define RC_STATUS_MAX_LIMIT 100
+#define RC_EVENTS_MAX_LIMIT 1000
+#define RC_HISTORY_MAX_LIMIT 1000
 /* Replies to the CLI may be larger than agent frames (status of a large
    fleet); the CLI accepts up to this much from its coordinator. */
 #define RC_MAX_REPLY_BYTES (32 * 1024 * 1024)
@@ -100,6 +111,9 @@
 /* Client */
 #define RC_DEFAULT_CLIENT_ENDPOINT "tcp://127.0.0.1:7603"
 #define RC_DEFAULT_CLIENT_TIMEOUT_MS 5000
+/* `rollclone backup` waits for the copy to complete: this long unless
+   --timeout says otherwise. */
+#define RC_BACKUP_CLIENT_TIMEOUT_MS (60 * 60 * 1000)
 #define RC_DEFAULT_CLIENT_CONFIG "/etc/rollclone/client.conf"
 
 /* Exit codes (DESIGN.md, interface contract) */

@@ -7,6 +7,7 @@
 #include "rc_time.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,16 +30,21 @@ s_usage (FILE *out)
         "                       write ARTIFACT.sig for agents that set trusted_signers\n"
         "  hosts [--json]       the fleet: state, health, labels, apps and rollback points\n"
         "  info [--json]        coordinator version, uptime, agents, dropped frames\n"
-        "  history HOST [--json]  releases and rollback points of a host over time\n"
+        "  history HOST [--json] [--limit N] [--before ID]\n"
+        "                       releases and rollback points of a host over time\n"
+        "  backup PATH [--json]  an online copy of the coordinator's database, written by\n"
+        "                       the coordinator at PATH on its host (never overwritten)\n"
         "rollouts:\n"
         "  deploy --app APP --version V --artifact URL --sha256 HEX [--signature FILE]\n"
         "         [--select k=v,...]\n"
         "         [--batch N|N%%|RAMP] [--max-fail N|N%%] [--soak DUR] [--health-timeout DUR]\n"
         "         [--progress-deadline DUR] [--pause DUR|manual] [--no-auto-rollback] [--wait]\n"
-        "  status [ID] [--json] [--watch]\n"
+        "  status [ID] [--json] [--watch] [--limit N]\n"
         "  pause ID | resume ID | abort ID [--no-rollback]\n"
         "  rollback --deployment ID | rollback --host H --app APP [--to VERSION]\n"
-        "  events [ID] [--json] [--limit N]\n"
+        "  events [ID] [--json] [--limit N] [--before ID]\n"
+        "history and events show the newest page; --before ID (the oldest id shown, or\n"
+        "next_before of --json) shows the page before it. The coordinator caps --limit.\n"
         "\n"
         "deploy defaults: --batch 1,25%% (one canary host, then a quarter at a time),\n"
         "--max-fail 0, --soak 10s, --health-timeout 5m, --progress-deadline 10m, no pause,\n"
@@ -238,6 +244,63 @@ s_cmd_info (s_cli_t *cli, int argc, char **argv)
     return RC_EXIT_OK;
 }
 
+/* `rollclone backup PATH`: the coordinator writes an online copy of its
+   database at PATH on its own host and answers when it is complete. */
+static int
+s_cmd_backup (s_cli_t *cli, int argc, char **argv)
+{
+    bool json = false;
+    static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    optind = 0;
+    int opt, rc = RC_EXIT_OK;
+    while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        if (opt != 'j')
+            return RC_EXIT_USAGE;
+        json = true;
+    }
+    if (optind != argc - 1 || !*argv[optind])
+        return s_bad ("usage: rollclone backup PATH [--json]");
+    /* the coordinator knows nothing of our working directory */
+    char *path = NULL;
+    if (argv[optind][0] == '/')
+        path = strdup (argv[optind]);
+    else {
+        char cwd[PATH_MAX];
+        if (!getcwd (cwd, sizeof cwd))
+            return s_bad ("backup: cannot tell the working directory for '%s'", argv[optind]);
+        path = zsys_sprintf ("%s/%s", cwd, argv[optind]);
+    }
+    if (!path)
+        return s_bad ("out of memory");
+    if (!cli->timeout_set)
+        cli->timeout_ms = RC_BACKUP_CLIENT_TIMEOUT_MS;
+    Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
+    Rollclone__BackupRequest backup_req = ROLLCLONE__BACKUP_REQUEST__INIT;
+    backup_req.path = path;
+    req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_BACKUP;
+    req.backup = &backup_req;
+    Rollclone__ControlReply *reply = s_call (cli, &req, &rc);
+    free (path);
+    if (!reply)
+        return rc;
+    if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_BACKUP) {
+        rollclone__control_reply__free_unpacked (reply, NULL);
+        fprintf (stderr, "rollclone: the coordinator answered something else than backup\n");
+        return RC_EXIT_FAILED;
+    }
+    const Rollclone__BackupReply *b = reply->backup;
+    char took[32];
+    if (json)
+        s_print_json (json_pack ("{s:s, s:I, s:i, s:I}", "path", b->path, "bytes",
+                                 (json_int_t)b->bytes, "pages", (int)b->pages, "ms",
+                                 (json_int_t)b->ms));
+    else
+        printf ("wrote %s (%llu bytes) in %s\n", b->path, (unsigned long long)b->bytes,
+                rc_duration_format ((int64_t)b->ms, took, sizeof took));
+    rollclone__control_reply__free_unpacked (reply, NULL);
+    return RC_EXIT_OK;
+}
+
 typedef struct {
     const char *name;
     int (*run) (s_cli_t *cli, int argc, char **argv);
@@ -248,6 +311,7 @@ static const s_command_t s_commands[] = {
     {"deploy", rc_cli_deploy},   {"status", rc_cli_status}, {"pause", rc_cli_pause},
     {"resume", rc_cli_resume},   {"abort", rc_cli_abort},   {"rollback", rc_cli_rollback},
     {"history", rc_cli_history}, {"events", rc_cli_events}, {"sign", rc_cli_sign},
+    {"backup", s_cmd_backup},
 };
 
 int
@@ -268,6 +332,7 @@ main (int argc, char **argv)
         case 't':
             if (rc_duration_parse (optarg, &cli.timeout_ms) != 0 || cli.timeout_ms == 0)
                 return s_bad ("--timeout '%s' is not a duration (like 500ms, 10s, 1m)", optarg);
+            cli.timeout_set = true;
             break;
         case 'h': s_usage (stdout); return RC_EXIT_OK;
         case 'V': printf ("rollclone %s\n", RC_VERSION); return RC_EXIT_OK;

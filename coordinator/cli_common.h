@@ -11,6 +11,7 @@
 typedef struct {
     const char *config_path;
     int64_t timeout_ms;
+    bool timeout_set; /* --timeout given: commands keep it as it is */
     rc_config_t *cfg;
     rc_client_t *client; /* made at the first call, reused */
 } rc_cli_t;

@@ -5,6 +5,7 @@
 #include "rc_defaults.h"
 #include "rc_time.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,9 @@
    while the coordinator cannot be reached (it may be restarting). */
 #define RC_WAIT_POLL_MS 500
 #define RC_WAIT_UNREACHABLE_MS (60 * 1000)
+/* The largest --limit the CLI sends; the coordinator clamps further to its
+   own maximum (rc_defaults.h), and its reply says to what. */
+#define RC_CLI_LIMIT_MAX 1000000
 
 static volatile sig_atomic_t s_interrupted;
 
@@ -254,16 +258,23 @@ s_follow (rc_cli_t *cli, const char *id, bool rollback_asked)
             ereq.after_id = after;
             req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS;
             req.events = &ereq;
-            Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, true);
-            if (reply && reply->rep_case == ROLLCLONE__CONTROL_REPLY__REP_EVENTS) {
-                for (size_t i = 0; i < reply->events->n_events; i++) {
-                    s_print_event (reply->events->events[i], false);
-                    after = reply->events->events[i]->id;
+            /* page after page until caught up: a reply is clamped */
+            bool more = true;
+            while (more && !s_interrupted) {
+                ereq.after_id = after;
+                Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, true);
+                more = false;
+                if (reply && reply->rep_case == ROLLCLONE__CONTROL_REPLY__REP_EVENTS) {
+                    for (size_t i = 0; i < reply->events->n_events; i++) {
+                        s_print_event (reply->events->events[i], false);
+                        after = reply->events->events[i]->id;
+                    }
+                    more = reply->events->more && reply->events->n_events;
+                    fflush (stdout);
                 }
-                fflush (stdout);
+                if (reply)
+                    rollclone__control_reply__free_unpacked (reply, NULL);
             }
-            if (reply)
-                rollclone__control_reply__free_unpacked (reply, NULL);
         }
         Rollclone__ControlReply *reply = s_fetch (cli, id, &rc, true);
         if (!reply) {
@@ -399,18 +410,28 @@ int
 rc_cli_status (rc_cli_t *cli, int argc, char **argv)
 {
     bool json = false, watch = false;
+    long limit = 0;
     static const struct option options[] = {
         {"json", no_argument, NULL, 'j'},
         {"watch", no_argument, NULL, 'w'},
+        {"limit", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
     optind = 0;
     int opt;
     while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        char *end = NULL;
         if (opt == 'j')
             json = true;
         else if (opt == 'w')
             watch = true;
+        else if (opt == 'l') {
+            errno = 0;
+            limit = strtol (optarg, &end, 10);
+            if (errno || end == optarg || *end || limit < 1 || limit > RC_CLI_LIMIT_MAX)
+                return rc_cli_bad ("--limit '%s' must be a number from 1 to %d", optarg,
+                                   RC_CLI_LIMIT_MAX);
+        }
         else
             return RC_EXIT_USAGE;
     }
@@ -426,6 +447,7 @@ rc_cli_status (rc_cli_t *cli, int argc, char **argv)
         Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
         Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
         sreq.deployment_id = (char *)id;
+        sreq.limit = (uint32_t)limit;
         req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
         req.status = &sreq;
         Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
@@ -559,24 +581,38 @@ rc_cli_rollback (rc_cli_t *cli, int argc, char **argv)
     return s_start (cli, &req, wait, true);
 }
 
+/* Parses --json, --limit N and (with before) --before ID of the paged
+   commands. */
 static int
-s_json_limit (int argc, char **argv, bool *json, long *limit)
+s_page_options (int argc, char **argv, bool *json, long *limit, int64_t *before)
 {
     static const struct option options[] = {
         {"json", no_argument, NULL, 'j'},
         {"limit", required_argument, NULL, 'l'},
+        {"before", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     optind = 0;
     int opt;
     while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        char *end = NULL;
         if (opt == 'j')
             *json = true;
-        else if (opt == 'l' && limit) {
-            char *end = NULL;
+        else if (opt == 'l') {
+            errno = 0;
             *limit = strtol (optarg, &end, 10);
-            if (*end || *limit < 1 || *limit > 100000)
-                return rc_cli_bad ("--limit '%s' must be a number from 1 to 100000", optarg);
+            if (errno || end == optarg || *end || *limit < 1 || *limit > RC_CLI_LIMIT_MAX)
+                return rc_cli_bad ("--limit '%s' must be a number from 1 to %d", optarg,
+                                   RC_CLI_LIMIT_MAX);
+        }
+        else if (opt == 'b' && before) {
+            errno = 0;
+            long long id = strtoll (optarg, &end, 10);
+            if (errno || end == optarg || *end || id < 1)
+                return rc_cli_bad ("--before '%s' must be an entry id (a whole number from 1, "
+                                   "as in the id of the oldest entry shown)",
+                                   optarg);
+            *before = id;
         }
         else
             return RC_EXIT_USAGE;
@@ -584,18 +620,31 @@ s_json_limit (int argc, char **argv, bool *json, long *limit)
     return RC_EXIT_OK;
 }
 
+/* Tells a terminal reader how to get the page before this one. */
+static void
+s_hint_more (bool more, int64_t oldest, const char *command)
+{
+    if (more)
+        fprintf (stderr, "(older entries: rollclone %s --before %lld)\n", command,
+                 (long long)oldest);
+}
+
 int
 rc_cli_history (rc_cli_t *cli, int argc, char **argv)
 {
     bool json = false;
-    int rc = s_json_limit (argc, argv, &json, NULL);
+    long limit = 0;
+    int64_t before = 0;
+    int rc = s_page_options (argc, argv, &json, &limit, &before);
     if (rc != RC_EXIT_OK)
         return rc;
     if (optind != argc - 1)
-        return rc_cli_bad ("usage: rollclone history HOST [--json]");
+        return rc_cli_bad ("usage: rollclone history HOST [--json] [--limit N] [--before ID]");
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     Rollclone__HistoryRequest hreq = ROLLCLONE__HISTORY_REQUEST__INIT;
     hreq.host_id = argv[optind];
+    hreq.limit = (uint32_t)limit;
+    hreq.before_id = before;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_HISTORY;
     req.history = &hreq;
     Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
@@ -611,12 +660,12 @@ rc_cli_history (rc_cli_t *cli, int argc, char **argv)
         json_t *entries = json_array ();
         for (size_t i = 0; i < hr->n_entries; i++) {
             const Rollclone__HistoryEntry *e = hr->entries[i];
-            json_array_append_new (entries,
-                                   json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "time",
-                                              rc_cli_iso_time (e->ts_ms, when, sizeof when), "app",
-                                              e->app, "version", e->version, "previous",
-                                              e->previous, "rollback_points", e->rollback_points,
-                                              "deployment", e->deployment_id));
+            json_array_append_new (
+                entries,
+                json_pack ("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)e->id, "time",
+                           rc_cli_iso_time (e->ts_ms, when, sizeof when), "app", e->app, "version",
+                           e->version, "previous", e->previous, "rollback_points",
+                           e->rollback_points, "deployment", e->deployment_id));
         }
         json_t *apps = json_object ();
         for (size_t i = 0; i < hr->n_apps; i++) {
@@ -627,8 +676,11 @@ rc_cli_history (rc_cli_t *cli, int argc, char **argv)
                                  json_pack ("{s:s, s:o}", "current", hr->apps[i]->current,
                                             "rollback_points", points));
         }
-        rc_cli_print_json (
-            json_pack ("{s:s, s:o, s:o}", "host", hr->host_id, "apps", apps, "history", entries));
+        /* the next page: --before next_before, while more is true */
+        json_t *next = hr->more && hr->n_entries ? json_integer (hr->entries[0]->id) : json_null ();
+        rc_cli_print_json (json_pack ("{s:s, s:o, s:o, s:i, s:b, s:o}", "host", hr->host_id, "apps",
+                                      apps, "history", entries, "limit", (int)hr->limit, "more",
+                                      (int)hr->more, "next_before", next));
     }
     else {
         printf ("host %s\n", hr->host_id);
@@ -648,6 +700,9 @@ rc_cli_history (rc_cli_t *cli, int argc, char **argv)
                     *e->previous ? e->previous : "-", *e->deployment_id ? e->deployment_id : "-",
                     *e->rollback_points ? e->rollback_points : "-");
         }
+        char command[RC_NAME_MAX + 16];
+        snprintf (command, sizeof command, "history %s", hr->host_id);
+        s_hint_more (hr->more && hr->n_entries, hr->n_entries ? hr->entries[0]->id : 0, command);
     }
     rollclone__control_reply__free_unpacked (reply, NULL);
     return RC_EXIT_OK;
@@ -658,15 +713,17 @@ rc_cli_events (rc_cli_t *cli, int argc, char **argv)
 {
     bool json = false;
     long limit = 0;
-    int rc = s_json_limit (argc, argv, &json, &limit);
+    int64_t before = 0;
+    int rc = s_page_options (argc, argv, &json, &limit, &before);
     if (rc != RC_EXIT_OK)
         return rc;
     if (argc - optind > 1)
-        return rc_cli_bad ("usage: rollclone events [ID] [--json] [--limit N]");
+        return rc_cli_bad ("usage: rollclone events [ID] [--json] [--limit N] [--before ID]");
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     Rollclone__EventsRequest ereq = ROLLCLONE__EVENTS_REQUEST__INIT;
     ereq.deployment_id = optind < argc ? argv[optind] : "";
     ereq.limit = (uint32_t)limit;
+    ereq.before_id = before;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS;
     req.events = &ereq;
     Rollclone__ControlReply *reply = rc_cli_call (cli, &req, &rc, false);
@@ -688,11 +745,20 @@ rc_cli_events (rc_cli_t *cli, int argc, char **argv)
                                  e->deployment_id, "host", e->host_id, "kind", e->kind, "detail",
                                  e->detail));
         }
-        rc_cli_print_json (list);
+        /* the next page: --before next_before, while more is true */
+        json_t *next = er->more && er->n_events ? json_integer (er->events[0]->id) : json_null ();
+        rc_cli_print_json (json_pack ("{s:o, s:i, s:b, s:o}", "events", list, "limit",
+                                      (int)er->limit, "more", (int)er->more, "next_before", next));
     }
-    else
+    else {
         for (size_t i = 0; i < er->n_events; i++)
             s_print_event (er->events[i], !*ereq.deployment_id);
+        char *command =
+            zsys_sprintf ("events%s%s", *ereq.deployment_id ? " " : "", ereq.deployment_id);
+        s_hint_more (er->more && er->n_events, er->n_events ? er->events[0]->id : 0,
+                     command ? command : "events");
+        free (command);
+    }
     rollclone__control_reply__free_unpacked (reply, NULL);
     return RC_EXIT_OK;
 }

@@ -1161,6 +1161,14 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
     return info;
 }
 
+/* A page size asked for by the CLI: the default for 0, never above max. */
+static size_t
+s_clamp (uint32_t asked, size_t fallback, size_t max)
+{
+    size_t limit = asked ? asked : fallback;
+    return limit < max ? limit : max;
+}
+
 Rollclone__ControlReply *
 rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req)
 {
@@ -1172,8 +1180,9 @@ rc_engine_status (rc_engine_t *self, const Rollclone__StatusRequest *req)
         zlist_append (ids, req->deployment_id);
     }
     else
-        ids = rc_deployment_ids (self->store, false, NULL,
-                                 req->limit ? req->limit : RC_STATUS_DEFAULT_LIMIT);
+        ids =
+            rc_deployment_ids (self->store, false, NULL,
+                               s_clamp (req->limit, RC_STATUS_DEFAULT_LIMIT, RC_STATUS_MAX_LIMIT));
     size_t n = ids ? zlist_size (ids) : 0;
     sr->deployments = (Rollclone__DeploymentInfo **)calloc (n ? n : 1, sizeof *sr->deployments);
     for (char *id = ids ? (char *)zlist_first (ids) : NULL; id; id = (char *)zlist_next (ids)) {
@@ -1483,6 +1492,24 @@ rc_app_state_new (const char *app, const char *current, const char *points)
     return a;
 }
 
+static void
+s_collect_history (void *arg, const rc_history_row_t *row)
+{
+    Rollclone__HistoryReply *hr = (Rollclone__HistoryReply *)arg;
+    Rollclone__HistoryEntry *e = (Rollclone__HistoryEntry *)zmalloc (sizeof *e);
+    rollclone__history_entry__init (e);
+    e->id = row->id;
+    e->app = strdup (row->app);
+    e->version = strdup (row->version);
+    e->previous = strdup (row->previous);
+    e->rollback_points = strdup (row->rollback_points);
+    e->deployment_id = strdup (row->deployment_id);
+    e->ts_ms = row->ts;
+    hr->entries = (Rollclone__HistoryEntry **)realloc (hr->entries,
+                                                       (hr->n_entries + 1) * sizeof *hr->entries);
+    hr->entries[hr->n_entries++] = e;
+}
+
 Rollclone__ControlReply *
 rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
 {
@@ -1490,33 +1517,25 @@ rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
     if (!rc_name_valid (req->host_id)
         || !self->host_fn (self->host_arg, req->host_id, &online, &healthy))
         return s_reply_error (RC_EXIT_USAGE, "no host '%s'", req->host_id);
+    if (req->before_id < 0)
+        return s_reply_error (RC_EXIT_USAGE, "before %lld is not an entry id",
+                              (long long)req->before_id);
     Rollclone__HistoryReply *hr = (Rollclone__HistoryReply *)zmalloc (sizeof *hr);
     rollclone__history_reply__init (hr);
     hr->host_id = strdup (req->host_id);
-    sqlite3_stmt *stmt = rc_store_prepare (
-        self->store,
-        "SELECT app, version, previous, rollback_points, coalesce(deployment_id, ''), ts "
-        "FROM release_history WHERE host_id = ?1 ORDER BY id",
-        "t", req->host_id);
-    while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
-        Rollclone__HistoryEntry *e = (Rollclone__HistoryEntry *)zmalloc (sizeof *e);
-        rollclone__history_entry__init (e);
-        e->app = strdup ((const char *)sqlite3_column_text (stmt, 0));
-        e->version = strdup ((const char *)sqlite3_column_text (stmt, 1));
-        e->previous = strdup ((const char *)sqlite3_column_text (stmt, 2));
-        e->rollback_points = strdup ((const char *)sqlite3_column_text (stmt, 3));
-        e->deployment_id = strdup ((const char *)sqlite3_column_text (stmt, 4));
-        e->ts_ms = sqlite3_column_int64 (stmt, 5);
-        hr->entries = (Rollclone__HistoryEntry **)realloc (hr->entries, (hr->n_entries + 1)
-                                                                            * sizeof *hr->entries);
-        hr->entries[hr->n_entries++] = e;
-    }
-    sqlite3_finalize (stmt);
-    stmt = rc_store_prepare (self->store,
-                             "SELECT app, current, rollback_points FROM host_apps "
-                             "WHERE host_id = ?1 ORDER BY app",
-                             "t", req->host_id);
-    while (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
+    hr->limit = (uint32_t)s_clamp (req->limit, RC_HISTORY_DEFAULT_LIMIT, RC_HISTORY_MAX_LIMIT);
+    bool more = false;
+    int rc = rc_store_history_page (self->store, req->host_id, req->before_id, hr->limit, &more,
+                                    s_collect_history, hr);
+    hr->more = more;
+    sqlite3_stmt *stmt = rc == 0
+                             ? rc_store_prepare (self->store,
+                                                 "SELECT app, current, rollback_points "
+                                                 "FROM host_apps WHERE host_id = ?1 ORDER BY app",
+                                                 "t", req->host_id)
+                             : NULL;
+    int step = SQLITE_DONE;
+    while (stmt && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
         Rollclone__AppState *a = rc_app_state_new ((const char *)sqlite3_column_text (stmt, 0),
                                                    (const char *)sqlite3_column_text (stmt, 1),
                                                    (const char *)sqlite3_column_text (stmt, 2));
@@ -1524,6 +1543,12 @@ rc_engine_history (rc_engine_t *self, const Rollclone__HistoryRequest *req)
         hr->apps[hr->n_apps++] = a;
     }
     sqlite3_finalize (stmt);
+    if (rc == 0 && (!stmt || step != SQLITE_DONE))
+        rc = stmt ? rc_store_step_error (self->store) : -1;
+    if (rc != 0) {
+        rollclone__history_reply__free_unpacked (hr, NULL);
+        return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    }
     Rollclone__ControlReply *reply = s_reply_new ();
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_HISTORY;
     reply->history = hr;
@@ -1550,23 +1575,39 @@ s_collect_event (void *arg, const rc_event_row_t *row)
 Rollclone__ControlReply *
 rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req)
 {
+    if (req->after_id < 0 || req->before_id < 0)
+        return s_reply_error (RC_EXIT_USAGE, "event ids are positive (after %lld, before %lld)",
+                              (long long)req->after_id, (long long)req->before_id);
+    /* a deployment pruned by deployment_retention may still have events
+       (they follow event_retention): those are shown */
+    bool known = true;
     if (*req->deployment_id) {
-        rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
-        int found = rc_name_valid (req->deployment_id)
-                        ? rc_deployment_load (self->store, req->deployment_id, dep)
-                        : 0;
-        free (dep);
-        if (found != 1)
+        if (!rc_name_valid (req->deployment_id))
             return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
+        rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
+        int found = rc_deployment_load (self->store, req->deployment_id, dep);
+        free (dep);
+        if (found < 0)
+            return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+        known = found == 1;
     }
     Rollclone__EventsReply *er = (Rollclone__EventsReply *)zmalloc (sizeof *er);
     rollclone__events_reply__init (er);
-    size_t limit = req->limit ? req->limit : (req->after_id ? 0 : RC_EVENTS_DEFAULT_LIMIT);
-    if (rc_store_events_each (self->store, *req->deployment_id ? req->deployment_id : NULL, NULL,
-                              req->after_id, limit, s_collect_event, er)
+    /* following a deployment (after_id) goes page by page too */
+    er->limit = (uint32_t)s_clamp (req->limit,
+                                   req->after_id ? RC_EVENTS_MAX_LIMIT : RC_EVENTS_DEFAULT_LIMIT,
+                                   RC_EVENTS_MAX_LIMIT);
+    bool more = false;
+    if (rc_store_events_page (self->store, *req->deployment_id ? req->deployment_id : NULL, NULL,
+                              req->after_id, req->before_id, er->limit, &more, s_collect_event, er)
         != 0) {
         rollclone__events_reply__free_unpacked (er, NULL);
         return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    }
+    er->more = more;
+    if (!known && er->n_events == 0 && !req->after_id && !req->before_id) {
+        rollclone__events_reply__free_unpacked (er, NULL);
+        return s_reply_error (RC_EXIT_USAGE, "no deployment '%s'", req->deployment_id);
     }
     Rollclone__ControlReply *reply = s_reply_new ();
     reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_EVENTS;

@@ -6,10 +6,12 @@
 #include "rc_log.h"
 #include "rc_systemd.h"
 #include "server.h"
+#include "store.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t s_stop;
 static volatile sig_atomic_t s_reload;
@@ -52,6 +54,19 @@ main (int argc, char **argv)
         int checked = rc_args_check (&args, cfg);
         rc_config_destroy (&cfg);
         return checked;
+    }
+    /* one owner per data_dir, for as long as this process lives: the
+       descriptor is never closed, the kernel drops the lock at exit */
+    if (zsys_dir_create ("%s", cfg->data_dir) != 0) {
+        fprintf (stderr, "rollclone-coordinator: cannot create data_dir %s\n", cfg->data_dir);
+        rc_config_destroy (&cfg);
+        return RC_EXIT_FAILED;
+    }
+    int lock_fd = rc_store_lock_dir (cfg->data_dir, err, sizeof err);
+    if (lock_fd < 0) {
+        fprintf (stderr, "rollclone-coordinator: %s\n", err);
+        rc_config_destroy (&cfg);
+        return RC_EXIT_FAILED;
     }
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigemptyset (&sa.sa_mask);
@@ -98,5 +113,6 @@ main (int argc, char **argv)
     zactor_destroy (&server);
     rc_log_info ("coordinator stopped");
     rc_config_destroy (&cfg);
+    close (lock_fd);
     return rc;
 }

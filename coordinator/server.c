@@ -3,6 +3,7 @@
     fleet in the store and answers the CLI. One zloop, nothing blocks, and
     the work one agent can cause is bounded (rc_defaults.h). */
 #include "server.h"
+#include "backup.h"
 #include "engine.h"
 #include "keyring.h"
 #include "rc_defaults.h"
@@ -58,6 +59,7 @@ typedef struct {
     rc_keyring_t *operator_keys;
     rc_store_t *store;
     rc_engine_t *engine; /* the rollout engine */
+    rc_backup_t *backup; /* `rollclone backup`, stepped from the cron */
     zhashx_t *hosts;     /* id -> s_host_t */
     zhashx_t *keys;      /* Z85 public key -> s_host_t (borrowed): one key, one host */
     zhashx_t *warned;    /* what -> last warning time (mono ms) */
@@ -974,6 +976,10 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
     case ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS:
         reply = rc_engine_events (self->engine, req->events);
         break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_BACKUP:
+        /* answered now when refused, else from the cron when complete */
+        reply = rc_backup_request (self->backup, req->backup, routing_id);
+        break;
     default: {
         Rollclone__ControlReply unknown = ROLLCLONE__CONTROL_REPLY__INIT;
         unknown.code = RC_EXIT_USAGE;
@@ -1024,6 +1030,19 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);
     }
     rc_engine_tick (self->engine);
+    /* a running backup copies its next pages; the CLI is answered at the end */
+    zframe_t *backup_to = NULL;
+    Rollclone__ControlReply *backup_done = rc_backup_step (self->backup, &backup_to);
+    if (backup_done) {
+        s_reply (self, backup_to, backup_done);
+        rollclone__control_reply__free_unpacked (backup_done, NULL);
+        zframe_destroy (&backup_to);
+    }
+    /* retention: a few small transactions at most, usually nothing */
+    if (rc_store_prune_step (self->store, self->cfg->event_retention_ms,
+                             self->cfg->deployment_retention)
+        < 0)
+        rc_log_error ("store: %s", rc_store_errmsg (self->store));
     rc_systemd_watchdog ();
     return 0;
 }
@@ -1111,6 +1130,7 @@ s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
     rc_engine_destroy (&self->engine);
+    rc_backup_destroy (&self->backup);
     zsock_destroy (&self->agents);
     zsock_destroy (&self->publisher);
     zsock_destroy (&self->control);
@@ -1169,6 +1189,7 @@ s_server_init (s_server_t *self)
         return -1;
     self->engine = rc_engine_new (self->store, self->publisher, s_host_live, self);
     rc_engine_set_publish (self->engine, s_publish, self);
+    self->backup = rc_backup_new (self->store);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->zap, s_on_zap, self);

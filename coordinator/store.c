@@ -1,17 +1,34 @@
 /*  store.c - SQLite storage of the coordinator, with forward migrations. */
 #include "store.h"
+#include "rc_time.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+/* A second coordinator that finds the lock taken reads the holder's pid;
+   the holder writes it right after locking, so a read that finds the file
+   still empty is tried again a few times. */
+#define S_LOCK_PID_TRIES 20
+#define S_LOCK_PID_WAIT_US (10 * 1000)
+
 struct _rc_store_t {
-    sqlite3 *db;      /* the connection */
-    char errmsg[512]; /* last error, for rc_store_errmsg */
+    sqlite3 *db;             /* the connection */
+    char errmsg[512];        /* last error, for rc_store_errmsg */
+    int64_t prune_idle_till; /* monotonic ms: nothing to prune was found */
+    sqlite3 *backup_db;      /* the copy being written, or NULL */
+    sqlite3_backup *backup;  /* its progress */
+    char *backup_tmp;        /* the copy's temporary name */
+    char *backup_path;       /* where it goes when complete */
+    int backup_pages;        /* pages of the last backup, as last counted */
 };
 
 /* Migration i brings the schema from version i to i+1. Append, never edit:
@@ -110,6 +127,11 @@ static const char *s_migrations[] = {
     "ALTER TABLE release_history ADD COLUMN source TEXT NOT NULL DEFAULT 'reported';",
     /* 2 -> 3: the artifact's detached signature (deploy --signature) */
     "ALTER TABLE deployments ADD COLUMN signature TEXT NOT NULL DEFAULT '';",
+    /* 3 -> 4: retention finds the oldest rows by index, not by scanning */
+    "CREATE INDEX events_ts ON events(ts);"
+    "CREATE INDEX release_history_ts ON release_history(ts);"
+    "CREATE INDEX release_history_app ON release_history(host_id, app, id);"
+    "CREATE INDEX deployments_created ON deployments(created, id);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -177,6 +199,59 @@ s_migrate (rc_store_t *self)
     return 0;
 }
 
+/* Reads the pid written in the lock file; 0 when there is none (yet). */
+static long
+s_lock_holder (int fd)
+{
+    for (int i = 0; i < S_LOCK_PID_TRIES; i++) {
+        char text[32] = "";
+        ssize_t n = pread (fd, text, sizeof text - 1, 0);
+        long pid = n > 0 ? strtol (text, NULL, 10) : 0;
+        if (pid > 0)
+            return pid;
+        usleep (S_LOCK_PID_WAIT_US);
+    }
+    return 0;
+}
+
+int
+rc_store_lock_dir (const char *data_dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", data_dir, RC_STORE_LOCK_FILE) >= (int)sizeof path) {
+        snprintf (err, errlen, "data_dir %s: path too long", data_dir);
+        return -1;
+    }
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf (err, errlen, "cannot open %s: %s", path, strerror (errno));
+        return -1;
+    }
+    if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+        int why = errno;
+        if (why == EWOULDBLOCK) {
+            long pid = s_lock_holder (fd);
+            if (pid > 0)
+                snprintf (err, errlen, "data_dir %s is in use by pid %ld", data_dir, pid);
+            else
+                snprintf (err, errlen, "data_dir %s is in use by another process (%s is locked)",
+                          data_dir, path);
+        }
+        else
+            snprintf (err, errlen, "cannot lock %s: %s", path, strerror (why));
+        close (fd);
+        return -1;
+    }
+    char text[32];
+    int len = snprintf (text, sizeof text, "%ld\n", (long)getpid ());
+    if (ftruncate (fd, 0) != 0 || pwrite (fd, text, (size_t)len, 0) != len) {
+        snprintf (err, errlen, "cannot write %s: %s", path, strerror (errno));
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
 rc_store_t *
 rc_store_open (const char *path, char *err, size_t errlen)
 {
@@ -193,8 +268,8 @@ rc_store_open (const char *path, char *err, size_t errlen)
     }
     /* WAL: readers never block the writer. synchronous=FULL: a commit is on
        disk before we publish what follows from it, even across power loss.
-       busy_timeout stays 0: we are the only writer, and a second
-       coordinator on the same file must fail, not wait. */
+       busy_timeout stays 0: we are the only writer (the coordinator holds
+       the data_dir lock, rc_store_lock_dir, before it opens the store). */
     if (s_exec (self, "PRAGMA journal_mode=WAL") != 0
         || s_exec (self, "PRAGMA synchronous=FULL") != 0
         || s_exec (self, "PRAGMA foreign_keys=ON") != 0 || s_migrate (self) != 0) {
@@ -212,6 +287,7 @@ rc_store_destroy (rc_store_t **self_p)
 {
     if (self_p && *self_p) {
         rc_store_t *self = *self_p;
+        rc_store_backup_abort (self);
         sqlite3_close_v2 (self->db);
         free (self);
         *self_p = NULL;
@@ -414,6 +490,15 @@ rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app
                                     "ttttttti", host_id, app, current, before ? before : "",
                                     rollback_points, deployment_id,
                                     deployment_id ? "deployment" : "reported", now));
+    /* bounded per host and app: the oldest beyond the cap go (a batch at a
+       time, so one insert never does much) */
+    if (rc == 0 && changed && *current)
+        rc = s_run (self, s_prepare (self,
+                                     "DELETE FROM release_history WHERE id IN (SELECT id FROM "
+                                     "  release_history WHERE host_id = ?1 AND app = ?2 "
+                                     "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
+                                     "ttii", host_id, app, (int64_t)RC_HISTORY_PER_APP_MAX,
+                                     (int64_t)RC_PRUNE_BATCH));
     free (before);
     return rc;
 }
@@ -552,15 +637,71 @@ int
 rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
                       int64_t after_id, size_t limit, rc_event_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = s_prepare (
-        self,
-        "SELECT id, ts, deployment_id, host_id, kind, detail FROM ("
-        "  SELECT * FROM events WHERE (?1 IS NULL OR deployment_id = ?1) "
-        "  AND (?2 IS NULL OR host_id = ?2) AND id > ?4 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-        "ttii", deployment_id, host_id, limit ? (int64_t)limit : (int64_t)-1, after_id);
+    bool more = false;
+    /* 0 = all of them: a page as large as the table can be */
+    return rc_store_events_page (self, deployment_id, host_id, after_id, 0,
+                                 limit ? limit : (size_t)INT64_MAX, &more, fn, arg);
+}
+
+/* The filters of an events query, ?1 deployment and ?2 host, written so
+   that the planner sees which index serves them (an `?1 IS NULL OR`
+   would hide it and scan the whole table). */
+static const char *
+s_events_where (const char *deployment_id, const char *host_id)
+{
+    if (deployment_id && host_id)
+        return "deployment_id = ?1 AND host_id = ?2";
+    if (deployment_id)
+        return "deployment_id = ?1 AND ?2 IS NULL";
+    if (host_id)
+        return "?1 IS NULL AND host_id = ?2";
+    return "?1 IS NULL AND ?2 IS NULL";
+}
+
+/* Runs a SELECT EXISTS (...) and sets *yes. */
+static int
+s_exists (rc_store_t *self, sqlite3_stmt *stmt, bool *yes)
+{
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *yes = sqlite3_column_int (stmt, 0) != 0;
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+int
+rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *host_id,
+                      int64_t after_id, int64_t before_id, size_t limit, bool *more,
+                      rc_event_fn *fn, void *arg)
+{
+    assert (limit > 0);
+    *more = false;
+    if (before_id <= 0)
+        before_id = INT64_MAX;
+    const char *where = s_events_where (deployment_id, host_id);
+    /* following (after_id): the oldest first; paging back: the newest
+       before before_id, turned oldest first */
+    char *sql = after_id > 0 ? zsys_sprintf ("SELECT id, ts, deployment_id, host_id, kind, detail "
+                                             "FROM events WHERE %s AND id > ?3 AND id < ?4 "
+                                             "ORDER BY id LIMIT ?5",
+                                             where)
+                             : zsys_sprintf ("SELECT * FROM (SELECT id, ts, deployment_id, "
+                                             "host_id, kind, detail FROM events WHERE %s "
+                                             "AND id > ?3 AND id < ?4 ORDER BY id DESC LIMIT ?5) "
+                                             "ORDER BY id",
+                                             where);
+    if (!sql)
+        return s_error (self, "out of memory");
+    sqlite3_stmt *stmt =
+        s_prepare (self, sql, "ttiii", deployment_id, host_id, after_id, before_id, (int64_t)limit);
+    free (sql);
     if (!stmt)
         return -1;
     int rc;
+    int64_t first = 0, last = 0;
+    size_t n = 0;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         rc_event_row_t row = {
             .id = sqlite3_column_int64 (stmt, 0),
@@ -570,10 +711,376 @@ rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *h
             .kind = s_col_str (stmt, 4),
             .detail = s_col_str (stmt, 5),
         };
+        if (n++ == 0)
+            first = row.id;
+        last = row.id;
         fn (arg, &row);
     }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+    if (rc != SQLITE_DONE)
+        return s_error (self, "%s", sqlite3_errmsg (self->db));
+    if (n < limit)
+        return 0; /* the query ran out before the page did */
+    /* beyond the page: newer ones when following, older ones otherwise */
+    sql = zsys_sprintf ("SELECT EXISTS (SELECT 1 FROM events WHERE %s AND id > ?3 AND id < ?4)",
+                        where);
+    if (!sql)
+        return s_error (self, "out of memory");
+    stmt = after_id > 0 ? s_prepare (self, sql, "ttii", deployment_id, host_id, last, before_id)
+                        : s_prepare (self, sql, "ttii", deployment_id, host_id, (int64_t)0, first);
+    free (sql);
+    return s_exists (self, stmt, more);
+}
+
+int
+rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
+                       bool *more, rc_history_fn *fn, void *arg)
+{
+    assert (limit > 0);
+    *more = false;
+    if (before_id <= 0)
+        before_id = INT64_MAX;
+    sqlite3_stmt *stmt =
+        s_prepare (self,
+                   "SELECT * FROM (SELECT id, app, version, previous, rollback_points, "
+                   "  coalesce(deployment_id, ''), ts FROM release_history "
+                   "  WHERE host_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
+                   "tii", host_id, before_id, (int64_t)limit);
+    if (!stmt)
+        return -1;
+    int rc;
+    int64_t first = 0;
+    size_t n = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        rc_history_row_t row = {
+            .id = sqlite3_column_int64 (stmt, 0),
+            .app = s_col_str (stmt, 1),
+            .version = s_col_str (stmt, 2),
+            .previous = s_col_str (stmt, 3),
+            .rollback_points = s_col_str (stmt, 4),
+            .deployment_id = s_col_str (stmt, 5),
+            .ts = sqlite3_column_int64 (stmt, 6),
+        };
+        if (n++ == 0)
+            first = row.id;
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        return s_error (self, "%s", sqlite3_errmsg (self->db));
+    if (n < limit)
+        return 0;
+    return s_exists (self,
+                     s_prepare (self,
+                                "SELECT EXISTS (SELECT 1 FROM release_history "
+                                "WHERE host_id = ?1 AND id < ?2)",
+                                "ti", host_id, first),
+                     more);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Retention */
+
+static int s_prune_batch_in (rc_store_t *self, int64_t cutoff, int64_t keep);
+
+/* A deployment that may still be moving: never pruned, nor its events. The
+   engine sets finished when a deployment ends (and clears it when a
+   rollback reopens it); the state is checked too, so that a row that says
+   one and not the other is kept. */
+#define S_DEPLOYMENT_LIVE "(d.finished = 0 OR d.state IN ('running', 'paused', 'rolling_back'))"
+
+/* Runs a DELETE and returns the rows it deleted, or -1. */
+static int
+s_delete (rc_store_t *self, sqlite3_stmt *stmt)
+{
+    if (s_run (self, stmt) != 0)
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+static int
+s_prune_events (rc_store_t *self, int64_t cutoff, int budget)
+{
+    return s_delete (self,
+                     s_prepare (self,
+                                "DELETE FROM events WHERE id IN (SELECT e.id FROM events e "
+                                "  WHERE e.ts < ?1 AND NOT EXISTS (SELECT 1 FROM deployments d "
+                                "    WHERE d.id = e.deployment_id AND " S_DEPLOYMENT_LIVE ") "
+                                "  ORDER BY e.ts LIMIT ?2)",
+                                "ii", cutoff, (int64_t)budget));
+}
+
+/* Old release history goes, except each host and app's newest row: it
+   says how the current release got there. */
+static int
+s_prune_history (rc_store_t *self, int64_t cutoff, int budget)
+{
+    return s_delete (self, s_prepare (self,
+                                      "DELETE FROM release_history WHERE id IN (SELECT r.id FROM "
+                                      "  release_history r WHERE r.ts < ?1 AND r.id < (SELECT "
+                                      "  max(n.id) FROM release_history n WHERE n.host_id = "
+                                      "  r.host_id AND n.app = r.app) ORDER BY r.ts LIMIT ?2)",
+                                      "ii", cutoff, (int64_t)budget));
+}
+
+/* Finished deployments beyond the newest keep: their host rows first (a
+   large deployment over several batches), then the deployment. */
+static int
+s_prune_deployments (rc_store_t *self, int64_t keep, int budget)
+{
+    sqlite3_stmt *stmt = s_prepare (self,
+                                    "SELECT d.id FROM deployments d WHERE NOT " S_DEPLOYMENT_LIVE
+                                    " ORDER BY d.created DESC, d.id DESC LIMIT 1 OFFSET ?1",
+                                    "i", keep);
+    if (!stmt)
+        return -1;
+    int deleted = 0;
+    while (deleted < budget) {
+        sqlite3_reset (stmt);
+        int rc = sqlite3_step (stmt);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            deleted = s_error (self, "%s", sqlite3_errmsg (self->db));
+            break;
+        }
+        char *id = strdup (s_col_str (stmt, 0));
+        sqlite3_reset (stmt);
+        if (!id) {
+            deleted = s_error (self, "out of memory");
+            break;
+        }
+        int left = budget - deleted;
+        int n = s_delete (self, s_prepare (self,
+                                           "DELETE FROM deployment_hosts WHERE rowid IN (SELECT "
+                                           "  rowid FROM deployment_hosts WHERE deployment_id = "
+                                           "  ?1 LIMIT ?2)",
+                                           "ti", id, (int64_t)left));
+        if (n >= 0 && n < left) /* its last host rows are gone: the deployment goes */
+            n = n
+                + s_delete (self,
+                            s_prepare (self, "DELETE FROM deployments WHERE id = ?1", "t", id));
+        free (id);
+        if (n < 0) {
+            deleted = -1;
+            break;
+        }
+        deleted += n;
+    }
+    sqlite3_finalize (stmt);
+    return deleted;
+}
+
+/* One transaction of at most RC_PRUNE_BATCH deletions; returns how many.
+   It commits without waiting for the disk (synchronous=NORMAL, still
+   atomic in WAL): a deletion lost in a power cut is only done again, and
+   the fsync would cost more than the deleting. */
+static int
+s_prune_batch (rc_store_t *self, int64_t cutoff, int64_t keep)
+{
+    if (s_exec (self, "PRAGMA synchronous=NORMAL") != 0)
+        return -1;
+    int done = s_prune_batch_in (self, cutoff, keep);
+    /* every other commit waits for the disk again */
+    if (s_exec (self, "PRAGMA synchronous=FULL") != 0)
+        return -1;
+    return done;
+}
+
+static int
+s_prune_batch_in (rc_store_t *self, int64_t cutoff, int64_t keep)
+{
+    if (rc_store_begin (self) != 0)
+        return -1;
+    int done = s_prune_events (self, cutoff, RC_PRUNE_BATCH);
+    if (done >= 0 && done < RC_PRUNE_BATCH) {
+        int n = s_prune_history (self, cutoff, RC_PRUNE_BATCH - done);
+        done = n < 0 ? -1 : done + n;
+    }
+    if (done >= 0 && done < RC_PRUNE_BATCH) {
+        int n = s_prune_deployments (self, keep, RC_PRUNE_BATCH - done);
+        done = n < 0 ? -1 : done + n;
+    }
+    if (done < 0 || rc_store_commit (self) != 0) {
+        char reason[sizeof self->errmsg];
+        memcpy (reason, self->errmsg, sizeof reason);
+        rc_store_rollback (self);
+        return s_error (self, "pruning: %s", reason);
+    }
+    return done;
+}
+
+int
+rc_store_prune_step (rc_store_t *self, int64_t event_retention_ms, int64_t deployment_retention)
+{
+    int64_t start = rc_mono_ms ();
+    if (start < self->prune_idle_till || !sqlite3_get_autocommit (self->db))
+        return 0;
+    int64_t cutoff = rc_now_ms () - event_retention_ms;
+    int total = 0, n;
+    do {
+        n = s_prune_batch (self, cutoff, deployment_retention);
+        if (n < 0) {
+            /* said once per rest, not on every tick */
+            self->prune_idle_till = rc_mono_ms () + RC_PRUNE_IDLE_MS;
+            return -1;
+        }
+        total += n;
+    } while (n == RC_PRUNE_BATCH && rc_mono_ms () - start < RC_PRUNE_BUDGET_MS);
+    /* a batch that was not full found everything there was */
+    if (n < RC_PRUNE_BATCH)
+        self->prune_idle_till = rc_mono_ms () + RC_PRUNE_IDLE_MS;
+    return total;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Online backup */
+
+static void
+s_backup_clear (rc_store_t *self)
+{
+    if (self->backup)
+        sqlite3_backup_finish (self->backup);
+    self->backup = NULL;
+    if (self->backup_db)
+        sqlite3_close_v2 (self->backup_db);
+    self->backup_db = NULL;
+    free (self->backup_tmp);
+    free (self->backup_path);
+    self->backup_tmp = self->backup_path = NULL;
+}
+
+void
+rc_store_backup_abort (rc_store_t *self)
+{
+    if (!self->backup_tmp)
+        return;
+    char *tmp = strdup (self->backup_tmp);
+    s_backup_clear (self);
+    if (tmp) {
+        unlink (tmp);
+        free (tmp);
+    }
+}
+
+bool
+rc_store_backup_running (rc_store_t *self)
+{
+    return self->backup != NULL;
+}
+
+int
+rc_store_backup_pages (rc_store_t *self)
+{
+    return self->backup_pages;
+}
+
+int
+rc_store_backup_begin (rc_store_t *self, const char *path)
+{
+    if (self->backup)
+        return s_error (self, "a backup is running already (to %s)", self->backup_path);
+    if (access (path, F_OK) == 0 || errno != ENOENT)
+        return s_error (self, "%s exists: a backup never overwrites a file", path);
+    self->backup_pages = 0;
+    self->backup_path = strdup (path);
+    self->backup_tmp = zsys_sprintf ("%s.partial-XXXXXX", path);
+    if (!self->backup_path || !self->backup_tmp) {
+        s_backup_clear (self);
+        return s_error (self, "out of memory");
+    }
+    /* a name of our own, created empty: SQLite writes into it */
+    int fd = mkstemp (self->backup_tmp);
+    if (fd < 0) {
+        int why = errno;
+        s_backup_clear (self);
+        return s_error (self, "cannot create a file beside %s: %s", path, strerror (why));
+    }
+    close (fd);
+    /* the copy needs no journal of its own: until it is complete and
+       synced it has no name but the temporary one */
+    if (sqlite3_open_v2 (self->backup_tmp, &self->backup_db, SQLITE_OPEN_READWRITE, NULL)
+            != SQLITE_OK
+        || sqlite3_exec (self->backup_db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", NULL,
+                         NULL, NULL)
+               != SQLITE_OK) {
+        s_error (self, "cannot open %s: %s", self->backup_tmp,
+                 self->backup_db ? sqlite3_errmsg (self->backup_db) : "out of memory");
+        rc_store_backup_abort (self);
+        return -1;
+    }
+    self->backup = sqlite3_backup_init (self->backup_db, "main", self->db, "main");
+    if (!self->backup) {
+        s_error (self, "backup: %s", sqlite3_errmsg (self->backup_db));
+        rc_store_backup_abort (self);
+        return -1;
+    }
+    return 0;
+}
+
+/* Makes the complete copy durable and gives it its name: fsync, link (which
+   never replaces a file that appeared meanwhile), fsync of the directory. */
+static int
+s_backup_publish (rc_store_t *self)
+{
+    int fd = open (self->backup_tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync (fd) != 0) {
+        if (fd >= 0)
+            close (fd);
+        return s_error (self, "cannot sync %s: %s", self->backup_tmp, strerror (errno));
+    }
+    close (fd);
+    if (link (self->backup_tmp, self->backup_path) != 0)
+        return s_error (self, "cannot name the backup %s: %s", self->backup_path, strerror (errno));
+    unlink (self->backup_tmp);
+    char *dir = strdup (self->backup_path);
+    char *slash = dir ? strrchr (dir, '/') : NULL;
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync (dfd);
+            close (dfd);
+        }
+    }
+    free (dir);
+    return 0;
+}
+
+int
+rc_store_backup_step (rc_store_t *self)
+{
+    if (!self->backup)
+        return s_error (self, "no backup is running");
+    int64_t start = rc_mono_ms ();
+    int rc;
+    do
+        rc = sqlite3_backup_step (self->backup, RC_BACKUP_STEP_PAGES);
+    while (rc == SQLITE_OK && rc_mono_ms () - start < RC_BACKUP_BUDGET_MS);
+    self->backup_pages = sqlite3_backup_pagecount (self->backup);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return 0; /* more next time */
+    if (rc != SQLITE_DONE) {
+        s_error (self, "backup: %s", sqlite3_errstr (rc));
+        rc_store_backup_abort (self);
+        return -1;
+    }
+    /* complete: close the copy (its last pages reach the file) and name it */
+    sqlite3_backup_finish (self->backup);
+    self->backup = NULL;
+    rc = sqlite3_close (self->backup_db);
+    self->backup_db = NULL;
+    if (rc != SQLITE_OK) {
+        s_error (self, "backup: closing the copy: %s", sqlite3_errstr (rc));
+        rc_store_backup_abort (self);
+        return -1;
+    }
+    if (s_backup_publish (self) != 0) {
+        rc_store_backup_abort (self);
+        return -1;
+    }
+    s_backup_clear (self);
+    return 1;
 }
 
 /*  Selftest */

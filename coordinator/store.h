@@ -46,12 +46,47 @@ typedef struct {
     const char *detail;
 } rc_event_row_t;
 
+typedef struct {
+    int64_t id;
+    const char *app;
+    const char *version;
+    const char *previous;
+    const char *rollback_points;
+    const char *deployment_id; /* "" when none */
+    int64_t ts;                /* unix ms */
+} rc_history_row_t;
+
 typedef void (rc_host_fn) (void *arg, const rc_host_row_t *row);
 typedef void (rc_app_fn) (void *arg, const rc_app_row_t *row);
 typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
+typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
+
+/* Retention work per call of rc_store_prune_step: rows per transaction, a
+   time budget per call, and the rest after finding nothing to do. */
+#define RC_PRUNE_BATCH 1000
+#define RC_PRUNE_BUDGET_MS 20
+#define RC_PRUNE_IDLE_MS (60 * 1000)
+/* Backup work per cron call: pages per sqlite3_backup_step and the time
+   budget of one call. */
+#define RC_BACKUP_STEP_PAGES 256
+#define RC_BACKUP_BUDGET_MS 50
+
+/* Release history kept per host and app, whatever its age: a host whose
+   version flaps would otherwise grow it without bound in between. */
+#define RC_HISTORY_PER_APP_MAX 1000
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 3
+#define RC_STORE_SCHEMA_VERSION 4
+
+/* The lock file in data_dir that makes one coordinator its only owner. */
+#define RC_STORE_LOCK_FILE "coordinator.lock"
+
+/* Takes the exclusive lock (flock) on data_dir's lock file and writes our
+   pid into it; the returned descriptor holds the lock until the process
+   ends (close it only to give the directory up). -1 with the reason in err,
+   "data_dir X is in use by pid N" when another process holds it: SQLite's
+   own locks would let two coordinators take turns on the same rows. */
+int rc_store_lock_dir (const char *data_dir, char *err, size_t errlen);
 
 /* Opens (creating and migrating) the database at path. NULL and err on
    failure, including a database written by a newer rollclone. */
@@ -89,10 +124,48 @@ int rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_f
 
 int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                     const char *kind, const char *detail);
-/* Events oldest first, after after_id; filters may be NULL; limit 0 = all
-   (else the newest limit). */
+/* Events oldest first; filters may be NULL; limit 0 = all, else a page as
+   rc_store_events_page makes it. */
 int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
                           int64_t after_id, size_t limit, rc_event_fn *fn, void *arg);
+
+/* One page of events, oldest first. With after_id: the oldest limit events
+   after it (following a log); else the newest limit before before_id (0 =
+   the newest). *more says whether events remain beyond the page (after it
+   when following, before it otherwise). limit must be > 0. */
+int rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *host_id,
+                          int64_t after_id, int64_t before_id, size_t limit, bool *more,
+                          rc_event_fn *fn, void *arg);
+/* One page of a host's release history, oldest first: the newest limit
+   rows before before_id (0 = the newest); *more as above. */
+int rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
+                           bool *more, rc_history_fn *fn, void *arg);
+
+/* Retention, in the background: the cron calls this; it deletes events
+   and release history older than event_retention_ms (events of a running
+   deployment excepted) and the finished deployments beyond the newest
+   deployment_retention, in transactions of at most RC_PRUNE_BATCH rows, for
+   at most RC_PRUNE_BUDGET_MS per call; having found nothing it rests for
+   RC_PRUNE_IDLE_MS. Returns the rows deleted, or -1. Not inside a
+   transaction of the caller's. */
+int rc_store_prune_step (rc_store_t *self, int64_t event_retention_ms,
+                         int64_t deployment_retention);
+
+/* Online backup, a few pages at a time from the cron (SQLite's backup API
+   on our own connection: what we commit meanwhile is copied too, so the
+   copy is consistent as of the moment it completes). The copy is written
+   to a temporary file beside path and linked to path only when complete;
+   path must not exist. 0 started, -1 with errmsg (nothing written). */
+int rc_store_backup_begin (rc_store_t *self, const char *path);
+/* Copies pages for up to RC_BACKUP_BUDGET_MS. 1 done (path complete and
+   synced), 0 more to copy, -1 failed (the partial copy is removed; the
+   reason in errmsg), also when no backup is running. */
+int rc_store_backup_step (rc_store_t *self);
+/* Abandons a running backup, removing its partial copy. */
+void rc_store_backup_abort (rc_store_t *self);
+bool rc_store_backup_running (rc_store_t *self);
+/* The size in pages of the running or last backup, as last counted. */
+int rc_store_backup_pages (rc_store_t *self);
 
 /* For the modules that keep their own tables (deployments.c): prepare with
    bound arguments ('t' text or NULL, 'i' int64, 'b' bool), run a statement

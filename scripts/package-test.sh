@@ -177,7 +177,7 @@ keys_ok () {
 }
 check "config-coordinator-keys" keys_ok "$top/packaging/etc/coordinator.conf" coordinator \
     data_dir agent_endpoint publish_endpoint control_endpoint secret_key agent_keys_dir \
-    operator_keys_dir heartbeat_interval offline_after
+    operator_keys_dir heartbeat_interval offline_after event_retention deployment_retention
 check "config-agent-keys" keys_ok "$top/packaging/etc/agent.conf" agent id coordinator_endpoint \
     coordinator_publish_endpoint coordinator_public_key secret_key state_dir labels \
     heartbeat_interval user

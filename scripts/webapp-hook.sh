@@ -28,6 +28,10 @@ echo "$action ${ROLLCLONE_VERSION:-} ${ROLLCLONE_DEPLOYMENT:-} ${ROLLCLONE_PHASE
 # a test may slow one hook of one version down: slow-ACTION-VERSION holds seconds
 slow="$dir/slow-$action-${ROLLCLONE_VERSION:-}"
 [ ! -f "$slow" ] || sleep "$(cat "$slow")"
+# or hold it while hold-ACTION-VERSION exists (at most 10 minutes)
+hold="$dir/hold-$action-${ROLLCLONE_VERSION:-}"
+n=0
+while [ -f "$hold" ] && [ $n -lt 6000 ]; do sleep 0.1; n=$((n + 1)); done
 case $action in
 restart)
     if [ -f "$dir/server.pid" ]; then

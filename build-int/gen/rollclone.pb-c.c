@@ -772,6 +772,51 @@ void   rollclone__events_request__free_unpacked
   assert(message->base.descriptor == &rollclone__events_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   rollclone__backup_request__init
+                     (Rollclone__BackupRequest         *message)
+{
+  static const Rollclone__BackupRequest init_value = ROLLCLONE__BACKUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t rollclone__backup_request__get_packed_size
+                     (const Rollclone__BackupRequest *message)
+{
+  assert(message->base.descriptor == &rollclone__backup_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t rollclone__backup_request__pack
+                     (const Rollclone__BackupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &rollclone__backup_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t rollclone__backup_request__pack_to_buffer
+                     (const Rollclone__BackupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &rollclone__backup_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Rollclone__BackupRequest *
+       rollclone__backup_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Rollclone__BackupRequest *)
+     protobuf_c_message_unpack (&rollclone__backup_request__descriptor,
+                                allocator, len, data);
+}
+void   rollclone__backup_request__free_unpacked
+                     (Rollclone__BackupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &rollclone__backup_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   rollclone__control_request__init
                      (Rollclone__ControlRequest         *message)
 {
@@ -1310,6 +1355,51 @@ void   rollclone__events_reply__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &rollclone__events_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   rollclone__backup_reply__init
+                     (Rollclone__BackupReply         *message)
+{
+  static const Rollclone__BackupReply init_value = ROLLCLONE__BACKUP_REPLY__INIT;
+  *message = init_value;
+}
+size_t rollclone__backup_reply__get_packed_size
+                     (const Rollclone__BackupReply *message)
+{
+  assert(message->base.descriptor == &rollclone__backup_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t rollclone__backup_reply__pack
+                     (const Rollclone__BackupReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &rollclone__backup_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t rollclone__backup_reply__pack_to_buffer
+                     (const Rollclone__BackupReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &rollclone__backup_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Rollclone__BackupReply *
+       rollclone__backup_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Rollclone__BackupReply *)
+     protobuf_c_message_unpack (&rollclone__backup_reply__descriptor,
+                                allocator, len, data);
+}
+void   rollclone__backup_reply__free_unpacked
+                     (Rollclone__BackupReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &rollclone__backup_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   rollclone__control_reply__init
@@ -2752,7 +2842,7 @@ const ProtobufCMessageDescriptor rollclone__rollback_request__descriptor =
   (ProtobufCMessageInit) rollclone__rollback_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__history_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor rollclone__history_request__field_descriptors[3] =
 {
   {
     "host_id",
@@ -2766,14 +2856,40 @@ static const ProtobufCFieldDescriptor rollclone__history_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "limit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__HistoryRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "before_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__HistoryRequest, before_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__history_request__field_indices_by_name[] = {
+  2,   /* field[2] = before_id */
   0,   /* field[0] = host_id */
+  1,   /* field[1] = limit */
 };
 static const ProtobufCIntRange rollclone__history_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor rollclone__history_request__descriptor =
 {
@@ -2783,14 +2899,14 @@ const ProtobufCMessageDescriptor rollclone__history_request__descriptor =
   "Rollclone__HistoryRequest",
   "rollclone",
   sizeof(Rollclone__HistoryRequest),
-  1,
+  3,
   rollclone__history_request__field_descriptors,
   rollclone__history_request__field_indices_by_name,
   1,  rollclone__history_request__number_ranges,
   (ProtobufCMessageInit) rollclone__history_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__events_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor rollclone__events_request__field_descriptors[4] =
 {
   {
     "deployment_id",
@@ -2828,16 +2944,29 @@ static const ProtobufCFieldDescriptor rollclone__events_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "before_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__EventsRequest, before_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__events_request__field_indices_by_name[] = {
   2,   /* field[2] = after_id */
+  3,   /* field[3] = before_id */
   0,   /* field[0] = deployment_id */
   1,   /* field[1] = limit */
 };
 static const ProtobufCIntRange rollclone__events_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor rollclone__events_request__descriptor =
 {
@@ -2847,14 +2976,52 @@ const ProtobufCMessageDescriptor rollclone__events_request__descriptor =
   "Rollclone__EventsRequest",
   "rollclone",
   sizeof(Rollclone__EventsRequest),
-  3,
+  4,
   rollclone__events_request__field_descriptors,
   rollclone__events_request__field_indices_by_name,
   1,  rollclone__events_request__number_ranges,
   (ProtobufCMessageInit) rollclone__events_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__control_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor rollclone__backup_request__field_descriptors[1] =
+{
+  {
+    "path",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__BackupRequest, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned rollclone__backup_request__field_indices_by_name[] = {
+  0,   /* field[0] = path */
+};
+static const ProtobufCIntRange rollclone__backup_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor rollclone__backup_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "rollclone.BackupRequest",
+  "BackupRequest",
+  "Rollclone__BackupRequest",
+  "rollclone",
+  sizeof(Rollclone__BackupRequest),
+  1,
+  rollclone__backup_request__field_descriptors,
+  rollclone__backup_request__field_indices_by_name,
+  1,  rollclone__backup_request__number_ranges,
+  (ProtobufCMessageInit) rollclone__backup_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor rollclone__control_request__field_descriptors[9] =
 {
   {
     "hosts",
@@ -2952,8 +3119,21 @@ static const ProtobufCFieldDescriptor rollclone__control_request__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "backup",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Rollclone__ControlRequest, req_case),
+    offsetof(Rollclone__ControlRequest, backup),
+    &rollclone__backup_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__control_request__field_indices_by_name[] = {
+  8,   /* field[8] = backup */
   2,   /* field[2] = deploy */
   7,   /* field[7] = events */
   6,   /* field[6] = history */
@@ -2966,7 +3146,7 @@ static const unsigned rollclone__control_request__field_indices_by_name[] = {
 static const ProtobufCIntRange rollclone__control_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor rollclone__control_request__descriptor =
 {
@@ -2976,7 +3156,7 @@ const ProtobufCMessageDescriptor rollclone__control_request__descriptor =
   "Rollclone__ControlRequest",
   "rollclone",
   sizeof(Rollclone__ControlRequest),
-  8,
+  9,
   rollclone__control_request__field_descriptors,
   rollclone__control_request__field_indices_by_name,
   1,  rollclone__control_request__number_ranges,
@@ -3977,7 +4157,7 @@ const ProtobufCMessageDescriptor rollclone__status_reply__descriptor =
   (ProtobufCMessageInit) rollclone__status_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__history_entry__field_descriptors[6] =
+static const ProtobufCFieldDescriptor rollclone__history_entry__field_descriptors[7] =
 {
   {
     "app",
@@ -4051,10 +4231,23 @@ static const ProtobufCFieldDescriptor rollclone__history_entry__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__HistoryEntry, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__history_entry__field_indices_by_name[] = {
   0,   /* field[0] = app */
   4,   /* field[4] = deployment_id */
+  6,   /* field[6] = id */
   2,   /* field[2] = previous */
   3,   /* field[3] = rollback_points */
   5,   /* field[5] = ts_ms */
@@ -4063,7 +4256,7 @@ static const unsigned rollclone__history_entry__field_indices_by_name[] = {
 static const ProtobufCIntRange rollclone__history_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor rollclone__history_entry__descriptor =
 {
@@ -4073,14 +4266,14 @@ const ProtobufCMessageDescriptor rollclone__history_entry__descriptor =
   "Rollclone__HistoryEntry",
   "rollclone",
   sizeof(Rollclone__HistoryEntry),
-  6,
+  7,
   rollclone__history_entry__field_descriptors,
   rollclone__history_entry__field_indices_by_name,
   1,  rollclone__history_entry__number_ranges,
   (ProtobufCMessageInit) rollclone__history_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__history_reply__field_descriptors[3] =
+static const ProtobufCFieldDescriptor rollclone__history_reply__field_descriptors[5] =
 {
   {
     "host_id",
@@ -4118,16 +4311,42 @@ static const ProtobufCFieldDescriptor rollclone__history_reply__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "more",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__HistoryReply, more),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__HistoryReply, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__history_reply__field_indices_by_name[] = {
   2,   /* field[2] = apps */
   1,   /* field[1] = entries */
   0,   /* field[0] = host_id */
+  4,   /* field[4] = limit */
+  3,   /* field[3] = more */
 };
 static const ProtobufCIntRange rollclone__history_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor rollclone__history_reply__descriptor =
 {
@@ -4137,7 +4356,7 @@ const ProtobufCMessageDescriptor rollclone__history_reply__descriptor =
   "Rollclone__HistoryReply",
   "rollclone",
   sizeof(Rollclone__HistoryReply),
-  3,
+  5,
   rollclone__history_reply__field_descriptors,
   rollclone__history_reply__field_indices_by_name,
   1,  rollclone__history_reply__number_ranges,
@@ -4247,7 +4466,7 @@ const ProtobufCMessageDescriptor rollclone__event_info__descriptor =
   (ProtobufCMessageInit) rollclone__event_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__events_reply__field_descriptors[1] =
+static const ProtobufCFieldDescriptor rollclone__events_reply__field_descriptors[3] =
 {
   {
     "events",
@@ -4261,14 +4480,40 @@ static const ProtobufCFieldDescriptor rollclone__events_reply__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "more",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__EventsReply, more),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__EventsReply, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__events_reply__field_indices_by_name[] = {
   0,   /* field[0] = events */
+  2,   /* field[2] = limit */
+  1,   /* field[1] = more */
 };
 static const ProtobufCIntRange rollclone__events_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor rollclone__events_reply__descriptor =
 {
@@ -4278,14 +4523,91 @@ const ProtobufCMessageDescriptor rollclone__events_reply__descriptor =
   "Rollclone__EventsReply",
   "rollclone",
   sizeof(Rollclone__EventsReply),
-  1,
+  3,
   rollclone__events_reply__field_descriptors,
   rollclone__events_reply__field_indices_by_name,
   1,  rollclone__events_reply__number_ranges,
   (ProtobufCMessageInit) rollclone__events_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__control_reply__field_descriptors[9] =
+static const ProtobufCFieldDescriptor rollclone__backup_reply__field_descriptors[4] =
+{
+  {
+    "path",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__BackupReply, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__BackupReply, bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pages",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__BackupReply, pages),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__BackupReply, ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned rollclone__backup_reply__field_indices_by_name[] = {
+  1,   /* field[1] = bytes */
+  3,   /* field[3] = ms */
+  2,   /* field[2] = pages */
+  0,   /* field[0] = path */
+};
+static const ProtobufCIntRange rollclone__backup_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor rollclone__backup_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "rollclone.BackupReply",
+  "BackupReply",
+  "Rollclone__BackupReply",
+  "rollclone",
+  sizeof(Rollclone__BackupReply),
+  4,
+  rollclone__backup_reply__field_descriptors,
+  rollclone__backup_reply__field_indices_by_name,
+  1,  rollclone__backup_reply__number_ranges,
+  (ProtobufCMessageInit) rollclone__backup_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor rollclone__control_reply__field_descriptors[10] =
 {
   {
     "code",
@@ -4395,8 +4717,21 @@ static const ProtobufCFieldDescriptor rollclone__control_reply__field_descriptor
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "backup",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Rollclone__ControlReply, rep_case),
+    offsetof(Rollclone__ControlReply, backup),
+    &rollclone__backup_reply__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__control_reply__field_indices_by_name[] = {
+  9,   /* field[9] = backup */
   0,   /* field[0] = code */
   5,   /* field[5] = deploy */
   1,   /* field[1] = error */
@@ -4411,7 +4746,7 @@ static const ProtobufCIntRange rollclone__control_reply__number_ranges[2 + 1] =
 {
   { 1, 0 },
   { 10, 3 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor rollclone__control_reply__descriptor =
 {
@@ -4421,7 +4756,7 @@ const ProtobufCMessageDescriptor rollclone__control_reply__descriptor =
   "Rollclone__ControlReply",
   "rollclone",
   sizeof(Rollclone__ControlReply),
-  9,
+  10,
   rollclone__control_reply__field_descriptors,
   rollclone__control_reply__field_indices_by_name,
   2,  rollclone__control_reply__number_ranges,

@@ -32,6 +32,7 @@ typedef struct Rollclone__OperateRequest Rollclone__OperateRequest;
 typedef struct Rollclone__RollbackRequest Rollclone__RollbackRequest;
 typedef struct Rollclone__HistoryRequest Rollclone__HistoryRequest;
 typedef struct Rollclone__EventsRequest Rollclone__EventsRequest;
+typedef struct Rollclone__BackupRequest Rollclone__BackupRequest;
 typedef struct Rollclone__ControlRequest Rollclone__ControlRequest;
 typedef struct Rollclone__HostInfo Rollclone__HostInfo;
 typedef struct Rollclone__HostsReply Rollclone__HostsReply;
@@ -44,6 +45,7 @@ typedef struct Rollclone__HistoryEntry Rollclone__HistoryEntry;
 typedef struct Rollclone__HistoryReply Rollclone__HistoryReply;
 typedef struct Rollclone__EventInfo Rollclone__EventInfo;
 typedef struct Rollclone__EventsReply Rollclone__EventsReply;
+typedef struct Rollclone__BackupReply Rollclone__BackupReply;
 typedef struct Rollclone__ControlReply Rollclone__ControlReply;
 typedef struct Rollclone__Envelope Rollclone__Envelope;
 
@@ -381,14 +383,25 @@ struct  Rollclone__RollbackRequest
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Pages of history and events: the newest `limit` entries (clamped by the
+ * coordinator, see rc_defaults.h) older than before_id (0 = the newest).
+ * A reply says whether older entries remain; the next page is before the
+ * oldest id of this one.
+ */
 struct  Rollclone__HistoryRequest
 {
   ProtobufCMessage base;
   char *host_id;
+  /*
+   * 0 = the default
+   */
+  uint32_t limit;
+  int64_t before_id;
 };
 #define ROLLCLONE__HISTORY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__history_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Rollclone__EventsRequest
@@ -400,13 +413,32 @@ struct  Rollclone__EventsRequest
   char *deployment_id;
   uint32_t limit;
   /*
-   * only events after this one (for --wait)
+   * the oldest events after this one (for --wait)
    */
   int64_t after_id;
+  /*
+   * the newest events before this one
+   */
+  int64_t before_id;
 };
 #define ROLLCLONE__EVENTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__events_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+/*
+ * An online copy of the coordinator's database, written by the coordinator
+ * at path on its own host (absolute; must not exist). Answered when the
+ * copy is complete.
+ */
+struct  Rollclone__BackupRequest
+{
+  ProtobufCMessage base;
+  char *path;
+};
+#define ROLLCLONE__BACKUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&rollclone__backup_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
 
 
 typedef enum {
@@ -418,7 +450,8 @@ typedef enum {
   ROLLCLONE__CONTROL_REQUEST__REQ_OPERATE = 5,
   ROLLCLONE__CONTROL_REQUEST__REQ_ROLLBACK = 6,
   ROLLCLONE__CONTROL_REQUEST__REQ_HISTORY = 7,
-  ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS = 8
+  ROLLCLONE__CONTROL_REQUEST__REQ_EVENTS = 8,
+  ROLLCLONE__CONTROL_REQUEST__REQ_BACKUP = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ROLLCLONE__CONTROL_REQUEST__REQ__CASE)
 } Rollclone__ControlRequest__ReqCase;
 
@@ -435,6 +468,7 @@ struct  Rollclone__ControlRequest
     Rollclone__RollbackRequest *rollback;
     Rollclone__HistoryRequest *history;
     Rollclone__EventsRequest *events;
+    Rollclone__BackupRequest *backup;
   };
 };
 #define ROLLCLONE__CONTROL_REQUEST__INIT \
@@ -625,10 +659,14 @@ struct  Rollclone__HistoryEntry
   char *rollback_points;
   char *deployment_id;
   int64_t ts_ms;
+  /*
+   * for paging: --before ID
+   */
+  int64_t id;
 };
 #define ROLLCLONE__HISTORY_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__history_entry__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Rollclone__HistoryReply
@@ -642,10 +680,18 @@ struct  Rollclone__HistoryReply
    */
   size_t n_apps;
   Rollclone__AppState **apps;
+  /*
+   * older entries than these exist
+   */
+  protobuf_c_boolean more;
+  /*
+   * the page size the coordinator used
+   */
+  uint32_t limit;
 };
 #define ROLLCLONE__HISTORY_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__history_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0 }
 
 
 struct  Rollclone__EventInfo
@@ -668,10 +714,34 @@ struct  Rollclone__EventsReply
   ProtobufCMessage base;
   size_t n_events;
   Rollclone__EventInfo **events;
+  /*
+   * more events beyond these (older, or newer after after_id)
+   */
+  protobuf_c_boolean more;
+  /*
+   * the page size the coordinator used
+   */
+  uint32_t limit;
 };
 #define ROLLCLONE__EVENTS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__events_reply__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0, 0 }
+
+
+struct  Rollclone__BackupReply
+{
+  ProtobufCMessage base;
+  char *path;
+  uint64_t bytes;
+  uint32_t pages;
+  /*
+   * how long the copy took
+   */
+  uint64_t ms;
+};
+#define ROLLCLONE__BACKUP_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&rollclone__backup_reply__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 typedef enum {
@@ -681,7 +751,8 @@ typedef enum {
   ROLLCLONE__CONTROL_REPLY__REP_DEPLOY = 12,
   ROLLCLONE__CONTROL_REPLY__REP_STATUS = 13,
   ROLLCLONE__CONTROL_REPLY__REP_HISTORY = 14,
-  ROLLCLONE__CONTROL_REPLY__REP_EVENTS = 15
+  ROLLCLONE__CONTROL_REPLY__REP_EVENTS = 15,
+  ROLLCLONE__CONTROL_REPLY__REP_BACKUP = 16
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ROLLCLONE__CONTROL_REPLY__REP__CASE)
 } Rollclone__ControlReply__RepCase;
 
@@ -705,6 +776,7 @@ struct  Rollclone__ControlReply
     Rollclone__StatusReply *status;
     Rollclone__HistoryReply *history;
     Rollclone__EventsReply *events;
+    Rollclone__BackupReply *backup;
   };
 };
 #define ROLLCLONE__CONTROL_REPLY__INIT \
@@ -1082,6 +1154,25 @@ Rollclone__EventsRequest *
 void   rollclone__events_request__free_unpacked
                      (Rollclone__EventsRequest *message,
                       ProtobufCAllocator *allocator);
+/* Rollclone__BackupRequest methods */
+void   rollclone__backup_request__init
+                     (Rollclone__BackupRequest         *message);
+size_t rollclone__backup_request__get_packed_size
+                     (const Rollclone__BackupRequest   *message);
+size_t rollclone__backup_request__pack
+                     (const Rollclone__BackupRequest   *message,
+                      uint8_t             *out);
+size_t rollclone__backup_request__pack_to_buffer
+                     (const Rollclone__BackupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Rollclone__BackupRequest *
+       rollclone__backup_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   rollclone__backup_request__free_unpacked
+                     (Rollclone__BackupRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Rollclone__ControlRequest methods */
 void   rollclone__control_request__init
                      (Rollclone__ControlRequest         *message);
@@ -1310,6 +1401,25 @@ Rollclone__EventsReply *
 void   rollclone__events_reply__free_unpacked
                      (Rollclone__EventsReply *message,
                       ProtobufCAllocator *allocator);
+/* Rollclone__BackupReply methods */
+void   rollclone__backup_reply__init
+                     (Rollclone__BackupReply         *message);
+size_t rollclone__backup_reply__get_packed_size
+                     (const Rollclone__BackupReply   *message);
+size_t rollclone__backup_reply__pack
+                     (const Rollclone__BackupReply   *message,
+                      uint8_t             *out);
+size_t rollclone__backup_reply__pack_to_buffer
+                     (const Rollclone__BackupReply   *message,
+                      ProtobufCBuffer     *buffer);
+Rollclone__BackupReply *
+       rollclone__backup_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   rollclone__backup_reply__free_unpacked
+                     (Rollclone__BackupReply *message,
+                      ProtobufCAllocator *allocator);
 /* Rollclone__ControlReply methods */
 void   rollclone__control_reply__init
                      (Rollclone__ControlReply         *message);
@@ -1401,6 +1511,9 @@ typedef void (*Rollclone__HistoryRequest_Closure)
 typedef void (*Rollclone__EventsRequest_Closure)
                  (const Rollclone__EventsRequest *message,
                   void *closure_data);
+typedef void (*Rollclone__BackupRequest_Closure)
+                 (const Rollclone__BackupRequest *message,
+                  void *closure_data);
 typedef void (*Rollclone__ControlRequest_Closure)
                  (const Rollclone__ControlRequest *message,
                   void *closure_data);
@@ -1437,6 +1550,9 @@ typedef void (*Rollclone__EventInfo_Closure)
 typedef void (*Rollclone__EventsReply_Closure)
                  (const Rollclone__EventsReply *message,
                   void *closure_data);
+typedef void (*Rollclone__BackupReply_Closure)
+                 (const Rollclone__BackupReply *message,
+                  void *closure_data);
 typedef void (*Rollclone__ControlReply_Closure)
                  (const Rollclone__ControlReply *message,
                   void *closure_data);
@@ -1470,6 +1586,7 @@ extern const ProtobufCEnumDescriptor    rollclone__operate_request__op__descript
 extern const ProtobufCMessageDescriptor rollclone__rollback_request__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__history_request__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__events_request__descriptor;
+extern const ProtobufCMessageDescriptor rollclone__backup_request__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__control_request__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__host_info__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__hosts_reply__descriptor;
@@ -1482,6 +1599,7 @@ extern const ProtobufCMessageDescriptor rollclone__history_entry__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__history_reply__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__event_info__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__events_reply__descriptor;
+extern const ProtobufCMessageDescriptor rollclone__backup_reply__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__control_reply__descriptor;
 extern const ProtobufCMessageDescriptor rollclone__envelope__descriptor;
 

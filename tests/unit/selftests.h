@@ -17,6 +17,10 @@
     X (rc_seal_test)                                                                               \
     X (rc_store_test)                                                                              \
     X (rc_store_fleet_test)                                                                        \
+    X (rc_store_pages_test)                                                                        \
+    X (rc_retention_config_test)                                                                   \
+    X (rc_store_retention_test)                                                                    \
+    X (rc_store_backup_test)                                                                       \
     X (rc_deployments_test)                                                                        \
     X (rc_engine_test)                                                                             \
     X (rc_child_test)                                                                              \
