@@ -75,10 +75,10 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
         rc_store_prepare (store, "SELECT " DEP_COLUMNS " FROM deployments WHERE id = ?1", "t", id);
     if (!stmt)
         return -1;
-    int rc = sqlite3_step (stmt);
+    int rc = rc_store_step (store, stmt);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize (stmt);
-        return rc == SQLITE_DONE ? 0 : rc_store_step_error (store);
+        return rc == SQLITE_DONE ? 0 : -1;
     }
     memset (d, 0, sizeof *d);
     s_copy (d->id, sizeof d->id, stmt, 0);
@@ -128,13 +128,11 @@ rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t 
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    while ((rc = rc_store_step (store, stmt)) == SQLITE_ROW)
         zlist_append (ids, (void *)sqlite3_column_text (stmt, 0));
     sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE) {
-        rc_store_step_error (store);
+    if (rc != SQLITE_DONE)
         zlist_destroy (&ids);
-    }
     return ids;
 }
 
@@ -193,31 +191,44 @@ s_host_row (sqlite3_stmt *stmt, rc_dhost_t *h)
     s_copy (h->timings, sizeof h->timings, stmt, 16);
 }
 
-rc_dhost_t *
-rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
+int
+rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_p, size_t *count)
 {
+    *hosts_p = NULL;
     *count = 0;
     sqlite3_stmt *stmt = rc_store_prepare (store,
                                            "SELECT " HOST_COLUMNS " FROM deployment_hosts "
                                            "WHERE deployment_id = ?1 ORDER BY ord",
                                            "t", deployment_id);
     if (!stmt)
-        return NULL;
+        return -1;
     size_t cap = 16, n = 0;
     rc_dhost_t *hosts = (rc_dhost_t *)malloc (cap * sizeof *hosts);
-    while (hosts && sqlite3_step (stmt) == SQLITE_ROW) {
+    int rc = hosts ? SQLITE_ROW : SQLITE_NOMEM;
+    while (rc == SQLITE_ROW && (rc = rc_store_step (store, stmt)) == SQLITE_ROW) {
         if (n == cap) {
             rc_dhost_t *more = (rc_dhost_t *)realloc (hosts, 2 * cap * sizeof *hosts);
-            if (!more)
+            if (!more) {
+                rc = SQLITE_NOMEM;
                 break;
+            }
             hosts = more;
             cap *= 2;
         }
         s_host_row (stmt, &hosts[n++]);
     }
     sqlite3_finalize (stmt);
+    /* all the rows or none: a deployment read in part would look like one
+       with fewer hosts left to do */
+    if (rc != SQLITE_DONE) {
+        if (rc == SQLITE_NOMEM)
+            rc_store_set_error (store, "out of memory reading the hosts of %s", deployment_id);
+        free (hosts);
+        return -1;
+    }
+    *hosts_p = hosts;
     *count = n;
-    return hosts;
+    return 0;
 }
 
 int
@@ -230,11 +241,11 @@ rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *hos
                                            "tt", deployment_id, host_id);
     if (!stmt)
         return -1;
-    int rc = sqlite3_step (stmt);
+    int rc = rc_store_step (store, stmt);
     if (rc == SQLITE_ROW)
         s_host_row (stmt, host);
     sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc_store_step_error (store);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 void
@@ -283,15 +294,40 @@ rc_deployments_test (bool verbose)
     zlist_destroy (&ids);
 
     size_t n = 0;
-    rc_dhost_t *hosts = rc_dhost_load (store, "d-1", &n);
+    rc_dhost_t *hosts = NULL;
+    assert (rc_dhost_load (store, "d-1", &hosts, &n) == 0);
     assert (hosts && n == 2 && streq (hosts[1].host_id, "web-2"));
     snprintf (hosts[1].state, sizeof hosts[1].state, "updating");
     hosts[1].step = 1;
     assert (rc_dhost_save (store, "d-1", &hosts[1]) == 0);
     free (hosts);
-    hosts = rc_dhost_load (store, "d-1", &n);
+    assert (rc_dhost_load (store, "d-1", &hosts, &n) == 0);
     assert (streq (hosts[1].state, "updating") && hosts[1].step == 1);
     free (hosts);
+#ifdef RC_FAULT_INJECTION
+    /* a step that fails half-way gives no list, never a shorter one */
+    char fault[320];
+    snprintf (fault, sizeof fault, "%s/fault", dir);
+    FILE *file = fopen (fault, "w");
+    assert (file);
+    fputs ("2", file);
+    fclose (file);
+    setenv ("RC_FAULT_SQLITE_STEP_FILE", fault, 1);
+    int failed = 0;
+    for (int i = 0; i < 4; i++) {
+        if (rc_dhost_load (store, "d-1", &hosts, &n) != 0) {
+            assert (hosts == NULL && n == 0);
+            assert (strstr (rc_store_errmsg (store), "injected"));
+            failed++;
+        }
+        else {
+            assert (n == 2);
+            free (hosts);
+        }
+    }
+    assert (failed > 0);
+    unsetenv ("RC_FAULT_SQLITE_STEP_FILE");
+#endif
     rc_dhost_t one;
     assert (rc_dhost_load_one (store, "d-1", "web-2", &one) == 1 && one.step == 1);
     assert (rc_dhost_load_one (store, "d-1", "web-9", &one) == 0);

@@ -79,8 +79,10 @@ zlist_t *rc_deployment_ids (rc_store_t *store, bool active_only, const char *app
 
 int rc_dhost_insert (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
 int rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
-/* The hosts of a deployment in their stable order; caller frees. */
-rc_dhost_t *rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count);
+/* The hosts of a deployment in their stable order, all of them or none:
+   0 and *hosts_p (caller frees), or -1 (error on the store) and NULL. */
+int rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_p,
+                   size_t *count);
 /* One host of a deployment: 1 found, 0 not, -1 error. */
 int rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *host_id,
                        rc_dhost_t *host);

@@ -191,8 +191,10 @@ s_host_live (rc_engine_t *self, const char *host_id, bool *healthy)
     return online;
 }
 
-/* The version a host reports live for app ("" when none). */
-static void
+/* The version a host reports live for app ("" when none): 0, or -1 when
+   the store could not say (never taken for "none": that would leave the
+   host without a rollback point). */
+static int
 s_current_version (rc_engine_t *self, const char *host_id, const char *app, char *out, size_t len)
 {
     out[0] = '\0';
@@ -200,9 +202,13 @@ s_current_version (rc_engine_t *self, const char *host_id, const char *app, char
                                            "SELECT current FROM host_apps "
                                            "WHERE host_id = ?1 AND app = ?2",
                                            "tt", host_id, app);
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    if (!stmt)
+        return -1;
+    int rc = rc_store_step (self->store, stmt);
+    if (rc == SQLITE_ROW)
         snprintf (out, len, "%s", (const char *)sqlite3_column_text (stmt, 0));
     sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 static bool
@@ -261,7 +267,9 @@ s_host_start (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollb
         return s_event (self, dep->id, h->host_id, "host_rolling_back", "step %d: back to %s",
                         h->step, *target ? target : "the previous release");
     }
-    s_current_version (self, h->host_id, dep->app, h->from_version, sizeof h->from_version);
+    if (s_current_version (self, h->host_id, dep->app, h->from_version, sizeof h->from_version)
+        != 0)
+        return -1;
     SET (h->to_version, dep->version);
     s_host_state (h, "updating");
     return s_event (self, dep->id, h->host_id, "host_updating", "batch %d, step %d: %s -> %s",
@@ -534,9 +542,11 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     rc_dhost_t *hosts = NULL;
     if (rc_deployment_load (self->store, id, dep) != 1 || !rc_deployment_active (dep))
         goto out;
-    hosts = rc_dhost_load (self->store, id, &n);
-    if (!hosts)
+    /* a read that failed advances nothing: the next tick reads again */
+    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+        rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
         goto out;
+    }
     rc_deployment_t before = *dep;
     int64_t now = rc_now_ms ();
     /* remember which hosts were in flight before, to publish new ones now */
@@ -763,16 +773,18 @@ typedef struct {
     int nselect;
     zlistx_t *chosen;  /* host ids */
     zlistx_t *lacking; /* matching labels but without the app */
+    bool failed;       /* a read failed: the selection is not whole */
 } s_select_t;
 
-static bool
+/* 1 the host has app, 0 not, -1 the store could not say. */
+static int
 s_host_has_app (rc_engine_t *self, const char *host_id, const char *app)
 {
     sqlite3_stmt *stmt = rc_store_prepare (
         self->store, "SELECT 1 FROM host_apps WHERE host_id = ?1 AND app = ?2", "tt", host_id, app);
-    bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
+    int rc = stmt ? rc_store_step (self->store, stmt) : SQLITE_ERROR;
     sqlite3_finalize (stmt);
-    return has;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -790,7 +802,10 @@ s_select_host (void *arg, const rc_host_row_t *row)
         if (!found)
             return;
     }
-    if (s_host_has_app (sel->self, row->id, sel->app))
+    int has = s_host_has_app (sel->self, row->id, sel->app);
+    if (has < 0)
+        sel->failed = true;
+    else if (has)
         zlistx_add_end (sel->chosen, (void *)row->id);
     else
         zlistx_add_end (sel->lacking, (void *)row->id);
@@ -802,14 +817,24 @@ s_natural_cmp_void (const void *a, const void *b)
     return s_natural_cmp ((const char *)a, (const char *)b);
 }
 
-/* An active deployment of app, or NULL; caller frees. */
-static char *
-s_active_for_app (rc_engine_t *self, const char *app)
+/* NULL when no deployment of app is active, else the error reply to give
+   (one at a time per app; a store that cannot tell is not "none"). */
+static Rollclone__ControlReply *
+s_app_busy (rc_engine_t *self, const char *app)
 {
     zlist_t *ids = rc_deployment_ids (self->store, true, app, 1);
-    char *id = ids && zlist_size (ids) ? strdup ((char *)zlist_first (ids)) : NULL;
+    Rollclone__ControlReply *reply = NULL;
+    if (!ids)
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    else if (zlist_size (ids)) {
+        const char *active = (const char *)zlist_first (ids);
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "deployment %s of app '%s' is still running: one at a time per "
+                               "app (wait for it, or `rollclone abort %s`)",
+                               active, app, active);
+    }
     zlist_destroy (&ids);
-    return id;
+    return reply;
 }
 
 static void
@@ -951,15 +976,9 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
                                req->pause);
         goto out;
     }
-    char *active = s_active_for_app (self, req->app);
-    if (active) {
-        reply = s_reply_error (RC_EXIT_USAGE,
-                               "deployment %s of app '%s' is still running: one at a time per "
-                               "app (wait for it, or `rollclone abort %s`)",
-                               active, req->app, active);
-        free (active);
+    reply = s_app_busy (self, req->app);
+    if (reply)
         goto out;
-    }
     sel.chosen = zlistx_new ();
     sel.lacking = zlistx_new ();
     zlistx_set_duplicator (sel.chosen, (zlistx_duplicator_fn *)strdup);
@@ -967,7 +986,7 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     zlistx_set_duplicator (sel.lacking, (zlistx_duplicator_fn *)strdup);
     zlistx_set_destructor (sel.lacking, (zlistx_destructor_fn *)zstr_free);
     zlistx_set_comparator (sel.chosen, s_natural_cmp_void);
-    if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0) {
+    if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0 || sel.failed) {
         reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
@@ -1012,8 +1031,9 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
         h->ord = ord++;
         SET (h->state, "pending");
         SET (h->to_version, dep->version);
-        s_current_version (self, id, dep->app, h->from_version, sizeof h->from_version);
-        rc = rc_dhost_insert (self->store, dep->id, h);
+        rc = s_current_version (self, id, dep->app, h->from_version, sizeof h->from_version);
+        if (rc == 0)
+            rc = rc_dhost_insert (self->store, dep->id, h);
         free (h);
     }
     if (rc == 0)
@@ -1082,7 +1102,12 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
         !(streq (d->pause_spec, "manual") && !d->gate_open && d->batch > 0) && !d->paused;
     info->pause_until_ms = d->pause_until;
     size_t n = 0;
-    rc_dhost_t *hosts = rc_dhost_load (self->store, id, &n);
+    rc_dhost_t *hosts = NULL;
+    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+        rollclone__deployment_info__free_unpacked (info, NULL);
+        free (d);
+        return NULL;
+    }
     info->hosts = (Rollclone__DeploymentHost **)calloc (n ? n : 1, sizeof *info->hosts);
     for (size_t i = 0; hosts && i < n; i++) {
         rc_dhost_t *h = &hosts[i];
@@ -1257,14 +1282,13 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
                                id, dep->state, id);
         goto out;
     }
-    char *active = s_active_for_app (self, dep->app);
-    if (active) {
-        reply =
-            s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, dep->app);
-        free (active);
+    reply = s_app_busy (self, dep->app);
+    if (reply)
+        goto out;
+    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
-    hosts = rc_dhost_load (self->store, id, &n);
     size_t marked = 0;
     for (size_t i = 0; hosts && i < n; i++) {
         rc_dhost_t *h = &hosts[i];
@@ -1337,12 +1361,15 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
                                            "WHERE host_id = ?1 AND app = ?2",
                                            "tt", req->host_id, req->app);
     char current[RC_NAME_MAX + 1] = "", points[RC_TEXT_MAX] = "";
-    bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
+    int step = stmt ? rc_store_step (self->store, stmt) : SQLITE_ERROR;
+    bool has = step == SQLITE_ROW;
     if (has) {
         snprintf (current, sizeof current, "%s", (const char *)sqlite3_column_text (stmt, 0));
         snprintf (points, sizeof points, "%s", (const char *)sqlite3_column_text (stmt, 1));
     }
     sqlite3_finalize (stmt);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
     if (!has)
         return s_reply_error (RC_EXIT_USAGE, "host '%s' has no app '%s'", req->host_id, req->app);
     if (!*points)
@@ -1356,13 +1383,9 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
             return s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
                                   req->to_version, req->host_id, req->app, points);
     }
-    char *active = s_active_for_app (self, req->app);
-    if (active) {
-        Rollclone__ControlReply *reply =
-            s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, req->app);
-        free (active);
-        return reply;
-    }
+    Rollclone__ControlReply *busy = s_app_busy (self, req->app);
+    if (busy)
+        return busy;
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     int64_t now = rc_now_ms ();
     s_new_id (dep->id, sizeof dep->id);

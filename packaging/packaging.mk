@@ -8,11 +8,16 @@ PKG_DIR ?= $(BUILD)/pkg
 
 .PHONY: deb rpm package-test package-tools
 
-deb: all
-	sh scripts/package-deb.sh $(BUILD) $(VERSION) $(PKG_DIR)
+# The packaged binaries are built apart, without the test hooks (FAULT=).
+PKG_BUILD ?= build-release
 
-rpm: all
-	sh scripts/package-rpm.sh $(BUILD) $(VERSION) $(PKG_DIR)
+deb:
+	$(MAKE) BUILD=$(PKG_BUILD) FAULT= all
+	sh scripts/package-deb.sh $(PKG_BUILD) $(VERSION) $(PKG_DIR)
+
+rpm:
+	$(MAKE) BUILD=$(PKG_BUILD) FAULT= all
+	sh scripts/package-rpm.sh $(PKG_BUILD) $(VERSION) $(PKG_DIR)
 
 package-tools:
 	sh scripts/package-tools.sh
