@@ -9,7 +9,8 @@
     "id, kind, app, version, artifact_url, sha256, selector, batch_spec, max_fail_spec, "          \
     "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "      \
     "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "         \
-    "abort_requested, abort_rollback, reason, created, updated, finished, progress"
+    "abort_requested, abort_rollback, reason, created, updated, finished, progress, "              \
+    "progress_elapsed_ms, pause_remaining_ms"
 
 #define HOST_COLUMNS                                                                               \
     "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                 \
@@ -36,24 +37,26 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
     const char *sql =
         insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-                 "?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)"
                : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
                  "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
                  "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
                  "pause_spec = ?14, auto_rollback = ?15, state = ?16, final_state = ?17, batch = "
                  "?18, rb_batch = ?19, total_batches = ?20, paused = ?21, gate_open = ?22, "
                  "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
-                 "created = ?27, updated = ?28, finished = ?29, progress = ?30 WHERE id = ?1";
+                 "created = ?27, updated = ?28, finished = ?29, progress = ?30, "
+                 "progress_elapsed_ms = ?31, "
+                 "pause_remaining_ms = ?32 WHERE id = ?1";
     return rc_store_run (
         store,
-        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiii", d->id, d->kind, d->app,
-                          d->version, d->artifact_url, d->sha256, d->selector, d->batch_spec,
-                          d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms,
-                          d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback, d->state,
-                          d->final_state, (int64_t)d->batch, (int64_t)d->rb_batch,
-                          (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open,
-                          d->pause_until, (int)d->abort_requested, (int)d->abort_rollback,
-                          d->reason, d->created, d->updated, d->finished, d->progress));
+        rc_store_prepare (
+            store, sql, "tttttttttiiiitbttiiibbibbtiiiiii", d->id, d->kind, d->app, d->version,
+            d->artifact_url, d->sha256, d->selector, d->batch_spec, d->max_fail_spec,
+            (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms, d->progress_deadline_ms,
+            d->pause_spec, (int)d->auto_rollback, d->state, d->final_state, (int64_t)d->batch,
+            (int64_t)d->rb_batch, (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open,
+            d->pause_until, (int)d->abort_requested, (int)d->abort_rollback, d->reason, d->created,
+            d->updated, d->finished, d->progress, d->progress_elapsed_ms, d->pause_remaining_ms));
 }
 
 int
@@ -111,6 +114,8 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->updated = sqlite3_column_int64 (stmt, 27);
     d->finished = sqlite3_column_int64 (stmt, 28);
     d->progress = sqlite3_column_int64 (stmt, 29);
+    d->progress_elapsed_ms = sqlite3_column_int64 (stmt, 30);
+    d->pause_remaining_ms = sqlite3_column_int64 (stmt, 31);
     sqlite3_finalize (stmt);
     return 1;
 }

@@ -38,14 +38,18 @@ typedef struct {
     int total_batches;
     bool paused;         /* operator pause: no new batch */
     bool gate_open;      /* manual gate after a batch */
-    int64_t pause_until; /* timed pause between batches (unix ms) */
+    int64_t pause_until; /* timed pause ends (unix ms, for display; 0 = none) */
     bool abort_requested;
     bool abort_rollback;
     char reason[RC_TEXT_MAX];
     int64_t created;
     int64_t updated;
     int64_t finished;
-    int64_t progress; /* last time a host finished or a batch began */
+    int64_t progress; /* last time a host finished or a batch began (unix ms, a record) */
+    /* What the engine measures runs on the monotonic clock; the rows keep
+       it as durations, as of the last save (see engine.c s_clock_t). */
+    int64_t progress_elapsed_ms; /* since progress */
+    int64_t pause_remaining_ms;  /* of the timed pause, when pause_until != 0 */
 } rc_deployment_t;
 
 typedef struct {

@@ -25,7 +25,65 @@ struct _rc_engine_t {
     int64_t last_republish; /* monotonic ms */
     uint64_t seq;           /* our envelope sequence numbers */
     zhashx_t *dirty;        /* deployments a report changed: advance at flush */
+    zhashx_t *clocks;       /* deployment id -> s_clock_t of active ones */
 };
+
+/* The monotonic side of a deployment's timers, kept while it is active:
+   rebuilt from the row's durations when the coordinator starts. */
+typedef struct {
+    int64_t progress;    /* mono ms of the last progress */
+    int64_t pause_until; /* mono ms the timed pause ends, 0 = none */
+    int64_t saved;       /* mono ms the durations were last written */
+} s_clock_t;
+
+/* The clock of dep, made from its row when there is none yet. */
+static s_clock_t *
+s_clock (rc_engine_t *self, const rc_deployment_t *dep, int64_t mono)
+{
+    s_clock_t *clk = (s_clock_t *)zhashx_lookup (self->clocks, dep->id);
+    if (clk)
+        return clk;
+    clk = (s_clock_t *)zmalloc (sizeof *clk);
+    clk->progress = mono - (dep->progress_elapsed_ms > 0 ? dep->progress_elapsed_ms : 0);
+    if (dep->pause_until)
+        clk->pause_until = mono + (dep->pause_remaining_ms > 0 ? dep->pause_remaining_ms : 0);
+    clk->saved = mono;
+    zhashx_insert (self->clocks, dep->id, clk);
+    return clk;
+}
+
+/* Copies the clock into the row's durations (and the display time of the
+   pause end), to be saved. */
+static void
+s_clock_store (s_clock_t *clk, rc_deployment_t *dep, int64_t mono, int64_t now)
+{
+    dep->progress_elapsed_ms = mono - clk->progress;
+    if (clk->pause_until) {
+        int64_t left = clk->pause_until > mono ? clk->pause_until - mono : 0;
+        dep->pause_remaining_ms = left;
+        dep->pause_until = now + left;
+    }
+    else
+        dep->pause_remaining_ms = dep->pause_until = 0;
+    clk->saved = mono;
+}
+
+/* A host finished or a batch began: the progress deadline starts again. */
+static void
+s_progress (rc_engine_t *self, rc_deployment_t *dep, int64_t now)
+{
+    int64_t mono = rc_mono_ms ();
+    s_clock (self, dep, mono)->progress = mono;
+    dep->progress = now;
+    dep->progress_elapsed_ms = 0;
+}
+
+static int64_t
+s_since_progress (rc_engine_t *self, const rc_deployment_t *dep)
+{
+    int64_t mono = rc_mono_ms ();
+    return mono - s_clock (self, dep, mono)->progress;
+}
 
 rc_engine_t *
 rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn, void *arg)
@@ -36,6 +94,8 @@ rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn
     self->host_fn = host_fn;
     self->host_arg = arg;
     self->dirty = zhashx_new ();
+    self->clocks = zhashx_new ();
+    zhashx_set_destructor (self->clocks, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
@@ -44,6 +104,7 @@ rc_engine_destroy (rc_engine_t **self_p)
 {
     if (self_p && *self_p) {
         zhashx_destroy (&(*self_p)->dirty);
+        zhashx_destroy (&(*self_p)->clocks);
         free (*self_p);
         *self_p = NULL;
     }
@@ -300,7 +361,7 @@ s_conclude (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n
     }
     SET (dep->state, "rolling_back");
     dep->rb_batch = 0;
-    dep->progress = now;
+    s_progress (self, dep, now);
     rc_log_warn ("deployment %s: rolling back %zu host(s)", dep->id, marked);
     return s_event (self, dep->id, NULL, "rollback_started", "%zu host(s) to roll back", marked);
 }
@@ -321,7 +382,7 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
         else if (s_is (h, "updating"))
             inflight++;
     }
-    if (inflight && now - dep->progress > dep->progress_deadline_ms) {
+    if (inflight && s_since_progress (self, dep) > dep->progress_deadline_ms) {
         rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
         for (size_t i = 0; i < n; i++)
             if (s_is (&hosts[i], "updating"))
@@ -377,13 +438,17 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     int64_t pause_ms = 0;
     if (dep->batch > 0 && *dep->pause_spec && !streq (dep->pause_spec, "manual")
         && rc_duration_parse (dep->pause_spec, &pause_ms) == 0 && pause_ms > 0) {
+        int64_t mono = rc_mono_ms ();
+        s_clock_t *clk = s_clock (self, dep, mono);
         if (dep->pause_until == 0) {
+            clk->pause_until = mono + pause_ms;
             dep->pause_until = now + pause_ms;
+            dep->pause_remaining_ms = pause_ms;
             return rc
                    | s_event (self, dep->id, NULL, "pause", "batch %d done: next in %s", dep->batch,
                               dep->pause_spec);
         }
-        if (now < dep->pause_until)
+        if (mono < clk->pause_until)
             return rc;
     }
 
@@ -393,9 +458,10 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     if (size < 1)
         size = 1;
     dep->batch++;
-    dep->pause_until = 0;
+    dep->pause_until = dep->pause_remaining_ms = 0;
+    s_clock (self, dep, rc_mono_ms ())->pause_until = 0;
     dep->gate_open = false;
-    dep->progress = now;
+    s_progress (self, dep, now);
     SET (dep->state, "running");
     int taken = 0;
     char names[RC_TEXT_MAX] = "";
@@ -432,7 +498,7 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
 {
     int rc = 0;
     int inflight = 0, pending = 0;
-    bool deadline = now - dep->progress > dep->progress_deadline_ms;
+    bool deadline = s_since_progress (self, dep) > dep->progress_deadline_ms;
     for (size_t i = 0; i < n; i++) {
         rc_dhost_t *h = &hosts[i];
         bool healthy;
@@ -479,7 +545,7 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
     if (size < 1)
         size = 1;
     dep->rb_batch++;
-    dep->progress = now;
+    s_progress (self, dep, now);
     int taken = 0;
     for (size_t i = 0; i < n && taken < size; i++) {
         rc_dhost_t *h = &hosts[i];
@@ -540,7 +606,10 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
-    if (rc_deployment_load (self->store, id, dep) != 1 || !rc_deployment_active (dep))
+    int found = rc_deployment_load (self->store, id, dep);
+    if (found == 0 || (found == 1 && !rc_deployment_active (dep)))
+        zhashx_delete (self->clocks, id);
+    if (found != 1 || !rc_deployment_active (dep))
         goto out;
     /* a read that failed advances nothing: the next tick reads again */
     if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
@@ -575,6 +644,14 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     bool dep_changed = memcmp (&before, dep, sizeof before) != 0;
     if (dep_changed)
         dep->updated = now;
+    /* the timers' durations go with every change, and now and then
+       without one, so a restart loses little of them */
+    int64_t mono = rc_mono_ms ();
+    s_clock_t *clk = s_clock (self, dep, mono);
+    if (dep_changed || mono - clk->saved >= RC_ENGINE_CLOCK_SAVE_MS) {
+        s_clock_store (clk, dep, mono, now);
+        dep_changed = true;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (hosts[i].dirty)
             rc = rc_dhost_save (self->store, id, &hosts[i]);
@@ -595,6 +672,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
             s_publish (self, dep, &hosts[i]);
     }
     free (was_inflight);
+    if (!rc_deployment_active (dep))
+        zhashx_delete (self->clocks, id);
 out:
     free (hosts);
     free (dep);
@@ -720,7 +799,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         rc |= s_host_fail (self, dep, h, rollback ? "rollback_failed" : "failed", failure,
                            dirty || rollback, error, now);
     }
-    dep->progress = now;
+    s_progress (self, dep, now);
     dep->updated = now;
     rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now);
     rc |= rc_dhost_save (self->store, dep->id, h);
@@ -1310,6 +1389,8 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
     dep->rb_batch = 0;
     dep->finished = 0;
     dep->progress = dep->updated = now;
+    dep->progress_elapsed_ms = dep->pause_remaining_ms = dep->pause_until = 0;
+    zhashx_delete (self->clocks, id);
     dep->abort_requested = false;
     int rc = rc_store_begin (self->store);
     for (size_t i = 0; rc == 0 && i < n; i++)

@@ -20,6 +20,13 @@
 
 typedef struct _rc_engine_t rc_engine_t;
 
+/* The engine's timers (progress deadline, timed pause) run on the
+   monotonic clock; the rows keep them as elapsed/remaining durations,
+   written with each transition and at least this often while a deployment
+   is active, so a coordinator restarted resumes them within this much (the
+   time it was down does not count). */
+#define RC_ENGINE_CLOCK_SAVE_MS 5000
+
 /* Tells whether a host is known, and if so whether it is online and
    healthy now (the server's live view). */
 typedef bool (rc_engine_host_fn) (void *arg, const char *host_id, bool *online, bool *healthy);

@@ -108,6 +108,10 @@ static const char *s_migrations[] = {
     "  timings TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (deployment_id, host_id));"
     "ALTER TABLE release_history ADD COLUMN source TEXT NOT NULL DEFAULT 'reported';",
+    /* 2 -> 3: the engine's timers as durations (monotonic clock), so a
+       restart resumes them and a wall-clock step does not move them */
+    "ALTER TABLE deployments ADD COLUMN progress_elapsed_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deployments ADD COLUMN pause_remaining_ms INTEGER NOT NULL DEFAULT 0;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
