@@ -7,6 +7,7 @@
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
+#include "rc_text.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -223,12 +224,16 @@ static int
 s_event (rc_engine_t *self, const char *deployment_id, const char *host_id, const char *kind,
          const char *fmt, ...)
 {
-    char detail[RC_TEXT_MAX] = "";
+    /* sized to fit: a detail may list every host of a batch */
     va_list args;
     va_start (args, fmt);
-    vsnprintf (detail, sizeof detail, fmt, args);
+    char *detail = zsys_vprintf (fmt, args);
     va_end (args);
-    return rc_store_event (self->store, rc_now_ms (), deployment_id, host_id, kind, detail);
+    if (!detail)
+        return rc_store_set_error (self->store, "out of memory for event %s", kind);
+    int rc = rc_store_event (self->store, rc_now_ms (), deployment_id, host_id, kind, detail);
+    free (detail);
+    return rc;
 }
 
 /* Bounded copy that cuts what does not fit (error texts, reasons). */
@@ -335,6 +340,34 @@ s_host_start (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollb
     s_host_state (h, "updating");
     return s_event (self, dep->id, h->host_id, "host_updating", "batch %d, step %d: %s -> %s",
                     h->batch, h->step, *h->from_version ? h->from_version : "(none)", dep->version);
+}
+
+/* Adds "what N host(s): a, b" to the reason, naming the hosts in state
+   that fit whole in the reason column and counting the others ("and 12
+   more"): the reason is a summary, the per-host list is in status. */
+static void
+s_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n, const char *state,
+                size_t count, const char *what)
+{
+    char *text = NULL;
+    int ok = rc_text_append (&text, "%s%s%s %zu host(s):", dep->reason, *dep->reason ? "; " : "",
+                             what, count);
+    size_t named = 0;
+    for (size_t i = 0; ok == 0 && i < n; i++) {
+        if (!streq (hosts[i].state, state))
+            continue;
+        /* room for this name and for the " and N more" that may follow */
+        size_t room = sizeof dep->reason - 1 - strlen (text) - 32;
+        if (strlen (hosts[i].host_id) + 2 > room)
+            break;
+        ok = rc_text_append (&text, "%s %s", named ? "," : "", hosts[i].host_id);
+        named++;
+    }
+    if (ok == 0 && named < count)
+        ok = rc_text_append (&text, " and %zu more", count - named);
+    if (ok == 0 && strlen (text) < sizeof dep->reason)
+        SET (dep->reason, text);
+    free (text);
 }
 
 /* Budget spent or abort asked, nothing in flight: roll back or stop. */
@@ -464,7 +497,7 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     s_progress (self, dep, now);
     SET (dep->state, "running");
     int taken = 0;
-    char names[RC_TEXT_MAX] = "";
+    char *names = NULL;
     for (size_t i = 0; i < n && taken < size; i++) {
         rc_dhost_t *h = &hosts[i];
         if (!s_is (h, "pending"))
@@ -472,8 +505,8 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
         taken++;
         h->batch = dep->batch;
         h->dirty = true;
-        size_t used = strlen (names);
-        snprintf (names + used, sizeof names - used, "%s%s", used ? " " : "", h->host_id);
+        if (rc_text_append (&names, "%s%s", taken > 1 ? " " : "", h->host_id) != 0)
+            rc = rc_store_set_error (self->store, "out of memory");
         bool healthy;
         /* never blind: a host that is not there and well is not updated */
         if (!s_host_live (self, h->host_id, &healthy))
@@ -486,9 +519,10 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
             rc |= s_host_start (self, dep, h, false, now);
     }
     rc_log_info ("deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
-                 names);
+                 names ? names : "");
     rc |= s_event (self, dep->id, NULL, "batch_started", "batch %d of %d: %s", dep->batch,
-                   dep->total_batches, names);
+                   dep->total_batches, names ? names : "");
+    free (names);
     return rc;
 }
 
@@ -525,18 +559,11 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
     if (inflight)
         return rc;
     if (pending == 0) {
-        char failed[RC_TEXT_MAX] = "";
+        size_t failed = 0;
         for (size_t i = 0; i < n; i++)
-            if (s_is (&hosts[i], "rollback_failed")) {
-                size_t used = strlen (failed);
-                snprintf (failed + used, sizeof failed - used, "%s%s", used ? ", " : "",
-                          hosts[i].host_id);
-            }
-        if (*failed) {
-            char reason[2 * RC_TEXT_MAX + 64]; /* SET below cuts it to size */
-            snprintf (reason, sizeof reason, "%s%scould not roll back: %s", dep->reason,
-                      *dep->reason ? "; " : "", failed);
-            SET (dep->reason, reason);
+            failed += s_is (&hosts[i], "rollback_failed");
+        if (failed) {
+            s_reason_hosts (dep, hosts, n, "rollback_failed", failed, "could not roll back");
             return rc | s_finish (self, dep, "rollback_failed", now);
         }
         return rc | s_finish (self, dep, *dep->final_state ? dep->final_state : "rolled_back", now);
@@ -713,13 +740,19 @@ rc_engine_tick (rc_engine_t *self)
 static void
 s_timings_text (const Rollclone__StepReport *r, char *out, size_t len)
 {
+    /* the agent's phases are a dozen short names; an entry that would not
+       fit whole (only a peer sending far more than an agent has) is left
+       out, never cut */
     out[0] = '\0';
     for (size_t i = 0; i < r->n_timings; i++) {
         size_t used = strlen (out);
         if (!rc_name_valid (r->timings[i]->phase))
             continue;
-        snprintf (out + used, len - used, "%s%s=%u", used ? "," : "", r->timings[i]->phase,
-                  r->timings[i]->ms);
+        char entry[RC_NAME_MAX + 16];
+        int elen = snprintf (entry, sizeof entry, "%s%s=%u", used ? "," : "", r->timings[i]->phase,
+                             r->timings[i]->ms);
+        if (elen > 0 && (size_t)elen < len - used)
+            memcpy (out + used, entry, (size_t)elen + 1);
     }
 }
 
@@ -730,16 +763,18 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
 {
     if (!st || !rc_name_valid (st->app) || (*st->current && !rc_name_valid (st->current)))
         return 0;
-    char points[RC_TEXT_MAX] = "";
-    for (size_t i = 0; i < st->n_rollback_points; i++) {
+    for (size_t i = 0; i < st->n_rollback_points; i++)
         if (!rc_name_valid (st->rollback_points[i]))
             return 0;
-        size_t used = strlen (points);
-        snprintf (points + used, sizeof points - used, "%s%s", i ? "," : "",
-                  st->rollback_points[i]);
-    }
+    /* every point whole, however many (names have no comma: rc_name_valid) */
+    char *points = strdup ("");
+    for (size_t i = 0; points && i < st->n_rollback_points; i++)
+        rc_text_append (&points, "%s%s", i ? "," : "", st->rollback_points[i]);
+    if (!points)
+        return rc_store_set_error (self->store, "out of memory");
     int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
                                        deployment_id, now);
+    free (points);
     if (rc == 0 && *st->current)
         rc = rc_store_attribute_history (self->store, host_id, st->app, st->current, deployment_id);
     return rc;
@@ -838,10 +873,10 @@ s_reply_error (int code, const char *fmt, ...)
     reply->code = code;
     va_list args;
     va_start (args, fmt);
-    char text[RC_TEXT_MAX];
-    vsnprintf (text, sizeof text, fmt, args);
+    reply->error = zsys_vprintf (fmt, args);
     va_end (args);
-    reply->error = strdup (text);
+    if (!reply->error)
+        reply->error = strdup ("out of memory");
     return reply;
 }
 
@@ -1441,29 +1476,32 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
                                            "SELECT current, rollback_points FROM host_apps "
                                            "WHERE host_id = ?1 AND app = ?2",
                                            "tt", req->host_id, req->app);
-    char current[RC_NAME_MAX + 1] = "", points[RC_TEXT_MAX] = "";
+    char current[RC_NAME_MAX + 1] = "";
+    char *points = NULL; /* the whole list, however long */
     int step = stmt ? rc_store_step (self->store, stmt) : SQLITE_ERROR;
     bool has = step == SQLITE_ROW;
     if (has) {
         snprintf (current, sizeof current, "%s", (const char *)sqlite3_column_text (stmt, 0));
-        snprintf (points, sizeof points, "%s", (const char *)sqlite3_column_text (stmt, 1));
+        points = strdup ((const char *)sqlite3_column_text (stmt, 1));
     }
     sqlite3_finalize (stmt);
+    Rollclone__ControlReply *refused = NULL;
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
-    if (!has)
-        return s_reply_error (RC_EXIT_USAGE, "host '%s' has no app '%s'", req->host_id, req->app);
-    if (!*points)
-        return s_reply_error (RC_EXIT_USAGE, "host '%s' has no rollback point for '%s'",
-                              req->host_id, req->app);
-    if (*req->to_version) {
-        char needle[RC_NAME_MAX + 3], hay[RC_TEXT_MAX + 2];
-        snprintf (needle, sizeof needle, ",%s,", req->to_version);
-        snprintf (hay, sizeof hay, ",%s,", points);
-        if (!strstr (hay, needle))
-            return s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
-                                  req->to_version, req->host_id, req->app, points);
-    }
+        refused = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    else if (has && !points)
+        refused = s_reply_error (RC_EXIT_FAILED, "out of memory");
+    else if (!has)
+        refused =
+            s_reply_error (RC_EXIT_USAGE, "host '%s' has no app '%s'", req->host_id, req->app);
+    else if (!*points)
+        refused = s_reply_error (RC_EXIT_USAGE, "host '%s' has no rollback point for '%s'",
+                                 req->host_id, req->app);
+    else if (*req->to_version && !rc_text_list_has (points, req->to_version))
+        refused = s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
+                                 req->to_version, req->host_id, req->app, points);
+    free (points);
+    if (refused)
+        return refused;
     Rollclone__ControlReply *busy = s_app_busy (self, req->app);
     if (busy)
         return busy;
