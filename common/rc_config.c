@@ -51,6 +51,7 @@ static const s_key_t s_keys[] = {
     {S_COORD, "operator_keys_dir", T_PATH, CFG (operator_keys_dir)},
     {S_COORD | S_AGENT, "heartbeat_interval", T_DURATION, CFG (heartbeat_interval_ms)},
     {S_COORD, "offline_after", T_DURATION, CFG (offline_after_ms)},
+    {S_COORD, "offline_grace", T_DURATION, CFG (offline_grace_ms)},
     {S_AGENT, "id", T_NAME, CFG (id)},
     {S_AGENT, "coordinator_endpoint", T_ENDPOINT, CFG (coordinator_endpoint)},
     {S_AGENT, "coordinator_publish_endpoint", T_ENDPOINT, CFG (coordinator_publish_endpoint)},

@@ -43,6 +43,7 @@ typedef struct {
     char *agent_keys_dir;
     char *operator_keys_dir;
     int64_t offline_after_ms;
+    int64_t offline_grace_ms; /* default of deploy --offline-grace; 0 = the health timeout */
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */

@@ -29,7 +29,8 @@ typedef struct {
     int64_t soak_ms;
     int64_t health_timeout_ms;
     int64_t progress_deadline_ms;
-    char pause_spec[32]; /* "", a duration, or manual */
+    int64_t offline_grace_ms; /* a host offline in its step is unknown this long */
+    char pause_spec[32];      /* "", a duration, or manual */
     bool auto_rollback;
     char state[RC_STATE_MAX];       /* running paused rolling_back | end states */
     char final_state[RC_STATE_MAX]; /* what rolling back ends as */
@@ -69,8 +70,9 @@ typedef struct {
     char error[RC_TEXT_MAX];
     char output_tail[RC_TAIL_MAX + 1];
     int exit_code;
-    char timings[512]; /* phase=ms,phase=ms */
-    bool dirty;        /* changed since loaded: save it */
+    char timings[512];             /* phase=ms,phase=ms */
+    char unknown_of[RC_STATE_MAX]; /* state "unknown": the step it was in */
+    bool dirty;                    /* changed since loaded: save it */
 } rc_dhost_t;
 
 int rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep);

@@ -27,6 +27,8 @@ struct _rc_engine_t {
     uint64_t seq;           /* our envelope sequence numbers */
     zhashx_t *dirty;        /* deployments a report changed: advance at flush */
     zhashx_t *clocks;       /* deployment id -> s_clock_t of active ones */
+    zhashx_t *unknown;      /* "deployment/host" -> mono ms it went unknown */
+    int64_t offline_grace;  /* default of --offline-grace (0 = the health timeout) */
 };
 
 /* The monotonic side of a deployment's timers, kept while it is active:
@@ -97,7 +99,15 @@ rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn
     self->dirty = zhashx_new ();
     self->clocks = zhashx_new ();
     zhashx_set_destructor (self->clocks, (zhashx_destructor_fn *)zstr_free);
+    self->unknown = zhashx_new ();
+    zhashx_set_destructor (self->unknown, (zhashx_destructor_fn *)zstr_free);
     return self;
+}
+
+void
+rc_engine_set_offline_grace (rc_engine_t *self, int64_t ms)
+{
+    self->offline_grace = ms > 0 ? ms : 0;
 }
 
 void
@@ -106,6 +116,7 @@ rc_engine_destroy (rc_engine_t **self_p)
     if (self_p && *self_p) {
         zhashx_destroy (&(*self_p)->dirty);
         zhashx_destroy (&(*self_p)->clocks);
+        zhashx_destroy (&(*self_p)->unknown);
         free (*self_p);
         *self_p = NULL;
     }
@@ -399,6 +410,99 @@ s_conclude (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n
     return s_event (self, dep->id, NULL, "rollback_started", "%zu host(s) to roll back", marked);
 }
 
+/* Is h in flight in a step of this kind (update or rollback), whether we
+   hear from its host or not? */
+static bool
+s_in_step (const rc_dhost_t *h, const char *step_state)
+{
+    return s_is (h, step_state) || (s_is (h, "unknown") && streq (h->unknown_of, step_state));
+}
+
+static void
+s_unknown_key (const rc_deployment_t *dep, const rc_dhost_t *h, char *key, size_t len)
+{
+    snprintf (key, len, "%s/%s", dep->id, h->host_id);
+}
+
+/* How long h has been unknown. Kept in memory on the monotonic clock: a
+   restarted coordinator starts the count again, giving the host its whole
+   grace (it could not have reported while we were down). */
+static int64_t
+s_unknown_for (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h, int64_t mono)
+{
+    char key[RC_ID_MAX + RC_NAME_MAX + 2];
+    s_unknown_key (dep, h, key, sizeof key);
+    int64_t *since = (int64_t *)zhashx_lookup (self->unknown, key);
+    if (!since) {
+        since = (int64_t *)zmalloc (sizeof *since);
+        *since = mono;
+        zhashx_insert (self->unknown, key, since);
+    }
+    return mono - *since;
+}
+
+static void
+s_unknown_forget (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
+{
+    char key[RC_ID_MAX + RC_NAME_MAX + 2];
+    s_unknown_key (dep, h, key, sizeof key);
+    zhashx_delete (self->unknown, key);
+}
+
+/* h was unknown and is heard from again (its hello, heartbeat or report):
+   back in its step, where its report decides. The instruction is
+   published again, and the agent answers it (from its stored report when
+   it finished the step, or by finishing or undoing what it was doing). */
+static int
+s_host_back (rc_engine_t *self, const rc_deployment_t *dep, rc_dhost_t *h)
+{
+    s_unknown_forget (self, dep, h);
+    s_host_state (h, h->unknown_of);
+    SET (h->unknown_of, "");
+    return s_event (self, dep->id, h->host_id, "host_returned",
+                    "back online in step %d: its report decides", h->step);
+}
+
+/* Watches a host in flight (updating or rolling_back, or unknown in one of
+   them): a host that goes offline is unknown, not failed, until the
+   deployment's offline grace passes; one that comes back goes on. */
+static int
+s_watch_step (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int *inflight,
+              int64_t now)
+{
+    bool healthy;
+    bool live = s_host_live (self, h->host_id, &healthy);
+    int64_t grace = dep->offline_grace_ms > 0 ? dep->offline_grace_ms : dep->health_timeout_ms;
+    char dur[32];
+    rc_duration_format (grace, dur, sizeof dur);
+    if (s_is (h, "unknown")) {
+        if (live) {
+            (*inflight)++;
+            return s_host_back (self, dep, h);
+        }
+        if (s_unknown_for (self, dep, h, rc_mono_ms ()) <= grace) {
+            (*inflight)++;
+            return 0;
+        }
+        s_unknown_forget (self, dep, h);
+        SET (h->unknown_of, "");
+        char error[128];
+        snprintf (error, sizeof error, "host went offline during its %s and was not back within %s",
+                  rollback ? "rollback" : "update", dur);
+        return s_host_fail (self, dep, h, rollback ? "rollback_failed" : "failed", "offline", true,
+                            error, now);
+    }
+    (*inflight)++;
+    if (live)
+        return 0;
+    SET (h->unknown_of, h->state);
+    s_host_state (h, "unknown");
+    s_unknown_for (self, dep, h, rc_mono_ms ());
+    return s_event (self, dep->id, h->host_id, "host_unknown",
+                    "went offline during its %s (phase %s): waiting up to %s for it",
+                    rollback ? "rollback" : "update", h->phase, dur);
+}
+
 static int
 s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
 {
@@ -406,21 +510,18 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     char dur[32];
     bool blown = false;
     int inflight = 0;
-    for (size_t i = 0; i < n; i++) {
-        rc_dhost_t *h = &hosts[i];
-        bool healthy;
-        if (s_is (h, "updating") && !s_host_live (self, h->host_id, &healthy))
-            rc |= s_host_fail (self, dep, h, "failed", "offline", true,
-                               "host went offline during its update", now);
-        else if (s_is (h, "updating"))
-            inflight++;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (s_in_step (&hosts[i], "updating"))
+            rc |= s_watch_step (self, dep, &hosts[i], false, &inflight, now);
     if (inflight && s_since_progress (self, dep) > dep->progress_deadline_ms) {
         rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
         for (size_t i = 0; i < n; i++)
-            if (s_is (&hosts[i], "updating"))
+            if (s_in_step (&hosts[i], "updating")) {
+                s_unknown_forget (self, dep, &hosts[i]);
+                SET (hosts[i].unknown_of, "");
                 rc |= s_host_fail (self, dep, &hosts[i], "failed", "progress_deadline", true,
                                    "no host finished within the progress deadline", now);
+            }
         snprintf (dep->reason, sizeof dep->reason,
                   "progress deadline of %s passed with no host "
                   "finishing",
@@ -531,24 +632,46 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
                     int64_t now)
 {
     int rc = 0;
-    int inflight = 0, pending = 0;
+    int inflight = 0, pending = 0, waiting = 0;
     bool deadline = s_since_progress (self, dep) > dep->progress_deadline_ms;
     for (size_t i = 0; i < n; i++) {
         rc_dhost_t *h = &hosts[i];
-        bool healthy;
-        if (!s_is (h, "rolling_back"))
+        if (!s_in_step (h, "rolling_back"))
             continue;
-        if (!s_host_live (self, h->host_id, &healthy))
-            rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
-                               "host went offline during its rollback", now);
-        else if (deadline)
+        if (deadline) {
+            s_unknown_forget (self, dep, h);
+            SET (h->unknown_of, "");
             rc |= s_host_fail (self, dep, h, "rollback_failed", "progress_deadline", true,
                                "rollback did not finish within the progress deadline", now);
+        }
         else
-            inflight++;
+            rc |= s_watch_step (self, dep, h, true, &inflight, now);
     }
-    for (size_t i = 0; i < n; i++)
-        pending += s_is (&hosts[i], "rollback_pending");
+    /* a host owed a rollback that is offline at its turn waits for it,
+       within the progress deadline, rather than being given up at once */
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (!s_is (h, "rollback_pending"))
+            continue;
+        bool healthy;
+        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
+        if (!streq (dep->kind, "rollback") && !*target)
+            rc |= s_host_fail (self, dep, h, "rollback_failed", "no_rollback_point", true,
+                               "the host had no release before this deployment", now);
+        else if (!s_host_live (self, h->host_id, &healthy)) {
+            if (inflight == 0 && deadline)
+                rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
+                                   "host was offline at its rollback turn and not back within "
+                                   "the progress deadline",
+                                   now);
+            else {
+                pending++;
+                waiting++;
+            }
+        }
+        else
+            pending++;
+    }
     if (dep->abort_requested && !dep->abort_rollback) {
         if (inflight == 0) {
             snprintf (dep->reason, sizeof dep->reason, "aborted by the operator during rollback");
@@ -568,6 +691,8 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
         }
         return rc | s_finish (self, dep, *dep->final_state ? dep->final_state : "rolled_back", now);
     }
+    if (pending == waiting)
+        return rc; /* only offline hosts are left: wait for them */
     int size = rc_engine_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
     if (size < 1)
         size = 1;
@@ -576,19 +701,11 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
     int taken = 0;
     for (size_t i = 0; i < n && taken < size; i++) {
         rc_dhost_t *h = &hosts[i];
-        if (!s_is (h, "rollback_pending"))
+        bool healthy;
+        if (!s_is (h, "rollback_pending") || !s_host_live (self, h->host_id, &healthy))
             continue;
         taken++;
-        bool healthy;
-        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
-        if (!streq (dep->kind, "rollback") && !*target)
-            rc |= s_host_fail (self, dep, h, "rollback_failed", "no_rollback_point", true,
-                               "the host had no release before this deployment", now);
-        else if (!s_host_live (self, h->host_id, &healthy))
-            rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
-                               "host was offline at its rollback turn", now);
-        else
-            rc |= s_host_start (self, dep, h, true, now);
+        rc |= s_host_start (self, dep, h, true, now);
     }
     return rc;
 }
@@ -792,24 +909,28 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     /* a report of an older step, or of a step already settled: the agent
        repeats itself because instructions are level-triggered */
     if (rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || (int)r->step != h->step
-        || !(s_is (h, "updating") || s_is (h, "rolling_back")))
+        || !(s_in_step (h, "updating") || s_in_step (h, "rolling_back")))
         goto out;
-    bool rollback = s_is (h, "rolling_back");
+    bool returned = s_is (h, "unknown");
+    bool rollback = s_in_step (h, "rolling_back");
     int64_t now = rc_now_ms ();
     char phase[32];
     snprintf (phase, sizeof phase, "%s", rc_name_valid (r->phase) ? r->phase : "?");
     if (r->result == ROLLCLONE__STEP_REPORT__RESULT__RUNNING) {
-        if (streq (h->phase, phase))
+        if (streq (h->phase, phase) && !returned)
             goto out;
         SET (h->phase, phase);
         if (rc_store_begin (self->store) == 0
-            && (rc_dhost_save (self->store, dep->id, h) != 0 || rc_store_commit (self->store) != 0))
+            && ((returned && s_host_back (self, dep, h) != 0)
+                || rc_dhost_save (self->store, dep->id, h) != 0
+                || rc_store_commit (self->store) != 0))
             rc_store_rollback (self->store);
         goto out;
     }
     if (rc_store_begin (self->store) != 0)
         goto out;
-    int rc = 0;
+    /* an unknown host's report decides its state: it is back */
+    int rc = returned ? s_host_back (self, dep, h) : 0;
     h->finished = now;
     h->exit_code = r->exit_code;
     s_timings_text (r, h->timings, sizeof h->timings);
@@ -1083,6 +1204,12 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
                                req->progress_deadline);
         goto out;
     }
+    int64_t grace_default = self->offline_grace ? self->offline_grace : dep->health_timeout_ms;
+    if (!s_duration_field (req->offline_grace, grace_default, &dep->offline_grace_ms)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--offline-grace '%s' is not a duration",
+                               req->offline_grace);
+        goto out;
+    }
     int64_t pause_ms;
     if (*req->pause && !streq (req->pause, "manual")
         && (rc_duration_parse (req->pause, &pause_ms) != 0 || pause_ms <= 0)) {
@@ -1203,6 +1330,8 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
     info->soak_ms = (uint32_t)d->soak_ms;
     info->health_timeout_ms = (uint32_t)d->health_timeout_ms;
     info->progress_deadline_ms = (uint32_t)d->progress_deadline_ms;
+    info->offline_grace_ms =
+        (uint32_t)(d->offline_grace_ms > 0 ? d->offline_grace_ms : d->health_timeout_ms);
     info->pause = strdup (d->pause_spec);
     info->auto_rollback = d->auto_rollback;
     info->state = strdup (d->state);
@@ -1517,6 +1646,7 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     dep->soak_ms = RC_DEFAULT_SOAK_MS;
     dep->health_timeout_ms = RC_DEFAULT_HEALTH_TIMEOUT_MS;
     dep->progress_deadline_ms = RC_DEFAULT_PROGRESS_DEADLINE_MS;
+    dep->offline_grace_ms = self->offline_grace ? self->offline_grace : dep->health_timeout_ms;
     dep->auto_rollback = false;
     SET (dep->state, "rolling_back");
     SET (dep->final_state, "rolled_back");

@@ -35,6 +35,10 @@ typedef bool (rc_engine_host_fn) (void *arg, const char *host_id, bool *online, 
 rc_engine_t *rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn,
                             void *arg);
 void rc_engine_destroy (rc_engine_t **self_p);
+/* The coordinator's offline_grace: how long a host that went offline in
+   its step stays `unknown` before it is failed, unless a deployment says
+   (0 = the deployment's health timeout). */
+void rc_engine_set_offline_grace (rc_engine_t *self, int64_t ms);
 
 /* The cron: advances every active deployment, re-publishes instructions. */
 void rc_engine_tick (rc_engine_t *self);

@@ -814,6 +814,7 @@ s_server_init (s_server_t *self)
     if (!self->agents || !self->publisher || !self->control)
         return -1;
     self->engine = rc_engine_new (self->store, self->publisher, s_host_live, self);
+    rc_engine_set_offline_grace (self->engine, self->cfg->offline_grace_ms);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->zap, s_on_zap, self);

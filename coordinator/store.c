@@ -112,6 +112,10 @@ static const char *s_migrations[] = {
        restart resumes them and a wall-clock step does not move them */
     "ALTER TABLE deployments ADD COLUMN progress_elapsed_ms INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE deployments ADD COLUMN pause_remaining_ms INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: hosts that went offline in their step wait (state unknown)
+       up to the deployment's offline grace */
+    "ALTER TABLE deployments ADD COLUMN offline_grace_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deployment_hosts ADD COLUMN unknown_of TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

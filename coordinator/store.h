@@ -51,7 +51,7 @@ typedef void (rc_app_fn) (void *arg, const rc_app_row_t *row);
 typedef void (rc_event_fn) (void *arg, const rc_event_row_t *row);
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 3
+#define RC_STORE_SCHEMA_VERSION 4
 
 /* Opens (creating and migrating) the database at path. NULL and err on
    failure, including a database written by a newer rollclone. */
