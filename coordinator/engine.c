@@ -29,6 +29,7 @@ struct _rc_engine_t {
     zhashx_t *clocks;       /* deployment id -> s_clock_t of active ones */
     zhashx_t *unknown;      /* "deployment/host" -> mono ms it went unknown */
     int64_t offline_grace;  /* default of --offline-grace (0 = the health timeout) */
+    zhashx_t *seen;         /* "host/app" -> what the agent said last (reconciled) */
 };
 
 /* The monotonic side of a deployment's timers, kept while it is active:
@@ -101,6 +102,8 @@ rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn
     zhashx_set_destructor (self->clocks, (zhashx_destructor_fn *)zstr_free);
     self->unknown = zhashx_new ();
     zhashx_set_destructor (self->unknown, (zhashx_destructor_fn *)zstr_free);
+    self->seen = zhashx_new ();
+    zhashx_set_destructor (self->seen, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
@@ -117,6 +120,7 @@ rc_engine_destroy (rc_engine_t **self_p)
         zhashx_destroy (&(*self_p)->dirty);
         zhashx_destroy (&(*self_p)->clocks);
         zhashx_destroy (&(*self_p)->unknown);
+        zhashx_destroy (&(*self_p)->seen);
         free (*self_p);
         *self_p = NULL;
     }
@@ -321,6 +325,8 @@ s_finish (rc_engine_t *self, rc_deployment_t *dep, const char *state, int64_t no
     SET (dep->state, state);
     dep->finished = now;
     dep->paused = false;
+    /* its rows are final now: compare them with the agents again */
+    zhashx_purge (self->seen);
     rc_log_info ("deployment %s %s%s%s", dep->id, state, *dep->reason ? ": " : "", dep->reason);
     return s_event (self, dep->id, NULL, "deployment_finished", "%s%s%s", state,
                     *dep->reason ? ": " : "", dep->reason);
@@ -974,6 +980,165 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
 out:
     free (h);
     free (dep);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reconciliation: what an agent says it runs against what we recorded */
+
+static Rollclone__ControlReply *s_app_busy (rc_engine_t *self, const char *app);
+
+/* Did dep end (or is it ending) by putting its hosts back? */
+static bool
+s_rolls_back (const rc_deployment_t *dep)
+{
+    return streq (dep->state, "rolling_back") || streq (dep->state, "rolled_back")
+           || streq (dep->state, "rollback_failed")
+           || (streq (dep->state, "aborted") && dep->abort_rollback);
+}
+
+/* Is dep the newest deployment of its app? */
+static bool
+s_newest_of_app (rc_engine_t *self, const rc_deployment_t *dep)
+{
+    zlist_t *ids = rc_deployment_ids (self->store, false, dep->app, 1);
+    bool newest = ids && zlist_size (ids) && streq ((char *)zlist_first (ids), dep->id);
+    zlist_destroy (&ids);
+    return newest;
+}
+
+/* Compares the host row of the agent's last deployment with the release
+   the agent runs, and corrects the row (and the deployment's end) when
+   they disagree. Hosts in flight are left to their report. */
+static void
+s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *st)
+{
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
+    rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
+    if (rc_deployment_load (self->store, st->last_deployment_id, dep) != 1
+        || !streq (dep->app, st->app) || !streq (dep->kind, "deploy")
+        || rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || !h->touched)
+        goto out;
+    if (s_in_step (h, "updating") || s_in_step (h, "rolling_back") || s_is (h, "pending"))
+        goto out;
+    bool on_new = streq (st->current, h->to_version);
+    bool on_old = *h->from_version && streq (st->current, h->from_version);
+    if (!on_new && !on_old)
+        goto out; /* another release since: not this deployment's to judge */
+    char was[RC_STATE_MAX];
+    SET (was, h->state);
+    const char *now_state = NULL;
+    bool reopen = false;
+    if (on_old
+        && (s_is (h, "succeeded") || s_is (h, "rollback_failed") || s_is (h, "rollback_pending")
+            || (s_is (h, "failed") && h->needs_rollback))) {
+        /* a failed host found clean stays failed (it counts against the
+           budget); one that was owed a rollback has had it */
+        if (s_is (h, "failed"))
+            now_state = "failed";
+        else
+            now_state = s_rolls_back (dep) || !s_is (h, "succeeded") ? "rolled_back" : "failed";
+        h->needs_rollback = false;
+    }
+    else if (on_new && !s_is (h, "succeeded") && !s_is (h, "rollback_pending")) {
+        /* the agent ran the rollback and it failed there: the row is right */
+        bool tried = st->last_step == (uint32_t)h->step && s_is (h, "rollback_failed")
+                     && st->last_result != ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED;
+        if (tried)
+            goto out;
+        if (streq (dep->state, "rolling_back"))
+            now_state = "rollback_pending";
+        else if (s_rolls_back (dep) && s_newest_of_app (self, dep)) {
+            Rollclone__ControlReply *busy = s_app_busy (self, dep->app);
+            reopen = busy == NULL;
+            if (busy)
+                rollclone__control_reply__free_unpacked (busy, NULL);
+            now_state = reopen ? "rollback_pending" : "succeeded";
+        }
+        else
+            now_state = "succeeded";
+        h->needs_rollback = streq (now_state, "rollback_pending");
+    }
+    if (!now_state)
+        goto out;
+    int64_t now = rc_now_ms ();
+    s_host_state (h, now_state);
+    SET (h->failure, streq (now_state, "rollback_pending") ? "" : "reconciled");
+    int rc = rc_store_begin (self->store);
+    if (rc == 0)
+        rc = s_event (self, dep->id, host_id, "host_reconciled",
+                      "recorded %s, but the agent runs %s (its last step: %s/%u): now %s", was,
+                      st->current, st->last_deployment_id, st->last_step, now_state);
+    if (reopen) {
+        SET (dep->state, "rolling_back");
+        if (!*dep->final_state)
+            SET (dep->final_state, "rolled_back");
+        dep->finished = 0;
+        dep->rb_batch = 0;
+        dep->progress_elapsed_ms = 0;
+        zhashx_delete (self->clocks, dep->id);
+        if (rc == 0)
+            rc = s_event (self, dep->id, NULL, "rollback_started",
+                          "%s came back on %s after the rollback: rolling it back", host_id,
+                          st->current);
+    }
+    else if (streq (dep->state, "rollback_failed") && streq (now_state, "rolled_back")) {
+        /* the last host that could not be put back is back: say so */
+        size_t n = 0, failed = 0;
+        rc_dhost_t *hosts = NULL;
+        if (rc == 0 && rc_dhost_load (self->store, dep->id, &hosts, &n) == 0) {
+            for (size_t i = 0; i < n; i++)
+                failed += !streq (hosts[i].host_id, host_id) && s_is (&hosts[i], "rollback_failed");
+            if (failed == 0) {
+                SET (dep->state, *dep->final_state ? dep->final_state : "rolled_back");
+                rc = s_event (self, dep->id, NULL, "deployment_reconciled",
+                              "every host is back: %s", dep->state);
+            }
+        }
+        free (hosts);
+    }
+    dep->updated = now;
+    if (rc == 0)
+        rc = rc_dhost_save (self->store, dep->id, h);
+    if (rc == 0)
+        rc = rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_log_error ("reconcile %s: store: %s", host_id, rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        goto out;
+    }
+    rc_log_warn ("deployment %s: %s reconciled: recorded %s, runs %s: now %s", dep->id, host_id,
+                 was, st->current, now_state);
+    if (rc_deployment_active (dep))
+        zhashx_update (self->dirty, dep->id, (void *)1);
+out:
+    free (h);
+    free (dep);
+}
+
+void
+rc_engine_on_apps (rc_engine_t *self, const char *host_id, Rollclone__AppState **apps, size_t n,
+                   bool hello)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Rollclone__AppState *st = apps[i];
+        if (!rc_name_valid (st->app) || !rc_name_valid (st->last_deployment_id)
+            || (*st->current && !rc_name_valid (st->current)) || st->busy)
+            continue;
+        /* a heartbeat that says what the last one said costs a lookup */
+        char key[2 * RC_NAME_MAX + 2], said[RC_ID_MAX + 2 * RC_NAME_MAX + 32];
+        snprintf (key, sizeof key, "%s/%s", host_id, st->app);
+        snprintf (said, sizeof said, "%s/%u/%d/%s", st->last_deployment_id, st->last_step,
+                  (int)st->last_result, st->current);
+        const char *before = (const char *)zhashx_lookup (self->seen, key);
+        if (!hello && before && streq (before, said))
+            continue;
+        if (zhashx_size (self->seen) >= RC_ENGINE_SEEN_MAX)
+            zhashx_purge (self->seen);
+        zhashx_update (self->seen, key, strdup (said));
+        s_reconcile (self, host_id, st);
+    }
 }
 
 /* ------------------------------------------------------------------------ */

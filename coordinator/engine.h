@@ -48,6 +48,17 @@ void rc_engine_tick (rc_engine_t *self);
 void rc_engine_on_report (rc_engine_t *self, const char *host_id,
                           const Rollclone__StepReport *report);
 
+/* What an agent says it runs (hello, or a heartbeat whose apps changed):
+   a deployment's host row that disagrees with it is corrected, with an
+   event `host_reconciled`; a host found on the new release after its
+   deployment rolled back is rolled back again (the deployment reopened
+   when it is still the app's newest), else recorded as it is. */
+void rc_engine_on_apps (rc_engine_t *self, const char *host_id, Rollclone__AppState **apps,
+                        size_t n, bool hello);
+/* Heartbeats are compared only when they say something new: the last
+   thing each host said of each app is kept, up to this many entries. */
+#define RC_ENGINE_SEEN_MAX 100000
+
 /* Advances the deployments that reports changed since the last flush. The
    server calls it when no more agent messages are waiting (and the cron
    does too). */

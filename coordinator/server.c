@@ -350,6 +350,7 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
         rc_log_info ("host '%s' online (%s, agent %s)", host->id, is_new ? "new" : "back",
                      hello->agent_version);
     s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
+    rc_engine_on_apps (self->engine, host->id, hello->apps, hello->n_apps, true);
 }
 
 static void
@@ -404,6 +405,7 @@ s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_enve
         host->online = true;
         host->healthy = hb->healthy;
     }
+    rc_engine_on_apps (self->engine, host->id, hb->apps, hb->n_apps, false);
     s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
 }
 

@@ -3,6 +3,7 @@
 # progress deadline used to count wall time), and stepped back by 8 hours
 # during a timed pause does not stretch the pause. The coordinator's wall
 # clock is moved by the FAULT=1 test hook RC_FAULT_WALL_OFFSET_FILE.
+# rc-e2e: alone (it times a 4 s pause)
 . "$(dirname "$0")/lib.sh"
 rc_fleet 2
 for i in 1 2; do rc_webapp $i; done
