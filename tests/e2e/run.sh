@@ -2,32 +2,78 @@
 # Runs every end-to-end test (tests/e2e/t_*.sh, or those named in $RC_TESTS)
 # against the binaries in $RC_BUILD. Each test is a shell script that starts
 # the real processes it needs and stops them; exit 0 = pass, 77 = skip.
+# Tests use their own free ports and temporary directories, so $RC_JOBS of
+# them (default 3) run at once; a test that must have the machine to itself
+# says so with a line `# rc-e2e: alone` and runs after the others.
 # Closes with the "N passed, N failed" line CI reads.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 RC_BUILD=$(cd "${RC_BUILD:-build}" && pwd)
 export RC_BUILD
+jobs=${RC_JOBS:-3}
+case $jobs in '' | *[!0-9]* | 0) echo "run.sh: RC_JOBS must be a positive number" >&2; exit 2 ;; esac
 pass=0 fail=0 skip=0 failed=""
 tests=${RC_TESTS:-$(ls "$here"/t_*.sh)}
+work=$(mktemp -d /tmp/rc_e2e_run.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+shared="" alone=""
 for t in $tests; do
     [ -f "$t" ] || t="$here/$t"
-    name=$(basename "$t" .sh)
-    log=$(mktemp /tmp/rc_e2e_log.XXXXXX)
-    start=$(date +%s)
-    timeout -k 5 "${RC_TEST_TIMEOUT:-240}" sh "$t" >"$log" 2>&1
-    rc=$?
-    secs=$(( $(date +%s) - start ))
-    if [ $rc = 0 ]; then
-        pass=$((pass + 1)); echo "PASS $name (${secs}s)"
-    elif [ $rc = 77 ]; then
-        skip=$((skip + 1)); echo "SKIP $name: $(tail -1 "$log")"
-    else
-        fail=$((fail + 1)); failed="$failed $name"
-        echo "FAIL $name (exit $rc, ${secs}s); last lines:"
-        tail -40 "$log" | sed 's/^/    /'
-    fi
-    rm -f "$log"
+    [ -f "$t" ] || t="$here/$t.sh"
+    if grep -q '^# rc-e2e: alone' "$t" 2>/dev/null; then alone="$alone $t"; else shared="$shared $t"; fi
 done
+
+# start TEST: runs it in the background; its output in $work/NAME.log, its
+# exit code in $work/NAME.rc once it ended.
+start () {
+    name=$(basename "$1" .sh)
+    (
+        s=$(date +%s)
+        timeout -k 5 "${RC_TEST_TIMEOUT:-240}" sh "$1" >"$work/$name.log" 2>&1
+        rc=$?
+        echo $(( $(date +%s) - s )) >"$work/$name.secs"
+        echo $rc >"$work/$name.rc"
+    ) &
+    running="$running $name"
+}
+
+# reap: reports each test that ended and drops it from $running.
+reap () {
+    still=""
+    for name in $running; do
+        if [ ! -f "$work/$name.rc" ]; then still="$still $name"; continue; fi
+        rc=$(cat "$work/$name.rc"); secs=$(cat "$work/$name.secs")
+        if [ "$rc" = 0 ]; then
+            pass=$((pass + 1)); echo "PASS $name (${secs}s)"
+        elif [ "$rc" = 77 ]; then
+            skip=$((skip + 1)); echo "SKIP $name: $(tail -1 "$work/$name.log")"
+        else
+            fail=$((fail + 1)); failed="$failed $name"
+            echo "FAIL $name (exit $rc, ${secs}s); last lines:"
+            tail -40 "$work/$name.log" | sed 's/^/    /'
+        fi
+    done
+    running=$still
+}
+
+# run_pool N TESTS...: at most N at once.
+run_pool () {
+    n=$1; shift
+    running=""
+    for t in "$@"; do
+        while [ "$(echo $running | wc -w)" -ge "$n" ]; do sleep 0.2; reap; done
+        start "$t"
+    done
+    while [ -n "$running" ]; do sleep 0.2; reap; done
+}
+
+# shellcheck disable=SC2086
+run_pool "$jobs" $shared
+# shellcheck disable=SC2086
+run_pool 1 $alone
+
 [ -n "$failed" ] && echo "failed:$failed"
 echo "e2e: $pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]

@@ -2,6 +2,7 @@
 # offline_after + 1 s; restart the coordinator: the others are online again
 # without touching them, the killed one still offline; every transition is
 # an event row.
+# rc-e2e: alone (it times how fast a killed agent is seen offline)
 . "$(dirname "$0")/lib.sh"
 rc_fleet 3
 rc_coord_start
