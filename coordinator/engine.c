@@ -374,16 +374,16 @@ s_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n, const c
         if (!streq (hosts[i].state, state))
             continue;
         /* room for this name and for the " and N more" that may follow */
-        size_t room = sizeof dep->reason - 1 - strlen (text) - 32;
-        if (strlen (hosts[i].host_id) + 2 > room)
+        size_t used = strlen (text) + 32;
+        if (used >= sizeof dep->reason || strlen (hosts[i].host_id) + 2 > sizeof dep->reason - used)
             break;
         ok = rc_text_append (&text, "%s %s", named ? "," : "", hosts[i].host_id);
         named++;
     }
     if (ok == 0 && named < count)
         ok = rc_text_append (&text, " and %zu more", count - named);
-    if (ok == 0 && strlen (text) < sizeof dep->reason)
-        SET (dep->reason, text);
+    if (ok == 0)
+        SET (dep->reason, text); /* cut only when the reason before it was near full */
     free (text);
 }
 
@@ -2006,6 +2006,23 @@ rc_engine_test (bool verbose)
     assert (s_natural_cmp ("host-10", "host-9") > 0);
     assert (s_natural_cmp ("a", "a") == 0);
     assert (s_natural_cmp ("web-01", "web-1") == 0 || s_natural_cmp ("web-01", "web-1") != 0);
+    /* a reason names whole hosts and counts the others, never cuts one */
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
+    snprintf (dep->reason, sizeof dep->reason, "budget spent");
+    size_t nh = 100;
+    rc_dhost_t *hosts = (rc_dhost_t *)calloc (nh, sizeof *hosts);
+    assert (hosts);
+    for (size_t i = 0; i < nh; i++) {
+        snprintf (hosts[i].host_id, sizeof hosts[i].host_id, "host-%03zu-%032d", i, 0);
+        snprintf (hosts[i].state, sizeof hosts[i].state, "rollback_failed");
+    }
+    s_reason_hosts (dep, hosts, nh, "rollback_failed", nh, "could not roll back");
+    assert (strncmp (dep->reason, "budget spent; could not roll back 100 host(s): host-000-", 56)
+            == 0);
+    char *more = strstr (dep->reason, " and ");
+    assert (more && strstr (more, " more") && more[-1] == '0');
+    free (hosts);
+    free (dep);
     char id[RC_ID_MAX];
     s_new_id (id, sizeof id);
     assert (rc_name_valid (id) && strncmp (id, "d-", 2) == 0);

@@ -9,7 +9,7 @@ PKG_DIR ?= $(BUILD)/pkg
 .PHONY: deb rpm package-test package-tools
 
 # The packaged binaries are built apart, without the test hooks (FAULT=).
-PKG_BUILD ?= build-release
+PKG_BUILD ?= $(BUILD)/release
 
 deb:
 	$(MAKE) BUILD=$(PKG_BUILD) FAULT= all
