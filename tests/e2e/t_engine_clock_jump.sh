@@ -12,7 +12,7 @@ export RC_FAULT_WALL_OFFSET_FILE="$T/offset"
 rc_coord_start
 unset RC_FAULT_WALL_OFFSET_FILE
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+for i in 1 2; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
 make_release v1; make_release v2
 not_dh () { ! dh_is "$@"; }
 expect_exit 0 deploy v1 --batch 2 --soak 100ms --wait

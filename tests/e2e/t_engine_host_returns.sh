@@ -12,7 +12,7 @@ rc_fleet 3
 for i in 1 2 3; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+for i in 1 2 3; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
 make_release v1; make_release v2; make_release v3; make_release v4
 expect_exit 0 deploy v1 --batch 3 --soak 100ms --wait
 not_dh () { ! dh_is "$@"; }

@@ -27,7 +27,7 @@ for i in $(seq 1 31); do
 done
 rc_coord_start
 rc_agent_start 1
-wait_for 10 host_is host-1 online || fail "host-1 not online"
+wait_for 30 host_is host-1 online || fail "host-1 not online"
 say "release 32 by a deployment: its report names 30 rollback points"
 expect_exit 0 "$RC" deploy --app big --version "$(ver 32)" --artifact "file://$T/art/a.tgz" \
     --sha256 "$sha" --soak 100ms --wait

@@ -9,7 +9,7 @@ rc_fleet $N
 for i in $(seq 1 $N); do rc_webapp $i; done
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+for i in $(seq 1 $N); do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
 make_release v1; make_release v2; make_release v3; make_release v4
 # artifacts over HTTP, each request held 2 s: the fetch phase is visible
 P_ART=$(rc_port)
@@ -20,7 +20,7 @@ class H(http.server.SimpleHTTPRequestHandler):
         time.sleep(2)
         super().do_GET()
 http.server.ThreadingHTTPServer(('127.0.0.1', $P_ART), functools.partial(H, directory='$T/art')).serve_forever()"
-wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$P_ART/v1.sha" || fail "artifact server"
+wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$P_ART/v1.sha" || fail "artifact server"
 hdeploy () {
     v=$1; shift
     "$RC" deploy --app web --version "$v" --artifact "http://127.0.0.1:$P_ART/$v.tgz" \

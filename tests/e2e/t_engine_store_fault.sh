@@ -10,7 +10,7 @@ for i in 1 2 3 4; do rc_webapp $i; done
 export RC_FAULT_SQLITE_STEP_FILE="$T/fault"
 rc_coord_start
 for i in 1 2 3 4; do rc_agent_start $i; done
-for i in 1 2 3 4; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+for i in 1 2 3 4; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --batch 4 --soak 100ms --wait
 
