@@ -25,7 +25,7 @@ echo 2 >"$T/agent-1/slow-restart-v2"
 dep=$(deploy v2 --batch 1 --soak 300ms --offline-grace 30s) || fail "deploy v2"
 wait_for 20 sh -c "[ \"\$(\"$RC\" status $dep --json | grep -c '\"phase\": \"restart\"')\" -ge 1 ]" || fail "host-1 never in restart"
 kill -STOP "$(rc_pid agent-1)"
-wait_for 10 dh_is "$dep" host-1 unknown || { kill -CONT "$(rc_pid agent-1)"; fail "host-1 not unknown: $(dep_host_field "$dep" host-1 state)"; }
+wait_for 30 dh_is "$dep" host-1 unknown || { kill -CONT "$(rc_pid agent-1)"; fail "host-1 not unknown: $(dep_host_field "$dep" host-1 state)"; }
 sleep 1
 kill -CONT "$(rc_pid agent-1)"
 wait_for 40 dep_ended "$dep" || fail "A: deployment did not end"
@@ -38,7 +38,7 @@ echo 2 >"$T/agent-2/slow-restart-v3"
 dep=$(deploy v3 --batch 3 --soak 300ms --offline-grace 30s) || fail "deploy v3"
 wait_for 20 sh -c "grep -q '\"phase\":\"restart\"' '$T/agent-2/state/steps/web.json' 2>/dev/null" || fail "host-2 never in restart"
 kill -9 "$(rc_pid agent-2)"
-wait_for 10 dh_is "$dep" host-2 unknown || fail "host-2 not unknown: $(dep_host_field "$dep" host-2 state)"
+wait_for 30 dh_is "$dep" host-2 unknown || fail "host-2 not unknown: $(dep_host_field "$dep" host-2 state)"
 rc_agent_start 2
 wait_for 40 dep_ended "$dep" || fail "B: deployment did not end"
 "$RC" status "$dep"
@@ -54,7 +54,7 @@ say "C: host-1 owed a rollback while cut off: the rollback waits and runs when i
 dep=$(deploy v4 --batch 1 --soak 300ms --pause manual --offline-grace 30s) || fail "deploy v4"
 wait_for 20 dh_is "$dep" host-1 succeeded || fail "C: host-1 not succeeded"
 kill -STOP "$(rc_pid agent-1)"
-wait_for 10 host_is host-1 offline || { kill -CONT "$(rc_pid agent-1)"; fail "C: host-1 not offline"; }
+wait_for 30 host_is host-1 offline || { kill -CONT "$(rc_pid agent-1)"; fail "C: host-1 not offline"; }
 expect_exit 0 "$RC" abort "$dep"
 sleep 2
 dh_is "$dep" host-1 rollback_pending || { kill -CONT "$(rc_pid agent-1)"; fail "C: host-1 is $(dep_host_field "$dep" host-1 state) while away"; }
