@@ -26,6 +26,8 @@ cleanup () {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Debian's python3 first (see tests/e2e/lib.sh)
+PATH=/usr/bin:/bin:$PATH; export PATH
 port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

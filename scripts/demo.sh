@@ -22,6 +22,8 @@ cleanup () {
 trap cleanup EXIT
 trap 'echo; echo "demo interrupted"; exit 130' INT TERM HUP
 die () { echo "demo: $*" >&2; echo "logs: $D (kept)"; DEMO_KEEP=1; exit 1; }
+# Debian's python3 first (see tests/e2e/lib.sh)
+PATH=/usr/bin:/bin:$PATH; export PATH
 port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 step () { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 page () { curl -s --max-time 2 "http://127.0.0.1:$(cat "$D/web-$1/port")/" | sed 's/<[^>]*>//g'; }

@@ -2,6 +2,10 @@
 # Every process a test starts is recorded and killed on exit; every file
 # lives under $T (a fresh temporary directory), removed on exit.
 set -u
+# Debian's python3 (scripts/deps.sh installs it) ahead of any version
+# manager's shims: a shim costs a shell script per call, seconds under load,
+# and the tests call python3 in their wait loops.
+PATH=/usr/bin:/bin:$PATH; export PATH
 RC_BUILD=${RC_BUILD:-$(pwd)/build}
 T=$(mktemp -d /tmp/rc_e2e.XXXXXX)
 RC_PIDS=""
