@@ -28,6 +28,9 @@ done
 rc_coord_start
 rc_agent_start 1
 wait_for 30 host_is host-1 online || fail "host-1 not online"
+# its first self health check passed: a host is never updated blind
+healthy_1 () { [ "$(host_field host-1 healthy)" = true ]; }
+wait_for 30 healthy_1 || fail "host-1 never healthy"
 say "release 32 by a deployment: its report names 30 rollback points"
 expect_exit 0 "$RC" deploy --app big --version "$(ver 32)" --artifact "file://$T/art/a.tgz" \
     --sha256 "$sha" --soak 100ms --wait
