@@ -37,7 +37,7 @@ in_phase () { grep -q "\"phase\":\"$2\"" "$T/agent-$1/state/steps/web.json" 2>/d
 # kill_at "I:PHASE ...": kill -9 agent I once its journal shows PHASE, all
 # in parallel; then start them all again
 kill_at () {
-    left="$*"; end=$(( $(date +%s) + 40 ))
+    left="$*"; end=$(( $(date +%s) + 90 ))
     while [ -n "$left" ] && [ "$(date +%s)" -le "$end" ]; do
         next=""
         for t in $left; do
