@@ -4,7 +4,7 @@
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_keys.h"
-#include "rc_text.h"
+#include "rc_join.h"
 #include "rc_time.h"
 
 #include <getopt.h>
@@ -170,7 +170,7 @@ rc_cli_hosts (s_cli_t *cli, int argc, char **argv)
             const Rollclone__HostInfo *h = hosts->hosts[i];
             char *labels = NULL;
             for (size_t j = 0; j < h->n_labels; j++)
-                rc_text_append (&labels, "%s%s=%s", j ? "," : "", h->labels[j]->key,
+                rc_join_append (&labels, "%s%s=%s", j ? "," : "", h->labels[j]->key,
                                 h->labels[j]->value);
             char *apps = s_host_apps_text (h);
             printf ("%-20s %-8s %-8s %-28s %s\n", h->id, h->state, h->healthy ? "yes" : "no",

@@ -7,7 +7,7 @@
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
-#include "rc_text.h"
+#include "rc_join.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -367,7 +367,7 @@ s_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n, const c
                 size_t count, const char *what)
 {
     char *text = NULL;
-    int ok = rc_text_append (&text, "%s%s%s %zu host(s):", dep->reason, *dep->reason ? "; " : "",
+    int ok = rc_join_append (&text, "%s%s%s %zu host(s):", dep->reason, *dep->reason ? "; " : "",
                              what, count);
     size_t named = 0;
     for (size_t i = 0; ok == 0 && i < n; i++) {
@@ -377,11 +377,11 @@ s_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n, const c
         size_t used = strlen (text) + 32;
         if (used >= sizeof dep->reason || strlen (hosts[i].host_id) + 2 > sizeof dep->reason - used)
             break;
-        ok = rc_text_append (&text, "%s %s", named ? "," : "", hosts[i].host_id);
+        ok = rc_join_append (&text, "%s %s", named ? "," : "", hosts[i].host_id);
         named++;
     }
     if (ok == 0 && named < count)
-        ok = rc_text_append (&text, " and %zu more", count - named);
+        ok = rc_join_append (&text, " and %zu more", count - named);
     if (ok == 0)
         SET (dep->reason, text); /* cut only when the reason before it was near full */
     free (text);
@@ -612,7 +612,7 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
         taken++;
         h->batch = dep->batch;
         h->dirty = true;
-        if (rc_text_append (&names, "%s%s", taken > 1 ? " " : "", h->host_id) != 0)
+        if (rc_join_append (&names, "%s%s", taken > 1 ? " " : "", h->host_id) != 0)
             rc = rc_store_set_error (self->store, "out of memory");
         bool healthy;
         /* never blind: a host that is not there and well is not updated */
@@ -892,7 +892,7 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
     /* every point whole, however many (names have no comma: rc_name_valid) */
     char *points = strdup ("");
     for (size_t i = 0; points && i < st->n_rollback_points; i++)
-        rc_text_append (&points, "%s%s", i ? "," : "", st->rollback_points[i]);
+        rc_join_append (&points, "%s%s", i ? "," : "", st->rollback_points[i]);
     if (!points)
         return rc_store_set_error (self->store, "out of memory");
     int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
@@ -1790,7 +1790,7 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     else if (!*points)
         refused = s_reply_error (RC_EXIT_USAGE, "host '%s' has no rollback point for '%s'",
                                  req->host_id, req->app);
-    else if (*req->to_version && !rc_text_list_has (points, req->to_version))
+    else if (*req->to_version && !rc_join_list_has (points, req->to_version))
         refused = s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
                                  req->to_version, req->host_id, req->app, points);
     free (points);

@@ -1,5 +1,5 @@
-/*  rc_text.c - text joined from lists, sized to fit. */
-#include "rc_text.h"
+/*  rc_join.c - text joined from lists, sized to fit. */
+#include "rc_join.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 int
-rc_text_append (char **text, const char *fmt, ...)
+rc_join_append (char **text, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
@@ -29,7 +29,7 @@ rc_text_append (char **text, const char *fmt, ...)
 }
 
 bool
-rc_text_list_has (const char *list, const char *item)
+rc_join_list_has (const char *list, const char *item)
 {
     size_t len = strlen (item);
     for (const char *p = list; p && *p;) {
@@ -43,19 +43,19 @@ rc_text_list_has (const char *list, const char *item)
 }
 
 void
-rc_text_test (bool verbose)
+rc_join_test (bool verbose)
 {
     (void)verbose;
     char *text = NULL;
     /* far past any fixed buffer the coordinator used to join into */
     for (int i = 0; i < 1000; i++)
-        assert (rc_text_append (&text, "%sv%04d-%s", i ? "," : "", i,
+        assert (rc_join_append (&text, "%sv%04d-%s", i ? "," : "", i,
                                 "0123456789012345678901234567890123")
                 == 0);
     assert (strlen (text) == 1000 * 40 + 999);
-    assert (rc_text_list_has (text, "v0999-0123456789012345678901234567890123"));
-    assert (rc_text_list_has (text, "v0000-0123456789012345678901234567890123"));
-    assert (!rc_text_list_has (text, "v0999"));
-    assert (!rc_text_list_has ("", "a") && rc_text_list_has ("a", "a"));
+    assert (rc_join_list_has (text, "v0999-0123456789012345678901234567890123"));
+    assert (rc_join_list_has (text, "v0000-0123456789012345678901234567890123"));
+    assert (!rc_join_list_has (text, "v0999"));
+    assert (!rc_join_list_has ("", "a") && rc_join_list_has ("a", "a"));
     free (text);
 }
