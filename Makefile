@@ -2,6 +2,10 @@
 # runs unit and end-to-end tests, then the same suite under ASan+UBSan.
 BUILD   ?= build
 SAN     ?=
+# FAULT=1 (the default here, so in build/ and build-asan/) compiles the
+# test hooks (-DRC_FAULT_INJECTION: injected SQLite faults, an offset wall
+# clock; see docs/design-notes.md). The packages are built with FAULT=.
+FAULT   ?= 1
 VERSION := $(shell cat VERSION)
 PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson libarchive libsystemd
 
@@ -13,6 +17,9 @@ LDLIBS  += -lpthread
 # RC_PROTOCOL=N builds peers of another protocol version (tests of skew)
 ifneq ($(RC_PROTOCOL),)
 CFLAGS  += -DRC_PROTOCOL_VERSION=$(RC_PROTOCOL)
+endif
+ifneq ($(FAULT),)
+CFLAGS  += -DRC_FAULT_INJECTION
 endif
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

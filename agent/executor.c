@@ -114,6 +114,9 @@ struct _s_app_t {
     int64_t next_idle;          /* next self health check */
     int idle_healthy;           /* -1 unknown, 0, 1 */
     int idle_run;               /* results in a row against idle_healthy */
+    char *last_id;              /* the last step finished: deployment id, */
+    uint32_t last_step;         /* its step number */
+    int last_result;            /* and its result, told in hello/heartbeats */
 };
 
 struct _s_self_t {
@@ -171,6 +174,45 @@ s_app_state (s_app_t *a, Rollclone__AppState *st, char **points, size_t max, siz
     st->rollback_points = points;
     st->n_rollback_points = *n;
     st->busy = a->step != NULL;
+    st->last_deployment_id = a->last_id ? a->last_id : "";
+    st->last_step = a->last_step;
+    st->last_result = (Rollclone__StepReport__Result)a->last_result;
+}
+
+/* Remembers the last step finished for app, for hello and heartbeats. */
+static void
+s_app_last (s_app_t *a, const char *id, uint32_t step, int result)
+{
+    free (a->last_id);
+    a->last_id = s_strdup (id);
+    a->last_step = step;
+    a->last_result = result;
+}
+
+static bool
+s_report_of_app (zframe_t *frame, void *arg)
+{
+    Rollclone__StepReport *r =
+        rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    bool match = r && streq (r->app, (const char *)arg) && rc_name_valid (r->deployment_id);
+    rollclone__step_report__free_unpacked (r, NULL);
+    return match;
+}
+
+/* At start: the last step of app from the stored reports. */
+static void
+s_app_last_load (s_app_t *a)
+{
+    zframe_t *frame =
+        rc_journal_newest_report (a->self->journal, s_report_of_app, (void *)a->cfg->name);
+    if (!frame)
+        return;
+    Rollclone__StepReport *r =
+        rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    if (r)
+        s_app_last (a, r->deployment_id, r->step, r->result);
+    rollclone__step_report__free_unpacked (r, NULL);
+    zframe_destroy (&frame);
 }
 
 static void
@@ -193,6 +235,9 @@ s_send_report (s_self_t *self, s_app_t *a, Rollclone__StepReport *r, bool store)
     Rollclone__AppState st;
     char *points[S_MAX_POINTS];
     size_t n = 0;
+    /* first: the app state sent with it names this step as the last */
+    if (a && store && r->result != ROLLCLONE__STEP_REPORT__RESULT__RUNNING)
+        s_app_last (a, r->deployment_id, r->step, r->result);
     if (a) {
         s_app_state (a, &st, points, S_MAX_POINTS, &n);
         r->app_state = &st;
@@ -1349,6 +1394,7 @@ s_actor (zsock_t *pipe, void *args)
         self.apps[i].self = &self;
         self.apps[i].cfg = &self.cfg->apps[i];
         self.apps[i].idle_healthy = -1;
+        s_app_last_load (&self.apps[i]);
     }
     /* Steps interrupted by a crash are undone before anything else; their
        final REPORTs go out as soon as the owner reads the pipe. An app whose
@@ -1374,6 +1420,7 @@ s_actor (zsock_t *pipe, void *args)
         s_step_destroy (&self.apps[i].step);
         zframe_destroy (&self.apps[i].pending);
         rc_health_destroy (&self.apps[i].idle_check);
+        free (self.apps[i].last_id);
     }
     free (self.apps);
     zloop_destroy (&self.loop);

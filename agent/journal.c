@@ -235,6 +235,60 @@ rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step)
     return frame;
 }
 
+/* Reads reports/name, or NULL. */
+static zframe_t *
+s_read_report (rc_journal_t *self, const char *name)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/reports/%s", self->dir, name);
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    zframe_t *frame = NULL;
+    struct stat st;
+    if (fstat (fileno (f), &st) == 0 && st.st_size >= 0 && st.st_size <= RC_MAX_FRAME_BYTES) {
+        frame = zframe_new (NULL, (size_t)st.st_size);
+        if (frame && fread (zframe_data (frame), 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+            zframe_destroy (&frame);
+    }
+    fclose (f);
+    return frame;
+}
+
+zframe_t *
+rc_journal_newest_report (rc_journal_t *self, rc_journal_match_fn *match, void *arg)
+{
+    char dir[PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/reports", self->dir);
+    DIR *d = opendir (dir);
+    if (!d)
+        return NULL;
+    zframe_t *best = NULL;
+    struct timespec best_time = {0, 0};
+    struct dirent *e;
+    /* at most RC_REPORTS_KEPT files, read once at start */
+    while ((e = readdir (d))) {
+        struct stat st;
+        if (e->d_name[0] == '.' || fstatat (dirfd (d), e->d_name, &st, 0) != 0)
+            continue;
+        if (best
+            && (st.st_mtim.tv_sec < best_time.tv_sec
+                || (st.st_mtim.tv_sec == best_time.tv_sec
+                    && st.st_mtim.tv_nsec <= best_time.tv_nsec)))
+            continue;
+        zframe_t *frame = s_read_report (self, e->d_name);
+        if (frame && match (frame, arg)) {
+            zframe_destroy (&best);
+            best = frame;
+            best_time = st.st_mtim;
+        }
+        else
+            zframe_destroy (&frame);
+    }
+    closedir (d);
+    return best;
+}
+
 int
 rc_journal_lock (rc_journal_t *self, const char *app)
 {
@@ -265,6 +319,14 @@ rc_journal_unlock (int *fd_p)
 
 /* Selftest: records survive a reopen, reports are found by id, the lock
    excludes a second holder. */
+static bool
+s_test_match (zframe_t *report, void *arg)
+{
+    const char *prefix = (const char *)arg;
+    return zframe_size (report) >= strlen (prefix)
+           && memcmp (zframe_data (report), prefix, strlen (prefix)) == 0;
+}
+
 void
 rc_journal_test (bool verbose)
 {
@@ -293,6 +355,16 @@ rc_journal_test (bool verbose)
     assert (f && zframe_size (f) == 3 && memcmp (zframe_data (f), "abc", 3) == 0);
     zframe_destroy (&f);
     assert (rc_journal_find_report (j, "d-1", 3) == NULL);
+    /* the newest that matches: "abd" is written last (its own mtime) */
+    usleep (20000);
+    assert (rc_journal_store_report (j, "d-2", 1, "abd", 3) == 0);
+    f = rc_journal_newest_report (j, s_test_match, (void *)"ab");
+    assert (f && memcmp (zframe_data (f), "abd", 3) == 0);
+    zframe_destroy (&f);
+    f = rc_journal_newest_report (j, s_test_match, (void *)"abc");
+    assert (f && memcmp (zframe_data (f), "abc", 3) == 0);
+    zframe_destroy (&f);
+    assert (rc_journal_newest_report (j, s_test_match, (void *)"x") == NULL);
 
     int a = rc_journal_lock (j, "web");
     assert (a >= 0);

@@ -34,6 +34,11 @@ int rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, 
 /* The stored report, or NULL. Caller destroys. */
 zframe_t *rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step);
 
+/* The newest stored report for which match (given the packed report)
+   says true, or NULL. Caller destroys. */
+typedef bool (rc_journal_match_fn) (zframe_t *report, void *arg);
+zframe_t *rc_journal_newest_report (rc_journal_t *self, rc_journal_match_fn *match, void *arg);
+
 /* Takes app's lock without waiting. Returns an fd to pass to unlock, or -1
    when another process holds it (or on error). */
 int rc_journal_lock (rc_journal_t *self, const char *app);

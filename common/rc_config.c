@@ -91,6 +91,7 @@ static const s_key_t s_keys[] = {
     {S_COORD, "offline_after", T_DURATION, CFG (offline_after_ms)},
     {S_COORD, "event_retention", T_AGE, CFG (event_retention_ms)},
     {S_COORD, "deployment_retention", T_RETAIN, CFG (deployment_retention)},
+    {S_COORD, "offline_grace", T_DURATION, CFG (offline_grace_ms)},
     {S_AGENT, "id", T_NAME, CFG (id)},
     {S_AGENT, "coordinator_endpoint", T_ENDPOINT, CFG (coordinator_endpoint)},
     {S_AGENT, "coordinator_publish_endpoint", T_ENDPOINT, CFG (coordinator_publish_endpoint)},

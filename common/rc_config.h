@@ -65,6 +65,7 @@ typedef struct {
     int64_t offline_after_ms;
     int64_t event_retention_ms;   /* events and release history older are pruned */
     int64_t deployment_retention; /* finished deployments kept, the newest */
+    int64_t offline_grace_ms;     /* default of deploy --offline-grace; 0 = the health timeout */
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */

@@ -22,10 +22,36 @@ s_clock_ms (clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+#ifdef RC_FAULT_INJECTION
+/* Test builds only (FAULT=1): the wall clock offset by the milliseconds in
+   the file named by $RC_FAULT_WALL_OFFSET_FILE (read at every call, so a
+   test steps the clock of a running daemon as NTP would). The monotonic
+   clock is left alone. */
+static int64_t
+s_wall_offset (void)
+{
+    const char *path = getenv ("RC_FAULT_WALL_OFFSET_FILE");
+    if (!path || !*path)
+        return 0;
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    long long offset = 0;
+    if (fscanf (file, "%lld", &offset) != 1)
+        offset = 0;
+    fclose (file);
+    return (int64_t)offset;
+}
+#endif
+
 int64_t
 rc_now_ms (void)
 {
+#ifdef RC_FAULT_INJECTION
+    return s_clock_ms (CLOCK_REALTIME) + s_wall_offset ();
+#else
     return s_clock_ms (CLOCK_REALTIME);
+#endif
 }
 
 int64_t

@@ -4,6 +4,7 @@
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_keys.h"
+#include "rc_join.h"
 #include "rc_time.h"
 
 #include <getopt.h>
@@ -179,15 +180,14 @@ rc_cli_hosts (s_cli_t *cli, int argc, char **argv)
         printf ("%-20s %-8s %-8s %-28s %s\n", "HOST", "STATE", "HEALTHY", "LABELS", "APPS");
         for (size_t i = 0; i < hosts->n_hosts; i++) {
             const Rollclone__HostInfo *h = hosts->hosts[i];
-            char labels[512] = "";
-            for (size_t j = 0; j < h->n_labels; j++) {
-                size_t used = strlen (labels);
-                snprintf (labels + used, sizeof labels - used, "%s%s=%s", j ? "," : "",
-                          h->labels[j]->key, h->labels[j]->value);
-            }
+            char *labels = NULL;
+            for (size_t j = 0; j < h->n_labels; j++)
+                rc_join_append (&labels, "%s%s=%s", j ? "," : "", h->labels[j]->key,
+                                h->labels[j]->value);
             char *apps = s_host_apps_text (h);
             printf ("%-20s %-8s %-8s %-28s %s\n", h->id, h->state, h->healthy ? "yes" : "no",
-                    *labels ? labels : "-", apps && *apps ? apps : "-");
+                    labels ? labels : "-", apps && *apps ? apps : "-");
+            free (labels);
             free (apps);
         }
     }

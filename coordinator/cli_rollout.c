@@ -94,7 +94,7 @@ s_deployment_json (const Rollclone__DeploymentInfo *d)
     }
     return json_pack (
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s, s:i, s:i, s:i, "
-        "s:s, s:b, s:s, s:b, s:s, s:s, s:s, s:o}",
+        "s:s, s:b, s:s, s:b, s:s, s:s, s:s, s:o, s:i}",
         "id", d->id, "kind", d->kind, "app", d->app, "version", d->version, "artifact",
         d->artifact_url, "state", d->state, "reason", d->reason, "batch", (int)d->current_batch,
         "batches", (int)d->total_batches, "failures", (int)d->failures, "batch_spec", d->batch,
@@ -104,7 +104,8 @@ s_deployment_json (const Rollclone__DeploymentInfo *d)
         (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int)!d->gate_open,
         "created", rc_cli_iso_time (d->created_ms, created, sizeof created), "updated",
         rc_cli_iso_time (d->updated_ms, updated, sizeof updated), "finished",
-        rc_cli_iso_time (d->finished_ms, finished, sizeof finished), "hosts", hosts);
+        rc_cli_iso_time (d->finished_ms, finished, sizeof finished), "hosts", hosts,
+        "offline_grace_ms", (int)d->offline_grace_ms);
 }
 
 static void
@@ -361,6 +362,7 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
         {"soak", required_argument, NULL, 'k'},
         {"health-timeout", required_argument, NULL, 'H'},
         {"progress-deadline", required_argument, NULL, 'P'},
+        {"offline-grace", required_argument, NULL, 'g'},
         {"pause", required_argument, NULL, 'p'},
         {"no-auto-rollback", no_argument, NULL, 'n'},
         {"wait", no_argument, NULL, 'w'},
@@ -381,6 +383,7 @@ rc_cli_deploy (rc_cli_t *cli, int argc, char **argv)
         case 'k': dreq.soak = optarg; break;
         case 'H': dreq.health_timeout = optarg; break;
         case 'P': dreq.progress_deadline = optarg; break;
+        case 'g': dreq.offline_grace = optarg; break;
         case 'p': dreq.pause = optarg; break;
         case 'n': dreq.no_auto_rollback = true; break;
         case 'w': wait = true; break;

@@ -9,11 +9,13 @@
     "id, kind, app, version, artifact_url, sha256, selector, batch_spec, max_fail_spec, "          \
     "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "      \
     "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "         \
-    "abort_requested, abort_rollback, reason, created, updated, finished, progress"
+    "abort_requested, abort_rollback, reason, created, updated, finished, progress, "              \
+    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms"
 
 #define HOST_COLUMNS                                                                               \
     "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                 \
-    "needs_rollback, started, finished, failure, error, output_tail, exit_code, timings"
+    "needs_rollback, started, finished, failure, error, output_tail, exit_code, timings, "         \
+    "unknown_of"
 
 static void
 s_copy (char *dest, size_t size, sqlite3_stmt *stmt, int col)
@@ -36,24 +38,27 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
     const char *sql =
         insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-                 "?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
                : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
                  "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
                  "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
                  "pause_spec = ?14, auto_rollback = ?15, state = ?16, final_state = ?17, batch = "
                  "?18, rb_batch = ?19, total_batches = ?20, paused = ?21, gate_open = ?22, "
                  "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
-                 "created = ?27, updated = ?28, finished = ?29, progress = ?30 WHERE id = ?1";
+                 "created = ?27, updated = ?28, finished = ?29, progress = ?30, "
+                 "progress_elapsed_ms = ?31, "
+                 "pause_remaining_ms = ?32, offline_grace_ms = ?33 WHERE id = ?1";
     return rc_store_run (
         store,
-        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiii", d->id, d->kind, d->app,
+        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiiiiii", d->id, d->kind, d->app,
                           d->version, d->artifact_url, d->sha256, d->selector, d->batch_spec,
                           d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms,
                           d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback, d->state,
                           d->final_state, (int64_t)d->batch, (int64_t)d->rb_batch,
                           (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open,
                           d->pause_until, (int)d->abort_requested, (int)d->abort_rollback,
-                          d->reason, d->created, d->updated, d->finished, d->progress));
+                          d->reason, d->created, d->updated, d->finished, d->progress,
+                          d->progress_elapsed_ms, d->pause_remaining_ms, d->offline_grace_ms));
 }
 
 int
@@ -82,10 +87,10 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
         rc_store_prepare (store, "SELECT " DEP_COLUMNS " FROM deployments WHERE id = ?1", "t", id);
     if (!stmt)
         return -1;
-    int rc = sqlite3_step (stmt);
+    int rc = rc_store_step (store, stmt);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize (stmt);
-        return rc == SQLITE_DONE ? 0 : rc_store_step_error (store);
+        return rc == SQLITE_DONE ? 0 : -1;
     }
     memset (d, 0, sizeof *d);
     s_copy (d->id, sizeof d->id, stmt, 0);
@@ -118,6 +123,9 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->updated = sqlite3_column_int64 (stmt, 27);
     d->finished = sqlite3_column_int64 (stmt, 28);
     d->progress = sqlite3_column_int64 (stmt, 29);
+    d->progress_elapsed_ms = sqlite3_column_int64 (stmt, 30);
+    d->pause_remaining_ms = sqlite3_column_int64 (stmt, 31);
+    d->offline_grace_ms = sqlite3_column_int64 (stmt, 32);
     sqlite3_finalize (stmt);
     stmt = rc_store_prepare (store, "SELECT signature FROM deployments WHERE id = ?1", "t", id);
     if (!stmt)
@@ -144,13 +152,11 @@ rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t 
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    while ((rc = rc_store_step (store, stmt)) == SQLITE_ROW)
         zlist_append (ids, (void *)sqlite3_column_text (stmt, 0));
     sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE) {
-        rc_store_step_error (store);
+    if (rc != SQLITE_DONE)
         zlist_destroy (&ids);
-    }
     return ids;
 }
 
@@ -160,18 +166,19 @@ s_host_write (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h,
     const char *sql =
         insert ? "INSERT INTO deployment_hosts (deployment_id, " HOST_COLUMNS
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                 "?16, ?17, ?18)"
+                 "?16, ?17, ?18, ?19)"
                : "UPDATE deployment_hosts SET ord = ?3, batch = ?4, state = ?5, phase = ?6, "
                  "step = ?7, from_version = ?8, to_version = ?9, touched = ?10, needs_rollback "
                  "= ?11, started = ?12, finished = ?13, failure = ?14, error = ?15, output_tail "
-                 "= ?16, exit_code = ?17, timings = ?18 WHERE deployment_id = ?1 AND host_id = "
-                 "?2";
+                 "= ?16, exit_code = ?17, timings = ?18, unknown_of = ?19 WHERE deployment_id = ?1 "
+                 "AND host_id = ?2";
     return rc_store_run (
-        store, rc_store_prepare (store, sql, "ttiittittbbiitttit", deployment_id, h->host_id,
-                                 (int64_t)h->ord, (int64_t)h->batch, h->state, h->phase,
-                                 (int64_t)h->step, h->from_version, h->to_version, (int)h->touched,
-                                 (int)h->needs_rollback, h->started, h->finished, h->failure,
-                                 h->error, h->output_tail, (int64_t)h->exit_code, h->timings));
+        store,
+        rc_store_prepare (store, sql, "ttiittittbbiitttitt", deployment_id, h->host_id,
+                          (int64_t)h->ord, (int64_t)h->batch, h->state, h->phase, (int64_t)h->step,
+                          h->from_version, h->to_version, (int)h->touched, (int)h->needs_rollback,
+                          h->started, h->finished, h->failure, h->error, h->output_tail,
+                          (int64_t)h->exit_code, h->timings, h->unknown_of));
 }
 
 int
@@ -207,33 +214,47 @@ s_host_row (sqlite3_stmt *stmt, rc_dhost_t *h)
     s_copy (h->output_tail, sizeof h->output_tail, stmt, 14);
     h->exit_code = sqlite3_column_int (stmt, 15);
     s_copy (h->timings, sizeof h->timings, stmt, 16);
+    s_copy (h->unknown_of, sizeof h->unknown_of, stmt, 17);
 }
 
-rc_dhost_t *
-rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count)
+int
+rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_p, size_t *count)
 {
+    *hosts_p = NULL;
     *count = 0;
     sqlite3_stmt *stmt = rc_store_prepare (store,
                                            "SELECT " HOST_COLUMNS " FROM deployment_hosts "
                                            "WHERE deployment_id = ?1 ORDER BY ord",
                                            "t", deployment_id);
     if (!stmt)
-        return NULL;
+        return -1;
     size_t cap = 16, n = 0;
     rc_dhost_t *hosts = (rc_dhost_t *)malloc (cap * sizeof *hosts);
-    while (hosts && sqlite3_step (stmt) == SQLITE_ROW) {
+    int rc = hosts ? SQLITE_ROW : SQLITE_NOMEM;
+    while (rc == SQLITE_ROW && (rc = rc_store_step (store, stmt)) == SQLITE_ROW) {
         if (n == cap) {
             rc_dhost_t *more = (rc_dhost_t *)realloc (hosts, 2 * cap * sizeof *hosts);
-            if (!more)
+            if (!more) {
+                rc = SQLITE_NOMEM;
                 break;
+            }
             hosts = more;
             cap *= 2;
         }
         s_host_row (stmt, &hosts[n++]);
     }
     sqlite3_finalize (stmt);
+    /* all the rows or none: a deployment read in part would look like one
+       with fewer hosts left to do */
+    if (rc != SQLITE_DONE) {
+        if (rc == SQLITE_NOMEM)
+            rc_store_set_error (store, "out of memory reading the hosts of %s", deployment_id);
+        free (hosts);
+        return -1;
+    }
+    *hosts_p = hosts;
     *count = n;
-    return hosts;
+    return 0;
 }
 
 int
@@ -246,11 +267,11 @@ rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *hos
                                            "tt", deployment_id, host_id);
     if (!stmt)
         return -1;
-    int rc = sqlite3_step (stmt);
+    int rc = rc_store_step (store, stmt);
     if (rc == SQLITE_ROW)
         s_host_row (stmt, host);
     sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc_store_step_error (store);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 void
@@ -299,15 +320,40 @@ rc_deployments_test (bool verbose)
     zlist_destroy (&ids);
 
     size_t n = 0;
-    rc_dhost_t *hosts = rc_dhost_load (store, "d-1", &n);
+    rc_dhost_t *hosts = NULL;
+    assert (rc_dhost_load (store, "d-1", &hosts, &n) == 0);
     assert (hosts && n == 2 && streq (hosts[1].host_id, "web-2"));
     snprintf (hosts[1].state, sizeof hosts[1].state, "updating");
     hosts[1].step = 1;
     assert (rc_dhost_save (store, "d-1", &hosts[1]) == 0);
     free (hosts);
-    hosts = rc_dhost_load (store, "d-1", &n);
+    assert (rc_dhost_load (store, "d-1", &hosts, &n) == 0);
     assert (streq (hosts[1].state, "updating") && hosts[1].step == 1);
     free (hosts);
+#ifdef RC_FAULT_INJECTION
+    /* a step that fails half-way gives no list, never a shorter one */
+    char fault[320];
+    snprintf (fault, sizeof fault, "%s/fault", dir);
+    FILE *file = fopen (fault, "w");
+    assert (file);
+    fputs ("2", file);
+    fclose (file);
+    setenv ("RC_FAULT_SQLITE_STEP_FILE", fault, 1);
+    int failed = 0;
+    for (int i = 0; i < 4; i++) {
+        if (rc_dhost_load (store, "d-1", &hosts, &n) != 0) {
+            assert (hosts == NULL && n == 0);
+            assert (strstr (rc_store_errmsg (store), "injected"));
+            failed++;
+        }
+        else {
+            assert (n == 2);
+            free (hosts);
+        }
+    }
+    assert (failed > 0);
+    unsetenv ("RC_FAULT_SQLITE_STEP_FILE");
+#endif
     rc_dhost_t one;
     assert (rc_dhost_load_one (store, "d-1", "web-2", &one) == 1 && one.step == 1);
     assert (rc_dhost_load_one (store, "d-1", "web-9", &one) == 0);

@@ -31,7 +31,8 @@ typedef struct {
     int64_t soak_ms;
     int64_t health_timeout_ms;
     int64_t progress_deadline_ms;
-    char pause_spec[32]; /* "", a duration, or manual */
+    int64_t offline_grace_ms; /* a host offline in its step is unknown this long */
+    char pause_spec[32];      /* "", a duration, or manual */
     bool auto_rollback;
     char state[RC_STATE_MAX];       /* running paused rolling_back | end states */
     char final_state[RC_STATE_MAX]; /* what rolling back ends as */
@@ -40,14 +41,18 @@ typedef struct {
     int total_batches;
     bool paused;         /* operator pause: no new batch */
     bool gate_open;      /* manual gate after a batch */
-    int64_t pause_until; /* timed pause between batches (unix ms) */
+    int64_t pause_until; /* timed pause ends (unix ms, for display; 0 = none) */
     bool abort_requested;
     bool abort_rollback;
     char reason[RC_TEXT_MAX];
     int64_t created;
     int64_t updated;
     int64_t finished;
-    int64_t progress; /* last time a host finished or a batch began */
+    int64_t progress; /* last time a host finished or a batch began (unix ms, a record) */
+    /* What the engine measures runs on the monotonic clock; the rows keep
+       it as durations, as of the last save (see engine.c s_clock_t). */
+    int64_t progress_elapsed_ms; /* since progress */
+    int64_t pause_remaining_ms;  /* of the timed pause, when pause_until != 0 */
 } rc_deployment_t;
 
 typedef struct {
@@ -67,8 +72,9 @@ typedef struct {
     char error[RC_TEXT_MAX];
     char output_tail[RC_TAIL_MAX + 1];
     int exit_code;
-    char timings[512]; /* phase=ms,phase=ms */
-    bool dirty;        /* changed since loaded: save it */
+    char timings[512];             /* phase=ms,phase=ms */
+    char unknown_of[RC_STATE_MAX]; /* state "unknown": the step it was in */
+    bool dirty;                    /* changed since loaded: save it */
 } rc_dhost_t;
 
 int rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep);
@@ -81,8 +87,10 @@ zlist_t *rc_deployment_ids (rc_store_t *store, bool active_only, const char *app
 
 int rc_dhost_insert (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
 int rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *host);
-/* The hosts of a deployment in their stable order; caller frees. */
-rc_dhost_t *rc_dhost_load (rc_store_t *store, const char *deployment_id, size_t *count);
+/* The hosts of a deployment in their stable order, all of them or none:
+   0 and *hosts_p (caller frees), or -1 (error on the store) and NULL. */
+int rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_p,
+                   size_t *count);
 /* One host of a deployment: 1 found, 0 not, -1 error. */
 int rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *host_id,
                        rc_dhost_t *host);

@@ -9,6 +9,7 @@
 #include "rc_log.h"
 #include "rc_signature.h"
 #include "rc_sources.h"
+#include "rc_join.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -30,7 +31,68 @@ struct _rc_engine_t {
     zhashx_t *dirty;                  /* deployments a report changed: advance at flush */
     rc_engine_publish_fn *publish_fn; /* sends one host's instruction */
     void *publish_arg;
+    zhashx_t *clocks;      /* deployment id -> s_clock_t of active ones */
+    zhashx_t *unknown;     /* "deployment/host" -> mono ms it went unknown */
+    int64_t offline_grace; /* default of --offline-grace (0 = the health timeout) */
+    zhashx_t *seen;        /* "host/app" -> what the agent said last (reconciled) */
 };
+
+/* The monotonic side of a deployment's timers, kept while it is active:
+   rebuilt from the row's durations when the coordinator starts. */
+typedef struct {
+    int64_t progress;    /* mono ms of the last progress */
+    int64_t pause_until; /* mono ms the timed pause ends, 0 = none */
+    int64_t saved;       /* mono ms the durations were last written */
+} s_clock_t;
+
+/* The clock of dep, made from its row when there is none yet. */
+static s_clock_t *
+s_clock (rc_engine_t *self, const rc_deployment_t *dep, int64_t mono)
+{
+    s_clock_t *clk = (s_clock_t *)zhashx_lookup (self->clocks, dep->id);
+    if (clk)
+        return clk;
+    clk = (s_clock_t *)zmalloc (sizeof *clk);
+    clk->progress = mono - (dep->progress_elapsed_ms > 0 ? dep->progress_elapsed_ms : 0);
+    if (dep->pause_until)
+        clk->pause_until = mono + (dep->pause_remaining_ms > 0 ? dep->pause_remaining_ms : 0);
+    clk->saved = mono;
+    zhashx_insert (self->clocks, dep->id, clk);
+    return clk;
+}
+
+/* Copies the clock into the row's durations (and the display time of the
+   pause end), to be saved. */
+static void
+s_clock_store (s_clock_t *clk, rc_deployment_t *dep, int64_t mono, int64_t now)
+{
+    dep->progress_elapsed_ms = mono - clk->progress;
+    if (clk->pause_until) {
+        int64_t left = clk->pause_until > mono ? clk->pause_until - mono : 0;
+        dep->pause_remaining_ms = left;
+        dep->pause_until = now + left;
+    }
+    else
+        dep->pause_remaining_ms = dep->pause_until = 0;
+    clk->saved = mono;
+}
+
+/* A host finished or a batch began: the progress deadline starts again. */
+static void
+s_progress (rc_engine_t *self, rc_deployment_t *dep, int64_t now)
+{
+    int64_t mono = rc_mono_ms ();
+    s_clock (self, dep, mono)->progress = mono;
+    dep->progress = now;
+    dep->progress_elapsed_ms = 0;
+}
+
+static int64_t
+s_since_progress (rc_engine_t *self, const rc_deployment_t *dep)
+{
+    int64_t mono = rc_mono_ms ();
+    return mono - s_clock (self, dep, mono)->progress;
+}
 
 rc_engine_t *
 rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn, void *arg)
@@ -41,6 +103,12 @@ rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn
     self->host_fn = host_fn;
     self->host_arg = arg;
     self->dirty = zhashx_new ();
+    self->clocks = zhashx_new ();
+    zhashx_set_destructor (self->clocks, (zhashx_destructor_fn *)zstr_free);
+    self->unknown = zhashx_new ();
+    zhashx_set_destructor (self->unknown, (zhashx_destructor_fn *)zstr_free);
+    self->seen = zhashx_new ();
+    zhashx_set_destructor (self->seen, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
@@ -52,10 +120,19 @@ rc_engine_set_publish (rc_engine_t *self, rc_engine_publish_fn *fn, void *arg)
 }
 
 void
+rc_engine_set_offline_grace (rc_engine_t *self, int64_t ms)
+{
+    self->offline_grace = ms > 0 ? ms : 0;
+}
+
+void
 rc_engine_destroy (rc_engine_t **self_p)
 {
     if (self_p && *self_p) {
         zhashx_destroy (&(*self_p)->dirty);
+        zhashx_destroy (&(*self_p)->clocks);
+        zhashx_destroy (&(*self_p)->unknown);
+        zhashx_destroy (&(*self_p)->seen);
         free (*self_p);
         *self_p = NULL;
     }
@@ -174,12 +251,16 @@ static int
 s_event (rc_engine_t *self, const char *deployment_id, const char *host_id, const char *kind,
          const char *fmt, ...)
 {
-    char detail[RC_TEXT_MAX] = "";
+    /* sized to fit: a detail may list every host of a batch */
     va_list args;
     va_start (args, fmt);
-    vsnprintf (detail, sizeof detail, fmt, args);
+    char *detail = zsys_vprintf (fmt, args);
     va_end (args);
-    return rc_store_event (self->store, rc_now_ms (), deployment_id, host_id, kind, detail);
+    if (!detail)
+        return rc_store_set_error (self->store, "out of memory for event %s", kind);
+    int rc = rc_store_event (self->store, rc_now_ms (), deployment_id, host_id, kind, detail);
+    free (detail);
+    return rc;
 }
 
 /* Bounded copy that cuts what does not fit (error texts, reasons). */
@@ -203,8 +284,10 @@ s_host_live (rc_engine_t *self, const char *host_id, bool *healthy)
     return online;
 }
 
-/* The version a host reports live for app ("" when none). */
-static void
+/* The version a host reports live for app ("" when none): 0, or -1 when
+   the store could not say (never taken for "none": that would leave the
+   host without a rollback point). */
+static int
 s_current_version (rc_engine_t *self, const char *host_id, const char *app, char *out, size_t len)
 {
     out[0] = '\0';
@@ -212,9 +295,13 @@ s_current_version (rc_engine_t *self, const char *host_id, const char *app, char
                                            "SELECT current FROM host_apps "
                                            "WHERE host_id = ?1 AND app = ?2",
                                            "tt", host_id, app);
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    if (!stmt)
+        return -1;
+    int rc = rc_store_step (self->store, stmt);
+    if (rc == SQLITE_ROW)
         snprintf (out, len, "%s", (const char *)sqlite3_column_text (stmt, 0));
     sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 static bool
@@ -250,6 +337,8 @@ s_finish (rc_engine_t *self, rc_deployment_t *dep, const char *state, int64_t no
     SET (dep->state, state);
     dep->finished = now;
     dep->paused = false;
+    /* its rows are final now: compare them with the agents again */
+    zhashx_purge (self->seen);
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s %s%s%s", dep->id, state, *dep->reason ? ": " : "",
                       dep->reason);
@@ -275,11 +364,41 @@ s_host_start (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollb
         return s_event (self, dep->id, h->host_id, "host_rolling_back", "step %d: back to %s",
                         h->step, *target ? target : "the previous release");
     }
-    s_current_version (self, h->host_id, dep->app, h->from_version, sizeof h->from_version);
+    if (s_current_version (self, h->host_id, dep->app, h->from_version, sizeof h->from_version)
+        != 0)
+        return -1;
     SET (h->to_version, dep->version);
     s_host_state (h, "updating");
     return s_event (self, dep->id, h->host_id, "host_updating", "batch %d, step %d: %s -> %s",
                     h->batch, h->step, *h->from_version ? h->from_version : "(none)", dep->version);
+}
+
+/* Adds "what N host(s): a, b" to the reason, naming the hosts in state
+   that fit whole in the reason column and counting the others ("and 12
+   more"): the reason is a summary, the per-host list is in status. */
+static void
+s_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n, const char *state,
+                size_t count, const char *what)
+{
+    char *text = NULL;
+    int ok = rc_join_append (&text, "%s%s%s %zu host(s):", dep->reason, *dep->reason ? "; " : "",
+                             what, count);
+    size_t named = 0;
+    for (size_t i = 0; ok == 0 && i < n; i++) {
+        if (!streq (hosts[i].state, state))
+            continue;
+        /* room for this name and for the " and N more" that may follow */
+        size_t used = strlen (text) + 32;
+        if (used >= sizeof dep->reason || strlen (hosts[i].host_id) + 2 > sizeof dep->reason - used)
+            break;
+        ok = rc_join_append (&text, "%s %s", named ? "," : "", hosts[i].host_id);
+        named++;
+    }
+    if (ok == 0 && named < count)
+        ok = rc_join_append (&text, " and %zu more", count - named);
+    if (ok == 0)
+        SET (dep->reason, text); /* cut only when the reason before it was near full */
+    free (text);
 }
 
 /* Budget spent or abort asked, nothing in flight: roll back or stop. */
@@ -306,10 +425,103 @@ s_conclude (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n
     }
     SET (dep->state, "rolling_back");
     dep->rb_batch = 0;
-    dep->progress = now;
+    s_progress (self, dep, now);
     rc_log_warn_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s: rolling back %zu host(s)", dep->id, marked);
     return s_event (self, dep->id, NULL, "rollback_started", "%zu host(s) to roll back", marked);
+}
+
+/* Is h in flight in a step of this kind (update or rollback), whether we
+   hear from its host or not? */
+static bool
+s_in_step (const rc_dhost_t *h, const char *step_state)
+{
+    return s_is (h, step_state) || (s_is (h, "unknown") && streq (h->unknown_of, step_state));
+}
+
+static void
+s_unknown_key (const rc_deployment_t *dep, const rc_dhost_t *h, char *key, size_t len)
+{
+    snprintf (key, len, "%s/%s", dep->id, h->host_id);
+}
+
+/* How long h has been unknown. Kept in memory on the monotonic clock: a
+   restarted coordinator starts the count again, giving the host its whole
+   grace (it could not have reported while we were down). */
+static int64_t
+s_unknown_for (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h, int64_t mono)
+{
+    char key[RC_ID_MAX + RC_NAME_MAX + 2];
+    s_unknown_key (dep, h, key, sizeof key);
+    int64_t *since = (int64_t *)zhashx_lookup (self->unknown, key);
+    if (!since) {
+        since = (int64_t *)zmalloc (sizeof *since);
+        *since = mono;
+        zhashx_insert (self->unknown, key, since);
+    }
+    return mono - *since;
+}
+
+static void
+s_unknown_forget (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
+{
+    char key[RC_ID_MAX + RC_NAME_MAX + 2];
+    s_unknown_key (dep, h, key, sizeof key);
+    zhashx_delete (self->unknown, key);
+}
+
+/* h was unknown and is heard from again (its hello, heartbeat or report):
+   back in its step, where its report decides. The instruction is
+   published again, and the agent answers it (from its stored report when
+   it finished the step, or by finishing or undoing what it was doing). */
+static int
+s_host_back (rc_engine_t *self, const rc_deployment_t *dep, rc_dhost_t *h)
+{
+    s_unknown_forget (self, dep, h);
+    s_host_state (h, h->unknown_of);
+    SET (h->unknown_of, "");
+    return s_event (self, dep->id, h->host_id, "host_returned",
+                    "back online in step %d: its report decides", h->step);
+}
+
+/* Watches a host in flight (updating or rolling_back, or unknown in one of
+   them): a host that goes offline is unknown, not failed, until the
+   deployment's offline grace passes; one that comes back goes on. */
+static int
+s_watch_step (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int *inflight,
+              int64_t now)
+{
+    bool healthy;
+    bool live = s_host_live (self, h->host_id, &healthy);
+    int64_t grace = dep->offline_grace_ms > 0 ? dep->offline_grace_ms : dep->health_timeout_ms;
+    char dur[32];
+    rc_duration_format (grace, dur, sizeof dur);
+    if (s_is (h, "unknown")) {
+        if (live) {
+            (*inflight)++;
+            return s_host_back (self, dep, h);
+        }
+        if (s_unknown_for (self, dep, h, rc_mono_ms ()) <= grace) {
+            (*inflight)++;
+            return 0;
+        }
+        s_unknown_forget (self, dep, h);
+        SET (h->unknown_of, "");
+        char error[128];
+        snprintf (error, sizeof error, "host went offline during its %s and was not back within %s",
+                  rollback ? "rollback" : "update", dur);
+        return s_host_fail (self, dep, h, rollback ? "rollback_failed" : "failed", "offline", true,
+                            error, now);
+    }
+    (*inflight)++;
+    if (live)
+        return 0;
+    SET (h->unknown_of, h->state);
+    s_host_state (h, "unknown");
+    s_unknown_for (self, dep, h, rc_mono_ms ());
+    return s_event (self, dep->id, h->host_id, "host_unknown",
+                    "went offline during its %s (phase %s): waiting up to %s for it",
+                    rollback ? "rollback" : "update", h->phase, dur);
 }
 
 static int
@@ -319,21 +531,18 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     char dur[32];
     bool blown = false;
     int inflight = 0;
-    for (size_t i = 0; i < n; i++) {
-        rc_dhost_t *h = &hosts[i];
-        bool healthy;
-        if (s_is (h, "updating") && !s_host_live (self, h->host_id, &healthy))
-            rc |= s_host_fail (self, dep, h, "failed", "offline", true,
-                               "host went offline during its update", now);
-        else if (s_is (h, "updating"))
-            inflight++;
-    }
-    if (inflight && now - dep->progress > dep->progress_deadline_ms) {
+    for (size_t i = 0; i < n; i++)
+        if (s_in_step (&hosts[i], "updating"))
+            rc |= s_watch_step (self, dep, &hosts[i], false, &inflight, now);
+    if (inflight && s_since_progress (self, dep) > dep->progress_deadline_ms) {
         rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
         for (size_t i = 0; i < n; i++)
-            if (s_is (&hosts[i], "updating"))
+            if (s_in_step (&hosts[i], "updating")) {
+                s_unknown_forget (self, dep, &hosts[i]);
+                SET (hosts[i].unknown_of, "");
                 rc |= s_host_fail (self, dep, &hosts[i], "failed", "progress_deadline", true,
                                    "no host finished within the progress deadline", now);
+            }
         snprintf (dep->reason, sizeof dep->reason,
                   "progress deadline of %s passed with no host "
                   "finishing",
@@ -384,13 +593,17 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     int64_t pause_ms = 0;
     if (dep->batch > 0 && *dep->pause_spec && !streq (dep->pause_spec, "manual")
         && rc_duration_parse (dep->pause_spec, &pause_ms) == 0 && pause_ms > 0) {
+        int64_t mono = rc_mono_ms ();
+        s_clock_t *clk = s_clock (self, dep, mono);
         if (dep->pause_until == 0) {
+            clk->pause_until = mono + pause_ms;
             dep->pause_until = now + pause_ms;
+            dep->pause_remaining_ms = pause_ms;
             return rc
                    | s_event (self, dep->id, NULL, "pause", "batch %d done: next in %s", dep->batch,
                               dep->pause_spec);
         }
-        if (now < dep->pause_until)
+        if (mono < clk->pause_until)
             return rc;
     }
 
@@ -400,12 +613,13 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     if (size < 1)
         size = 1;
     dep->batch++;
-    dep->pause_until = 0;
+    dep->pause_until = dep->pause_remaining_ms = 0;
+    s_clock (self, dep, rc_mono_ms ())->pause_until = 0;
     dep->gate_open = false;
-    dep->progress = now;
+    s_progress (self, dep, now);
     SET (dep->state, "running");
     int taken = 0;
-    char names[RC_TEXT_MAX] = "";
+    char *names = NULL;
     for (size_t i = 0; i < n && taken < size; i++) {
         rc_dhost_t *h = &hosts[i];
         if (!s_is (h, "pending"))
@@ -413,8 +627,8 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
         taken++;
         h->batch = dep->batch;
         h->dirty = true;
-        size_t used = strlen (names);
-        snprintf (names + used, sizeof names - used, "%s%s", used ? " " : "", h->host_id);
+        if (rc_join_append (&names, "%s%s", taken > 1 ? " " : "", h->host_id) != 0)
+            rc = rc_store_set_error (self->store, "out of memory");
         bool healthy;
         /* never blind: a host that is not there and well is not updated */
         if (!s_host_live (self, h->host_id, &healthy))
@@ -428,9 +642,10 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
     }
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
-                      names);
+                      names ? names : "");
     rc |= s_event (self, dep->id, NULL, "batch_started", "batch %d of %d: %s", dep->batch,
-                   dep->total_batches, names);
+                   dep->total_batches, names ? names : "");
+    free (names);
     return rc;
 }
 
@@ -439,24 +654,46 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
                     int64_t now)
 {
     int rc = 0;
-    int inflight = 0, pending = 0;
-    bool deadline = now - dep->progress > dep->progress_deadline_ms;
+    int inflight = 0, pending = 0, waiting = 0;
+    bool deadline = s_since_progress (self, dep) > dep->progress_deadline_ms;
     for (size_t i = 0; i < n; i++) {
         rc_dhost_t *h = &hosts[i];
-        bool healthy;
-        if (!s_is (h, "rolling_back"))
+        if (!s_in_step (h, "rolling_back"))
             continue;
-        if (!s_host_live (self, h->host_id, &healthy))
-            rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
-                               "host went offline during its rollback", now);
-        else if (deadline)
+        if (deadline) {
+            s_unknown_forget (self, dep, h);
+            SET (h->unknown_of, "");
             rc |= s_host_fail (self, dep, h, "rollback_failed", "progress_deadline", true,
                                "rollback did not finish within the progress deadline", now);
+        }
         else
-            inflight++;
+            rc |= s_watch_step (self, dep, h, true, &inflight, now);
     }
-    for (size_t i = 0; i < n; i++)
-        pending += s_is (&hosts[i], "rollback_pending");
+    /* a host owed a rollback that is offline at its turn waits for it,
+       within the progress deadline, rather than being given up at once */
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (!s_is (h, "rollback_pending"))
+            continue;
+        bool healthy;
+        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
+        if (!streq (dep->kind, "rollback") && !*target)
+            rc |= s_host_fail (self, dep, h, "rollback_failed", "no_rollback_point", true,
+                               "the host had no release before this deployment", now);
+        else if (!s_host_live (self, h->host_id, &healthy)) {
+            if (inflight == 0 && deadline)
+                rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
+                                   "host was offline at its rollback turn and not back within "
+                                   "the progress deadline",
+                                   now);
+            else {
+                pending++;
+                waiting++;
+            }
+        }
+        else
+            pending++;
+    }
     if (dep->abort_requested && !dep->abort_rollback) {
         if (inflight == 0) {
             snprintf (dep->reason, sizeof dep->reason, "aborted by the operator during rollback");
@@ -467,43 +704,30 @@ s_advance_rollback (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, 
     if (inflight)
         return rc;
     if (pending == 0) {
-        char failed[RC_TEXT_MAX] = "";
+        size_t failed = 0;
         for (size_t i = 0; i < n; i++)
-            if (s_is (&hosts[i], "rollback_failed")) {
-                size_t used = strlen (failed);
-                snprintf (failed + used, sizeof failed - used, "%s%s", used ? ", " : "",
-                          hosts[i].host_id);
-            }
-        if (*failed) {
-            char reason[2 * RC_TEXT_MAX + 64]; /* SET below cuts it to size */
-            snprintf (reason, sizeof reason, "%s%scould not roll back: %s", dep->reason,
-                      *dep->reason ? "; " : "", failed);
-            SET (dep->reason, reason);
+            failed += s_is (&hosts[i], "rollback_failed");
+        if (failed) {
+            s_reason_hosts (dep, hosts, n, "rollback_failed", failed, "could not roll back");
             return rc | s_finish (self, dep, "rollback_failed", now);
         }
         return rc | s_finish (self, dep, *dep->final_state ? dep->final_state : "rolled_back", now);
     }
+    if (pending == waiting)
+        return rc; /* only offline hosts are left: wait for them */
     int size = rc_engine_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
     if (size < 1)
         size = 1;
     dep->rb_batch++;
-    dep->progress = now;
+    s_progress (self, dep, now);
     int taken = 0;
     for (size_t i = 0; i < n && taken < size; i++) {
         rc_dhost_t *h = &hosts[i];
-        if (!s_is (h, "rollback_pending"))
+        bool healthy;
+        if (!s_is (h, "rollback_pending") || !s_host_live (self, h->host_id, &healthy))
             continue;
         taken++;
-        bool healthy;
-        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
-        if (!streq (dep->kind, "rollback") && !*target)
-            rc |= s_host_fail (self, dep, h, "rollback_failed", "no_rollback_point", true,
-                               "the host had no release before this deployment", now);
-        else if (!s_host_live (self, h->host_id, &healthy))
-            rc |= s_host_fail (self, dep, h, "rollback_failed", "offline", true,
-                               "host was offline at its rollback turn", now);
-        else
-            rc |= s_host_start (self, dep, h, true, now);
+        rc |= s_host_start (self, dep, h, true, now);
     }
     return rc;
 }
@@ -541,11 +765,16 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
-    if (rc_deployment_load (self->store, id, dep) != 1 || !rc_deployment_active (dep))
+    int found = rc_deployment_load (self->store, id, dep);
+    if (found == 0 || (found == 1 && !rc_deployment_active (dep)))
+        zhashx_delete (self->clocks, id);
+    if (found != 1 || !rc_deployment_active (dep))
         goto out;
-    hosts = rc_dhost_load (self->store, id, &n);
-    if (!hosts)
+    /* a read that failed advances nothing: the next tick reads again */
+    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+        rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
         goto out;
+    }
     rc_deployment_t before = *dep;
     int64_t now = rc_now_ms ();
     /* remember which hosts were in flight before, to publish new ones now */
@@ -574,6 +803,14 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     bool dep_changed = memcmp (&before, dep, sizeof before) != 0;
     if (dep_changed)
         dep->updated = now;
+    /* the timers' durations go with every change, and now and then
+       without one, so a restart loses little of them */
+    int64_t mono = rc_mono_ms ();
+    s_clock_t *clk = s_clock (self, dep, mono);
+    if (dep_changed || mono - clk->saved >= RC_ENGINE_CLOCK_SAVE_MS) {
+        s_clock_store (clk, dep, mono, now);
+        dep_changed = true;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (hosts[i].dirty)
             rc = rc_dhost_save (self->store, id, &hosts[i]);
@@ -595,6 +832,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
             s_publish (self, dep, &hosts[i]);
     }
     free (was_inflight);
+    if (!rc_deployment_active (dep))
+        zhashx_delete (self->clocks, id);
 out:
     free (hosts);
     free (dep);
@@ -634,13 +873,19 @@ rc_engine_tick (rc_engine_t *self)
 static void
 s_timings_text (const Rollclone__StepReport *r, char *out, size_t len)
 {
+    /* the agent's phases are a dozen short names; an entry that would not
+       fit whole (only a peer sending far more than an agent has) is left
+       out, never cut */
     out[0] = '\0';
     for (size_t i = 0; i < r->n_timings; i++) {
         size_t used = strlen (out);
         if (!rc_name_valid (r->timings[i]->phase))
             continue;
-        snprintf (out + used, len - used, "%s%s=%u", used ? "," : "", r->timings[i]->phase,
-                  r->timings[i]->ms);
+        char entry[RC_NAME_MAX + 16];
+        int elen = snprintf (entry, sizeof entry, "%s%s=%u", used ? "," : "", r->timings[i]->phase,
+                             r->timings[i]->ms);
+        if (elen > 0 && (size_t)elen < len - used)
+            memcpy (out + used, entry, (size_t)elen + 1);
     }
 }
 
@@ -651,16 +896,18 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
 {
     if (!st || !rc_name_valid (st->app) || (*st->current && !rc_name_valid (st->current)))
         return 0;
-    char points[RC_TEXT_MAX] = "";
-    for (size_t i = 0; i < st->n_rollback_points; i++) {
+    for (size_t i = 0; i < st->n_rollback_points; i++)
         if (!rc_name_valid (st->rollback_points[i]))
             return 0;
-        size_t used = strlen (points);
-        snprintf (points + used, sizeof points - used, "%s%s", i ? "," : "",
-                  st->rollback_points[i]);
-    }
+    /* every point whole, however many (names have no comma: rc_name_valid) */
+    char *points = strdup ("");
+    for (size_t i = 0; points && i < st->n_rollback_points; i++)
+        rc_join_append (&points, "%s%s", i ? "," : "", st->rollback_points[i]);
+    if (!points)
+        return rc_store_set_error (self->store, "out of memory");
     int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
                                        deployment_id, now);
+    free (points);
     if (rc == 0 && *st->current)
         rc = rc_store_attribute_history (self->store, host_id, st->app, st->current, deployment_id);
     return rc;
@@ -678,24 +925,28 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     /* a report of an older step, or of a step already settled: the agent
        repeats itself because instructions are level-triggered */
     if (rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || (int)r->step != h->step
-        || !(s_is (h, "updating") || s_is (h, "rolling_back")))
+        || !(s_in_step (h, "updating") || s_in_step (h, "rolling_back")))
         goto out;
-    bool rollback = s_is (h, "rolling_back");
+    bool returned = s_is (h, "unknown");
+    bool rollback = s_in_step (h, "rolling_back");
     int64_t now = rc_now_ms ();
     char phase[32];
     snprintf (phase, sizeof phase, "%s", rc_name_valid (r->phase) ? r->phase : "?");
     if (r->result == ROLLCLONE__STEP_REPORT__RESULT__RUNNING) {
-        if (streq (h->phase, phase))
+        if (streq (h->phase, phase) && !returned)
             goto out;
         SET (h->phase, phase);
         if (rc_store_begin (self->store) == 0
-            && (rc_dhost_save (self->store, dep->id, h) != 0 || rc_store_commit (self->store) != 0))
+            && ((returned && s_host_back (self, dep, h) != 0)
+                || rc_dhost_save (self->store, dep->id, h) != 0
+                || rc_store_commit (self->store) != 0))
             rc_store_rollback (self->store);
         goto out;
     }
     if (rc_store_begin (self->store) != 0)
         goto out;
-    int rc = 0;
+    /* an unknown host's report decides its state: it is back */
+    int rc = returned ? s_host_back (self, dep, h) : 0;
     h->finished = now;
     h->exit_code = r->exit_code;
     s_timings_text (r, h->timings, sizeof h->timings);
@@ -720,7 +971,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         rc |= s_host_fail (self, dep, h, rollback ? "rollback_failed" : "failed", failure,
                            dirty || rollback, error, now);
     }
-    dep->progress = now;
+    s_progress (self, dep, now);
     dep->updated = now;
     rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now);
     rc |= rc_dhost_save (self->store, dep->id, h);
@@ -745,6 +996,165 @@ out:
 }
 
 /* ------------------------------------------------------------------------ */
+/* Reconciliation: what an agent says it runs against what we recorded */
+
+static Rollclone__ControlReply *s_app_busy (rc_engine_t *self, const char *app);
+
+/* Did dep end (or is it ending) by putting its hosts back? */
+static bool
+s_rolls_back (const rc_deployment_t *dep)
+{
+    return streq (dep->state, "rolling_back") || streq (dep->state, "rolled_back")
+           || streq (dep->state, "rollback_failed")
+           || (streq (dep->state, "aborted") && dep->abort_rollback);
+}
+
+/* Is dep the newest deployment of its app? */
+static bool
+s_newest_of_app (rc_engine_t *self, const rc_deployment_t *dep)
+{
+    zlist_t *ids = rc_deployment_ids (self->store, false, dep->app, 1);
+    bool newest = ids && zlist_size (ids) && streq ((char *)zlist_first (ids), dep->id);
+    zlist_destroy (&ids);
+    return newest;
+}
+
+/* Compares the host row of the agent's last deployment with the release
+   the agent runs, and corrects the row (and the deployment's end) when
+   they disagree. Hosts in flight are left to their report. */
+static void
+s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *st)
+{
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
+    rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
+    if (rc_deployment_load (self->store, st->last_deployment_id, dep) != 1
+        || !streq (dep->app, st->app) || !streq (dep->kind, "deploy")
+        || rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || !h->touched)
+        goto out;
+    if (s_in_step (h, "updating") || s_in_step (h, "rolling_back") || s_is (h, "pending"))
+        goto out;
+    bool on_new = streq (st->current, h->to_version);
+    bool on_old = *h->from_version && streq (st->current, h->from_version);
+    if (!on_new && !on_old)
+        goto out; /* another release since: not this deployment's to judge */
+    char was[RC_STATE_MAX];
+    SET (was, h->state);
+    const char *now_state = NULL;
+    bool reopen = false;
+    if (on_old
+        && (s_is (h, "succeeded") || s_is (h, "rollback_failed") || s_is (h, "rollback_pending")
+            || (s_is (h, "failed") && h->needs_rollback))) {
+        /* a failed host found clean stays failed (it counts against the
+           budget); one that was owed a rollback has had it */
+        if (s_is (h, "failed"))
+            now_state = "failed";
+        else
+            now_state = s_rolls_back (dep) || !s_is (h, "succeeded") ? "rolled_back" : "failed";
+        h->needs_rollback = false;
+    }
+    else if (on_new && !s_is (h, "succeeded") && !s_is (h, "rollback_pending")) {
+        /* the agent ran the rollback and it failed there: the row is right */
+        bool tried = st->last_step == (uint32_t)h->step && s_is (h, "rollback_failed")
+                     && st->last_result != ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED;
+        if (tried)
+            goto out;
+        if (streq (dep->state, "rolling_back"))
+            now_state = "rollback_pending";
+        else if (s_rolls_back (dep) && s_newest_of_app (self, dep)) {
+            Rollclone__ControlReply *busy = s_app_busy (self, dep->app);
+            reopen = busy == NULL;
+            if (busy)
+                rollclone__control_reply__free_unpacked (busy, NULL);
+            now_state = reopen ? "rollback_pending" : "succeeded";
+        }
+        else
+            now_state = "succeeded";
+        h->needs_rollback = streq (now_state, "rollback_pending");
+    }
+    if (!now_state)
+        goto out;
+    int64_t now = rc_now_ms ();
+    s_host_state (h, now_state);
+    SET (h->failure, streq (now_state, "rollback_pending") ? "" : "reconciled");
+    int rc = rc_store_begin (self->store);
+    if (rc == 0)
+        rc = s_event (self, dep->id, host_id, "host_reconciled",
+                      "recorded %s, but the agent runs %s (its last step: %s/%u): now %s", was,
+                      st->current, st->last_deployment_id, st->last_step, now_state);
+    if (reopen) {
+        SET (dep->state, "rolling_back");
+        if (!*dep->final_state)
+            SET (dep->final_state, "rolled_back");
+        dep->finished = 0;
+        dep->rb_batch = 0;
+        dep->progress_elapsed_ms = 0;
+        zhashx_delete (self->clocks, dep->id);
+        if (rc == 0)
+            rc = s_event (self, dep->id, NULL, "rollback_started",
+                          "%s came back on %s after the rollback: rolling it back", host_id,
+                          st->current);
+    }
+    else if (streq (dep->state, "rollback_failed") && streq (now_state, "rolled_back")) {
+        /* the last host that could not be put back is back: say so */
+        size_t n = 0, failed = 0;
+        rc_dhost_t *hosts = NULL;
+        if (rc == 0 && rc_dhost_load (self->store, dep->id, &hosts, &n) == 0) {
+            for (size_t i = 0; i < n; i++)
+                failed += !streq (hosts[i].host_id, host_id) && s_is (&hosts[i], "rollback_failed");
+            if (failed == 0) {
+                SET (dep->state, *dep->final_state ? dep->final_state : "rolled_back");
+                rc = s_event (self, dep->id, NULL, "deployment_reconciled",
+                              "every host is back: %s", dep->state);
+            }
+        }
+        free (hosts);
+    }
+    dep->updated = now;
+    if (rc == 0)
+        rc = rc_dhost_save (self->store, dep->id, h);
+    if (rc == 0)
+        rc = rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_log_error ("reconcile %s: store: %s", host_id, rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        goto out;
+    }
+    rc_log_warn ("deployment %s: %s reconciled: recorded %s, runs %s: now %s", dep->id, host_id,
+                 was, st->current, now_state);
+    if (rc_deployment_active (dep))
+        zhashx_update (self->dirty, dep->id, (void *)1);
+out:
+    free (h);
+    free (dep);
+}
+
+void
+rc_engine_on_apps (rc_engine_t *self, const char *host_id, Rollclone__AppState **apps, size_t n,
+                   bool hello)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Rollclone__AppState *st = apps[i];
+        if (!rc_name_valid (st->app) || !rc_name_valid (st->last_deployment_id)
+            || (*st->current && !rc_name_valid (st->current)) || st->busy)
+            continue;
+        /* a heartbeat that says what the last one said costs a lookup */
+        char key[2 * RC_NAME_MAX + 2], said[RC_ID_MAX + 2 * RC_NAME_MAX + 32];
+        snprintf (key, sizeof key, "%s/%s", host_id, st->app);
+        snprintf (said, sizeof said, "%s/%u/%d/%s", st->last_deployment_id, st->last_step,
+                  (int)st->last_result, st->current);
+        const char *before = (const char *)zhashx_lookup (self->seen, key);
+        if (!hello && before && streq (before, said))
+            continue;
+        if (zhashx_size (self->seen) >= RC_ENGINE_SEEN_MAX)
+            zhashx_purge (self->seen);
+        zhashx_update (self->seen, key, strdup (said));
+        s_reconcile (self, host_id, st);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* Control requests */
 
 static Rollclone__ControlReply *
@@ -762,10 +1172,10 @@ s_reply_error (int code, const char *fmt, ...)
     reply->code = code;
     va_list args;
     va_start (args, fmt);
-    char text[RC_TEXT_MAX];
-    vsnprintf (text, sizeof text, fmt, args);
+    reply->error = zsys_vprintf (fmt, args);
     va_end (args);
-    reply->error = strdup (text);
+    if (!reply->error)
+        reply->error = strdup ("out of memory");
     return reply;
 }
 
@@ -776,16 +1186,18 @@ typedef struct {
     int nselect;
     zlistx_t *chosen;  /* host ids */
     zlistx_t *lacking; /* matching labels but without the app */
+    bool failed;       /* a read failed: the selection is not whole */
 } s_select_t;
 
-static bool
+/* 1 the host has app, 0 not, -1 the store could not say. */
+static int
 s_host_has_app (rc_engine_t *self, const char *host_id, const char *app)
 {
     sqlite3_stmt *stmt = rc_store_prepare (
         self->store, "SELECT 1 FROM host_apps WHERE host_id = ?1 AND app = ?2", "tt", host_id, app);
-    bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
+    int rc = stmt ? rc_store_step (self->store, stmt) : SQLITE_ERROR;
     sqlite3_finalize (stmt);
-    return has;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -803,7 +1215,10 @@ s_select_host (void *arg, const rc_host_row_t *row)
         if (!found)
             return;
     }
-    if (s_host_has_app (sel->self, row->id, sel->app))
+    int has = s_host_has_app (sel->self, row->id, sel->app);
+    if (has < 0)
+        sel->failed = true;
+    else if (has)
         zlistx_add_end (sel->chosen, (void *)row->id);
     else
         zlistx_add_end (sel->lacking, (void *)row->id);
@@ -815,14 +1230,24 @@ s_natural_cmp_void (const void *a, const void *b)
     return s_natural_cmp ((const char *)a, (const char *)b);
 }
 
-/* An active deployment of app, or NULL; caller frees. */
-static char *
-s_active_for_app (rc_engine_t *self, const char *app)
+/* NULL when no deployment of app is active, else the error reply to give
+   (one at a time per app; a store that cannot tell is not "none"). */
+static Rollclone__ControlReply *
+s_app_busy (rc_engine_t *self, const char *app)
 {
     zlist_t *ids = rc_deployment_ids (self->store, true, app, 1);
-    char *id = ids && zlist_size (ids) ? strdup ((char *)zlist_first (ids)) : NULL;
+    Rollclone__ControlReply *reply = NULL;
+    if (!ids)
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    else if (zlist_size (ids)) {
+        const char *active = (const char *)zlist_first (ids);
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "deployment %s of app '%s' is still running: one at a time per "
+                               "app (wait for it, or `rollclone abort %s`)",
+                               active, app, active);
+    }
     zlist_destroy (&ids);
-    return id;
+    return reply;
 }
 
 static void
@@ -977,6 +1402,12 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
                                req->progress_deadline);
         goto out;
     }
+    int64_t grace_default = self->offline_grace ? self->offline_grace : dep->health_timeout_ms;
+    if (!s_duration_field (req->offline_grace, grace_default, &dep->offline_grace_ms)) {
+        reply = s_reply_error (RC_EXIT_USAGE, "--offline-grace '%s' is not a duration",
+                               req->offline_grace);
+        goto out;
+    }
     int64_t pause_ms;
     if (*req->pause && !streq (req->pause, "manual")
         && (rc_duration_parse (req->pause, &pause_ms) != 0 || pause_ms <= 0)) {
@@ -984,15 +1415,9 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
                                req->pause);
         goto out;
     }
-    char *active = s_active_for_app (self, req->app);
-    if (active) {
-        reply = s_reply_error (RC_EXIT_USAGE,
-                               "deployment %s of app '%s' is still running: one at a time per "
-                               "app (wait for it, or `rollclone abort %s`)",
-                               active, req->app, active);
-        free (active);
+    reply = s_app_busy (self, req->app);
+    if (reply)
         goto out;
-    }
     sel.chosen = zlistx_new ();
     sel.lacking = zlistx_new ();
     zlistx_set_duplicator (sel.chosen, (zlistx_duplicator_fn *)strdup);
@@ -1000,7 +1425,7 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     zlistx_set_duplicator (sel.lacking, (zlistx_duplicator_fn *)strdup);
     zlistx_set_destructor (sel.lacking, (zlistx_destructor_fn *)zstr_free);
     zlistx_set_comparator (sel.chosen, s_natural_cmp_void);
-    if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0) {
+    if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0 || sel.failed) {
         reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
@@ -1046,8 +1471,9 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
         h->ord = ord++;
         SET (h->state, "pending");
         SET (h->to_version, dep->version);
-        s_current_version (self, id, dep->app, h->from_version, sizeof h->from_version);
-        rc = rc_dhost_insert (self->store, dep->id, h);
+        rc = s_current_version (self, id, dep->app, h->from_version, sizeof h->from_version);
+        if (rc == 0)
+            rc = rc_dhost_insert (self->store, dep->id, h);
         free (h);
     }
     if (rc == 0)
@@ -1104,6 +1530,8 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
     info->soak_ms = (uint32_t)d->soak_ms;
     info->health_timeout_ms = (uint32_t)d->health_timeout_ms;
     info->progress_deadline_ms = (uint32_t)d->progress_deadline_ms;
+    info->offline_grace_ms =
+        (uint32_t)(d->offline_grace_ms > 0 ? d->offline_grace_ms : d->health_timeout_ms);
     info->pause = strdup (d->pause_spec);
     info->auto_rollback = d->auto_rollback;
     info->state = strdup (d->state);
@@ -1117,7 +1545,12 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
         !(streq (d->pause_spec, "manual") && !d->gate_open && d->batch > 0) && !d->paused;
     info->pause_until_ms = d->pause_until;
     size_t n = 0;
-    rc_dhost_t *hosts = rc_dhost_load (self->store, id, &n);
+    rc_dhost_t *hosts = NULL;
+    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+        rollclone__deployment_info__free_unpacked (info, NULL);
+        free (d);
+        return NULL;
+    }
     info->hosts = (Rollclone__DeploymentHost **)calloc (n ? n : 1, sizeof *info->hosts);
     for (size_t i = 0; hosts && i < n; i++) {
         rc_dhost_t *h = &hosts[i];
@@ -1302,14 +1735,13 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
                                id, dep->state, id);
         goto out;
     }
-    char *active = s_active_for_app (self, dep->app);
-    if (active) {
-        reply =
-            s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, dep->app);
-        free (active);
+    reply = s_app_busy (self, dep->app);
+    if (reply)
+        goto out;
+    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+        reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
-    hosts = rc_dhost_load (self->store, id, &n);
     size_t marked = 0;
     for (size_t i = 0; hosts && i < n; i++) {
         rc_dhost_t *h = &hosts[i];
@@ -1331,6 +1763,8 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
     dep->rb_batch = 0;
     dep->finished = 0;
     dep->progress = dep->updated = now;
+    dep->progress_elapsed_ms = dep->pause_remaining_ms = dep->pause_until = 0;
+    zhashx_delete (self->clocks, id);
     dep->abort_requested = false;
     int rc = rc_store_begin (self->store);
     for (size_t i = 0; rc == 0 && i < n; i++)
@@ -1381,33 +1815,35 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
                                            "SELECT current, rollback_points FROM host_apps "
                                            "WHERE host_id = ?1 AND app = ?2",
                                            "tt", req->host_id, req->app);
-    char current[RC_NAME_MAX + 1] = "", points[RC_TEXT_MAX] = "";
-    bool has = stmt && sqlite3_step (stmt) == SQLITE_ROW;
+    char current[RC_NAME_MAX + 1] = "";
+    char *points = NULL; /* the whole list, however long */
+    int step = stmt ? rc_store_step (self->store, stmt) : SQLITE_ERROR;
+    bool has = step == SQLITE_ROW;
     if (has) {
         snprintf (current, sizeof current, "%s", (const char *)sqlite3_column_text (stmt, 0));
-        snprintf (points, sizeof points, "%s", (const char *)sqlite3_column_text (stmt, 1));
+        points = strdup ((const char *)sqlite3_column_text (stmt, 1));
     }
     sqlite3_finalize (stmt);
-    if (!has)
-        return s_reply_error (RC_EXIT_USAGE, "host '%s' has no app '%s'", req->host_id, req->app);
-    if (!*points)
-        return s_reply_error (RC_EXIT_USAGE, "host '%s' has no rollback point for '%s'",
-                              req->host_id, req->app);
-    if (*req->to_version) {
-        char needle[RC_NAME_MAX + 3], hay[RC_TEXT_MAX + 2];
-        snprintf (needle, sizeof needle, ",%s,", req->to_version);
-        snprintf (hay, sizeof hay, ",%s,", points);
-        if (!strstr (hay, needle))
-            return s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
-                                  req->to_version, req->host_id, req->app, points);
-    }
-    char *active = s_active_for_app (self, req->app);
-    if (active) {
-        Rollclone__ControlReply *reply =
-            s_reply_error (RC_EXIT_USAGE, "deployment %s of app '%s' is running", active, req->app);
-        free (active);
-        return reply;
-    }
+    Rollclone__ControlReply *refused = NULL;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        refused = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    else if (has && !points)
+        refused = s_reply_error (RC_EXIT_FAILED, "out of memory");
+    else if (!has)
+        refused =
+            s_reply_error (RC_EXIT_USAGE, "host '%s' has no app '%s'", req->host_id, req->app);
+    else if (!*points)
+        refused = s_reply_error (RC_EXIT_USAGE, "host '%s' has no rollback point for '%s'",
+                                 req->host_id, req->app);
+    else if (*req->to_version && !rc_join_list_has (points, req->to_version))
+        refused = s_reply_error (RC_EXIT_USAGE, "'%s' is not a rollback point of %s/%s (has: %s)",
+                                 req->to_version, req->host_id, req->app, points);
+    free (points);
+    if (refused)
+        return refused;
+    Rollclone__ControlReply *busy = s_app_busy (self, req->app);
+    if (busy)
+        return busy;
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     int64_t now = rc_now_ms ();
     s_new_id (dep->id, sizeof dep->id);
@@ -1420,6 +1856,7 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     dep->soak_ms = RC_DEFAULT_SOAK_MS;
     dep->health_timeout_ms = RC_DEFAULT_HEALTH_TIMEOUT_MS;
     dep->progress_deadline_ms = RC_DEFAULT_PROGRESS_DEADLINE_MS;
+    dep->offline_grace_ms = self->offline_grace ? self->offline_grace : dep->health_timeout_ms;
     dep->auto_rollback = false;
     SET (dep->state, "rolling_back");
     SET (dep->final_state, "rolled_back");
@@ -1646,6 +2083,23 @@ rc_engine_test (bool verbose)
     assert (s_natural_cmp ("host-10", "host-9") > 0);
     assert (s_natural_cmp ("a", "a") == 0);
     assert (s_natural_cmp ("web-01", "web-1") == 0 || s_natural_cmp ("web-01", "web-1") != 0);
+    /* a reason names whole hosts and counts the others, never cuts one */
+    rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
+    snprintf (dep->reason, sizeof dep->reason, "budget spent");
+    size_t nh = 100;
+    rc_dhost_t *hosts = (rc_dhost_t *)calloc (nh, sizeof *hosts);
+    assert (hosts);
+    for (size_t i = 0; i < nh; i++) {
+        snprintf (hosts[i].host_id, sizeof hosts[i].host_id, "host-%03zu-%032d", i, 0);
+        snprintf (hosts[i].state, sizeof hosts[i].state, "rollback_failed");
+    }
+    s_reason_hosts (dep, hosts, nh, "rollback_failed", nh, "could not roll back");
+    assert (strncmp (dep->reason, "budget spent; could not roll back 100 host(s): host-000-", 56)
+            == 0);
+    char *more = strstr (dep->reason, " and ");
+    assert (more && strstr (more, " more") && more[-1] == '0');
+    free (hosts);
+    free (dep);
     char id[RC_ID_MAX];
     s_new_id (id, sizeof id);
     assert (rc_name_valid (id) && strncmp (id, "d-", 2) == 0);

@@ -20,6 +20,13 @@
 
 typedef struct _rc_engine_t rc_engine_t;
 
+/* The engine's timers (progress deadline, timed pause) run on the
+   monotonic clock; the rows keep them as elapsed/remaining durations,
+   written with each transition and at least this often while a deployment
+   is active, so a coordinator restarted resumes them within this much (the
+   time it was down does not count). */
+#define RC_ENGINE_CLOCK_SAVE_MS 5000
+
 /* Tells whether a host is known, and if so whether it is online and
    healthy now (the server's live view). */
 typedef bool (rc_engine_host_fn) (void *arg, const char *host_id, bool *online, bool *healthy);
@@ -28,6 +35,10 @@ typedef bool (rc_engine_host_fn) (void *arg, const char *host_id, bool *online, 
 rc_engine_t *rc_engine_new (rc_store_t *store, zsock_t *publisher, rc_engine_host_fn *host_fn,
                             void *arg);
 void rc_engine_destroy (rc_engine_t **self_p);
+/* The coordinator's offline_grace: how long a host that went offline in
+   its step stays `unknown` before it is failed, unless a deployment says
+   (0 = the deployment's health timeout). */
+void rc_engine_set_offline_grace (rc_engine_t *self, int64_t ms);
 
 /* Publishes one host's instruction: the server seals it to that host's key
    (rc_seal.h), so the engine never sends one in the clear. */
@@ -42,6 +53,17 @@ void rc_engine_tick (rc_engine_t *self);
    waits for rc_engine_flush, so a burst of reports is advanced once. */
 void rc_engine_on_report (rc_engine_t *self, const char *host_id,
                           const Rollclone__StepReport *report);
+
+/* What an agent says it runs (hello, or a heartbeat whose apps changed):
+   a deployment's host row that disagrees with it is corrected, with an
+   event `host_reconciled`; a host found on the new release after its
+   deployment rolled back is rolled back again (the deployment reopened
+   when it is still the app's newest), else recorded as it is. */
+void rc_engine_on_apps (rc_engine_t *self, const char *host_id, Rollclone__AppState **apps,
+                        size_t n, bool hello);
+/* Heartbeats are compared only when they say something new: the last
+   thing each host said of each app is kept, up to this many entries. */
+#define RC_ENGINE_SEEN_MAX 100000
 
 /* Advances the deployments that reports changed since the last flush. The
    server calls it when no more agent messages are waiting (and the cron

@@ -527,6 +527,7 @@ s_on_hello (s_server_t *self, zframe_t *routing_id, const char *key, rc_envelope
         rc_log_info ("host '%s' online (%s, agent %s)", host->id, is_new ? "new" : "back",
                      hello->agent_version);
     s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
+    rc_engine_on_apps (self->engine, host->id, hello->apps, hello->n_apps, true);
 }
 
 static void
@@ -602,6 +603,7 @@ s_on_heartbeat (s_server_t *self, zframe_t *routing_id, const char *key, rc_enve
         memcpy (host->apps_hash, hash, sizeof hash);
         host->apps_known = true;
     }
+    rc_engine_on_apps (self->engine, host->id, hb->apps, hb->n_apps, false);
     s_ack (self, routing_id, env->seq, ROLLCLONE__ACK__STATUS__OK, NULL);
 }
 
@@ -1190,6 +1192,7 @@ s_server_init (s_server_t *self)
     self->engine = rc_engine_new (self->store, self->publisher, s_host_live, self);
     rc_engine_set_publish (self->engine, s_publish, self);
     self->backup = rc_backup_new (self->store);
+    rc_engine_set_offline_grace (self->engine, self->cfg->offline_grace_ms);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->zap, s_on_zap, self);

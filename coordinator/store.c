@@ -132,6 +132,14 @@ static const char *s_migrations[] = {
     "CREATE INDEX release_history_ts ON release_history(ts);"
     "CREATE INDEX release_history_app ON release_history(host_id, app, id);"
     "CREATE INDEX deployments_created ON deployments(created, id);",
+    /* 4 -> 5: the engine's timers as durations (monotonic clock), so a
+       restart resumes them and a wall-clock step does not move them */
+    "ALTER TABLE deployments ADD COLUMN progress_elapsed_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deployments ADD COLUMN pause_remaining_ms INTEGER NOT NULL DEFAULT 0;",
+    /* 5 -> 6: hosts that went offline in their step wait (state unknown)
+       up to the deployment's offline grace */
+    "ALTER TABLE deployments ADD COLUMN offline_grace_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deployment_hosts ADD COLUMN unknown_of TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -325,6 +333,46 @@ rc_store_rollback (rc_store_t *self)
         s_exec (self, "ROLLBACK");
 }
 
+#ifdef RC_FAULT_INJECTION
+#include <sys/stat.h>
+/* Test builds only (FAULT=1 in the Makefile, the default for build/ and
+   build-asan/, never for the packages): while the file named by
+   $RC_FAULT_SQLITE_STEP_FILE exists and holds a number N > 0, every Nth
+   sqlite3_step through rc_store_step fails as an I/O error would. Tests
+   create and remove the file while the coordinator runs. */
+static bool
+s_fault_fire (void)
+{
+    static uint64_t calls;
+    const char *path = getenv ("RC_FAULT_SQLITE_STEP_FILE");
+    if (!path || !*path)
+        return false;
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    long every = 0;
+    if (fscanf (file, "%ld", &every) != 1)
+        every = 0;
+    fclose (file);
+    return every > 0 && ++calls % (uint64_t)every == 0;
+}
+#endif
+
+int
+rc_store_step (rc_store_t *self, sqlite3_stmt *stmt)
+{
+#ifdef RC_FAULT_INJECTION
+    if (s_fault_fire ()) {
+        s_error (self, "injected fault: sqlite3_step failed (RC_FAULT_SQLITE_STEP_FILE)");
+        return SQLITE_IOERR;
+    }
+#endif
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s_error (self, "%s", sqlite3_errmsg (self->db));
+    return rc;
+}
+
 /* Prepares sql and binds the arguments described by types: 't' text (NULL
    binds NULL), 'i' int64, 'b' bool. */
 static sqlite3_stmt *s_prepare_v (rc_store_t *self, const char *sql, const char *types,
@@ -385,10 +433,10 @@ s_run (rc_store_t *self, sqlite3_stmt *stmt)
 {
     if (!stmt)
         return -1;
-    int rc = sqlite3_step (stmt);
+    int rc = rc_store_step (self, stmt);
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE)
-        return s_error (self, "%s", sqlite3_errmsg (self->db));
+        return rc == SQLITE_ROW ? s_error (self, "statement returned rows") : -1;
     return 0;
 }
 
@@ -396,6 +444,16 @@ int
 rc_store_run (rc_store_t *self, sqlite3_stmt *stmt)
 {
     return s_run (self, stmt);
+}
+
+int
+rc_store_set_error (rc_store_t *self, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->errmsg, sizeof self->errmsg, fmt, args);
+    va_end (args);
+    return -1;
 }
 
 int
@@ -463,12 +521,15 @@ rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app
         return -1;
     char *before = NULL;
     bool known = false, same_points = false;
-    if (sqlite3_step (stmt) == SQLITE_ROW) {
+    int step = rc_store_step (self, stmt);
+    if (step == SQLITE_ROW) {
         known = true;
         before = strdup (s_col_str (stmt, 0));
         same_points = strcmp (s_col_str (stmt, 1), rollback_points) == 0;
     }
     sqlite3_finalize (stmt);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return -1;
     if (known && !before)
         return s_error (self, "out of memory");
     bool changed = !known || strcmp (before, current) != 0;
@@ -526,7 +587,7 @@ rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
     if (!stmt)
         return -1;
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
         rc_host_row_t row = {
             .id = s_col_str (stmt, 0),
             .hostname = s_col_str (stmt, 1),
@@ -541,7 +602,7 @@ rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
         fn (arg, &row);
     }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -554,7 +615,7 @@ rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, v
     if (!stmt)
         return -1;
     int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
         rc_app_row_t row = {
             .host_id = s_col_str (stmt, 0),
             .app = s_col_str (stmt, 1),
@@ -564,7 +625,7 @@ rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, v
         fn (arg, &row);
     }
     sqlite3_finalize (stmt);
-    return rc == SQLITE_DONE ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -702,7 +763,7 @@ rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *h
     int rc;
     int64_t first = 0, last = 0;
     size_t n = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
         rc_event_row_t row = {
             .id = sqlite3_column_int64 (stmt, 0),
             .ts = sqlite3_column_int64 (stmt, 1),

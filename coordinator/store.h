@@ -76,7 +76,7 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_HISTORY_PER_APP_MAX 1000
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 4
+#define RC_STORE_SCHEMA_VERSION 6
 
 /* The lock file in data_dir that makes one coordinator its only owner. */
 #define RC_STORE_LOCK_FILE "coordinator.lock"
@@ -174,6 +174,13 @@ int rc_store_backup_pages (rc_store_t *self);
 sqlite3_stmt *rc_store_prepare (rc_store_t *self, const char *sql, const char *types, ...);
 int rc_store_run (rc_store_t *self, sqlite3_stmt *stmt);
 int rc_store_step_error (rc_store_t *self);
+/* Records an error of the caller's own (out of memory...); returns -1. */
+int rc_store_set_error (rc_store_t *self, const char *fmt, ...);
+/* sqlite3_step, recording the error on a result other than ROW or DONE.
+   Every read that decides something goes through it: a failed step must
+   be told apart from the end of the rows. (In test builds it is also where
+   faults are injected: see store.c.) */
+int rc_store_step (rc_store_t *self, sqlite3_stmt *stmt);
 
 void rc_store_test (bool verbose);
 

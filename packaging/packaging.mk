@@ -11,16 +11,19 @@ PKG_DIR ?= $(BUILD)/pkg
 
 # Like `make demo`, each installs what it needs first (build dependencies,
 # then its packaging tools: nothing when present), then builds with a fresh
-# make, whose pkg-config sees the libraries just installed.
+# make, whose pkg-config sees the libraries just installed. The packaged
+# binaries are built apart, without the test hooks (FAULT=).
+PKG_BUILD ?= $(BUILD)/release
+
 deb: deps
 	sh scripts/package-tools.sh deb
-	$(MAKE) all
-	sh scripts/package-deb.sh $(BUILD) $(VERSION) $(PKG_DIR)
+	$(MAKE) BUILD=$(PKG_BUILD) FAULT= all
+	sh scripts/package-deb.sh $(PKG_BUILD) $(VERSION) $(PKG_DIR)
 
 rpm: deps
 	sh scripts/package-tools.sh rpm
-	$(MAKE) all
-	sh scripts/package-rpm.sh $(BUILD) $(VERSION) $(PKG_DIR)
+	$(MAKE) BUILD=$(PKG_BUILD) FAULT= all
+	sh scripts/package-rpm.sh $(PKG_BUILD) $(VERSION) $(PKG_DIR)
 
 package-tools:
 	sh scripts/package-tools.sh

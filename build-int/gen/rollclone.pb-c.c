@@ -1543,7 +1543,7 @@ const ProtobufCMessageDescriptor rollclone__label__descriptor =
   (ProtobufCMessageInit) rollclone__label__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__app_state__field_descriptors[4] =
+static const ProtobufCFieldDescriptor rollclone__app_state__field_descriptors[7] =
 {
   {
     "app",
@@ -1593,17 +1593,56 @@ static const ProtobufCFieldDescriptor rollclone__app_state__field_descriptors[4]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_deployment_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__AppState, last_deployment_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_step",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__AppState, last_step),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_result",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__AppState, last_result),
+    &rollclone__step_report__result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__app_state__field_indices_by_name[] = {
   0,   /* field[0] = app */
   3,   /* field[3] = busy */
   1,   /* field[1] = current */
+  4,   /* field[4] = last_deployment_id */
+  6,   /* field[6] = last_result */
+  5,   /* field[5] = last_step */
   2,   /* field[2] = rollback_points */
 };
 static const ProtobufCIntRange rollclone__app_state__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor rollclone__app_state__descriptor =
 {
@@ -1613,7 +1652,7 @@ const ProtobufCMessageDescriptor rollclone__app_state__descriptor =
   "Rollclone__AppState",
   "rollclone",
   sizeof(Rollclone__AppState),
-  4,
+  7,
   rollclone__app_state__field_descriptors,
   rollclone__app_state__field_indices_by_name,
   1,  rollclone__app_state__number_ranges,
@@ -2426,7 +2465,7 @@ const ProtobufCMessageDescriptor rollclone__info_request__descriptor =
   (ProtobufCMessageInit) rollclone__info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__deploy_request__field_descriptors[13] =
+static const ProtobufCFieldDescriptor rollclone__deploy_request__field_descriptors[14] =
 {
   {
     "app",
@@ -2584,6 +2623,18 @@ static const ProtobufCFieldDescriptor rollclone__deploy_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "offline_grace",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__DeployRequest, offline_grace),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__deploy_request__field_indices_by_name[] = {
   0,   /* field[0] = app */
@@ -2592,6 +2643,7 @@ static const unsigned rollclone__deploy_request__field_indices_by_name[] = {
   8,   /* field[8] = health_timeout */
   6,   /* field[6] = max_fail */
   11,   /* field[11] = no_auto_rollback */
+  13,   /* field[13] = offline_grace */
   10,   /* field[10] = pause */
   9,   /* field[9] = progress_deadline */
   4,   /* field[4] = select */
@@ -2603,7 +2655,7 @@ static const unsigned rollclone__deploy_request__field_indices_by_name[] = {
 static const ProtobufCIntRange rollclone__deploy_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor rollclone__deploy_request__descriptor =
 {
@@ -2613,7 +2665,7 @@ const ProtobufCMessageDescriptor rollclone__deploy_request__descriptor =
   "Rollclone__DeployRequest",
   "rollclone",
   sizeof(Rollclone__DeployRequest),
-  13,
+  14,
   rollclone__deploy_request__field_descriptors,
   rollclone__deploy_request__field_indices_by_name,
   1,  rollclone__deploy_request__number_ranges,
@@ -3692,7 +3744,7 @@ const ProtobufCMessageDescriptor rollclone__deployment_host__descriptor =
   (ProtobufCMessageInit) rollclone__deployment_host__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor rollclone__deployment_info__field_descriptors[26] =
+static const ProtobufCFieldDescriptor rollclone__deployment_info__field_descriptors[27] =
 {
   {
     "id",
@@ -4006,6 +4058,18 @@ static const ProtobufCFieldDescriptor rollclone__deployment_info__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "offline_grace_ms",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Rollclone__DeploymentInfo, offline_grace_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned rollclone__deployment_info__field_indices_by_name[] = {
   2,   /* field[2] = app */
@@ -4023,6 +4087,7 @@ static const unsigned rollclone__deployment_info__field_indices_by_name[] = {
   1,   /* field[1] = kind */
   8,   /* field[8] = max_fail */
   9,   /* field[9] = max_fail_hosts */
+  26,   /* field[26] = offline_grace_ms */
   13,   /* field[13] = pause */
   24,   /* field[24] = pause_until_ms */
   12,   /* field[12] = progress_deadline_ms */
@@ -4038,7 +4103,7 @@ static const unsigned rollclone__deployment_info__field_indices_by_name[] = {
 static const ProtobufCIntRange rollclone__deployment_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 26 }
+  { 0, 27 }
 };
 const ProtobufCMessageDescriptor rollclone__deployment_info__descriptor =
 {
@@ -4048,7 +4113,7 @@ const ProtobufCMessageDescriptor rollclone__deployment_info__descriptor =
   "Rollclone__DeploymentInfo",
   "rollclone",
   sizeof(Rollclone__DeploymentInfo),
-  26,
+  27,
   rollclone__deployment_info__field_descriptors,
   rollclone__deployment_info__field_indices_by_name,
   1,  rollclone__deployment_info__number_ranges,

@@ -118,10 +118,17 @@ struct  Rollclone__AppState
    * a step is running for this app
    */
   protobuf_c_boolean busy;
+  /*
+   * The last step the agent finished for this app (from its stored
+   * reports): the coordinator corrects a record that disagrees.
+   */
+  char *last_deployment_id;
+  uint32_t last_step;
+  Rollclone__StepReport__Result last_result;
 };
 #define ROLLCLONE__APP_STATE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__app_state__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, ROLLCLONE__STEP_REPORT__RESULT__RUNNING }
 
 
 /*
@@ -326,10 +333,14 @@ struct  Rollclone__DeployRequest
    * the artifact's .sig text (deploy --signature FILE)
    */
   char *signature;
+  /*
+   * duration: how long a host that went offline
+   */
+  char *offline_grace;
 };
 #define ROLLCLONE__DEPLOY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__deploy_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Rollclone__StatusRequest
@@ -621,10 +632,11 @@ struct  Rollclone__DeploymentInfo
   int64_t pause_until_ms;
   size_t n_hosts;
   Rollclone__DeploymentHost **hosts;
+  uint32_t offline_grace_ms;
 };
 #define ROLLCLONE__DEPLOYMENT_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&rollclone__deployment_info__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0,NULL, 0 }
 
 
 struct  Rollclone__DeployReply

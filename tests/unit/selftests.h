@@ -8,6 +8,7 @@
 #define RC_SELFTESTS(X)                                                                            \
     X (rc_time_test)                                                                               \
     X (rc_ids_test)                                                                                \
+    X (rc_join_test)                                                                               \
     X (rc_keys_test)                                                                               \
     X (rc_envelope_test)                                                                           \
     X (rc_config_test)                                                                             \

@@ -1,0 +1,67 @@
+# No list is cut at a fixed size: with 40-character versions and
+# keep_releases = 30, a deployment's report carries 30 rollback points
+# (1,230 characters joined, past the 1 KiB buffers the engine used to join
+# them into): `hosts --json` and every `history` entry keep them all whole,
+# and the oldest point is a valid `rollback --to` target.
+. "$(dirname "$0")/lib.sh"
+rc_fleet 1
+cat >>"$T/agent-1.conf" <<CONF
+
+[app big]
+releases_dir = $T/agent-1/big
+install = true
+restart = true
+health_command = true
+health_interval = 100ms
+keep_releases = 30
+CONF
+ver () { printf 'v%02d-%036d' "$1" 0; }
+mkdir -p "$T/art/src"
+echo hello >"$T/art/src/index.html"
+tar -czf "$T/art/a.tgz" -C "$T/art/src" .
+sha=$(sha256sum "$T/art/a.tgz" | cut -d' ' -f1)
+say "31 releases installed by the agent alone"
+for i in $(seq 1 31); do
+    "$RC_BUILD/rollclone-agent" --config "$T/agent-1.conf" apply --app big --version "$(ver "$i")" \
+        --artifact "file://$T/art/a.tgz" --soak 100ms >>"$T/apply.log" 2>&1 || { tail "$T/apply.log"; fail "apply $i"; }
+done
+rc_coord_start
+rc_agent_start 1
+wait_for 30 host_is host-1 online || fail "host-1 not online"
+# its first self health check passed: a host is never updated blind
+healthy_1 () { [ "$(host_field host-1 healthy)" = true ]; }
+wait_for 30 healthy_1 || fail "host-1 never healthy"
+say "release 32 by a deployment: its report names 30 rollback points"
+expect_exit 0 "$RC" deploy --app big --version "$(ver 32)" --artifact "file://$T/art/a.tgz" \
+    --sha256 "$sha" --soak 100ms --wait
+sleep 1 # a heartbeat or two after the report
+"$RC" hosts --json >"$T/hosts.json"
+"$RC" history host-1 --json >"$T/history.json"
+python3 - "$T/hosts.json" "$T/history.json" <<'PY' || fail "rollback points cut"
+import json, re, sys
+want = ['v%02d-%036d' % (i, 0) for i in range(31, 1, -1)]
+hosts = json.load(open(sys.argv[1]))
+app = hosts[0]['apps']['big']
+assert app['current'] == 'v32-%036d' % 0, app['current']
+assert app['rollback_points'] == want, ('hosts', len(app['rollback_points']), app['rollback_points'][-2:])
+hist = json.load(open(sys.argv[2]))
+entries = hist['history']
+assert hist['apps']['big']['rollback_points'] == want, ('history apps', len(hist['apps']['big']['rollback_points']))
+assert entries, 'no history'
+for e in entries:
+    points = e['rollback_points']
+    points = points.split(',') if isinstance(points, str) else points
+    for p in points:
+        assert p == '' or re.fullmatch(r'v\d\d-0{36}', p), ('history entry with a cut point', p)
+last = [e for e in entries if e['version'] == 'v32-%036d' % 0][-1]
+points = last['rollback_points']
+points = points.split(',') if isinstance(points, str) else points
+# written when the report or a heartbeat showed v32: before the agent pruned
+# its 31st point, or after
+assert points[:30] == want and len(points) in (30, 31), ('history', len(points), points[-2:])
+print('30 points whole in hosts and history')
+PY
+say "the oldest of the 30 points is a rollback target"
+expect_exit 0 "$RC" rollback --host host-1 --app big --to "$(ver 2)" --wait
+wait_for 10 sh -c "\"$RC\" hosts --json | grep -q '\"current\": \"$(ver 2)\"'" || fail "host-1 not on $(ver 2)"
+say ok

@@ -1,0 +1,67 @@
+# Reconciliation: an agent killed in its undrain phase comes back only
+# after its deployment gave it up (rollback_failed: offline); restarted, it
+# finishes the step and runs the new release. Its hello is reconciled
+# (event host_reconciled), the deployment reopens and rolls it back, and the
+# record matches the disk.
+. "$(dirname "$0")/lib.sh"
+N=1
+rc_fleet $N
+for i in $(seq 1 $N); do rc_webapp $i; done
+rc_coord_start
+for i in $(seq 1 $N); do rc_agent_start $i; done
+for i in $(seq 1 $N); do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+make_release v1; make_release v2; make_release v3; make_release v4
+# artifacts over HTTP, each request held 2 s: the fetch phase is visible
+P_ART=$(rc_port)
+rc_bg artifacts python3 -c "
+import functools, http.server, time
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(2)
+        super().do_GET()
+http.server.ThreadingHTTPServer(('127.0.0.1', $P_ART), functools.partial(H, directory='$T/art')).serve_forever()"
+wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$P_ART/v1.sha" || fail "artifact server"
+hdeploy () {
+    v=$1; shift
+    "$RC" deploy --app web --version "$v" --artifact "http://127.0.0.1:$P_ART/$v.tgz" \
+        --sha256 "$(cat "$T/art/$v.sha")" "$@"
+}
+expect_exit 0 hdeploy v1 --batch 100% --soak 100ms --wait
+expect_exit 0 hdeploy v3 --batch 100% --soak 100ms --wait
+
+in_phase () { grep -q "\"phase\":\"$2\"" "$T/agent-$1/state/steps/web.json" 2>/dev/null; }
+# record == disk for every host of deployment $1
+check () {
+    "$RC" status "$1" --json >"$T/st.json"; "$RC" hosts --json >"$T/hosts.json"
+    for i in $(seq 1 $N); do echo "host-$i $(basename "$(readlink "$T/agent-$i/web/current")")"; done >"$T/disk"
+    python3 - "$T/st.json" "$T/hosts.json" "$T/disk" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1])); hosts = {h['id']: h for h in json.load(open(sys.argv[2]))}
+disk = dict(l.split() for l in open(sys.argv[3]))
+bad = []
+for h in st['hosts']:
+    d = disk[h['host']]
+    rec = hosts[h['host']]['apps']['web']['current']
+    frm, to, s = h['from'], h['to'], h['state']
+    want = {'succeeded': to, 'failed': frm, 'rolled_back': frm, 'pending': frm, 'rollback_failed': to}.get(s)
+    if st['kind'] == 'deploy' and s == 'rolled_back':
+        want = frm
+    if rec != d or want != d:
+        bad.append('%s: state %s (%s -> %s), hosts says %s, disk %s' % (h['host'], s, frm, to, rec, d))
+if bad:
+    print('\n'.join(bad)); sys.exit(1)
+PY
+}
+
+echo 3 >"$T/agent-1/slow-undrain-v4"
+dep=$(hdeploy v4 --select n=1 --soak 100ms --offline-grace 1s --progress-deadline 3s) || fail "deploy v4"
+wait_for 20 in_phase 1 undrain || fail "3: never in undrain"
+kill -9 "$(rc_pid agent-1)"
+wait_for 30 dep_ended "$dep" || fail "3: deployment did not end"
+dep_state_is "$dep" rollback_failed || { "$RC" status "$dep"; fail "3: expected rollback_failed while away"; }
+rm -f "$T"/agent-*/slow-*
+rc_agent_start 1
+wait_for 30 sh -c "\"$RC\" events $dep | grep -q host_reconciled" || { "$RC" events "$dep"; fail "3: not reconciled"; }
+wait_for 30 dep_state_is "$dep" rolled_back || { "$RC" status "$dep"; fail "3: not rolled back again"; }
+wait_for 10 check "$dep" || { check "$dep"; fail "3: record differs from disk"; }
+say ok
