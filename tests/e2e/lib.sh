@@ -153,6 +153,9 @@ rc_coord_kill9 () {
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
 }
+# net_pid I: the pid of agent I's network side (the unprivileged process
+# that talks to the coordinator): stopping it is a network partition.
+net_pid () { sed -n 's/.*network side: pid \([0-9]*\),.*/\1/p' "$T/agent-$1.log" | tail -1; }
 rc_agent_start () {
     rc_bg "agent-$1" "$RC_BUILD/rollclone-agent" --config "$T/agent-$1.conf"
 }
@@ -183,7 +186,8 @@ for row in db.execute(sys.argv[1]): print('|'.join(str(c) for c in row))" "$1"; 
 # http.server on its own port serving current/, health is an HTTP GET of
 # /health (present in good releases). make_release V [broken|badinstall]
 # builds $T/art/V.tgz; its sha256 is in $T/art/V.sha. The app accepts
-# artifacts from the coordinator under file://$T/art/ only (artifact_sources);
+# artifacts from the coordinator under file://$T/art/ only (artifact_sources,
+# or $RC_ARTIFACT_SOURCES);
 # more [app web] lines come from $RC_APP_EXTRA (may use $i).
 HOOK="$(cd "$(dirname "$0")/../.." && pwd)/scripts/webapp-hook.sh"
 rc_webapp () {
@@ -204,7 +208,7 @@ health_url = http://127.0.0.1:$port/health
 health_interval = ${RC_HEALTH_INTERVAL:-100ms}
 hook_timeout = 20s
 keep_releases = 3
-artifact_sources = file://$T/art/
+artifact_sources = ${RC_ARTIFACT_SOURCES:-file://$T/art/}
 $(eval "echo \"${RC_APP_EXTRA:-}\"")
 CONF
 }

@@ -29,6 +29,7 @@ cat >>"$T/agent-1.conf" <<CONF
 releases_dir = $T/agent-1/web
 health_url = http://127.0.0.1:$port/health
 health_interval = 400ms
+artifact_sources = file://$T/art/
 CONF
 rc_coord_start
 rc_agent_start 1

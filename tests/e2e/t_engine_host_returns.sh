@@ -24,10 +24,10 @@ say "A: host-1 cut off (SIGSTOP) in its restart phase, back 2 s later"
 echo 2 >"$T/agent-1/slow-restart-v2"
 dep=$(deploy v2 --batch 1 --soak 300ms --offline-grace 30s) || fail "deploy v2"
 wait_for 20 sh -c "[ \"\$(\"$RC\" status $dep --json | grep -c '\"phase\": \"restart\"')\" -ge 1 ]" || fail "host-1 never in restart"
-kill -STOP "$(rc_pid agent-1)"
-wait_for 30 dh_is "$dep" host-1 unknown || { kill -CONT "$(rc_pid agent-1)"; fail "host-1 not unknown: $(dep_host_field "$dep" host-1 state)"; }
+kill -STOP "$(net_pid 1)"
+wait_for 30 dh_is "$dep" host-1 unknown || { kill -CONT "$(net_pid 1)"; fail "host-1 not unknown: $(dep_host_field "$dep" host-1 state)"; }
 sleep 1
-kill -CONT "$(rc_pid agent-1)"
+kill -CONT "$(net_pid 1)"
 wait_for 40 dep_ended "$dep" || fail "A: deployment did not end"
 [ "$(sql "select count(*) from events where deployment_id = '$dep' and kind = 'host_returned'")" -ge 1 ] || fail "A: no host_returned event"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; fail "A: deployment $(dep_field "$dep" state)"; }
@@ -53,12 +53,12 @@ done
 say "C: host-1 owed a rollback while cut off: the rollback waits and runs when it is back"
 dep=$(deploy v4 --batch 1 --soak 300ms --pause manual --offline-grace 30s) || fail "deploy v4"
 wait_for 20 dh_is "$dep" host-1 succeeded || fail "C: host-1 not succeeded"
-kill -STOP "$(rc_pid agent-1)"
-wait_for 30 host_is host-1 offline || { kill -CONT "$(rc_pid agent-1)"; fail "C: host-1 not offline"; }
+kill -STOP "$(net_pid 1)"
+wait_for 30 host_is host-1 offline || { kill -CONT "$(net_pid 1)"; fail "C: host-1 not offline"; }
 expect_exit 0 "$RC" abort "$dep"
 sleep 2
-dh_is "$dep" host-1 rollback_pending || { kill -CONT "$(rc_pid agent-1)"; fail "C: host-1 is $(dep_host_field "$dep" host-1 state) while away"; }
-kill -CONT "$(rc_pid agent-1)"
+dh_is "$dep" host-1 rollback_pending || { kill -CONT "$(net_pid 1)"; fail "C: host-1 is $(dep_host_field "$dep" host-1 state) while away"; }
+kill -CONT "$(net_pid 1)"
 wait_for 40 dep_ended "$dep" || fail "C: deployment did not end"
 "$RC" status "$dep"
 dh_is "$dep" host-1 rolled_back || fail "C: host-1 is $(dep_host_field "$dep" host-1 state)"

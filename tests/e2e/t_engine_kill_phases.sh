@@ -11,13 +11,15 @@
 . "$(dirname "$0")/lib.sh"
 N=6
 rc_fleet $N
+# the agents take artifacts from our HTTP server below
+P_ART=$(rc_port)
+RC_ARTIFACT_SOURCES="http://127.0.0.1:$P_ART/"
 for i in $(seq 1 $N); do rc_webapp $i; done
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
 for i in $(seq 1 $N); do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
 make_release v1; make_release v2; make_release v3; make_release v4
 # artifacts over HTTP, each request held 2 s: the fetch phase is visible
-P_ART=$(rc_port)
 rc_bg artifacts python3 -c "
 import functools, http.server, time
 class H(http.server.SimpleHTTPRequestHandler):

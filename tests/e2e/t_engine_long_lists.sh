@@ -14,6 +14,7 @@ restart = true
 health_command = true
 health_interval = 100ms
 keep_releases = 30
+artifact_sources = file://$T/art/
 CONF
 ver () { printf 'v%02d-%036d' "$1" 0; }
 mkdir -p "$T/art/src"
