@@ -250,3 +250,28 @@ dh_is () { [ "$(dep_host_field "$1" "$2" state 2>/dev/null)" = "$3" ]; }
 # dep_ended DEP: the deployment reached an end state
 dep_ended () { case "$(dep_field "$1" state 2>/dev/null)" in running|paused|rolling_back|"") return 1 ;; esac; }
 current_is () { [ "$(current "$1")" = "$2" ]; }
+
+# Artifacts over HTTP, for tests that hold the fetch phase open:
+# rc_http_artifacts picks the port (P_ART) and lets rc_webapp's agents take
+# artifacts from it (call it before rc_webapp); rc_http_artifacts_serve
+# SECONDS serves $T/art/ there, each GET held that long; hdeploy V [ARGS]
+# deploys release V from it.
+rc_http_artifacts () {
+    P_ART=$(rc_port)
+    RC_ARTIFACT_SOURCES="http://127.0.0.1:$P_ART/"
+}
+rc_http_artifacts_serve () {
+    rc_bg artifacts python3 -c "
+import functools, http.server, time
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep($1)
+        super().do_GET()
+http.server.ThreadingHTTPServer(('127.0.0.1', $P_ART), functools.partial(H, directory='$T/art')).serve_forever()"
+    wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$P_ART/v1.sha" || fail "artifact server"
+}
+hdeploy () {
+    v=$1; shift
+    "$RC" deploy --app web --version "$v" --artifact "http://127.0.0.1:$P_ART/$v.tgz" \
+        --sha256 "$(cat "$T/art/$v.sha")" "$@"
+}

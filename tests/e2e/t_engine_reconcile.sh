@@ -6,28 +6,14 @@
 . "$(dirname "$0")/lib.sh"
 N=1
 rc_fleet $N
-# the agents take artifacts from our HTTP server below
-P_ART=$(rc_port)
-RC_ARTIFACT_SOURCES="http://127.0.0.1:$P_ART/"
+rc_http_artifacts
 for i in $(seq 1 $N); do rc_webapp $i; done
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
 for i in $(seq 1 $N); do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
 make_release v1; make_release v2; make_release v3; make_release v4
 # artifacts over HTTP, each request held 2 s: the fetch phase is visible
-rc_bg artifacts python3 -c "
-import functools, http.server, time
-class H(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):
-        time.sleep(2)
-        super().do_GET()
-http.server.ThreadingHTTPServer(('127.0.0.1', $P_ART), functools.partial(H, directory='$T/art')).serve_forever()"
-wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$P_ART/v1.sha" || fail "artifact server"
-hdeploy () {
-    v=$1; shift
-    "$RC" deploy --app web --version "$v" --artifact "http://127.0.0.1:$P_ART/$v.tgz" \
-        --sha256 "$(cat "$T/art/$v.sha")" "$@"
-}
+rc_http_artifacts_serve 2
 expect_exit 0 hdeploy v1 --batch 100% --soak 100ms --wait
 expect_exit 0 hdeploy v3 --batch 100% --soak 100ms --wait
 
