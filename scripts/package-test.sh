@@ -406,6 +406,7 @@ releases_dir = /srv/pkgtest-app
 restart = /usr/local/bin/pkgtest-app
 health_url = http://127.0.0.1:8080/
 health_interval = 200ms
+artifact_sources = file:///tmp/
 EOS
 ( cd "$root/etc/rollclone" && sha256sum agent.key agent.key_secret coordinator.key \
     coordinator.key_secret agent.conf coordinator.conf ) >"$work/before-upgrade.sha256"
