@@ -237,8 +237,12 @@ s_finish (rc_fetch_t *self, CURLcode code)
     if (self->easy)
         curl_easy_getinfo (self->easy, CURLINFO_TOTAL_TIME_T, &spent_us);
     char limit[32];
-    /* a write callback that aborted already said why */
-    if (code == CURLE_OPERATION_TIMEDOUT && spent_us / 1000 >= self->limits.timeout_ms)
+    /* a write callback that aborted already said why. libcurl's total
+       time can read a little under the timeout that stopped it (its
+       timer starts before the transfer's clock): 100 ms of slack, far
+       from the low-speed and connect limits, which run for seconds */
+    if (code == CURLE_OPERATION_TIMEDOUT
+        && spent_us / 1000 + 100 >= (curl_off_t)self->limits.timeout_ms)
         snprintf (self->errmsg, sizeof self->errmsg,
                   "download failed: not done within fetch_timeout = %s (%lld bytes received)",
                   rc_duration_format (self->limits.timeout_ms, limit, sizeof limit),

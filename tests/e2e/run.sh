@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every end-to-end test (tests/e2e/t_*.sh, or those named in $RC_TESTS)
+# Runs every end-to-end test (tests/e2e/t_*.sh, or those named as arguments
+# or in $RC_TESTS: `sh tests/e2e/run.sh t_agent_fetch t_coord_lock`)
 # against the binaries in $RC_BUILD. Each test is a shell script that starts
 # the real processes it needs and stops them; exit 0 = pass, 77 = skip.
 # Tests use their own free ports and temporary directories, so $RC_JOBS of
@@ -13,15 +14,14 @@ export RC_BUILD
 jobs=${RC_JOBS:-3}
 case $jobs in '' | *[!0-9]* | 0) echo "run.sh: RC_JOBS must be a positive number" >&2; exit 2 ;; esac
 pass=0 fail=0 skip=0 failed=""
-tests=${RC_TESTS:-$(ls "$here"/t_*.sh)}
+tests=${*:-${RC_TESTS:-$(ls "$here"/t_*.sh)}}
 work=$(mktemp -d /tmp/rc_e2e_run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 shared="" alone=""
 for t in $tests; do
-    [ -f "$t" ] || t="$here/$t"
-    [ -f "$t" ] || t="$here/$t.sh"
+    for c in "$t" "$here/$t" "$here/$t.sh"; do [ -f "$c" ] && t=$c && break; done
     if grep -q '^# rc-e2e: alone' "$t" 2>/dev/null; then alone="$alone $t"; else shared="$shared $t"; fi
 done
 
