@@ -35,13 +35,15 @@ fi
 
 pass=0 fail=0 failed=""
 log=$(mktemp /tmp/rollclone-pkgtest.XXXXXX)
-root=""
+root="" fresh=""
 cleanup () {
-    if [ -n "$root" ] && [ -d "$root" ]; then
-        umount "$root/proc" 2>/dev/null || true
-        # never into a mount that umount left behind
-        rm -rf --one-file-system "$root"
-    fi
+    for r in "$root" "$fresh"; do
+        if [ -n "$r" ] && [ -d "$r" ]; then
+            umount "$r/proc" 2>/dev/null || true
+            # never into a mount that umount left behind
+            rm -rf --one-file-system "$r"
+        fi
+    done
     rm -f "$log"
 }
 trap cleanup EXIT INT TERM
@@ -548,6 +550,39 @@ check "rpm-root-upgrade-keeps-config-and-keys" sh -c "cd '$root/etc/rollclone' &
     sha256sum -c '$work/before-rpm-upgrade.sha256' && ! ls | grep -q rpmnew"
 check "rpm-root-erase" rpm --root "$root" -e rollclone-agent rollclone-coordinator rollclone-cli
 check "rpm-root-erase-binaries-gone" not_exists /usr/sbin/rollclone-agent /usr/bin/rollclone
+
+# ---- make deb / make rpm on a fresh machine -------------------------------
+# A second copy of the bare minbase root (nothing of ours, no compiler, no
+# packaging tools) stands in for a fresh Debian 12 machine: given make and
+# the source tree, `make deb` and `make rpm` must install what they need
+# themselves and build the packages.
+fresh=$(mktemp -d /var/tmp/rollclone-fresh.XXXXXX)
+cp -a "$base/." "$fresh/"
+cp /etc/resolv.conf "$fresh/etc/resolv.conf"
+cp "$cache/archives/"*.deb "$fresh/var/cache/apt/archives/" 2>/dev/null || true
+mount -t proc proc "$fresh/proc" 2>/dev/null || true
+mkdir -p "$fresh/src"
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$top" && git ls-files -z | xargs -0 tar cf -) | tar xf - -C "$fresh/src"
+else
+    (cd "$top" && tar cf - --exclude='./build*' .) | tar xf - -C "$fresh/src"
+fi
+in_fresh () { chroot "$fresh" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@" </dev/null; }
+fresh_make () {
+    in_fresh sh -c 'apt-get install -y -q make >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -q make; }' \
+        || return 1
+    in_fresh sh -c "command -v dh dpkg-buildpackage rpmbuild cc; true"
+    in_fresh make -C /src -j2 "$1" || return 1
+}
+check "fresh-no-tools-before" sh -c "! chroot '$fresh' sh -c 'command -v cc || command -v dh || command -v rpmbuild'"
+check "fresh-make-deb" fresh_make deb
+check "fresh-make-deb-made" sh -c "ls '$fresh'/src/build/pkg/rollclone-agent_*.deb '$fresh'/src/build/pkg/rollclone-cli_*.deb \
+    '$fresh'/src/build/pkg/rollclone-coordinator_*.deb"
+check "fresh-make-rpm" fresh_make rpm
+check "fresh-make-rpm-made" sh -c "ls '$fresh'/src/build/pkg/rollclone-agent-*.rpm '$fresh'/src/build/pkg/rollclone-cli-*.rpm \
+    '$fresh'/src/build/pkg/rollclone-coordinator-*.rpm"
+cp "$fresh/var/cache/apt/archives/"*.deb "$cache/archives/" 2>/dev/null || true
 
 echo "package-test: $pass passed, $fail failed"
 echo "$pass passed, $fail failed"
