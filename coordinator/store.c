@@ -140,6 +140,18 @@ static const char *s_migrations[] = {
        up to the deployment's offline grace */
     "ALTER TABLE deployments ADD COLUMN offline_grace_ms INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE deployment_hosts ADD COLUMN unknown_of TEXT NOT NULL DEFAULT '';",
+    /* 6 -> 7: who asked (the operator key's name), retries, freezes */
+    "ALTER TABLE events ADD COLUMN operator TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deployments ADD COLUMN operator TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deployments ADD COLUMN retry_of TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deployments ADD COLUMN ignore_freeze INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deployments ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE freeze ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  until_ms INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  operator TEXT NOT NULL DEFAULT '',"
+    "  set_ms INTEGER NOT NULL);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

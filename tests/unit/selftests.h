@@ -35,7 +35,11 @@
     X (rc_channel_test)                                                                            \
     X (rc_privsep_test)                                                                            \
     X (rc_sources_test)                                                                            \
-    X (rc_signature_test)
+    X (rc_signature_test)                                                                          \
+    X (rc_window_test)                                                                             \
+    X (rc_freeze_test)                                                                             \
+    X (rc_plan_test)                                                                               \
+    X (rc_keyring_operators_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
