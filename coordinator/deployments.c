@@ -10,7 +10,7 @@
     "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "      \
     "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "         \
     "abort_requested, abort_rollback, reason, created, updated, finished, progress, "              \
-    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms"
+    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms, frozen"
 
 #define HOST_COLUMNS                                                                               \
     "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                 \
@@ -38,7 +38,7 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
     const char *sql =
         insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
+                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)"
                : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
                  "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
                  "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
@@ -47,18 +47,18 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
                  "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
                  "created = ?27, updated = ?28, finished = ?29, progress = ?30, "
                  "progress_elapsed_ms = ?31, "
-                 "pause_remaining_ms = ?32, offline_grace_ms = ?33 WHERE id = ?1";
+                 "pause_remaining_ms = ?32, offline_grace_ms = ?33, frozen = ?34 WHERE id = ?1";
     return rc_store_run (
-        store,
-        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiiiiii", d->id, d->kind, d->app,
-                          d->version, d->artifact_url, d->sha256, d->selector, d->batch_spec,
-                          d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms,
-                          d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback, d->state,
-                          d->final_state, (int64_t)d->batch, (int64_t)d->rb_batch,
-                          (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open,
-                          d->pause_until, (int)d->abort_requested, (int)d->abort_rollback,
-                          d->reason, d->created, d->updated, d->finished, d->progress,
-                          d->progress_elapsed_ms, d->pause_remaining_ms, d->offline_grace_ms));
+        store, rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiiiiiib", d->id, d->kind,
+                                 d->app, d->version, d->artifact_url, d->sha256, d->selector,
+                                 d->batch_spec, d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms,
+                                 d->health_timeout_ms, d->progress_deadline_ms, d->pause_spec,
+                                 (int)d->auto_rollback, d->state, d->final_state, (int64_t)d->batch,
+                                 (int64_t)d->rb_batch, (int64_t)d->total_batches, (int)d->paused,
+                                 (int)d->gate_open, d->pause_until, (int)d->abort_requested,
+                                 (int)d->abort_rollback, d->reason, d->created, d->updated,
+                                 d->finished, d->progress, d->progress_elapsed_ms,
+                                 d->pause_remaining_ms, d->offline_grace_ms, (int)d->frozen));
 }
 
 int
@@ -67,10 +67,14 @@ rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
     int rc = s_dep_write (store, dep, true);
     /* set once, never changed: written apart from the columns saved at
        every transition */
-    if (rc == 0 && *dep->signature)
-        rc = rc_store_run (
-            store, rc_store_prepare (store, "UPDATE deployments SET signature = ?2 WHERE id = ?1",
-                                     "tt", dep->id, dep->signature));
+    if (rc == 0)
+        rc = rc_store_run (store,
+                           rc_store_prepare (store,
+                                             "UPDATE deployments SET signature = ?2, "
+                                             "operator = ?3, retry_of = ?4, "
+                                             "ignore_freeze = ?5 WHERE id = ?1",
+                                             "ttttb", dep->id, dep->signature, dep->operator_name,
+                                             dep->retry_of, (int)dep->ignore_freeze));
     return rc;
 }
 
@@ -126,13 +130,21 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->progress_elapsed_ms = sqlite3_column_int64 (stmt, 30);
     d->pause_remaining_ms = sqlite3_column_int64 (stmt, 31);
     d->offline_grace_ms = sqlite3_column_int64 (stmt, 32);
+    d->frozen = sqlite3_column_int (stmt, 33) != 0;
     sqlite3_finalize (stmt);
-    stmt = rc_store_prepare (store, "SELECT signature FROM deployments WHERE id = ?1", "t", id);
+    stmt = rc_store_prepare (store,
+                             "SELECT signature, operator, retry_of, ignore_freeze FROM deployments "
+                             "WHERE id = ?1",
+                             "t", id);
     if (!stmt)
         return -1;
     rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         s_copy (d->signature, sizeof d->signature, stmt, 0);
+        s_copy (d->operator_name, sizeof d->operator_name, stmt, 1);
+        s_copy (d->retry_of, sizeof d->retry_of, stmt, 2);
+        d->ignore_freeze = sqlite3_column_int (stmt, 3) != 0;
+    }
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW)
         return rc_store_step_error (store);

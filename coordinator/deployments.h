@@ -53,6 +53,11 @@ typedef struct {
        it as durations, as of the last save (see engine.c s_clock_t). */
     int64_t progress_elapsed_ms; /* since progress */
     int64_t pause_remaining_ms;  /* of the timed pause, when pause_until != 0 */
+    /* set once, at creation (written apart, like signature) */
+    char operator_name[RC_NAME_MAX + 1]; /* the operator key that created it, or "" */
+    char retry_of[RC_ID_MAX];            /* the deployment it retries, or "" */
+    bool ignore_freeze;                  /* batches start inside freezes */
+    bool frozen;                         /* waiting at a batch boundary for a freeze to end */
 } rc_deployment_t;
 
 typedef struct {

@@ -4,6 +4,9 @@
     commits. */
 #include "engine.h"
 #include "deployments.h"
+#include "freeze.h"
+#include "plan.h"
+#include "retry.h"
 #include "rc_envelope.h"
 #include "rc_ids.h"
 #include "rc_log.h"
@@ -35,6 +38,7 @@ struct _rc_engine_t {
     zhashx_t *unknown;     /* "deployment/host" -> mono ms it went unknown */
     int64_t offline_grace; /* default of --offline-grace (0 = the health timeout) */
     zhashx_t *seen;        /* "host/app" -> what the agent said last (reconciled) */
+    rc_freeze_t *freeze;   /* borrowed: when no batch may start, or NULL */
 };
 
 /* The monotonic side of a deployment's timers, kept while it is active:
@@ -117,6 +121,12 @@ rc_engine_set_publish (rc_engine_t *self, rc_engine_publish_fn *fn, void *arg)
 {
     self->publish_fn = fn;
     self->publish_arg = arg;
+}
+
+void
+rc_engine_set_freeze (rc_engine_t *self, rc_freeze_t *freeze)
+{
+    self->freeze = freeze;
 }
 
 void
@@ -273,6 +283,21 @@ s_set (char *dest, size_t size, const char *value)
     dest[len] = '\0';
 }
 #define SET(field, value) s_set (field, sizeof (field), value)
+
+/* A wall time for events, in the coordinator's local time (freezes are). */
+static const char *
+s_wall_text (int64_t ms, char *buf, size_t len)
+{
+    if (ms == INT64_MAX) {
+        snprintf (buf, len, "it has no end");
+        return buf;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r (&t, &tm) || strftime (buf, len, "until %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+        snprintf (buf, len, "until %lld ms", (long long)ms);
+    return buf;
+}
 
 static bool
 s_host_live (rc_engine_t *self, const char *host_id, bool *healthy)
@@ -607,6 +632,30 @@ s_advance_update (rc_engine_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, si
             return rc;
     }
 
+    /* a freeze: no batch starts; the deployment waits here and goes on
+       by itself when the freeze ends (--ignore-freeze passes, said once a
+       batch) */
+    int64_t freeze_ends = 0;
+    bool frozen = self->freeze && rc_freeze_at (self->freeze, now, &freeze_ends);
+    if (frozen && !dep->ignore_freeze) {
+        if (!dep->frozen) {
+            char until[64];
+            dep->frozen = true;
+            rc |=
+                s_event (self, dep->id, NULL, "frozen", "batch %d waits for the freeze to end (%s)",
+                         dep->batch + 1, s_wall_text (freeze_ends, until, sizeof until));
+        }
+        return rc;
+    }
+    if (dep->frozen) {
+        dep->frozen = false;
+        rc |= s_event (self, dep->id, NULL, "unfrozen", "the freeze ended: batch %d starts",
+                       dep->batch + 1);
+    }
+    if (frozen)
+        rc |= s_event (self, dep->id, NULL, "freeze_ignored",
+                       "batch %d starts inside a freeze (--ignore-freeze)", dep->batch + 1);
+
     /* the next batch: hosts in their stable order */
     int total = (int)n;
     int size = rc_engine_batch_size (dep->batch_spec, dep->batch + 1, total);
@@ -762,6 +811,11 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
 static void
 s_process (rc_engine_t *self, const char *id, bool republish)
 {
+    /* what the engine does next is its own doing, not the operator's whose
+       request called it */
+    char who[RC_NAME_MAX + 1];
+    snprintf (who, sizeof who, "%s", rc_store_operator (self->store));
+    rc_store_set_operator (self->store, NULL);
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
@@ -837,6 +891,7 @@ s_process (rc_engine_t *self, const char *id, bool republish)
 out:
     free (hosts);
     free (dep);
+    rc_store_set_operator (self->store, who);
 }
 
 void
@@ -1184,9 +1239,10 @@ typedef struct {
     const char *app;
     rc_label_t *select;
     int nselect;
-    zlistx_t *chosen;  /* host ids */
-    zlistx_t *lacking; /* matching labels but without the app */
-    bool failed;       /* a read failed: the selection is not whole */
+    zlistx_t *chosen;     /* host ids */
+    zlistx_t *lacking;    /* matching labels but without the app */
+    zlistx_t *unselected; /* not matching the labels (for plans) */
+    bool failed;          /* a read failed: the selection is not whole */
 } s_select_t;
 
 /* 1 the host has app, 0 not, -1 the store could not say. */
@@ -1200,6 +1256,8 @@ s_host_has_app (rc_engine_t *self, const char *host_id, const char *app)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+static void s_select_id (s_select_t *sel, const char *id);
+
 static void
 s_select_host (void *arg, const rc_host_row_t *row)
 {
@@ -1212,16 +1270,25 @@ s_select_host (void *arg, const rc_host_row_t *row)
         for (int j = 0; j < n && !found; j++)
             found = streq (labels[j].key, sel->select[i].key)
                     && streq (labels[j].value, sel->select[i].value);
-        if (!found)
+        if (!found) {
+            zlistx_add_end (sel->unselected, (void *)row->id);
             return;
+        }
     }
-    int has = s_host_has_app (sel->self, row->id, sel->app);
+    s_select_id (sel, row->id);
+}
+
+/* A host chosen (labels, or a retry's list): it goes if it has the app. */
+static void
+s_select_id (s_select_t *sel, const char *id)
+{
+    int has = s_host_has_app (sel->self, id, sel->app);
     if (has < 0)
         sel->failed = true;
     else if (has)
-        zlistx_add_end (sel->chosen, (void *)row->id);
+        zlistx_add_end (sel->chosen, (void *)id);
     else
-        zlistx_add_end (sel->lacking, (void *)row->id);
+        zlistx_add_end (sel->lacking, (void *)id);
 }
 
 static int
@@ -1296,14 +1363,89 @@ s_duration_field (const char *text, int64_t dflt, int64_t *out)
     return rc_duration_parse (text, out) == 0 && *out > 0 && *out <= UINT32_MAX;
 }
 
+/* The reply of a plan: code 0 and the plan, or the error when plan is NULL. */
+static Rollclone__ControlReply *
+s_plan_reply (rc_engine_t *self, Rollclone__PlanReply *plan)
+{
+    if (!plan)
+        return s_reply_error (RC_EXIT_FAILED, "out of memory making the plan");
+    plan->frozen = self->freeze && rc_freeze_at (self->freeze, rc_now_ms (), NULL);
+    Rollclone__ControlReply *reply = s_reply_new ();
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_PLAN;
+    reply->plan = plan;
+    return reply;
+}
+
+/* The members of a plan from a list of host ids, with the live view. */
+static rc_plan_member_t *
+s_plan_members (rc_engine_t *self, zlistx_t *ids, size_t *n)
+{
+    *n = zlistx_size (ids);
+    rc_plan_member_t *members = (rc_plan_member_t *)calloc (*n ? *n : 1, sizeof *members);
+    size_t i = 0;
+    for (char *id = (char *)zlistx_first (ids); members && id; id = (char *)zlistx_next (ids)) {
+        members[i].host_id = id;
+        members[i].online = s_host_live (self, id, &members[i].healthy);
+        i++;
+    }
+    return members;
+}
+
+/* deploy --plan: the hosts chosen as the deploy would, laid out as the
+   engine would take them. */
+static Rollclone__ControlReply *
+s_plan_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req, s_select_t *sel,
+               const char *batch, const char *max_fail, int64_t progress_deadline_ms)
+{
+    Rollclone__PlanReply *plan = rc_plan_new ("deploy", req->app, req->version);
+    size_t n = 0;
+    rc_plan_member_t *members = plan ? s_plan_members (self, sel->chosen, &n) : NULL;
+    int64_t pause_ms = 0;
+    if (*req->pause && !streq (req->pause, "manual") && rc_duration_parse (req->pause, &pause_ms))
+        pause_ms = 0;
+    rc_plan_walk_t walk = {.batch_spec = batch,
+                           .total = (int)n,
+                           .progress_deadline_ms = progress_deadline_ms,
+                           .pause_ms = pause_ms,
+                           .unavailable_takes_slot = true};
+    int rc = members ? rc_plan_walk (plan, &walk, members, n) : -1;
+    for (char *id = (char *)zlistx_first (sel->lacking); rc == 0 && id;
+         id = (char *)zlistx_next (sel->lacking))
+        rc = rc_plan_skip (plan, id, "app_missing");
+    for (char *id = (char *)zlistx_first (sel->unselected); rc == 0 && id;
+         id = (char *)zlistx_next (sel->unselected))
+        rc = rc_plan_skip (plan, id, "not_selected");
+    if (rc == 0)
+        plan->max_fail_hosts = (uint32_t)rc_engine_max_fail (max_fail, (int)n);
+    free (members);
+    if (rc != 0 && plan) {
+        rollclone__plan_reply__free_unpacked (plan, NULL);
+        plan = NULL;
+    }
+    return s_plan_reply (self, plan);
+}
+
 Rollclone__ControlReply *
-rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
+rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *asked)
 {
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     Rollclone__ControlReply *reply = NULL;
-    s_select_t sel = {.self = self, .app = req->app};
     rc_label_t select[RC_LABELS_MAX];
     char err[256];
+    /* --retry ID: the request is the deployment's, with what was given */
+    rc_retry_t *retry = NULL;
+    const Rollclone__DeployRequest *req = asked;
+    if (*asked->retry_of) {
+        retry = (rc_retry_t *)zmalloc (sizeof *retry);
+        int code = rc_retry_prepare (self->store, asked, retry, err, sizeof err);
+        if (code != RC_EXIT_OK) {
+            free (retry);
+            free (dep);
+            return s_reply_error (code, "%s", err);
+        }
+        req = &retry->req;
+    }
+    s_select_t sel = {.self = self, .app = req->app};
 
     if (!rc_name_valid (req->app)) {
         reply = s_reply_error (RC_EXIT_USAGE, "--app '%s' must be [A-Za-z0-9._+-]{1,%d}", req->app,
@@ -1420,16 +1562,39 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
         goto out;
     sel.chosen = zlistx_new ();
     sel.lacking = zlistx_new ();
-    zlistx_set_duplicator (sel.chosen, (zlistx_duplicator_fn *)strdup);
-    zlistx_set_destructor (sel.chosen, (zlistx_destructor_fn *)zstr_free);
-    zlistx_set_duplicator (sel.lacking, (zlistx_duplicator_fn *)strdup);
-    zlistx_set_destructor (sel.lacking, (zlistx_destructor_fn *)zstr_free);
+    sel.unselected = zlistx_new ();
+    zlistx_t *lists[] = {sel.chosen, sel.lacking, sel.unselected};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        zlistx_set_duplicator (lists[i], (zlistx_duplicator_fn *)strdup);
+        zlistx_set_destructor (lists[i], (zlistx_destructor_fn *)zstr_free);
+    }
     zlistx_set_comparator (sel.chosen, s_natural_cmp_void);
-    if (rc_store_hosts_each (self->store, s_select_host, &sel) != 0 || sel.failed) {
+    int read = 0;
+    if (retry) {
+        /* the hosts the deployment did not leave on its version */
+        zlistx_t *again = zlistx_new ();
+        zlistx_set_duplicator (again, (zlistx_duplicator_fn *)strdup);
+        zlistx_set_destructor (again, (zlistx_destructor_fn *)zstr_free);
+        read = rc_retry_hosts (self->store, retry->of.id, again);
+        for (char *id = (char *)zlistx_first (again); read == 0 && id;
+             id = (char *)zlistx_next (again))
+            s_select_id (&sel, id);
+        zlistx_destroy (&again);
+    }
+    else
+        read = rc_store_hosts_each (self->store, s_select_host, &sel);
+    if (read != 0 || sel.failed) {
         reply = s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
         goto out;
     }
     int total = (int)zlistx_size (sel.chosen);
+    if (total == 0 && retry) {
+        reply = s_reply_error (RC_EXIT_USAGE,
+                               "--retry: deployment %s left no failed or skipped host that still "
+                               "has app '%s' (it %s)",
+                               retry->of.id, req->app, retry->of.state);
+        goto out;
+    }
     if (total == 0) {
         reply = s_reply_error (RC_EXIT_USAGE, "no host has app '%s'%s%s%s", req->app,
                                *req->select ? " among those matching --select '" : "", req->select,
@@ -1437,10 +1602,17 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
         goto out;
     }
     zlistx_sort (sel.chosen);
+    if (req->plan) {
+        reply = s_plan_deploy (self, req, &sel, batch, max_fail, dep->progress_deadline_ms);
+        goto out;
+    }
 
     int64_t now = rc_now_ms ();
     s_new_id (dep->id, sizeof dep->id);
     SET (dep->kind, "deploy");
+    SET (dep->operator_name, rc_store_operator (self->store));
+    SET (dep->retry_of, retry ? retry->of.id : "");
+    dep->ignore_freeze = req->ignore_freeze;
     SET (dep->app, req->app);
     SET (dep->version, req->version);
     SET (dep->artifact_url, req->artifact_url);
@@ -1478,10 +1650,12 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
     }
     if (rc == 0)
         rc = s_event (self, dep->id, NULL, "deployment_created",
-                      "%s %s to %d host(s) in %d batch(es): batch %s, max-fail %d, soak %s, "
-                      "auto-rollback %s",
+                      "%s%s%s%s %s to %d host(s) in %d batch(es): batch %s, max-fail %d, soak %s, "
+                      "auto-rollback %s%s",
+                      retry ? "retry of " : "", retry ? retry->of.id : "", retry ? ": " : "",
                       dep->app, dep->version, total, dep->total_batches, batch, dep->max_fail,
-                      *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off");
+                      *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off",
+                      dep->ignore_freeze ? ", ignoring freezes" : "");
     if (rc == 0)
         rc = rc_store_commit (self->store);
     if (rc != 0) {
@@ -1503,6 +1677,8 @@ rc_engine_deploy (rc_engine_t *self, const Rollclone__DeployRequest *req)
 out:
     zlistx_destroy (&sel.chosen);
     zlistx_destroy (&sel.lacking);
+    zlistx_destroy (&sel.unselected);
+    free (retry);
     free (dep);
     return reply;
 }
@@ -1544,6 +1720,10 @@ s_info (rc_engine_t *self, const char *id, bool with_output)
     info->gate_open =
         !(streq (d->pause_spec, "manual") && !d->gate_open && d->batch > 0) && !d->paused;
     info->pause_until_ms = d->pause_until;
+    info->operator_ = strdup (d->operator_name);
+    info->retry_of = strdup (d->retry_of);
+    info->ignore_freeze = d->ignore_freeze;
+    info->frozen = d->frozen;
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
     if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
@@ -1717,8 +1897,45 @@ out:
 }
 
 /* rollback --deployment ID: every host it changed goes back where it was. */
+/* rollback --deployment ID --plan: the hosts marked, as s_advance_rollback
+   would take them (an offline one is waited for, not given a place). */
 static Rollclone__ControlReply *
-s_rollback_deployment (rc_engine_t *self, const char *id)
+s_plan_rollback (rc_engine_t *self, const rc_deployment_t *dep, rc_dhost_t *hosts, size_t n)
+{
+    Rollclone__PlanReply *plan = rc_plan_new ("rollback", dep->app, "");
+    rc_plan_member_t *members = (rc_plan_member_t *)calloc (n ? n : 1, sizeof *members);
+    size_t count = 0;
+    int rc = plan && members ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (!s_is (h, "rollback_pending"))
+            rc = rc_plan_skip (plan, h->host_id, "not_changed");
+        else if (!streq (dep->kind, "rollback") && !*h->from_version)
+            rc = rc_plan_skip (plan, h->host_id, "no_rollback_point");
+        else {
+            members[count].host_id = h->host_id;
+            members[count].online = s_host_live (self, h->host_id, &members[count].healthy);
+            /* a rollback does not wait for health before its turn */
+            members[count].healthy = members[count].online;
+            count++;
+        }
+    }
+    rc_plan_walk_t walk = {.batch_spec = dep->batch_spec,
+                           .total = (int)n,
+                           .progress_deadline_ms = dep->progress_deadline_ms,
+                           .unavailable_takes_slot = false};
+    if (rc == 0)
+        rc = rc_plan_walk (plan, &walk, members, count);
+    free (members);
+    if (rc != 0 && plan) {
+        rollclone__plan_reply__free_unpacked (plan, NULL);
+        plan = NULL;
+    }
+    return s_plan_reply (self, plan);
+}
+
+static Rollclone__ControlReply *
+s_rollback_deployment (rc_engine_t *self, const char *id, bool plan)
 {
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     Rollclone__ControlReply *reply = NULL;
@@ -1754,6 +1971,10 @@ s_rollback_deployment (rc_engine_t *self, const char *id)
     if (marked == 0) {
         reply = s_reply_error (RC_EXIT_USAGE, "deployment %s left no host to roll back (state %s)",
                                id, dep->state);
+        goto out;
+    }
+    if (plan) {
+        reply = s_plan_rollback (self, dep, hosts, n);
         goto out;
     }
     int64_t now = rc_now_ms ();
@@ -1844,10 +2065,22 @@ s_rollback_host (rc_engine_t *self, const Rollclone__RollbackRequest *req)
     Rollclone__ControlReply *busy = s_app_busy (self, req->app);
     if (busy)
         return busy;
+    if (req->plan) {
+        Rollclone__PlanReply *plan = rc_plan_new ("rollback", req->app, req->to_version);
+        rc_plan_member_t member = {.host_id = req->host_id, .online = online, .healthy = online};
+        rc_plan_walk_t walk = {
+            .batch_spec = "1", .total = 1, .progress_deadline_ms = RC_DEFAULT_PROGRESS_DEADLINE_MS};
+        if (plan && rc_plan_walk (plan, &walk, &member, 1) != 0) {
+            rollclone__plan_reply__free_unpacked (plan, NULL);
+            plan = NULL;
+        }
+        return s_plan_reply (self, plan);
+    }
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     int64_t now = rc_now_ms ();
     s_new_id (dep->id, sizeof dep->id);
     SET (dep->kind, "rollback");
+    SET (dep->operator_name, rc_store_operator (self->store));
     SET (dep->app, req->app);
     SET (dep->version, req->to_version);
     SET (dep->batch_spec, "1");
@@ -1907,8 +2140,60 @@ Rollclone__ControlReply *
 rc_engine_rollback (rc_engine_t *self, const Rollclone__RollbackRequest *req)
 {
     if (*req->deployment_id)
-        return s_rollback_deployment (self, req->deployment_id);
+        return s_rollback_deployment (self, req->deployment_id, req->plan);
     return s_rollback_host (self, req);
+}
+
+Rollclone__ControlReply *
+rc_engine_freeze (rc_engine_t *self, const Rollclone__FreezeRequest *req)
+{
+    int64_t now = rc_now_ms ();
+    if (!self->freeze)
+        return s_reply_error (RC_EXIT_FAILED, "this coordinator keeps no freezes");
+    if (req->until_ms && req->clear)
+        return s_reply_error (RC_EXIT_USAGE, "freeze: --until and --clear do not go together");
+    if (req->until_ms && req->until_ms <= now)
+        return s_reply_error (RC_EXIT_USAGE, "freeze: --until %lld is not in the future",
+                              (long long)req->until_ms);
+    if (strlen (req->reason) > RC_FREEZE_REASON_MAX)
+        return s_reply_error (RC_EXIT_USAGE, "freeze: --reason is longer than %d characters",
+                              RC_FREEZE_REASON_MAX);
+    bool in_force = rc_freeze_until (self->freeze) > now;
+    if (req->until_ms || (req->clear && in_force)) {
+        char until[64];
+        int rc = rc_store_begin (self->store);
+        if (rc == 0 && req->until_ms) {
+            rc = rc_freeze_set (self->freeze, req->until_ms, req->reason,
+                                rc_store_operator (self->store), now);
+            if (rc == 0)
+                rc = s_event (self, NULL, NULL, "freeze_set", "no batch starts %s%s%s",
+                              s_wall_text (req->until_ms, until, sizeof until),
+                              *req->reason ? ": " : "", req->reason);
+        }
+        else if (rc == 0) {
+            rc = rc_freeze_clear (self->freeze);
+            if (rc == 0)
+                rc =
+                    s_event (self, NULL, NULL, "freeze_cleared", "the operator's freeze is lifted");
+        }
+        if (rc == 0)
+            rc = rc_store_commit (self->store);
+        if (rc != 0) {
+            Rollclone__ControlReply *failed =
+                s_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+            rc_store_rollback (self->store);
+            rc_freeze_load (self->freeze);
+            return failed;
+        }
+        rc_log_info ("freeze: %s", req->until_ms ? until : "lifted");
+    }
+    Rollclone__FreezeReply *fr = rc_freeze_reply (self->freeze, now);
+    if (!fr)
+        return s_reply_error (RC_EXIT_FAILED, "out of memory");
+    Rollclone__ControlReply *reply = s_reply_new ();
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_FREEZE;
+    reply->freeze = fr;
+    return reply;
 }
 
 Rollclone__AppState *
@@ -2004,6 +2289,7 @@ s_collect_event (void *arg, const rc_event_row_t *row)
     e->host_id = strdup (row->host_id ? row->host_id : "");
     e->kind = strdup (row->kind);
     e->detail = strdup (row->detail);
+    e->operator_ = strdup (row->operator_name ? row->operator_name : "");
     er->events =
         (Rollclone__EventInfo **)realloc (er->events, (er->n_events + 1) * sizeof *er->events);
     er->events[er->n_events++] = e;

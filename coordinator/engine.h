@@ -39,6 +39,10 @@ void rc_engine_destroy (rc_engine_t **self_p);
    its step stays `unknown` before it is failed, unless a deployment says
    (0 = the deployment's health timeout). */
 void rc_engine_set_offline_grace (rc_engine_t *self, int64_t ms);
+/* Freezes (freeze.h, borrowed): no batch of a deployment starts while one
+   holds, unless the deployment ignores them. */
+typedef struct _rc_freeze_t rc_freeze_t;
+void rc_engine_set_freeze (rc_engine_t *self, rc_freeze_t *freeze);
 
 /* Publishes one host's instruction: the server seals it to that host's key
    (rc_seal.h), so the engine never sends one in the clear. */
@@ -81,6 +85,9 @@ Rollclone__ControlReply *rc_engine_rollback (rc_engine_t *self,
 Rollclone__ControlReply *rc_engine_history (rc_engine_t *self,
                                             const Rollclone__HistoryRequest *req);
 Rollclone__ControlReply *rc_engine_events (rc_engine_t *self, const Rollclone__EventsRequest *req);
+/* `rollclone freeze`: sets, moves or lifts the operator's freeze, or just
+   shows the freezes. */
+Rollclone__ControlReply *rc_engine_freeze (rc_engine_t *self, const Rollclone__FreezeRequest *req);
 
 /* Batch sizes: "N", "N%" or a ramp "1,10%,50%" (the last entry repeats).
    Returns the size of batch n (1-based) of total hosts, or -1 if the spec

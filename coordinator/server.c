@@ -5,6 +5,7 @@
 #include "server.h"
 #include "backup.h"
 #include "engine.h"
+#include "freeze.h"
 #include "keyring.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
@@ -59,6 +60,7 @@ typedef struct {
     rc_keyring_t *operator_keys;
     rc_store_t *store;
     rc_engine_t *engine; /* the rollout engine */
+    rc_freeze_t *freeze; /* freeze windows and the operator's freeze */
     rc_backup_t *backup; /* `rollclone backup`, stepped from the cron */
     zhashx_t *hosts;     /* id -> s_host_t */
     zhashx_t *keys;      /* Z85 public key -> s_host_t (borrowed): one key, one host */
@@ -920,6 +922,39 @@ s_on_info (s_server_t *self, zframe_t *routing_id)
     s_reply (self, routing_id, &reply);
 }
 
+/* Whether a request changes something (a key from
+   read_only_operator_keys_dir may not send one): plans and showing the
+   freezes only read. */
+static bool
+s_request_writes (const Rollclone__ControlRequest *req)
+{
+    switch (req->req_case) {
+    case ROLLCLONE__CONTROL_REQUEST__REQ_DEPLOY: return !req->deploy->plan;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_ROLLBACK: return !req->rollback->plan;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_OPERATE: return true;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_BACKUP: return true;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_FREEZE: return req->freeze->until_ms || req->freeze->clear;
+    default: return false;
+    }
+}
+
+/* What the operator asked to do, for a refusal. */
+static const char *
+s_request_name (const Rollclone__ControlRequest *req)
+{
+    switch (req->req_case) {
+    case ROLLCLONE__CONTROL_REQUEST__REQ_DEPLOY: return "deploy";
+    case ROLLCLONE__CONTROL_REQUEST__REQ_ROLLBACK: return "roll back";
+    case ROLLCLONE__CONTROL_REQUEST__REQ_OPERATE:
+        return req->operate->op == ROLLCLONE__OPERATE_REQUEST__OP__PAUSE    ? "pause"
+               : req->operate->op == ROLLCLONE__OPERATE_REQUEST__OP__RESUME ? "resume"
+                                                                            : "abort";
+    case ROLLCLONE__CONTROL_REQUEST__REQ_BACKUP: return "back up the database";
+    case ROLLCLONE__CONTROL_REQUEST__REQ_FREEZE: return "set or lift a freeze";
+    default: return "do that";
+    }
+}
+
 static int
 s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -957,6 +992,21 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
     }
     Rollclone__ControlRequest *req = env->request;
     Rollclone__ControlReply *reply = NULL;
+    /* the events a request causes name its operator key */
+    const char *operator_name = rc_keyring_name (self->operator_keys, key);
+    if (rc_keyring_read_only (self->operator_keys, key) && s_request_writes (req)) {
+        char error[RC_NAME_MAX + 128];
+        snprintf (error, sizeof error, "operator key %s is read-only: it may not %s",
+                  operator_name ? operator_name : "?", s_request_name (req));
+        Rollclone__ControlReply refused = ROLLCLONE__CONTROL_REPLY__INIT;
+        refused.code = RC_EXIT_USAGE;
+        refused.error = error;
+        s_reply (self, routing_id, &refused);
+        rc_envelope_destroy (&env);
+        zmsg_destroy (&msg);
+        return 0;
+    }
+    rc_store_set_operator (self->store, operator_name);
     switch (req->req_case) {
     case ROLLCLONE__CONTROL_REQUEST__REQ_HOSTS: s_on_hosts (self, routing_id); break;
     case ROLLCLONE__CONTROL_REQUEST__REQ_INFO: s_on_info (self, routing_id); break;
@@ -982,6 +1032,9 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
         /* answered now when refused, else from the cron when complete */
         reply = rc_backup_request (self->backup, req->backup, routing_id);
         break;
+    case ROLLCLONE__CONTROL_REQUEST__REQ_FREEZE:
+        reply = rc_engine_freeze (self->engine, req->freeze);
+        break;
     default: {
         Rollclone__ControlReply unknown = ROLLCLONE__CONTROL_REPLY__INIT;
         unknown.code = RC_EXIT_USAGE;
@@ -990,6 +1043,7 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
         break;
     }
     }
+    rc_store_set_operator (self->store, NULL);
     if (reply) {
         s_reply (self, routing_id, reply);
         rollclone__control_reply__free_unpacked (reply, NULL);
@@ -1132,6 +1186,7 @@ s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
     rc_engine_destroy (&self->engine);
+    rc_freeze_destroy (&self->freeze);
     rc_backup_destroy (&self->backup);
     zsock_destroy (&self->agents);
     zsock_destroy (&self->publisher);
@@ -1174,7 +1229,8 @@ s_server_init (s_server_t *self)
         return -1;
     }
     self->agent_keys = rc_keyring_new (cfg->agent_keys_dir);
-    self->operator_keys = rc_keyring_new (cfg->operator_keys_dir);
+    self->operator_keys =
+        rc_keyring_new_operators (cfg->operator_keys_dir, cfg->read_only_operator_keys_dir);
     if (!self->agent_keys || !self->operator_keys)
         return -1;
     /* the ZAP handler must be up before any CURVE socket binds: without
@@ -1193,6 +1249,12 @@ s_server_init (s_server_t *self)
     rc_engine_set_publish (self->engine, s_publish, self);
     self->backup = rc_backup_new (self->store);
     rc_engine_set_offline_grace (self->engine, self->cfg->offline_grace_ms);
+    self->freeze = rc_freeze_new (self->store, cfg->freeze, err, sizeof err);
+    if (!self->freeze) {
+        rc_log_error ("%s", err);
+        return -1;
+    }
+    rc_engine_set_freeze (self->engine, self->freeze);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->zap, s_on_zap, self);

@@ -1,5 +1,6 @@
 /*  store.c - SQLite storage of the coordinator, with forward migrations. */
 #include "store.h"
+#include "rc_defaults.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -21,14 +22,15 @@
 #define S_LOCK_PID_WAIT_US (10 * 1000)
 
 struct _rc_store_t {
-    sqlite3 *db;             /* the connection */
-    char errmsg[512];        /* last error, for rc_store_errmsg */
-    int64_t prune_idle_till; /* monotonic ms: nothing to prune was found */
-    sqlite3 *backup_db;      /* the copy being written, or NULL */
-    sqlite3_backup *backup;  /* its progress */
-    char *backup_tmp;        /* the copy's temporary name */
-    char *backup_path;       /* where it goes when complete */
-    int backup_pages;        /* pages of the last backup, as last counted */
+    sqlite3 *db;                         /* the connection */
+    char errmsg[512];                    /* last error, for rc_store_errmsg */
+    int64_t prune_idle_till;             /* monotonic ms: nothing to prune was found */
+    sqlite3 *backup_db;                  /* the copy being written, or NULL */
+    sqlite3_backup *backup;              /* its progress */
+    char *backup_tmp;                    /* the copy's temporary name */
+    char *backup_path;                   /* where it goes when complete */
+    int backup_pages;                    /* pages of the last backup, as last counted */
+    char operator_name[RC_NAME_MAX + 1]; /* whose request the events are of, or "" */
 };
 
 /* Migration i brings the schema from version i to i+1. Append, never edit:
@@ -699,11 +701,23 @@ int
 rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                 const char *kind, const char *detail)
 {
-    return s_run (self,
-                  s_prepare (self,
-                             "INSERT INTO events (ts, deployment_id, host_id, kind, detail) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5)",
-                             "itttt", ts, deployment_id, host_id, kind, detail ? detail : ""));
+    return s_run (self, s_prepare (self,
+                                   "INSERT INTO events (ts, deployment_id, host_id, kind, detail, "
+                                   "operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                   "ittttt", ts, deployment_id, host_id, kind, detail ? detail : "",
+                                   self->operator_name));
+}
+
+void
+rc_store_set_operator (rc_store_t *self, const char *name)
+{
+    snprintf (self->operator_name, sizeof self->operator_name, "%s", name ? name : "");
+}
+
+const char *
+rc_store_operator (rc_store_t *self)
+{
+    return self->operator_name;
 }
 
 int
@@ -756,15 +770,16 @@ rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *h
     const char *where = s_events_where (deployment_id, host_id);
     /* following (after_id): the oldest first; paging back: the newest
        before before_id, turned oldest first */
-    char *sql = after_id > 0 ? zsys_sprintf ("SELECT id, ts, deployment_id, host_id, kind, detail "
-                                             "FROM events WHERE %s AND id > ?3 AND id < ?4 "
-                                             "ORDER BY id LIMIT ?5",
-                                             where)
-                             : zsys_sprintf ("SELECT * FROM (SELECT id, ts, deployment_id, "
-                                             "host_id, kind, detail FROM events WHERE %s "
-                                             "AND id > ?3 AND id < ?4 ORDER BY id DESC LIMIT ?5) "
-                                             "ORDER BY id",
-                                             where);
+    char *sql = after_id > 0
+                    ? zsys_sprintf ("SELECT id, ts, deployment_id, host_id, kind, detail, "
+                                    "operator FROM events WHERE %s AND id > ?3 AND id < ?4 "
+                                    "ORDER BY id LIMIT ?5",
+                                    where)
+                    : zsys_sprintf ("SELECT * FROM (SELECT id, ts, deployment_id, "
+                                    "host_id, kind, detail, operator FROM events WHERE %s "
+                                    "AND id > ?3 AND id < ?4 ORDER BY id DESC LIMIT ?5) "
+                                    "ORDER BY id",
+                                    where);
     if (!sql)
         return s_error (self, "out of memory");
     sqlite3_stmt *stmt =
@@ -783,6 +798,7 @@ rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *h
             .host_id = s_col (stmt, 3),
             .kind = s_col_str (stmt, 4),
             .detail = s_col_str (stmt, 5),
+            .operator_name = s_col_str (stmt, 6),
         };
         if (n++ == 0)
             first = row.id;

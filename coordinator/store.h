@@ -44,6 +44,7 @@ typedef struct {
     const char *host_id;       /* NULL when none */
     const char *kind;
     const char *detail;
+    const char *operator_name; /* the operator key whose request it records, or "" */
 } rc_event_row_t;
 
 typedef struct {
@@ -124,6 +125,11 @@ int rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_f
 
 int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                     const char *kind, const char *detail);
+/* Events written from now on record name as their operator (the key of the
+   control request being answered); "" or NULL for none, the coordinator's
+   own doing. */
+void rc_store_set_operator (rc_store_t *self, const char *name);
+const char *rc_store_operator (rc_store_t *self);
 /* Events oldest first; filters may be NULL; limit 0 = all, else a page as
    rc_store_events_page makes it. */
 int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,
