@@ -35,7 +35,8 @@
     X (rc_channel_test)                                                                            \
     X (rc_privsep_test)                                                                            \
     X (rc_sources_test)                                                                            \
-    X (rc_signature_test)
+    X (rc_signature_test)                                                                          \
+    X (rc_cli_term_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
