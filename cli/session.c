@@ -1,11 +1,11 @@
-/*  cli_common.c - config, calls and output helpers of the CLI. */
-#include "cli_common.h"
+/*  session.c - the CLI's session with the coordinator: its config, one
+    connection, and calls whose failures become exit codes. */
+#include "cli.h"
 #include "rc_defaults.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 int
 rc_cli_bad (const char *fmt, ...)
@@ -72,36 +72,35 @@ rc_cli_close (rc_cli_t *cli)
     rc_config_destroy (&cli->cfg);
 }
 
-void
-rc_cli_print_json (json_t *root)
+Rollclone__ControlReply *
+rc_cli_call_for (rc_cli_t *cli, Rollclone__ControlRequest *req,
+                 Rollclone__ControlReply__RepCase want, int *rc)
 {
-    char *text = json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-    if (text)
-        puts (text);
-    free (text);
-    json_decref (root);
-}
-
-const char *
-rc_cli_iso_time (int64_t ms, char *buf, size_t len)
-{
-    if (ms <= 0) {
-        snprintf (buf, len, "%s", "");
-        return buf;
+    Rollclone__ControlReply *reply = rc_cli_call (cli, req, rc, false);
+    if (reply && reply->rep_case != want) {
+        rollclone__control_reply__free_unpacked (reply, NULL);
+        fprintf (stderr, "rollclone: the coordinator answered something else than asked\n");
+        *rc = RC_EXIT_FAILED;
+        return NULL;
     }
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r (&secs, &tm);
-    strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return reply;
 }
 
-const char *
-rc_cli_clock (int64_t ms, char *buf, size_t len)
+Rollclone__ControlReply *
+rc_cli_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r (&secs, &tm);
-    strftime (buf, len, "%H:%M:%S", &tm);
-    return buf;
+    Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
+    Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
+    sreq.deployment_id = (char *)id;
+    req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
+    req.status = &sreq;
+    Rollclone__ControlReply *reply = rc_cli_call (cli, &req, rc, quiet);
+    if (reply
+        && (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_STATUS
+            || reply->status->n_deployments == 0)) {
+        rollclone__control_reply__free_unpacked (reply, NULL);
+        *rc = RC_EXIT_FAILED;
+        return NULL;
+    }
+    return reply;
 }
