@@ -107,6 +107,21 @@ s_host_cmp (const void *a, const void *b)
 
 /* NULL when no deployment of app is active, else the error reply to give
    (one at a time per app; a store that cannot tell is not "none"). */
+/* Commits the request's transaction when rc is 0; else, or when the
+   commit fails, rolls it back. NULL, or the reply that says why. */
+static Rollclone__ControlReply *
+s_commit (rc_control_t *self, int rc)
+{
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc == 0)
+        return NULL;
+    Rollclone__ControlReply *reply =
+        rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    rc_store_rollback (self->store);
+    return reply;
+}
+
 static Rollclone__ControlReply *
 s_app_busy (rc_control_t *self, const char *app)
 {
@@ -345,13 +360,9 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *req)
             "auto-rollback %s",
             dep->app, dep->version, total, dep->total_batches, batch, dep->max_fail,
             *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off");
-    if (rc == 0)
-        rc = rc_store_commit (self->store);
-    if (rc != 0) {
-        reply = rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
-        rc_store_rollback (self->store);
+    reply = s_commit (self, rc);
+    if (reply)
         goto out;
-    }
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s: %s %s to %d host(s)", dep->id, dep->app, dep->version, total);
     rc_engine_advance (self->engine, dep->id);
@@ -430,13 +441,9 @@ rc_control_operate (rc_control_t *self, const Rollclone__OperateRequest *req)
     dep->updated = now;
     if (rc == 0)
         rc = rc_deployment_save (self->store, dep);
-    if (rc == 0)
-        rc = rc_store_commit (self->store);
-    if (rc != 0) {
-        rc_store_rollback (self->store);
-        reply = rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    reply = s_commit (self, rc);
+    if (reply)
         goto out;
-    }
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s: %s by the operator", dep->id, op);
     rc_engine_advance (self->engine, dep->id);
@@ -497,13 +504,9 @@ s_rollback_deployment (rc_control_t *self, const char *id)
     if (rc == 0)
         rc = rc_store_eventf (self->store, id, NULL, "rollback_started",
                               "by the operator: %zu host(s) back to where they were", marked);
-    if (rc == 0)
-        rc = rc_store_commit (self->store);
-    if (rc != 0) {
-        rc_store_rollback (self->store);
-        reply = rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+    reply = s_commit (self, rc);
+    if (reply)
         goto out;
-    }
     rc_engine_advance (self->engine, id);
     reply = rc_reply_deploy (id, (uint32_t)marked, 0);
 out:
@@ -597,14 +600,8 @@ s_rollback_host (rc_control_t *self, const Rollclone__RollbackRequest *req)
                               "by the operator: %s %s -> %s", req->app,
                               *current ? current : "(none)",
                               *req->to_version ? req->to_version : "the previous release");
-    if (rc == 0)
-        rc = rc_store_commit (self->store);
-    Rollclone__ControlReply *reply;
-    if (rc != 0) {
-        rc_store_rollback (self->store);
-        reply = rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
-    }
-    else {
+    Rollclone__ControlReply *reply = s_commit (self, rc);
+    if (!reply) {
         rc_engine_advance (self->engine, dep->id);
         reply = rc_reply_deploy (dep->id, 1, 1);
     }

@@ -207,6 +207,46 @@ s_collect_history (void *arg, const rc_history_row_t *row)
     hr->entries[hr->n_entries++] = e;
 }
 
+/* Room for one more of n items of size in items, *cap allocated (first
+   the first time, then twice as many): the array, maybe moved, or NULL
+   when out of memory (items is still the caller's then). */
+static void *
+s_room (void *items, size_t n, size_t *cap, size_t first, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t more = *cap ? 2 * *cap : first;
+    void *grown = realloc (items, more * size);
+    if (grown)
+        *cap = more;
+    return grown;
+}
+
+typedef struct {
+    Rollclone__HistoryReply *reply;
+    size_t cap;  /* room in reply->apps */
+    bool failed; /* out of memory */
+} s_apps_ctx_t;
+
+static void
+s_history_app (void *arg, const rc_app_row_t *row)
+{
+    s_apps_ctx_t *ctx = (s_apps_ctx_t *)arg;
+    Rollclone__HistoryReply *hr = ctx->reply;
+    Rollclone__AppState **apps =
+        ctx->failed
+            ? NULL
+            : (Rollclone__AppState **)s_room (hr->apps, hr->n_apps, &ctx->cap, 4, sizeof *hr->apps);
+    Rollclone__AppState *app =
+        apps ? rc_app_state_new (row->app, row->current, row->rollback_points) : NULL;
+    if (apps)
+        hr->apps = apps;
+    if (!app)
+        ctx->failed = true;
+    else
+        hr->apps[hr->n_apps++] = app;
+}
+
 Rollclone__ControlReply *
 rc_reply_history (rc_store_t *store, rc_fleet_t *fleet, const Rollclone__HistoryRequest *req)
 {
@@ -224,23 +264,11 @@ rc_reply_history (rc_store_t *store, rc_fleet_t *fleet, const Rollclone__History
     int rc = rc_store_history_page (store, req->host_id, req->before_id, hr->limit, &more,
                                     s_collect_history, hr);
     hr->more = more;
-    sqlite3_stmt *stmt = rc == 0
-                             ? rc_store_prepare (store,
-                                                 "SELECT app, current, rollback_points "
-                                                 "FROM host_apps WHERE host_id = ?1 ORDER BY app",
-                                                 "t", req->host_id)
-                             : NULL;
-    int step = SQLITE_DONE;
-    while (stmt && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
-        Rollclone__AppState *a = rc_app_state_new ((const char *)sqlite3_column_text (stmt, 0),
-                                                   (const char *)sqlite3_column_text (stmt, 1),
-                                                   (const char *)sqlite3_column_text (stmt, 2));
-        hr->apps = (Rollclone__AppState **)realloc (hr->apps, (hr->n_apps + 1) * sizeof *hr->apps);
-        hr->apps[hr->n_apps++] = a;
-    }
-    sqlite3_finalize (stmt);
-    if (rc == 0 && (!stmt || step != SQLITE_DONE))
-        rc = stmt ? rc_store_step_error (store) : -1;
+    s_apps_ctx_t apps = {.reply = hr};
+    if (rc == 0)
+        rc = rc_store_host_apps_each (store, req->host_id, s_history_app, &apps);
+    if (rc == 0 && apps.failed)
+        rc = rc_store_set_error (store, "out of memory listing the apps of %s", req->host_id);
     if (rc != 0) {
         rollclone__history_reply__free_unpacked (hr, NULL);
         return rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (store));
@@ -327,18 +355,12 @@ s_collect_app (void *arg, const rc_app_row_t *row)
     Rollclone__HostInfo *info = ctx->last;
     if (!info || ctx->failed)
         return;
-    if (info->n_apps == ctx->apps_cap) {
-        size_t cap = ctx->apps_cap ? 2 * ctx->apps_cap : 4;
-        Rollclone__AppState **apps =
-            (Rollclone__AppState **)realloc (info->apps, cap * sizeof *apps);
-        if (!apps) {
-            ctx->failed = true;
-            return;
-        }
+    Rollclone__AppState **apps = (Rollclone__AppState **)s_room (
+        info->apps, info->n_apps, &ctx->apps_cap, 4, sizeof *info->apps);
+    Rollclone__AppState *app =
+        apps ? rc_app_state_new (row->app, row->current, row->rollback_points) : NULL;
+    if (apps)
         info->apps = apps;
-        ctx->apps_cap = cap;
-    }
-    Rollclone__AppState *app = rc_app_state_new (row->app, row->current, row->rollback_points);
     if (!app) {
         ctx->failed = true;
         return;
@@ -354,17 +376,13 @@ s_collect_host (void *arg, const rc_host_row_t *row)
     ctx->last = NULL;
     if (ctx->failed)
         return;
-    if (reply->n_hosts == ctx->cap) {
-        size_t cap = ctx->cap ? 2 * ctx->cap : 64;
-        Rollclone__HostInfo **hosts =
-            (Rollclone__HostInfo **)realloc (reply->hosts, cap * sizeof *hosts);
-        if (!hosts) {
-            ctx->failed = true;
-            return;
-        }
-        reply->hosts = hosts;
-        ctx->cap = cap;
+    Rollclone__HostInfo **hosts = (Rollclone__HostInfo **)s_room (
+        reply->hosts, reply->n_hosts, &ctx->cap, 64, sizeof *reply->hosts);
+    if (!hosts) {
+        ctx->failed = true;
+        return;
     }
+    reply->hosts = hosts;
     Rollclone__HostInfo *info = (Rollclone__HostInfo *)zmalloc (sizeof *info);
     rollclone__host_info__init (info);
     reply->hosts[reply->n_hosts++] = info;

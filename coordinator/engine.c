@@ -4,8 +4,8 @@
     commits. */
 #include "engine.h"
 #include "deployments.h"
+#include "fleet.h"
 #include "rc_ids.h"
-#include "rc_join.h"
 #include "rc_log.h"
 #include "rc_time.h"
 
@@ -227,9 +227,7 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
         if (!rc_name_valid (st->rollback_points[i]))
             return 0;
     /* every point whole, however many (names have no comma: rc_name_valid) */
-    char *points = strdup ("");
-    for (size_t i = 0; points && i < st->n_rollback_points; i++)
-        rc_join_append (&points, "%s%s", i ? "," : "", st->rollback_points[i]);
+    char *points = rc_fleet_points_join (st);
     if (!points)
         return rc_store_set_error (self->store, "out of memory");
     int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,

@@ -44,6 +44,22 @@ typedef struct {
     uint64_t seq;
 } s_server_t;
 
+/* Sends [routing id, env] on a ROUTER without waiting: 0, or -1 when it
+   could not be packed or queued (a peer gone or too slow). */
+static int
+s_send (zsock_t *router, zframe_t *routing_id, rc_envelope_t *env)
+{
+    zframe_t *frame = rc_envelope_pack (env);
+    zframe_t *dest = zframe_dup (routing_id);
+    int rc = -1;
+    if (frame && dest && zframe_send (&dest, router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0
+        && zframe_send (&frame, router, ZFRAME_DONTWAIT) == 0)
+        rc = 0;
+    zframe_destroy (&dest);
+    zframe_destroy (&frame);
+    return rc;
+}
+
 static void
 s_ack (s_server_t *self, zframe_t *routing_id, uint64_t ack_seq, Rollclone__Ack__Status status,
        const char *reason)
@@ -56,13 +72,8 @@ s_ack (s_server_t *self, zframe_t *routing_id, uint64_t ack_seq, Rollclone__Ack_
     rc_envelope_init (&env, "coordinator", ++self->seq);
     env.body_case = ROLLCLONE__ENVELOPE__BODY_ACK;
     env.ack = &ack;
-    zframe_t *frame = rc_envelope_pack (&env);
-    zframe_t *dest = zframe_dup (routing_id);
-    if (!frame || !dest || zframe_send (&dest, self->agents, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
-        || zframe_send (&frame, self->agents, ZFRAME_DONTWAIT) != 0)
+    if (s_send (self->agents, routing_id, &env) != 0)
         rc_log_debug ("ack to an agent dropped");
-    zframe_destroy (&dest);
-    zframe_destroy (&frame);
 }
 /* Why s_recv dropped a frame, for the callers that answer some of them. */
 typedef struct {
@@ -234,13 +245,8 @@ s_reply (s_server_t *self, zframe_t *routing_id, Rollclone__ControlReply *reply)
     rc_envelope_init (&env, "coordinator", ++self->seq);
     env.body_case = ROLLCLONE__ENVELOPE__BODY_REPLY;
     env.reply = reply;
-    zframe_t *frame = rc_envelope_pack (&env);
-    zframe_t *dest = zframe_dup (routing_id);
-    if (!frame || !dest || zframe_send (&dest, self->control, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
-        || zframe_send (&frame, self->control, ZFRAME_DONTWAIT) != 0)
+    if (s_send (self->control, routing_id, &env) != 0)
         rc_log_warn ("reply to the CLI dropped");
-    zframe_destroy (&dest);
-    zframe_destroy (&frame);
 }
 static int
 s_on_control (zloop_t *loop, zsock_t *sock, void *arg)

@@ -132,22 +132,12 @@ static const char *s_migrations[] = {
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
-static int
-s_error (rc_store_t *self, const char *fmt, ...)
-{
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (self->errmsg, sizeof self->errmsg, fmt, args);
-    va_end (args);
-    return -1;
-}
-
 int
 rc_store_exec (rc_store_t *self, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        s_error (self, "%s", msg ? msg : sqlite3_errmsg (self->db));
+        rc_store_set_error (self, "%s", msg ? msg : sqlite3_errmsg (self->db));
         sqlite3_free (msg);
         return -1;
     }
@@ -171,12 +161,14 @@ s_migrate (rc_store_t *self)
 {
     int version = s_user_version (self);
     if (version < 0)
-        return s_error (self, "cannot read schema version: %s", sqlite3_errmsg (self->db));
+        return rc_store_set_error (self, "cannot read schema version: %s",
+                                   sqlite3_errmsg (self->db));
     if (version > S_MIGRATION_COUNT)
-        return s_error (self,
-                        "database schema version %d is newer than this coordinator knows (%d): "
-                        "run the newer rollclone-coordinator",
-                        version, S_MIGRATION_COUNT);
+        return rc_store_set_error (
+            self,
+            "database schema version %d is newer than this coordinator knows (%d): "
+            "run the newer rollclone-coordinator",
+            version, S_MIGRATION_COUNT);
     for (int v = version; v < S_MIGRATION_COUNT; v++) {
         char pragma[64];
         snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
@@ -188,7 +180,7 @@ s_migrate (rc_store_t *self)
             char reason[sizeof self->errmsg];
             memcpy (reason, self->errmsg, sizeof reason);
             rc_store_exec (self, "ROLLBACK");
-            return s_error (self, "migration to schema %d failed: %s", v + 1, reason);
+            return rc_store_set_error (self, "migration to schema %d failed: %s", v + 1, reason);
         }
         if (rc_store_exec (self, "COMMIT") != 0)
             return -1;
@@ -352,13 +344,14 @@ rc_store_step (rc_store_t *self, sqlite3_stmt *stmt)
 {
 #ifdef RC_FAULT_INJECTION
     if (s_fault_fire ()) {
-        s_error (self, "injected fault: sqlite3_step failed (RC_FAULT_SQLITE_STEP_FILE)");
+        rc_store_set_error (self,
+                            "injected fault: sqlite3_step failed (RC_FAULT_SQLITE_STEP_FILE)");
         return SQLITE_IOERR;
     }
 #endif
     int rc = sqlite3_step (stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s_error (self, "%s", sqlite3_errmsg (self->db));
+        rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
     return rc;
 }
 
@@ -382,7 +375,7 @@ s_prepare_v (rc_store_t *self, const char *sql, const char *types, va_list args)
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        s_error (self, "%s", sqlite3_errmsg (self->db));
+        rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
         return NULL;
     }
     for (int i = 0; types[i]; i++) {
@@ -397,7 +390,7 @@ s_prepare_v (rc_store_t *self, const char *sql, const char *types, va_list args)
         else
             rc = sqlite3_bind_int (stmt, i + 1, va_arg (args, int) ? 1 : 0);
         if (rc != SQLITE_OK) {
-            s_error (self, "%s", sqlite3_errmsg (self->db));
+            rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
             sqlite3_finalize (stmt);
             stmt = NULL;
             break;
@@ -415,7 +408,7 @@ s_run (rc_store_t *self, sqlite3_stmt *stmt)
     int rc = rc_store_step (self, stmt);
     sqlite3_finalize (stmt);
     if (rc != SQLITE_DONE)
-        return rc == SQLITE_ROW ? s_error (self, "statement returned rows") : -1;
+        return rc == SQLITE_ROW ? rc_store_set_error (self, "statement returned rows") : -1;
     return 0;
 }
 
@@ -438,7 +431,7 @@ rc_store_set_error (rc_store_t *self, const char *fmt, ...)
 int
 rc_store_step_error (rc_store_t *self)
 {
-    return s_error (self, "%s", sqlite3_errmsg (self->db));
+    return rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
 }
 
 int
@@ -450,7 +443,58 @@ rc_store_exists (rc_store_t *self, sqlite3_stmt *stmt, bool *yes)
     if (rc == SQLITE_ROW)
         *yes = sqlite3_column_int (stmt, 0) != 0;
     sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW ? 0 : s_error (self, "%s", sqlite3_errmsg (self->db));
+    return rc == SQLITE_ROW ? 0 : rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+int
+rc_store_page (rc_store_t *self, const char *table, const char *columns, const char *where,
+               const char *f1, const char *f2, int64_t after_id, int64_t before_id, size_t limit,
+               bool *more, rc_store_row_fn *row_fn, void *arg)
+{
+    assert (limit > 0);
+    *more = false;
+    if (before_id <= 0)
+        before_id = INT64_MAX;
+    /* following (after_id): the oldest first; paging back: the newest
+       before before_id, turned oldest first */
+    char *sql = after_id > 0 ? zsys_sprintf ("SELECT %s FROM %s WHERE %s AND id > ?3 AND id < ?4 "
+                                             "ORDER BY id LIMIT ?5",
+                                             columns, table, where)
+                             : zsys_sprintf ("SELECT * FROM (SELECT %s FROM %s WHERE %s "
+                                             "AND id > ?3 AND id < ?4 ORDER BY id DESC LIMIT ?5) "
+                                             "ORDER BY id",
+                                             columns, table, where);
+    if (!sql)
+        return rc_store_set_error (self, "out of memory");
+    sqlite3_stmt *stmt =
+        rc_store_prepare (self, sql, "ttiii", f1, f2, after_id, before_id, (int64_t)limit);
+    free (sql);
+    if (!stmt)
+        return -1;
+    int rc;
+    int64_t first = 0, last = 0;
+    size_t n = 0;
+    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64 (stmt, 0);
+        if (n++ == 0)
+            first = id;
+        last = id;
+        row_fn (arg, stmt);
+    }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_DONE)
+        return -1; /* rc_store_step said why */
+    if (n < limit)
+        return 0; /* the query ran out before the page did */
+    /* beyond the page: newer ones when following, older ones otherwise */
+    sql = zsys_sprintf ("SELECT EXISTS (SELECT 1 FROM %s WHERE %s AND id > ?3 AND id < ?4)", table,
+                        where);
+    if (!sql)
+        return rc_store_set_error (self, "out of memory");
+    stmt = after_id > 0 ? rc_store_prepare (self, sql, "ttii", f1, f2, last, before_id)
+                        : rc_store_prepare (self, sql, "ttii", f1, f2, (int64_t)0, first);
+    free (sql);
+    return rc_store_exists (self, stmt, more);
 }
 
 /* ------------------------------------------------------------------------ */

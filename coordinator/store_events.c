@@ -62,66 +62,35 @@ s_events_where (const char *deployment_id, const char *host_id)
     return "?1 IS NULL AND ?2 IS NULL";
 }
 
+typedef struct {
+    rc_event_fn *fn;
+    void *arg;
+} s_events_t;
+
+static void
+s_event_row (void *arg, sqlite3_stmt *stmt)
+{
+    s_events_t *events = (s_events_t *)arg;
+    rc_event_row_t row = {
+        .id = sqlite3_column_int64 (stmt, 0),
+        .ts = sqlite3_column_int64 (stmt, 1),
+        .deployment_id = rc_store_col (stmt, 2),
+        .host_id = rc_store_col (stmt, 3),
+        .kind = rc_store_col_str (stmt, 4),
+        .detail = rc_store_col_str (stmt, 5),
+    };
+    events->fn (events->arg, &row);
+}
+
 int
 rc_store_events_page (rc_store_t *self, const char *deployment_id, const char *host_id,
                       int64_t after_id, int64_t before_id, size_t limit, bool *more,
                       rc_event_fn *fn, void *arg)
 {
-    assert (limit > 0);
-    *more = false;
-    if (before_id <= 0)
-        before_id = INT64_MAX;
-    const char *where = s_events_where (deployment_id, host_id);
-    /* following (after_id): the oldest first; paging back: the newest
-       before before_id, turned oldest first */
-    char *sql = after_id > 0 ? zsys_sprintf ("SELECT id, ts, deployment_id, host_id, kind, detail "
-                                             "FROM events WHERE %s AND id > ?3 AND id < ?4 "
-                                             "ORDER BY id LIMIT ?5",
-                                             where)
-                             : zsys_sprintf ("SELECT * FROM (SELECT id, ts, deployment_id, "
-                                             "host_id, kind, detail FROM events WHERE %s "
-                                             "AND id > ?3 AND id < ?4 ORDER BY id DESC LIMIT ?5) "
-                                             "ORDER BY id",
-                                             where);
-    if (!sql)
-        return rc_store_set_error (self, "out of memory");
-    sqlite3_stmt *stmt = rc_store_prepare (self, sql, "ttiii", deployment_id, host_id, after_id,
-                                           before_id, (int64_t)limit);
-    free (sql);
-    if (!stmt)
-        return -1;
-    int rc;
-    int64_t first = 0, last = 0;
-    size_t n = 0;
-    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
-        rc_event_row_t row = {
-            .id = sqlite3_column_int64 (stmt, 0),
-            .ts = sqlite3_column_int64 (stmt, 1),
-            .deployment_id = rc_store_col (stmt, 2),
-            .host_id = rc_store_col (stmt, 3),
-            .kind = rc_store_col_str (stmt, 4),
-            .detail = rc_store_col_str (stmt, 5),
-        };
-        if (n++ == 0)
-            first = row.id;
-        last = row.id;
-        fn (arg, &row);
-    }
-    sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE)
-        return rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
-    if (n < limit)
-        return 0; /* the query ran out before the page did */
-    /* beyond the page: newer ones when following, older ones otherwise */
-    sql = zsys_sprintf ("SELECT EXISTS (SELECT 1 FROM events WHERE %s AND id > ?3 AND id < ?4)",
-                        where);
-    if (!sql)
-        return rc_store_set_error (self, "out of memory");
-    stmt = after_id > 0
-               ? rc_store_prepare (self, sql, "ttii", deployment_id, host_id, last, before_id)
-               : rc_store_prepare (self, sql, "ttii", deployment_id, host_id, (int64_t)0, first);
-    free (sql);
-    return rc_store_exists (self, stmt, more);
+    s_events_t events = {fn, arg};
+    return rc_store_page (self, "events", "id, ts, deployment_id, host_id, kind, detail",
+                          s_events_where (deployment_id, host_id), deployment_id, host_id, after_id,
+                          before_id, limit, more, s_event_row, &events);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -132,6 +132,24 @@ rc_store_host_app_current (rc_store_t *self, const char *host_id, const char *ap
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* A host row from columns 0-8 of stmt: id, hostname, pubkey,
+   agent_version, labels, state, healthy, first_seen, last_seen. */
+static rc_host_row_t
+s_host_row (sqlite3_stmt *stmt)
+{
+    return (rc_host_row_t){
+        .id = rc_store_col_str (stmt, 0),
+        .hostname = rc_store_col_str (stmt, 1),
+        .pubkey = rc_store_col_str (stmt, 2),
+        .agent_version = rc_store_col_str (stmt, 3),
+        .labels = rc_store_col_str (stmt, 4),
+        .state = rc_store_col_str (stmt, 5),
+        .healthy = sqlite3_column_int (stmt, 6) != 0,
+        .first_seen = sqlite3_column_int64 (stmt, 7),
+        .last_seen = sqlite3_column_int64 (stmt, 8),
+    };
+}
+
 int
 rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
 {
@@ -144,17 +162,7 @@ rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
         return -1;
     int rc;
     while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
-        rc_host_row_t row = {
-            .id = rc_store_col_str (stmt, 0),
-            .hostname = rc_store_col_str (stmt, 1),
-            .pubkey = rc_store_col_str (stmt, 2),
-            .agent_version = rc_store_col_str (stmt, 3),
-            .labels = rc_store_col_str (stmt, 4),
-            .state = rc_store_col_str (stmt, 5),
-            .healthy = sqlite3_column_int (stmt, 6) != 0,
-            .first_seen = sqlite3_column_int64 (stmt, 7),
-            .last_seen = sqlite3_column_int64 (stmt, 8),
-        };
+        rc_host_row_t row = s_host_row (stmt);
         fn (arg, &row);
     }
     sqlite3_finalize (stmt);
@@ -211,17 +219,7 @@ rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, v
                 rc = SQLITE_NOMEM;
                 break;
             }
-            rc_host_row_t row = {
-                .id = id,
-                .hostname = rc_store_col_str (stmt, 1),
-                .pubkey = rc_store_col_str (stmt, 2),
-                .agent_version = rc_store_col_str (stmt, 3),
-                .labels = rc_store_col_str (stmt, 4),
-                .state = rc_store_col_str (stmt, 5),
-                .healthy = sqlite3_column_int (stmt, 6) != 0,
-                .first_seen = sqlite3_column_int64 (stmt, 7),
-                .last_seen = sqlite3_column_int64 (stmt, 8),
-            };
+            rc_host_row_t row = s_host_row (stmt);
             host_fn (arg, &row);
         }
         if (sqlite3_column_type (stmt, 9) != SQLITE_NULL) {
@@ -241,48 +239,35 @@ rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, v
     return rc == SQLITE_DONE ? 0 : rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
 }
 
+typedef struct {
+    rc_history_fn *fn;
+    void *arg;
+} s_history_t;
+
+static void
+s_history_row (void *arg, sqlite3_stmt *stmt)
+{
+    s_history_t *history = (s_history_t *)arg;
+    rc_history_row_t row = {
+        .id = sqlite3_column_int64 (stmt, 0),
+        .app = rc_store_col_str (stmt, 1),
+        .version = rc_store_col_str (stmt, 2),
+        .previous = rc_store_col_str (stmt, 3),
+        .rollback_points = rc_store_col_str (stmt, 4),
+        .deployment_id = rc_store_col_str (stmt, 5),
+        .ts = sqlite3_column_int64 (stmt, 6),
+    };
+    history->fn (history->arg, &row);
+}
+
 int
 rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
                        bool *more, rc_history_fn *fn, void *arg)
 {
-    assert (limit > 0);
-    *more = false;
-    if (before_id <= 0)
-        before_id = INT64_MAX;
-    sqlite3_stmt *stmt =
-        rc_store_prepare (self,
-                          "SELECT * FROM (SELECT id, app, version, previous, rollback_points, "
-                          "  coalesce(deployment_id, ''), ts FROM release_history "
-                          "  WHERE host_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-                          "tii", host_id, before_id, (int64_t)limit);
-    if (!stmt)
-        return -1;
-    int rc;
-    int64_t first = 0;
-    size_t n = 0;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        rc_history_row_t row = {
-            .id = sqlite3_column_int64 (stmt, 0),
-            .app = rc_store_col_str (stmt, 1),
-            .version = rc_store_col_str (stmt, 2),
-            .previous = rc_store_col_str (stmt, 3),
-            .rollback_points = rc_store_col_str (stmt, 4),
-            .deployment_id = rc_store_col_str (stmt, 5),
-            .ts = sqlite3_column_int64 (stmt, 6),
-        };
-        if (n++ == 0)
-            first = row.id;
-        fn (arg, &row);
-    }
-    sqlite3_finalize (stmt);
-    if (rc != SQLITE_DONE)
-        return rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
-    if (n < limit)
-        return 0;
-    return rc_store_exists (self,
-                            rc_store_prepare (self,
-                                              "SELECT EXISTS (SELECT 1 FROM release_history "
-                                              "WHERE host_id = ?1 AND id < ?2)",
-                                              "ti", host_id, first),
-                            more);
+    s_history_t history = {fn, arg};
+    return rc_store_page (self, "release_history",
+                          "id, app, version, previous, rollback_points, "
+                          "coalesce(deployment_id, ''), ts",
+                          "host_id = ?1 AND ?2 IS NULL", host_id, NULL, 0, before_id, limit, more,
+                          s_history_row, &history);
 }

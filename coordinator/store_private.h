@@ -22,6 +22,18 @@ int rc_store_exec (rc_store_t *self, const char *sql);
 /* Runs a prepared SELECT EXISTS (...), finalizes it, and sets *yes. */
 int rc_store_exists (rc_store_t *self, sqlite3_stmt *stmt, bool *yes);
 
+/* One row of a page, as the statement has it. */
+typedef void (rc_store_row_fn) (void *arg, sqlite3_stmt *stmt);
+/* One page of table's rows by id, oldest first (the events and release
+   history pagers): columns to select, id first; where a filter in which
+   ?1 and ?2 are bound to the texts f1 and f2 (NULL binds NULL). With
+   after_id > 0: the oldest limit rows after it; else the newest limit
+   before before_id (0 = the newest). *more says whether rows remain
+   beyond the page (after it when following, before it otherwise). */
+int rc_store_page (rc_store_t *self, const char *table, const char *columns, const char *where,
+                   const char *f1, const char *f2, int64_t after_id, int64_t before_id,
+                   size_t limit, bool *more, rc_store_row_fn *row_fn, void *arg);
+
 /* A text column, NULL when it is NULL. */
 static inline const char *
 rc_store_col (sqlite3_stmt *stmt, int col)
