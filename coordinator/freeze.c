@@ -1,11 +1,15 @@
 /*  freeze.c - freeze windows and the operator's freeze (see freeze.h). The
     operator's freeze is the one row of table `freeze` (schema 7). */
 #include "freeze.h"
+#include "control_reply.h"
+#include "rc_defaults.h"
+#include "rc_log.h"
 #include "rc_window.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct _rc_freeze_t {
     rc_store_t *store;                   /* borrowed */
@@ -140,6 +144,20 @@ rc_freeze_reason (rc_freeze_t *self)
     return self->reason;
 }
 
+const char *
+rc_freeze_end_text (int64_t ends_ms, char *buf, size_t len)
+{
+    if (ends_ms == INT64_MAX) {
+        snprintf (buf, len, "it has no end");
+        return buf;
+    }
+    time_t t = (time_t)(ends_ms / 1000);
+    struct tm tm;
+    if (!localtime_r (&t, &tm) || strftime (buf, len, "until %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+        snprintf (buf, len, "until %lld ms", (long long)ends_ms);
+    return buf;
+}
+
 size_t
 rc_freeze_window_count (rc_freeze_t *self)
 {
@@ -215,5 +233,56 @@ rc_freeze_reply (rc_freeze_t *self, int64_t now)
         reply->until_ms = self->until;
     }
     reply->frozen = rc_freeze_at (self, now, NULL);
+    return reply;
+}
+
+Rollclone__ControlReply *
+rc_freeze_request (rc_freeze_t *self, const Rollclone__FreezeRequest *req, int64_t now)
+{
+    if (req->until_ms && req->clear)
+        return rc_reply_error (RC_EXIT_USAGE, "freeze: --until and --clear do not go together");
+    if (req->until_ms && req->until_ms <= now)
+        return rc_reply_error (RC_EXIT_USAGE, "freeze: --until %lld is not in the future",
+                               (long long)req->until_ms);
+    if (strlen (req->reason) > RC_FREEZE_REASON_MAX)
+        return rc_reply_error (RC_EXIT_USAGE, "freeze: --reason is longer than %d characters",
+                               RC_FREEZE_REASON_MAX);
+    bool in_force = self->until > now;
+    if (req->until_ms || (req->clear && in_force)) {
+        char until[64] = "";
+        int rc = rc_store_begin (self->store);
+        if (rc == 0 && req->until_ms) {
+            rc_freeze_end_text (req->until_ms, until, sizeof until);
+            rc = rc_freeze_set (self, req->until_ms, req->reason, rc_store_operator (self->store),
+                                now);
+            if (rc == 0)
+                rc = rc_store_eventf (self->store, NULL, NULL, "freeze_set",
+                                      "no batch starts %s%s%s", until, *req->reason ? ": " : "",
+                                      req->reason);
+        }
+        else if (rc == 0) {
+            rc = rc_freeze_clear (self);
+            if (rc == 0)
+                rc = rc_store_eventf (self->store, NULL, NULL, "freeze_cleared",
+                                      "the operator's freeze is lifted%s%s",
+                                      *req->reason ? ": " : "", req->reason);
+        }
+        if (rc == 0)
+            rc = rc_store_commit (self->store);
+        if (rc != 0) {
+            Rollclone__ControlReply *failed =
+                rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));
+            rc_store_rollback (self->store);
+            rc_freeze_load (self);
+            return failed;
+        }
+        rc_log_info ("freeze: %s", req->until_ms ? until : "the operator's freeze is lifted");
+    }
+    Rollclone__FreezeReply *fr = rc_freeze_reply (self, now);
+    if (!fr)
+        return rc_reply_error (RC_EXIT_FAILED, "out of memory");
+    Rollclone__ControlReply *reply = rc_reply_new ();
+    reply->rep_case = ROLLCLONE__CONTROL_REPLY__REP_FREEZE;
+    reply->freeze = fr;
     return reply;
 }

@@ -41,11 +41,22 @@ int rc_freeze_load (rc_freeze_t *self);
 /* The operator's freeze end (unix ms), 0 = none set, and its reason. */
 int64_t rc_freeze_until (rc_freeze_t *self);
 const char *rc_freeze_reason (rc_freeze_t *self);
+/* "until 2026-12-07 06:00:00 CET" (local time: freezes are), or "it
+   has no end" for INT64_MAX; returns buf. */
+const char *rc_freeze_end_text (int64_t ends_ms, char *buf, size_t len);
 /* Configured windows, each as written. */
 size_t rc_freeze_window_count (rc_freeze_t *self);
 
 /* What `rollclone freeze` shows at wall time now: a heap reply, freed
    with its message (rollclone__freeze_reply__free_unpacked). */
 Rollclone__FreezeReply *rc_freeze_reply (rc_freeze_t *self, int64_t now);
+
+/* The control request `rollclone freeze`: sets, moves or lifts the
+   operator's freeze (one transaction with its event, freeze_set or
+   freeze_cleared, naming the operator through the store), or just shows
+   the freezes. A ControlReply carrying the FreezeReply, or the refusal
+   (exit 2: --until not in the future, with --clear, a reason too long). */
+Rollclone__ControlReply *rc_freeze_request (rc_freeze_t *self, const Rollclone__FreezeRequest *req,
+                                            int64_t now);
 
 #endif

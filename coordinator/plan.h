@@ -6,8 +6,12 @@
 #ifndef COORD_PLAN_H
 #define COORD_PLAN_H
 
+#include "deployments.h"
+#include "freeze.h"
 #include "rollclone.pb-c.h"
+#include "rollout.h"
 
+#include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,5 +50,33 @@ int rc_plan_skip (Rollclone__PlanReply *plan, const char *host_id, const char *r
    the last. Manual gates are not counted: they wait for a person. */
 int rc_plan_walk (Rollclone__PlanReply *plan, const rc_plan_walk_t *walk,
                   const rc_plan_member_t *members, size_t n);
+
+/* The plan of a deploy: chosen (host ids in the engine's order) laid out
+   with the live view, lacking (matching but without the app) and
+   unselected (not matching --select) skipped; max_fail the request's
+   spec. Returns the ControlReply that carries it (frozen: whether freeze
+   holds now), or the error reply. */
+typedef struct {
+    zlistx_t *chosen;
+    zlistx_t *lacking;
+    zlistx_t *unselected;
+    const char *batch_spec;
+    const char *max_fail_spec;
+    int64_t progress_deadline_ms;
+    int64_t pause_ms;
+} rc_plan_deploy_t;
+Rollclone__ControlReply *rc_plan_deploy (const Rollclone__DeployRequest *req,
+                                         const rc_plan_deploy_t *how, rc_host_view_fn *view,
+                                         void *view_arg, rc_freeze_t *freeze);
+/* The plan of rollback --deployment: hosts (n, the deployment's rows, in
+   their order) of which the marked ones (rollback_pending) go back, as
+   the engine's rollback takes them: an offline host is waited for, not
+   given a place in a batch. */
+Rollclone__ControlReply *rc_plan_rollback (const rc_deployment_t *dep, const rc_dhost_t *hosts,
+                                           size_t n, rc_host_view_fn *view, void *view_arg,
+                                           rc_freeze_t *freeze);
+/* The plan of rollback --host H: one host, one batch. */
+Rollclone__ControlReply *rc_plan_rollback_host (const Rollclone__RollbackRequest *req, bool online,
+                                                rc_freeze_t *freeze);
 
 #endif

@@ -45,7 +45,7 @@ rc_retry_prepare (rc_store_t *store, const Rollclone__DeployRequest *asked, rc_r
     }
     if (rc_deployment_active (of)) {
         snprintf (err, errlen, "--retry: deployment %s is still %s: only a finished one is retried",
-                  id, of->state);
+                  id, rc_dep_state_name (of->state));
         return RC_EXIT_USAGE;
     }
     if (*asked->app && !streq (asked->app, of->app)) {
@@ -87,7 +87,7 @@ rc_retry_hosts (rc_store_t *store, const char *id, zlistx_t *hosts)
     if (rc_dhost_load (store, id, &rows, &n) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (!streq (rows[i].state, "succeeded"))
+        if (rows[i].state != RC_HOST_SUCCEEDED)
             zlistx_add_end (hosts, rows[i].host_id);
     free (rows);
     return 0;

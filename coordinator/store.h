@@ -130,6 +130,16 @@ int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, con
    own doing. */
 void rc_store_set_operator (rc_store_t *self, const char *name);
 const char *rc_store_operator (rc_store_t *self);
+/* An event of now, its detail formatted (and sized to fit: a detail may
+   list every host of a batch). */
+int rc_store_eventf (rc_store_t *self, const char *deployment_id, const char *host_id,
+                     const char *kind, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+/* The version a host reports live for app ("" when none): 0, or -1 when
+   the store could not say (never to be taken for "none": that would leave
+   the host without a rollback point). */
+int rc_store_host_app_current (rc_store_t *self, const char *host_id, const char *app, char *out,
+                               size_t len);
 /* Events oldest first; filters may be NULL; limit 0 = all, else a page as
    rc_store_events_page makes it. */
 int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,

@@ -23,7 +23,11 @@
     X (rc_store_retention_test)                                                                    \
     X (rc_store_backup_test)                                                                       \
     X (rc_deployments_test)                                                                        \
-    X (rc_engine_test)                                                                             \
+    X (rc_strategy_test)                                                                           \
+    X (rc_rollout_test)                                                                            \
+    X (rc_fleet_test)                                                                              \
+    X (rc_zap_test)                                                                                \
+    X (rc_control_test)                                                                            \
     X (rc_child_test)                                                                              \
     X (rc_releases_test)                                                                           \
     X (rc_fetch_test)                                                                              \
