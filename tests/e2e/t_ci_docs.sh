@@ -89,7 +89,7 @@ say "the events name the pipeline's operator key"
 "$RC" events --json --limit 1000 >"$T/events.json" || fail "events"
 python3 -c "
 import json, sys
-ev = json.load(open('$T/events.json'))
+ev = json.load(open('$T/events.json'))['events']
 made = [e for e in ev if e['kind'] == 'deployment_created']
 sys.exit(not made or any(e.get('operator') != 'ci-github' for e in made))" \
     || { cat "$T/events.json"; fail "deployment_created events do not name ci-github"; }
