@@ -76,8 +76,8 @@ sys.exit(d['state'] != 'succeeded')" || { cat "$T/job.out"; fail "deployment.jso
 current_is 1 v1 && current_is 2 v1 || fail "v1 not live everywhere"
 grep -q "host-1" "$T/job.out" || fail "the plan did not list the hosts"
 
-say "GitLab CI block, a broken release: the job fails with exit 1"
-job "$T/gitlab.sh" v2 broken; rc=$?
+say "GitLab CI block, a broken release (its install fails): the job fails with exit 1"
+job "$T/gitlab.sh" v2 badinstall; rc=$?
 [ $rc = 1 ] || { cat "$T/job.out"; fail "the job of a broken release exited $rc, not 1"; }
 python3 -c "
 import json, sys
