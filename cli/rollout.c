@@ -32,7 +32,7 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
         rc_cli_line ("  %-20s %s", rc_cli_esc (p->skipped[i]->host_id),
                      rc_cli_esc (p->skipped[i]->reason));
     rc_cli_line ("failure budget: %u host%s", p->max_fail_hosts, p->max_fail_hosts == 1 ? "" : "s");
-    rc_cli_line ("worst case: %s (every batch taking its full deadline, soak and pause)",
+    rc_cli_line ("worst case: %s (each host up to the progress deadline, and the pauses)",
                  rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst));
     if (p->frozen)
         rc_cli_line ("frozen: a freeze is in force now; no batch would start until it ends");
