@@ -51,12 +51,11 @@ s_point (const char **p)
 static int
 s_window (const char *text, size_t len, rc_window_t *w)
 {
-    char buf[64];
-    if (len >= sizeof buf)
+    if (len >= sizeof w->spec)
         return -1;
-    memcpy (buf, text, len);
-    buf[len] = '\0';
-    const char *p = buf;
+    memcpy (w->spec, text, len);
+    w->spec[len] = '\0';
+    const char *p = w->spec;
     w->start = s_point (&p);
     while (*p == ' ' || *p == '\t')
         p++;

@@ -12,6 +12,8 @@
 /* Windows one `freeze` key may list (comma separated). */
 #define RC_WINDOWS_MAX 16
 #define RC_MINUTES_PER_WEEK (7 * 24 * 60)
+/* The longest window as written ("Wednesday 00:00 - Wednesday 24:00"). */
+#define RC_WINDOW_SPEC_MAX 64
 
 /* One window as minutes of the week, Monday 00:00 = 0. It holds the
    minutes from start (included) to end (excluded); end < start wraps over
@@ -19,6 +21,7 @@
 typedef struct {
     int start;
     int end;
+    char spec[RC_WINDOW_SPEC_MAX]; /* as written, trimmed */
 } rc_window_t;
 
 /* Parses "DAY HH:MM-DAY HH:MM[, ...]" (days Mon..Sun or their full names,

@@ -14,31 +14,10 @@
 struct _rc_freeze_t {
     rc_store_t *store;                   /* borrowed */
     rc_window_t windows[RC_WINDOWS_MAX]; /* configured, parsed */
-    char *specs[RC_WINDOWS_MAX];         /* each window as written */
     size_t count;                        /* windows */
     int64_t until;                       /* the operator's freeze ends (unix ms), 0 = none */
     char reason[RC_FREEZE_REASON_MAX + 1];
 };
-
-/* Splits the key's text into one spec per window, trimmed. */
-static int
-s_specs (rc_freeze_t *self, const char *text)
-{
-    const char *p = text;
-    for (size_t i = 0; i < self->count; i++) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        const char *comma = strchr (p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen (p);
-        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        self->specs[i] = strndup (p, len);
-        if (!self->specs[i])
-            return -1;
-        p = comma ? comma + 1 : p + len;
-    }
-    return 0;
-}
 
 rc_freeze_t *
 rc_freeze_new (rc_store_t *store, const char *windows, char *err, size_t errlen)
@@ -58,11 +37,6 @@ rc_freeze_new (rc_store_t *store, const char *windows, char *err, size_t errlen)
             return NULL;
         }
         self->count = (size_t)n;
-        if (s_specs (self, windows) != 0) {
-            snprintf (err, errlen, "out of memory");
-            rc_freeze_destroy (&self);
-            return NULL;
-        }
     }
     if (rc_freeze_load (self) != 0) {
         snprintf (err, errlen, "freeze: store: %s", rc_store_errmsg (store));
@@ -76,8 +50,6 @@ void
 rc_freeze_destroy (rc_freeze_t **self_p)
 {
     if (self_p && *self_p) {
-        for (size_t i = 0; i < RC_WINDOWS_MAX; i++)
-            free ((*self_p)->specs[i]);
         free (*self_p);
         *self_p = NULL;
     }
@@ -222,7 +194,7 @@ rc_freeze_reply (rc_freeze_t *self, int64_t now)
     for (size_t i = 0; i < self->count; i++) {
         int64_t ends = 0;
         bool active = rc_window_active (&self->windows[i], 1, now, &ends);
-        Rollclone__FreezeWindow *w = s_window_new (self->specs[i], active, ends);
+        Rollclone__FreezeWindow *w = s_window_new (self->windows[i].spec, active, ends);
         if (w)
             reply->windows[reply->n_windows++] = w;
     }

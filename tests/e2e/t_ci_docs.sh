@@ -65,13 +65,16 @@ job () {
     ) >"$T/job.out" 2>&1
 }
 
+# recorded STATE: the job's deployment.json says the deployment ended STATE
+recorded () {
+    python3 -c "import json, sys; sys.exit(json.load(open('$T/checkout/deployment.json'))['state'] != '$1')" \
+        || { cat "$T/job.out"; fail "deployment.json does not say $1"; }
+}
+
 say "GitHub Actions block, a good release: the job passes"
 job "$T/github.sh" v1 good; rc=$?
 [ $rc = 0 ] || { cat "$T/job.out"; fail "the job of a good release exited $rc"; }
-python3 -c "
-import json, sys
-d = json.load(open('$T/checkout/deployment.json'))
-sys.exit(d['state'] != 'succeeded')" || { cat "$T/job.out"; fail "deployment.json does not say succeeded"; }
+recorded succeeded
 [ -f "$T/store/web-v1.tgz.sig" ] || fail "the signature was not published"
 current_is 1 v1 && current_is 2 v1 || fail "v1 not live everywhere"
 grep -q "host-1" "$T/job.out" || fail "the plan did not list the hosts"
@@ -79,10 +82,7 @@ grep -q "host-1" "$T/job.out" || fail "the plan did not list the hosts"
 say "GitLab CI block, a broken release (its install fails): the job fails with exit 1"
 job "$T/gitlab.sh" v2 badinstall; rc=$?
 [ $rc = 1 ] || { cat "$T/job.out"; fail "the job of a broken release exited $rc, not 1"; }
-python3 -c "
-import json, sys
-d = json.load(open('$T/checkout/deployment.json'))
-sys.exit(d['state'] != 'rolled_back')" || { cat "$T/job.out"; fail "deployment.json does not say rolled_back"; }
+recorded rolled_back
 current_is 1 v1 && current_is 2 v1 || fail "v1 not live again after the rollback"
 
 say "the events name the pipeline's operator key"
