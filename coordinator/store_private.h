@@ -8,15 +8,16 @@
 #include "store.h"
 
 struct _rc_store_t {
-    sqlite3 *db;                         /* the connection */
-    char errmsg[512];                    /* last error, for rc_store_errmsg */
-    int64_t prune_idle_till;             /* monotonic ms: nothing to prune was found */
-    sqlite3 *backup_db;                  /* the copy being written, or NULL */
-    sqlite3_backup *backup;              /* its progress */
-    char *backup_tmp;                    /* the copy's temporary name */
-    char *backup_path;                   /* where it goes when complete */
-    int backup_pages;                    /* pages of the last backup, as last counted */
-    char operator_name[RC_NAME_MAX + 1]; /* whose request the events are of, or "" */
+    sqlite3 *db;             /* the connection */
+    char errmsg[512];        /* last error, for rc_store_errmsg */
+    int64_t prune_idle_till; /* monotonic ms: nothing to prune was found */
+    sqlite3 *backup_db;      /* the copy being written, or NULL */
+    sqlite3_backup *backup;  /* its progress */
+    char *backup_tmp;        /* the copy's temporary name */
+    char *backup_path;       /* where it goes when complete */
+    int backup_pages;        /* pages of the last backup, as last counted */
+    /* the operator whose request the events written now are of, or "" */
+    char operator_name[RC_NAME_MAX + 1];
 };
 
 /* Runs sql (no rows, no arguments: pragmas, migrations). 0 or -1. */
