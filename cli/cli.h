@@ -7,6 +7,7 @@
 #include "client.h"
 #include "rc_config.h"
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,6 +126,9 @@ const char *rc_cli_esc (const char *text);
 const char *rc_cli_state (const char *state, int width);
 /* Prints one line, cut to the terminal's width; newline added. */
 void rc_cli_line (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* The same after prefix (not counted, not escaped), cut to width (0: not). */
+void rc_cli_vline (const char *prefix, int width, const char *fmt, va_list args)
+    __attribute__ ((format (printf, 3, 0)));
 /* Writes into buf the visible prefix of text that fits in width columns
    (our own colour codes cost nothing), with "..." when cut. */
 void rc_cli_fit (const char *text, int width, char *buf, size_t len);

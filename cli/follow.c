@@ -55,22 +55,10 @@ s_live_line (int *lines, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    char *text = NULL;
-    if (vasprintf (&text, fmt, args) < 0)
-        text = NULL;
-    va_end (args);
-    if (!text)
-        return;
     int width = rc_cli_width ();
-    size_t len = strlen (text) + 16;
-    char *fit = (char *)malloc (len);
-    if (fit) {
-        rc_cli_fit (text, width > 1 ? width - 1 : 0, fit, len);
-        printf ("\033[2K%s\n", fit);
-        (*lines)++;
-    }
-    free (fit);
-    free (text);
+    rc_cli_vline ("\033[2K", width > 1 ? width - 1 : 0, fmt, args);
+    va_end (args);
+    (*lines)++;
 }
 
 /* The live view on a terminal: one progress bar per batch, redrawn. */

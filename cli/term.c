@@ -216,27 +216,31 @@ rc_cli_fit (const char *text, int width, char *buf, size_t len)
 }
 
 void
-rc_cli_line (const char *fmt, ...)
+rc_cli_vline (const char *prefix, int width, const char *fmt, va_list args)
 {
-    va_list args;
-    va_start (args, fmt);
     char *text = NULL;
     if (vasprintf (&text, fmt, args) < 0)
-        text = NULL;
-    va_end (args);
-    if (!text)
         return;
-    if (s_term.width > 0) {
+    if (width > 0) {
         size_t len = strlen (text) + 16;
         char *fit = (char *)malloc (len);
         if (fit) {
-            rc_cli_fit (text, s_term.width, fit, len);
+            rc_cli_fit (text, width, fit, len);
             free (text);
             text = fit;
         }
     }
-    puts (text);
+    printf ("%s%s\n", prefix, text);
     free (text);
+}
+
+void
+rc_cli_line (const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    rc_cli_vline ("", s_term.width, fmt, args);
+    va_end (args);
 }
 
 const char *
