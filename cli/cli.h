@@ -153,6 +153,10 @@ json_t *rc_cli_json_history (const Rollclone__HistoryReply *hr);
 json_t *rc_cli_json_backup (const Rollclone__BackupReply *b);
 json_t *rc_cli_json_plan (const Rollclone__PlanReply *p);
 json_t *rc_cli_json_freeze (const Rollclone__FreezeReply *f);
+/* keygen: kind "curve" or "signing"; sign: what the .sig file binds. */
+json_t *rc_cli_json_keypair (const char *kind, const char *path);
+json_t *rc_cli_json_signature (const char *path, const char *sha256, const char *version,
+                               const char *app);
 
 /* ------------------------------------------------------------------------ */
 /* Deployments (follow.c, views.c) */
@@ -180,7 +184,7 @@ rc_cli_run_fn rc_cli_cmd_help, rc_cli_cmd_completion, rc_cli_cmd_keygen, rc_cli_
     rc_cli_cmd_events, rc_cli_cmd_freeze;
 
 /* Artifact signing (signing.c). */
-int rc_cli_keygen_signing (const char *path);
+int rc_cli_keygen_signing (const char *path, bool json);
 /* The .sig file for deploy --signature (bounded), or NULL after printing
    why. Caller frees. */
 char *rc_cli_read_signature (const char *path);

@@ -18,11 +18,14 @@ rc_cli_cmd_keygen (rc_cli_t *cli, const rc_cli_opts_t *opts)
     (void)cli;
     const char *path = opts->args[0];
     if (RC_CLI_OPT (opts, 's'))
-        return rc_cli_keygen_signing (path);
+        return rc_cli_keygen_signing (path, RC_CLI_OPT (opts, 'j'));
     char err[1024];
     if (rc_keys_generate (path, err, sizeof err) != 0)
         return rc_cli_bad ("keygen: %s", err);
-    printf ("wrote %s (public) and %s_secret (secret, mode 0600)\n", path, path);
+    if (RC_CLI_OPT (opts, 'j'))
+        rc_cli_print_json (rc_cli_json_keypair ("curve", path));
+    else
+        printf ("wrote %s (public) and %s_secret (secret, mode 0600)\n", path, path);
     return RC_EXIT_OK;
 }
 

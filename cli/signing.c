@@ -13,12 +13,15 @@
 #include <string.h>
 
 int
-rc_cli_keygen_signing (const char *path)
+rc_cli_keygen_signing (const char *path, bool json)
 {
     char err[PATH_MAX + 256];
     if (rc_signature_keygen (path, err, sizeof err) != 0)
         return rc_cli_bad ("keygen --signing: %s", err);
-    printf ("wrote %s (public signing key) and %s_secret (secret, mode 0600)\n", path, path);
+    if (json)
+        rc_cli_print_json (rc_cli_json_keypair ("signing", path));
+    else
+        printf ("wrote %s (public signing key) and %s_secret (secret, mode 0600)\n", path, path);
     return RC_EXIT_OK;
 }
 
@@ -62,8 +65,11 @@ rc_cli_cmd_sign (rc_cli_t *cli, const rc_cli_opts_t *opts)
         rc = rc_cli_bad ("sign: cannot write %s", dest);
         goto out;
     }
-    printf ("wrote %s (sha256 %s, version %s, app %s)\n", dest, sha,
-            version ? version : "* (any: pass --version to bind it)", app ? app : "*");
+    if (RC_CLI_OPT (opts, 'j'))
+        rc_cli_print_json (rc_cli_json_signature (dest, sha, version, app));
+    else
+        printf ("wrote %s (sha256 %s, version %s, app %s)\n", dest, sha,
+                version ? version : "* (any: pass --version to bind it)", app ? app : "*");
 out:
     sodium_memzero (sk, sizeof sk);
     free (text);

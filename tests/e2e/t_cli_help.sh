@@ -20,8 +20,8 @@ hosts json
 info json
 history json limit before
 backup json
-keygen signing
-sign key version app output
+keygen signing json
+sign key version app output json
 help man
 completion
 '
@@ -70,6 +70,18 @@ expect_exit 2 "$RC" freeze --until 2h --clear
 expect_exit 2 "$RC" freeze --until yesterday
 expect_exit 2 "$RC" freeze --until 2000-01-01T00:00:00Z
 say "bad usage: one line, exit 2"
+
+# keygen and sign print JSON too
+"$RC" keygen --json "$T/k1" >"$T/k1.json" || fail "keygen --json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["public"].endswith("/k1") and d["secret"].endswith("/k1_secret"), d' "$T/k1.json" \
+    || fail "keygen --json does not parse"
+"$RC" keygen --signing --json "$T/s1" >/dev/null || fail "keygen --signing --json"
+echo release >"$T/art"
+"$RC" sign --key "$T/s1_secret" --version v1 --json "$T/art" >"$T/sig.json" || fail "sign --json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["version"] == "v1" and d["app"] is None and len(d["sha256"]) == 64, d' "$T/sig.json" \
+    || fail "sign --json does not parse"
+[ -s "$T/art.sig" ] || fail "sign --json wrote no signature"
+say "keygen --json and sign --json"
 
 # bash: the script loads, registers, and completes commands, options and values
 PATH="$RC_BUILD:$PATH" bash -c 'source <(rollclone completion bash); complete -p rollclone' >"$T/complete.out" 2>&1 \
