@@ -161,12 +161,21 @@ json_t *rc_cli_json_signature (const char *path, const char *sha256, const char 
 /* ------------------------------------------------------------------------ */
 /* Deployments (follow.c, views.c) */
 
-/* Whether a deployment in this state has ended. State names are the
-   coordinator's strings (DeploymentInfo.state). */
+/* states.c: the coordinator's state names (DeploymentInfo.state and
+   DeploymentHost.state strings) as the CLI reads them. */
 bool rc_cli_ended (const char *state);
 /* The exit code a deployment that ended this way gives: 0 succeeded (or
    rolled back, when a rollback is what was asked), else 1. */
 int rc_cli_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked);
+/* Paused at a --pause manual gate or by `rollclone pause`. */
+bool rc_cli_waits_for_resume (const Rollclone__DeploymentInfo *d);
+bool rc_cli_host_failed (const char *state);  /* failed, rollback_failed */
+bool rc_cli_host_busy (const char *state);    /* updating, rolling_back */
+bool rc_cli_host_waiting (const char *state); /* pending or busy */
+/* Hosts done (succeeded, rolled back), failed and in flight. */
+void rc_cli_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed, int *busy);
+/* The SGR colour of a state (or yes/no, online/offline), NULL for none. */
+const char *rc_cli_state_color (const char *state);
 /* Follows a deployment until it ends: live bars on a terminal, one line
    per event otherwise, the deployment as JSON at the end with json.
    Returns the exit code, as rc_cli_exit_for. */

@@ -29,24 +29,6 @@ s_on_interrupt (int sig)
     s_interrupted = 1;
 }
 
-/* State names are the coordinator's strings (DeploymentInfo.state); the
-   coordinator's name table is not linked into the CLI. */
-bool
-rc_cli_ended (const char *state)
-{
-    return !(streq (state, "running") || streq (state, "paused") || streq (state, "rolling_back"));
-}
-
-int
-rc_cli_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked)
-{
-    if (streq (d->state, "succeeded"))
-        return RC_EXIT_OK;
-    if ((rollback_asked || streq (d->kind, "rollback")) && streq (d->state, "rolled_back"))
-        return RC_EXIT_OK;
-    return RC_EXIT_FAILED;
-}
-
 /* One line of the live view: erased first, cut to the width so that it
    never wraps (the redraw counts lines). */
 static void s_live_line (int *lines, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
@@ -67,13 +49,8 @@ s_draw_progress (const Rollclone__DeploymentInfo *d, int lines_before)
 {
     if (lines_before > 0)
         printf ("\033[%dA", lines_before);
-    int lines = 0, ok = 0, failed = 0, busy = 0;
-    for (size_t i = 0; i < d->n_hosts; i++) {
-        const char *st = d->hosts[i]->state;
-        ok += streq (st, "succeeded") || streq (st, "rolled_back");
-        failed += streq (st, "failed") || streq (st, "rollback_failed");
-        busy += streq (st, "updating") || streq (st, "rolling_back");
-    }
+    int lines = 0, ok, failed, busy;
+    rc_cli_count (d, &ok, &failed, &busy);
     s_live_line (&lines, "%s %s %s: %s  (%d ok, %d failed, %d in progress, %zu hosts)%s",
                  rc_cli_esc (d->id), rc_cli_esc (d->app), rc_cli_esc (d->version),
                  rc_cli_state (d->state, 0), ok, failed, busy, d->n_hosts,
@@ -87,10 +64,10 @@ s_draw_progress (const Rollclone__DeploymentInfo *d, int lines_before)
             if (h->batch != b)
                 continue;
             total++;
-            done += !streq (h->state, "updating") && !streq (h->state, "pending");
-            bad += streq (h->state, "failed");
+            done += !rc_cli_host_waiting (h->state);
+            bad += rc_cli_host_failed (h->state);
             rc_join_append (&names, "%s%s:%s", names ? " " : "", rc_cli_esc (h->host_id),
-                            rc_cli_esc (streq (h->state, "updating") ? h->phase : h->state));
+                            rc_cli_esc (rc_cli_host_busy (h->state) ? h->phase : h->state));
         }
         char bar[RC_CLI_BAR + 1];
         int filled = total ? done * RC_CLI_BAR / total : 0;

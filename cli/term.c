@@ -143,27 +143,11 @@ rc_cli_esc (const char *text)
     return s_keep (out);
 }
 
-static const char *
-s_state_color (const char *state)
-{
-    if (!strcmp (state, "succeeded") || !strcmp (state, "online") || !strcmp (state, "yes"))
-        return "\033[32m";
-    if (!strcmp (state, "failed") || !strcmp (state, "rollback_failed")
-        || !strcmp (state, "aborted") || !strcmp (state, "offline") || !strcmp (state, "no"))
-        return "\033[31m";
-    if (!strcmp (state, "rolled_back") || !strcmp (state, "rolling_back")
-        || !strcmp (state, "paused") || !strcmp (state, "unknown"))
-        return "\033[33m";
-    if (!strcmp (state, "running") || !strcmp (state, "updating"))
-        return "\033[36m";
-    return NULL;
-}
-
 const char *
 rc_cli_state (const char *state, int width)
 {
     const char *text = rc_cli_esc (state);
-    const char *color = s_term.color ? s_state_color (state) : NULL;
+    const char *color = s_term.color ? rc_cli_state_color (state) : NULL;
     int pad = width - (int)strlen (text);
     if (pad < 0)
         pad = 0;
