@@ -18,6 +18,7 @@ typedef struct {
     bool timeout_set;        /* --timeout given: commands keep it as it is */
     rc_config_t *cfg;        /* loaded at the first call */
     rc_client_t *client;     /* made at the first call, reused */
+    char errmsg[512];        /* why the last call failed (said unless quiet) */
 } rc_cli_t;
 
 /* ------------------------------------------------------------------------ */
@@ -93,7 +94,7 @@ void rc_cli_man_commands (FILE *out);
 /* Prints "rollclone: ..." on stderr and returns RC_EXIT_USAGE. */
 int rc_cli_bad (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Sends req; returns the reply when its code is 0, else NULL with *rc set
-   (and the reason printed unless quiet). */
+   and the reason in cli->errmsg (printed unless quiet). */
 Rollclone__ControlReply *rc_cli_call (rc_cli_t *cli, Rollclone__ControlRequest *req, int *rc,
                                       bool quiet);
 /* rc_cli_call, and a reply of another kind than want is a failure. */

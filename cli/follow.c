@@ -141,7 +141,7 @@ rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json)
         Rollclone__ControlReply *reply = rc_cli_fetch (cli, id, &rc, true);
         if (!reply) {
             if (rc != RC_EXIT_UNREACHABLE) {
-                fprintf (stderr, "rollclone: no deployment %s\n", rc_cli_esc (id));
+                fprintf (stderr, "rollclone: %s\n", cli->errmsg);
                 return rc;
             }
             if (!unreachable_since) {

@@ -54,6 +54,10 @@ dep=$(deploy v3 --select n=1 --soak 100ms --health-timeout 2s) || fail "deploy v
 expect_exit 1 "$RC" status "$dep" --watch
 grep -q "deployment $dep rolled_back" "$T/last.out" || { cat "$T/last.out"; fail "watch: not rolled back"; }
 expect_exit 1 "$RC" status "$dep" --watch
+"$RC" status d-20000101-000000-0000 --watch >"$T/none.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] || [ "$rc" = 2 ] || fail "status --watch of no deployment exited $rc"
+[ "$(wc -l <"$T/none.out")" = 1 ] || { cat "$T/none.out"; fail "status --watch of no deployment: not one line"; }
 say "status --watch exits 1 on a failed deployment"
 
 # host-2's hook output in status: escaped, never raw
