@@ -194,7 +194,6 @@ rc_cli_run_fn rc_cli_cmd_help, rc_cli_cmd_completion, rc_cli_cmd_keygen, rc_cli_
     rc_cli_cmd_events, rc_cli_cmd_freeze;
 
 /* Artifact signing (signing.c). */
-int rc_cli_keygen_signing (const char *path, bool json);
 /* The .sig file for deploy --signature (bounded), or NULL after printing
    why. Caller frees. */
 char *rc_cli_read_signature (const char *path);

@@ -1,4 +1,4 @@
-/*  signing.c - `rollclone keygen --signing PATH` and `rollclone sign`:
+/*  signing.c - `rollclone sign` (keygen --signing is in fleet.c):
     artifact signing happens on the operator's (or the build's) machine,
     never on the coordinator, so a coordinator that was taken over cannot
     ship code to agents that set trusted_signers. */
@@ -11,19 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-rc_cli_keygen_signing (const char *path, bool json)
-{
-    char err[PATH_MAX + 256];
-    if (rc_signature_keygen (path, err, sizeof err) != 0)
-        return rc_cli_bad ("keygen --signing: %s", err);
-    if (json)
-        rc_cli_print_json (rc_cli_json_keypair ("signing", path));
-    else
-        printf ("wrote %s (public signing key) and %s_secret (secret, mode 0600)\n", path, path);
-    return RC_EXIT_OK;
-}
 
 int
 rc_cli_cmd_sign (rc_cli_t *cli, const rc_cli_opts_t *opts)
