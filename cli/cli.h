@@ -178,9 +178,9 @@ void rc_cli_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed, int
 /* The SGR colour of a state (or yes/no, online/offline), NULL for none. */
 const char *rc_cli_state_color (const char *state);
 /* Follows a deployment until it ends: live bars on a terminal, one line
-   per event otherwise, the deployment as JSON at the end with json.
-   Returns the exit code, as rc_cli_exit_for. */
-int rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json);
+   per event otherwise, the deployment as JSON at the end with json (and
+   its table with table). Returns the exit code, as rc_cli_exit_for. */
+int rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bool table);
 void rc_cli_print_deployment (const Rollclone__DeploymentInfo *d);
 void rc_cli_print_event (const Rollclone__EventInfo *e, bool with_deployment);
 void rc_cli_print_plan (const Rollclone__PlanReply *p);

@@ -126,7 +126,7 @@ s_print_new_events (rc_cli_t *cli, const char *id, int64_t *after, bool to_stder
 }
 
 int
-rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json)
+rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bool table)
 {
     signal (SIGINT, s_on_interrupt);
     signal (SIGTERM, s_on_interrupt);
@@ -172,6 +172,8 @@ rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json)
         else if (ended && !live)
             rc_cli_line ("deployment %s %s%s%s", rc_cli_esc (d->id), d->state,
                          *d->reason ? ": " : "", rc_cli_esc (d->reason));
+        if (ended && table && !json)
+            rc_cli_print_deployment (d);
         rollclone__control_reply__free_unpacked (reply, NULL);
         if (ended)
             return code;

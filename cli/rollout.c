@@ -105,7 +105,7 @@ s_start (rc_cli_t *cli, const rc_cli_opts_t *opts, Rollclone__ControlRequest *re
     if (!id)
         return RC_EXIT_FAILED;
     if (wait)
-        rc = rc_cli_follow (cli, id, rollback_asked, json);
+        rc = rc_cli_follow (cli, id, rollback_asked, json, false);
     else
         rc = json ? s_print_deployment_json (cli, id) : RC_EXIT_OK;
     free (id);

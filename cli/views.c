@@ -197,7 +197,7 @@ rc_cli_cmd_status (rc_cli_t *cli, const rc_cli_opts_t *opts)
     bool json = RC_CLI_OPT (opts, 'j');
     /* one follow loop for deploy --wait, rollback --wait and this */
     if (RC_CLI_OPT (opts, 'w'))
-        return rc_cli_follow (cli, id, false, json);
+        return rc_cli_follow (cli, id, false, json, true);
     int rc;
     Rollclone__ControlReply *reply = rc_cli_fetch (cli, id, &rc, false);
     if (!reply)
