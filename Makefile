@@ -52,10 +52,12 @@ AGENT_O  := $(call obj,$(AGENT))
 COORD_O  := $(call obj,$(COORD))
 
 BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclone
+# Made from the CLI's command table by the CLI itself, for the packages.
+CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench
 
 .PHONY: all deps test unit e2e test-asan demo bench lint format clean fuzz fuzzers
-all: $(BINS) $(TOOLS)
+all: $(BINS) $(TOOLS) $(CLI_DOCS)
 
 deps:
 	@sh scripts/deps.sh
@@ -78,6 +80,18 @@ $(BUILD)/rollclone-coordinator: $(BUILD)/obj/coordinator/main.o $(COORD_O) $(COM
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 $(BUILD)/rollclone: $(BUILD)/obj/cli/main.o $(call obj,$(CLI)) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+# The COMMANDS section of rollclone(1) replaces the @COMMANDS@ comment line.
+$(BUILD)/man/rollclone.1: packaging/man/rollclone.1 $(BUILD)/rollclone
+	@mkdir -p $(dir $@)
+	$(BUILD)/rollclone help --man >$@.commands
+	sed -e '/^\.\\" @COMMANDS@/{r $@.commands' -e 'd;}' -e '/^\.\\" the command table/d' $< >$@
+	rm -f $@.commands
+$(BUILD)/completion/rollclone: $(BUILD)/rollclone
+	@mkdir -p $(dir $@)
+	$< completion bash >$@
+$(BUILD)/completion/_rollclone: $(BUILD)/rollclone
+	@mkdir -p $(dir $@)
+	$< completion zsh >$@
 $(BUILD)/rollclone-agent: $(BUILD)/obj/agent/main.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 $(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(call obj,$(CLI)) $(COMMON_O)

@@ -7,6 +7,7 @@
 #include "client.h"
 #include "rc_config.h"
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@ typedef struct {
     bool timeout_set;        /* --timeout given: commands keep it as it is */
     rc_config_t *cfg;        /* loaded at the first call */
     rc_client_t *client;     /* made at the first call, reused */
+    char errmsg[512];        /* why the last call failed (said unless quiet) */
 } rc_cli_t;
 
 /* ------------------------------------------------------------------------ */
@@ -92,7 +94,7 @@ void rc_cli_man_commands (FILE *out);
 /* Prints "rollclone: ..." on stderr and returns RC_EXIT_USAGE. */
 int rc_cli_bad (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Sends req; returns the reply when its code is 0, else NULL with *rc set
-   (and the reason printed unless quiet). */
+   and the reason in cli->errmsg (printed unless quiet). */
 Rollclone__ControlReply *rc_cli_call (rc_cli_t *cli, Rollclone__ControlRequest *req, int *rc,
                                       bool quiet);
 /* rc_cli_call, and a reply of another kind than want is a failure. */
@@ -125,6 +127,9 @@ const char *rc_cli_esc (const char *text);
 const char *rc_cli_state (const char *state, int width);
 /* Prints one line, cut to the terminal's width; newline added. */
 void rc_cli_line (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* The same after prefix (not counted, not escaped), cut to width (0: not). */
+void rc_cli_vline (const char *prefix, int width, const char *fmt, va_list args)
+    __attribute__ ((format (printf, 3, 0)));
 /* Writes into buf the visible prefix of text that fits in width columns
    (our own colour codes cost nothing), with "..." when cut. */
 void rc_cli_fit (const char *text, int width, char *buf, size_t len);
@@ -149,20 +154,33 @@ json_t *rc_cli_json_history (const Rollclone__HistoryReply *hr);
 json_t *rc_cli_json_backup (const Rollclone__BackupReply *b);
 json_t *rc_cli_json_plan (const Rollclone__PlanReply *p);
 json_t *rc_cli_json_freeze (const Rollclone__FreezeReply *f);
+/* keygen: kind "curve" or "signing"; sign: what the .sig file binds. */
+json_t *rc_cli_json_keypair (const char *kind, const char *path);
+json_t *rc_cli_json_signature (const char *path, const char *sha256, const char *version,
+                               const char *app);
 
 /* ------------------------------------------------------------------------ */
 /* Deployments (follow.c, views.c) */
 
-/* Whether a deployment in this state has ended. State names are the
-   coordinator's strings (DeploymentInfo.state). */
+/* states.c: the coordinator's state names (DeploymentInfo.state and
+   DeploymentHost.state strings) as the CLI reads them. */
 bool rc_cli_ended (const char *state);
 /* The exit code a deployment that ended this way gives: 0 succeeded (or
    rolled back, when a rollback is what was asked), else 1. */
 int rc_cli_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked);
+/* Paused at a --pause manual gate or by `rollclone pause`. */
+bool rc_cli_waits_for_resume (const Rollclone__DeploymentInfo *d);
+bool rc_cli_host_failed (const char *state);  /* failed, rollback_failed */
+bool rc_cli_host_busy (const char *state);    /* updating, rolling_back */
+bool rc_cli_host_waiting (const char *state); /* pending or busy */
+/* Hosts done (succeeded, rolled back), failed and in flight. */
+void rc_cli_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed, int *busy);
+/* The SGR colour of a state (or yes/no, online/offline), NULL for none. */
+const char *rc_cli_state_color (const char *state);
 /* Follows a deployment until it ends: live bars on a terminal, one line
-   per event otherwise, the deployment as JSON at the end with json.
-   Returns the exit code, as rc_cli_exit_for. */
-int rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json);
+   per event otherwise, the deployment as JSON at the end with json (and
+   its table with table). Returns the exit code, as rc_cli_exit_for. */
+int rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bool table);
 void rc_cli_print_deployment (const Rollclone__DeploymentInfo *d);
 void rc_cli_print_event (const Rollclone__EventInfo *e, bool with_deployment);
 void rc_cli_print_plan (const Rollclone__PlanReply *p);
@@ -176,7 +194,6 @@ rc_cli_run_fn rc_cli_cmd_help, rc_cli_cmd_completion, rc_cli_cmd_keygen, rc_cli_
     rc_cli_cmd_events, rc_cli_cmd_freeze;
 
 /* Artifact signing (signing.c). */
-int rc_cli_keygen_signing (const char *path);
 /* The .sig file for deploy --signature (bounded), or NULL after printing
    why. Caller frees. */
 char *rc_cli_read_signature (const char *path);

@@ -245,7 +245,7 @@ const rc_cli_command_t rc_cli_commands[] = {
      {JSON_OPTION}},
     {"keygen",
      "keys",
-     "[--signing] PATH",
+     "[--signing] [--json] PATH",
      "write a CURVE (or signing) key pair",
      "Writes a new CURVE key pair: the public key to PATH and the secret key to PATH_secret "
      "(mode 0600), in czmq's zcert format. With --signing, an ed25519 artifact signing pair "
@@ -256,10 +256,10 @@ const rc_cli_command_t rc_cli_commands[] = {
      1,
      "@file",
      rc_cli_cmd_keygen,
-     {{"signing", 's', NULL, "an ed25519 artifact signing pair instead", NULL}}},
+     {{"signing", 's', NULL, "an ed25519 artifact signing pair instead", NULL}, JSON_OPTION}},
     {"sign",
      "keys",
-     "--key SECRET [--version V] [--app APP] [--output FILE] ARTIFACT",
+     "--key SECRET [--version V] [--app APP] [--output FILE] [--json] ARTIFACT",
      "sign an artifact for agents that set trusted_signers",
      "Writes ARTIFACT.sig (or --output): a detached ed25519 signature over the artifact's "
      "sha256, the version given by --version and the app given by --app. Without them the "
@@ -274,6 +274,7 @@ const rc_cli_command_t rc_cli_commands[] = {
          {"version", 'v', "V", "bind the signature to this version", NULL},
          {"app", 'a', "APP", "bind the signature to this app", NULL},
          {"output", 'o', "FILE", "where to write the signature", "@file"},
+         JSON_OPTION,
      }},
     {"help",
      "shell",

@@ -5,6 +5,7 @@
 #include "rc_defaults.h"
 #include "rc_join.h"
 #include "rc_keys.h"
+#include "rc_signature.h"
 #include "rc_time.h"
 
 #include <limits.h>
@@ -12,17 +13,24 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Both kinds of pair: CURVE for the sockets, ed25519 (--signing) for
+   artifacts. */
 int
 rc_cli_cmd_keygen (rc_cli_t *cli, const rc_cli_opts_t *opts)
 {
     (void)cli;
     const char *path = opts->args[0];
-    if (RC_CLI_OPT (opts, 's'))
-        return rc_cli_keygen_signing (path);
-    char err[1024];
-    if (rc_keys_generate (path, err, sizeof err) != 0)
-        return rc_cli_bad ("keygen: %s", err);
-    printf ("wrote %s (public) and %s_secret (secret, mode 0600)\n", path, path);
+    bool signing = RC_CLI_OPT (opts, 's');
+    char err[PATH_MAX + 256];
+    if ((signing ? rc_signature_keygen (path, err, sizeof err)
+                 : rc_keys_generate (path, err, sizeof err))
+        != 0)
+        return rc_cli_bad ("keygen%s: %s", signing ? " --signing" : "", err);
+    if (RC_CLI_OPT (opts, 'j'))
+        rc_cli_print_json (rc_cli_json_keypair (signing ? "signing" : "curve", path));
+    else
+        printf ("wrote %s (public%s) and %s_secret (secret, mode 0600)\n", path,
+                signing ? " signing key" : "", path);
     return RC_EXIT_OK;
 }
 

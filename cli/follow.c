@@ -29,24 +29,6 @@ s_on_interrupt (int sig)
     s_interrupted = 1;
 }
 
-/* State names are the coordinator's strings (DeploymentInfo.state); the
-   coordinator's name table is not linked into the CLI. */
-bool
-rc_cli_ended (const char *state)
-{
-    return !(streq (state, "running") || streq (state, "paused") || streq (state, "rolling_back"));
-}
-
-int
-rc_cli_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked)
-{
-    if (streq (d->state, "succeeded"))
-        return RC_EXIT_OK;
-    if ((rollback_asked || streq (d->kind, "rollback")) && streq (d->state, "rolled_back"))
-        return RC_EXIT_OK;
-    return RC_EXIT_FAILED;
-}
-
 /* One line of the live view: erased first, cut to the width so that it
    never wraps (the redraw counts lines). */
 static void s_live_line (int *lines, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
@@ -55,22 +37,10 @@ s_live_line (int *lines, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    char *text = NULL;
-    if (vasprintf (&text, fmt, args) < 0)
-        text = NULL;
-    va_end (args);
-    if (!text)
-        return;
     int width = rc_cli_width ();
-    size_t len = strlen (text) + 16;
-    char *fit = (char *)malloc (len);
-    if (fit) {
-        rc_cli_fit (text, width > 1 ? width - 1 : 0, fit, len);
-        printf ("\033[2K%s\n", fit);
-        (*lines)++;
-    }
-    free (fit);
-    free (text);
+    rc_cli_vline ("\033[2K", width > 1 ? width - 1 : 0, fmt, args);
+    va_end (args);
+    (*lines)++;
 }
 
 /* The live view on a terminal: one progress bar per batch, redrawn. */
@@ -79,13 +49,8 @@ s_draw_progress (const Rollclone__DeploymentInfo *d, int lines_before)
 {
     if (lines_before > 0)
         printf ("\033[%dA", lines_before);
-    int lines = 0, ok = 0, failed = 0, busy = 0;
-    for (size_t i = 0; i < d->n_hosts; i++) {
-        const char *st = d->hosts[i]->state;
-        ok += streq (st, "succeeded") || streq (st, "rolled_back");
-        failed += streq (st, "failed") || streq (st, "rollback_failed");
-        busy += streq (st, "updating") || streq (st, "rolling_back");
-    }
+    int lines = 0, ok, failed, busy;
+    rc_cli_count (d, &ok, &failed, &busy);
     s_live_line (&lines, "%s %s %s: %s  (%d ok, %d failed, %d in progress, %zu hosts)%s",
                  rc_cli_esc (d->id), rc_cli_esc (d->app), rc_cli_esc (d->version),
                  rc_cli_state (d->state, 0), ok, failed, busy, d->n_hosts,
@@ -99,10 +64,10 @@ s_draw_progress (const Rollclone__DeploymentInfo *d, int lines_before)
             if (h->batch != b)
                 continue;
             total++;
-            done += !streq (h->state, "updating") && !streq (h->state, "pending");
-            bad += streq (h->state, "failed");
+            done += !rc_cli_host_waiting (h->state);
+            bad += rc_cli_host_failed (h->state);
             rc_join_append (&names, "%s%s:%s", names ? " " : "", rc_cli_esc (h->host_id),
-                            rc_cli_esc (streq (h->state, "updating") ? h->phase : h->state));
+                            rc_cli_esc (rc_cli_host_busy (h->state) ? h->phase : h->state));
         }
         char bar[RC_CLI_BAR + 1];
         int filled = total ? done * RC_CLI_BAR / total : 0;
@@ -161,7 +126,7 @@ s_print_new_events (rc_cli_t *cli, const char *id, int64_t *after, bool to_stder
 }
 
 int
-rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json)
+rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bool table)
 {
     signal (SIGINT, s_on_interrupt);
     signal (SIGTERM, s_on_interrupt);
@@ -176,7 +141,7 @@ rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json)
         Rollclone__ControlReply *reply = rc_cli_fetch (cli, id, &rc, true);
         if (!reply) {
             if (rc != RC_EXIT_UNREACHABLE) {
-                fprintf (stderr, "rollclone: no deployment %s\n", rc_cli_esc (id));
+                fprintf (stderr, "rollclone: %s\n", cli->errmsg);
                 return rc;
             }
             if (!unreachable_since) {
@@ -207,6 +172,8 @@ rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json)
         else if (ended && !live)
             rc_cli_line ("deployment %s %s%s%s", rc_cli_esc (d->id), d->state,
                          *d->reason ? ": " : "", rc_cli_esc (d->reason));
+        if (ended && table && !json)
+            rc_cli_print_deployment (d);
         rollclone__control_reply__free_unpacked (reply, NULL);
         if (ended)
             return code;

@@ -191,3 +191,22 @@ rc_cli_json_freeze (const Rollclone__FreezeReply *f)
     return json_pack ("{s:b, s:o, s:o}", "frozen", (int)f->frozen, "until",
                       f->until_ms ? s_time (f->until_ms) : json_null (), "windows", windows);
 }
+
+json_t *
+rc_cli_json_keypair (const char *kind, const char *path)
+{
+    char *secret = zsys_sprintf ("%s_secret", path);
+    json_t *root =
+        json_pack ("{s:s, s:s, s:s}", "kind", kind, "public", path, "secret", secret ? secret : "");
+    free (secret);
+    return root;
+}
+
+json_t *
+rc_cli_json_signature (const char *path, const char *sha256, const char *version, const char *app)
+{
+    /* null: the signature is valid for any version or app */
+    return json_pack ("{s:s, s:s, s:o, s:o}", "signature", path, "sha256", sha256, "version",
+                      version ? json_string (version) : json_null (), "app",
+                      app ? json_string (app) : json_null ());
+}

@@ -65,14 +65,27 @@ s_start (rc_cli_t *cli, const rc_cli_opts_t *opts, Rollclone__ControlRequest *re
     if (!reply)
         return rc;
     if (RC_CLI_OPT (opts, 'L')) {
-        if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_PLAN)
-            rc = rc_cli_bad ("the coordinator answered no plan (does it know --plan?)");
+        rc = RC_EXIT_OK;
+        if (reply->rep_case == ROLLCLONE__CONTROL_REPLY__REP_DEPLOY) {
+            /* a coordinator older than --plan ignores the field: say what
+               it did instead, so the operator can stop it */
+            fprintf (stderr,
+                     "rollclone: this coordinator does not know --plan and started deployment "
+                     "%s (rollclone abort %s)\n",
+                     rc_cli_esc (reply->deploy->deployment_id),
+                     rc_cli_esc (reply->deploy->deployment_id));
+            rc = RC_EXIT_FAILED;
+        }
+        else if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_PLAN) {
+            fprintf (stderr, "rollclone: the coordinator answered no plan\n");
+            rc = RC_EXIT_FAILED;
+        }
         else if (json)
             rc_cli_print_json (rc_cli_json_plan (reply->plan));
         else
             rc_cli_print_plan (reply->plan);
         rollclone__control_reply__free_unpacked (reply, NULL);
-        return rc == RC_EXIT_USAGE ? RC_EXIT_FAILED : rc;
+        return rc;
     }
     if (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_DEPLOY) {
         rollclone__control_reply__free_unpacked (reply, NULL);
@@ -92,7 +105,7 @@ s_start (rc_cli_t *cli, const rc_cli_opts_t *opts, Rollclone__ControlRequest *re
     if (!id)
         return RC_EXIT_FAILED;
     if (wait)
-        rc = rc_cli_follow (cli, id, rollback_asked, json);
+        rc = rc_cli_follow (cli, id, rollback_asked, json, false);
     else
         rc = json ? s_print_deployment_json (cli, id) : RC_EXIT_OK;
     free (id);

@@ -36,6 +36,20 @@ s_load_config (rc_cli_t *cli)
     return RC_EXIT_OK;
 }
 
+/* Keeps why the last call failed in cli->errmsg; says it unless quiet. */
+static void s_error (rc_cli_t *cli, bool quiet, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void
+s_error (rc_cli_t *cli, bool quiet, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (cli->errmsg, sizeof cli->errmsg, fmt, args);
+    va_end (args);
+    if (!quiet)
+        fprintf (stderr, "rollclone: %s\n", cli->errmsg);
+}
+
 Rollclone__ControlReply *
 rc_cli_call (rc_cli_t *cli, Rollclone__ControlRequest *req, int *rc, bool quiet)
 {
@@ -50,14 +64,14 @@ rc_cli_call (rc_cli_t *cli, Rollclone__ControlRequest *req, int *rc, bool quiet)
     }
     Rollclone__ControlReply *reply = rc_client_call (cli->client, req);
     if (!reply) {
-        if (!quiet)
-            fprintf (stderr, "rollclone: %s\n", rc_client_errmsg (cli->client));
+        s_error (cli, quiet, "%s", rc_client_errmsg (cli->client));
         *rc = RC_EXIT_UNREACHABLE;
         /* a new connection next time: this one may be wedged or refused */
         rc_client_destroy (&cli->client);
     }
     else if (reply->code != RC_EXIT_OK) {
-        fprintf (stderr, "rollclone: %s\n", *reply->error ? reply->error : "request failed");
+        /* the coordinator's words, which may quote what we sent */
+        s_error (cli, quiet, "%s", *reply->error ? rc_cli_esc (reply->error) : "request failed");
         *rc = reply->code == RC_EXIT_USAGE ? RC_EXIT_USAGE : RC_EXIT_FAILED;
         rollclone__control_reply__free_unpacked (reply, NULL);
         reply = NULL;
@@ -99,6 +113,7 @@ rc_cli_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet)
         && (reply->rep_case != ROLLCLONE__CONTROL_REPLY__REP_STATUS
             || reply->status->n_deployments == 0)) {
         rollclone__control_reply__free_unpacked (reply, NULL);
+        s_error (cli, quiet, "the coordinator answered no deployment %s", rc_cli_esc (id));
         *rc = RC_EXIT_FAILED;
         return NULL;
     }

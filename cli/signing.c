@@ -1,4 +1,4 @@
-/*  signing.c - `rollclone keygen --signing PATH` and `rollclone sign`:
+/*  signing.c - `rollclone sign` (keygen --signing is in fleet.c):
     artifact signing happens on the operator's (or the build's) machine,
     never on the coordinator, so a coordinator that was taken over cannot
     ship code to agents that set trusted_signers. */
@@ -11,16 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-rc_cli_keygen_signing (const char *path)
-{
-    char err[PATH_MAX + 256];
-    if (rc_signature_keygen (path, err, sizeof err) != 0)
-        return rc_cli_bad ("keygen --signing: %s", err);
-    printf ("wrote %s (public signing key) and %s_secret (secret, mode 0600)\n", path, path);
-    return RC_EXIT_OK;
-}
 
 int
 rc_cli_cmd_sign (rc_cli_t *cli, const rc_cli_opts_t *opts)
@@ -62,8 +52,11 @@ rc_cli_cmd_sign (rc_cli_t *cli, const rc_cli_opts_t *opts)
         rc = rc_cli_bad ("sign: cannot write %s", dest);
         goto out;
     }
-    printf ("wrote %s (sha256 %s, version %s, app %s)\n", dest, sha,
-            version ? version : "* (any: pass --version to bind it)", app ? app : "*");
+    if (RC_CLI_OPT (opts, 'j'))
+        rc_cli_print_json (rc_cli_json_signature (dest, sha, version, app));
+    else
+        printf ("wrote %s (sha256 %s, version %s, app %s)\n", dest, sha,
+                version ? version : "* (any: pass --version to bind it)", app ? app : "*");
 out:
     sodium_memzero (sk, sizeof sk);
     free (text);

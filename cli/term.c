@@ -143,27 +143,11 @@ rc_cli_esc (const char *text)
     return s_keep (out);
 }
 
-static const char *
-s_state_color (const char *state)
-{
-    if (!strcmp (state, "succeeded") || !strcmp (state, "online") || !strcmp (state, "yes"))
-        return "\033[32m";
-    if (!strcmp (state, "failed") || !strcmp (state, "rollback_failed")
-        || !strcmp (state, "aborted") || !strcmp (state, "offline") || !strcmp (state, "no"))
-        return "\033[31m";
-    if (!strcmp (state, "rolled_back") || !strcmp (state, "rolling_back")
-        || !strcmp (state, "paused") || !strcmp (state, "unknown"))
-        return "\033[33m";
-    if (!strcmp (state, "running") || !strcmp (state, "updating"))
-        return "\033[36m";
-    return NULL;
-}
-
 const char *
 rc_cli_state (const char *state, int width)
 {
     const char *text = rc_cli_esc (state);
-    const char *color = s_term.color ? s_state_color (state) : NULL;
+    const char *color = s_term.color ? rc_cli_state_color (state) : NULL;
     int pad = width - (int)strlen (text);
     if (pad < 0)
         pad = 0;
@@ -216,27 +200,31 @@ rc_cli_fit (const char *text, int width, char *buf, size_t len)
 }
 
 void
-rc_cli_line (const char *fmt, ...)
+rc_cli_vline (const char *prefix, int width, const char *fmt, va_list args)
 {
-    va_list args;
-    va_start (args, fmt);
     char *text = NULL;
     if (vasprintf (&text, fmt, args) < 0)
-        text = NULL;
-    va_end (args);
-    if (!text)
         return;
-    if (s_term.width > 0) {
+    if (width > 0) {
         size_t len = strlen (text) + 16;
         char *fit = (char *)malloc (len);
         if (fit) {
-            rc_cli_fit (text, s_term.width, fit, len);
+            rc_cli_fit (text, width, fit, len);
             free (text);
             text = fit;
         }
     }
-    puts (text);
+    printf ("%s%s\n", prefix, text);
     free (text);
+}
+
+void
+rc_cli_line (const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    rc_cli_vline ("", s_term.width, fmt, args);
+    va_end (args);
 }
 
 const char *

@@ -30,19 +30,6 @@ s_on_interrupt (int sig)
     s_interrupted = 1;
 }
 
-static void
-s_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed)
-{
-    *ok = *failed = 0;
-    for (size_t i = 0; i < d->n_hosts; i++) {
-        const char *st = d->hosts[i]->state;
-        if (streq (st, "succeeded") || streq (st, "rolled_back"))
-            (*ok)++;
-        else if (streq (st, "failed") || streq (st, "rollback_failed"))
-            (*failed)++;
-    }
-}
-
 /* The last lines of a host's hook output, indented, each escaped. */
 static void
 s_print_tail (const char *tail)
@@ -82,8 +69,7 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
     rc_cli_line ("deployment %s: %s %s%s%s, %s%s%s%s", rc_cli_esc (d->id), rc_cli_esc (d->kind),
                  rc_cli_esc (d->app), *d->version ? " " : "", rc_cli_esc (d->version),
                  rc_cli_state (d->state, 0), batch,
-                 !d->gate_open && streq (d->state, "paused") ? " (waiting for `rollclone resume`)"
-                                                             : "",
+                 rc_cli_waits_for_resume (d) ? " (waiting for `rollclone resume`)" : "",
                  d->frozen ? " (frozen: waits for the freeze to end)" : "");
     if (deploy)
         rc_cli_line ("  created %s by %s; batch %s, max-fail %s (%u host%s), soak %s, "
@@ -121,7 +107,7 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
                      took >= 0 ? rc_duration_format (took, dur, sizeof dur) : "-",
                      rc_cli_esc (h->failure), *h->error ? ": " : "", rc_cli_esc (h->error));
         free (change);
-        if (streq (h->state, "failed") || streq (h->state, "rollback_failed"))
+        if (rc_cli_host_failed (h->state))
             s_print_tail (h->output_tail);
     }
 }
@@ -133,8 +119,8 @@ s_print_list (const Rollclone__StatusReply *sr)
                  "STATE", "BATCH", "OK/FAILED/HOSTS", "CREATED", "OPERATOR");
     for (size_t i = 0; i < sr->n_deployments; i++) {
         const Rollclone__DeploymentInfo *d = sr->deployments[i];
-        int ok, failed;
-        s_count (d, &ok, &failed);
+        int ok, failed, busy;
+        rc_cli_count (d, &ok, &failed, &busy);
         char batch[32], counts[48], created[32];
         snprintf (batch, sizeof batch, "%u/%u", d->current_batch, d->total_batches);
         snprintf (counts, sizeof counts, "%d/%d/%zu", ok, failed, d->n_hosts);
@@ -211,7 +197,7 @@ rc_cli_cmd_status (rc_cli_t *cli, const rc_cli_opts_t *opts)
     bool json = RC_CLI_OPT (opts, 'j');
     /* one follow loop for deploy --wait, rollback --wait and this */
     if (RC_CLI_OPT (opts, 'w'))
-        return rc_cli_follow (cli, id, false, json);
+        return rc_cli_follow (cli, id, false, json, true);
     int rc;
     Rollclone__ControlReply *reply = rc_cli_fetch (cli, id, &rc, false);
     if (!reply)
