@@ -83,6 +83,7 @@ rc_rollout_test (bool verbose)
     ck_assert (!rc_rollout_dep_may (RC_DEP_SUCCEEDED, RC_DEP_RUNNING));
     ck_assert (!rc_rollout_dep_may (RC_DEP_ROLLING_BACK, RC_DEP_PAUSED));
     ck_assert (!rc_rollout_dep_may (RC_DEP_ROLLING_BACK, RC_DEP_SUCCEEDED));
+    ck_assert (!rc_rollout_dep_may (RC_DEP_ROLLING_BACK, RC_DEP_FAILED));
     ck_assert (!rc_rollout_dep_may (RC_DEP_ROLLED_BACK, RC_DEP_SUCCEEDED));
     for (int s = 0; s < RC_DEP_STATE_COUNT; s++)
         if (!rc_dep_state_active ((rc_dep_state_t)s) && s != RC_DEP_NONE)
