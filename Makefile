@@ -42,8 +42,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 GEN_C    := $(BUILD)/gen/rollclone.pb-c.c
 COMMON   := $(wildcard common/*.c)
 AGENT    := $(filter-out agent/main.c,$(wildcard agent/*.c))
-CLI      := $(wildcard coordinator/cli*.c)
-COORD    := $(filter-out coordinator/main.c $(CLI),$(wildcard coordinator/*.c))
+CLI      := $(filter-out cli/main.c,$(wildcard cli/*.c))
+COORD    := $(filter-out coordinator/main.c,$(wildcard coordinator/*.c))
 UNIT     := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -52,10 +52,12 @@ AGENT_O  := $(call obj,$(AGENT))
 COORD_O  := $(call obj,$(COORD))
 
 BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclone
+# Made from the CLI's command table by the CLI itself, for the packages.
+CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench
 
 .PHONY: all deps test unit e2e test-asan demo bench lint format clean fuzz fuzzers
-all: $(BINS) $(TOOLS)
+all: $(BINS) $(TOOLS) $(CLI_DOCS)
 
 deps:
 	@sh scripts/deps.sh
@@ -76,11 +78,23 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/gen/rollclone.pb-c.h
 
 $(BUILD)/rollclone-coordinator: $(BUILD)/obj/coordinator/main.o $(COORD_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
-$(BUILD)/rollclone: $(call obj,$(CLI)) $(COMMON_O)
+$(BUILD)/rollclone: $(BUILD)/obj/cli/main.o $(call obj,$(CLI)) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+# The COMMANDS section of rollclone(1) replaces the @COMMANDS@ comment line.
+$(BUILD)/man/rollclone.1: packaging/man/rollclone.1 $(BUILD)/rollclone
+	@mkdir -p $(dir $@)
+	$(BUILD)/rollclone help --man >$@.commands
+	sed -e '/^\.\\" @COMMANDS@/{r $@.commands' -e 'd;}' -e '/^\.\\" the command table/d' $< >$@
+	rm -f $@.commands
+$(BUILD)/completion/rollclone: $(BUILD)/rollclone
+	@mkdir -p $(dir $@)
+	$< completion bash >$@
+$(BUILD)/completion/_rollclone: $(BUILD)/rollclone
+	@mkdir -p $(dir $@)
+	$< completion zsh >$@
 $(BUILD)/rollclone-agent: $(BUILD)/obj/agent/main.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
-$(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(call obj,$(filter-out coordinator/cli.c,$(CLI))) $(COMMON_O)
+$(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(call obj,$(CLI)) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(shell pkg-config --libs check 2>/dev/null) $(LDLIBS)
 $(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
@@ -133,7 +147,7 @@ demo: deps
 bench: all
 	sh bench/run.sh
 
-FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] tests/unit/*.[ch] \
+FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] cli/*.[ch] tests/unit/*.[ch] \
             tests/tools/*.c tests/fuzz/*.c bench/*.c)
 lint:
 	clang-format --dry-run --Werror $(FORMATTED)

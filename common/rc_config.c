@@ -17,6 +17,7 @@
 #include "rc_defaults.h"
 #include "rc_sources.h"
 #include "rc_time.h"
+#include "rc_window.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -60,6 +61,7 @@ typedef enum {
     T_SOURCES,  /* artifact source URL prefixes (rc_sources.h) */
     T_AGE,      /* a duration that may be long: 90d, 12h, 30m */
     T_RETAIN,   /* a whole number 1..RC_RETAIN_MAX */
+    T_WINDOWS,  /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -92,6 +94,8 @@ static const s_key_t s_keys[] = {
     {S_COORD, "event_retention", T_AGE, CFG (event_retention_ms)},
     {S_COORD, "deployment_retention", T_RETAIN, CFG (deployment_retention)},
     {S_COORD, "offline_grace", T_DURATION, CFG (offline_grace_ms)},
+    {S_COORD, "read_only_operator_keys_dir", T_PATH, CFG (read_only_operator_keys_dir)},
+    {S_COORD, "freeze", T_WINDOWS, CFG (freeze)},
     {S_AGENT, "id", T_NAME, CFG (id)},
     {S_AGENT, "coordinator_endpoint", T_ENDPOINT, CFG (coordinator_endpoint)},
     {S_AGENT, "coordinator_publish_endpoint", T_ENDPOINT, CFG (coordinator_publish_endpoint)},
@@ -393,6 +397,13 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                            key->name, value, RC_RETAIN_MAX);
         *(int64_t *)field = n;
         return 1;
+    }
+    case T_WINDOWS: {
+        rc_window_t windows[RC_WINDOWS_MAX];
+        if (rc_window_parse (value, windows, RC_WINDOWS_MAX, reason, sizeof reason) < 0)
+            return s_fail (p, "[%s] %s: %s", section, key->name, reason);
+        copy = strdup (value);
+        break;
     }
     case T_COUNT: {
         char *end = NULL;
@@ -797,6 +808,8 @@ rc_config_destroy (rc_config_t **self_p)
                        &self->publish_endpoint,
                        &self->agent_keys_dir,
                        &self->operator_keys_dir,
+                       &self->read_only_operator_keys_dir,
+                       &self->freeze,
                        &self->control_endpoint,
                        &self->id,
                        &self->coordinator_endpoint,
@@ -852,6 +865,11 @@ rc_config_check (const rc_config_t *self, char *err, size_t errlen)
                             errlen)
                    != 0
             || s_check_dir (self, "data_dir", self->data_dir, true, true, err, errlen) != 0)
+            return -1;
+        if (self->read_only_operator_keys_dir
+            && s_check_dir (self, "read_only_operator_keys_dir", self->read_only_operator_keys_dir,
+                            false, false, err, errlen)
+                   != 0)
             return -1;
     }
     if (self->role == RC_ROLE_AGENT) {

@@ -66,6 +66,8 @@ typedef struct {
     int64_t event_retention_ms;   /* events and release history older are pruned */
     int64_t deployment_retention; /* finished deployments kept, the newest */
     int64_t offline_grace_ms;     /* default of deploy --offline-grace; 0 = the health timeout */
+    char *read_only_operator_keys_dir; /* operators who may only read, or NULL */
+    char *freeze;                      /* weekly freeze windows (rc_window.h), or NULL */
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */

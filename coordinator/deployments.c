@@ -10,7 +10,7 @@
     "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "      \
     "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "         \
     "abort_requested, abort_rollback, reason, created, updated, finished, progress, "              \
-    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms"
+    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms, frozen"
 
 #define HOST_COLUMNS                                                                               \
     "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                 \
@@ -24,11 +24,41 @@ s_copy (char *dest, size_t size, sqlite3_stmt *stmt, int col)
     snprintf (dest, size, "%s", text ? (const char *)text : "");
 }
 
+void
+rc_text_set (char *dest, size_t size, const char *value)
+{
+    size_t len = value ? strnlen (value, size - 1) : 0;
+    if (len)
+        memmove (dest, value, len);
+    dest[len] = '\0';
+}
+
 bool
 rc_deployment_active (const rc_deployment_t *dep)
 {
-    return streq (dep->state, "running") || streq (dep->state, "paused")
-           || streq (dep->state, "rolling_back");
+    return rc_dep_state_active (dep->state);
+}
+
+/* A state column read back: a name that is none of ours (a row written
+   by hand, or by a newer rollclone) is an error, never a guess. */
+static int
+s_dep_state (rc_store_t *store, sqlite3_stmt *stmt, int col, rc_dep_state_t *state)
+{
+    const char *name = (const char *)sqlite3_column_text (stmt, col);
+    if (rc_dep_state_parse (name ? name : "", state) != 0)
+        return rc_store_set_error (store, "deployment state '%s' is not one this coordinator knows",
+                                   name ? name : "");
+    return 0;
+}
+
+static int
+s_host_state (rc_store_t *store, sqlite3_stmt *stmt, int col, rc_host_state_t *state)
+{
+    const char *name = (const char *)sqlite3_column_text (stmt, col);
+    if (rc_host_state_parse (name ? name : "", state) != 0)
+        return rc_store_set_error (store, "host state '%s' is not one this coordinator knows",
+                                   name ? name : "");
+    return 0;
 }
 
 /* Writes every column with one statement: insert, or replace the row. */
@@ -38,7 +68,7 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
     const char *sql =
         insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
+                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)"
                : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
                  "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
                  "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
@@ -47,18 +77,19 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
                  "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
                  "created = ?27, updated = ?28, finished = ?29, progress = ?30, "
                  "progress_elapsed_ms = ?31, "
-                 "pause_remaining_ms = ?32, offline_grace_ms = ?33 WHERE id = ?1";
+                 "pause_remaining_ms = ?32, offline_grace_ms = ?33, frozen = ?34 WHERE id = ?1";
     return rc_store_run (
         store,
-        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiiiiii", d->id, d->kind, d->app,
+        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiiiiiib", d->id, d->kind, d->app,
                           d->version, d->artifact_url, d->sha256, d->selector, d->batch_spec,
                           d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms,
-                          d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback, d->state,
-                          d->final_state, (int64_t)d->batch, (int64_t)d->rb_batch,
-                          (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open,
-                          d->pause_until, (int)d->abort_requested, (int)d->abort_rollback,
-                          d->reason, d->created, d->updated, d->finished, d->progress,
-                          d->progress_elapsed_ms, d->pause_remaining_ms, d->offline_grace_ms));
+                          d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback,
+                          rc_dep_state_name (d->state), rc_dep_state_name (d->final_state),
+                          (int64_t)d->batch, (int64_t)d->rb_batch, (int64_t)d->total_batches,
+                          (int)d->paused, (int)d->gate_open, d->pause_until,
+                          (int)d->abort_requested, (int)d->abort_rollback, d->reason, d->created,
+                          d->updated, d->finished, d->progress, d->progress_elapsed_ms,
+                          d->pause_remaining_ms, d->offline_grace_ms, (int)d->frozen));
 }
 
 int
@@ -67,10 +98,14 @@ rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
     int rc = s_dep_write (store, dep, true);
     /* set once, never changed: written apart from the columns saved at
        every transition */
-    if (rc == 0 && *dep->signature)
-        rc = rc_store_run (
-            store, rc_store_prepare (store, "UPDATE deployments SET signature = ?2 WHERE id = ?1",
-                                     "tt", dep->id, dep->signature));
+    if (rc == 0)
+        rc = rc_store_run (store,
+                           rc_store_prepare (store,
+                                             "UPDATE deployments SET signature = ?2, "
+                                             "operator = ?3, retry_of = ?4, "
+                                             "ignore_freeze = ?5 WHERE id = ?1",
+                                             "ttttb", dep->id, dep->signature, dep->operator_name,
+                                             dep->retry_of, (int)dep->ignore_freeze));
     return rc;
 }
 
@@ -108,8 +143,11 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->progress_deadline_ms = sqlite3_column_int64 (stmt, 12);
     s_copy (d->pause_spec, sizeof d->pause_spec, stmt, 13);
     d->auto_rollback = sqlite3_column_int (stmt, 14) != 0;
-    s_copy (d->state, sizeof d->state, stmt, 15);
-    s_copy (d->final_state, sizeof d->final_state, stmt, 16);
+    if (s_dep_state (store, stmt, 15, &d->state) != 0
+        || s_dep_state (store, stmt, 16, &d->final_state) != 0) {
+        sqlite3_finalize (stmt);
+        return -1;
+    }
     d->batch = sqlite3_column_int (stmt, 17);
     d->rb_batch = sqlite3_column_int (stmt, 18);
     d->total_batches = sqlite3_column_int (stmt, 19);
@@ -126,13 +164,21 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->progress_elapsed_ms = sqlite3_column_int64 (stmt, 30);
     d->pause_remaining_ms = sqlite3_column_int64 (stmt, 31);
     d->offline_grace_ms = sqlite3_column_int64 (stmt, 32);
+    d->frozen = sqlite3_column_int (stmt, 33) != 0;
     sqlite3_finalize (stmt);
-    stmt = rc_store_prepare (store, "SELECT signature FROM deployments WHERE id = ?1", "t", id);
+    stmt = rc_store_prepare (store,
+                             "SELECT signature, operator, retry_of, ignore_freeze FROM deployments "
+                             "WHERE id = ?1",
+                             "t", id);
     if (!stmt)
         return -1;
     rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         s_copy (d->signature, sizeof d->signature, stmt, 0);
+        s_copy (d->operator_name, sizeof d->operator_name, stmt, 1);
+        s_copy (d->retry_of, sizeof d->retry_of, stmt, 2);
+        d->ignore_freeze = sqlite3_column_int (stmt, 3) != 0;
+    }
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW)
         return rc_store_step_error (store);
@@ -142,11 +188,12 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
 zlist_t *
 rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t limit)
 {
-    sqlite3_stmt *stmt = rc_store_prepare (
-        store,
-        "SELECT id FROM deployments WHERE (?1 = 0 OR state IN ('running', 'paused', "
-        "'rolling_back')) AND (?2 IS NULL OR app = ?2) ORDER BY created DESC, id DESC LIMIT ?3",
-        "bti", (int)active_only, app, limit ? (int64_t)limit : (int64_t)-1);
+    sqlite3_stmt *stmt =
+        rc_store_prepare (store,
+                          "SELECT id FROM deployments WHERE (?1 = 0 OR state IN (?4, ?5, ?6)) "
+                          "AND (?2 IS NULL OR app = ?2) ORDER BY created DESC, id DESC LIMIT ?3",
+                          "btittt", (int)active_only, app, limit ? (int64_t)limit : (int64_t)-1,
+                          rc_dep_active_names[0], rc_dep_active_names[1], rc_dep_active_names[2]);
     if (!stmt)
         return NULL;
     zlist_t *ids = zlist_new ();
@@ -173,12 +220,12 @@ s_host_write (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h,
                  "= ?16, exit_code = ?17, timings = ?18, unknown_of = ?19 WHERE deployment_id = ?1 "
                  "AND host_id = ?2";
     return rc_store_run (
-        store,
-        rc_store_prepare (store, sql, "ttiittittbbiitttitt", deployment_id, h->host_id,
-                          (int64_t)h->ord, (int64_t)h->batch, h->state, h->phase, (int64_t)h->step,
-                          h->from_version, h->to_version, (int)h->touched, (int)h->needs_rollback,
-                          h->started, h->finished, h->failure, h->error, h->output_tail,
-                          (int64_t)h->exit_code, h->timings, h->unknown_of));
+        store, rc_store_prepare (store, sql, "ttiittittbbiitttitt", deployment_id, h->host_id,
+                                 (int64_t)h->ord, (int64_t)h->batch, rc_host_state_name (h->state),
+                                 h->phase, (int64_t)h->step, h->from_version, h->to_version,
+                                 (int)h->touched, (int)h->needs_rollback, h->started, h->finished,
+                                 h->failure, h->error, h->output_tail, (int64_t)h->exit_code,
+                                 h->timings, rc_host_state_name (h->unknown_of)));
 }
 
 int
@@ -193,14 +240,15 @@ rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h
     return s_host_write (store, deployment_id, host, false);
 }
 
-static void
-s_host_row (sqlite3_stmt *stmt, rc_dhost_t *h)
+static int
+s_host_row (rc_store_t *store, sqlite3_stmt *stmt, rc_dhost_t *h)
 {
     memset (h, 0, sizeof *h);
     s_copy (h->host_id, sizeof h->host_id, stmt, 0);
     h->ord = sqlite3_column_int (stmt, 1);
     h->batch = sqlite3_column_int (stmt, 2);
-    s_copy (h->state, sizeof h->state, stmt, 3);
+    if (s_host_state (store, stmt, 3, &h->state) != 0)
+        return -1;
     s_copy (h->phase, sizeof h->phase, stmt, 4);
     h->step = sqlite3_column_int (stmt, 5);
     s_copy (h->from_version, sizeof h->from_version, stmt, 6);
@@ -214,7 +262,7 @@ s_host_row (sqlite3_stmt *stmt, rc_dhost_t *h)
     s_copy (h->output_tail, sizeof h->output_tail, stmt, 14);
     h->exit_code = sqlite3_column_int (stmt, 15);
     s_copy (h->timings, sizeof h->timings, stmt, 16);
-    s_copy (h->unknown_of, sizeof h->unknown_of, stmt, 17);
+    return s_host_state (store, stmt, 17, &h->unknown_of);
 }
 
 int
@@ -241,7 +289,10 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_
             hosts = more;
             cap *= 2;
         }
-        s_host_row (stmt, &hosts[n++]);
+        if (s_host_row (store, stmt, &hosts[n++]) != 0) {
+            rc = SQLITE_MISMATCH;
+            break;
+        }
     }
     sqlite3_finalize (stmt);
     /* all the rows or none: a deployment read in part would look like one
@@ -268,10 +319,23 @@ rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *hos
     if (!stmt)
         return -1;
     int rc = rc_store_step (store, stmt);
-    if (rc == SQLITE_ROW)
-        s_host_row (stmt, host);
+    if (rc == SQLITE_ROW && s_host_row (store, stmt, host) != 0)
+        rc = SQLITE_MISMATCH;
     sqlite3_finalize (stmt);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+rc_deployment_app_busy (rc_store_t *store, const char *app, char *active)
+{
+    zlist_t *ids = rc_deployment_ids (store, true, app, 1);
+    if (!ids)
+        return -1;
+    int busy = zlist_size (ids) > 0;
+    if (busy)
+        snprintf (active, RC_ID_MAX, "%s", (const char *)zlist_first (ids));
+    zlist_destroy (&ids);
+    return busy;
 }
 
 void
@@ -290,7 +354,7 @@ rc_deployments_test (bool verbose)
                            .version = "v2",
                            .batch_spec = "1,25%",
                            .max_fail_spec = "0",
-                           .state = "running",
+                           .state = RC_DEP_RUNNING,
                            .total_batches = 3,
                            .gate_open = true,
                            .abort_rollback = true,
@@ -299,7 +363,7 @@ rc_deployments_test (bool verbose)
                            .soak_ms = 10000};
     assert (rc_store_begin (store) == 0);
     assert (rc_deployment_insert (store, &dep) == 0);
-    rc_dhost_t host = {.host_id = "web-1", .ord = 0, .state = "pending"};
+    rc_dhost_t host = {.host_id = "web-1", .ord = 0, .state = RC_HOST_PENDING};
     assert (rc_dhost_insert (store, "d-1", &host) == 0);
     snprintf (host.host_id, sizeof host.host_id, "web-2");
     host.ord = 1;
@@ -310,7 +374,7 @@ rc_deployments_test (bool verbose)
     assert (rc_deployment_load (store, "d-1", &back) == 1);
     assert (streq (back.batch_spec, "1,25%") && back.soak_ms == 10000 && back.gate_open);
     assert (rc_deployment_load (store, "nope", &back) == 0);
-    snprintf (back.state, sizeof back.state, "succeeded");
+    back.state = RC_DEP_SUCCEEDED;
     assert (rc_deployment_save (store, &back) == 0);
     zlist_t *ids = rc_deployment_ids (store, true, NULL, 0);
     assert (ids && zlist_size (ids) == 0);
@@ -323,12 +387,12 @@ rc_deployments_test (bool verbose)
     rc_dhost_t *hosts = NULL;
     assert (rc_dhost_load (store, "d-1", &hosts, &n) == 0);
     assert (hosts && n == 2 && streq (hosts[1].host_id, "web-2"));
-    snprintf (hosts[1].state, sizeof hosts[1].state, "updating");
+    hosts[1].state = RC_HOST_UPDATING;
     hosts[1].step = 1;
     assert (rc_dhost_save (store, "d-1", &hosts[1]) == 0);
     free (hosts);
     assert (rc_dhost_load (store, "d-1", &hosts, &n) == 0);
-    assert (streq (hosts[1].state, "updating") && hosts[1].step == 1);
+    assert (hosts[1].state == RC_HOST_UPDATING && hosts[1].step == 1);
     free (hosts);
 #ifdef RC_FAULT_INJECTION
     /* a step that fails half-way gives no list, never a shorter one */

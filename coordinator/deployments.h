@@ -7,10 +7,10 @@
 
 #include "rc_defaults.h"
 #include "rc_signature.h"
+#include "rc_states.h"
 #include "store.h"
 
 #define RC_ID_MAX 40
-#define RC_STATE_MAX 24
 #define RC_SPEC_MAX 128
 #define RC_URL_MAX 2048
 #define RC_TEXT_MAX 1024
@@ -34,10 +34,10 @@ typedef struct {
     int64_t offline_grace_ms; /* a host offline in its step is unknown this long */
     char pause_spec[32];      /* "", a duration, or manual */
     bool auto_rollback;
-    char state[RC_STATE_MAX];       /* running paused rolling_back | end states */
-    char final_state[RC_STATE_MAX]; /* what rolling back ends as */
-    int batch;                      /* batches started */
-    int rb_batch;                   /* rollback batches started */
+    rc_dep_state_t state;       /* running paused rolling_back | end states */
+    rc_dep_state_t final_state; /* what rolling back ends as (NONE: not decided) */
+    int batch;                  /* batches started */
+    int rb_batch;               /* rollback batches started */
     int total_batches;
     bool paused;         /* operator pause: no new batch */
     bool gate_open;      /* manual gate after a batch */
@@ -53,13 +53,18 @@ typedef struct {
        it as durations, as of the last save (see engine.c s_clock_t). */
     int64_t progress_elapsed_ms; /* since progress */
     int64_t pause_remaining_ms;  /* of the timed pause, when pause_until != 0 */
+    /* set once, at creation (written apart, like signature) */
+    char operator_name[RC_NAME_MAX + 1]; /* the operator key that created it, or "" */
+    char retry_of[RC_ID_MAX];            /* the deployment it retries, or "" */
+    bool ignore_freeze;                  /* batches start inside freezes */
+    bool frozen;                         /* waiting at a batch boundary for a freeze to end */
 } rc_deployment_t;
 
 typedef struct {
     char host_id[RC_NAME_MAX + 1];
     int ord;
     int batch;
-    char state[RC_STATE_MAX];
+    rc_host_state_t state;
     char phase[32];
     int step; /* instruction step of this host */
     char from_version[RC_NAME_MAX + 1];
@@ -72,10 +77,15 @@ typedef struct {
     char error[RC_TEXT_MAX];
     char output_tail[RC_TAIL_MAX + 1];
     int exit_code;
-    char timings[512];             /* phase=ms,phase=ms */
-    char unknown_of[RC_STATE_MAX]; /* state "unknown": the step it was in */
-    bool dirty;                    /* changed since loaded: save it */
+    char timings[512];          /* phase=ms,phase=ms */
+    rc_host_state_t unknown_of; /* state unknown: the step it was in (else NONE) */
+    bool dirty;                 /* changed since loaded: save it */
 } rc_dhost_t;
+
+/* Bounded copy into a record's text field that cuts what does not fit
+   (error texts, reasons); RC_SET takes the size from the field. */
+void rc_text_set (char *dest, size_t size, const char *value);
+#define RC_SET(field, value) rc_text_set (field, sizeof (field), value)
 
 int rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep);
 int rc_deployment_save (rc_store_t *store, const rc_deployment_t *dep);
@@ -96,6 +106,10 @@ int rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char 
                        rc_dhost_t *host);
 
 bool rc_deployment_active (const rc_deployment_t *dep);
+
+/* Is a deployment of app active? 1 yes (its id in active, RC_ID_MAX
+   bytes), 0 no, -1 the store could not say (never taken for "no"). */
+int rc_deployment_app_busy (rc_store_t *store, const char *app, char *active);
 
 void rc_deployments_test (bool verbose);
 

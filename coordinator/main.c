@@ -4,6 +4,7 @@
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
+#include "rc_signals.h"
 #include "rc_systemd.h"
 #include "server.h"
 #include "store.h"
@@ -68,12 +69,7 @@ main (int argc, char **argv)
         rc_config_destroy (&cfg);
         return RC_EXIT_FAILED;
     }
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    sigaction (SIGHUP, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    rc_signals_catch (s_on_signal, SIGTERM, SIGINT, SIGHUP, 0);
 
     /* one connection per agent is one descriptor: a fleet of thousands
        needs more than the usual soft limit of 1024 */

@@ -44,6 +44,7 @@ typedef struct {
     const char *host_id;       /* NULL when none */
     const char *kind;
     const char *detail;
+    const char *operator_name; /* the operator key whose request it records, or "" */
 } rc_event_row_t;
 
 typedef struct {
@@ -76,7 +77,7 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_HISTORY_PER_APP_MAX 1000
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 6
+#define RC_STORE_SCHEMA_VERSION 7
 
 /* The lock file in data_dir that makes one coordinator its only owner. */
 #define RC_STORE_LOCK_FILE "coordinator.lock"
@@ -124,6 +125,21 @@ int rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_f
 
 int rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                     const char *kind, const char *detail);
+/* Events written from now on record name as their operator (the key of the
+   control request being answered); "" or NULL for none, the coordinator's
+   own doing. */
+void rc_store_set_operator (rc_store_t *self, const char *name);
+const char *rc_store_operator (rc_store_t *self);
+/* An event of now, its detail formatted (and sized to fit: a detail may
+   list every host of a batch). */
+int rc_store_eventf (rc_store_t *self, const char *deployment_id, const char *host_id,
+                     const char *kind, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+/* The version a host reports live for app ("" when none): 0, or -1 when
+   the store could not say (never to be taken for "none": that would leave
+   the host without a rollback point). */
+int rc_store_host_app_current (rc_store_t *self, const char *host_id, const char *app, char *out,
+                               size_t len);
 /* Events oldest first; filters may be NULL; limit 0 = all, else a page as
    rc_store_events_page makes it. */
 int rc_store_events_each (rc_store_t *self, const char *deployment_id, const char *host_id,

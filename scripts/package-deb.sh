@@ -16,6 +16,7 @@ cp "$top/packaging/systemd/"*.service "$work/debian/"
 cp "$build/rollclone" "$build/rollclone-agent" "$build/rollclone-coordinator" "$work/bin/"
 cp -R "$top/packaging/etc" "$top/packaging/libexec" "$work/"
 pkg_render_man "$top/packaging/man" "$work/man" "$version"
+pkg_completions "$work/completion"
 
 # The changelog is generated: VERSION is the one place the version lives.
 cat >"$work/debian/changelog" <<EOC

@@ -36,10 +36,24 @@ pkg_date_epoch () {
 }
 pkg_date_rfc2822 () { LC_ALL=C date -u -R -d "@$(pkg_date_epoch)"; }
 
-# pkg_render_man SRC DST VERSION: the roff pages with their version filled in.
+# pkg_render_man SRC DST VERSION: the roff pages with their version filled in;
+# a page the build made from its template (rollclone.1, whose COMMANDS come
+# from the CLI's command table) is taken from $build/man instead.
 pkg_render_man () {
     mkdir -p "$2"
     for page in "$1"/*.[18]; do
-        sed "s/@VERSION@/$3/g" "$page" >"$2/$(basename "$page")"
+        made="$build/man/$(basename "$page")"
+        [ -f "$made" ] || made=$page
+        sed "s/@VERSION@/$3/g" "$made" >"$2/$(basename "$page")"
+    done
+}
+
+# pkg_completions DST: the shell completion scripts the build made from the
+# CLI's command table (bash: rollclone, zsh: _rollclone).
+pkg_completions () {
+    mkdir -p "$1"
+    for f in rollclone _rollclone; do
+        [ -f "$build/completion/$f" ] || { echo "package: $build/completion/$f is missing: run make first" >&2; exit 2; }
+        cp "$build/completion/$f" "$1/$f"
     done
 }

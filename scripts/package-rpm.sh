@@ -17,6 +17,7 @@ cp "$build/rollclone" "$build/rollclone-agent" "$build/rollclone-coordinator" "$
 strip --strip-unneeded "$stage/bin/"*
 cp -R "$top/packaging/etc" "$top/packaging/libexec" "$top/packaging/systemd" "$stage/"
 pkg_render_man "$top/packaging/man" "$stage/man" "$version"
+pkg_completions "$stage/completion"
 # Compressed as Fedora's brp-compress would, which Debian's rpm lacks.
 gzip -n -9 "$stage/man/"*
 

@@ -106,9 +106,15 @@ cat >"$st/cli.want" <<'EOF'
 /usr/libexec/rollclone
 /usr/libexec/rollclone/keypair
 /usr/share
+/usr/share/bash-completion
+/usr/share/bash-completion/completions
+/usr/share/bash-completion/completions/rollclone
 /usr/share/man
 /usr/share/man/man1
 /usr/share/man/man1/rollclone.1.gz
+/usr/share/zsh
+/usr/share/zsh/vendor-completions
+/usr/share/zsh/vendor-completions/_rollclone
 EOF
 cat >"$st/agent.want" <<'EOF'
 /etc
@@ -227,7 +233,8 @@ for p in rollclone-cli rollclone-agent rollclone-coordinator; do
     check "rpm-requires-sonames-$p" has_line "$st/$p.rpmreq" '^libczmq\.so\.4\(\)\(64bit\)'
 done
 printf '%s\n' /etc/rollclone /etc/rollclone/client.conf /usr/bin/rollclone /usr/libexec/rollclone \
-    /usr/libexec/rollclone/keypair /usr/share/man/man1/rollclone.1.gz >"$st/cli.rpmwant"
+    /usr/libexec/rollclone/keypair /usr/share/bash-completion/completions/rollclone \
+    /usr/share/man/man1/rollclone.1.gz /usr/share/zsh/vendor-completions/_rollclone >"$st/cli.rpmwant"
 printf '%s\n' /etc/rollclone/agent.conf /usr/lib/systemd/system/rollclone-agent.service \
     /usr/sbin/rollclone-agent /usr/share/man/man8/rollclone-agent.8.gz /var/lib/rollclone-agent \
     >"$st/agent.rpmwant"
@@ -321,6 +328,7 @@ check "root-state-dir-agent" mode_is /var/lib/rollclone-agent "700 root:root"
 check "root-state-dir-coordinator" mode_is /var/lib/rollclone-coordinator "750 rollclone:rollclone"
 check "root-units-enabled" exists /etc/systemd/system/multi-user.target.wants/rollclone-agent.service \
     /etc/systemd/system/multi-user.target.wants/rollclone-coordinator.service
+check "root-bash-completion" in_root bash -c '. /usr/share/bash-completion/completions/rollclone && complete -p rollclone'
 check "root-man-page" sh -c "MANWIDTH=80 man -l '$root/usr/share/man/man8/rollclone-agent.8.gz' | grep -q rollclone-agent"
 # The coordinator binary runs in the root too.
 check "root-coordinator-version" sh -c "chroot '$root' /usr/sbin/rollclone-coordinator --version \

@@ -23,7 +23,11 @@
     X (rc_store_retention_test)                                                                    \
     X (rc_store_backup_test)                                                                       \
     X (rc_deployments_test)                                                                        \
-    X (rc_engine_test)                                                                             \
+    X (rc_strategy_test)                                                                           \
+    X (rc_rollout_test)                                                                            \
+    X (rc_fleet_test)                                                                              \
+    X (rc_zap_test)                                                                                \
+    X (rc_control_test)                                                                            \
     X (rc_child_test)                                                                              \
     X (rc_releases_test)                                                                           \
     X (rc_fetch_test)                                                                              \
@@ -35,7 +39,12 @@
     X (rc_channel_test)                                                                            \
     X (rc_privsep_test)                                                                            \
     X (rc_sources_test)                                                                            \
-    X (rc_signature_test)
+    X (rc_signature_test)                                                                          \
+    X (rc_window_test)                                                                             \
+    X (rc_freeze_test)                                                                             \
+    X (rc_plan_test)                                                                               \
+    X (rc_keyring_operators_test)                                                                  \
+    X (rc_cli_term_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)

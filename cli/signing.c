@@ -1,12 +1,11 @@
-/*  cli_signing.c - `rollclone keygen --signing PATH` and `rollclone sign`:
+/*  signing.c - `rollclone sign` (keygen --signing is in fleet.c):
     artifact signing happens on the operator's (or the build's) machine,
     never on the coordinator, so a coordinator that was taken over cannot
     ship code to agents that set trusted_signers. */
-#include "cli_common.h"
+#include "cli.h"
 #include "rc_defaults.h"
 #include "rc_signature.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -14,42 +13,14 @@
 #include <string.h>
 
 int
-rc_cli_keygen_signing (const char *path)
-{
-    char err[PATH_MAX + 256];
-    if (rc_signature_keygen (path, err, sizeof err) != 0)
-        return rc_cli_bad ("keygen --signing: %s", err);
-    printf ("wrote %s (public signing key) and %s_secret (secret, mode 0600)\n", path, path);
-    return RC_EXIT_OK;
-}
-
-int
-rc_cli_sign (rc_cli_t *cli, int argc, char **argv)
+rc_cli_cmd_sign (rc_cli_t *cli, const rc_cli_opts_t *opts)
 {
     (void)cli;
-    const char *key = NULL, *version = NULL, *app = NULL, *output = NULL;
-    static const struct option options[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"version", required_argument, NULL, 'v'},
-        {"app", required_argument, NULL, 'a'},
-        {"output", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
-    optind = 0;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'k': key = optarg; break;
-        case 'v': version = optarg; break;
-        case 'a': app = optarg; break;
-        case 'o': output = optarg; break;
-        default: return RC_EXIT_USAGE;
-        }
-    }
-    if (!key || optind + 1 != argc)
-        return rc_cli_bad ("usage: rollclone sign --key SECRET [--version V] [--app APP] "
-                           "[--output FILE] ARTIFACT");
-    const char *artifact = argv[optind];
+    const char *key = RC_CLI_OPT (opts, 'k'), *version = RC_CLI_OPT (opts, 'v');
+    const char *app = RC_CLI_OPT (opts, 'a'), *output = RC_CLI_OPT (opts, 'o');
+    if (!key)
+        return rc_cli_usage_error (opts, "--key SECRET is required");
+    const char *artifact = opts->args[0];
     if (version && !rc_name_valid (version))
         return rc_cli_bad ("sign: --version '%s' must be [A-Za-z0-9._+-]{1,%d}", version,
                            RC_NAME_MAX);
@@ -81,8 +52,11 @@ rc_cli_sign (rc_cli_t *cli, int argc, char **argv)
         rc = rc_cli_bad ("sign: cannot write %s", dest);
         goto out;
     }
-    printf ("wrote %s (sha256 %s, version %s, app %s)\n", dest, sha,
-            version ? version : "* (any: pass --version to bind it)", app ? app : "*");
+    if (RC_CLI_OPT (opts, 'j'))
+        rc_cli_print_json (rc_cli_json_signature (dest, sha, version, app));
+    else
+        printf ("wrote %s (sha256 %s, version %s, app %s)\n", dest, sha,
+                version ? version : "* (any: pass --version to bind it)", app ? app : "*");
 out:
     sodium_memzero (sk, sizeof sk);
     free (text);

@@ -1,8 +1,8 @@
-/*  cli_client.h - one request to the coordinator's control socket and its
+/*  client.h - one request to the coordinator's control socket and its
     reply, over CURVE, with a timeout; tells "refused our key" apart from
     "no answer". */
-#ifndef COORD_CLI_CLIENT_H
-#define COORD_CLI_CLIENT_H
+#ifndef RC_CLI_CLIENT_H
+#define RC_CLI_CLIENT_H
 
 #include "rc_config.h"
 #include "rollclone.pb-c.h"

@@ -1,7 +1,7 @@
-/*  cli_client.c - request/reply with the coordinator. A DEALER (not REQ) so
+/*  client.c - request/reply with the coordinator. A DEALER (not REQ) so
     a lost reply never wedges the socket; a socket monitor so a refused key
     is reported as such instead of as a timeout. */
-#include "cli_client.h"
+#include "client.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
 #include "rc_monitor.h"

@@ -1,0 +1,212 @@
+/*  json.c - the one place the coordinator's replies become JSON (jansson),
+    so `status --json`, `deploy --json`, `pause --json` and the rest show a
+    deployment, an event or a host the same way. jansson escapes control
+    characters itself. */
+#include "cli.h"
+
+#include <stdlib.h>
+
+void
+rc_cli_print_json (json_t *root)
+{
+    char *text = root ? json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER) : NULL;
+    if (text)
+        puts (text);
+    free (text);
+    json_decref (root);
+}
+
+static json_t *
+s_time (int64_t ms)
+{
+    char when[32];
+    return json_string (rc_cli_iso_time (ms, when, sizeof when));
+}
+
+static json_t *
+s_apps (Rollclone__AppState **apps, size_t n)
+{
+    json_t *out = json_object ();
+    for (size_t j = 0; j < n; j++) {
+        json_t *points = json_array ();
+        for (size_t k = 0; k < apps[j]->n_rollback_points; k++)
+            json_array_append_new (points, json_string (apps[j]->rollback_points[k]));
+        json_object_set_new (
+            out, apps[j]->app,
+            json_pack ("{s:s, s:o}", "current", apps[j]->current, "rollback_points", points));
+    }
+    return out;
+}
+
+static json_t *
+s_deployment_host (const Rollclone__DeploymentHost *h)
+{
+    json_t *timings = json_object ();
+    for (size_t j = 0; j < h->n_timings; j++)
+        json_object_set_new (timings, h->timings[j]->phase, json_integer (h->timings[j]->ms));
+    return json_pack ("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:o}", "host",
+                      h->host_id, "batch", (int)h->batch, "state", h->state, "phase", h->phase,
+                      "from", h->from_version, "to", h->to_version, "started",
+                      s_time (h->started_ms), "finished", s_time (h->finished_ms), "failure",
+                      h->failure, "error", h->error, "exit_code", (int)h->exit_code, "output_tail",
+                      h->output_tail, "timings_ms", timings);
+}
+
+json_t *
+rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
+{
+    json_t *hosts = json_array ();
+    for (size_t i = 0; i < d->n_hosts; i++)
+        json_array_append_new (hosts, s_deployment_host (d->hosts[i]));
+    json_t *root = json_pack (
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s, s:i, s:i, s:i, "
+        "s:s, s:b, s:s, s:b, s:o, s:o, s:o, s:o, s:i}",
+        "id", d->id, "kind", d->kind, "app", d->app, "version", d->version, "artifact",
+        d->artifact_url, "state", d->state, "reason", d->reason, "batch", (int)d->current_batch,
+        "batches", (int)d->total_batches, "failures", (int)d->failures, "batch_spec", d->batch,
+        "max_fail", (int)d->max_fail_hosts, "max_fail_spec", d->max_fail, "select", d->select,
+        "soak_ms", (int)d->soak_ms, "health_timeout_ms", (int)d->health_timeout_ms,
+        "progress_deadline_ms", (int)d->progress_deadline_ms, "pause", d->pause, "auto_rollback",
+        (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int)!d->gate_open,
+        "created", s_time (d->created_ms), "updated", s_time (d->updated_ms), "finished",
+        s_time (d->finished_ms), "hosts", hosts, "offline_grace_ms", (int)d->offline_grace_ms);
+    json_t *more =
+        json_pack ("{s:s, s:s, s:b, s:b}", "operator", d->operator_, "retry_of", d->retry_of,
+                   "ignore_freeze", (int)d->ignore_freeze, "frozen", (int)d->frozen);
+    json_object_update (root, more);
+    json_decref (more);
+    return root;
+}
+
+json_t *
+rc_cli_json_event (const Rollclone__EventInfo *e)
+{
+    return json_pack ("{s:I, s:o, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)e->id, "time",
+                      s_time (e->ts_ms), "deployment", e->deployment_id, "host", e->host_id, "kind",
+                      e->kind, "detail", e->detail, "operator", e->operator_);
+}
+
+json_t *
+rc_cli_json_events (const Rollclone__EventsReply *er)
+{
+    json_t *list = json_array ();
+    for (size_t i = 0; i < er->n_events; i++)
+        json_array_append_new (list, rc_cli_json_event (er->events[i]));
+    /* the next page: --before next_before, while more is true */
+    json_t *next = er->more && er->n_events ? json_integer (er->events[0]->id) : json_null ();
+    return json_pack ("{s:o, s:i, s:b, s:o}", "events", list, "limit", (int)er->limit, "more",
+                      (int)er->more, "next_before", next);
+}
+
+json_t *
+rc_cli_json_hosts (const Rollclone__HostsReply *hosts)
+{
+    json_t *list = json_array ();
+    for (size_t i = 0; i < hosts->n_hosts; i++) {
+        const Rollclone__HostInfo *h = hosts->hosts[i];
+        json_t *labels = json_object ();
+        for (size_t j = 0; j < h->n_labels; j++)
+            json_object_set_new (labels, h->labels[j]->key, json_string (h->labels[j]->value));
+        json_array_append_new (list,
+                               json_pack ("{s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o}", "id", h->id,
+                                          "hostname", h->hostname, "state", h->state, "healthy",
+                                          (int)h->healthy, "agent_version", h->agent_version,
+                                          "last_seen", s_time (h->last_seen_ms), "labels", labels,
+                                          "apps", s_apps (h->apps, h->n_apps)));
+    }
+    return list;
+}
+
+json_t *
+rc_cli_json_info (const Rollclone__InfoReply *info)
+{
+    return json_pack (
+        "{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "version", info->version,
+        "protocol_version", (int)info->protocol_version, "uptime_ms", (json_int_t)info->uptime_ms,
+        "agents_online", (int)info->agents_online, "agents_offline", (int)info->agents_offline,
+        "frames_dropped", (json_int_t)info->frames_dropped, "frames_dropped_agent",
+        (json_int_t)info->frames_dropped_agent, "frames_dropped_control",
+        (json_int_t)info->frames_dropped_control, "states_refused",
+        (json_int_t)info->states_refused, "messages_stale", (json_int_t)info->messages_stale,
+        "writes_throttled", (json_int_t)info->writes_throttled);
+}
+
+json_t *
+rc_cli_json_history (const Rollclone__HistoryReply *hr)
+{
+    json_t *entries = json_array ();
+    for (size_t i = 0; i < hr->n_entries; i++) {
+        const Rollclone__HistoryEntry *e = hr->entries[i];
+        json_array_append_new (
+            entries, json_pack ("{s:I, s:o, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)e->id,
+                                "time", s_time (e->ts_ms), "app", e->app, "version", e->version,
+                                "previous", e->previous, "rollback_points", e->rollback_points,
+                                "deployment", e->deployment_id));
+    }
+    /* the next page: --before next_before, while more is true */
+    json_t *next = hr->more && hr->n_entries ? json_integer (hr->entries[0]->id) : json_null ();
+    return json_pack ("{s:s, s:o, s:o, s:i, s:b, s:o}", "host", hr->host_id, "apps",
+                      s_apps (hr->apps, hr->n_apps), "history", entries, "limit", (int)hr->limit,
+                      "more", (int)hr->more, "next_before", next);
+}
+
+json_t *
+rc_cli_json_backup (const Rollclone__BackupReply *b)
+{
+    return json_pack ("{s:s, s:I, s:i, s:I}", "path", b->path, "bytes", (json_int_t)b->bytes,
+                      "pages", (int)b->pages, "ms", (json_int_t)b->ms);
+}
+
+json_t *
+rc_cli_json_plan (const Rollclone__PlanReply *p)
+{
+    json_t *batches = json_array ();
+    for (size_t i = 0; i < p->n_batches; i++) {
+        json_t *hosts = json_array ();
+        for (size_t j = 0; j < p->batches[i]->n_host_ids; j++)
+            json_array_append_new (hosts, json_string (p->batches[i]->host_ids[j]));
+        json_array_append_new (batches, json_pack ("{s:i, s:o}", "number",
+                                                   (int)p->batches[i]->number, "hosts", hosts));
+    }
+    json_t *skipped = json_array ();
+    for (size_t i = 0; i < p->n_skipped; i++)
+        json_array_append_new (skipped, json_pack ("{s:s, s:s}", "host", p->skipped[i]->host_id,
+                                                   "reason", p->skipped[i]->reason));
+    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b}", "kind", p->kind, "app",
+                      p->app, "version", p->version, "hosts", (int)p->hosts, "batches", batches,
+                      "skipped", skipped, "max_fail_hosts", (int)p->max_fail_hosts, "worst_case_ms",
+                      (json_int_t)p->worst_case_ms, "frozen", (int)p->frozen);
+}
+
+json_t *
+rc_cli_json_freeze (const Rollclone__FreezeReply *f)
+{
+    json_t *windows = json_array ();
+    for (size_t i = 0; i < f->n_windows; i++)
+        json_array_append_new (
+            windows,
+            json_pack ("{s:s, s:b, s:o}", "spec", f->windows[i]->spec, "active",
+                       (int)f->windows[i]->active, "ends",
+                       f->windows[i]->ends_ms ? s_time (f->windows[i]->ends_ms) : json_null ()));
+    return json_pack ("{s:b, s:o, s:o}", "frozen", (int)f->frozen, "until",
+                      f->until_ms ? s_time (f->until_ms) : json_null (), "windows", windows);
+}
+
+json_t *
+rc_cli_json_keypair (const char *kind, const char *path)
+{
+    char *secret = zsys_sprintf ("%s_secret", path);
+    json_t *root =
+        json_pack ("{s:s, s:s, s:s}", "kind", kind, "public", path, "secret", secret ? secret : "");
+    free (secret);
+    return root;
+}
+
+json_t *
+rc_cli_json_signature (const char *path, const char *sha256, const char *version, const char *app)
+{
+    /* null: the signature is valid for any version or app */
+    return json_pack ("{s:s, s:s, s:o, s:o}", "signature", path, "sha256", sha256, "version",
+                      version ? json_string (version) : json_null (), "app",
+                      app ? json_string (app) : json_null ());
+}

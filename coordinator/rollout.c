@@ -1,0 +1,697 @@
+/*  rollout.c - the transitions of a deployment and of its hosts (see
+    rollout.h). Each function makes the transitions it can make now on the
+    records it is given; nothing here commits or publishes. */
+#include "rollout.h"
+#include "rc_join.h"
+#include "rc_log.h"
+#include "rc_time.h"
+#include "strategy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct _rc_rollout_t {
+    rc_store_t *store;     /* borrowed */
+    rc_host_view_fn *view; /* live view of the fleet */
+    void *view_arg;
+    zhashx_t *clocks;    /* deployment id -> s_clock_t of active ones */
+    zhashx_t *unknown;   /* "deployment/host" -> mono ms it went unknown */
+    rc_freeze_t *freeze; /* borrowed: when no batch may start, or NULL */
+};
+
+/* The monotonic side of a deployment's timers, kept while it is active:
+   rebuilt from the row's durations when the coordinator starts. */
+typedef struct {
+    int64_t progress;    /* mono ms of the last progress */
+    int64_t pause_until; /* mono ms the timed pause ends, 0 = none */
+    int64_t saved;       /* mono ms the durations were last written */
+} s_clock_t;
+
+/* The host transitions: from (row) -> to (column). Staying is always
+   allowed; a host leaves `unknown` for the step it was in. */
+#define H(s) (1u << RC_HOST_##s)
+static const unsigned s_host_next[RC_HOST_STATE_COUNT] = {
+    [RC_HOST_NONE] = H (PENDING) | H (ROLLBACK_PENDING),
+    [RC_HOST_PENDING] = H (UPDATING) | H (FAILED),
+    [RC_HOST_UPDATING] = H (SUCCEEDED) | H (FAILED) | H (UNKNOWN),
+    [RC_HOST_UNKNOWN] = H (UPDATING) | H (ROLLING_BACK) | H (FAILED) | H (ROLLBACK_FAILED),
+    /* rollback_pending: the deployment rolls back; rolled_back, failed:
+       reconciled with what the agent runs */
+    [RC_HOST_SUCCEEDED] = H (ROLLBACK_PENDING) | H (ROLLED_BACK) | H (FAILED),
+    [RC_HOST_FAILED] = H (ROLLBACK_PENDING) | H (SUCCEEDED),
+    [RC_HOST_ROLLBACK_PENDING] = H (ROLLING_BACK) | H (ROLLBACK_FAILED) | H (ROLLED_BACK),
+    [RC_HOST_ROLLING_BACK] = H (ROLLED_BACK) | H (ROLLBACK_FAILED) | H (UNKNOWN),
+    [RC_HOST_ROLLED_BACK] = H (ROLLBACK_PENDING) | H (SUCCEEDED),
+    [RC_HOST_ROLLBACK_FAILED] = H (ROLLBACK_PENDING) | H (ROLLED_BACK) | H (SUCCEEDED),
+};
+#undef H
+
+/* The deployment transitions, the same way. An ended deployment rolls
+   back again when the operator asks, or when a host comes back on the
+   release it was rolled back from. */
+#define D(s) (1u << RC_DEP_##s)
+#define S_DEP_END D (SUCCEEDED) | D (FAILED) | D (ABORTED) | D (ROLLED_BACK) | D (ROLLBACK_FAILED)
+static const unsigned s_dep_next[RC_DEP_STATE_COUNT] = {
+    [RC_DEP_NONE] = D (RUNNING) | D (ROLLING_BACK),
+    [RC_DEP_RUNNING] = D (PAUSED) | D (ROLLING_BACK) | S_DEP_END,
+    [RC_DEP_PAUSED] = D (RUNNING) | D (ROLLING_BACK) | S_DEP_END,
+    [RC_DEP_ROLLING_BACK] = D (ROLLED_BACK) | D (ROLLBACK_FAILED) | D (ABORTED),
+    [RC_DEP_SUCCEEDED] = D (ROLLING_BACK),
+    [RC_DEP_FAILED] = D (ROLLING_BACK),
+    [RC_DEP_ABORTED] = D (ROLLING_BACK),
+    [RC_DEP_ROLLED_BACK] = D (ROLLING_BACK),
+    [RC_DEP_ROLLBACK_FAILED] = D (ROLLING_BACK) | D (ROLLED_BACK) | D (ABORTED),
+};
+#undef D
+#undef S_DEP_END
+
+bool
+rc_rollout_host_may (rc_host_state_t from, rc_host_state_t to)
+{
+    if ((unsigned)from >= RC_HOST_STATE_COUNT || (unsigned)to >= RC_HOST_STATE_COUNT)
+        return false;
+    return from == to || (s_host_next[from] & (1u << to)) != 0;
+}
+
+bool
+rc_rollout_dep_may (rc_dep_state_t from, rc_dep_state_t to)
+{
+    if ((unsigned)from >= RC_DEP_STATE_COUNT || (unsigned)to >= RC_DEP_STATE_COUNT)
+        return false;
+    return from == to || (s_dep_next[from] & (1u << to)) != 0;
+}
+
+void
+rc_rollout_host_state (rc_dhost_t *h, rc_host_state_t state)
+{
+    if (!rc_rollout_host_may (h->state, state))
+        rc_log_error ("bug: host %s: %s -> %s is not a host transition", h->host_id,
+                      rc_host_state_name (h->state), rc_host_state_name (state));
+    h->state = state;
+    h->dirty = true;
+}
+
+void
+rc_rollout_dep_state (rc_deployment_t *dep, rc_dep_state_t state)
+{
+    if (!rc_rollout_dep_may (dep->state, state))
+        rc_log_error ("bug: deployment %s: %s -> %s is not a deployment transition", dep->id,
+                      rc_dep_state_name (dep->state), rc_dep_state_name (state));
+    dep->state = state;
+}
+
+rc_rollout_t *
+rc_rollout_new (rc_store_t *store, rc_host_view_fn *view, void *arg)
+{
+    rc_rollout_t *self = (rc_rollout_t *)zmalloc (sizeof *self);
+    self->store = store;
+    self->view = view;
+    self->view_arg = arg;
+    self->clocks = zhashx_new ();
+    zhashx_set_destructor (self->clocks, (zhashx_destructor_fn *)zstr_free);
+    self->unknown = zhashx_new ();
+    zhashx_set_destructor (self->unknown, (zhashx_destructor_fn *)zstr_free);
+    return self;
+}
+
+void
+rc_rollout_destroy (rc_rollout_t **self_p)
+{
+    if (self_p && *self_p) {
+        zhashx_destroy (&(*self_p)->clocks);
+        zhashx_destroy (&(*self_p)->unknown);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+rc_rollout_set_freeze (rc_rollout_t *self, rc_freeze_t *freeze)
+{
+    self->freeze = freeze;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timers */
+
+/* The clock of dep, made from its row when there is none yet. */
+static s_clock_t *
+s_clock (rc_rollout_t *self, const rc_deployment_t *dep, int64_t mono)
+{
+    s_clock_t *clk = (s_clock_t *)zhashx_lookup (self->clocks, dep->id);
+    if (clk)
+        return clk;
+    clk = (s_clock_t *)zmalloc (sizeof *clk);
+    clk->progress = mono - (dep->progress_elapsed_ms > 0 ? dep->progress_elapsed_ms : 0);
+    if (dep->pause_until)
+        clk->pause_until = mono + (dep->pause_remaining_ms > 0 ? dep->pause_remaining_ms : 0);
+    clk->saved = mono;
+    zhashx_insert (self->clocks, dep->id, clk);
+    return clk;
+}
+
+bool
+rc_rollout_clock_save (rc_rollout_t *self, rc_deployment_t *dep, bool changed, int64_t now)
+{
+    /* the timers' durations go with every change, and now and then
+       without one, so a restart loses little of them */
+    int64_t mono = rc_mono_ms ();
+    s_clock_t *clk = s_clock (self, dep, mono);
+    if (!changed && mono - clk->saved < RC_ROLLOUT_CLOCK_SAVE_MS)
+        return false;
+    dep->progress_elapsed_ms = mono - clk->progress;
+    if (clk->pause_until) {
+        int64_t left = clk->pause_until > mono ? clk->pause_until - mono : 0;
+        dep->pause_remaining_ms = left;
+        dep->pause_until = now + left;
+    }
+    else
+        dep->pause_remaining_ms = dep->pause_until = 0;
+    clk->saved = mono;
+    return true;
+}
+
+void
+rc_rollout_forget (rc_rollout_t *self, const char *id)
+{
+    zhashx_delete (self->clocks, id);
+}
+
+void
+rc_rollout_progress (rc_rollout_t *self, rc_deployment_t *dep, int64_t now)
+{
+    int64_t mono = rc_mono_ms ();
+    s_clock (self, dep, mono)->progress = mono;
+    dep->progress = now;
+    dep->progress_elapsed_ms = 0;
+}
+
+static int64_t
+s_since_progress (rc_rollout_t *self, const rc_deployment_t *dep)
+{
+    int64_t mono = rc_mono_ms ();
+    return mono - s_clock (self, dep, mono)->progress;
+}
+
+static void
+s_unknown_key (const rc_deployment_t *dep, const rc_dhost_t *h, char *key, size_t len)
+{
+    snprintf (key, len, "%s/%s", dep->id, h->host_id);
+}
+
+/* How long h has been unknown. Kept in memory on the monotonic clock: a
+   restarted coordinator starts the count again, giving the host its whole
+   grace (it could not have reported while we were down). */
+static int64_t
+s_unknown_for (rc_rollout_t *self, const rc_deployment_t *dep, const rc_dhost_t *h, int64_t mono)
+{
+    char key[RC_ID_MAX + RC_NAME_MAX + 2];
+    s_unknown_key (dep, h, key, sizeof key);
+    int64_t *since = (int64_t *)zhashx_lookup (self->unknown, key);
+    if (!since) {
+        since = (int64_t *)zmalloc (sizeof *since);
+        *since = mono;
+        zhashx_insert (self->unknown, key, since);
+    }
+    return mono - *since;
+}
+
+/* h leaves its step (or its unknown state) for good. */
+static void
+s_unknown_forget (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h)
+{
+    char key[RC_ID_MAX + RC_NAME_MAX + 2];
+    s_unknown_key (dep, h, key, sizeof key);
+    zhashx_delete (self->unknown, key);
+    h->unknown_of = RC_HOST_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host transitions */
+
+static bool
+s_host_live (rc_rollout_t *self, const char *host_id, bool *healthy)
+{
+    bool online = false;
+    *healthy = false;
+    if (!self->view (self->view_arg, host_id, &online, healthy))
+        return false;
+    return online;
+}
+
+bool
+rc_rollout_in_step (const rc_dhost_t *h, rc_host_state_t step)
+{
+    return h->state == step || (h->state == RC_HOST_UNKNOWN && h->unknown_of == step);
+}
+
+int
+rc_rollout_host_fail (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h,
+                      rc_host_state_t state, const char *failure, bool needs_rollback,
+                      const char *error, int64_t now)
+{
+    rc_rollout_host_state (h, state);
+    RC_SET (h->failure, failure);
+    RC_SET (h->error, error);
+    h->finished = now;
+    if (needs_rollback)
+        h->needs_rollback = true;
+    return rc_store_eventf (self->store, dep->id, h->host_id,
+                            state == RC_HOST_FAILED ? "host_failed" : rc_host_state_name (state),
+                            "%s: %s", failure, error);
+}
+
+int
+rc_rollout_host_back (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h)
+{
+    rc_host_state_t step = h->unknown_of;
+    s_unknown_forget (self, dep, h);
+    rc_rollout_host_state (h, step);
+    return rc_store_eventf (self->store, dep->id, h->host_id, "host_returned",
+                            "back online in step %d: its report decides", h->step);
+}
+
+size_t
+rc_rollout_mark_rollback (rc_dhost_t *hosts, size_t n)
+{
+    size_t marked = 0;
+    for (size_t i = 0; hosts && i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (h->touched && (h->state == RC_HOST_SUCCEEDED || h->needs_rollback)) {
+            h->needs_rollback = true;
+            rc_rollout_host_state (h, RC_HOST_ROLLBACK_PENDING);
+            marked++;
+        }
+    }
+    return marked;
+}
+
+bool
+rc_rollout_rolls_back (const rc_deployment_t *dep)
+{
+    return dep->state == RC_DEP_ROLLING_BACK || dep->state == RC_DEP_ROLLED_BACK
+           || dep->state == RC_DEP_ROLLBACK_FAILED
+           || (dep->state == RC_DEP_ABORTED && dep->abort_rollback);
+}
+
+/* Starts the step of one host: records it, to be published after commit. */
+static int
+s_host_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int64_t now)
+{
+    h->step++;
+    h->touched = h->touched || !rollback;
+    h->started = now;
+    h->finished = 0;
+    RC_SET (h->phase, "sent");
+    RC_SET (h->error, "");
+    RC_SET (h->output_tail, "");
+    h->exit_code = 0;
+    if (rollback) {
+        rc_rollout_host_state (h, RC_HOST_ROLLING_BACK);
+        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
+        return rc_store_eventf (self->store, dep->id, h->host_id, "host_rolling_back",
+                                "step %d: back to %s", h->step,
+                                *target ? target : "the previous release");
+    }
+    if (rc_store_host_app_current (self->store, h->host_id, dep->app, h->from_version,
+                                   sizeof h->from_version)
+        != 0)
+        return -1;
+    RC_SET (h->to_version, dep->version);
+    rc_rollout_host_state (h, RC_HOST_UPDATING);
+    return rc_store_eventf (self->store, dep->id, h->host_id, "host_updating",
+                            "batch %d, step %d: %s -> %s", h->batch, h->step,
+                            *h->from_version ? h->from_version : "(none)", dep->version);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Deployment transitions */
+
+void
+rc_rollout_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n,
+                         rc_host_state_t state, size_t count, const char *what)
+{
+    char *text = NULL;
+    int ok = rc_join_append (&text, "%s%s%s %zu host(s):", dep->reason, *dep->reason ? "; " : "",
+                             what, count);
+    size_t named = 0;
+    for (size_t i = 0; ok == 0 && i < n; i++) {
+        if (hosts[i].state != state)
+            continue;
+        /* room for this name and for the " and N more" that may follow */
+        size_t used = strlen (text) + 32;
+        if (used >= sizeof dep->reason || strlen (hosts[i].host_id) + 2 > sizeof dep->reason - used)
+            break;
+        ok = rc_join_append (&text, "%s %s", named ? "," : "", hosts[i].host_id);
+        named++;
+    }
+    if (ok == 0 && named < count)
+        ok = rc_join_append (&text, " and %zu more", count - named);
+    if (ok == 0)
+        RC_SET (dep->reason, text); /* cut only when the reason before it was near full */
+    free (text);
+}
+
+static int
+s_finish (rc_rollout_t *self, rc_deployment_t *dep, rc_dep_state_t state, int64_t now)
+{
+    rc_rollout_dep_state (dep, state);
+    dep->finished = now;
+    dep->paused = false;
+    const char *name = rc_dep_state_name (state);
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s %s%s%s", dep->id, name, *dep->reason ? ": " : "", dep->reason);
+    return rc_store_eventf (self->store, dep->id, NULL, "deployment_finished", "%s%s%s", name,
+                            *dep->reason ? ": " : "", dep->reason);
+}
+
+/* Budget spent or abort asked, nothing in flight: roll back or stop. */
+static int
+s_conclude (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
+{
+    if (dep->abort_requested && !dep->abort_rollback)
+        return s_finish (self, dep, RC_DEP_ABORTED, now);
+    if (!dep->abort_requested && !dep->auto_rollback)
+        return s_finish (self, dep, RC_DEP_FAILED, now);
+    size_t marked = rc_rollout_mark_rollback (hosts, n);
+    dep->final_state = dep->abort_requested ? RC_DEP_ABORTED : RC_DEP_ROLLED_BACK;
+    if (marked == 0) {
+        /* every host that failed was put back by its agent already */
+        return s_finish (self, dep, dep->final_state, now);
+    }
+    rc_rollout_dep_state (dep, RC_DEP_ROLLING_BACK);
+    dep->rb_batch = 0;
+    rc_rollout_progress (self, dep, now);
+    rc_log_warn_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: rolling back %zu host(s)", dep->id, marked);
+    return rc_store_eventf (self->store, dep->id, NULL, "rollback_started",
+                            "%zu host(s) to roll back", marked);
+}
+
+/* Watches a host in flight (updating or rolling_back, or unknown in one of
+   them): a host that goes offline is unknown, not failed, until the
+   deployment's offline grace passes; one that comes back goes on. */
+static int
+s_watch_step (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int *inflight,
+              int64_t now)
+{
+    bool healthy;
+    bool live = s_host_live (self, h->host_id, &healthy);
+    int64_t grace = dep->offline_grace_ms > 0 ? dep->offline_grace_ms : dep->health_timeout_ms;
+    char dur[32];
+    rc_duration_format (grace, dur, sizeof dur);
+    if (h->state == RC_HOST_UNKNOWN) {
+        if (live) {
+            (*inflight)++;
+            return rc_rollout_host_back (self, dep, h);
+        }
+        if (s_unknown_for (self, dep, h, rc_mono_ms ()) <= grace) {
+            (*inflight)++;
+            return 0;
+        }
+        s_unknown_forget (self, dep, h);
+        char error[128];
+        snprintf (error, sizeof error, "host went offline during its %s and was not back within %s",
+                  rollback ? "rollback" : "update", dur);
+        return rc_rollout_host_fail (self, dep, h,
+                                     rollback ? RC_HOST_ROLLBACK_FAILED : RC_HOST_FAILED, "offline",
+                                     true, error, now);
+    }
+    (*inflight)++;
+    if (live)
+        return 0;
+    h->unknown_of = h->state;
+    rc_rollout_host_state (h, RC_HOST_UNKNOWN);
+    s_unknown_for (self, dep, h, rc_mono_ms ());
+    return rc_store_eventf (self->store, dep->id, h->host_id, "host_unknown",
+                            "went offline during its %s (phase %s): waiting up to %s for it",
+                            rollback ? "rollback" : "update", h->phase, dur);
+}
+
+/* Between batches: operator pause, manual gate, timed pause. True when
+   the next batch must wait (rc takes the events' result). */
+static bool
+s_hold (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
+{
+    if (dep->paused) {
+        if (dep->state != RC_DEP_PAUSED)
+            rc_rollout_dep_state (dep, RC_DEP_PAUSED);
+        return true;
+    }
+    bool manual = false;
+    int64_t pause_ms = 0;
+    bool pause_ok = rc_strategy_pause (dep->pause_spec, &manual, &pause_ms);
+    if (dep->batch > 0 && manual && !dep->gate_open) {
+        if (dep->state != RC_DEP_PAUSED) {
+            rc_rollout_dep_state (dep, RC_DEP_PAUSED);
+            *rc |= rc_store_eventf (self->store, dep->id, NULL, "gate_waiting",
+                                    "batch %d done: waiting for `rollclone resume %s`", dep->batch,
+                                    dep->id);
+        }
+        return true;
+    }
+    if (dep->batch > 0 && pause_ok && pause_ms > 0) {
+        int64_t mono = rc_mono_ms ();
+        s_clock_t *clk = s_clock (self, dep, mono);
+        if (dep->pause_until == 0) {
+            clk->pause_until = mono + pause_ms;
+            dep->pause_until = now + pause_ms;
+            dep->pause_remaining_ms = pause_ms;
+            *rc |= rc_store_eventf (self->store, dep->id, NULL, "pause",
+                                    "batch %d done: next in %s", dep->batch, dep->pause_spec);
+            return true;
+        }
+        if (mono < clk->pause_until)
+            return true;
+    }
+    return false;
+}
+
+/* A freeze: true when the next batch must wait for it to end. The wait
+   and its end are events, and so is a batch that starts inside a freeze
+   because the deployment ignores freezes. */
+static bool
+s_frozen (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
+{
+    int64_t ends = 0;
+    bool frozen = self->freeze && rc_freeze_at (self->freeze, now, &ends);
+    if (frozen && !dep->ignore_freeze) {
+        if (!dep->frozen) {
+            char until[64];
+            dep->frozen = true;
+            *rc |= rc_store_eventf (self->store, dep->id, NULL, "frozen",
+                                    "batch %d waits for the freeze to end (%s)", dep->batch + 1,
+                                    rc_freeze_end_text (ends, until, sizeof until));
+        }
+        return true;
+    }
+    if (dep->frozen) {
+        dep->frozen = false;
+        *rc |= rc_store_eventf (self->store, dep->id, NULL, "unfrozen",
+                                "the freeze ended: batch %d starts", dep->batch + 1);
+    }
+    if (frozen)
+        *rc |=
+            rc_store_eventf (self->store, dep->id, NULL, "freeze_ignored",
+                             "batch %d starts inside a freeze (--ignore-freeze)", dep->batch + 1);
+    return false;
+}
+
+/* The next batch: pending hosts in their stable order, each started, or
+   failed when it is not there and well at its turn (never updated blind). */
+static int
+s_next_batch (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
+{
+    int rc = 0;
+    int size = rc_strategy_batch_size (dep->batch_spec, dep->batch + 1, (int)n);
+    if (size < 1)
+        size = 1;
+    dep->batch++;
+    dep->pause_until = dep->pause_remaining_ms = 0;
+    s_clock (self, dep, rc_mono_ms ())->pause_until = 0;
+    dep->gate_open = false;
+    rc_rollout_progress (self, dep, now);
+    rc_rollout_dep_state (dep, RC_DEP_RUNNING);
+    int taken = 0;
+    char *names = NULL;
+    for (size_t i = 0; i < n && taken < size; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (h->state != RC_HOST_PENDING)
+            continue;
+        taken++;
+        h->batch = dep->batch;
+        h->dirty = true;
+        if (rc_join_append (&names, "%s%s", taken > 1 ? " " : "", h->host_id) != 0)
+            rc = rc_store_set_error (self->store, "out of memory");
+        bool healthy;
+        if (!s_host_live (self, h->host_id, &healthy))
+            rc |= rc_rollout_host_fail (self, dep, h, RC_HOST_FAILED, "offline", false,
+                                        "host was offline at its turn; not updated", now);
+        else if (!healthy)
+            rc |= rc_rollout_host_fail (self, dep, h, RC_HOST_FAILED, "unhealthy_before", false,
+                                        "host was unhealthy at its turn; not updated", now);
+        else
+            rc |= s_host_start (self, dep, h, false, now);
+    }
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
+                      names ? names : "");
+    rc |= rc_store_eventf (self->store, dep->id, NULL, "batch_started", "batch %d of %d: %s",
+                           dep->batch, dep->total_batches, names ? names : "");
+    free (names);
+    return rc;
+}
+
+static int
+s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+                  int64_t now)
+{
+    int rc = 0;
+    char dur[32];
+    bool blown = false;
+    int inflight = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING))
+            rc |= s_watch_step (self, dep, &hosts[i], false, &inflight, now);
+    if (inflight && s_since_progress (self, dep) > dep->progress_deadline_ms) {
+        rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
+        for (size_t i = 0; i < n; i++)
+            if (rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING)) {
+                s_unknown_forget (self, dep, &hosts[i]);
+                rc |= rc_rollout_host_fail (self, dep, &hosts[i], RC_HOST_FAILED,
+                                            "progress_deadline", true,
+                                            "no host finished within the progress deadline", now);
+            }
+        snprintf (dep->reason, sizeof dep->reason,
+                  "progress deadline of %s passed with no host finishing", dur);
+        rc |= rc_store_eventf (self->store, dep->id, NULL, "progress_deadline", "%s", dep->reason);
+        blown = true;
+        inflight = 0;
+    }
+    int failures = 0, pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        failures += hosts[i].state == RC_HOST_FAILED;
+        pending += hosts[i].state == RC_HOST_PENDING;
+    }
+    if (failures > dep->max_fail && !blown) {
+        blown = true;
+        if (!*dep->reason) {
+            snprintf (dep->reason, sizeof dep->reason, "%d host(s) failed, more than max-fail %d",
+                      failures, dep->max_fail);
+            rc |=
+                rc_store_eventf (self->store, dep->id, NULL, "budget_exceeded", "%s", dep->reason);
+        }
+    }
+    if (blown || dep->abort_requested) {
+        if (dep->abort_requested && !*dep->reason)
+            snprintf (dep->reason, sizeof dep->reason, "aborted by the operator");
+        if (inflight == 0)
+            rc |= s_conclude (self, dep, hosts, n, now);
+        return rc;
+    }
+    if (inflight)
+        return rc;
+    if (pending == 0)
+        return rc | s_finish (self, dep, RC_DEP_SUCCEEDED, now);
+    if (s_hold (self, dep, now, &rc) || s_frozen (self, dep, now, &rc))
+        return rc;
+    return rc | s_next_batch (self, dep, hosts, n, now);
+}
+
+static int
+s_advance_rollback (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+                    int64_t now)
+{
+    int rc = 0;
+    int inflight = 0, pending = 0, waiting = 0;
+    bool deadline = s_since_progress (self, dep) > dep->progress_deadline_ms;
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (!rc_rollout_in_step (h, RC_HOST_ROLLING_BACK))
+            continue;
+        if (deadline) {
+            s_unknown_forget (self, dep, h);
+            rc |= rc_rollout_host_fail (
+                self, dep, h, RC_HOST_ROLLBACK_FAILED, "progress_deadline", true,
+                "rollback did not finish within the progress deadline", now);
+        }
+        else
+            rc |= s_watch_step (self, dep, h, true, &inflight, now);
+    }
+    /* a host owed a rollback that is offline at its turn waits for it,
+       within the progress deadline, rather than being given up at once */
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (h->state != RC_HOST_ROLLBACK_PENDING)
+            continue;
+        bool healthy;
+        const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
+        if (!streq (dep->kind, "rollback") && !*target)
+            rc |=
+                rc_rollout_host_fail (self, dep, h, RC_HOST_ROLLBACK_FAILED, "no_rollback_point",
+                                      true, "the host had no release before this deployment", now);
+        else if (!s_host_live (self, h->host_id, &healthy)) {
+            if (inflight == 0 && deadline)
+                rc |= rc_rollout_host_fail (
+                    self, dep, h, RC_HOST_ROLLBACK_FAILED, "offline", true,
+                    "host was offline at its rollback turn and not back within "
+                    "the progress deadline",
+                    now);
+            else {
+                pending++;
+                waiting++;
+            }
+        }
+        else
+            pending++;
+    }
+    if (dep->abort_requested && !dep->abort_rollback) {
+        if (inflight == 0) {
+            snprintf (dep->reason, sizeof dep->reason, "aborted by the operator during rollback");
+            rc |= s_finish (self, dep, RC_DEP_ABORTED, now);
+        }
+        return rc;
+    }
+    if (inflight)
+        return rc;
+    if (pending == 0) {
+        size_t failed = 0;
+        for (size_t i = 0; i < n; i++)
+            failed += hosts[i].state == RC_HOST_ROLLBACK_FAILED;
+        if (failed) {
+            rc_rollout_reason_hosts (dep, hosts, n, RC_HOST_ROLLBACK_FAILED, failed,
+                                     "could not roll back");
+            return rc | s_finish (self, dep, RC_DEP_ROLLBACK_FAILED, now);
+        }
+        return rc
+               | s_finish (self, dep,
+                           dep->final_state != RC_DEP_NONE ? dep->final_state : RC_DEP_ROLLED_BACK,
+                           now);
+    }
+    if (pending == waiting)
+        return rc; /* only offline hosts are left: wait for them */
+    int size = rc_strategy_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
+    if (size < 1)
+        size = 1;
+    dep->rb_batch++;
+    rc_rollout_progress (self, dep, now);
+    int taken = 0;
+    for (size_t i = 0; i < n && taken < size; i++) {
+        rc_dhost_t *h = &hosts[i];
+        bool healthy;
+        if (h->state != RC_HOST_ROLLBACK_PENDING || !s_host_live (self, h->host_id, &healthy))
+            continue;
+        taken++;
+        rc |= s_host_start (self, dep, h, true, now);
+    }
+    return rc;
+}
+
+int
+rc_rollout_advance (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+                    int64_t now)
+{
+    if (dep->state == RC_DEP_ROLLING_BACK)
+        return s_advance_rollback (self, dep, hosts, n, now);
+    return s_advance_update (self, dep, hosts, n, now);
+}

@@ -1,0 +1,84 @@
+/*  rollout.h - the deployment state machine: the transitions of a
+    deployment and of each of its hosts, batch by batch, gated on health,
+    with a failure budget and rollback. States are the enums of
+    rc_states.h; which host transitions exist is one table here.
+
+    The transitions change records in memory and write their events; the
+    caller (the engine) holds the transaction, saves the records and
+    publishes what follows. What a transition measures (progress deadline,
+    timed pause, a host unknown for its grace) runs on the monotonic clock,
+    kept here per deployment; the records keep it as durations. */
+#ifndef COORD_ROLLOUT_H
+#define COORD_ROLLOUT_H
+
+#include "deployments.h"
+#include "freeze.h"
+#include "rc_states.h"
+#include "store.h"
+
+typedef struct _rc_rollout_t rc_rollout_t;
+
+/* The timers (progress deadline, timed pause) run on the monotonic clock;
+   the rows keep them as elapsed/remaining durations, written with each
+   transition and at least this often while a deployment is active, so a
+   coordinator restarted resumes them within this much (the time it was
+   down does not count). */
+#define RC_ROLLOUT_CLOCK_SAVE_MS 5000
+
+/* The live view of a host: false when it is unknown, else whether it is
+   online and healthy now. */
+typedef bool (rc_host_view_fn) (void *arg, const char *host_id, bool *online, bool *healthy);
+
+/* store is borrowed. */
+rc_rollout_t *rc_rollout_new (rc_store_t *store, rc_host_view_fn *view, void *arg);
+void rc_rollout_destroy (rc_rollout_t **self_p);
+/* Freezes (borrowed, NULL for none): no batch starts while one holds
+   unless the deployment ignores them (--ignore-freeze); a deployment
+   waits at the batch boundary (frozen, with an event) and goes on by
+   itself when the freeze ends. Rollbacks are never held. */
+void rc_rollout_set_freeze (rc_rollout_t *self, rc_freeze_t *freeze);
+
+/* One round of transitions of an active deployment (the rollback's when it
+   is rolling back, else the update's): the next batch, a host's fate, the
+   end. 0, or -1 when an event could not be written. */
+int rc_rollout_advance (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+                        int64_t now);
+
+/* A host finished or a batch began: the progress deadline starts again. */
+void rc_rollout_progress (rc_rollout_t *self, rc_deployment_t *dep, int64_t now);
+/* Copies the monotonic timers into dep's durations when dep changed (or
+   they were last copied RC_ROLLOUT_CLOCK_SAVE_MS ago); true when it did. */
+bool rc_rollout_clock_save (rc_rollout_t *self, rc_deployment_t *dep, bool changed, int64_t now);
+/* Drops the timers of deployment id (it ended, or starts over). */
+void rc_rollout_forget (rc_rollout_t *self, const char *id);
+
+/* Sets a host's state (and marks it to be saved). A transition that is
+   not in the table is a bug of ours: logged, and done. */
+void rc_rollout_host_state (rc_dhost_t *h, rc_host_state_t state);
+/* Is from -> to one of the host transitions? (Staying is always.) */
+bool rc_rollout_host_may (rc_host_state_t from, rc_host_state_t to);
+/* Is from -> to one of the deployment transitions? */
+bool rc_rollout_dep_may (rc_dep_state_t from, rc_dep_state_t to);
+/* Sets a deployment's state, checked like a host's. */
+void rc_rollout_dep_state (rc_deployment_t *dep, rc_dep_state_t state);
+
+/* h fails (state failed or rollback_failed), with an event. */
+int rc_rollout_host_fail (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h,
+                          rc_host_state_t state, const char *failure, bool needs_rollback,
+                          const char *error, int64_t now);
+/* h was unknown and is heard from again: back in its step. */
+int rc_rollout_host_back (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h);
+/* Is h in flight in a step of this kind (updating or rolling_back),
+   whether its host is heard from or not? */
+bool rc_rollout_in_step (const rc_dhost_t *h, rc_host_state_t step);
+/* Marks every host the deployment touched and left changed to be rolled
+   back; returns how many. */
+size_t rc_rollout_mark_rollback (rc_dhost_t *hosts, size_t n);
+/* Did dep end (or is it ending) by putting its hosts back? */
+bool rc_rollout_rolls_back (const rc_deployment_t *dep);
+/* Adds "what N host(s): a, b" to dep's reason, naming the hosts in state
+   that fit whole and counting the others ("and 12 more"). */
+void rc_rollout_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n,
+                              rc_host_state_t state, size_t count, const char *what);
+
+#endif

@@ -1,0 +1,273 @@
+/*  store_fleet.c - the fleet in the store: hosts, the apps each runs, and
+    the release history of each (who ran what, when, and which deployment
+    put it there). */
+#include "rc_time.h"
+#include "store_private.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+rc_store_host_upsert (rc_store_t *self, const rc_host_row_t *row)
+{
+    return rc_store_run (
+        self, rc_store_prepare (self,
+                                "INSERT INTO hosts (id, hostname, pubkey, agent_version, labels, "
+                                "  state, healthy, first_seen, last_seen) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+                                "ON CONFLICT (id) DO UPDATE SET hostname = ?2, agent_version = ?4, "
+                                "  labels = ?5, state = ?6, healthy = ?7, last_seen = ?8",
+                                "ttttttbi", row->id, row->hostname, row->pubkey, row->agent_version,
+                                row->labels, row->state, (int)row->healthy, row->last_seen));
+}
+
+int
+rc_store_host_set_state (rc_store_t *self, const char *id, const char *state, bool healthy,
+                         int64_t last_seen)
+{
+    return rc_store_run (
+        self, rc_store_prepare (self,
+                                "UPDATE hosts SET state = ?2, healthy = ?3, last_seen = ?4 "
+                                "WHERE id = ?1",
+                                "ttbi", id, state, (int)healthy, last_seen));
+}
+
+int
+rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app, const char *current,
+                       const char *rollback_points, int64_t now)
+{
+    return rc_store_host_set_app_by (self, host_id, app, current, rollback_points, NULL, now);
+}
+
+int
+rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
+                          const char *current, const char *rollback_points,
+                          const char *deployment_id, int64_t now)
+{
+    /* what did we know before? a change of current is history */
+    sqlite3_stmt *stmt = rc_store_prepare (self,
+                                           "SELECT current, rollback_points FROM host_apps "
+                                           "WHERE host_id = ?1 AND app = ?2",
+                                           "tt", host_id, app);
+    if (!stmt)
+        return -1;
+    char *before = NULL;
+    bool known = false, same_points = false;
+    int step = rc_store_step (self, stmt);
+    if (step == SQLITE_ROW) {
+        known = true;
+        before = strdup (rc_store_col_str (stmt, 0));
+        same_points = strcmp (rc_store_col_str (stmt, 1), rollback_points) == 0;
+    }
+    sqlite3_finalize (stmt);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return -1;
+    if (known && !before)
+        return rc_store_set_error (self, "out of memory");
+    bool changed = !known || strcmp (before, current) != 0;
+    int rc = 0;
+    if (changed || !same_points)
+        rc = rc_store_run (
+            self,
+            rc_store_prepare (self,
+                              "INSERT INTO host_apps (host_id, app, current, rollback_points, "
+                              "  updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+                              "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
+                              "  rollback_points = ?4, updated = ?5",
+                              "tttti", host_id, app, current, rollback_points, now));
+    if (rc == 0 && changed && *current)
+        rc = rc_store_run (
+            self, rc_store_prepare (self,
+                                    "INSERT INTO release_history (host_id, app, version, previous, "
+                                    "  rollback_points, deployment_id, source, ts) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                    "ttttttti", host_id, app, current, before ? before : "",
+                                    rollback_points, deployment_id,
+                                    deployment_id ? "deployment" : "reported", now));
+    /* bounded per host and app: the oldest beyond the cap go (a batch at a
+       time, so one insert never does much) */
+    if (rc == 0 && changed && *current)
+        rc = rc_store_run (
+            self, rc_store_prepare (self,
+                                    "DELETE FROM release_history WHERE id IN (SELECT id FROM "
+                                    "  release_history WHERE host_id = ?1 AND app = ?2 "
+                                    "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
+                                    "ttii", host_id, app, (int64_t)RC_HISTORY_PER_APP_MAX,
+                                    (int64_t)RC_PRUNE_BATCH));
+    free (before);
+    return rc;
+}
+
+int
+rc_store_attribute_history (rc_store_t *self, const char *host_id, const char *app,
+                            const char *version, const char *deployment_id)
+{
+    return rc_store_run (self, rc_store_prepare (self,
+                                                 "UPDATE release_history SET deployment_id = ?4, "
+                                                 "  source = 'deployment' "
+                                                 "WHERE id = (SELECT max(id) FROM release_history "
+                                                 "  WHERE host_id = ?1 AND app = ?2) "
+                                                 "AND version = ?3 AND deployment_id IS NULL",
+                                                 "tttt", host_id, app, version, deployment_id));
+}
+
+int
+rc_store_host_app_current (rc_store_t *self, const char *host_id, const char *app, char *out,
+                           size_t len)
+{
+    out[0] = '\0';
+    sqlite3_stmt *stmt = rc_store_prepare (self,
+                                           "SELECT current FROM host_apps "
+                                           "WHERE host_id = ?1 AND app = ?2",
+                                           "tt", host_id, app);
+    if (!stmt)
+        return -1;
+    int rc = rc_store_step (self, stmt);
+    if (rc == SQLITE_ROW)
+        snprintf (out, len, "%s", rc_store_col_str (stmt, 0));
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A host row from columns 0-8 of stmt: id, hostname, pubkey,
+   agent_version, labels, state, healthy, first_seen, last_seen. */
+static rc_host_row_t
+s_host_row (sqlite3_stmt *stmt)
+{
+    return (rc_host_row_t){
+        .id = rc_store_col_str (stmt, 0),
+        .hostname = rc_store_col_str (stmt, 1),
+        .pubkey = rc_store_col_str (stmt, 2),
+        .agent_version = rc_store_col_str (stmt, 3),
+        .labels = rc_store_col_str (stmt, 4),
+        .state = rc_store_col_str (stmt, 5),
+        .healthy = sqlite3_column_int (stmt, 6) != 0,
+        .first_seen = sqlite3_column_int64 (stmt, 7),
+        .last_seen = sqlite3_column_int64 (stmt, 8),
+    };
+}
+
+int
+rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt =
+        rc_store_prepare (self,
+                          "SELECT id, hostname, pubkey, agent_version, labels, state, "
+                          "  healthy, first_seen, last_seen FROM hosts ORDER BY id",
+                          "");
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
+        rc_host_row_t row = s_host_row (stmt);
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt =
+        rc_store_prepare (self,
+                          "SELECT host_id, app, current, rollback_points FROM host_apps "
+                          "WHERE ?1 IS NULL OR host_id = ?1 ORDER BY host_id, app",
+                          "t", host_id);
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = rc_store_step (self, stmt)) == SQLITE_ROW) {
+        rc_app_row_t row = {
+            .host_id = rc_store_col_str (stmt, 0),
+            .app = rc_store_col_str (stmt, 1),
+            .current = rc_store_col_str (stmt, 2),
+            .rollback_points = rc_store_col_str (stmt, 3),
+        };
+        fn (arg, &row);
+    }
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, void *arg)
+{
+    /* one query for the whole fleet (a join, ordered so that a host's apps
+       follow it), where a query per host made `hosts` N+1 round trips */
+    sqlite3_stmt *stmt =
+        rc_store_prepare (self,
+                          "SELECT h.id, h.hostname, h.pubkey, h.agent_version, h.labels, "
+                          "  h.state, h.healthy, h.first_seen, h.last_seen, "
+                          "  a.app, a.current, a.rollback_points "
+                          "FROM hosts h LEFT JOIN host_apps a ON a.host_id = h.id "
+                          "ORDER BY h.id, a.app",
+                          "");
+    if (!stmt)
+        return -1;
+    int rc;
+    char *last = NULL;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *id = rc_store_col_str (stmt, 0);
+        if (!last || strcmp (last, id) != 0) {
+            free (last);
+            last = strdup (id);
+            if (!last) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            rc_host_row_t row = s_host_row (stmt);
+            host_fn (arg, &row);
+        }
+        if (sqlite3_column_type (stmt, 9) != SQLITE_NULL) {
+            rc_app_row_t app = {
+                .host_id = id,
+                .app = rc_store_col_str (stmt, 9),
+                .current = rc_store_col_str (stmt, 10),
+                .rollback_points = rc_store_col_str (stmt, 11),
+            };
+            app_fn (arg, &app);
+        }
+    }
+    free (last);
+    sqlite3_finalize (stmt);
+    if (rc == SQLITE_NOMEM)
+        return rc_store_set_error (self, "out of memory");
+    return rc == SQLITE_DONE ? 0 : rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
+}
+
+typedef struct {
+    rc_history_fn *fn;
+    void *arg;
+} s_history_t;
+
+static void
+s_history_row (void *arg, sqlite3_stmt *stmt)
+{
+    s_history_t *history = (s_history_t *)arg;
+    rc_history_row_t row = {
+        .id = sqlite3_column_int64 (stmt, 0),
+        .app = rc_store_col_str (stmt, 1),
+        .version = rc_store_col_str (stmt, 2),
+        .previous = rc_store_col_str (stmt, 3),
+        .rollback_points = rc_store_col_str (stmt, 4),
+        .deployment_id = rc_store_col_str (stmt, 5),
+        .ts = sqlite3_column_int64 (stmt, 6),
+    };
+    history->fn (history->arg, &row);
+}
+
+int
+rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
+                       bool *more, rc_history_fn *fn, void *arg)
+{
+    s_history_t history = {fn, arg};
+    return rc_store_page (self, "release_history",
+                          "id, app, version, previous, rollback_points, "
+                          "coalesce(deployment_id, ''), ts",
+                          "host_id = ?1 AND ?2 IS NULL", host_id, NULL, 0, before_id, limit, more,
+                          s_history_row, &history);
+}

@@ -1,0 +1,56 @@
+/*  store_private.h - the store's object, for the files that make up the
+    store (store.c, store_fleet.c, store_events.c, store_backup.c) and no
+    one else: like sqlite's own sqliteInt.h. */
+#ifndef COORD_STORE_PRIVATE_H
+#define COORD_STORE_PRIVATE_H
+
+#include "rc_defaults.h"
+#include "store.h"
+
+struct _rc_store_t {
+    sqlite3 *db;             /* the connection */
+    char errmsg[512];        /* last error, for rc_store_errmsg */
+    int64_t prune_idle_till; /* monotonic ms: nothing to prune was found */
+    sqlite3 *backup_db;      /* the copy being written, or NULL */
+    sqlite3_backup *backup;  /* its progress */
+    char *backup_tmp;        /* the copy's temporary name */
+    char *backup_path;       /* where it goes when complete */
+    int backup_pages;        /* pages of the last backup, as last counted */
+    /* the operator whose request the events written now are of, or "" */
+    char operator_name[RC_NAME_MAX + 1];
+};
+
+/* Runs sql (no rows, no arguments: pragmas, migrations). 0 or -1. */
+int rc_store_exec (rc_store_t *self, const char *sql);
+/* Runs a prepared SELECT EXISTS (...), finalizes it, and sets *yes. */
+int rc_store_exists (rc_store_t *self, sqlite3_stmt *stmt, bool *yes);
+
+/* One row of a page, as the statement has it. */
+typedef void (rc_store_row_fn) (void *arg, sqlite3_stmt *stmt);
+/* One page of table's rows by id, oldest first (the events and release
+   history pagers): columns to select, id first; where a filter in which
+   ?1 and ?2 are bound to the texts f1 and f2 (NULL binds NULL). With
+   after_id > 0: the oldest limit rows after it; else the newest limit
+   before before_id (0 = the newest). *more says whether rows remain
+   beyond the page (after it when following, before it otherwise). */
+int rc_store_page (rc_store_t *self, const char *table, const char *columns, const char *where,
+                   const char *f1, const char *f2, int64_t after_id, int64_t before_id,
+                   size_t limit, bool *more, rc_store_row_fn *row_fn, void *arg);
+
+/* A text column, NULL when it is NULL. */
+static inline const char *
+rc_store_col (sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text (stmt, col);
+    return text ? (const char *)text : NULL;
+}
+
+/* A text column, "" when it is NULL. */
+static inline const char *
+rc_store_col_str (sqlite3_stmt *stmt, int col)
+{
+    const char *text = rc_store_col (stmt, col);
+    return text ? text : "";
+}
+
+#endif
