@@ -55,6 +55,11 @@
 
 /* Step journal: final reports kept for repeated STEPs, newest first. */
 #define RC_REPORTS_KEPT 200
+/* The in-flight StepRecord: its last field, always this value ("RCSR"),
+   and the largest record read (an error quotes at most a hook's output
+   tail and a health detail). */
+#define RC_STEP_RECORD_END_MARK 0x52435352u
+#define RC_STEP_RECORD_MAX (64 * 1024)
 
 /* Hidden working directory inside releases_dir: downloads and half-unpacked
    releases live here, on the same file system as releases/, so a finished

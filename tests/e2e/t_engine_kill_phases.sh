@@ -21,7 +21,8 @@ make_release v1; make_release v2; make_release v3; make_release v4
 rc_http_artifacts_serve 2
 expect_exit 0 hdeploy v1 --batch 100% --soak 100ms --wait
 
-in_phase () { grep -q "\"phase\":\"$2\"" "$T/agent-$1/state/steps/web.json" 2>/dev/null; }
+# the phase in the agent's step record (a StepRecord, read by rc_steprec)
+in_phase () { [ "$("$RC_BUILD/rc_steprec" "$T/agent-$1/state/steps/web.pb" phase 2>/dev/null)" = "$2" ]; }
 # kill_at "I:PHASE ...": kill -9 agent I once its journal shows PHASE, all
 # in parallel; then start them all again
 kill_at () {

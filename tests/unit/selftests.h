@@ -30,6 +30,8 @@
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
+    X (rc_journal_record_test)                                                                     \
+    X (rc_report_test)                                                                             \
     X (rc_executor_test)                                                                           \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
