@@ -2,7 +2,10 @@
     step per app (step.h runs it), the apps' locks, the pending instruction
     of a busy app, and the idle self health checks. Every step's progress
     leaves through its pipe as REPORTs (built by report.c); the pipe is
-    always read promptly, STATE never waits for a step. */
+    always read promptly, STATE never waits for a step. The loop sleeps
+    until a descriptor something waits on is ready or the earliest moment
+    anything has to be looked at comes (watch.h): an idle executor whose
+    apps have no health check never wakes up. */
 #include "executor.h"
 #include "agent_defaults.h"
 #include "fetch.h"
@@ -47,6 +50,9 @@ struct _s_self_t {
     const rc_config_t *cfg; /* borrowed */
     zsock_t *pipe;          /* to the actor's owner */
     zloop_t *loop;
+    rc_watch_t polled; /* the descriptors registered with loop now */
+    int timer_id;      /* the one-shot timer for the earliest moment, or -1 */
+    int64_t timer_at;  /* its moment (monotonic ms), or RC_WATCH_NEVER */
     rc_journal_t *journal;
     s_app_t *apps;
     size_t app_count;
@@ -430,12 +436,82 @@ s_reap (s_self_t *self)
     }
 }
 
-static int
-s_on_tick (zloop_t *loop, int timer_id, void *arg)
+/* What everything waits for: steps, idle checks, the next idle check, a
+   pending instruction whose app another process holds. */
+static void
+s_gather (s_self_t *self, rc_watch_t *w)
 {
-    (void)loop;
-    (void)timer_id;
-    s_self_t *self = arg;
+    rc_watch_init (w);
+    int64_t now = rc_mono_ms ();
+    for (size_t i = 0; i < self->app_count; i++) {
+        s_app_t *a = &self->apps[i];
+        if (a->step)
+            rc_step_watch (a->step, w);
+        else if (a->pending)
+            rc_watch_at (w, now + RC_EXEC_LOCK_RETRY_MS);
+        if (!a->step && rc_health_configured (a->cfg)) {
+            if (a->idle_check)
+                rc_health_watch (a->idle_check, w);
+            else
+                rc_watch_at (w, a->next_idle);
+        }
+    }
+}
+
+static int s_on_ready (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static int s_on_wake (zloop_t *loop, int timer_id, void *arg);
+
+static bool
+s_same_fds (const rc_watch_t *a, const rc_watch_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (a->fds[i].fd != b->fds[i].fd || a->fds[i].events != b->fds[i].events)
+            return false;
+    return true;
+}
+
+/* Registers what is waited for now with the loop: the descriptors as
+   pollers, the earliest moment as the one timer. */
+static void
+s_rearm (s_self_t *self)
+{
+    rc_watch_t w;
+    s_gather (self, &w);
+    if (!s_same_fds (&w, &self->polled)) {
+        for (size_t i = 0; i < self->polled.count; i++) {
+            zmq_pollitem_t item = {NULL, self->polled.fds[i].fd, 0, 0};
+            zloop_poller_end (self->loop, &item);
+        }
+        for (size_t i = 0; i < w.count; i++) {
+            zmq_pollitem_t item = {NULL, w.fds[i].fd, w.fds[i].events, 0};
+            /* tolerant: a pipe's hang-up is an event to read, not a
+               reason for zloop to drop the poller */
+            if (zloop_poller (self->loop, &item, s_on_ready, self) == 0)
+                zloop_poller_set_tolerant (self->loop, &item);
+            else
+                rc_watch_at (&w, rc_mono_ms () + RC_CHILD_REAP_POLL_MS);
+        }
+        self->polled = w;
+    }
+    if (w.wake_at != self->timer_at) {
+        if (self->timer_id >= 0)
+            zloop_timer_end (self->loop, self->timer_id);
+        self->timer_id = -1;
+        self->timer_at = w.wake_at;
+        if (w.wake_at != RC_WATCH_NEVER) {
+            int64_t delay = w.wake_at - rc_mono_ms ();
+            self->timer_id =
+                zloop_timer (self->loop, delay > 0 ? (size_t)delay : 0, 1, s_on_wake, self);
+        }
+    }
+}
+
+/* One turn: everything that waits looks at what it waits for. */
+static void
+s_turn (s_self_t *self)
+{
     for (size_t i = 0; i < self->app_count; i++) {
         s_app_t *a = &self->apps[i];
         if (a->step)
@@ -445,6 +521,27 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
         s_reap (self);
     }
     s_idle_health (self);
+    s_rearm (self);
+}
+
+static int
+s_on_ready (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    s_turn (arg);
+    return 0;
+}
+
+static int
+s_on_wake (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_self_t *self = arg;
+    self->timer_id = -1; /* one-shot: zloop drops it after this call */
+    self->timer_at = RC_WATCH_NEVER;
+    s_turn (self);
     return 0;
 }
 
@@ -472,6 +569,8 @@ s_on_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
     free (command);
     zmsg_destroy (&msg);
     s_reap (self);
+    if (rc == 0)
+        s_rearm (self);
     return rc;
 }
 
@@ -518,9 +617,12 @@ s_actor (zsock_t *pipe, void *args)
     }
     zloop_set_nonstop (self.loop, true);
     zloop_reader (self.loop, pipe, s_on_pipe, &self);
-    zloop_timer (self.loop, RC_EXEC_TICK_MS, 0, s_on_tick, &self);
+    self.timer_id = -1;
+    self.timer_at = RC_WATCH_NEVER;
+    rc_watch_init (&self.polled);
     zsock_signal (pipe, 0);
     s_reap (&self);
+    s_rearm (&self);
     zloop_start (self.loop);
     /* a step still running stays in the journal: the next start undoes it */
     for (size_t i = 0; i < self.app_count; i++) {

@@ -454,6 +454,29 @@ rc_phase_poll (rc_step_t *step)
 }
 
 void
+rc_phase_watch (rc_step_t *step, rc_watch_t *w)
+{
+    if (step->child)
+        rc_child_watch (step->child, w);
+    else if (step->fetch)
+        rc_fetch_watch (step->fetch, w);
+    else if (step->sigfetch)
+        rc_fetch_watch (step->sigfetch, w);
+    else if (step->unpack)
+        rc_unpack_watch (step->unpack, w);
+    else if (step->phase == RC_PHASE_HEALTH || step->phase == RC_PHASE_REVERT_HEALTH) {
+        /* the check out, or the next one; the soak's end; the deadline */
+        if (step->health)
+            rc_health_watch (step->health, w);
+        else
+            rc_watch_at (w, step->next_check);
+        if (step->healthy_since)
+            rc_watch_at (w, step->healthy_since + step->soak_ms);
+        rc_watch_at (w, step->health_deadline);
+    }
+}
+
+void
 rc_phase_stop (rc_step_t *step)
 {
     rc_child_destroy (&step->child);

@@ -60,34 +60,91 @@ typedef struct {
     bool quiet;            /* no RUNNING report on entering it */
 } s_phase_def_t;
 
+/* Every field by name (clang's -Wmissing-field-initializers): unnamed ones
+   are zero, false or NULL. */
 #define S_HOOK(field) .start = s_hook, .hook = offsetof (rc_app_config_t, field)
 
 static const s_phase_def_t s_phases[RC_PHASE_COUNT] = {
-    [RC_PHASE_NONE] = {"none", NULL, 0, RC_PHASE_FINISH, RC_PHASE_FINISH, NULL, false, false, false,
-                       true},
-    [RC_PHASE_DRAIN] = {"drain", S_HOOK (drain), RC_PHASE_FETCH, RC_PHASE_CLEANUP, .drains = true},
-    [RC_PHASE_FETCH] = {"fetch", rc_phase_fetch, 0, RC_PHASE_UNPACK, RC_PHASE_CLEANUP, s_rollback},
-    [RC_PHASE_UNPACK] = {"unpack", rc_phase_unpack, 0, RC_PHASE_INSTALL, RC_PHASE_CLEANUP,
-                         s_rollback},
-    [RC_PHASE_INSTALL] = {"install", S_HOOK (install), RC_PHASE_SWITCH, RC_PHASE_CLEANUP,
-                          s_rollback},
-    [RC_PHASE_SWITCH] = {"switch", rc_phase_switch, 0, RC_PHASE_RESTART, RC_PHASE_REVERT,
+    [RC_PHASE_NONE] = {.name = "none",
+                       .on_success = RC_PHASE_FINISH,
+                       .on_failure = RC_PHASE_FINISH,
+                       .quiet = true},
+    [RC_PHASE_DRAIN] = {.name = "drain",
+                        S_HOOK (drain),
+                        .on_success = RC_PHASE_FETCH,
+                        .on_failure = RC_PHASE_CLEANUP,
+                        .drains = true},
+    [RC_PHASE_FETCH] = {.name = "fetch",
+                        .start = rc_phase_fetch,
+                        .on_success = RC_PHASE_UNPACK,
+                        .on_failure = RC_PHASE_CLEANUP,
+                        .skip = s_rollback},
+    [RC_PHASE_UNPACK] = {.name = "unpack",
+                         .start = rc_phase_unpack,
+                         .on_success = RC_PHASE_INSTALL,
+                         .on_failure = RC_PHASE_CLEANUP,
+                         .skip = s_rollback},
+    [RC_PHASE_INSTALL] = {.name = "install",
+                          S_HOOK (install),
+                          .on_success = RC_PHASE_SWITCH,
+                          .on_failure = RC_PHASE_CLEANUP,
+                          .skip = s_rollback},
+    [RC_PHASE_SWITCH] = {.name = "switch",
+                         .start = rc_phase_switch,
+                         .on_success = RC_PHASE_RESTART,
+                         .on_failure = RC_PHASE_REVERT,
                          .switches = true},
-    [RC_PHASE_RESTART] = {"restart", S_HOOK (restart), RC_PHASE_HEALTH, RC_PHASE_REVERT},
-    [RC_PHASE_HEALTH] = {"health", rc_phase_health, 0, RC_PHASE_UNDRAIN, RC_PHASE_REVERT},
-    [RC_PHASE_UNDRAIN] = {"undrain", S_HOOK (undrain), RC_PHASE_DONE, RC_PHASE_REVERT},
-    [RC_PHASE_DONE] = {"done", s_finish, 0, RC_PHASE_FINISH, RC_PHASE_FINISH, .quiet = true},
-    [RC_PHASE_CLEANUP] = {"cleanup", rc_phase_cleanup, 0, RC_PHASE_REVERT_UNDRAIN, RC_PHASE_FINISH,
+    [RC_PHASE_RESTART] = {.name = "restart",
+                          S_HOOK (restart),
+                          .on_success = RC_PHASE_HEALTH,
+                          .on_failure = RC_PHASE_REVERT},
+    [RC_PHASE_HEALTH] = {.name = "health",
+                         .start = rc_phase_health,
+                         .on_success = RC_PHASE_UNDRAIN,
+                         .on_failure = RC_PHASE_REVERT},
+    [RC_PHASE_UNDRAIN] = {.name = "undrain",
+                          S_HOOK (undrain),
+                          .on_success = RC_PHASE_DONE,
+                          .on_failure = RC_PHASE_REVERT},
+    [RC_PHASE_DONE] = {.name = "done",
+                       .start = s_finish,
+                       .on_success = RC_PHASE_FINISH,
+                       .on_failure = RC_PHASE_FINISH,
+                       .quiet = true},
+    [RC_PHASE_CLEANUP] = {.name = "cleanup",
+                          .start = rc_phase_cleanup,
+                          .on_success = RC_PHASE_REVERT_UNDRAIN,
+                          .on_failure = RC_PHASE_FINISH,
                           .reverting = true},
-    [RC_PHASE_REVERT] = {"revert", rc_phase_revert, 0, RC_PHASE_REVERT_RESTART, RC_PHASE_FINISH,
-                         .reverting = true, .switches = true},
-    [RC_PHASE_REVERT_RESTART] = {"revert-restart", S_HOOK (restart), RC_PHASE_REVERT_HEALTH,
-                                 RC_PHASE_FINISH, s_no_previous, .reverting = true},
-    [RC_PHASE_REVERT_HEALTH] = {"revert-health", rc_phase_health, 0, RC_PHASE_REVERT_UNDRAIN,
-                                RC_PHASE_FINISH, s_no_previous, .reverting = true},
-    [RC_PHASE_REVERT_UNDRAIN] = {"revert-undrain", S_HOOK (undrain), RC_PHASE_FINISH,
-                                 RC_PHASE_FINISH, s_not_drained, .reverting = true},
-    [RC_PHASE_FINISH] = {"finish", s_finish, 0, RC_PHASE_FINISH, RC_PHASE_FINISH, .reverting = true,
+    [RC_PHASE_REVERT] = {.name = "revert",
+                         .start = rc_phase_revert,
+                         .on_success = RC_PHASE_REVERT_RESTART,
+                         .on_failure = RC_PHASE_FINISH,
+                         .reverting = true,
+                         .switches = true},
+    [RC_PHASE_REVERT_RESTART] = {.name = "revert-restart",
+                                 S_HOOK (restart),
+                                 .on_success = RC_PHASE_REVERT_HEALTH,
+                                 .on_failure = RC_PHASE_FINISH,
+                                 .skip = s_no_previous,
+                                 .reverting = true},
+    [RC_PHASE_REVERT_HEALTH] = {.name = "revert-health",
+                                .start = rc_phase_health,
+                                .on_success = RC_PHASE_REVERT_UNDRAIN,
+                                .on_failure = RC_PHASE_FINISH,
+                                .skip = s_no_previous,
+                                .reverting = true},
+    [RC_PHASE_REVERT_UNDRAIN] = {.name = "revert-undrain",
+                                 S_HOOK (undrain),
+                                 .on_success = RC_PHASE_FINISH,
+                                 .on_failure = RC_PHASE_FINISH,
+                                 .skip = s_not_drained,
+                                 .reverting = true},
+    [RC_PHASE_FINISH] = {.name = "finish",
+                         .start = s_finish,
+                         .on_success = RC_PHASE_FINISH,
+                         .on_failure = RC_PHASE_FINISH,
+                         .reverting = true,
                          .quiet = true},
 };
 
@@ -348,6 +405,13 @@ s_drive (rc_step_t *step, rc_step_outcome_t out)
             next = s_failed (step);
         out = s_enter (step, next);
     }
+}
+
+void
+rc_step_watch (rc_step_t *step, rc_watch_t *w)
+{
+    if (!step->finished)
+        rc_phase_watch (step, w);
 }
 
 void

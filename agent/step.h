@@ -4,8 +4,8 @@
     before it starts; a step that fails after the switch switches back,
     restarts, checks health and undrains. The executor (executor.c) owns
     the steps, one per app at a time; it tells a step when something it
-    waits for may have happened (rc_step_poll) and hears of its progress
-    through one callback.
+    waits for may have happened (rc_step_poll, when what rc_step_watch
+    names is ready) and hears of its progress through one callback.
 
     The struct is shared by the machine (step.c) and the phase actions
     (phases.c), the two halves of one type; nothing else reads it. */
@@ -20,6 +20,7 @@
 #include "rc_config.h"
 #include "rollclone.pb-c.h"
 #include "unpack.h"
+#include "watch.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -134,6 +135,8 @@ rc_step_t *rc_step_recover (const rc_step_env_t *env, int lock_fd);
 void rc_step_begin (rc_step_t *step);
 /* Moves the step on when what it waits for has happened. */
 void rc_step_poll (rc_step_t *step);
+/* What the step waits for (nothing once finished). */
+void rc_step_watch (rc_step_t *step, rc_watch_t *w);
 /* True once the final report went out: destroy it at a safe point. */
 bool rc_step_finished (rc_step_t *step);
 /* Stops whatever runs (children killed) and frees; the journal stays. */
@@ -180,6 +183,8 @@ void rc_phase_undo_files (rc_step_t *step);
 /* What the running phase waits for, looked at once: RC_STEP_WAIT while it
    has not ended. */
 rc_step_outcome_t rc_phase_poll (rc_step_t *step);
+/* What the running phase waits for. */
+void rc_phase_watch (rc_step_t *step, rc_watch_t *w);
 /* Stops what the phase runs. */
 void rc_phase_stop (rc_step_t *step);
 

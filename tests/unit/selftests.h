@@ -26,6 +26,7 @@
     X (rc_engine_test)                                                                             \
     X (rc_child_test)                                                                              \
     X (rc_releases_test)                                                                           \
+    X (rc_transfer_test)                                                                           \
     X (rc_fetch_test)                                                                              \
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
