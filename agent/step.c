@@ -388,12 +388,57 @@ s_failed (rc_step_t *step)
     return s_phases[step->phase].on_failure;
 }
 
+#ifdef RC_FAULT_INJECTION
+/* Test builds only (FAULT=1): the end of a phase is held open for the
+   milliseconds in $RC_FAULT_HOLD_DIR/hold-<phase>-<version> (the step's
+   target), journal written and the phase's work done, so a test can kill
+   the agent inside phases that last a millisecond (unpack, switch).
+   Waiting is a moment in the watch: the loop never blocks. */
+static bool
+s_hold (rc_step_t *step)
+{
+    if (!step->hold_until) {
+        const char *dir = getenv ("RC_FAULT_HOLD_DIR");
+        char path[PATH_MAX];
+        long long ms = 0;
+        FILE *file = NULL;
+        if (dir && *dir
+            && snprintf (path, sizeof path, "%s/hold-%s-%s", dir, rc_phase_name (step->phase),
+                         step->version)
+                   < (int)sizeof path)
+            file = fopen (path, "r");
+        if (file) {
+            if (fscanf (file, "%lld", &ms) != 1)
+                ms = 0;
+            fclose (file);
+        }
+        step->hold_until = rc_mono_ms () + (ms > 0 ? ms : 0);
+        if (ms > 0)
+            rc_log_info ("step %s/%u app %s: %s held open for %lld ms (RC_FAULT_HOLD_DIR)",
+                         step->id, step->seq, step->env.cfg->name, rc_phase_name (step->phase),
+                         ms);
+    }
+    step->held = rc_mono_ms () < step->hold_until;
+    return step->held;
+}
+#else
+static bool
+s_hold (rc_step_t *step)
+{
+    (void)step;
+    return false;
+}
+#endif
+
 /* Runs the machine from the outcome of the running phase until a phase
    waits or the step has finished. */
 static void
 s_drive (rc_step_t *step, rc_step_outcome_t out)
 {
     while (out != RC_STEP_WAIT && !step->finished) {
+        if (out == RC_STEP_OK && s_hold (step))
+            return; /* rc_step_poll goes on at hold_until */
+        step->hold_until = 0;
         s_timing (step);
         rc_phase_t next;
         if (out == RC_STEP_OK) {
@@ -410,14 +455,18 @@ s_drive (rc_step_t *step, rc_step_outcome_t out)
 void
 rc_step_watch (rc_step_t *step, rc_watch_t *w)
 {
-    if (!step->finished)
+    if (step->held)
+        rc_watch_at (w, step->hold_until);
+    else if (!step->finished)
         rc_phase_watch (step, w);
 }
 
 void
 rc_step_poll (rc_step_t *step)
 {
-    if (!step->finished)
+    if (step->held)
+        s_drive (step, RC_STEP_OK);
+    else if (!step->finished)
         s_drive (step, rc_phase_poll (step));
 }
 

@@ -119,6 +119,8 @@ struct _rc_step_t {
     int64_t healthy_since;   /* first pass of the current run of passes, 0 = none */
     int64_t next_check;      /* next health check start */
     char health_detail[RC_OUTPUT_TAIL_BYTES + 256];
+    bool held;                         /* FAULT builds: the phase's end is held */
+    int64_t hold_until;                /* until then (monotonic), 0 = not held yet */
     int lock_fd;                       /* the app's flock */
     char *env_store[RC_STEP_ENV_VARS]; /* "K=V" for hooks */
 };
