@@ -388,45 +388,27 @@ rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, cons
     return rc;
 }
 
-zframe_t *
-rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step)
-{
-    if (!rc_name_valid (id))
-        return NULL;
-    char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/reports/%s.%u.pb", self->dir, id, step);
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return NULL;
-    zframe_t *frame = NULL;
-    struct stat st;
-    if (fstat (fileno (f), &st) == 0 && st.st_size >= 0 && st.st_size <= RC_MAX_FRAME_BYTES) {
-        frame = zframe_new (NULL, (size_t)st.st_size);
-        if (frame && fread (zframe_data (frame), 1, (size_t)st.st_size, f) != (size_t)st.st_size)
-            zframe_destroy (&frame);
-    }
-    fclose (f);
-    return frame;
-}
-
 /* Reads reports/name, or NULL. */
 static zframe_t *
 s_read_report (rc_journal_t *self, const char *name)
 {
     char path[PATH_MAX];
     snprintf (path, sizeof path, "%s/reports/%s", self->dir, name);
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return NULL;
-    zframe_t *frame = NULL;
-    struct stat st;
-    if (fstat (fileno (f), &st) == 0 && st.st_size >= 0 && st.st_size <= RC_MAX_FRAME_BYTES) {
-        frame = zframe_new (NULL, (size_t)st.st_size);
-        if (frame && fread (zframe_data (frame), 1, (size_t)st.st_size, f) != (size_t)st.st_size)
-            zframe_destroy (&frame);
-    }
-    fclose (f);
+    size_t len = 0;
+    uint8_t *data = s_read_file (path, RC_MAX_FRAME_BYTES, &len);
+    zframe_t *frame = data ? zframe_new (data, len) : NULL;
+    free (data);
     return frame;
+}
+
+zframe_t *
+rc_journal_find_report (rc_journal_t *self, const char *id, uint32_t step)
+{
+    if (!rc_name_valid (id))
+        return NULL;
+    char name[RC_NAME_MAX + 32];
+    snprintf (name, sizeof name, "%s.%u.pb", id, step);
+    return s_read_report (self, name);
 }
 
 zframe_t *

@@ -415,8 +415,7 @@ s_hold (rc_step_t *step)
         step->hold_until = rc_mono_ms () + (ms > 0 ? ms : 0);
         if (ms > 0)
             rc_log_info ("step %s/%u app %s: %s held open for %lld ms (RC_FAULT_HOLD_DIR)",
-                         step->id, step->seq, step->env.cfg->name, rc_phase_name (step->phase),
-                         ms);
+                         step->id, step->seq, step->env.cfg->name, rc_phase_name (step->phase), ms);
     }
     step->held = rc_mono_ms () < step->hold_until;
     return step->held;
