@@ -54,7 +54,8 @@ COORD_O  := $(call obj,$(COORD))
 BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclone
 # Made from the CLI's command table by the CLI itself, for the packages.
 CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
-TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench
+TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench \
+         $(BUILD)/rc_steprec
 
 .PHONY: all deps test unit e2e test-asan demo bench lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS) $(CLI_DOCS)
@@ -97,6 +98,10 @@ $(BUILD)/rollclone-agent: $(BUILD)/obj/agent/main.o $(AGENT_O) $(COMMON_O)
 $(BUILD)/rc_unit: $(call obj,$(UNIT)) $(AGENT_O) $(COORD_O) $(call obj,$(CLI)) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(shell pkg-config --libs check 2>/dev/null) $(LDLIBS)
 $(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+
+# reads an agent's step record (tests/tools/rc_steprec.c)
+$(BUILD)/rc_steprec: $(BUILD)/obj/tests/tools/rc_steprec.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(COMMON_O)

@@ -4,16 +4,17 @@
 #ifndef AGENT_DEFAULTS_H
 #define AGENT_DEFAULTS_H
 
-/* The executor's one timer: it reaps children, reads their output, drives
-   downloads and unpacking. Short, so a phase ends promptly; each tick does a
-   bounded amount of work, so STATE is answered between ticks. */
-#define RC_EXEC_TICK_MS 20
+/* The executor waits on descriptors (watch.h), not on a short timer. What
+   has no descriptor is looked at this often: a child on a kernel without
+   pidfd_open (before 5.3), and an app whose lock another process holds. */
+#define RC_CHILD_REAP_POLL_MS 20
+#define RC_EXEC_LOCK_RETRY_MS 100
 
 /* Hooks: the last bytes of output kept for the report, and how long a
    process group gets between SIGTERM and SIGKILL after its timeout. */
 #define RC_OUTPUT_TAIL_BYTES 4096
 #define RC_KILL_GRACE_MS 2000
-/* Bytes read from one child's pipe per tick: a chatty hook cannot starve
+/* Bytes read from one child's pipe per poll: a chatty hook cannot starve
    the loop, it only waits on its full pipe. */
 #define RC_CHILD_READ_PER_TICK (256 * 1024)
 
@@ -25,7 +26,7 @@
    stalled and fails (a stuck server must not hold a host drained). */
 #define RC_FETCH_LOW_SPEED_BYTES 1
 #define RC_FETCH_LOW_SPEED_SECS 60
-/* file:// artifacts are copied by the executor's timer: this much per tick
+/* file:// artifacts are copied by the executor's loop: this much per turn
    (a page-cache read of a few ms), in reads of this size. */
 #define RC_FETCH_FILE_BYTES_PER_POLL (16 * 1024 * 1024)
 #define RC_FETCH_FILE_CHUNK (64 * 1024)
@@ -55,6 +56,11 @@
 
 /* Step journal: final reports kept for repeated STEPs, newest first. */
 #define RC_REPORTS_KEPT 200
+/* The in-flight StepRecord: its last field, always this value ("RCSR"),
+   and the largest record read (an error quotes at most a hook's output
+   tail and a health detail). */
+#define RC_STEP_RECORD_END_MARK 0x52435352u
+#define RC_STEP_RECORD_MAX (64 * 1024)
 
 /* Hidden working directory inside releases_dir: downloads and half-unpacked
    releases live here, on the same file system as releases/, so a finished

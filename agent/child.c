@@ -1,7 +1,8 @@
-/*  child.c - child processes of the executor, watched by polling: the loop's
-    timer calls rc_child_poll, which reads output with O_NONBLOCK and reaps
-    with waitpid (WNOHANG). No SIGCHLD handler: the actor shares the process
-    with the daemon and signals belong to main. */
+/*  child.c - child processes of the executor. The owner's loop watches the
+    output pipe and a pidfd of the child (readable once it has exited; see
+    rc_child_watch) and then calls rc_child_poll, which reads output with
+    O_NONBLOCK and reaps with waitpid (WNOHANG). No SIGCHLD handler: the
+    actor shares the process with the daemon and signals belong to main. */
 #include "child.h"
 #include "agent_defaults.h"
 #include "rc_systemd.h"
@@ -27,6 +28,7 @@ extern char **environ;
 
 struct _rc_child_t {
     pid_t pid;                           /* also the process group id */
+    int pidfd;                           /* readable once the child exited, or -1 */
     int out_fd;                          /* read end of the output pipe, or -1 */
     int data_fd;                         /* read end of stdout with stdout_data */
     int64_t deadline;                    /* monotonic ms, 0 = none */
@@ -128,7 +130,7 @@ rc_child_new (const rc_child_opts_t *opts, char *err, size_t errlen)
         return NULL;
     }
     self->pid = -1;
-    self->out_fd = self->data_fd = -1;
+    self->pidfd = self->out_fd = self->data_fd = -1;
     self->exit_code = -1;
     if (opts->user && *opts->user) {
         if (getpwnam_r (opts->user, &pwbuf, pwstore, sizeof pwstore, &pw) != 0 || !pw) {
@@ -201,6 +203,9 @@ rc_child_new (const rc_child_opts_t *opts, char *err, size_t errlen)
         _exit (127);
     }
     self->pid = pid;
+    /* the child's end is seen without polling; a kernel before 5.3 has no
+       pidfd: then the watch looks again every RC_CHILD_REAP_POLL_MS */
+    self->pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
     close (out_pipe[1]);
     self->out_fd = out_pipe[0];
     fcntl (self->out_fd, F_SETFL, O_NONBLOCK);
@@ -271,6 +276,10 @@ rc_child_poll (rc_child_t *self)
             self->out_fd = -1;
         }
         self->ended = true;
+        if (self->pidfd >= 0) {
+            close (self->pidfd);
+            self->pidfd = -1;
+        }
         self->exit_code = WIFEXITED (status) ? WEXITSTATUS (status)
                                              : 128 + (WIFSIGNALED (status) ? WTERMSIG (status) : 0);
         if (self->timed_out)
@@ -295,6 +304,24 @@ rc_child_poll (rc_child_t *self)
         self->kill_at = 0;
     }
     return false;
+}
+
+void
+rc_child_watch (rc_child_t *self, rc_watch_t *w)
+{
+    if (self->ended) {
+        rc_watch_at (w, rc_mono_ms ());
+        return;
+    }
+    rc_watch_fd (w, self->out_fd, ZMQ_POLLIN);
+    if (self->pidfd >= 0)
+        rc_watch_fd (w, self->pidfd, ZMQ_POLLIN);
+    else
+        rc_watch_at (w, rc_mono_ms () + RC_CHILD_REAP_POLL_MS);
+    if (self->kill_at)
+        rc_watch_at (w, self->kill_at);
+    else if (self->deadline && !self->timed_out)
+        rc_watch_at (w, self->deadline);
 }
 
 int
@@ -346,6 +373,8 @@ rc_child_destroy (rc_child_t **self_p)
         close (self->out_fd);
     if (self->data_fd >= 0)
         close (self->data_fd);
+    if (self->pidfd >= 0)
+        close (self->pidfd);
     free (self);
     *self_p = NULL;
 }

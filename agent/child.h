@@ -2,9 +2,12 @@
     command, gzip): its own process group, an optional user, a timeout after
     which the whole group gets SIGTERM then SIGKILL, and its output read
     without blocking into a bounded tail. Nothing here blocks: the owner
-    calls rc_child_poll from its loop's timer until it says the child ended. */
+    watches what rc_child_watch names and calls rc_child_poll until it says
+    the child ended. */
 #ifndef AGENT_CHILD_H
 #define AGENT_CHILD_H
+
+#include "watch.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,6 +35,10 @@ void rc_child_destroy (rc_child_t **self_p);
 /* Reads pending output, reaps the child, enforces the timeout. Returns true
    once the child has ended (and been reaped). */
 bool rc_child_poll (rc_child_t *self);
+
+/* What to wait for before polling again: output, the child's exit (a
+   pidfd) and its timeout. */
+void rc_child_watch (rc_child_t *self, rc_watch_t *w);
 
 /* After the end: exit code (0..255), or 128+signal when killed; -1 before. */
 int rc_child_exit_code (rc_child_t *self);

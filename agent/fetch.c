@@ -2,6 +2,7 @@
     loop), bounded size and time, and a sha256 computed on the bytes as they
     are written, so a wrong artifact is known the moment the transfer ends. */
 #include "fetch.h"
+#include "transfer.h"
 #include "agent_defaults.h"
 #include "rc_defaults.h"
 #include "rc_time.h"
@@ -23,8 +24,8 @@
 #define S_SHA256_HEX 64
 
 struct _rc_fetch_t {
-    CURLM *multi;                   /* one transfer per fetch (http, https) */
-    CURL *easy;                     /* the transfer */
+    rc_transfer_t *transfer;        /* http, https: driven by the owner's loop */
+    CURL *easy;                     /* the transfer's handle */
     int src;                        /* file://: the source, a regular file */
     rc_fetch_limits_t limits;       /* resolved: no zeros */
     FILE *out;                      /* dest, open for writing */
@@ -195,9 +196,8 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256,
     }
     if (self->src >= 0)
         return self; /* copied by rc_fetch_poll */
-    self->multi = curl_multi_init ();
     self->easy = curl_easy_init ();
-    if (!self->multi || !self->easy) {
+    if (!self->easy) {
         snprintf (err, errlen, "cannot initialise libcurl");
         goto fail;
     }
@@ -219,7 +219,8 @@ rc_fetch_new (const char *url, const char *dest, const char *sha256,
     curl_easy_setopt (e, CURLOPT_WRITEDATA, self);
     curl_easy_setopt (e, CURLOPT_ERRORBUFFER, self->curl_err);
     curl_easy_setopt (e, CURLOPT_USERAGENT, "rollclone-agent");
-    if (curl_multi_add_handle (self->multi, e) != CURLM_OK) {
+    self->transfer = rc_transfer_new (e);
+    if (!self->transfer) {
         snprintf (err, errlen, "cannot start the download of %s", url);
         goto fail;
     }
@@ -315,20 +316,27 @@ rc_fetch_poll (rc_fetch_t *self)
         return self->status;
     if (self->src >= 0)
         return s_poll_file (self);
-    int running = 0;
-    CURLMcode mc = curl_multi_perform (self->multi, &running);
-    if (mc != CURLM_OK) {
-        snprintf (self->errmsg, sizeof self->errmsg, "download failed: %s",
-                  curl_multi_strerror (mc));
+    CURLcode result;
+    if (!rc_transfer_poll (self->transfer, &result))
+        return self->status;
+    const char *multi_error = rc_transfer_multi_error (self->transfer);
+    if (multi_error) {
+        snprintf (self->errmsg, sizeof self->errmsg, "download failed: %s", multi_error);
         self->status = RC_FETCH_FAILED;
         return self->status;
     }
-    int left;
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read (self->multi, &left)))
-        if (msg->msg == CURLMSG_DONE)
-            s_finish (self, msg->data.result);
+    s_finish (self, result);
     return self->status;
+}
+
+void
+rc_fetch_watch (rc_fetch_t *self, rc_watch_t *w)
+{
+    /* a file:// copy goes on at once: it is work, not waiting */
+    if (self->status != RC_FETCH_RUNNING || !self->transfer)
+        rc_watch_at (w, rc_mono_ms ());
+    else
+        rc_transfer_watch (self->transfer, w);
 }
 
 const char *
@@ -350,12 +358,9 @@ rc_fetch_destroy (rc_fetch_t **self_p)
     rc_fetch_t *self = *self_p;
     if (!self)
         return;
-    if (self->multi && self->easy)
-        curl_multi_remove_handle (self->multi, self->easy);
+    rc_transfer_destroy (&self->transfer);
     if (self->easy)
         curl_easy_cleanup (self->easy);
-    if (self->multi)
-        curl_multi_cleanup (self->multi);
     if (self->out)
         fclose (self->out);
     if (self->src >= 0)

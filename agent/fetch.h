@@ -6,6 +6,8 @@
 #ifndef AGENT_FETCH_H
 #define AGENT_FETCH_H
 
+#include "watch.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +40,8 @@ rc_fetch_t *rc_fetch_new (const char *url, const char *dest, const char *sha256,
 void rc_fetch_destroy (rc_fetch_t **self_p);
 
 rc_fetch_status_t rc_fetch_poll (rc_fetch_t *self);
+/* libcurl's sockets and timeout; a file:// copy wants to go on at once. */
+void rc_fetch_watch (rc_fetch_t *self, rc_watch_t *w);
 const char *rc_fetch_errmsg (rc_fetch_t *self);
 /* Bytes written so far. */
 int64_t rc_fetch_bytes (rc_fetch_t *self);

@@ -1,9 +1,11 @@
-/*  health.c - health checks on libcurl multi and a child process, so the
-    loop that waits for a release to become healthy never blocks. */
+/*  health.c - health checks on libcurl's socket interface (transfer.h)
+    and a child process, so the loop that waits for a release to become
+    healthy never blocks and sleeps while a check is out. */
 #include "health.h"
 #include "agent_defaults.h"
 #include "child.h"
 #include "fetch.h"
+#include "transfer.h"
 
 #include <assert.h>
 #include <curl/curl.h>
@@ -14,7 +16,7 @@
 
 struct _rc_health_t {
     const rc_app_config_t *app; /* borrowed */
-    CURLM *multi;               /* the GET, or NULL without health_url */
+    rc_transfer_t *transfer;    /* the GET, or NULL without health_url */
     CURL *easy;
     int url_status; /* -1 running, 0 fail, 1 ok; 1 when none */
     char *body;     /* first RC_HEALTH_BODY_MAX bytes */
@@ -61,9 +63,8 @@ rc_health_new (const rc_app_config_t *app, const char *const *env, const char *c
     if (app->health_url && *app->health_url) {
         self->url_status = -1;
         self->body = malloc (RC_HEALTH_BODY_MAX + 1);
-        self->multi = curl_multi_init ();
         self->easy = curl_easy_init ();
-        if (!self->body || !self->multi || !self->easy) {
+        if (!self->body || !self->easy) {
             snprintf (err, errlen, "cannot initialise libcurl");
             goto fail;
         }
@@ -80,7 +81,8 @@ rc_health_new (const rc_app_config_t *app, const char *const *env, const char *c
         curl_easy_setopt (e, CURLOPT_USERAGENT, "rollclone-agent health");
         /* a health endpoint is never cached or reused across checks */
         curl_easy_setopt (e, CURLOPT_FORBID_REUSE, 1L);
-        if (curl_multi_add_handle (self->multi, e) != CURLM_OK) {
+        self->transfer = rc_transfer_new (e);
+        if (!self->transfer) {
             snprintf (err, errlen, "cannot start GET %s", app->health_url);
             goto fail;
         }
@@ -102,18 +104,15 @@ fail:
 static void
 s_poll_url (rc_health_t *self)
 {
-    int running;
-    curl_multi_perform (self->multi, &running);
-    int left;
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read (self->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
+    CURLcode result;
+    if (!rc_transfer_poll (self->transfer, &result))
+        return;
+    {
         long code = 0;
         curl_easy_getinfo (self->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (msg->data.result != CURLE_OK) {
+        if (result != CURLE_OK) {
             snprintf (self->detail, sizeof self->detail, "GET %s: %s", self->app->health_url,
-                      self->curl_err[0] ? self->curl_err : curl_easy_strerror (msg->data.result));
+                      self->curl_err[0] ? self->curl_err : curl_easy_strerror (result));
             self->url_status = 0;
         }
         else if (code < 200 || code > 299) {
@@ -155,6 +154,17 @@ rc_health_poll (rc_health_t *self)
     return RC_HEALTH_OK;
 }
 
+void
+rc_health_watch (rc_health_t *self, rc_watch_t *w)
+{
+    if (self->url_status < 0)
+        rc_transfer_watch (self->transfer, w);
+    if (self->cmd_status < 0)
+        rc_child_watch (self->command, w);
+    if (self->url_status >= 0 && self->cmd_status >= 0)
+        rc_watch_at (w, rc_mono_ms ());
+}
+
 const char *
 rc_health_detail (rc_health_t *self)
 {
@@ -168,12 +178,9 @@ rc_health_destroy (rc_health_t **self_p)
     rc_health_t *self = *self_p;
     if (!self)
         return;
-    if (self->multi && self->easy)
-        curl_multi_remove_handle (self->multi, self->easy);
+    rc_transfer_destroy (&self->transfer);
     if (self->easy)
         curl_easy_cleanup (self->easy);
-    if (self->multi)
-        curl_multi_cleanup (self->multi);
     rc_child_destroy (&self->command);
     free (self->body);
     free (self);

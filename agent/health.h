@@ -1,12 +1,13 @@
 /*  health.h - one health check of one app: a GET of health_url (2xx, and
     health_body found in the body when set) and/or health_command (exit 0),
-    run at the same time, both required. Non-blocking: the executor's timer
-    polls it. Steps repeat it every health_interval; so does the idle self
-    health check. */
+    run at the same time, both required. Non-blocking: the executor polls
+    it when what rc_health_watch names is ready. Steps repeat it every health_interval; so does the
+   idle self health check. */
 #ifndef AGENT_HEALTH_H
 #define AGENT_HEALTH_H
 
 #include "rc_config.h"
+#include "watch.h"
 
 typedef struct _rc_health_t rc_health_t;
 
@@ -27,6 +28,8 @@ rc_health_t *rc_health_new (const rc_app_config_t *app, const char *const *env, 
 void rc_health_destroy (rc_health_t **self_p);
 
 rc_health_status_t rc_health_poll (rc_health_t *self);
+/* The GET's sockets and timeout, the command's pipe, exit and timeout. */
+void rc_health_watch (rc_health_t *self, rc_watch_t *w);
 /* Why the check failed (status code, curl error, command output tail). */
 const char *rc_health_detail (rc_health_t *self);
 

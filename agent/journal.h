@@ -1,7 +1,8 @@
 /*  journal.h - what the executor writes to state_dir so a crash or reboot
     never leaves a host between releases without anyone knowing:
-      steps/<app>.json          the step in flight for app, rewritten before
-                                each phase (temp file, fsync, rename, fsync)
+      steps/<app>.pb            the step in flight for app (packed
+                                StepRecord), rewritten before each phase
+                                (temp file, fsync, rename, fsync)
       reports/<id>.<step>.pb    final reports of finished steps (packed
                                 StepReport), the newest RC_REPORTS_KEPT kept,
                                 so a repeated instruction is answered, not rerun
@@ -10,8 +11,9 @@
 #ifndef AGENT_JOURNAL_H
 #define AGENT_JOURNAL_H
 
+#include "rollclone.pb-c.h"
+
 #include <czmq.h>
-#include <jansson.h>
 #include <stdbool.h>
 
 typedef struct _rc_journal_t rc_journal_t;
@@ -21,12 +23,24 @@ typedef struct _rc_journal_t rc_journal_t;
 rc_journal_t *rc_journal_new (const char *state_dir, char *err, size_t errlen);
 void rc_journal_destroy (rc_journal_t **self_p);
 
-/* The in-flight record of app: write (atomically, durably), read (NULL when
-   none or unreadable: a torn record cannot exist, rename is atomic) and
-   clear. */
-int rc_journal_write (rc_journal_t *self, const char *app, json_t *record);
-json_t *rc_journal_read (rc_journal_t *self, const char *app);
+/* The in-flight record of app: write (atomically, durably; end_mark is
+   set here), read and clear. Read gives NULL when there is none, or when
+   the record is refused (cut short, garbage, another app's, an unknown
+   phase or action: see errmsg); free it with rc_journal_record_free. A
+   record left by an agent of before issue 10 (steps/<app>.json) is read
+   once, the next write replaces it. */
+int rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record);
+Rollclone__StepRecord *rc_journal_read (rc_journal_t *self, const char *app);
+void rc_journal_record_free (Rollclone__StepRecord **record_p);
 void rc_journal_clear (rc_journal_t *self, const char *app);
+/* True when state_dir holds an in-flight record of app (a step running
+   elsewhere, or left by a crash). Needs no journal object. */
+bool rc_journal_in_flight (const char *state_dir, const char *app);
+
+/* A packed StepRecord checked as rc_journal_read does; NULL with the
+   reason in err when refused. For the journal and its fuzzer. */
+Rollclone__StepRecord *rc_journal_record_decode (const void *data, size_t len, const char *app,
+                                                 char *err, size_t errlen);
 
 /* Final reports by (deployment id, step). The id must be a valid name. */
 int rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, const void *data,

@@ -7,6 +7,7 @@
 #include "agent_defaults.h"
 #include "executor.h"
 #include "fetch.h"
+#include "journal.h"
 #include "rc_defaults.h"
 #include "rc_ids.h"
 #include "rc_log.h"
@@ -310,9 +311,7 @@ s_releases (const rc_config_t *cfg, int argc, char **argv)
     size_t n = rc_releases_points (app->releases_dir, points, S_MAX_POINTS);
     /* a step journaled but not finished: in progress elsewhere, or left by
        a crash and undone at the next start */
-    char journal[PATH_MAX];
-    snprintf (journal, sizeof journal, "%s/steps/%s.json", cfg->state_dir, app->name);
-    bool in_flight = access (journal, F_OK) == 0;
+    bool in_flight = rc_journal_in_flight (cfg->state_dir, app->name);
     int rc = RC_EXIT_OK;
     if (json) {
         json_t *list = json_array ();

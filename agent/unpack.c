@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct _rc_unpack_t {
     bool started;                /* thread is joinable */
     atomic_bool cancel;          /* destroy asks the worker to stop */
     atomic_int status;           /* rc_unpack_status_t, set last by the worker */
+    int done_fd;                 /* eventfd the worker signals after status */
     char errmsg[PATH_MAX + 256]; /* written by the worker before status */
 };
 
@@ -490,6 +492,11 @@ s_worker (void *arg)
         rc = rc_unpack_extract (self->in, self->root, &self->limits, &self->cancel, self->errmsg,
                                 sizeof self->errmsg);
     atomic_store (&self->status, rc == 0 ? RC_UNPACK_DONE : RC_UNPACK_FAILED);
+    /* wakes the owner's loop; a failed write only delays it to its next
+       turn, where rc_unpack_poll sees the status */
+    uint64_t one = 1;
+    if (write (self->done_fd, &one, sizeof one) != sizeof one)
+        (void)0;
     return NULL;
 }
 
@@ -503,6 +510,12 @@ rc_unpack_new (const char *artifact, const char *dest, const char *file_name,
         return NULL;
     }
     self->in = self->root = -1;
+    self->done_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (self->done_fd < 0) {
+        snprintf (err, errlen, "eventfd: %s", strerror (errno));
+        free (self);
+        return NULL;
+    }
     atomic_init (&self->cancel, false);
     atomic_init (&self->status, RC_UNPACK_RUNNING);
     s_resolve_limits (limits, &self->limits);
@@ -567,6 +580,15 @@ rc_unpack_poll (rc_unpack_t *self)
     return (rc_unpack_status_t)atomic_load (&self->status);
 }
 
+void
+rc_unpack_watch (rc_unpack_t *self, rc_watch_t *w)
+{
+    if (atomic_load (&self->status) == RC_UNPACK_RUNNING)
+        rc_watch_fd (w, self->done_fd, ZMQ_POLLIN);
+    else
+        rc_watch_at (w, rc_mono_ms ());
+}
+
 const char *
 rc_unpack_errmsg (rc_unpack_t *self)
 {
@@ -590,6 +612,8 @@ rc_unpack_destroy (rc_unpack_t **self_p)
         close (self->in);
     if (self->root >= 0)
         close (self->root);
+    if (self->done_fd >= 0)
+        close (self->done_fd);
     free (self);
     *self_p = NULL;
 }

@@ -4,10 +4,13 @@
     absolute paths, no `..`, no devices or fifos, no write through a
     symlink, every link resolving inside the release, no setuid/setgid
     bits, bounded entries, bytes and path length); any other file is placed
-    as is. Extraction runs in a worker thread, so the executor's loop only
-    polls it; destroy stops it between two blocks. */
+    as is. Extraction runs in a worker thread that signals an eventfd when
+    it ends, so the executor's loop sleeps until then; destroy stops it
+    between two blocks. */
 #ifndef AGENT_UNPACK_H
 #define AGENT_UNPACK_H
+
+#include "watch.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +51,8 @@ void rc_unpack_destroy (rc_unpack_t **self_p);
 
 /* Never blocks: says whether the extraction has ended. */
 rc_unpack_status_t rc_unpack_poll (rc_unpack_t *self);
+/* The worker's end (an eventfd), or at once when it has ended. */
+void rc_unpack_watch (rc_unpack_t *self, rc_watch_t *w);
 const char *rc_unpack_errmsg (rc_unpack_t *self);
 
 /* The extraction itself, synchronous: the archive read from fd into the

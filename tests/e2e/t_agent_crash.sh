@@ -14,7 +14,7 @@ make_release v3 sick
 
 expect_exit 0 agent apply --app web --version v1 --artifact "file://$T/art/v1.tgz" --soak 100ms
 
-in_health () { grep -q '"phase":"health"' "$T/state/steps/web.json"; }
+in_health () { [ "$("$RC_BUILD/rc_steprec" "$T/state/steps/web.pb" phase 2>/dev/null)" = health ]; }
 
 say "apply v2 (never healthy) and kill -9 the agent in its health phase"
 rc_bg apply2 "$AGENT" --config "$T/agent.conf" apply --app web --version v2 \
@@ -34,7 +34,7 @@ grep -q "FAILED in phase health" "$T/last.out" || fail "interrupted step not rep
 grep -q "agent stopped during phase health" "$T/last.out" || fail "reason not reported"
 [ "$(current)" = releases/v1 ] || fail "current is $(current) after recovery"
 [ ! -e "$T/srv/releases/v2" ] || fail "interrupted release left behind"
-[ ! -e "$T/state/steps/web.json" ] || fail "journal not cleared"
+[ ! -e "$T/state/steps/web.pb" ] || fail "journal not cleared"
 healthy || fail "v1 not healthy after recovery"
 tail -2 "$T/hooks.log" | grep -q "restart v1" || fail "v1 not restarted"
 tail -1 "$T/hooks.log" | grep -q "undrain v1" || fail "not undrained"

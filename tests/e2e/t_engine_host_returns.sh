@@ -36,7 +36,7 @@ for i in 1 2 3; do current_is $i v2 || fail "A: host-$i serves $(current $i)"; d
 say "B: host-2's agent killed -9 in its restart phase, started again"
 echo 2 >"$T/agent-2/slow-restart-v3"
 dep=$(deploy v3 --batch 3 --soak 300ms --offline-grace 30s) || fail "deploy v3"
-wait_for 20 sh -c "grep -q '\"phase\":\"restart\"' '$T/agent-2/state/steps/web.json' 2>/dev/null" || fail "host-2 never in restart"
+wait_for 20 sh -c "[ \"\$('$RC_BUILD/rc_steprec' '$T/agent-2/state/steps/web.pb' phase 2>/dev/null)\" = restart ]" || fail "host-2 never in restart"
 kill -9 "$(rc_pid agent-2)"
 wait_for 30 dh_is "$dep" host-2 unknown || fail "host-2 not unknown: $(dep_host_field "$dep" host-2 state)"
 rc_agent_start 2

@@ -17,7 +17,8 @@ rc_http_artifacts_serve 2
 expect_exit 0 hdeploy v1 --batch 100% --soak 100ms --wait
 expect_exit 0 hdeploy v3 --batch 100% --soak 100ms --wait
 
-in_phase () { grep -q "\"phase\":\"$2\"" "$T/agent-$1/state/steps/web.json" 2>/dev/null; }
+# the phase in the agent's step record (a StepRecord, read by rc_steprec)
+in_phase () { [ "$("$RC_BUILD/rc_steprec" "$T/agent-$1/state/steps/web.pb" phase 2>/dev/null)" = "$2" ]; }
 # record == disk for every host of deployment $1
 check () {
     "$RC" status "$1" --json >"$T/st.json"; "$RC" hosts --json >"$T/hosts.json"

@@ -1,9 +1,16 @@
 /*  fuzz_journal.c - libFuzzer harness: what the agent reads back from its
-    state_dir after a crash. The input is written as a step journal
-    (steps/web.json) and as a stored report (reports/d.1.pb); both are read
-    through rc_journal and the report decoded as the executor does. */
+    state_dir after a crash. The input is written as the step record
+    (steps/web.pb, a StepRecord), read through rc_journal (size bound,
+    decoder, end mark, app, phase and action checks) and, when accepted,
+    turned into the step the executor would undo (rc_step_recover: name
+    checks, defaults). The same bytes then go through the legacy path
+    (steps/web.json of an older agent, read once) and as a stored report
+    (reports/d.1.pb), decoded as the executor does. The seeds in
+    corpus/journal are whole records of several phases and actions, so the
+    mutations start deep in the decoder. */
 #include "journal.h"
 #include "rollclone.pb-c.h"
+#include "step.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +21,8 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static rc_journal_t *s_journal;
-static char s_dir[64];
+static char s_dir[64], s_releases[96];
+static rc_app_config_t s_app;
 
 static void
 s_put (const char *name, const uint8_t *data, size_t size)
@@ -28,25 +36,48 @@ s_put (const char *name, const uint8_t *data, size_t size)
     fclose (f);
 }
 
+static void
+s_report (rc_step_t *step, Rollclone__StepReport__Result result, void *arg)
+{
+    (void)step;
+    (void)result;
+    (void)arg;
+}
+
+/* The record as the executor reads it at start: recovered into a step
+   (never begun here: that would run hooks), then freed. */
+static void
+s_recover (void)
+{
+    rc_step_env_t env = {.cfg = &s_app, .journal = s_journal, .report = s_report};
+    rc_step_t *step = rc_step_recover (&env, -1);
+    if (step) {
+        /* what the reports and the hook environment would read */
+        (void)rc_phase_name (step->phase);
+        (void)rc_step_reverting (step);
+        rc_step_destroy (&step);
+    }
+    rc_journal_clear (s_journal, "web");
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (!s_journal) {
         snprintf (s_dir, sizeof s_dir, "/tmp/rc_fuzz_journal.%d", (int)getpid ());
+        snprintf (s_releases, sizeof s_releases, "%s/srv", s_dir);
         char err[256];
         s_journal = rc_journal_new (s_dir, err, sizeof err);
         if (!s_journal)
             abort ();
+        s_app.name = "web";
+        s_app.releases_dir = s_releases;
     }
+    s_put ("steps/web.pb", data, size);
+    s_recover ();
+    /* LEGACY: the JSON record of an agent before issue 10 */
     s_put ("steps/web.json", data, size);
-    json_t *rec = rc_journal_read (s_journal, "web");
-    if (rec) {
-        /* the fields the executor reads when it recovers */
-        const char *keys[] = {"id", "version", "previous", "artifact", "phase", "error"};
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            (void)json_string_value (json_object_get (rec, keys[i]));
-        json_decref (rec);
-    }
+    s_recover ();
     s_put ("reports/d.1.pb", data, size);
     zframe_t *frame = rc_journal_find_report (s_journal, "d", 1);
     if (frame) {

@@ -30,10 +30,13 @@
     X (rc_control_test)                                                                            \
     X (rc_child_test)                                                                              \
     X (rc_releases_test)                                                                           \
+    X (rc_transfer_test)                                                                           \
     X (rc_fetch_test)                                                                              \
     X (rc_health_test)                                                                             \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
+    X (rc_journal_record_test)                                                                     \
+    X (rc_report_test)                                                                             \
     X (rc_executor_test)                                                                           \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
