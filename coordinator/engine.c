@@ -296,6 +296,9 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         rc_rollout_host_state (h, rollback ? RC_HOST_ROLLED_BACK : RC_HOST_SUCCEEDED);
         if (rollback)
             h->needs_rollback = false;
+        /* a rollback to "the previous release" records which one it was */
+        if (streq (dep->kind, "rollback") && !*h->to_version && rc_name_valid (r->version_now))
+            RC_SET (h->to_version, r->version_now);
         rc |= rc_store_eventf (self->store, dep->id, h->host_id,
                                rollback ? "host_rolled_back" : "host_succeeded", "%s in %s",
                                *r->version_now ? r->version_now : "(none)", took);
@@ -356,6 +359,21 @@ s_reconciled (rc_engine_t *self, const rc_deployment_t *dep, rc_dhost_t *h,
 {
     bool on_new = streq (st->current, h->to_version);
     bool on_old = *h->from_version && streq (st->current, h->from_version);
+    if (streq (dep->kind, "rollback")) {
+        /* a rollback of one host's app (rollback --host): nothing undoes
+           it in turn, the row just says whether the agent got there. The
+           agent's last step was this one: off its old release, it ran it
+           (to the previous release when none was named). */
+        bool there = *st->current && (*h->to_version ? on_new : !on_old);
+        if (there && h->state != RC_HOST_ROLLED_BACK) {
+            RC_SET (h->to_version, st->current);
+            h->needs_rollback = false;
+            return RC_HOST_ROLLED_BACK;
+        }
+        if (on_old && h->state == RC_HOST_ROLLED_BACK)
+            return RC_HOST_ROLLBACK_FAILED;
+        return RC_HOST_NONE;
+    }
     if (on_old
         && (h->state == RC_HOST_SUCCEEDED || h->state == RC_HOST_ROLLBACK_FAILED
             || h->state == RC_HOST_ROLLBACK_PENDING
@@ -387,6 +405,36 @@ s_reconciled (rc_engine_t *self, const rc_deployment_t *dep, rc_dhost_t *h,
     return now_state;
 }
 
+/* A finished deployment of kind rollback after one of its hosts (h, its
+   row as corrected) was reconciled: rolled_back when every host got to its
+   rollback point, rollback_failed otherwise, with an event when it changes. */
+static int
+s_rollback_end (rc_engine_t *self, rc_deployment_t *dep, const rc_dhost_t *h)
+{
+    size_t n = 0, failed = 0;
+    rc_dhost_t *hosts = NULL;
+    int rc = rc_dhost_load (self->store, dep->id, &hosts, &n);
+    if (rc == 0)
+        for (size_t i = 0; i < n; i++) {
+            rc_host_state_t state =
+                streq (hosts[i].host_id, h->host_id) ? h->state : hosts[i].state;
+            failed += state != RC_HOST_ROLLED_BACK;
+        }
+    free (hosts);
+    if (rc != 0)
+        return rc;
+    rc_dep_state_t end = failed ? RC_DEP_ROLLBACK_FAILED : RC_DEP_ROLLED_BACK;
+    if (end == dep->state)
+        return 0;
+    rc_rollout_dep_state (dep, end);
+    if (end == RC_DEP_ROLLED_BACK)
+        RC_SET (dep->reason, "");
+    else
+        RC_SET (dep->reason, "reconciled: a host is not on its rollback point");
+    return rc_store_eventf (self->store, dep->id, NULL, "deployment_reconciled",
+                            "every host checked again: %s", rc_dep_state_name (end));
+}
+
 /* Compares the host row of the agent's last deployment with the release
    the agent runs, and corrects the row (and the deployment's end) when
    they disagree. Hosts in flight are left to their report. */
@@ -396,8 +444,8 @@ s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
     if (rc_deployment_load (self->store, st->last_deployment_id, dep) != 1
-        || !streq (dep->app, st->app) || !streq (dep->kind, "deploy")
-        || rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || !h->touched)
+        || !streq (dep->app, st->app) || rc_dhost_load_one (self->store, dep->id, host_id, h) != 1
+        || !(h->touched || (streq (dep->kind, "rollback") && h->step > 0)))
         goto out;
     if (rc_rollout_in_step (h, RC_HOST_UPDATING) || rc_rollout_in_step (h, RC_HOST_ROLLING_BACK)
         || h->state == RC_HOST_PENDING)
@@ -428,6 +476,11 @@ s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *
             rc = rc_store_eventf (self->store, dep->id, NULL, "rollback_started",
                                   "%s came back on %s after the rollback: rolling it back", host_id,
                                   st->current);
+    }
+    else if (streq (dep->kind, "rollback") && !rc_deployment_active (dep)) {
+        /* a finished rollback of hosts ends as its hosts are now */
+        if (rc == 0)
+            rc = s_rollback_end (self, dep, h);
     }
     else if (dep->state == RC_DEP_ROLLBACK_FAILED && now_state == RC_HOST_ROLLED_BACK) {
         /* the last host that could not be put back is back: say so */
