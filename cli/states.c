@@ -1,26 +1,42 @@
 /*  states.c - what the CLI reads in the coordinator's state names
     (DeploymentInfo.state, DeploymentHost.state): whether a deployment
     ended and how, which hosts count as done or failed, and each state's
-    colour. The one file of the CLI that spells states: when the
-    coordinator's name table (common/rc_states.h) is on this branch, these
-    become lookups in it. */
+    colour. The names are looked up in the one table the coordinator uses
+    (common/rc_states.h); a name this CLI does not know counts as ended
+    and failed, never as running. */
 #include "cli.h"
 #include "rc_defaults.h"
+#include "rc_states.h"
 
 #include <string.h>
+
+static rc_dep_state_t
+s_dep (const char *name)
+{
+    rc_dep_state_t state = RC_DEP_NONE;
+    return rc_dep_state_parse (name, &state) == 0 ? state : RC_DEP_NONE;
+}
+
+static rc_host_state_t
+s_host (const char *name)
+{
+    rc_host_state_t state = RC_HOST_NONE;
+    return rc_host_state_parse (name, &state) == 0 ? state : RC_HOST_NONE;
+}
 
 bool
 rc_cli_ended (const char *state)
 {
-    return !(streq (state, "running") || streq (state, "paused") || streq (state, "rolling_back"));
+    return !rc_dep_state_active (s_dep (state));
 }
 
 int
 rc_cli_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked)
 {
-    if (streq (d->state, "succeeded"))
+    rc_dep_state_t state = s_dep (d->state);
+    if (state == RC_DEP_SUCCEEDED)
         return RC_EXIT_OK;
-    if ((rollback_asked || streq (d->kind, "rollback")) && streq (d->state, "rolled_back"))
+    if ((rollback_asked || streq (d->kind, "rollback")) && state == RC_DEP_ROLLED_BACK)
         return RC_EXIT_OK;
     return RC_EXIT_FAILED;
 }
@@ -28,25 +44,26 @@ rc_cli_exit_for (const Rollclone__DeploymentInfo *d, bool rollback_asked)
 bool
 rc_cli_waits_for_resume (const Rollclone__DeploymentInfo *d)
 {
-    return !d->gate_open && streq (d->state, "paused");
+    return !d->gate_open && s_dep (d->state) == RC_DEP_PAUSED;
 }
 
 bool
 rc_cli_host_failed (const char *state)
 {
-    return streq (state, "failed") || streq (state, "rollback_failed");
+    return rc_host_state_failed (s_host (state));
 }
 
 bool
 rc_cli_host_busy (const char *state)
 {
-    return streq (state, "updating") || streq (state, "rolling_back");
+    rc_host_state_t h = s_host (state);
+    return h == RC_HOST_UPDATING || h == RC_HOST_ROLLING_BACK;
 }
 
 bool
 rc_cli_host_waiting (const char *state)
 {
-    return streq (state, "pending") || rc_cli_host_busy (state);
+    return s_host (state) == RC_HOST_PENDING || rc_cli_host_busy (state);
 }
 
 void
@@ -54,10 +71,10 @@ rc_cli_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed, int *bus
 {
     *ok = *failed = *busy = 0;
     for (size_t i = 0; i < d->n_hosts; i++) {
-        const char *st = d->hosts[i]->state;
-        *ok += streq (st, "succeeded") || streq (st, "rolled_back");
-        *failed += rc_cli_host_failed (st);
-        *busy += rc_cli_host_busy (st);
+        rc_host_state_t st = s_host (d->hosts[i]->state);
+        *ok += st == RC_HOST_SUCCEEDED || st == RC_HOST_ROLLED_BACK;
+        *failed += rc_host_state_failed (st);
+        *busy += st == RC_HOST_UPDATING || st == RC_HOST_ROLLING_BACK;
     }
 }
 
