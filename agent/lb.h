@@ -1,0 +1,68 @@
+/*  lb.h - the built-in load balancer providers ([app] lb): take the app's
+    servers out of rotation before an update (drain: no new requests, wait
+    for the ones in flight) and put them back after it (undrain: wait for
+    the LB's own check to say they are up). A drain or undrain is an object
+    the executor's loop drives like a hook or a download: rc_lb_watch names
+    what it waits for, rc_lb_poll moves it on, never blocking. A provider
+    is one rc_lb_provider_t (lb_haproxy.c); lb.c picks it by [app] lb. */
+#ifndef AGENT_LB_H
+#define AGENT_LB_H
+
+#include "rc_config.h"
+#include "watch.h"
+
+#include <stdbool.h>
+
+typedef enum {
+    RC_LB_DRAIN,   /* out of rotation, sessions ended */
+    RC_LB_UNDRAIN, /* back in rotation, the LB's check says up */
+    RC_LB_RESTORE, /* undrain while undoing a failed step: servers the LB
+                      does not know are passed over (nothing of theirs was
+                      drained) */
+} rc_lb_op_t;
+
+typedef enum {
+    RC_LB_RUNNING,
+    RC_LB_DONE,
+    RC_LB_FAILED,
+} rc_lb_status_t;
+
+/* What a provider implements: one run of op over the app's servers. */
+typedef struct {
+    const char *name;
+    /* A run, started at the next poll; NULL only when out of memory. */
+    void *(*start) (const rc_app_config_t *app, rc_lb_op_t op);
+    /* Does what can be done now; on RC_LB_FAILED err says why. */
+    rc_lb_status_t (*poll) (void *run, char *err, size_t errlen);
+    void (*watch) (void *run, rc_watch_t *w);
+    void (*destroy) (void **run_p);
+} rc_lb_provider_t;
+
+extern const rc_lb_provider_t rc_lb_haproxy;
+
+typedef struct _rc_lb_t rc_lb_t;
+
+/* True when the app has a built-in provider ([app] lb). */
+bool rc_lb_configured (const rc_app_config_t *app);
+/* A drain or undrain of the app's servers; NULL when it has no provider. */
+rc_lb_t *rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op);
+rc_lb_status_t rc_lb_poll (rc_lb_t *self);
+void rc_lb_watch (rc_lb_t *self, rc_watch_t *w);
+/* Why it failed, "" until then. */
+const char *rc_lb_errmsg (rc_lb_t *self);
+/* Closes its connection (what the LB was told stays told). */
+void rc_lb_destroy (rc_lb_t **self_p);
+
+/* ---- HAProxy (lb_haproxy.c), public for its tests ---------------------- */
+
+/* Finds server ("BACKEND/SERVER") in `show stat` CSV output: 1 with its
+   scur and status (copied into status), 0 when it has no row, -1 when csv
+   is not show stat output. */
+int rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status,
+                     size_t status_len);
+/* True when a show stat status means HAProxy sends the server traffic on
+   its own check's word: UP (also "UP 1/3", going down but up) or, with no
+   check, "no check". */
+bool rc_haproxy_status_up (const char *status);
+
+#endif
