@@ -1104,6 +1104,13 @@ rc_config_test (bool verbose)
         {"[agent]\nlabels = a=1\nlabels = b=2\n", ":3: key 'labels' given twice"},
         {"[app web]\nartifact_sources = https://u@evil/\n", ":2: [app web] artifact_sources: "},
         {"[app web]\nartifact_sources = file:///srv/../etc/\n", ":2: [app web] artifact_sources"},
+        {"[app web]\nlb = bogus\n", ":2: [app web] lb = 'bogus' is not a load balancer"},
+        {"[app web]\nhaproxy_server = web\n", ":2: [app web] haproxy_server: 'web' is not"},
+        {"[app web]\nhaproxy_server = a/b\nhaproxy_server = c/d\n",
+         ":3: key 'haproxy_server' given twice"},
+        {"[app web]\nhaproxy_socket = admin.sock\n", ":2: [app web] haproxy_socket = 'admin.sock'"},
+        {"[app web]\nhaproxy_socket = tcp://127.0.0.1:0\n", ":2: [app web] haproxy_socket"},
+        {"[app web]\ndrain_timeout = soon\n", ":2: [app web] drain_timeout = 'soon'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_write (path, bad[i].text);

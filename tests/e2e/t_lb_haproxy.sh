@@ -185,6 +185,9 @@ for bad in "lb = bogus|lb = 'bogus' is not a load balancer" \
     "$RC_BUILD/rollclone-agent" --check --config "$C" >"$T/check.out" 2>&1; rc=$?
     [ $rc = 2 ] && grep -qF "$want" "$T/check.out" || { cat "$T/check.out"; fail "--check with '$line' exited $rc"; }
 done
+sed '/^haproxy_server/d' "$T/agent-1.conf" >"$C"
+"$RC_BUILD/rollclone-agent" --check --config "$C" >"$T/check.out" 2>&1; rc=$?
+[ $rc = 2 ] && grep -qF "[app web] lb = haproxy needs haproxy_server" "$T/check.out" || { cat "$T/check.out"; fail "--check with no haproxy_server exited $rc"; }
 say "(5) --check refuses lb = bogus, a bad haproxy_server and a relative haproxy_socket"
 rc_webapp_cleanup
 say ok
