@@ -19,6 +19,7 @@
 #include "rc_time.h"
 #include "rc_window.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -364,10 +365,16 @@ s_lb_socket_valid (const char *v)
     long port = strtol (colon + 1, &end, 10);
     if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
         return false;
-    for (const char *c = rest; c < colon; c++)
-        if (!isalnum ((unsigned char)*c) && *c != '.' && *c != '-')
-            return false;
-    return true;
+    /* an IPv4 address: the agent connects without a resolver that could
+       block its loop */
+    char host[INET_ADDRSTRLEN];
+    struct in_addr addr;
+    size_t len = (size_t)(colon - rest);
+    if (len >= sizeof host)
+        return false;
+    memcpy (host, rest, len);
+    host[len] = '\0';
+    return streq (host, "localhost") || inet_pton (AF_INET, host, &addr) == 1;
 }
 
 static rc_app_config_t *
@@ -467,7 +474,7 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                        section, key->name, value);
     case T_LB_SOCKET:
         if (!s_lb_socket_valid (value))
-            return s_fail (p, "[%s] %s = '%s' must be an absolute socket path or tcp://HOST:PORT",
+            return s_fail (p, "[%s] %s = '%s' must be an absolute socket path or tcp://IPV4:PORT",
                            section, key->name, value);
         copy = strdup (value);
         break;

@@ -5,12 +5,15 @@
     same rc_lb_t the executor drives. */
 #include "lb.h"
 #include "rc_config.h"
+#include "rc_defaults.h"
+#include "rc_keys.h"
 #include "rc_time.h"
 #include "selftests.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char s_stat[] =
     "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"
@@ -128,6 +131,74 @@ test_missing_socket (void)
     ck_assert_ptr_null (rc_lb_new (&app, RC_LB_DRAIN));
 }
 
+/* An agent config with an [app web] of body: loaded, or NULL with err. */
+static rc_config_t *
+s_load (const char *dir, const char *body, char *err, size_t errlen)
+{
+    char path[256];
+    snprintf (path, sizeof path, "%s/agent.conf", dir);
+    FILE *f = fopen (path, "w");
+    ck_assert_ptr_nonnull (f);
+    fprintf (f,
+             "[agent]\nid = t\ncoordinator_endpoint = tcp://127.0.0.1:1\n"
+             "coordinator_publish_endpoint = tcp://127.0.0.1:2\n"
+             "coordinator_public_key = k\nsecret_key = k_secret\n"
+             "[app web]\nreleases_dir = /srv/web\n%s",
+             body);
+    fclose (f);
+    return rc_config_load (path, RC_ROLE_AGENT, err, errlen);
+}
+
+/* The keys as the agent reads them: the list, the defaults, and what is
+   refused across keys. */
+static void
+test_config (void)
+{
+    char dir[] = "/tmp/rc_lb_test.XXXXXX", key[64], err[1024];
+    ck_assert_ptr_nonnull (mkdtemp (dir));
+    snprintf (key, sizeof key, "%s/k", dir);
+    ck_assert_int_eq (rc_keys_generate (key, err, sizeof err), 0);
+    rc_config_t *cfg = s_load (dir,
+                               "lb = haproxy\nhaproxy_socket = tcp://127.0.0.1:9999\n"
+                               "haproxy_server = web/a,web/b api/a\nundrain_timeout = 5s\n",
+                               err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    const rc_app_config_t *app = rc_config_app (cfg, "web");
+    ck_assert_int_eq (app->lb, RC_LB_HAPROXY);
+    ck_assert_str_eq (rc_config_lb_name (app->lb), "haproxy");
+    ck_assert_str_eq (app->haproxy_socket, "tcp://127.0.0.1:9999");
+    ck_assert_uint_eq (app->haproxy_server_count, 3);
+    ck_assert_str_eq (app->haproxy_servers[2], "api/a");
+    ck_assert_int_eq (app->drain_timeout_ms, RC_DEFAULT_DRAIN_TIMEOUT_MS);
+    ck_assert_int_eq (app->undrain_timeout_ms, 5000);
+    rc_config_destroy (&cfg);
+    /* without lb: no provider, no haproxy_ keys */
+    cfg = s_load (dir, "", err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    ck_assert_int_eq (rc_config_app (cfg, "web")->lb, RC_LB_NONE);
+    rc_config_destroy (&cfg);
+    struct {
+        const char *body, *expect;
+    } bad[] = {
+        {"lb = haproxy\nhaproxy_server = web/a\n", "lb = haproxy needs haproxy_socket"},
+        {"lb = haproxy\nhaproxy_socket = /run/h.sock\n", "lb = haproxy needs haproxy_server"},
+        {"haproxy_socket = /run/h.sock\nhaproxy_server = web/a\n", "need lb = haproxy"},
+        {"lb = nginx\n", "lb = 'nginx' is not a load balancer"},
+        {"lb = haproxy\nhaproxy_socket = tcp://example.org:1\n", "haproxy_socket = 'tcp://"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = s_load (dir, bad[i].body, err, sizeof err);
+        ck_assert_msg (!cfg && strstr (err, bad[i].expect), "case %zu: '%s'", i, err);
+    }
+    char path[256];
+    const char *files[] = {"agent.conf", "k", "k_secret"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf (path, sizeof path, "%s/%s", dir, files[i]);
+        unlink (path);
+    }
+    rmdir (dir);
+}
+
 void
 rc_lb_test (bool verbose)
 {
@@ -135,4 +206,5 @@ rc_lb_test (bool verbose)
     test_show_stat ();
     test_server_list ();
     test_missing_socket ();
+    test_config ();
 }
