@@ -106,23 +106,21 @@ python3 -c "import json,sys; d=json.load(open('$T/load.json')); sys.exit(0 if d[
 grep -q "^drain" "$T/agent-1/hooks.log" && fail "a drain hook ran"
 say "(1) v1 -> v2 through HAProxy with the built-in provider, no failed request"
 
-# (2) a slow request on host-1 in flight at drain time: it ends with 200,
-# and the drain phase lasted until then
-curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB1/slow?s=3" >"$T/slow.code" &
+# (2) a slow request on host-1 in flight at drain time: it ends with 200
+# from v2 (restart kills the old server with what it serves, so the restart
+# came after it), and the drain phase held for it (at least 2 s of its 4 s:
+# the deployment starts well within the first 2)
+curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB1/slow?s=4" >"$T/slow.code" &
 slow=$!
 wait_for 5 lbstat_is only1/host-1 scur 1 || fail "the slow request is not in flight"
-start=$(date +%s%N)
 dep=$(deploy v3 --select n=1 --soak 300ms) || fail "deploy v3"
 wait "$slow"
-done_at=$(date +%s%N)
 [ "$(cat "$T/slow.code")" = 200 ] || fail "the slow request ended with '$(cat "$T/slow.code")'"
 grep -q "version v2" "$T/slow.out" || fail "the slow request was not answered by v2"
 wait_for 20 dep_state_is "$dep" succeeded || fail "v3 on host-1 did not succeed"
 "$RC" status "$dep" --json >"$T/status.out"
 drain_ms=$(python3 -c "import json; print(json.load(open('$T/status.out'))['hosts'][0]['timings_ms']['drain'])")
-waited=$(( (done_at - start) / 1000000 ))
-echo "drain ${drain_ms}ms, slow request ended ${waited}ms after the deploy started"
-[ -n "$drain_ms" ] && [ "$drain_ms" -ge $((waited - 500)) ] || { cat "$T/status.out"; fail "the drain did not wait for the slow request"; }
+[ -n "$drain_ms" ] && [ "$drain_ms" -ge 2000 ] || { cat "$T/status.out"; fail "the drain did not wait for the slow request"; }
 [ "$(current 1)" = v3 ] || fail "host-1 on '$(current 1)'"
 wait_for 10 lbstat_is web/host-1 status UP || fail "web/host-1 not back UP"
 say "(2) the drain waited ${drain_ms}ms for the slow request, which ended with 200"
