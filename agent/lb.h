@@ -55,14 +55,22 @@ void rc_lb_destroy (rc_lb_t **self_p);
 
 /* ---- HAProxy (lb_haproxy.c), public for its tests ---------------------- */
 
+/* A server's row in `show stat`: what drain and undrain look at. */
+typedef struct {
+    long scur;       /* sessions on the server now */
+    char status[64]; /* UP, DOWN, MAINT, DRAIN, no check, UP 1/3, ... */
+    char check[32];  /* check_status: last check's result, "" with no check */
+} rc_haproxy_row_t;
+
 /* Finds server ("BACKEND/SERVER") in `show stat` CSV output: 1 with its
-   scur and status (copied into status), 0 when it has no row, -1 when csv
-   is not show stat output. */
-int rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status,
-                     size_t status_len);
-/* True when a show stat status means HAProxy sends the server traffic on
-   its own check's word: UP (also "UP 1/3", going down but up) or, with no
-   check, "no check". */
+   row, 0 when it has none, -1 when csv is not show stat output. */
+int rc_haproxy_stat (const char *csv, const char *server, rc_haproxy_row_t *row);
+/* True when a show stat status means HAProxy's own check says the server
+   is up: "UP", or "no check" for a server without one. Not "UP 1/2": HAProxy
+   puts a server leaving maint straight back UP with the least health
+   (shown "UP n/m"), before any check of what now runs there, and a failing
+   check shows the same; one passing check makes it "UP". (With `fall 1`
+   there is no such margin, and UP after ready is not proof of a check.) */
 bool rc_haproxy_status_up (const char *status);
 
 #endif

@@ -80,7 +80,7 @@ s_field (const char **line, char *field, size_t len)
 }
 
 int
-rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status, size_t status_len)
+rc_haproxy_stat (const char *csv, const char *server, rc_haproxy_row_t *out)
 {
     if (strncmp (csv, "# ", 2) != 0)
         return -1;
@@ -88,7 +88,7 @@ rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status, 
     if (!slash)
         return 0;
     size_t be_len = (size_t)(slash - server);
-    int px = -1, sv = -1, sc = -1, st = -1;
+    int px = -1, sv = -1, sc = -1, st = -1, ck = -1;
     char field[256];
     const char *line = csv + 2;
     for (int i = 0; s_field (&line, field, sizeof field); i++) {
@@ -100,6 +100,8 @@ rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status, 
             sc = i;
         else if (streq (field, "status"))
             st = i;
+        else if (streq (field, "check_status"))
+            ck = i;
     }
     if (px < 0 || sv < 0 || sc < 0 || st < 0)
         return -1;
@@ -107,7 +109,7 @@ rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status, 
         const char *c = row + 1;
         bool px_ok = false, sv_ok = false;
         long cur = -1;
-        char stat[sizeof field] = "";
+        char stat[sizeof field] = "", check[sizeof field] = "";
         for (int i = 0; s_field (&c, field, sizeof field); i++) {
             if (i == px)
                 px_ok = strlen (field) == be_len && strncmp (field, server, be_len) == 0;
@@ -121,10 +123,13 @@ rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status, 
             }
             else if (i == st)
                 snprintf (stat, sizeof stat, "%s", field);
+            else if (i == ck)
+                snprintf (check, sizeof check, "%s", field);
         }
         if (px_ok && sv_ok && cur >= 0) {
-            *scur = cur;
-            snprintf (status, status_len, "%s", stat);
+            out->scur = cur;
+            snprintf (out->status, sizeof out->status, "%.*s", (int)sizeof out->status - 1, stat);
+            snprintf (out->check, sizeof out->check, "%.*s", (int)sizeof out->check - 1, check);
             return 1;
         }
     }
@@ -134,7 +139,7 @@ rc_haproxy_stat (const char *csv, const char *server, long *scur, char *status, 
 bool
 rc_haproxy_status_up (const char *status)
 {
-    return streq (status, "UP") || strncmp (status, "UP ", 3) == 0 || streq (status, "no check");
+    return streq (status, "UP") || streq (status, "no check");
 }
 
 /* ---- one exchange --------------------------------------------------------- */
@@ -312,17 +317,17 @@ s_first_line (const char *reply, char *out, size_t len)
 static rc_lb_status_t
 s_on_set (s_run_t *run, char *err, size_t errlen)
 {
-    const char *server = run->app->haproxy_servers[run->index];
     const char *text = run->reply + strspn (run->reply, " \r\n");
     if (*text) {
         bool unknown = strstr (text, "No such server") || strstr (text, "No such backend");
-        if (unknown && run->op == RC_LB_RESTORE)
+        if (unknown && run->op == RC_LB_RESTORE) {
             run->unknown[run->index] = true;
+        }
         else {
             char line[256];
             s_first_line (text, line, sizeof line);
-            return s_failed (run, err, errlen, "haproxy_socket %s: set server %s state %s: %s",
-                             run->app->haproxy_socket, server, s_state_word (run), line);
+            return s_failed (run, err, errlen, "haproxy_socket %s: %.*s: %s",
+                             run->app->haproxy_socket, (int)run->cmd_len - 1, run->cmd, line);
         }
     }
     run->index++;
@@ -340,9 +345,10 @@ s_on_stat (s_run_t *run, char *err, size_t errlen)
         if (run->unknown[i])
             continue;
         const char *server = app->haproxy_servers[i];
-        long scur = 0;
-        char status[64];
-        int found = rc_haproxy_stat (run->reply, server, &scur, status, sizeof status);
+        rc_haproxy_row_t row;
+        int found = rc_haproxy_stat (run->reply, server, &row);
+        long scur = row.scur;
+        const char *status = row.status;
         if (found < 0) {
             char line[256];
             s_first_line (run->reply, line, sizeof line);

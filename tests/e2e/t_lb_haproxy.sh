@@ -6,7 +6,9 @@
 # drain time ends with 200 and the drain lasts until it ended; (3) a drain
 # to a server HAProxy does not know fails the step in phase drain and
 # leaves the host as it was; (4) a session that outlives drain_timeout
-# fails the step with the sessions left; (5) --check refuses bad keys.
+# fails the step with the sessions left; (5) a server HAProxy's check
+# keeps DOWN fails the undrain at undrain_timeout and the step is undone;
+# (6) --check refuses bad keys.
 . "$(dirname "$0")/lib.sh"
 command -v haproxy >/dev/null || { echo "haproxy is not installed"; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +33,7 @@ SH
 releases_dir = $dir/web
 install = sh $HOOK install $dir
 restart = sh $dir/restart.sh
-health_url = http://127.0.0.1:$port/health
+health_url = http://127.0.0.1:$port${HEALTH_PATH:-/health}
 health_interval = 100ms
 hook_timeout = 20s
 artifact_sources = file://$T/art/
@@ -68,7 +70,7 @@ for i in 1 2; do "$RC_BUILD/rollclone-agent" --check --config "$T/agent-$i.conf"
 lbstat () {
     python3 - "$SOCK" "$1" "$2" <<'PY'
 import csv, io, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+s = socket.socket(socket.AF_UNIX); s.settimeout(6); s.connect(sys.argv[1])
 s.sendall(b"show stat\n"); out = b""
 while True:
     c = s.recv(65536)
@@ -170,7 +172,27 @@ wait "$slow"
 wait_for 10 lbstat_is only2/host-2 status UP || fail "only2/host-2 left '$(lbstat only2/host-2 status)'"
 say "(4) drain_timeout: failed with the session named, host-2 still v2 and UP"
 
-# (5) --check refuses what the provider cannot use
+# (5) a release the agent finds healthy (its health_url is /index.html
+# here) but HAProxy's check (GET /health) does not: the undrain times out
+# with the server's status, the step is undone, host-2 is back on v2 and UP
+make_release v4 broken
+HEALTH_PATH=/index.html restart_agent2 "haproxy_socket = tcp://127.0.0.1:$P_API
+haproxy_server = web/host-2" "undrain_timeout = 3s"
+dep=$(deploy v4 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v4"
+wait_for 30 dep_ended "$dep" || fail "the deployment did not end"
+"$RC" status "$dep" --json >"$T/st.json"
+python3 - "$T/st.json" <<'PY' || { cat "$T/st.json"; fail "undrain_timeout: wrong failure"; }
+import json, sys
+h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
+print(h["phase"], "|", h["error"])
+assert h["state"] == "failed" and h["phase"] == "undrain", h
+assert "undrain_timeout 3.0s passed: web/host-2 is DOWN" in h["error"], h["error"]
+PY
+[ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
+wait_for 10 lbstat_is web/host-2 status UP || fail "web/host-2 left '$(lbstat web/host-2 status)'"
+say "(5) undrain_timeout: failed in undrain with HAProxy's status, host-2 back on v2 and UP"
+
+# (6) --check refuses what the provider cannot use
 C="$T/bad.conf"
 for bad in "lb = bogus|lb = 'bogus' is not a load balancer" \
            "haproxy_server = nobackend|haproxy_server: 'nobackend' is not BACKEND/SERVER" \
@@ -186,6 +208,6 @@ done
 sed '/^haproxy_server/d' "$T/agent-1.conf" >"$C"
 "$RC_BUILD/rollclone-agent" --check --config "$C" >"$T/check.out" 2>&1; rc=$?
 [ $rc = 2 ] && grep -qF "[app web] lb = haproxy needs haproxy_server" "$T/check.out" || { cat "$T/check.out"; fail "--check with no haproxy_server exited $rc"; }
-say "(5) --check refuses lb = bogus, a bad haproxy_server and a relative haproxy_socket"
+say "(6) --check refuses lb = bogus, a bad haproxy_server and a relative haproxy_socket"
 rc_webapp_cleanup
 say ok

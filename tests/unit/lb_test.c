@@ -31,42 +31,40 @@ static const char s_stat[] =
 static void
 test_show_stat (void)
 {
-    long scur = -1;
-    char status[32];
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-1", &scur, status, sizeof status), 1);
-    ck_assert_int_eq (scur, 2);
-    ck_assert_str_eq (status, "UP");
-    ck_assert (rc_haproxy_status_up (status));
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-2", &scur, status, sizeof status), 1);
-    ck_assert_int_eq (scur, 0);
-    ck_assert_str_eq (status, "MAINT");
-    ck_assert (!rc_haproxy_status_up (status));
+    rc_haproxy_row_t row;
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-1", &row), 1);
+    ck_assert_int_eq (row.scur, 2);
+    ck_assert_str_eq (row.status, "UP");
+    ck_assert_str_eq (row.check, "L7OK");
+    ck_assert (rc_haproxy_status_up (row.status));
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-2", &row), 1);
+    ck_assert_int_eq (row.scur, 0);
+    ck_assert_str_eq (row.status, "MAINT");
+    ck_assert_str_eq (row.check, ""); /* no check: undrain does not force it down */
+    ck_assert (!rc_haproxy_status_up (row.status));
     /* a quoted name with a comma; DOWN going up is not up yet */
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host,3", &scur, status, sizeof status), 1);
-    ck_assert_str_eq (status, "DOWN 1/2");
-    ck_assert (!rc_haproxy_status_up (status));
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host,3", &row), 1);
+    ck_assert_str_eq (row.status, "DOWN 1/2");
+    ck_assert (!rc_haproxy_status_up (row.status));
     /* a server with no check is up once ready */
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-4", &scur, status, sizeof status), 1);
-    ck_assert (rc_haproxy_status_up (status));
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-4", &row), 1);
+    ck_assert (rc_haproxy_status_up (row.status));
     /* the same server name in another backend is another row */
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "other/host-1", &scur, status, sizeof status), 1);
-    ck_assert_int_eq (scur, 7);
-    ck_assert_str_eq (status, "DRAIN");
-    ck_assert (rc_haproxy_status_up ("UP 1/3"));
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "other/host-1", &row), 1);
+    ck_assert_int_eq (row.scur, 7);
+    ck_assert_str_eq (row.status, "DRAIN");
+    ck_assert (!rc_haproxy_status_up ("UP 1/3")); /* just left maint, or failing */
     ck_assert (!rc_haproxy_status_up ("UPPER"));
     /* not there: another backend, a prefix of a name, no slash */
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host", &scur, status, sizeof status), 0);
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "we/host-1", &scur, status, sizeof status), 0);
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "nosuch/host-1", &scur, status, sizeof status), 0);
-    ck_assert_int_eq (rc_haproxy_stat (s_stat, "host-1", &scur, status, sizeof status), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host", &row), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "we/host-1", &row), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "nosuch/host-1", &row), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "host-1", &row), 0);
     /* not show stat at all: an error answer, an empty one, a header
        without the columns we read */
-    ck_assert_int_eq (
-        rc_haproxy_stat ("Unknown command.\n", "web/host-1", &scur, status, sizeof status), -1);
-    ck_assert_int_eq (rc_haproxy_stat ("", "web/host-1", &scur, status, sizeof status), -1);
-    ck_assert_int_eq (rc_haproxy_stat ("# pxname,svname\nweb,host-1\n", "web/host-1", &scur, status,
-                                       sizeof status),
-                      -1);
+    ck_assert_int_eq (rc_haproxy_stat ("Unknown command.\n", "web/host-1", &row), -1);
+    ck_assert_int_eq (rc_haproxy_stat ("", "web/host-1", &row), -1);
+    ck_assert_int_eq (rc_haproxy_stat ("# pxname,svname\nweb,host-1\n", "web/host-1", &row), -1);
 }
 
 static void
