@@ -209,8 +209,10 @@ s_send (s_run_t *run, const char *cmd, char *err, size_t errlen)
         snprintf (err, errlen, "haproxy_socket %s: %s", where, strerror (errno));
         return -1;
     }
+    /* a unix socket whose backlog is full says EAGAIN: not in progress, a
+       failure like any other */
     run->connected = connect (run->fd, addr, addr_len) == 0;
-    if (!run->connected && errno != EINPROGRESS && errno != EAGAIN) {
+    if (!run->connected && errno != EINPROGRESS) {
         snprintf (err, errlen, "haproxy_socket %s: %s", where, strerror (errno));
         s_close (run);
         return -1;
