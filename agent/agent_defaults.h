@@ -80,4 +80,12 @@
 /* Local mode: how long `recover` waits for in-flight steps to be undone. */
 #define RC_LOCAL_STATE_POLL_MS 50
 
+/* Load balancer providers (lb.h): one runtime API exchange (connect, send,
+   the whole answer) takes at most this long; drain and undrain look at the
+   LB's stats this often; an answer is at most this large (show stat of a
+   big HAProxy is a few hundred KiB). */
+#define RC_LB_IO_TIMEOUT_MS 5000
+#define RC_LB_POLL_MS 100
+#define RC_LB_REPLY_MAX (4 * 1024 * 1024)
+
 #endif

@@ -133,6 +133,61 @@ s_poll_child (rc_step_t *step)
     return out;
 }
 
+/* ---- load balancer ------------------------------------------------------ */
+
+static bool
+s_undrain_phase (rc_step_t *step)
+{
+    return step->phase == RC_PHASE_UNDRAIN || step->phase == RC_PHASE_REVERT_UNDRAIN;
+}
+
+static rc_step_outcome_t
+s_start_lb (rc_step_t *step, rc_lb_op_t op)
+{
+    step->lb = rc_lb_new (step->env.cfg, op);
+    return step->lb ? RC_STEP_WAIT : RC_STEP_OK;
+}
+
+/* The provider's run, once it has ended: drain goes on with the hook. */
+static rc_step_outcome_t
+s_poll_lb (rc_step_t *step)
+{
+    rc_lb_status_t st = rc_lb_poll (step->lb);
+    if (st == RC_LB_RUNNING)
+        return RC_STEP_WAIT;
+    rc_step_outcome_t out = RC_STEP_OK;
+    if (st == RC_LB_FAILED)
+        out = rc_step_fail (step, -1, rc_lb_errmsg (step->lb), NULL);
+    rc_lb_destroy (&step->lb);
+    if (out == RC_STEP_OK && step->phase == RC_PHASE_DRAIN)
+        out = rc_phase_hook (step, step->env.cfg->drain);
+    return out;
+}
+
+rc_step_outcome_t
+rc_phase_drain (rc_step_t *step)
+{
+    if (rc_lb_configured (step->env.cfg))
+        return s_start_lb (step, RC_LB_DRAIN);
+    return rc_phase_hook (step, step->env.cfg->drain);
+}
+
+/* The undrain's provider run, after its hook. Undoing a failed step puts
+   back only what the LB knows: a drain refused for an unknown server left
+   nothing of it to put back. */
+static rc_step_outcome_t
+s_undrain_lb (rc_step_t *step)
+{
+    return s_start_lb (step, rc_step_reverting (step) ? RC_LB_RESTORE : RC_LB_UNDRAIN);
+}
+
+rc_step_outcome_t
+rc_phase_undrain (rc_step_t *step)
+{
+    rc_step_outcome_t out = rc_phase_hook (step, step->env.cfg->undrain);
+    return out == RC_STEP_OK ? s_undrain_lb (step) : out;
+}
+
 /* ---- download and signature ------------------------------------------- */
 
 rc_step_outcome_t
@@ -440,8 +495,14 @@ s_poll_health (rc_step_t *step)
 rc_step_outcome_t
 rc_phase_poll (rc_step_t *step)
 {
-    if (step->child)
-        return s_poll_child (step);
+    if (step->lb)
+        return s_poll_lb (step);
+    if (step->child) {
+        rc_step_outcome_t out = s_poll_child (step);
+        if (out == RC_STEP_OK && s_undrain_phase (step))
+            out = s_undrain_lb (step);
+        return out;
+    }
     if (step->fetch)
         return s_poll_fetch (step);
     if (step->sigfetch)
@@ -456,7 +517,9 @@ rc_phase_poll (rc_step_t *step)
 void
 rc_phase_watch (rc_step_t *step, rc_watch_t *w)
 {
-    if (step->child)
+    if (step->lb)
+        rc_lb_watch (step->lb, w);
+    else if (step->child)
         rc_child_watch (step->child, w);
     else if (step->fetch)
         rc_fetch_watch (step->fetch, w);
@@ -479,6 +542,7 @@ rc_phase_watch (rc_step_t *step, rc_watch_t *w)
 void
 rc_phase_stop (rc_step_t *step)
 {
+    rc_lb_destroy (&step->lb);
     rc_child_destroy (&step->child);
     rc_fetch_destroy (&step->fetch);
     rc_fetch_destroy (&step->sigfetch);

@@ -17,6 +17,7 @@
 #include "fetch.h"
 #include "health.h"
 #include "journal.h"
+#include "lb.h"
 #include "rc_config.h"
 #include "rollclone.pb-c.h"
 #include "unpack.h"
@@ -115,6 +116,7 @@ struct _rc_step_t {
     rc_fetch_t *sigfetch;    /* download of URL.sig running */
     rc_unpack_t *unpack;     /* unpacking running */
     rc_health_t *health;     /* health check running */
+    rc_lb_t *lb;             /* the app's load balancer provider's drain/undrain running */
     int64_t health_deadline; /* health phase fails here */
     int64_t healthy_since;   /* first pass of the current run of passes, 0 = none */
     int64_t next_check;      /* next health check start */
@@ -174,6 +176,10 @@ void rc_step_path (rc_step_t *step, rc_step_path_t kind, const char *version, ch
 /* The phase actions: each starts its phase (RC_STEP_WAIT: it goes on in
    rc_phase_poll). */
 rc_step_outcome_t rc_phase_hook (rc_step_t *step, const char *hook);
+/* Drain: the provider ([app] lb), then the drain hook. Undrain (forward or
+   undoing): the undrain hook, then the provider. */
+rc_step_outcome_t rc_phase_drain (rc_step_t *step);
+rc_step_outcome_t rc_phase_undrain (rc_step_t *step);
 rc_step_outcome_t rc_phase_fetch (rc_step_t *step);
 rc_step_outcome_t rc_phase_unpack (rc_step_t *step);
 rc_step_outcome_t rc_phase_switch (rc_step_t *step);

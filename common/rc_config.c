@@ -19,6 +19,7 @@
 #include "rc_time.h"
 #include "rc_window.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Debian's libinih is built with INI_RUNTIME_OPTIONS: its options are
@@ -47,21 +49,24 @@ extern int ini_max_line __attribute__ ((weak));
 #define S_HIDDEN_HASH '\x1f'
 
 typedef enum {
-    T_STRING,   /* any text (hook command lines) */
-    T_PATH,     /* a path; relative ones start at the config's directory */
-    T_ENDPOINT, /* tcp:// or ipc:// */
-    T_DURATION, /* 500ms, 10s, 5m, 1h */
-    T_COUNT,    /* a whole number 1..RC_KEEP_MAX */
-    T_NAME,     /* [A-Za-z0-9._+-]{1,64} */
-    T_LABELS,   /* k=v,k=v */
-    T_URL,      /* http:// or https:// */
-    T_SECRET,   /* path of our key pair, loaded now */
-    T_PUBLIC,   /* a peer's public key: Z85 text or a file, loaded now */
-    T_BYTES,    /* a size: 512, 100K, 10M, 4G (powers of 1024) */
-    T_SOURCES,  /* artifact source URL prefixes (rc_sources.h) */
-    T_AGE,      /* a duration that may be long: 90d, 12h, 30m */
-    T_RETAIN,   /* a whole number 1..RC_RETAIN_MAX */
-    T_WINDOWS,  /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
+    T_STRING,     /* any text (hook command lines) */
+    T_PATH,       /* a path; relative ones start at the config's directory */
+    T_ENDPOINT,   /* tcp:// or ipc:// */
+    T_DURATION,   /* 500ms, 10s, 5m, 1h */
+    T_COUNT,      /* a whole number 1..RC_KEEP_MAX */
+    T_NAME,       /* [A-Za-z0-9._+-]{1,64} */
+    T_LABELS,     /* k=v,k=v */
+    T_URL,        /* http:// or https:// */
+    T_SECRET,     /* path of our key pair, loaded now */
+    T_PUBLIC,     /* a peer's public key: Z85 text or a file, loaded now */
+    T_BYTES,      /* a size: 512, 100K, 10M, 4G (powers of 1024) */
+    T_SOURCES,    /* artifact source URL prefixes (rc_sources.h) */
+    T_AGE,        /* a duration that may be long: 90d, 12h, 30m */
+    T_RETAIN,     /* a whole number 1..RC_RETAIN_MAX */
+    T_WINDOWS,    /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
+    T_LB,         /* a built-in load balancer provider: haproxy */
+    T_LB_SOCKET,  /* an absolute unix socket path or tcp://HOST:PORT */
+    T_LB_SERVERS, /* BACKEND/SERVER list (rc_config_lb_servers) */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -122,6 +127,11 @@ static const s_key_t s_keys[] = {
     {S_APP, "max_unpacked_bytes", T_BYTES, APP (max_unpacked_bytes)},
     {S_APP, "artifact_sources", T_SOURCES, APP (artifact_sources)},
     {S_APP, "trusted_signers", T_PATH, APP (trusted_signers)},
+    {S_APP, "lb", T_LB, APP (lb)},
+    {S_APP, "haproxy_socket", T_LB_SOCKET, APP (haproxy_socket)},
+    {S_APP, "haproxy_server", T_LB_SERVERS, APP (haproxy_servers)},
+    {S_APP, "drain_timeout", T_DURATION, APP (drain_timeout_ms)},
+    {S_APP, "undrain_timeout", T_DURATION, APP (undrain_timeout_ms)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 _Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
@@ -273,6 +283,100 @@ s_endpoint_valid (const char *v)
     return true;
 }
 
+/* The one place an lb kind is spelled. */
+static const char *const s_lb_names[] = {
+    [RC_LB_NONE] = "",
+    [RC_LB_HAPROXY] = "haproxy",
+};
+
+const char *
+rc_config_lb_name (rc_lb_kind_t kind)
+{
+    return (size_t)kind < sizeof s_lb_names / sizeof s_lb_names[0] ? s_lb_names[kind] : "";
+}
+
+static bool
+s_lb_server_char (char c)
+{
+    return isalnum ((unsigned char)c) || c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+int
+rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *err, size_t errlen)
+{
+    *servers = NULL;
+    *count = 0;
+    const char *c = text;
+    while (*c) {
+        c += strspn (c, ", \t");
+        if (!*c)
+            break;
+        size_t len = strcspn (c, ", \t");
+        const char *slash = memchr (c, '/', len);
+        bool ok = slash && slash != c && slash + 1 < c + len && len <= RC_LB_SERVER_MAX;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = c + i == slash || s_lb_server_char (c[i]);
+        if (!ok) {
+            snprintf (err, errlen, "'%.*s' is not BACKEND/SERVER", (int)(len > 64 ? 64 : len), c);
+            goto fail;
+        }
+        if (*count == RC_LB_SERVERS_MAX) {
+            snprintf (err, errlen, "more than %d servers", RC_LB_SERVERS_MAX);
+            goto fail;
+        }
+        char **grown = realloc (*servers, (*count + 1) * sizeof *grown);
+        if (!grown || !(grown[*count] = strndup (c, len))) {
+            if (grown)
+                *servers = grown;
+            snprintf (err, errlen, "out of memory");
+            goto fail;
+        }
+        *servers = grown;
+        (*count)++;
+        c += len;
+    }
+    if (*count == 0) {
+        snprintf (err, errlen, "names no BACKEND/SERVER");
+        goto fail;
+    }
+    return 0;
+fail:
+    for (size_t i = 0; i < *count; i++)
+        free ((*servers)[i]);
+    free (*servers);
+    *servers = NULL;
+    *count = 0;
+    return -1;
+}
+
+static bool
+s_lb_socket_valid (const char *v)
+{
+    if (v[0] == '/')
+        return strlen (v) < sizeof ((struct sockaddr_un *)0)->sun_path;
+    if (strncmp (v, "tcp://", 6) != 0)
+        return false;
+    const char *rest = v + 6;
+    const char *colon = strrchr (rest, ':');
+    if (!colon || colon == rest)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long port = strtol (colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+        return false;
+    /* an IPv4 address: the agent connects without a resolver that could
+       block its loop */
+    char host[INET_ADDRSTRLEN];
+    struct in_addr addr;
+    size_t len = (size_t)(colon - rest);
+    if (len >= sizeof host)
+        return false;
+    memcpy (host, rest, len);
+    host[len] = '\0';
+    return streq (host, "localhost") || inet_pton (AF_INET, host, &addr) == 1;
+}
+
 static rc_app_config_t *
 s_app_get (rc_config_t *cfg, const char *name)
 {
@@ -294,6 +398,8 @@ s_app_get (rc_config_t *cfg, const char *name)
     app->fetch_timeout_ms = -1;
     app->max_artifact_bytes = -1;
     app->max_unpacked_bytes = -1;
+    app->drain_timeout_ms = -1;
+    app->undrain_timeout_ms = -1;
     return app;
 }
 
@@ -358,6 +464,28 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
             return s_fail (p, "[%s] %s: %s", section, key->name, reason);
         copy = strdup (value);
         break;
+    case T_LB:
+        for (size_t i = 1; i < sizeof s_lb_names / sizeof s_lb_names[0]; i++)
+            if (streq (value, s_lb_names[i])) {
+                *(rc_lb_kind_t *)field = (rc_lb_kind_t)i;
+                return 1;
+            }
+        return s_fail (p, "[%s] %s = '%s' is not a load balancer rollclone drives (haproxy)",
+                       section, key->name, value);
+    case T_LB_SOCKET:
+        if (!s_lb_socket_valid (value))
+            return s_fail (p, "[%s] %s = '%s' must be an absolute socket path or tcp://IPV4:PORT",
+                           section, key->name, value);
+        copy = strdup (value);
+        break;
+    case T_LB_SERVERS: {
+        rc_app_config_t *app = (rc_app_config_t *)base;
+        if (rc_config_lb_servers (value, &app->haproxy_servers, &app->haproxy_server_count, reason,
+                                  sizeof reason)
+            != 0)
+            return s_fail (p, "[%s] %s: %s", section, key->name, reason);
+        return 1;
+    }
     case T_NAME:
         if (!rc_name_valid (value))
             return s_fail (p, "[%s] %s = '%s' must be [A-Za-z0-9._+-]{1,%d}", section, key->name,
@@ -704,6 +832,26 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 app->health_rise = RC_DEFAULT_HEALTH_RISE;
             if (app->health_fall < 0)
                 app->health_fall = RC_DEFAULT_HEALTH_FALL;
+            if (app->drain_timeout_ms < 0)
+                app->drain_timeout_ms = RC_DEFAULT_DRAIN_TIMEOUT_MS;
+            if (app->undrain_timeout_ms < 0)
+                app->undrain_timeout_ms = RC_DEFAULT_UNDRAIN_TIMEOUT_MS;
+            const char *missing = NULL;
+            if (app->lb == RC_LB_HAPROXY && !app->haproxy_socket)
+                missing = "haproxy_socket";
+            else if (app->lb == RC_LB_HAPROXY && !app->haproxy_server_count)
+                missing = "haproxy_server";
+            if (missing) {
+                snprintf (err, errlen, "%s: [app %s] lb = haproxy needs %s", cfg->path, app->name,
+                          missing);
+                return -1;
+            }
+            if (app->lb != RC_LB_HAPROXY && (app->haproxy_socket || app->haproxy_server_count)) {
+                snprintf (err, errlen,
+                          "%s: [app %s] haproxy_socket and haproxy_server need lb = haproxy",
+                          cfg->path, app->name);
+                return -1;
+            }
         }
         if (s_releases_dirs_distinct (cfg, err, errlen) != 0)
             return -1;
@@ -788,11 +936,17 @@ s_app_free (rc_app_config_t *app)
     char **fields[] = {
         &app->name,           &app->releases_dir, &app->install,          &app->restart,
         &app->drain,          &app->undrain,      &app->health_url,       &app->health_body,
-        &app->health_command, &app->user,         &app->artifact_sources, &app->trusted_signers};
+        &app->health_command, &app->user,         &app->artifact_sources, &app->trusted_signers,
+        &app->haproxy_socket};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free (*fields[i]);
         *fields[i] = NULL;
     }
+    for (size_t i = 0; i < app->haproxy_server_count; i++)
+        free (app->haproxy_servers[i]);
+    free (app->haproxy_servers);
+    app->haproxy_servers = NULL;
+    app->haproxy_server_count = 0;
 }
 
 void
@@ -957,6 +1111,13 @@ rc_config_test (bool verbose)
         {"[agent]\nlabels = a=1\nlabels = b=2\n", ":3: key 'labels' given twice"},
         {"[app web]\nartifact_sources = https://u@evil/\n", ":2: [app web] artifact_sources: "},
         {"[app web]\nartifact_sources = file:///srv/../etc/\n", ":2: [app web] artifact_sources"},
+        {"[app web]\nlb = bogus\n", ":2: [app web] lb = 'bogus' is not a load balancer"},
+        {"[app web]\nhaproxy_server = web\n", ":2: [app web] haproxy_server: 'web' is not"},
+        {"[app web]\nhaproxy_server = a/b\nhaproxy_server = c/d\n",
+         ":3: key 'haproxy_server' given twice"},
+        {"[app web]\nhaproxy_socket = admin.sock\n", ":2: [app web] haproxy_socket = 'admin.sock'"},
+        {"[app web]\nhaproxy_socket = tcp://127.0.0.1:0\n", ":2: [app web] haproxy_socket"},
+        {"[app web]\ndrain_timeout = soon\n", ":2: [app web] drain_timeout = 'soon'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_write (path, bad[i].text);

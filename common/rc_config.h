@@ -27,6 +27,19 @@ typedef enum {
    a word); rc_config.c checks its key table fits. */
 #define RC_CONFIG_SEEN_WORDS 4
 
+/* The built-in load balancer providers ([app] lb); their names are in
+   rc_config.c's table, their code in agent/lb.c. */
+typedef enum {
+    RC_LB_NONE,
+    RC_LB_HAPROXY,
+} rc_lb_kind_t;
+
+/* Longest BACKEND/SERVER name; HAProxy's own limit on a proxy or server
+   name is lower. */
+#define RC_LB_SERVER_MAX 128
+/* haproxy_server names at most this many servers */
+#define RC_LB_SERVERS_MAX 16
+
 typedef struct {
     char *name;         /* from [app NAME] */
     char *releases_dir; /* holds releases/ and current */
@@ -39,15 +52,21 @@ typedef struct {
     char *health_command; /* exit 0 = healthy */
     int64_t health_interval_ms;
     int64_t hook_timeout_ms;
-    int keep_releases;                   /* rollback points kept besides current */
-    char *user;                          /* run hooks as this user */
-    int health_rise;                     /* idle checks passed in a row to become healthy */
-    int health_fall;                     /* idle checks failed in a row to become unhealthy */
-    int64_t fetch_timeout_ms;            /* a download's whole time */
-    int64_t max_artifact_bytes;          /* a download's size */
-    int64_t max_unpacked_bytes;          /* file bytes an archive may unpack to */
-    char *artifact_sources;              /* URL prefixes a coordinator may name (rc_sources.h) */
-    char *trusted_signers;               /* directory of public signing keys, or NULL */
+    int keep_releases;          /* rollback points kept besides current */
+    char *user;                 /* run hooks as this user */
+    int health_rise;            /* idle checks passed in a row to become healthy */
+    int health_fall;            /* idle checks failed in a row to become unhealthy */
+    int64_t fetch_timeout_ms;   /* a download's whole time */
+    int64_t max_artifact_bytes; /* a download's size */
+    int64_t max_unpacked_bytes; /* file bytes an archive may unpack to */
+    char *artifact_sources;     /* URL prefixes a coordinator may name (rc_sources.h) */
+    char *trusted_signers;      /* directory of public signing keys, or NULL */
+    rc_lb_kind_t lb;            /* built-in drain provider, RC_LB_NONE when unset */
+    char *haproxy_socket;       /* runtime API: a unix socket path or tcp://HOST:PORT */
+    char **haproxy_servers;     /* BACKEND/SERVER names, haproxy_server_count of them */
+    size_t haproxy_server_count;
+    int64_t drain_timeout_ms;   /* the provider's drain waits this long for sessions to end */
+    int64_t undrain_timeout_ms; /* its undrain waits this long for the LB's check to say UP */
     uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
     int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;
@@ -105,6 +124,13 @@ int rc_config_check (const rc_config_t *self, char *err, size_t errlen);
 /* The app named name, or NULL. */
 const rc_app_config_t *rc_config_app (const rc_config_t *self, const char *name);
 
+/* Splits "B/S, B2/S2" (commas and/or spaces) into *servers (count of them,
+   the caller frees each and the array); each must be BACKEND/SERVER, both
+   non-empty, [A-Za-z0-9._:-]. -1 with err set on a bad list. */
+int rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *err,
+                          size_t errlen);
+/* The name of an lb kind ("haproxy"), "" for none. */
+const char *rc_config_lb_name (rc_lb_kind_t kind);
 void rc_config_test (bool verbose);
 
 #endif

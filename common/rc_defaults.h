@@ -97,6 +97,11 @@
    a download may take this long in all (a server that drips bytes must not
    hold a host drained), be this large, and unpack to this many bytes. */
 #define RC_DEFAULT_FETCH_TIMEOUT_MS (30 * 60 * 1000)
+/* The built-in load balancer provider ([app] lb): a drain waits this long
+   for the server's sessions to end, an undrain for the LB's check to say
+   UP. */
+#define RC_DEFAULT_DRAIN_TIMEOUT_MS (30 * 1000)
+#define RC_DEFAULT_UNDRAIN_TIMEOUT_MS (30 * 1000)
 #define RC_DEFAULT_MAX_ARTIFACT_BYTES (4LL * 1024 * 1024 * 1024)
 #define RC_DEFAULT_MAX_UNPACKED_BYTES (16LL * 1024 * 1024 * 1024)
 /* Reconnect backoff of the agent's sockets (libzmq doubles up to the max). */

@@ -1,0 +1,80 @@
+/*  lb.c - picks the provider of an app's [app] lb and runs it (lb.h). A new
+    provider (nginx) is a table row and a file beside lb_haproxy.c. */
+#include "lb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const rc_lb_provider_t *const s_providers[] = {
+    [RC_LB_NONE] = NULL,
+    [RC_LB_HAPROXY] = &rc_lb_haproxy,
+};
+
+struct _rc_lb_t {
+    const rc_lb_provider_t *provider;
+    void *run;             /* the provider's */
+    rc_lb_status_t status; /* once not RUNNING, final */
+    char err[1024];        /* why it failed */
+};
+
+static const rc_lb_provider_t *
+s_provider (const rc_app_config_t *app)
+{
+    size_t kind = (size_t)app->lb;
+    return kind < sizeof s_providers / sizeof s_providers[0] ? s_providers[kind] : NULL;
+}
+
+bool
+rc_lb_configured (const rc_app_config_t *app)
+{
+    return s_provider (app) != NULL;
+}
+
+rc_lb_t *
+rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op)
+{
+    const rc_lb_provider_t *provider = s_provider (app);
+    if (!provider)
+        return NULL;
+    rc_lb_t *self = calloc (1, sizeof *self);
+    if (!self)
+        abort (); /* out of memory in the middle of a step: nothing safe to do */
+    self->provider = provider;
+    self->run = provider->start (app, op);
+    if (!self->run)
+        abort ();
+    self->status = RC_LB_RUNNING;
+    return self;
+}
+
+rc_lb_status_t
+rc_lb_poll (rc_lb_t *self)
+{
+    if (self->status == RC_LB_RUNNING)
+        self->status = self->provider->poll (self->run, self->err, sizeof self->err);
+    return self->status;
+}
+
+void
+rc_lb_watch (rc_lb_t *self, rc_watch_t *w)
+{
+    if (self->status == RC_LB_RUNNING)
+        self->provider->watch (self->run, w);
+}
+
+const char *
+rc_lb_errmsg (rc_lb_t *self)
+{
+    return self->err;
+}
+
+void
+rc_lb_destroy (rc_lb_t **self_p)
+{
+    rc_lb_t *self = *self_p;
+    if (!self)
+        return;
+    self->provider->destroy (&self->run);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,76 @@
+/*  lb.h - the built-in load balancer providers ([app] lb): take the app's
+    servers out of rotation before an update (drain: no new requests, wait
+    for the ones in flight) and put them back after it (undrain: wait for
+    the LB's own check to say they are up). A drain or undrain is an object
+    the executor's loop drives like a hook or a download: rc_lb_watch names
+    what it waits for, rc_lb_poll moves it on, never blocking. A provider
+    is one rc_lb_provider_t (lb_haproxy.c); lb.c picks it by [app] lb. */
+#ifndef AGENT_LB_H
+#define AGENT_LB_H
+
+#include "rc_config.h"
+#include "watch.h"
+
+#include <stdbool.h>
+
+typedef enum {
+    RC_LB_DRAIN,   /* out of rotation, sessions ended */
+    RC_LB_UNDRAIN, /* back in rotation, the LB's check says up */
+    RC_LB_RESTORE, /* undrain while undoing a failed step: servers the LB
+                      does not know are passed over (nothing of theirs was
+                      drained) */
+} rc_lb_op_t;
+
+typedef enum {
+    RC_LB_RUNNING,
+    RC_LB_DONE,
+    RC_LB_FAILED,
+} rc_lb_status_t;
+
+/* What a provider implements: one run of op over the app's servers. */
+typedef struct {
+    const char *name;
+    /* A run, started at the next poll; NULL only when out of memory. */
+    void *(*start) (const rc_app_config_t *app, rc_lb_op_t op);
+    /* Does what can be done now; on RC_LB_FAILED err says why. */
+    rc_lb_status_t (*poll) (void *run, char *err, size_t errlen);
+    void (*watch) (void *run, rc_watch_t *w);
+    void (*destroy) (void **run_p);
+} rc_lb_provider_t;
+
+extern const rc_lb_provider_t rc_lb_haproxy;
+
+typedef struct _rc_lb_t rc_lb_t;
+
+/* True when the app has a built-in provider ([app] lb). */
+bool rc_lb_configured (const rc_app_config_t *app);
+/* A drain or undrain of the app's servers; NULL when it has no provider. */
+rc_lb_t *rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op);
+rc_lb_status_t rc_lb_poll (rc_lb_t *self);
+void rc_lb_watch (rc_lb_t *self, rc_watch_t *w);
+/* Why it failed, "" until then. */
+const char *rc_lb_errmsg (rc_lb_t *self);
+/* Closes its connection (what the LB was told stays told). */
+void rc_lb_destroy (rc_lb_t **self_p);
+
+/* ---- HAProxy (lb_haproxy.c), public for its tests ---------------------- */
+
+/* A server's row in `show stat`: what drain and undrain look at. */
+typedef struct {
+    long scur;       /* sessions on the server now */
+    char status[64]; /* UP, DOWN, MAINT, DRAIN, no check, UP 1/3, ... */
+    char check[32];  /* check_status: last check's result, "" with no check */
+} rc_haproxy_row_t;
+
+/* Finds server ("BACKEND/SERVER") in `show stat` CSV output: 1 with its
+   row, 0 when it has none, -1 when csv is not show stat output. */
+int rc_haproxy_stat (const char *csv, const char *server, rc_haproxy_row_t *row);
+/* True when a show stat status means HAProxy's own check says the server
+   is up: "UP", or "no check" for a server without one. Not "UP 1/2": HAProxy
+   puts a server leaving maint straight back UP with the least health
+   (shown "UP n/m"), before any check of what now runs there, and a failing
+   check shows the same; one passing check makes it "UP". (With `fall 1`
+   there is no such margin, and UP after ready is not proof of a check.) */
+bool rc_haproxy_status_up (const char *status);
+
+#endif

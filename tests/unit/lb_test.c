@@ -1,0 +1,208 @@
+/*  lb_test.c - the HAProxy provider's reading of HAProxy (a `show stat`
+    answer as HAProxy 2.6 writes it: header, quoted fields, FRONTEND and
+    BACKEND rows), the haproxy_server list the config reader accepts, and a
+    drain that cannot reach its socket failing with the reason, through the
+    same rc_lb_t the executor drives. */
+#include "lb.h"
+#include "rc_config.h"
+#include "rc_defaults.h"
+#include "rc_keys.h"
+#include "rc_time.h"
+#include "selftests.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char s_stat[] =
+    "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"
+    "wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,"
+    "lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,\n"
+    "fe,FRONTEND,,,3,5,262120,40,1,2,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,1,0,3,,,,0,\n"
+    "web,host-1,0,0,2,4,,30,1,2,,0,,0,0,0,0,UP,1,1,0,0,0,12,0,,1,3,1,,30,,2,0,,2,L7OK,200,1,0,\n"
+    "web,host-2,0,0,0,1,,10,1,2,,0,,0,0,0,0,MAINT,1,1,0,0,0,3,3,,1,3,2,,10,,2,0,,1,,,,0,\n"
+    "web,\"host,3\",0,0,0,1,,10,1,2,,0,,0,0,0,0,DOWN 1/2,1,1,0,0,0,3,3,,1,3,3,,10,,2,0,,1,,,,0,\n"
+    "web,host-4,0,0,0,0,,0,0,0,,0,,0,0,0,0,no check,1,1,0,,,3,,,1,3,4,,0,,2,0,,0,,,,0,\n"
+    "web,BACKEND,0,0,2,4,,40,1,2,0,0,,0,0,0,0,UP,2,2,0,,0,12,0,,1,3,0,,40,,1,0,,3,,,,0,\n"
+    "other,host-1,0,0,7,7,,7,1,2,,0,,0,0,0,0,DRAIN,1,1,0,0,0,12,0,,1,4,1,,7,,2,0,,2,L7OK,200,1,0,"
+    "\n";
+
+static void
+test_show_stat (void)
+{
+    rc_haproxy_row_t row;
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-1", &row), 1);
+    ck_assert_int_eq (row.scur, 2);
+    ck_assert_str_eq (row.status, "UP");
+    ck_assert_str_eq (row.check, "L7OK");
+    ck_assert (rc_haproxy_status_up (row.status));
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-2", &row), 1);
+    ck_assert_int_eq (row.scur, 0);
+    ck_assert_str_eq (row.status, "MAINT");
+    ck_assert_str_eq (row.check, ""); /* no check: undrain does not force it down */
+    ck_assert (!rc_haproxy_status_up (row.status));
+    /* a quoted name with a comma; DOWN going up is not up yet */
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host,3", &row), 1);
+    ck_assert_str_eq (row.status, "DOWN 1/2");
+    ck_assert (!rc_haproxy_status_up (row.status));
+    /* a server with no check is up once ready */
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host-4", &row), 1);
+    ck_assert (rc_haproxy_status_up (row.status));
+    /* the same server name in another backend is another row */
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "other/host-1", &row), 1);
+    ck_assert_int_eq (row.scur, 7);
+    ck_assert_str_eq (row.status, "DRAIN");
+    ck_assert (!rc_haproxy_status_up ("UP 1/3")); /* just left maint, or failing */
+    ck_assert (!rc_haproxy_status_up ("UPPER"));
+    /* not there: another backend, a prefix of a name, no slash */
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "web/host", &row), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "we/host-1", &row), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "nosuch/host-1", &row), 0);
+    ck_assert_int_eq (rc_haproxy_stat (s_stat, "host-1", &row), 0);
+    /* not show stat at all: an error answer, an empty one, a header
+       without the columns we read */
+    ck_assert_int_eq (rc_haproxy_stat ("Unknown command.\n", "web/host-1", &row), -1);
+    ck_assert_int_eq (rc_haproxy_stat ("", "web/host-1", &row), -1);
+    ck_assert_int_eq (rc_haproxy_stat ("# pxname,svname\nweb,host-1\n", "web/host-1", &row), -1);
+}
+
+static void
+test_server_list (void)
+{
+    char **servers = NULL;
+    size_t count = 0;
+    char err[128];
+    ck_assert_int_eq (
+        rc_config_lb_servers ("web/host-1, api/h1  edge/h.1:a", &servers, &count, err, sizeof err),
+        0);
+    ck_assert_uint_eq (count, 3);
+    ck_assert_str_eq (servers[0], "web/host-1");
+    ck_assert_str_eq (servers[1], "api/h1");
+    ck_assert_str_eq (servers[2], "edge/h.1:a");
+    for (size_t i = 0; i < count; i++)
+        free (servers[i]);
+    free (servers);
+    const char *bad[] = {"", " , ", "web", "/s", "web/", "web/a/b", "web/a;b", "web/a b/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg (rc_config_lb_servers (bad[i], &servers, &count, err, sizeof err) == -1,
+                       "accepted '%s'", bad[i]);
+        ck_assert_ptr_null (servers);
+        ck_assert_uint_eq (count, 0);
+        ck_assert (*err);
+    }
+    /* too many */
+    char many[RC_LB_SERVERS_MAX * 8 + 16];
+    size_t at = 0;
+    for (int i = 0; i <= RC_LB_SERVERS_MAX; i++)
+        at += (size_t)snprintf (many + at, sizeof many - at, "b/s%d ", i);
+    ck_assert_int_eq (rc_config_lb_servers (many, &servers, &count, err, sizeof err), -1);
+    ck_assert_str_eq (err, "more than 16 servers");
+}
+
+/* A drain whose socket is missing fails at once with the path and errno. */
+static void
+test_missing_socket (void)
+{
+    char *servers[] = {"web/host-1"};
+    rc_app_config_t app = {.name = "web",
+                           .lb = RC_LB_HAPROXY,
+                           .haproxy_socket = "/nonexistent/haproxy.sock",
+                           .haproxy_servers = servers,
+                           .haproxy_server_count = 1,
+                           .drain_timeout_ms = 1000,
+                           .undrain_timeout_ms = 1000};
+    ck_assert (rc_lb_configured (&app));
+    rc_lb_t *lb = rc_lb_new (&app, RC_LB_DRAIN);
+    ck_assert_ptr_nonnull (lb);
+    rc_watch_t w;
+    rc_watch_init (&w);
+    rc_lb_watch (lb, &w);
+    ck_assert (w.wake_at <= rc_mono_ms ()); /* the first command goes out at the next poll */
+    ck_assert_int_eq (rc_lb_poll (lb), RC_LB_FAILED);
+    ck_assert_str_eq (rc_lb_errmsg (lb),
+                      "haproxy_socket /nonexistent/haproxy.sock: No such file or directory");
+    rc_lb_destroy (&lb);
+    rc_lb_destroy (&lb);
+    app.lb = RC_LB_NONE;
+    ck_assert (!rc_lb_configured (&app));
+    ck_assert_ptr_null (rc_lb_new (&app, RC_LB_DRAIN));
+}
+
+/* An agent config with an [app web] of body: loaded, or NULL with err. */
+static rc_config_t *
+s_load (const char *dir, const char *body, char *err, size_t errlen)
+{
+    char path[256];
+    snprintf (path, sizeof path, "%s/agent.conf", dir);
+    FILE *f = fopen (path, "w");
+    ck_assert_ptr_nonnull (f);
+    fprintf (f,
+             "[agent]\nid = t\ncoordinator_endpoint = tcp://127.0.0.1:1\n"
+             "coordinator_publish_endpoint = tcp://127.0.0.1:2\n"
+             "coordinator_public_key = k\nsecret_key = k_secret\n"
+             "[app web]\nreleases_dir = /srv/web\n%s",
+             body);
+    fclose (f);
+    return rc_config_load (path, RC_ROLE_AGENT, err, errlen);
+}
+
+/* The keys as the agent reads them: the list, the defaults, and what is
+   refused across keys. */
+static void
+test_config (void)
+{
+    char dir[] = "/tmp/rc_lb_test.XXXXXX", key[64], err[1024];
+    ck_assert_ptr_nonnull (mkdtemp (dir));
+    snprintf (key, sizeof key, "%s/k", dir);
+    ck_assert_int_eq (rc_keys_generate (key, err, sizeof err), 0);
+    rc_config_t *cfg = s_load (dir,
+                               "lb = haproxy\nhaproxy_socket = tcp://127.0.0.1:9999\n"
+                               "haproxy_server = web/a,web/b api/a\nundrain_timeout = 5s\n",
+                               err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    const rc_app_config_t *app = rc_config_app (cfg, "web");
+    ck_assert_int_eq (app->lb, RC_LB_HAPROXY);
+    ck_assert_str_eq (rc_config_lb_name (app->lb), "haproxy");
+    ck_assert_str_eq (app->haproxy_socket, "tcp://127.0.0.1:9999");
+    ck_assert_uint_eq (app->haproxy_server_count, 3);
+    ck_assert_str_eq (app->haproxy_servers[2], "api/a");
+    ck_assert_int_eq (app->drain_timeout_ms, RC_DEFAULT_DRAIN_TIMEOUT_MS);
+    ck_assert_int_eq (app->undrain_timeout_ms, 5000);
+    rc_config_destroy (&cfg);
+    /* without lb: no provider, no haproxy_ keys */
+    cfg = s_load (dir, "", err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    ck_assert_int_eq (rc_config_app (cfg, "web")->lb, RC_LB_NONE);
+    rc_config_destroy (&cfg);
+    struct {
+        const char *body, *expect;
+    } bad[] = {
+        {"lb = haproxy\nhaproxy_server = web/a\n", "lb = haproxy needs haproxy_socket"},
+        {"lb = haproxy\nhaproxy_socket = /run/h.sock\n", "lb = haproxy needs haproxy_server"},
+        {"haproxy_socket = /run/h.sock\nhaproxy_server = web/a\n", "need lb = haproxy"},
+        {"lb = nginx\n", "lb = 'nginx' is not a load balancer"},
+        {"lb = haproxy\nhaproxy_socket = tcp://example.org:1\n", "haproxy_socket = 'tcp://"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = s_load (dir, bad[i].body, err, sizeof err);
+        ck_assert_msg (!cfg && strstr (err, bad[i].expect), "case %zu: '%s'", i, err);
+    }
+    char path[256];
+    const char *files[] = {"agent.conf", "k", "k_secret"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf (path, sizeof path, "%s/%s", dir, files[i]);
+        unlink (path);
+    }
+    rmdir (dir);
+}
+
+void
+rc_lb_test (bool verbose)
+{
+    (void)verbose;
+    test_show_stat ();
+    test_server_list ();
+    test_missing_socket ();
+    test_config ();
+}
