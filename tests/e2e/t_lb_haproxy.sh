@@ -132,10 +132,17 @@ say "(2) the drain waited ${drain_ms}ms for the slow request, which ended with 2
 
 # (3) a server HAProxy does not know: the step fails in phase drain, and
 # host-2 is left as it was (v2, its servers ready and UP)
+# The coordinator may still call the stopped agent online for a moment:
+# wait for the new agent's own registration, not just for "online".
+registered2 () { grep -c "registered with the coordinator" "$T/agent-2.log" 2>/dev/null || true; }
 restart_agent2 () {
+    before=$(registered2)
     kill -TERM "$(rc_pid agent-2)"; wait_for 10 sh -c "! kill -0 $(rc_pid agent-2) 2>/dev/null"
     webapp 2 "$1" "${2:-}"
-    rc_agent_start 2; wait_for 10 host_is host-2 online || fail "host-2 not back online"
+    rc_agent_start 2
+    wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-2.log')\" -gt $before ]" ||
+        fail "host-2 did not register again"
+    wait_for 10 host_is host-2 online || fail "host-2 not back online"
 }
 restart_agent2 "haproxy_socket = tcp://127.0.0.1:$P_API
 haproxy_server = web/host-2 web/nosuch"
