@@ -113,24 +113,25 @@ rc_cli_esc (const char *text)
         return "";
     size_t len = strlen (text);
     /* the worst case: every byte as \xNN */
-    char *out = (char *)malloc (len * 4 + 1);
+    size_t size = len * 4 + 1;
+    char *out = (char *)malloc (size);
     if (!out)
         return s_keep (NULL);
-    char *o = out;
+    char *o = out, *end = out + size;
     const unsigned char *p = (const unsigned char *)text;
     while (*p) {
         uint32_t cp = 0;
         size_t n = *p < 0x80 ? 1 : s_utf8 (p, &cp);
         if (*p == '\n' || *p == '\t' || *p == '\r') {
-            o += sprintf (o, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
+            o += snprintf (o, (size_t)(end - o), "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
             p++;
         }
         else if (*p < 0x20 || *p == 0x7f || n == 0) {
-            o += sprintf (o, "\\x%02x", *p);
+            o += snprintf (o, (size_t)(end - o), "\\x%02x", *p);
             p++;
         }
         else if (n > 1 && s_unsafe (cp)) {
-            o += sprintf (o, "\\u%04x", (unsigned)cp);
+            o += snprintf (o, (size_t)(end - o), "\\u%04x", (unsigned)cp);
             p += n;
         }
         else {

@@ -61,8 +61,11 @@ rc_window_test (bool verbose)
         ck_assert_msg (strstr (err, "window") != NULL, "'%s': %s", bad[i], err);
     }
     char many[1024] = "";
-    for (int i = 0; i <= RC_WINDOWS_MAX; i++)
-        strcat (many, i ? ",Mon 01:00-Mon 02:00" : "Mon 01:00-Mon 02:00");
+    size_t used = 0;
+    for (int i = 0; i <= RC_WINDOWS_MAX && used < sizeof many; i++)
+        used += (size_t)snprintf (many + used, sizeof many - used, "%sMon 01:00-Mon 02:00",
+                                  i ? "," : "");
+    ck_assert_uint_lt (used, sizeof many);
     ck_assert_int_eq (rc_window_parse (many, w, RC_WINDOWS_MAX, err, sizeof err), -1);
 
     /* 2026-12-05 is a Saturday */

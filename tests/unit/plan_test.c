@@ -14,11 +14,11 @@ s_assert_batch (const Rollclone__PlanReply *plan, size_t index, uint32_t number,
     const Rollclone__PlanBatch *b = plan->batches[index];
     ck_assert_uint_eq (b->number, number);
     char joined[256] = "";
-    for (size_t i = 0; i < b->n_host_ids; i++) {
-        if (i)
-            strcat (joined, " ");
-        strcat (joined, b->host_ids[i]);
-    }
+    size_t used = 0;
+    for (size_t i = 0; i < b->n_host_ids && used < sizeof joined; i++)
+        used += (size_t)snprintf (joined + used, sizeof joined - used, "%s%s", i ? " " : "",
+                                  b->host_ids[i]);
+    ck_assert_uint_lt (used, sizeof joined);
     ck_assert_str_eq (joined, ids);
 }
 
