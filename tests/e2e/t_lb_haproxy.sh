@@ -132,6 +132,17 @@ say "(2) the drain waited ${drain_ms}ms for the slow request, which ended with 2
 
 # (3) a server HAProxy does not know: the step fails in phase drain, and
 # host-2 is left as it was (v2, its servers ready and UP)
+# host2_failed PHASE TEXT: in $T/st.json (status --json), host-2 failed in
+# PHASE with TEXT in its error.
+host2_failed () {
+    python3 - "$T/st.json" "$1" "$2" <<'PY'
+import json, sys
+h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
+print(h["phase"], "|", h["error"])
+assert h["state"] == "failed" and h["phase"] == sys.argv[2], h
+assert sys.argv[3] in h["error"], h["error"]
+PY
+}
 # The coordinator may still call the stopped agent online for a moment:
 # wait for the new agent's own registration, not just for "online".
 registered2 () { grep -c "registered with the coordinator" "$T/agent-2.log" 2>/dev/null || true; }
@@ -149,13 +160,7 @@ haproxy_server = web/host-2 web/nosuch"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
 wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
-python3 - "$T/st.json" <<'PY' || { cat "$T/st.json"; fail "unknown server: wrong failure"; }
-import json, sys
-h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
-print(h["phase"], "|", h["error"])
-assert h["state"] == "failed" and h["phase"] == "drain", h
-assert "set server web/nosuch state drain: No such server" in h["error"], h["error"]
-PY
+host2_failed drain "set server web/nosuch state drain: No such server" || { cat "$T/st.json"; fail "unknown server: wrong failure"; }
 [ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
 [ "$(lbstat web/host-2 status)" = UP ] || fail "web/host-2 left '$(lbstat web/host-2 status)'"
 say "(3) unknown server: failed in drain, host-2 still v2 and UP in HAProxy"
@@ -169,13 +174,7 @@ wait_for 5 lbstat_is only2/host-2 scur 1 || fail "the slow request is not in fli
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
 wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
-python3 - "$T/st.json" <<'PY' || { cat "$T/st.json"; fail "drain_timeout: wrong failure"; }
-import json, sys
-h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
-print(h["phase"], "|", h["error"])
-assert h["state"] == "failed" and h["phase"] == "drain", h
-assert "drain_timeout 1.0s passed with 1 sessions left on only2/host-2" in h["error"], h["error"]
-PY
+host2_failed drain "drain_timeout 1.0s passed with 1 sessions left on only2/host-2" || { cat "$T/st.json"; fail "drain_timeout: wrong failure"; }
 wait "$slow"
 [ "$(cat "$T/slow2.code")" = 200 ] || fail "the slow request ended with '$(cat "$T/slow2.code")'"
 [ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
@@ -191,13 +190,7 @@ haproxy_server = web/host-2" "undrain_timeout = 3s"
 dep=$(deploy v4 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v4"
 wait_for 30 dep_ended "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
-python3 - "$T/st.json" <<'PY' || { cat "$T/st.json"; fail "undrain_timeout: wrong failure"; }
-import json, sys
-h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
-print(h["phase"], "|", h["error"])
-assert h["state"] == "failed" and h["phase"] == "undrain", h
-assert "undrain_timeout 3.0s passed: web/host-2 is DOWN" in h["error"], h["error"]
-PY
+host2_failed undrain "undrain_timeout 3.0s passed: web/host-2 is DOWN" || { cat "$T/st.json"; fail "undrain_timeout: wrong failure"; }
 [ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
 wait_for 10 lbstat_is web/host-2 status UP || fail "web/host-2 left '$(lbstat web/host-2 status)'"
 say "(5) undrain_timeout: failed in undrain with HAProxy's status, host-2 back on v2 and UP"
