@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const rc_lb_provider_t *const s_providers[] = {
     [RC_LB_NONE] = NULL,
@@ -31,7 +32,7 @@ rc_lb_configured (const rc_app_config_t *app)
 }
 
 rc_lb_t *
-rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op)
+rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot)
 {
     const rc_lb_provider_t *provider = s_provider (app);
     if (!provider)
@@ -40,7 +41,7 @@ rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op)
     if (!self)
         abort (); /* out of memory in the middle of a step: nothing safe to do */
     self->provider = provider;
-    self->run = provider->start (app, op);
+    self->run = provider->start (app, op, slot);
     if (!self->run)
         abort ();
     self->status = RC_LB_RUNNING;
@@ -77,4 +78,35 @@ rc_lb_destroy (rc_lb_t **self_p)
     self->provider->destroy (&self->run);
     free (self);
     *self_p = NULL;
+}
+
+int
+rc_lb_expand (const char *pattern, const rc_app_config_t *app, unsigned slot, char *out,
+              size_t outlen)
+{
+    bool slotted = slot >= 1 && slot <= app->slot_count;
+    size_t used = 0;
+    for (const char *at = pattern; *at;) {
+        char number[16] = "";
+        size_t skip = 0;
+        if (slotted && strncmp (at, "{slot}", 6) == 0) {
+            snprintf (number, sizeof number, "%u", slot);
+            skip = 6;
+        }
+        else if (slotted && strncmp (at, "{port}", 6) == 0) {
+            snprintf (number, sizeof number, "%u", (unsigned)app->slot_ports[slot - 1]);
+            skip = 6;
+        }
+        const char *piece = skip ? number : at;
+        size_t len = skip ? strlen (number) : 1;
+        if (used + len >= outlen)
+            return -1;
+        memcpy (out + used, piece, len);
+        used += len;
+        at += skip ? skip : 1;
+    }
+    if (used >= outlen)
+        return -1;
+    out[used] = '\0';
+    return 0;
 }

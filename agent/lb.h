@@ -27,11 +27,13 @@ typedef enum {
     RC_LB_FAILED,
 } rc_lb_status_t;
 
-/* What a provider implements: one run of op over the app's servers. */
+/* What a provider implements: one run of op over the app's servers. slot
+   is the instance slot the run is for (1 or 2, [app] slots), 0 when the
+   app has no slots; a provider names the slot's servers with rc_lb_expand. */
 typedef struct {
     const char *name;
     /* A run, started at the next poll; NULL only when out of memory. */
-    void *(*start) (const rc_app_config_t *app, rc_lb_op_t op);
+    void *(*start) (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot);
     /* Does what can be done now; on RC_LB_FAILED err says why. */
     rc_lb_status_t (*poll) (void *run, char *err, size_t errlen);
     void (*watch) (void *run, rc_watch_t *w);
@@ -44,14 +46,21 @@ typedef struct _rc_lb_t rc_lb_t;
 
 /* True when the app has a built-in provider ([app] lb). */
 bool rc_lb_configured (const rc_app_config_t *app);
-/* A drain or undrain of the app's servers; NULL when it has no provider. */
-rc_lb_t *rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op);
+/* A drain or undrain of the app's servers (of slot, 0 = no slots); NULL
+   when it has no provider. */
+rc_lb_t *rc_lb_new (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot);
 rc_lb_status_t rc_lb_poll (rc_lb_t *self);
 void rc_lb_watch (rc_lb_t *self, rc_watch_t *w);
 /* Why it failed, "" until then. */
 const char *rc_lb_errmsg (rc_lb_t *self);
 /* Closes its connection (what the LB was told stays told). */
 void rc_lb_destroy (rc_lb_t **self_p);
+/* Writes pattern to out with "{slot}" replaced by slot's number (1, 2) and
+   "{port}" by its port ([app] slots), so one config line names the server
+   of either slot: haproxy_server = web/app1-{slot}. With slot 0 (no slots)
+   the placeholders stay as written. -1 when out is too short. */
+int rc_lb_expand (const char *pattern, const rc_app_config_t *app, unsigned slot, char *out,
+                  size_t outlen);
 
 /* ---- HAProxy (lb_haproxy.c), public for its tests ---------------------- */
 

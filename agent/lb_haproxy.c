@@ -381,8 +381,9 @@ s_on_stat (s_run_t *run, char *err, size_t errlen)
 }
 
 static void *
-s_start (const rc_app_config_t *app, rc_lb_op_t op)
+s_start (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot)
 {
+    (void)slot; /* TODO(slots): name the slot's servers with rc_lb_expand */
     s_run_t *run = calloc (1, sizeof *run);
     if (!run)
         return NULL;

@@ -144,7 +144,7 @@ s_undrain_phase (rc_step_t *step)
 static rc_step_outcome_t
 s_start_lb (rc_step_t *step, rc_lb_op_t op)
 {
-    step->lb = rc_lb_new (step->env.cfg, op);
+    step->lb = rc_lb_new (step->env.cfg, op, 0);
     return step->lb ? RC_STEP_WAIT : RC_STEP_OK;
 }
 

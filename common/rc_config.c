@@ -67,6 +67,7 @@ typedef enum {
     T_LB,         /* a built-in load balancer provider: haproxy */
     T_LB_SOCKET,  /* an absolute unix socket path or tcp://HOST:PORT */
     T_LB_SERVERS, /* BACKEND/SERVER list (rc_config_lb_servers) */
+    T_SLOTS,      /* two distinct TCP ports: 8080,8081 */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -132,6 +133,9 @@ static const s_key_t s_keys[] = {
     {S_APP, "haproxy_server", T_LB_SERVERS, APP (haproxy_servers)},
     {S_APP, "drain_timeout", T_DURATION, APP (drain_timeout_ms)},
     {S_APP, "undrain_timeout", T_DURATION, APP (undrain_timeout_ms)},
+    {S_APP, "slots", T_SLOTS, APP (slot_ports)},
+    {S_APP, "keep_warm", T_DURATION, APP (keep_warm_ms)},
+    {S_APP, "stop", T_STRING, APP (stop)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 _Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
@@ -400,6 +404,7 @@ s_app_get (rc_config_t *cfg, const char *name)
     app->max_unpacked_bytes = -1;
     app->drain_timeout_ms = -1;
     app->undrain_timeout_ms = -1;
+    app->keep_warm_ms = -1;
     return app;
 }
 
@@ -425,6 +430,31 @@ s_bytes_parse (const char *text, int64_t *bytes)
         return -1;
     *bytes = (int64_t)n << shift;
     return 0;
+}
+
+/* "8080,8081" (spaces allowed around the comma): two different ports. */
+static int
+s_slots_parse (const char *text, uint16_t ports[RC_SLOTS_MAX])
+{
+    const char *at = text;
+    for (size_t i = 0; i < RC_SLOTS_MAX; i++) {
+        while (*at == ' ')
+            at++;
+        if (!isdigit ((unsigned char)*at))
+            return -1;
+        char *end = NULL;
+        errno = 0;
+        long port = strtol (at, &end, 10);
+        if (errno || port < 1 || port > 65535)
+            return -1;
+        ports[i] = (uint16_t)port;
+        while (*end == ' ')
+            end++;
+        if (i + 1 < RC_SLOTS_MAX && *end++ != ',')
+            return -1;
+        at = end;
+    }
+    return *at || ports[0] == ports[1] ? -1 : 0;
 }
 
 /* Stores value into the field at base+key->offset after checking it. */
@@ -484,6 +514,14 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                                   sizeof reason)
             != 0)
             return s_fail (p, "[%s] %s: %s", section, key->name, reason);
+        return 1;
+    }
+    case T_SLOTS: {
+        rc_app_config_t *app = (rc_app_config_t *)base;
+        if (s_slots_parse (value, app->slot_ports) != 0)
+            return s_fail (p, "[%s] %s = '%s' must be two different ports: PORT,PORT", section,
+                           key->name, value);
+        app->slot_count = RC_SLOTS_MAX;
         return 1;
     }
     case T_NAME:
@@ -836,6 +874,12 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 app->drain_timeout_ms = RC_DEFAULT_DRAIN_TIMEOUT_MS;
             if (app->undrain_timeout_ms < 0)
                 app->undrain_timeout_ms = RC_DEFAULT_UNDRAIN_TIMEOUT_MS;
+            if (app->keep_warm_ms < 0)
+                app->keep_warm_ms = RC_DEFAULT_KEEP_WARM_MS;
+            if (!app->slot_count && app->stop) {
+                snprintf (err, errlen, "%s: [app %s] stop needs slots", cfg->path, app->name);
+                return -1;
+            }
             const char *missing = NULL;
             if (app->lb == RC_LB_HAPROXY && !app->haproxy_socket)
                 missing = "haproxy_socket";
@@ -937,7 +981,7 @@ s_app_free (rc_app_config_t *app)
         &app->name,           &app->releases_dir, &app->install,          &app->restart,
         &app->drain,          &app->undrain,      &app->health_url,       &app->health_body,
         &app->health_command, &app->user,         &app->artifact_sources, &app->trusted_signers,
-        &app->haproxy_socket};
+        &app->haproxy_socket, &app->stop};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free (*fields[i]);
         *fields[i] = NULL;
@@ -1078,6 +1122,7 @@ rc_config_test (bool verbose)
                    "labels = role=web,dc=eu1\nheartbeat_interval = 500ms\n"
                    "[app shop]\nreleases_dir = /srv/shop\nrestart = systemctl restart shop\n"
                    "keep_releases = 3\nmax_unpacked_bytes = 10M\nfetch_timeout = 2s\n"
+                   "slots = 8080, 8081\nstop = kill-slot\n"
                    "[client]\ncontrol_endpoint = tcp://127.0.0.1:7603\n");
     rc_config_t *cfg = rc_config_load (path, RC_ROLE_AGENT, err, sizeof err);
     assert (cfg);
@@ -1087,6 +1132,8 @@ rc_config_test (bool verbose)
     assert (app && app->keep_releases == 3 && app->hook_timeout_ms == RC_DEFAULT_HOOK_TIMEOUT_MS);
     assert (app->max_unpacked_bytes == 10 * 1024 * 1024 && app->fetch_timeout_ms == 2000);
     assert (app->max_artifact_bytes == RC_DEFAULT_MAX_ARTIFACT_BYTES);
+    assert (app->slot_count == 2 && app->slot_ports[0] == 8080 && app->slot_ports[1] == 8081);
+    assert (app->keep_warm_ms == RC_DEFAULT_KEEP_WARM_MS && streq (app->stop, "kill-slot"));
     assert (!rc_config_app (cfg, "nope"));
     rc_config_destroy (&cfg);
     rc_config_destroy (&cfg);
@@ -1118,6 +1165,10 @@ rc_config_test (bool verbose)
         {"[app web]\nhaproxy_socket = admin.sock\n", ":2: [app web] haproxy_socket = 'admin.sock'"},
         {"[app web]\nhaproxy_socket = tcp://127.0.0.1:0\n", ":2: [app web] haproxy_socket"},
         {"[app web]\ndrain_timeout = soon\n", ":2: [app web] drain_timeout = 'soon'"},
+        {"[app web]\nslots = 8080\n", ":2: [app web] slots = '8080' must be two different ports"},
+        {"[app web]\nslots = 8080,8080\n", ":2: [app web] slots = '8080,8080'"},
+        {"[app web]\nslots = 8080,70000\n", ":2: [app web] slots = '8080,70000'"},
+        {"[app web]\nslots = 8080,8081,8082\n", ":2: [app web] slots = '8080,8081,8082'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_write (path, bad[i].text);

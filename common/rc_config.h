@@ -39,6 +39,8 @@ typedef enum {
 #define RC_LB_SERVER_MAX 128
 /* haproxy_server names at most this many servers */
 #define RC_LB_SERVERS_MAX 16
+/* slots = PORT,PORT: an app has no slots or exactly two */
+#define RC_SLOTS_MAX 2
 
 typedef struct {
     char *name;         /* from [app NAME] */
@@ -67,6 +69,13 @@ typedef struct {
     size_t haproxy_server_count;
     int64_t drain_timeout_ms;   /* the provider's drain waits this long for sessions to end */
     int64_t undrain_timeout_ms; /* its undrain waits this long for the LB's check to say UP */
+    /* Surge clones: two instance slots, each on its own port (slots =
+       8080,8081); slot_count is 0 when the app has none. An update starts
+       the new release on the idle slot beside the serving one. */
+    uint16_t slot_ports[RC_SLOTS_MAX];
+    size_t slot_count;
+    int64_t keep_warm_ms;                /* the old slot keeps running this long after a switch */
+    char *stop;                          /* hook: stops the instance on ROLLCLONE_PORT */
     uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
     int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;

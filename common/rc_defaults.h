@@ -102,6 +102,9 @@
    UP. */
 #define RC_DEFAULT_DRAIN_TIMEOUT_MS (30 * 1000)
 #define RC_DEFAULT_UNDRAIN_TIMEOUT_MS (30 * 1000)
+/* [app] keep_warm: the old slot runs this long after a switch (rollback is
+   instant until then) */
+#define RC_DEFAULT_KEEP_WARM_MS (5 * 60 * 1000)
 #define RC_DEFAULT_MAX_ARTIFACT_BYTES (4LL * 1024 * 1024 * 1024)
 #define RC_DEFAULT_MAX_UNPACKED_BYTES (16LL * 1024 * 1024 * 1024)
 /* Reconnect backoff of the agent's sockets (libzmq doubles up to the max). */

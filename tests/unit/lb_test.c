@@ -113,7 +113,7 @@ test_missing_socket (void)
                            .drain_timeout_ms = 1000,
                            .undrain_timeout_ms = 1000};
     ck_assert (rc_lb_configured (&app));
-    rc_lb_t *lb = rc_lb_new (&app, RC_LB_DRAIN);
+    rc_lb_t *lb = rc_lb_new (&app, RC_LB_DRAIN, 0);
     ck_assert_ptr_nonnull (lb);
     rc_watch_t w;
     rc_watch_init (&w);
@@ -126,7 +126,28 @@ test_missing_socket (void)
     rc_lb_destroy (&lb);
     app.lb = RC_LB_NONE;
     ck_assert (!rc_lb_configured (&app));
-    ck_assert_ptr_null (rc_lb_new (&app, RC_LB_DRAIN));
+    ck_assert_ptr_null (rc_lb_new (&app, RC_LB_DRAIN, 0));
+}
+
+/* {slot} and {port} name a slot's server; without slots they stay as
+   written, and a short buffer is refused, not cut. */
+static void
+test_expand (void)
+{
+    rc_app_config_t app = {.name = "web", .slot_ports = {8080, 8081}, .slot_count = 2};
+    char out[64];
+    ck_assert_int_eq (rc_lb_expand ("web/a-{slot}", &app, 2, out, sizeof out), 0);
+    ck_assert_str_eq (out, "web/a-2");
+    ck_assert_int_eq (rc_lb_expand ("127.0.0.1:{port} {slot}{", &app, 1, out, sizeof out), 0);
+    ck_assert_str_eq (out, "127.0.0.1:8080 1{");
+    ck_assert_int_eq (rc_lb_expand ("web/a-{slot}", &app, 0, out, sizeof out), 0);
+    ck_assert_str_eq (out, "web/a-{slot}");
+    ck_assert_int_eq (rc_lb_expand ("web/a-{port}", &app, 2, out, 10), -1);
+    ck_assert_int_eq (rc_lb_expand ("web/a-{port}", &app, 2, out, 11), 0);
+    ck_assert_str_eq (out, "web/a-8081");
+    app.slot_count = 0;
+    ck_assert_int_eq (rc_lb_expand ("{port}", &app, 1, out, sizeof out), 0);
+    ck_assert_str_eq (out, "{port}");
 }
 
 /* An agent config with an [app web] of body: loaded, or NULL with err. */
@@ -205,4 +226,5 @@ rc_lb_test (bool verbose)
     test_server_list ();
     test_missing_socket ();
     test_config ();
+    test_expand ();
 }
