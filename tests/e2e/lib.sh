@@ -23,6 +23,9 @@ rc_cleanup () {
         sleep 0.1
     done
     for p in $RC_PIDS; do kill -KILL "$p" 2>/dev/null; done
+    # again: an agent stopped in the middle of a step may have run a restart
+    # hook after the first round (a web app left running for ever)
+    for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     # a sanitizer report in any process's log fails the test
     if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >/dev/null 2>&1; then
         for f in $(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log); do
