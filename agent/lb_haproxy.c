@@ -8,6 +8,7 @@
 #include "agent_defaults.h"
 #include "rc_ids.h"
 #include "lb.h"
+#include "rc_addr.h"
 #include "rc_text.h"
 #include "rc_time.h"
 
@@ -181,7 +182,7 @@ s_send (s_run_t *run, const char *cmd, char *err, size_t errlen)
 {
     const char *where = run->app->haproxy_socket;
     struct sockaddr_un un = {.sun_family = AF_UNIX};
-    struct sockaddr_in in = {.sin_family = AF_INET};
+    struct sockaddr_storage tcp;
     struct sockaddr *addr;
     socklen_t addr_len;
     if (where[0] == '/') {
@@ -190,19 +191,12 @@ s_send (s_run_t *run, const char *cmd, char *err, size_t errlen)
         addr_len = sizeof un;
     }
     else {
-        /* tcp://HOST:PORT, checked by the config */
-        char host[64];
-        const char *colon = strrchr (where + 6, ':');
-        snprintf (host, sizeof host, "%.*s", (int)(colon - (where + 6)), where + 6);
-        if (streq (host, "localhost"))
-            snprintf (host, sizeof host, "127.0.0.1");
-        if (inet_pton (AF_INET, host, &in.sin_addr) != 1) {
-            snprintf (err, errlen, "haproxy_socket %s: not an IPv4 address", where);
+        /* tcp://ADDRESS:PORT, checked by the config */
+        if (rc_addr_parse (where + 6, &tcp, &addr_len) != 0) {
+            snprintf (err, errlen, "haproxy_socket %s: not a numeric address", where);
             return -1;
         }
-        in.sin_port = htons ((uint16_t)atoi (colon + 1));
-        addr = (struct sockaddr *)&in;
-        addr_len = sizeof in;
+        addr = (struct sockaddr *)&tcp;
     }
     run->fd = socket (addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (run->fd < 0) {

@@ -14,6 +14,7 @@
     handler swaps back. Whole-line comments are passed as they are, so they
     still work. */
 #include "rc_config.h"
+#include "rc_addr.h"
 #include "rc_defaults.h"
 #include "rc_sources.h"
 #include "rc_time.h"
@@ -358,27 +359,7 @@ s_lb_socket_valid (const char *v)
 {
     if (v[0] == '/')
         return strlen (v) < sizeof ((struct sockaddr_un *)0)->sun_path;
-    if (strncmp (v, "tcp://", 6) != 0)
-        return false;
-    const char *rest = v + 6;
-    const char *colon = strrchr (rest, ':');
-    if (!colon || colon == rest)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    long port = strtol (colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
-        return false;
-    /* an IPv4 address: the agent connects without a resolver that could
-       block its loop */
-    char host[INET_ADDRSTRLEN];
-    struct in_addr addr;
-    size_t len = (size_t)(colon - rest);
-    if (len >= sizeof host)
-        return false;
-    memcpy (host, rest, len);
-    host[len] = '\0';
-    return streq (host, "localhost") || inet_pton (AF_INET, host, &addr) == 1;
+    return rc_addr_tcp_url (v);
 }
 
 static rc_app_config_t *
@@ -504,7 +485,9 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                        section, key->name, value);
     case T_LB_SOCKET:
         if (!s_lb_socket_valid (value))
-            return s_fail (p, "[%s] %s = '%s' must be an absolute socket path or tcp://IPV4:PORT",
+            return s_fail (p,
+                           "[%s] %s = '%s' must be an absolute socket path or tcp://ADDRESS:PORT "
+                           "(IPv4 or [IPv6])",
                            section, key->name, value);
         copy = strdup (value);
         break;

@@ -1,6 +1,6 @@
 # The built-in HAProxy provider ([app] lb = haproxy): the agent itself takes
 # its server out of a real HAProxy (runtime API, unix socket for host-1, TCP
-# for host-2), waits for the sessions in flight, and puts it back once
+# for host-2: over IPv6 loopback first, IPv4 after its restarts), waits for the sessions in flight, and puts it back once
 # HAProxy's own check says UP; no drain hooks. (1) a rolling update under a
 # bounded stream of requests: none fails; (2) a slow request in flight at
 # drain time ends with 200 and the drain lasts until it ended; (3) a drain
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v haproxy >/dev/null || { echo "haproxy is not installed"; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
-SOCK="$T/haproxy.sock"; P_API=$(rc_port)
+SOCK="$T/haproxy.sock"; P_API=$(rc_port); P_API6=$(rc_port)
 LB=$(rc_port); LB1=$(rc_port); LB2=$(rc_port)
 rc_fleet 2
 # the web app of agent I with the built-in provider (and no drain hooks);
@@ -44,7 +44,7 @@ CONF
 }
 webapp 1 "haproxy_socket = $SOCK
 haproxy_server = web/host-1 only1/host-1"
-webapp 2 "haproxy_socket = tcp://127.0.0.1:$P_API
+webapp 2 "haproxy_socket = tcp://[::1]:$P_API6
 haproxy_server = web/host-2,only2/host-2"
 # retries 0: HAProxy does not hide a refused connection by retrying it, so
 # a host restarted while still in rotation shows as failed requests (with
@@ -52,6 +52,7 @@ haproxy_server = web/host-2,only2/host-2"
 {
     printf 'global\n    stats socket %s mode 600 level admin\n' "$SOCK"
     printf '    stats socket ipv4@127.0.0.1:%s level admin\n' "$P_API"
+    printf '    stats socket ipv6@[::1]:%s level admin\n' "$P_API6"
     printf 'defaults\n    mode http\n    retries 0\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\n'
     printf 'frontend fe\n    bind 127.0.0.1:%s\n    default_backend web\n' "$LB"
     printf 'frontend fe1\n    bind 127.0.0.1:%s\n    default_backend only1\n' "$LB1"

@@ -4,6 +4,10 @@
     drain that cannot reach its socket failing with the reason, through the
     same rc_lb_t the executor drives. */
 #include "lb.h"
+#include "rc_addr.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_keys.h"
@@ -150,6 +154,32 @@ test_expand (void)
     ck_assert_str_eq (out, "{port}");
 }
 
+/* Numeric addresses for haproxy_socket = tcp://...: IPv4, [IPv6],
+   localhost; names that would need a resolver are refused. */
+static void
+test_addr (void)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    ck_assert_int_eq (rc_addr_parse ("127.0.0.1:9999", &ss, &len), 0);
+    ck_assert_int_eq (ss.ss_family, AF_INET);
+    ck_assert_int_eq (ntohs (((struct sockaddr_in *)&ss)->sin_port), 9999);
+    ck_assert_int_eq (rc_addr_parse ("[::1]:80", &ss, &len), 0);
+    ck_assert_int_eq (ss.ss_family, AF_INET6);
+    ck_assert_uint_eq (len, sizeof (struct sockaddr_in6));
+    ck_assert_int_eq (ntohs (((struct sockaddr_in6 *)&ss)->sin6_port), 80);
+    ck_assert_int_eq (rc_addr_parse ("localhost:1", &ss, &len), 0);
+    ck_assert_int_eq (ss.ss_family, AF_INET);
+    const char *bad[] = {
+        "::1:80",        "[::1]80",     "[::1]:",      "127.0.0.1",     "127.0.0.1:0",
+        "127.0.0.1:+80", "host.lan:80", "[1.2.3.4]:8", "1.2.3.4:65536", ":80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg (rc_addr_parse (bad[i], &ss, &len) == -1, "%s accepted", bad[i]);
+    ck_assert (rc_addr_tcp_url ("tcp://[::1]:9999"));
+    ck_assert (!rc_addr_tcp_url ("[::1]:9999"));
+    ck_assert (!rc_addr_tcp_url ("tcp://[::1]"));
+}
+
 /* An agent config with an [app web] of body: loaded, or NULL with err. */
 static rc_config_t *
 s_load (const char *dir, const char *body, char *err, size_t errlen)
@@ -227,4 +257,5 @@ rc_lb_test (bool verbose)
     test_missing_socket ();
     test_config ();
     test_expand ();
+    test_addr ();
 }
