@@ -1,7 +1,6 @@
 /*  rc_ids.c - validation of names and labels, host name lookup. */
 #include "rc_ids.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,30 +85,4 @@ rc_hostname (void)
     if (dot)
         *dot = '\0';
     return strdup (buf);
-}
-
-void
-rc_ids_test (bool verbose)
-{
-    (void)verbose;
-    assert (rc_name_valid ("web-1.2_3+b"));
-    assert (!rc_name_valid (""));
-    assert (!rc_name_valid (".."));
-    assert (!rc_name_valid ("../x"));
-    assert (!rc_name_valid ("a b"));
-    char longname[RC_NAME_MAX + 2];
-    memset (longname, 'a', sizeof longname - 1);
-    longname[sizeof longname - 1] = '\0';
-    assert (!rc_name_valid (longname));
-    rc_label_t labels[4];
-    char err[128];
-    assert (rc_labels_parse ("role=web,dc=eu1", labels, 4, err, sizeof err) == 2);
-    assert (strcmp (labels[1].value, "eu1") == 0);
-    assert (rc_labels_parse ("", labels, 4, err, sizeof err) == 0);
-    assert (rc_labels_parse ("role", labels, 4, err, sizeof err) == -1);
-    assert (rc_labels_parse ("a=1,a=2", labels, 4, err, sizeof err) == -1);
-    assert (rc_labels_parse ("a=1,b=2,c=3,d=4,e=5", labels, 4, err, sizeof err) == -1);
-    char *host = rc_hostname ();
-    assert (host && *host);
-    free (host);
 }

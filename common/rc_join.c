@@ -1,7 +1,6 @@
 /*  rc_join.c - text joined from lists, sized to fit. */
 #include "rc_join.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,22 +39,4 @@ rc_join_list_has (const char *list, const char *item)
         p = comma ? comma + 1 : NULL;
     }
     return false;
-}
-
-void
-rc_join_test (bool verbose)
-{
-    (void)verbose;
-    char *text = NULL;
-    /* far past any fixed buffer the coordinator used to join into */
-    for (int i = 0; i < 1000; i++)
-        assert (rc_join_append (&text, "%sv%04d-%s", i ? "," : "", i,
-                                "0123456789012345678901234567890123")
-                == 0);
-    assert (strlen (text) == 1000 * 40 + 999);
-    assert (rc_join_list_has (text, "v0999-0123456789012345678901234567890123"));
-    assert (rc_join_list_has (text, "v0000-0123456789012345678901234567890123"));
-    assert (!rc_join_list_has (text, "v0999"));
-    assert (!rc_join_list_has ("", "a") && rc_join_list_has ("a", "a"));
-    free (text);
 }

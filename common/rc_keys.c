@@ -1,7 +1,6 @@
 /*  rc_keys.c - key generation and loading on top of zcert. */
 #include "rc_keys.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,35 +108,4 @@ rc_keys_client_socket (zsock_t *sock, zcert_t *cert, const char *server_key)
 {
     zcert_apply (cert, sock);
     zsock_set_curve_serverkey (sock, server_key);
-}
-
-void
-rc_keys_test (bool verbose)
-{
-    (void)verbose;
-    char dir[] = "/tmp/rc_keys_test.XXXXXX";
-    assert (mkdtemp (dir));
-    char path[256], secret[300], err[256];
-    snprintf (path, sizeof path, "%s/op", dir);
-    snprintf (secret, sizeof secret, "%s_secret", path);
-    assert (rc_keys_generate (path, err, sizeof err) == 0);
-    struct stat st;
-    assert (stat (secret, &st) == 0 && (st.st_mode & 0777) == 0600);
-    assert (rc_keys_generate (path, err, sizeof err) == -1);
-    zcert_t *cert = rc_keys_load_secret (secret, err, sizeof err);
-    assert (cert);
-    zcert_t *cert2 = rc_keys_load_secret (path, err, sizeof err);
-    assert (cert2);
-    char pub[RC_Z85_KEY_LEN + 1];
-    assert (rc_keys_load_public (path, pub, err, sizeof err) == 0);
-    assert (streq (pub, zcert_public_txt (cert)));
-    assert (rc_keys_load_public (zcert_public_txt (cert), pub, err, sizeof err) == 0);
-    assert (rc_keys_load_public ("nope", pub, err, sizeof err) == -1);
-    zcert_destroy (&cert);
-    zcert_destroy (&cert2);
-    unlink (secret);
-    /* a public file alone is not a key pair */
-    assert (rc_keys_load_secret (path, err, sizeof err) == NULL);
-    unlink (path);
-    rmdir (dir);
 }

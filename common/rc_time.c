@@ -1,7 +1,6 @@
 /*  rc_time.c - clocks and durations. */
 #include "rc_time.h"
 
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -101,23 +100,4 @@ rc_duration_format (int64_t ms, char *buf, size_t len)
     else
         snprintf (buf, len, "%" PRId64 "h%02" PRId64 "m", ms / 3600000, (ms / 60000) % 60);
     return buf;
-}
-
-void
-rc_time_test (bool verbose)
-{
-    (void)verbose;
-    int64_t ms = 0;
-    assert (rc_duration_parse ("500ms", &ms) == 0 && ms == 500);
-    assert (rc_duration_parse ("10s", &ms) == 0 && ms == 10000);
-    assert (rc_duration_parse ("5m", &ms) == 0 && ms == 300000);
-    assert (rc_duration_parse ("1h", &ms) == 0 && ms == 3600000);
-    assert (rc_duration_parse ("7", &ms) == 0 && ms == 7000);
-    assert (rc_duration_parse ("", &ms) == -1);
-    assert (rc_duration_parse ("-1s", &ms) == -1);
-    assert (rc_duration_parse ("10x", &ms) == -1);
-    assert (rc_duration_parse ("99999999999999999999s", &ms) == -1);
-    char buf[32];
-    assert (strcmp (rc_duration_format (1500, buf, sizeof buf), "1.5s") == 0);
-    assert (rc_mono_ms () > 0);
 }
