@@ -6,7 +6,6 @@
 #include "rc_ids.h"
 #include "rc_keys.h"
 
-#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <string.h>
@@ -172,37 +171,4 @@ size_t
 rc_keyring_size (rc_keyring_t *self)
 {
     return zhashx_size (self->keys);
-}
-
-void
-rc_keyring_test (bool verbose)
-{
-    (void)verbose;
-    char dir[] = "/tmp/rc_keyring_test.XXXXXX";
-    assert (mkdtemp (dir));
-    rc_keyring_t *ring = rc_keyring_new (dir);
-    assert (ring && rc_keyring_size (ring) == 0);
-    char path[300], err[256];
-    snprintf (path, sizeof path, "%s/a.key", dir);
-    assert (rc_keys_generate (path, err, sizeof err) == 0);
-    char pub[RC_Z85_KEY_LEN + 1];
-    assert (rc_keys_load_public (path, pub, err, sizeof err) == 0);
-    assert (!rc_keyring_has (ring, pub));
-    assert (rc_keyring_changed (ring));
-    /* the secret file holds the same public key: still one key */
-    assert (rc_keyring_reload (ring) == 1);
-    assert (rc_keyring_has (ring, pub));
-    assert (!rc_keyring_changed (ring));
-    assert (!rc_keyring_has (ring, NULL));
-    FILE *f = fopen (path, "w");
-    fputs ("garbage\n", f);
-    fclose (f);
-    snprintf (path, sizeof path, "%s/a.key_secret", dir);
-    unlink (path);
-    assert (rc_keyring_reload (ring) == 0);
-    rc_keyring_destroy (&ring);
-    rc_keyring_destroy (&ring);
-    snprintf (path, sizeof path, "%s/a.key", dir);
-    unlink (path);
-    rmdir (dir);
 }
