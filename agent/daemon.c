@@ -7,6 +7,7 @@
 #include "rc_defaults.h"
 #include "rc_envelope.h"
 #include "rc_log.h"
+#include "rc_signals.h"
 #include "rc_monitor.h"
 #include "rc_seal.h"
 #include "rc_time.h"
@@ -443,11 +444,7 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     while (self.run_id == 0)
         randombytes_buf (&self.run_id, sizeof self.run_id);
 
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    rc_signals_catch (s_on_signal, SIGTERM, SIGINT, 0);
     /* privsep.c held them across the fork: any that came are handled now */
     sigset_t stop;
     sigemptyset (&stop);

@@ -9,6 +9,7 @@
 #include "journal.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
+#include "rc_signals.h"
 #include "rc_systemd.h"
 #include "rc_time.h"
 
@@ -427,11 +428,7 @@ rc_agent_privsep_run (const rc_config_t *cfg, bool verbose)
         fprintf (stderr, "rollclone-agent: threads started before the fork (a bug)\n");
         return RC_EXIT_FAILED;
     }
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    rc_signals_catch (s_on_signal, SIGTERM, SIGINT, 0);
 
     int fds[2];
     if (rc_channel_pair (fds, err, sizeof err) != 0) {
