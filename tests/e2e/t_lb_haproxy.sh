@@ -8,7 +8,9 @@
 # leaves the host as it was; (4) a session that outlives drain_timeout
 # fails the step with the sessions left; (5) a server HAProxy's check
 # keeps DOWN fails the undrain at undrain_timeout and the step is undone;
-# (6) --check refuses bad keys.
+# (6) --check refuses bad keys; (7) an agent killed -9 in the middle of a
+# drain leaves its server drained in HAProxy: started again, it undoes the
+# step and puts the server back in rotation.
 . "$(dirname "$0")/lib.sh"
 command -v haproxy >/dev/null || { echo "haproxy is not installed"; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -213,5 +215,27 @@ sed '/^haproxy_server/d' "$T/agent-1.conf" >"$C"
 "$RC_BUILD/rollclone-agent" --check --config "$C" >"$T/check.out" 2>&1; rc=$?
 [ $rc = 2 ] && grep -qF "[app web] lb = haproxy needs haproxy_server" "$T/check.out" || { cat "$T/check.out"; fail "--check with no haproxy_server exited $rc"; }
 say "(6) --check refuses lb = bogus, a bad haproxy_server and a relative haproxy_socket"
+
+# (7) kill -9 of agent-1 while its drain waits for a slow session
+make_release v5
+curl -s -o "$T/slow3.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB1/slow?s=6" >"$T/slow3.code" &
+slow=$!
+wait_for 5 lbstat_is only1/host-1 scur 1 || fail "the slow request is not in flight"
+dep=$(deploy v5 --select n=1 --soak 300ms --no-auto-rollback) || fail "deploy v5"
+wait_for 10 lbstat_is only1/host-1 status DRAIN || fail "only1/host-1 not draining: $(lbstat only1/host-1 status)"
+root=$(rc_pid agent-1); net=$(pgrep -P "$root" rollclone-agent)
+kill -9 "$root"
+wait_for 5 sh -c "! kill -0 $root 2>/dev/null && ! kill -0 ${net:-$root} 2>/dev/null" || fail "agent-1 still running"
+lbstat_is only1/host-1 status DRAIN || fail "the drain was not left half done: $(lbstat only1/host-1 status)"
+rc_agent_start 1
+for s in web/host-1 only1/host-1; do
+    wait_for 15 lbstat_is $s status UP || fail "$s not back UP after the restart: $(lbstat $s status)"
+done
+wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
+[ "$(dep_host_field "$dep" host-1 state)" = failed ] || fail "host-1 '$(dep_host_field "$dep" host-1 state)'"
+[ "$(current 1)" = v3 ] || fail "host-1 on '$(current 1)'"
+wait "$slow"
+[ "$(cat "$T/slow3.code")" = 200 ] || fail "the slow request ended with '$(cat "$T/slow3.code")'"
+say "(7) kill -9 mid-drain: the restarted agent undid the step, host-1 on v3 and UP again"
 rc_webapp_cleanup
 say ok
