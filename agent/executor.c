@@ -56,8 +56,8 @@ struct _s_self_t {
     rc_journal_t *journal;
     s_app_t *apps;
     size_t app_count;
-    bool healthy; /* last HEALTH state announced */
-    bool local;   /* steps come from the local operator (apply), not a coordinator */
+    bool healthy;            /* last HEALTH state announced */
+    bool local;              /* steps come from the local operator (apply), not a coordinator */
     rc_run_once_t *run_once; /* the run-once steps (deploy --before/--after) */
 };
 

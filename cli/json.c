@@ -59,11 +59,11 @@ s_run_once (Rollclone__RunOnceInfo **list, size_t n)
     for (size_t i = 0; i < n; i++) {
         const Rollclone__RunOnceInfo *o = list[i];
         json_array_append_new (
-            array, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:o}", "when", o->when,
-                              "name", o->name, "host", o->host_id, "state", o->state, "exit_code",
-                              (int)o->exit_code, "output_tail", o->output_tail, "error", o->error,
-                              "started", s_time (o->started_ms), "finished",
-                              s_time (o->finished_ms)));
+            array,
+            json_pack ("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:o}", "when", o->when, "name",
+                       o->name, "host", o->host_id, "state", o->state, "exit_code",
+                       (int)o->exit_code, "output_tail", o->output_tail, "error", o->error,
+                       "started", s_time (o->started_ms), "finished", s_time (o->finished_ms)));
     }
     return array;
 }

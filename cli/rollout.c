@@ -40,8 +40,8 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
     for (size_t i = 0; i < p->n_run_once; i++) {
         const Rollclone__RunOnceInfo *o = p->run_once[i];
         if (*o->error)
-            rc_cli_line ("run-once %s: run_once_%s: %s", rc_cli_esc (o->when),
-                         rc_cli_esc (o->name), rc_cli_esc (o->error));
+            rc_cli_line ("run-once %s: run_once_%s: %s", rc_cli_esc (o->when), rc_cli_esc (o->name),
+                         rc_cli_esc (o->error));
         else
             rc_cli_line ("run-once %s: run_once_%s on %s", rc_cli_esc (o->when),
                          rc_cli_esc (o->name), rc_cli_esc (o->host_id));
@@ -163,7 +163,8 @@ rc_cli_cmd_deploy (rc_cli_t *cli, const rc_cli_opts_t *opts)
                                        "run_once_NAME), not a command line",
                                        flags[i], rc_cli_esc (names[i]), RC_RUN_ONCE_NAME_MAX);
     if (RC_CLI_OPT (opts, 'O') && !rc_name_valid (dreq.run_on))
-        return rc_cli_usage_error (opts, "--run-on '%s' is not a host id", rc_cli_esc (dreq.run_on));
+        return rc_cli_usage_error (opts, "--run-on '%s' is not a host id",
+                                   rc_cli_esc (dreq.run_on));
     if (RC_CLI_OPT (opts, 'O') && !*dreq.before && !*dreq.after)
         return rc_cli_usage_error (opts, "--run-on needs --before or --after");
     if (RC_CLI_OPT (opts, 'r') && !*dreq.retry_of)

@@ -654,8 +654,7 @@ s_run_once_key (s_parse_t *p, const char *section, const char *key, const char *
     if (rc_app_run_once (app, step))
         return s_fail (p, "key '%s' given twice in [%s]", key, section);
     if (app->run_once_count == RC_RUN_ONCE_PER_APP_MAX)
-        return s_fail (p, "[%s] has more than %d run_once_ keys", section,
-                       RC_RUN_ONCE_PER_APP_MAX);
+        return s_fail (p, "[%s] has more than %d run_once_ keys", section, RC_RUN_ONCE_PER_APP_MAX);
     size_t n = app->run_once_count;
     char **names = realloc (app->run_once_names, (n + 1) * sizeof *names);
     if (names)
@@ -713,7 +712,8 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
                        section);
 
     /* run_once_NAME: NAME is the operator's, so the key is a prefix */
-    if (where == S_APP && strncmp (name, RC_RUN_ONCE_KEY_PREFIX, strlen (RC_RUN_ONCE_KEY_PREFIX)) == 0)
+    if (where == S_APP
+        && strncmp (name, RC_RUN_ONCE_KEY_PREFIX, strlen (RC_RUN_ONCE_KEY_PREFIX)) == 0)
         return s_run_once_key (p, section, name, value);
 
     const s_key_t *key = NULL;

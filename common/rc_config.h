@@ -74,8 +74,8 @@ typedef struct {
        the new release on the idle slot beside the serving one. */
     uint16_t slot_ports[RC_SLOTS_MAX];
     size_t slot_count;
-    int64_t keep_warm_ms;                /* the old slot keeps running this long after a switch */
-    char *stop;                          /* hook: stops the instance on ROLLCLONE_PORT */
+    int64_t keep_warm_ms; /* the old slot keeps running this long after a switch */
+    char *stop;           /* hook: stops the instance on ROLLCLONE_PORT */
     /* run_once_NAME = command: what deploy --before/--after NAME runs here,
        run_once_count of each, in the file's order */
     char **run_once_names;

@@ -35,8 +35,8 @@ rc_run_once_name_valid (const char *text)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+              || c == '-'))
             return false;
     }
     return true;

@@ -388,9 +388,8 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         reply = rc_reply_error (RC_EXIT_USAGE,
                                 "--run-on '%.80s' is not one of the %d host(s) this deploy selects "
                                 "(with app '%s'%s%s%s)",
-                                req->run_on, total, req->app,
-                                *req->select ? " and --select '" : "", req->select,
-                                *req->select ? "'" : "");
+                                req->run_on, total, req->app, *req->select ? " and --select '" : "",
+                                req->select, *req->select ? "'" : "");
         goto out;
     }
     if (req->plan) {

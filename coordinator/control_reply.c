@@ -87,8 +87,7 @@ s_info (rc_store_t *store, const char *id, bool with_output)
     info->retry_of = strdup (d->retry_of);
     info->ignore_freeze = d->ignore_freeze;
     info->frozen = d->frozen;
-    info->run_once =
-        (Rollclone__RunOnceInfo **)calloc (RC_ONCE_WHEN_COUNT, sizeof *info->run_once);
+    info->run_once = (Rollclone__RunOnceInfo **)calloc (RC_ONCE_WHEN_COUNT, sizeof *info->run_once);
     for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
         const rc_once_t *o = &d->once[w];
         if (o->state == RC_ONCE_NONE)

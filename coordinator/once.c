@@ -95,8 +95,9 @@ rc_once_load (rc_store_t *store, const char *id, rc_once_t *once)
             /* a row of a newer rollclone, or written by hand: an error,
                never a guess */
             sqlite3_finalize (stmt);
-            return rc_store_set_error (store, "run-once row '%s' in state '%s' is not one this "
-                                              "coordinator knows",
+            return rc_store_set_error (store,
+                                       "run-once row '%s' in state '%s' is not one this "
+                                       "coordinator knows",
                                        stage ? stage : "", state ? state : "");
         }
         rc_once_t *o = &once[w];

@@ -182,7 +182,8 @@ s_plan_once (Rollclone__PlanReply *plan, const char *when, const char *name, con
     }
     rollclone__run_once_info__init (info);
     for (size_t i = 0; i < n; i++)
-        cand[i] = (rc_once_host_t){members[i].host_id, members[i].online, members[i].healthy, false};
+        cand[i] =
+            (rc_once_host_t){members[i].host_id, members[i].online, members[i].healthy, false};
     char err[256] = "";
     int pick = rc_once_pick (run_on, cand, n, err, sizeof err);
     info->when = strdup (when);

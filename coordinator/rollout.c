@@ -589,9 +589,8 @@ rc_rollout_once_done (rc_rollout_t *self, rc_deployment_t *dep, rc_once_when_t w
         snprintf (dep->reason, sizeof dep->reason, "run-once %s '%s' failed on %s: %s",
                   rc_once_when_name (when), o->name, where, *error ? error : "failed");
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
-                      "deployment %s: run-once %s %s%s on %s %s", dep->id,
-                      rc_once_when_name (when), RC_RUN_ONCE_KEY_PREFIX, o->name, where,
-                      ok ? "succeeded" : "failed");
+                      "deployment %s: run-once %s %s%s on %s %s", dep->id, rc_once_when_name (when),
+                      RC_RUN_ONCE_KEY_PREFIX, o->name, where, ok ? "succeeded" : "failed");
     return rc_store_eventf (self->store, dep->id, *o->host_id ? o->host_id : NULL,
                             ok ? "run_once_succeeded" : "run_once_failed",
                             "%s: %s%s on %s, exit %d in %s%s%s%s%s", rc_once_when_name (when),
