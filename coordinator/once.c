@@ -1,7 +1,6 @@
 /*  once.c - run-once step records and the choice of their host (once.h). */
 #include "once.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,19 +138,4 @@ rc_once_pick (const char *run_on, const rc_once_host_t *hosts, size_t n, char *e
                 return (int)i;
     snprintf (err, errlen, "no online, healthy host in the selection (%zu host(s)) to run it", n);
     return -1;
-}
-
-/* Selftest: names and steps round-trip; the pick is deterministic. */
-void
-rc_once_test (bool verbose)
-{
-    (void)verbose;
-    rc_once_when_t when;
-    assert (rc_once_of_step (rc_once_step (RC_ONCE_AFTER), &when) == 0 && when == RC_ONCE_AFTER);
-    assert (rc_once_of_step (1, &when) == -1);
-    assert (strcmp (rc_once_state_name (RC_ONCE_FAILED), "failed") == 0);
-    rc_once_host_t hosts[] = {{"h1", true, false, false}, {"h2", true, true, false}};
-    char err[128];
-    assert (rc_once_pick ("", hosts, 2, err, sizeof err) == 1);
-    assert (rc_once_pick ("h1", hosts, 2, err, sizeof err) == -1 && strstr (err, "unhealthy"));
 }
