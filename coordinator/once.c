@@ -92,12 +92,12 @@ rc_once_load (rc_store_t *store, const char *id, rc_once_t *once)
                 s = i;
         if (w < 0 || s < 0) {
             /* a row of a newer rollclone, or written by hand: an error,
-               never a guess */
+               never a guess (told before the statement's text goes) */
+            rc_store_set_error (store,
+                                "run-once row '%s' in state '%s' is not one this coordinator knows",
+                                stage ? stage : "", state ? state : "");
             sqlite3_finalize (stmt);
-            return rc_store_set_error (store,
-                                       "run-once row '%s' in state '%s' is not one this "
-                                       "coordinator knows",
-                                       stage ? stage : "", state ? state : "");
+            return -1;
         }
         rc_once_t *o = &once[w];
         o->state = (rc_once_state_t)s;
