@@ -129,6 +129,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     rc_dhost_t *hosts = NULL;
     bool *was_inflight = NULL;
     int found = rc_deployment_load (self->store, id, dep);
+    if (found < 0) /* the next tick reads again; say why this one did nothing */
+        rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
     if (found == 0 || (found == 1 && !rc_deployment_active (dep)))
         rc_rollout_forget (self->rollout, id);
     if (found != 1 || !rc_deployment_active (dep))
