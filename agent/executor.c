@@ -18,6 +18,7 @@
 #include "releases.h"
 #include "report.h"
 #include "rollclone.pb-c.h"
+#include "run_once.h"
 #include "step.h"
 #include "trust.h"
 
@@ -55,8 +56,9 @@ struct _s_self_t {
     rc_journal_t *journal;
     s_app_t *apps;
     size_t app_count;
-    bool healthy; /* last HEALTH state announced */
-    bool local;   /* steps come from the local operator (apply), not a coordinator */
+    bool healthy;            /* last HEALTH state announced */
+    bool local;              /* steps come from the local operator (apply), not a coordinator */
+    rc_run_once_t *run_once; /* the run-once steps (deploy --before/--after) */
 };
 
 /* ---- reports ---------------------------------------------------------- */
@@ -89,7 +91,9 @@ s_report_of_app (zframe_t *frame, void *arg)
 {
     Rollclone__StepReport *r =
         rollclone__step_report__unpack (NULL, zframe_size (frame), zframe_data (frame));
-    bool match = r && streq (r->app, (const char *)arg) && rc_name_valid (r->deployment_id);
+    /* a run-once step changes no release: not the app's last step */
+    bool match = r && streq (r->app, (const char *)arg) && rc_name_valid (r->deployment_id)
+                 && !rc_run_once_step (r->step);
     rollclone__step_report__free_unpacked (r, NULL);
     return match;
 }
@@ -236,6 +240,15 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
         else
             return NULL;
     }
+    else if (inst->action == ROLLCLONE__ACTION__ACTION_RUN_ONCE && !self->local) {
+        if (*inst->version && !rc_name_valid (inst->version))
+            snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
+        else if (!rc_run_once_name_valid (inst->run_once) || !rc_run_once_step (inst->step))
+            snprintf (err, errlen, "run-once '%.80s' (step %u) is not valid", inst->run_once,
+                      inst->step);
+        else
+            return NULL;
+    }
     else
         snprintf (err, errlen, "action %d is not update or rollback", inst->action);
     return err;
@@ -308,6 +321,10 @@ s_handle_step (s_self_t *self, zframe_t *frame)
     char err[512];
     if (s_check (self, inst, &a, err, sizeof err)) {
         s_refuse (self, inst, a, err);
+        goto out;
+    }
+    if (inst->action == ROLLCLONE__ACTION__ACTION_RUN_ONCE) {
+        rc_run_once_handle (self->run_once, inst, a->cfg);
         goto out;
     }
     zframe_t *stored = rc_journal_find_report (self->journal, inst->deployment_id, inst->step);
@@ -441,6 +458,7 @@ static void
 s_gather (s_self_t *self, rc_watch_t *w)
 {
     rc_watch_init (w);
+    rc_run_once_watch (self->run_once, w);
     int64_t now = rc_mono_ms ();
     for (size_t i = 0; i < self->app_count; i++) {
         s_app_t *a = &self->apps[i];
@@ -511,6 +529,7 @@ s_rearm (s_self_t *self)
 static void
 s_turn (s_self_t *self)
 {
+    rc_run_once_poll (self->run_once);
     for (size_t i = 0; i < self->app_count; i++) {
         s_app_t *a = &self->apps[i];
         if (a->step)
@@ -595,6 +614,7 @@ s_actor (zsock_t *pipe, void *args)
                      .app_count = start->cfg->app_count,
                      .local = start->local};
     self.loop = zloop_new ();
+    self.run_once = rc_run_once_new (self.journal, pipe);
     if (!self.loop)
         abort (); /* out of memory before anything ran: systemd starts us again */
     for (size_t i = 0; i < self.app_count; i++) {
@@ -631,6 +651,7 @@ s_actor (zsock_t *pipe, void *args)
         free (self.apps[i].last_id);
     }
     free (self.apps);
+    rc_run_once_destroy (&self.run_once);
     zloop_destroy (&self.loop);
     rc_journal_destroy (&self.journal);
 }

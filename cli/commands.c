@@ -42,7 +42,16 @@ const rc_cli_command_t rc_cli_commands[] = {
      "and stores nothing. --retry ID runs a finished deployment again on the hosts that "
      "failed or were skipped; its app, version, artifact and strategy are taken from it "
      "unless given. With --wait the exit code tells how the deployment ended: 0 succeeded, 1 "
-     "failed or rolled back.",
+     "failed or rolled back.\n\n"
+     "--before NAME and --after NAME run a command once on one host of the selection: the "
+     "agent's own [app APP] run_once_NAME (NAME is [A-Za-z0-9_-], a name, never a command "
+     "line). before runs ahead of the first batch (a DB migration): when it fails the "
+     "deployment fails and no host is touched. after runs once the last batch is done (a "
+     "smoke test): when it fails the deployment fails and, with auto-rollback, every updated "
+     "host is rolled back. They run on --run-on HOST, or on the first online, healthy host of "
+     "the selection (for after, one that was updated), within the progress deadline; status "
+     "and events show where, the exit code and the output's tail. A --retry runs only the "
+     "run-once steps given to it, not those of the deployment it retries.",
      0,
      0,
      NULL,
@@ -74,6 +83,9 @@ const rc_cli_command_t rc_cli_commands[] = {
          {"plan", 'L', NULL, "show what would happen and store nothing", NULL},
          {"retry", 'r', "ID", "run deployment ID again on its failed and skipped hosts", NULL},
          {"ignore-freeze", 'I', NULL, "start batches even inside a freeze window", NULL},
+         {"before", 'B', "NAME", "run the agents' run_once_NAME once before the first batch", NULL},
+         {"after", 'F', "NAME", "run the agents' run_once_NAME once after the last batch", NULL},
+         {"run-on", 'O', "HOST", "the host of the selection that runs --before/--after", NULL},
          JSON_OPTION,
      }},
     {"status",

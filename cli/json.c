@@ -52,6 +52,22 @@ s_deployment_host (const Rollclone__DeploymentHost *h)
                       h->output_tail, "timings_ms", timings);
 }
 
+static json_t *
+s_run_once (Rollclone__RunOnceInfo **list, size_t n)
+{
+    json_t *array = json_array ();
+    for (size_t i = 0; i < n; i++) {
+        const Rollclone__RunOnceInfo *o = list[i];
+        json_array_append_new (
+            array,
+            json_pack ("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:o}", "when", o->when, "name",
+                       o->name, "host", o->host_id, "state", o->state, "exit_code",
+                       (int)o->exit_code, "output_tail", o->output_tail, "error", o->error,
+                       "started", s_time (o->started_ms), "finished", s_time (o->finished_ms)));
+    }
+    return array;
+}
+
 json_t *
 rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
 {
@@ -70,9 +86,9 @@ rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
         (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int)!d->gate_open,
         "created", s_time (d->created_ms), "updated", s_time (d->updated_ms), "finished",
         s_time (d->finished_ms), "hosts", hosts, "offline_grace_ms", (int)d->offline_grace_ms);
-    json_t *more =
-        json_pack ("{s:s, s:s, s:b, s:b}", "operator", d->operator_, "retry_of", d->retry_of,
-                   "ignore_freeze", (int)d->ignore_freeze, "frozen", (int)d->frozen);
+    json_t *more = json_pack ("{s:s, s:s, s:b, s:b, s:o}", "operator", d->operator_, "retry_of",
+                              d->retry_of, "ignore_freeze", (int)d->ignore_freeze, "frozen",
+                              (int)d->frozen, "run_once", s_run_once (d->run_once, d->n_run_once));
     json_object_update (root, more);
     json_decref (more);
     return root;
@@ -172,10 +188,11 @@ rc_cli_json_plan (const Rollclone__PlanReply *p)
     for (size_t i = 0; i < p->n_skipped; i++)
         json_array_append_new (skipped, json_pack ("{s:s, s:s}", "host", p->skipped[i]->host_id,
                                                    "reason", p->skipped[i]->reason));
-    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b}", "kind", p->kind, "app",
+    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b, s:o}", "kind", p->kind, "app",
                       p->app, "version", p->version, "hosts", (int)p->hosts, "batches", batches,
                       "skipped", skipped, "max_fail_hosts", (int)p->max_fail_hosts, "worst_case_ms",
-                      (json_int_t)p->worst_case_ms, "frozen", (int)p->frozen);
+                      (json_int_t)p->worst_case_ms, "frozen", (int)p->frozen, "run_once",
+                      s_run_once (p->run_once, p->n_run_once));
 }
 
 json_t *

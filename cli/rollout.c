@@ -3,6 +3,7 @@
     (--plan: what would happen, stored nowhere) and what they print. */
 #include "cli.h"
 #include "rc_defaults.h"
+#include "rc_ids.h"
 #include "rc_join.h"
 #include "rc_time.h"
 
@@ -36,6 +37,15 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
                  rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst));
     if (p->frozen)
         rc_cli_line ("frozen: a freeze is in force now; no batch would start until it ends");
+    for (size_t i = 0; i < p->n_run_once; i++) {
+        const Rollclone__RunOnceInfo *o = p->run_once[i];
+        if (*o->error)
+            rc_cli_line ("run-once %s: run_once_%s: %s", rc_cli_esc (o->when), rc_cli_esc (o->name),
+                         rc_cli_esc (o->error));
+        else
+            rc_cli_line ("run-once %s: run_once_%s on %s", rc_cli_esc (o->when),
+                         rc_cli_esc (o->name), rc_cli_esc (o->host_id));
+    }
 }
 
 /* Prints a deployment as JSON after a request changed it (writes print
@@ -140,6 +150,23 @@ rc_cli_cmd_deploy (rc_cli_t *cli, const rc_cli_opts_t *opts)
     dreq.plan = RC_CLI_OPT (opts, 'L') != NULL;
     dreq.retry_of = s_value (opts, 'r');
     dreq.ignore_freeze = RC_CLI_OPT (opts, 'I') != NULL;
+    dreq.before = s_value (opts, 'B');
+    dreq.after = s_value (opts, 'F');
+    dreq.run_on = s_value (opts, 'O');
+    /* a name of the agents' own commands, never a command line */
+    const char *flags[] = {"--before", "--after"}, *names[] = {dreq.before, dreq.after};
+    const char keys[] = {'B', 'F'};
+    for (size_t i = 0; i < sizeof keys; i++)
+        if (RC_CLI_OPT (opts, keys[i]) && !rc_run_once_name_valid (names[i]))
+            return rc_cli_usage_error (opts,
+                                       "%s '%s' must be a NAME of [A-Za-z0-9_-]{1,%d} (the agents' "
+                                       "run_once_NAME), not a command line",
+                                       flags[i], rc_cli_esc (names[i]), RC_RUN_ONCE_NAME_MAX);
+    if (RC_CLI_OPT (opts, 'O') && !rc_name_valid (dreq.run_on))
+        return rc_cli_usage_error (opts, "--run-on '%s' is not a host id",
+                                   rc_cli_esc (dreq.run_on));
+    if (RC_CLI_OPT (opts, 'O') && !*dreq.before && !*dreq.after)
+        return rc_cli_usage_error (opts, "--run-on needs --before or --after");
     if (RC_CLI_OPT (opts, 'r') && !*dreq.retry_of)
         return rc_cli_usage_error (opts, "--retry needs the id of a finished deployment");
     /* a retry takes app, version, artifact and checksum from the

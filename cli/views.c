@@ -88,6 +88,19 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
         rc_cli_line ("  retry of %s", rc_cli_esc (d->retry_of));
     if (*d->reason)
         rc_cli_line ("  reason: %s", rc_cli_esc (d->reason));
+    for (size_t i = 0; i < d->n_run_once; i++) {
+        const Rollclone__RunOnceInfo *o = d->run_once[i];
+        char took[32] = "-", code[24] = "";
+        if (o->finished_ms && o->started_ms)
+            rc_duration_format (o->finished_ms - o->started_ms, took, sizeof took);
+        if (streq (o->state, "succeeded") || streq (o->state, "failed"))
+            snprintf (code, sizeof code, ", exit %d", o->exit_code);
+        rc_cli_line ("  run-once %-6s run_once_%s on %s: %s%s, %s%s%s", rc_cli_esc (o->when),
+                     rc_cli_esc (o->name), *o->host_id ? rc_cli_esc (o->host_id) : "(not chosen)",
+                     rc_cli_esc (o->state), code, took, *o->error ? ": " : "",
+                     rc_cli_esc (o->error));
+        s_print_tail (o->output_tail);
+    }
     rc_cli_line ("  %-20s %-5s %-16s %-12s %-24s %-8s %s", "HOST", "BATCH", "STATE", "PHASE",
                  "FROM -> TO", "TIME", "ERROR");
     for (size_t i = 0; i < d->n_hosts; i++) {

@@ -616,6 +616,56 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
     return 1;
 }
 
+/* [app NAME] run_once_STEP = command: one per STEP, never empty. */
+static int
+s_run_once_key (s_parse_t *p, const char *section, const char *key, const char *value)
+{
+    const char *step = key + strlen (RC_RUN_ONCE_KEY_PREFIX);
+    if (!rc_run_once_name_valid (step))
+        return s_fail (p, "[%s] %s: the name after %s must be [A-Za-z0-9_-]{1,%d}", section, key,
+                       RC_RUN_ONCE_KEY_PREFIX, RC_RUN_ONCE_NAME_MAX);
+    if (!*value)
+        return s_fail (p, "[%s] %s is empty: give the command it runs", section, key);
+    if (p->cfg->role != RC_ROLE_AGENT)
+        return 1; /* another program's section */
+    const char *appname = section + 4;
+    while (*appname == ' ')
+        appname++;
+    rc_app_config_t *app = s_app_get (p->cfg, appname);
+    if (!app)
+        return s_fail (p, "out of memory");
+    if (rc_app_run_once (app, step))
+        return s_fail (p, "key '%s' given twice in [%s]", key, section);
+    if (app->run_once_count == RC_RUN_ONCE_PER_APP_MAX)
+        return s_fail (p, "[%s] has more than %d run_once_ keys", section, RC_RUN_ONCE_PER_APP_MAX);
+    size_t n = app->run_once_count;
+    char **names = realloc (app->run_once_names, (n + 1) * sizeof *names);
+    if (names)
+        app->run_once_names = names;
+    char **commands = names ? realloc (app->run_once_commands, (n + 1) * sizeof *commands) : NULL;
+    if (commands)
+        app->run_once_commands = commands;
+    char *name_copy = commands ? strdup (step) : NULL;
+    char *command_copy = name_copy ? strdup (value) : NULL;
+    if (!command_copy) {
+        free (name_copy);
+        return s_fail (p, "out of memory");
+    }
+    app->run_once_names[n] = name_copy;
+    app->run_once_commands[n] = command_copy;
+    app->run_once_count = n + 1;
+    return 1;
+}
+
+const char *
+rc_app_run_once (const rc_app_config_t *app, const char *name)
+{
+    for (size_t i = 0; app && name && i < app->run_once_count; i++)
+        if (strcmp (app->run_once_names[i], name) == 0)
+            return app->run_once_commands[i];
+    return NULL;
+}
+
 static int
 s_handle (s_parse_t *p, const char *section, const char *name, const char *value)
 {
@@ -643,6 +693,11 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
     else
         return s_fail (p, "unknown section [%s] (known: coordinator, agent, client, app NAME)",
                        section);
+
+    /* run_once_NAME: NAME is the operator's, so the key is a prefix */
+    if (where == S_APP
+        && strncmp (name, RC_RUN_ONCE_KEY_PREFIX, strlen (RC_RUN_ONCE_KEY_PREFIX)) == 0)
+        return s_run_once_key (p, section, name, value);
 
     const s_key_t *key = NULL;
     size_t index = 0;
@@ -974,6 +1029,14 @@ s_app_free (rc_app_config_t *app)
     free (app->haproxy_servers);
     app->haproxy_servers = NULL;
     app->haproxy_server_count = 0;
+    for (size_t i = 0; i < app->run_once_count; i++) {
+        free (app->run_once_names[i]);
+        free (app->run_once_commands[i]);
+    }
+    free (app->run_once_names);
+    free (app->run_once_commands);
+    app->run_once_names = app->run_once_commands = NULL;
+    app->run_once_count = 0;
 }
 
 void

@@ -74,8 +74,13 @@ typedef struct {
        the new release on the idle slot beside the serving one. */
     uint16_t slot_ports[RC_SLOTS_MAX];
     size_t slot_count;
-    int64_t keep_warm_ms;                /* the old slot keeps running this long after a switch */
-    char *stop;                          /* hook: stops the instance on ROLLCLONE_PORT */
+    int64_t keep_warm_ms; /* the old slot keeps running this long after a switch */
+    char *stop;           /* hook: stops the instance on ROLLCLONE_PORT */
+    /* run_once_NAME = command: what deploy --before/--after NAME runs here,
+       run_once_count of each, in the file's order */
+    char **run_once_names;
+    char **run_once_commands;
+    size_t run_once_count;
     uint64_t seen[RC_CONFIG_SEEN_WORDS]; /* bit per key: duplicates are errors */
     int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;
@@ -132,6 +137,9 @@ int rc_config_check (const rc_config_t *self, char *err, size_t errlen);
 
 /* The app named name, or NULL. */
 const rc_app_config_t *rc_config_app (const rc_config_t *self, const char *name);
+/* The command of app's run_once_NAME key, or NULL when it has none
+   (borrowed). */
+const char *rc_app_run_once (const rc_app_config_t *app, const char *name);
 
 /* Splits "B/S, B2/S2" (commas and/or spaces) into *servers (count of them,
    the caller frees each and the array); each must be BACKEND/SERVER, both

@@ -19,6 +19,15 @@
 
 /* Names: app names, versions, host ids, label keys and values. */
 #define RC_NAME_MAX 64
+/* A run-once step's NAME ([app] run_once_NAME, deploy --before/--after) */
+#define RC_RUN_ONCE_NAME_MAX 64
+/* run_once_NAME keys one [app] may have */
+#define RC_RUN_ONCE_PER_APP_MAX 32
+#define RC_RUN_ONCE_KEY_PREFIX "run_once_"
+/* A run-once step's instruction step number: RC_RUN_ONCE_STEP_BASE + 1
+   (before) or + 2 (after), apart from the hosts' own steps (1, 2, ...) of
+   the same deployment, whose reports the agent keeps by the same key. */
+#define RC_RUN_ONCE_STEP_BASE 1000000u
 #define RC_LABELS_MAX 32
 
 /* Bounded work per agent: what one hello or heartbeat may hold. Above any

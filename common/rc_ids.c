@@ -26,6 +26,21 @@ rc_name_valid (const char *text)
     return true;
 }
 
+bool
+rc_run_once_name_valid (const char *text)
+{
+    size_t len = text ? strlen (text) : 0;
+    if (len == 0 || len > RC_RUN_ONCE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+              || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 int
 rc_labels_parse (const char *text, rc_label_t *out, size_t max, char *err, size_t errlen)
 {

@@ -15,6 +15,11 @@ typedef struct {
    the rule for app names, versions, host ids and labels. */
 bool rc_name_valid (const char *text);
 
+/* True when text is 1..RC_RUN_ONCE_NAME_MAX of [A-Za-z0-9_-]: the NAME of
+   a run-once step (deploy --before/--after NAME, [app] run_once_NAME). A
+   name, never a command line: it picks one of the agent's own commands. */
+bool rc_run_once_name_valid (const char *text);
+
 /* Parses "k=v,k=v" (empty is no labels) into out[0..max). Returns the count,
    or -1 with a one-line reason in err. */
 int rc_labels_parse (const char *text, rc_label_t *out, size_t max, char *err, size_t errlen);

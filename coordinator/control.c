@@ -345,6 +345,23 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                 req->pause);
         goto out;
     }
+    /* run-once steps name the agents' own commands: a name, never a
+       command line */
+    const char *once_flags[RC_ONCE_WHEN_COUNT] = {"--before", "--after"};
+    const char *once_names[RC_ONCE_WHEN_COUNT] = {req->before, req->after};
+    for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++)
+        if (*once_names[w] && !rc_run_once_name_valid (once_names[w])) {
+            reply = rc_reply_error (RC_EXIT_USAGE,
+                                    "%s '%.80s' must be a NAME of [A-Za-z0-9_-]{1,%d} (the "
+                                    "agents' run_once_NAME), not a command line",
+                                    once_flags[w], once_names[w], RC_RUN_ONCE_NAME_MAX);
+            goto out;
+        }
+    if (*req->run_on && !*req->before && !*req->after) {
+        reply = rc_reply_error (RC_EXIT_USAGE, "--run-on '%.80s' needs --before or --after",
+                                req->run_on);
+        goto out;
+    }
     reply = s_app_busy (self, req->app);
     if (reply)
         goto out;
@@ -367,6 +384,14 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         goto out;
     }
     zlistx_sort (sel.chosen);
+    if (*req->run_on && !zlistx_find (sel.chosen, (void *)req->run_on)) {
+        reply = rc_reply_error (RC_EXIT_USAGE,
+                                "--run-on '%.80s' is not one of the %d host(s) this deploy selects "
+                                "(with app '%s'%s%s%s)",
+                                req->run_on, total, req->app, *req->select ? " and --select '" : "",
+                                req->select, *req->select ? "'" : "");
+        goto out;
+    }
     if (req->plan) {
         rc_plan_deploy_t how = {sel.chosen,
                                 sel.lacking,
@@ -403,6 +428,21 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     dep->gate_open = true;
     dep->abort_rollback = true;
     dep->created = dep->updated = dep->progress = now;
+    char once_text[2 * RC_RUN_ONCE_NAME_MAX + RC_NAME_MAX + 64] = "";
+    for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
+        if (!*once_names[w])
+            continue;
+        dep->once[w].state = RC_ONCE_PENDING;
+        RC_SET (dep->once[w].name, once_names[w]);
+        RC_SET (dep->once[w].run_on, req->run_on);
+        size_t used = strlen (once_text);
+        snprintf (once_text + used, sizeof once_text - used, ", %s %s", rc_once_when_name (w),
+                  once_names[w]);
+    }
+    if (*req->run_on) {
+        size_t used = strlen (once_text);
+        snprintf (once_text + used, sizeof once_text - used, " on %s", req->run_on);
+    }
 
     int rc = rc_store_begin (self->store);
     if (rc == 0)
@@ -425,11 +465,11 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         rc = rc_store_eventf (
             self->store, dep->id, NULL, "deployment_created",
             "%s%s%s%s %s to %d host(s) in %d batch(es): batch %s, max-fail %d, soak %s, "
-            "auto-rollback %s%s",
+            "auto-rollback %s%s%s",
             retry ? "retry of " : "", retry ? retry->of.id : "", retry ? ": " : "", dep->app,
             dep->version, total, dep->total_batches, batch, dep->max_fail,
             *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off",
-            dep->ignore_freeze ? ", ignoring freezes" : "");
+            dep->ignore_freeze ? ", ignoring freezes" : "", once_text);
     reply = s_commit (self, rc);
     if (reply)
         goto out;

@@ -87,6 +87,25 @@ s_info (rc_store_t *store, const char *id, bool with_output)
     info->retry_of = strdup (d->retry_of);
     info->ignore_freeze = d->ignore_freeze;
     info->frozen = d->frozen;
+    info->run_once = (Rollclone__RunOnceInfo **)calloc (RC_ONCE_WHEN_COUNT, sizeof *info->run_once);
+    for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
+        const rc_once_t *o = &d->once[w];
+        if (o->state == RC_ONCE_NONE)
+            continue;
+        Rollclone__RunOnceInfo *ro = (Rollclone__RunOnceInfo *)zmalloc (sizeof *ro);
+        rollclone__run_once_info__init (ro);
+        ro->when = strdup (rc_once_when_name ((rc_once_when_t)w));
+        ro->name = strdup (o->name);
+        ro->host_id = strdup (*o->host_id ? o->host_id : o->run_on);
+        ro->state = strdup (rc_once_state_name (o->state));
+        ro->exit_code = o->exit_code;
+        /* like a host's: the whole tail when one deployment is asked for */
+        ro->output_tail = strdup (with_output ? o->output_tail : "");
+        ro->error = strdup (o->error);
+        ro->started_ms = o->started;
+        ro->finished_ms = o->finished;
+        info->run_once[info->n_run_once++] = ro;
+    }
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
     if (rc_dhost_load (store, id, &hosts, &n) != 0) {

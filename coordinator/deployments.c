@@ -106,13 +106,16 @@ rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
                                              "ignore_freeze = ?5 WHERE id = ?1",
                                              "ttttb", dep->id, dep->signature, dep->operator_name,
                                              dep->retry_of, (int)dep->ignore_freeze));
+    if (rc == 0)
+        rc = rc_once_save (store, dep->id, dep->once);
     return rc;
 }
 
 int
 rc_deployment_save (rc_store_t *store, const rc_deployment_t *dep)
 {
-    return s_dep_write (store, dep, false);
+    int rc = s_dep_write (store, dep, false);
+    return rc == 0 ? rc_once_save (store, dep->id, dep->once) : rc;
 }
 
 int
@@ -182,7 +185,7 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW)
         return rc_store_step_error (store);
-    return 1;
+    return rc_once_load (store, id, d->once) == 0 ? 1 : -1;
 }
 
 zlist_t *

@@ -5,6 +5,7 @@
 #ifndef COORD_DEPLOYMENTS_H
 #define COORD_DEPLOYMENTS_H
 
+#include "once.h"
 #include "rc_defaults.h"
 #include "rc_signature.h"
 #include "rc_states.h"
@@ -58,6 +59,8 @@ typedef struct {
     char retry_of[RC_ID_MAX];            /* the deployment it retries, or "" */
     bool ignore_freeze;                  /* batches start inside freezes */
     bool frozen;                         /* waiting at a batch boundary for a freeze to end */
+    /* run-once steps (deploy --before/--after), saved with the record */
+    rc_once_t once[RC_ONCE_WHEN_COUNT];
 } rc_deployment_t;
 
 typedef struct {

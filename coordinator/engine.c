@@ -96,6 +96,24 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
         self->publish_fn (self->publish_arg, h->host_id, &ins);
 }
 
+/* The instruction of dep's run-once step when: the agent's own command of
+   that name, on the host it runs on. */
+static void
+s_publish_once (rc_engine_t *self, const rc_deployment_t *dep, rc_once_when_t when)
+{
+    const rc_once_t *o = &dep->once[when];
+    Rollclone__Instruction ins = ROLLCLONE__INSTRUCTION__INIT;
+    ins.deployment_id = (char *)dep->id;
+    ins.step = rc_once_step (when);
+    ins.action = ROLLCLONE__ACTION__ACTION_RUN_ONCE;
+    ins.app = (char *)dep->app;
+    ins.host_id = (char *)o->host_id;
+    ins.version = (char *)dep->version;
+    ins.run_once = (char *)o->name;
+    if (self->publish_fn)
+        self->publish_fn (self->publish_arg, o->host_id, &ins);
+}
+
 /* Advances deployment id as far as it can go now; one transaction, then
    publishes what it started (and everything in flight when republish). */
 static void
@@ -111,6 +129,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     rc_dhost_t *hosts = NULL;
     bool *was_inflight = NULL;
     int found = rc_deployment_load (self->store, id, dep);
+    if (found < 0) /* the next tick reads again; say why this one did nothing */
+        rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
     if (found == 0 || (found == 1 && !rc_deployment_active (dep)))
         rc_rollout_forget (self->rollout, id);
     if (found != 1 || !rc_deployment_active (dep))
@@ -163,6 +183,10 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     for (size_t i = 0; i < n; i++)
         if (s_inflight (&hosts[i]) && (republish || !was_inflight[i] || hosts[i].dirty))
             s_publish (self, dep, &hosts[i]);
+    for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++)
+        if (dep->once[w].state == RC_ONCE_RUNNING
+            && (republish || before.once[w].state != RC_ONCE_RUNNING))
+            s_publish_once (self, dep, (rc_once_when_t)w);
     if (!rc_deployment_active (dep))
         rc_rollout_forget (self->rollout, id);
 out:
@@ -250,6 +274,37 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
     return rc;
 }
 
+/* The report of a run-once step: its end decides what the deployment does
+   next (at the flush). Repeats and progress change nothing. */
+static void
+s_once_report (rc_engine_t *self, rc_deployment_t *dep, const char *host_id, rc_once_when_t when,
+               const Rollclone__StepReport *r)
+{
+    rc_once_t *o = &dep->once[when];
+    if (o->state != RC_ONCE_RUNNING || !streq (o->host_id, host_id) || !rc_deployment_active (dep)
+        || r->result == ROLLCLONE__STEP_REPORT__RESULT__RUNNING)
+        return;
+    int64_t now = rc_now_ms ();
+    if (rc_store_begin (self->store) != 0)
+        return;
+    int rc = rc_rollout_once_done (self->rollout, dep, when,
+                                   r->result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED,
+                                   r->exit_code, r->output_tail, r->error, now);
+    dep->updated = now;
+    if (rc == 0)
+        rc = rc_deployment_save (self->store, dep);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        rc_log_error_with (&(rc_log_fields_t){.deployment_id = dep->id, .host_id = host_id},
+                           "run-once report of %s: store: %s", host_id,
+                           rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        return;
+    }
+    zhashx_update (self->dirty, dep->id, (void *)1);
+}
+
 void
 rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__StepReport *r)
 {
@@ -259,6 +314,11 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
     if (rc_deployment_load (self->store, r->deployment_id, dep) != 1 || !streq (dep->app, r->app))
         goto out;
+    rc_once_when_t when;
+    if (rc_once_of_step (r->step, &when) == 0) {
+        s_once_report (self, dep, host_id, when, r);
+        goto out;
+    }
     /* a report of an older step, or of a step already settled: the agent
        repeats itself because instructions are level-triggered */
     if (rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || (int)r->step != h->step

@@ -165,6 +165,41 @@ s_skip_all (Rollclone__PlanReply *plan, zlistx_t *ids, const char *reason)
     return rc;
 }
 
+/* A run-once step of the plan: the host the engine would pick from the
+   members as they are now, or none and why. */
+static int
+s_plan_once (Rollclone__PlanReply *plan, const char *when, const char *name, const char *run_on,
+             const rc_plan_member_t *members, size_t n)
+{
+    if (!*name)
+        return 0;
+    rc_once_host_t *cand = (rc_once_host_t *)calloc (n ? n : 1, sizeof *cand);
+    Rollclone__RunOnceInfo *info = (Rollclone__RunOnceInfo *)calloc (1, sizeof *info);
+    if (!cand || !info) {
+        free (cand);
+        free (info);
+        return -1;
+    }
+    rollclone__run_once_info__init (info);
+    for (size_t i = 0; i < n; i++)
+        cand[i] =
+            (rc_once_host_t){members[i].host_id, members[i].online, members[i].healthy, false};
+    char err[256] = "";
+    int pick = rc_once_pick (run_on, cand, n, err, sizeof err);
+    info->when = strdup (when);
+    info->name = strdup (name);
+    info->state = strdup ("pending");
+    info->host_id = strdup (pick >= 0 ? members[pick].host_id : run_on);
+    info->error = strdup (pick >= 0 ? "" : err);
+    free (cand);
+    if (!info->when || !info->name || !info->state || !info->host_id || !info->error
+        || s_append ((void ***)&plan->run_once, &plan->n_run_once, info) != 0) {
+        rollclone__run_once_info__free_unpacked (info, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 Rollclone__ControlReply *
 rc_plan_deploy (const Rollclone__DeployRequest *req, const rc_plan_deploy_t *how,
                 rc_host_view_fn *view, void *view_arg, rc_freeze_t *freeze)
@@ -193,6 +228,10 @@ rc_plan_deploy (const Rollclone__DeployRequest *req, const rc_plan_deploy_t *how
         rc = s_skip_all (plan, how->unselected, "not_selected");
     if (rc == 0)
         plan->max_fail_hosts = (uint32_t)rc_strategy_max_fail (how->max_fail_spec, (int)n);
+    if (rc == 0)
+        rc = s_plan_once (plan, "before", req->before, req->run_on, members, n);
+    if (rc == 0)
+        rc = s_plan_once (plan, "after", req->after, req->run_on, members, n);
     free (members);
     return s_reply (plan, rc, freeze);
 }

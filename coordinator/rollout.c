@@ -542,6 +542,123 @@ s_next_batch (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_
     return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Run-once steps (deploy --before, --after) */
+
+/* The end of a tail fit for an event's one line: its last bytes, each
+   newline shown as " | ". */
+static void
+s_tail_line (const char *tail, char *out, size_t len)
+{
+    size_t tlen = strlen (tail);
+    while (tlen && (tail[tlen - 1] == '\n' || tail[tlen - 1] == '\r'))
+        tlen--;
+    size_t from = tlen > RC_ROLLOUT_EVENT_TAIL ? tlen - RC_ROLLOUT_EVENT_TAIL : 0;
+    /* not in the middle of a UTF-8 sequence */
+    while (from < tlen && ((unsigned char)tail[from] & 0xC0) == 0x80)
+        from++;
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = from; i < tlen && used + 4 < len; i++) {
+        if (tail[i] == '\n') {
+            memcpy (out + used, " | ", 3);
+            used += 3;
+        }
+        else if (tail[i] != '\r')
+            out[used++] = tail[i];
+        out[used] = '\0';
+    }
+}
+
+int
+rc_rollout_once_done (rc_rollout_t *self, rc_deployment_t *dep, rc_once_when_t when, bool ok,
+                      int exit_code, const char *output_tail, const char *error, int64_t now)
+{
+    rc_once_t *o = &dep->once[when];
+    o->state = ok ? RC_ONCE_SUCCEEDED : RC_ONCE_FAILED;
+    o->exit_code = exit_code;
+    RC_SET (o->output_tail, output_tail);
+    RC_SET (o->error, error);
+    o->finished = now;
+    rc_rollout_progress (self, dep, now);
+    char took[32], line[RC_ROLLOUT_EVENT_TAIL + 64];
+    rc_duration_format (o->started ? now - o->started : 0, took, sizeof took);
+    s_tail_line (output_tail, line, sizeof line);
+    const char *where = *o->host_id ? o->host_id : "no host";
+    if (!ok && !*dep->reason)
+        snprintf (dep->reason, sizeof dep->reason, "run-once %s '%s' failed on %s: %s",
+                  rc_once_when_name (when), o->name, where, *error ? error : "failed");
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: run-once %s %s%s on %s %s", dep->id, rc_once_when_name (when),
+                      RC_RUN_ONCE_KEY_PREFIX, o->name, where, ok ? "succeeded" : "failed");
+    return rc_store_eventf (self->store, dep->id, *o->host_id ? o->host_id : NULL,
+                            ok ? "run_once_succeeded" : "run_once_failed",
+                            "%s: %s%s on %s, exit %d in %s%s%s%s%s", rc_once_when_name (when),
+                            RC_RUN_ONCE_KEY_PREFIX, o->name, where, exit_code, took,
+                            *error ? ": " : "", error, *line ? "; output: " : "", line);
+}
+
+/* Starts the run of when on the host it is pinned to or picks (failed at
+   once when there is none fit to run it). */
+static int
+s_once_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
+              rc_once_when_t when, int64_t now)
+{
+    rc_once_t *o = &dep->once[when];
+    rc_once_host_t *cand = (rc_once_host_t *)zmalloc ((n ? n : 1) * sizeof *cand);
+    for (size_t i = 0; i < n; i++) {
+        cand[i].host_id = hosts[i].host_id;
+        cand[i].online = s_host_live (self, hosts[i].host_id, &cand[i].healthy);
+        /* smoke tests after the last batch go to a host that runs it */
+        cand[i].preferred = when == RC_ONCE_AFTER && hosts[i].state == RC_HOST_SUCCEEDED;
+    }
+    char err[256];
+    int pick = rc_once_pick (o->run_on, cand, n, err, sizeof err);
+    free (cand);
+    o->started = now;
+    o->exit_code = 0;
+    RC_SET (o->output_tail, "");
+    RC_SET (o->error, "");
+    if (pick < 0) {
+        RC_SET (o->host_id, o->run_on);
+        char error[RC_ONCE_TEXT_MAX];
+        snprintf (error, sizeof error, "not run: %s", err);
+        return rc_rollout_once_done (self, dep, when, false, -1, "", error, now);
+    }
+    RC_SET (o->host_id, hosts[pick].host_id);
+    o->state = RC_ONCE_RUNNING;
+    o->finished = 0;
+    rc_rollout_progress (self, dep, now);
+    rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
+                      "deployment %s: run-once %s %s%s on %s", dep->id, rc_once_when_name (when),
+                      RC_RUN_ONCE_KEY_PREFIX, o->name, o->host_id);
+    return rc_store_eventf (self->store, dep->id, o->host_id, "run_once_started",
+                            "%s: %s%s on %s%s", rc_once_when_name (when), RC_RUN_ONCE_KEY_PREFIX,
+                            o->name, o->host_id, *o->run_on ? " (--run-on)" : "");
+}
+
+/* A run in flight counts as a host in flight, within the progress
+   deadline (the agent's hook_timeout bounds it there too). */
+static int
+s_once_watch (rc_rollout_t *self, rc_deployment_t *dep, int *inflight, int64_t now)
+{
+    int rc = 0;
+    for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
+        if (dep->once[w].state != RC_ONCE_RUNNING)
+            continue;
+        if (s_since_progress (self, dep) <= dep->progress_deadline_ms) {
+            (*inflight)++;
+            continue;
+        }
+        char dur[32], error[128];
+        rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
+        snprintf (error, sizeof error,
+                  "no result within the progress deadline of %s (not run again)", dur);
+        rc |= rc_rollout_once_done (self, dep, (rc_once_when_t)w, false, -1, "", error, now);
+    }
+    return rc;
+}
+
 static int
 s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
                   int64_t now)
@@ -568,6 +685,12 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
         blown = true;
         inflight = 0;
     }
+    rc |= s_once_watch (self, dep, &inflight, now);
+    if (dep->once[RC_ONCE_BEFORE].state == RC_ONCE_FAILED)
+        /* before the first batch: no host was touched, none to put back */
+        return rc | s_finish (self, dep, RC_DEP_FAILED, now);
+    if (dep->once[RC_ONCE_AFTER].state == RC_ONCE_FAILED)
+        blown = true; /* its reason is set: the hosts it ran after roll back */
     int failures = 0, pending = 0;
     for (size_t i = 0; i < n; i++) {
         failures += hosts[i].state == RC_HOST_FAILED;
@@ -591,10 +714,18 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
     }
     if (inflight)
         return rc;
-    if (pending == 0)
+    rc_once_when_t once = pending == 0 ? RC_ONCE_AFTER : RC_ONCE_BEFORE;
+    if (pending == 0 && dep->once[once].state != RC_ONCE_PENDING)
         return rc | s_finish (self, dep, RC_DEP_SUCCEEDED, now);
-    if (s_hold (self, dep, now, &rc) || s_frozen (self, dep, now, &rc))
+    if (pending && (s_hold (self, dep, now, &rc) || s_frozen (self, dep, now, &rc)))
         return rc;
+    if (dep->once[once].state == RC_ONCE_PENDING) {
+        rc |= s_once_start (self, dep, hosts, n, once, now);
+        /* one that could not start failed: its end follows at once */
+        if (dep->once[once].state == RC_ONCE_FAILED)
+            rc |= s_advance_update (self, dep, hosts, n, now);
+        return rc;
+    }
     return rc | s_next_batch (self, dep, hosts, n, now);
 }
 

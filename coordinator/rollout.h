@@ -44,6 +44,15 @@ void rc_rollout_set_freeze (rc_rollout_t *self, rc_freeze_t *freeze);
 int rc_rollout_advance (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
                         int64_t now);
 
+/* How much of a run-once's output tail its event quotes (its end) */
+#define RC_ROLLOUT_EVENT_TAIL 240
+
+/* The run-once step when of dep ended (an agent's report, or not within
+   the deadline): its record, dep's reason when it failed, the event. The
+   transitions that follow are the next advance's. */
+int rc_rollout_once_done (rc_rollout_t *self, rc_deployment_t *dep, rc_once_when_t when, bool ok,
+                          int exit_code, const char *output_tail, const char *error, int64_t now);
+
 /* A host finished or a batch began: the progress deadline starts again. */
 void rc_rollout_progress (rc_rollout_t *self, rc_deployment_t *dep, int64_t now);
 /* Copies the monotonic timers into dep's durations when dep changed (or

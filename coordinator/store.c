@@ -141,6 +141,20 @@ static const char *s_migrations[] = {
     "  reason TEXT NOT NULL DEFAULT '',"
     "  operator TEXT NOT NULL DEFAULT '',"
     "  set_ms INTEGER NOT NULL);",
+    /* 7 -> 8: run-once steps of a deployment (deploy --before/--after) */
+    "CREATE TABLE deployment_run_once ("
+    "  deployment_id TEXT NOT NULL REFERENCES deployments(id),"
+    "  stage TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  run_on TEXT NOT NULL DEFAULT '',"
+    "  host_id TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL,"
+    "  exit_code INTEGER NOT NULL DEFAULT 0,"
+    "  output_tail TEXT NOT NULL DEFAULT '',"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  started INTEGER NOT NULL DEFAULT 0,"
+    "  finished INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (deployment_id, stage));",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

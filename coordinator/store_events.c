@@ -192,6 +192,10 @@ s_prune_deployments (rc_store_t *self, int64_t keep, int budget)
                                               "ti", id, (int64_t)left));
         if (n >= 0 && n < left) /* its last host rows are gone: the deployment goes */
             n = n
+                + s_delete (self, rc_store_prepare (self,
+                                                    "DELETE FROM deployment_run_once WHERE "
+                                                    "deployment_id = ?1",
+                                                    "t", id))
                 + s_delete (self, rc_store_prepare (self, "DELETE FROM deployments WHERE id = ?1",
                                                     "t", id));
         free (id);

@@ -110,6 +110,36 @@ rc_config_read_test (bool verbose)
     ck_assert_msg (strstr (err, "[app a] user = 'no-such-user-rc': no such user"), "%s", err);
     rc_config_destroy (&cfg);
 
+    /* run_once_NAME keys: a prefix, NAME the operator's; each once */
+    cfg = s_load ("[app web]\nreleases_dir = /srv/web\nrun_once_migrate = ./manage migrate\n"
+                  "run_once_smoke-test_2 = curl -f localhost\n",
+                  err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    app = rc_config_app (cfg, "web");
+    ck_assert_uint_eq (app->run_once_count, 2);
+    ck_assert_str_eq (rc_app_run_once (app, "migrate"), "./manage migrate");
+    ck_assert_str_eq (rc_app_run_once (app, "smoke-test_2"), "curl -f localhost");
+    ck_assert_ptr_null (rc_app_run_once (app, "smoke"));
+    rc_config_destroy (&cfg);
+    const struct {
+        const char *body, *error;
+    } once_bad[] = {
+        {"run_once_migrate = a\nrun_once_migrate = b\n", "key 'run_once_migrate' given twice"},
+        {"run_once_ = a\n", "run_once_: the name after run_once_ must be"},
+        {"run_once_a.b = a\n", "run_once_a.b: the name after run_once_ must be"},
+        {"run_once_x =\n", "run_once_x is empty"},
+    };
+    for (size_t i = 0; i < sizeof once_bad / sizeof once_bad[0]; i++) {
+        snprintf (line, sizeof line, "[app web]\nreleases_dir = /srv/web\n%s", once_bad[i].body);
+        cfg = s_load (line, err, sizeof err);
+        ck_assert_ptr_null (cfg);
+        ck_assert_msg (strstr (err, once_bad[i].error), "%s", err);
+    }
+    /* a run_once_ key in [agent] is unknown there */
+    cfg = s_load ("run_once_x = y\n", err, sizeof err);
+    ck_assert_ptr_null (cfg);
+    ck_assert_msg (strstr (err, "unknown key 'run_once_x' in [agent]"), "%s", err);
+
     /* --check: the coordinator's key directories exist */
     FILE *f = fopen (s_path, "w");
     ck_assert_ptr_nonnull (f);

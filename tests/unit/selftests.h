@@ -38,6 +38,8 @@
     X (rc_journal_test)                                                                            \
     X (rc_journal_record_test)                                                                     \
     X (rc_report_test)                                                                             \
+    X (rc_run_once_test)                                                                           \
+    X (rc_once_test)                                                                               \
     X (rc_executor_test)                                                                           \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
