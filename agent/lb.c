@@ -1,5 +1,5 @@
-/*  lb.c - picks the provider of an app's [app] lb and runs it (lb.h). A new
-    provider (nginx) is a table row and a file beside lb_haproxy.c. */
+/*  lb.c - picks the provider of an app's [app] lb and runs it (lb.h). A
+    provider is a table row and a file (lb_haproxy.c, lb_nginx.c). */
 #include "lb.h"
 
 #include <stdio.h>
@@ -9,6 +9,7 @@
 static const rc_lb_provider_t *const s_providers[] = {
     [RC_LB_NONE] = NULL,
     [RC_LB_HAPROXY] = &rc_lb_haproxy,
+    [RC_LB_NGINX] = &rc_lb_nginx,
 };
 
 struct _rc_lb_t {
