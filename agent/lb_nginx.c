@@ -27,6 +27,7 @@
 #include "child.h"
 #include "lb.h"
 #include "rc_ids.h"
+#include "rc_log.h"
 #include "rc_text.h"
 #include "rc_time.h"
 
@@ -496,6 +497,8 @@ s_command_failed (s_run_t *run, const char *key, const char *command, char *err,
     for (char *c = tail; c && *c; c++)
         if (*c == '\n' || *c == '\t')
             *c = ' ';
+    for (size_t n = tail ? strlen (tail) : 0; n > 0 && tail[n - 1] == ' '; n--)
+        tail[n - 1] = '\0';
     char why[512], put_back[520] = "";
     if (rc_nginx_write_file (run->app->nginx_upstream_file, run->previous, why, sizeof why) != 0)
         snprintf (put_back, sizeof put_back, "%s; ", why);
@@ -557,6 +560,10 @@ s_look (s_run_t *run, char *err, size_t errlen)
         }
     }
     if (applied && conns == 0) {
+        rc_log_info ("app %s: nginx %s of %s done %lld ms after nginx_reload (%s)", app->name,
+                     run->op == RC_LB_DRAIN ? "drain" : "undrain", run->mine[0].addr,
+                     (long long)(now - run->reloaded_at),
+                     run->before.count ? "its old workers ended" : "no NGINX worker on this host");
         run->stage = S_DONE;
         return RC_LB_DONE;
     }

@@ -459,7 +459,7 @@ test_nginx_refused (void)
     rc_lb_t *lb = rc_lb_new (&app, RC_LB_DRAIN, 1);
     ck_assert_int_eq (s_run_lb (lb), RC_LB_FAILED);
     char want[600];
-    snprintf (want, sizeof want, "nginx_test '%s' exited with status 1: nginx: [emerg] no ", test);
+    snprintf (want, sizeof want, "nginx_test '%s' exited with status 1: nginx: [emerg] no", test);
     ck_assert_str_eq (rc_lb_errmsg (lb), want);
     rc_lb_destroy (&lb);
     s_slurp (path, buf, sizeof buf);
