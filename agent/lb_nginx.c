@@ -396,7 +396,8 @@ s_failed (s_run_t *run, char *err, size_t errlen, const char *fmt, ...)
 
 /* The file as it is to be: every address of the app (both slots' with
    slots), this run's down for a drain and up otherwise, the other slot's as
-   the file had it (down when it did not name it: not known to serve). */
+   the file had it (down when it did not name it: not known to serve). A
+   run for slot 0 of an app with slots is one for all of its addresses. */
 static int
 s_new_text (s_run_t *run, char *text, size_t len, char *err, size_t errlen)
 {
@@ -420,7 +421,7 @@ s_new_text (s_run_t *run, char *text, size_t len, char *err, size_t errlen)
                 duplicate = duplicate || streq (lines[k].addr, line->addr);
             if (duplicate)
                 continue;
-            if (slot == run->slot) {
+            if (slot == run->slot || run->slot == 0) {
                 line->down = run->op == RC_LB_DRAIN;
                 run->mine[run->mine_count++] = *line;
             }
@@ -598,7 +599,7 @@ s_start (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot)
         return NULL;
     run->app = app;
     run->op = op;
-    run->slot = app->slot_count ? slot : 0;
+    run->slot = slot <= app->slot_count ? slot : 0;
     run->stage = S_WRITE;
     run->deadline =
         rc_mono_ms () + (op == RC_LB_DRAIN ? app->drain_timeout_ms : app->undrain_timeout_ms);

@@ -482,6 +482,28 @@ test_nginx_refused (void)
     rc_lb_destroy (&lb);
     s_slurp (path, buf, sizeof buf);
     ck_assert_str_eq (buf, old);
+    /* slot 0 of an app with slots: all of its servers; what the test saw */
+    snprintf (test, sizeof test, "cp %s %s/tested", path, dir);
+    app.nginx_test = test;
+    lb = rc_lb_new (&app, RC_LB_DRAIN, 0);
+    ck_assert_int_eq (s_run_lb (lb), RC_LB_FAILED); /* exit 3 */
+    rc_lb_destroy (&lb);
+    s_slurp (tested, buf, sizeof buf);
+    ck_assert (strstr (buf, "\nserver 127.0.0.1:8080 down;\nserver 127.0.0.1:8081 down;\n"));
+    unlink (tested);
+    /* an undrain of slot 2 whose test and reload pass, with no NGINX worker
+       on this host: done after the settling time, the file says slot 2 up */
+    if (system ("grep -qs '^nginx: worker process' /proc/[0-9]*/cmdline") != 0) {
+        app.nginx_reload = "true";
+        app.nginx_test = "true";
+        lb = rc_lb_new (&app, RC_LB_UNDRAIN, 2);
+        int64_t started = rc_mono_ms ();
+        ck_assert_int_eq (s_run_lb (lb), RC_LB_DONE);
+        ck_assert_int_ge (rc_mono_ms () - started, 1000);
+        rc_lb_destroy (&lb);
+        s_slurp (path, buf, sizeof buf);
+        ck_assert (strstr (buf, "\nserver 127.0.0.1:8080;\nserver 127.0.0.1:8081;\n"));
+    }
     unlink (path);
     rmdir (dir);
 }
