@@ -57,6 +57,12 @@ void rc_lb_watch (rc_lb_t *self, rc_watch_t *w);
 const char *rc_lb_errmsg (rc_lb_t *self);
 /* Closes its connection (what the LB was told stays told). */
 void rc_lb_destroy (rc_lb_t **self_p);
+/* For providers: when a run of op started now times out (drain_timeout,
+   undrain_timeout), on the monotonic clock. */
+int64_t rc_lb_deadline (const rc_app_config_t *app, rc_lb_op_t op);
+/* For providers: err says why (printf), and RC_LB_FAILED is returned. */
+rc_lb_status_t rc_lb_failed (char *err, size_t errlen, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 /* Writes pattern to out with "{slot}" replaced by slot's number (1, 2) and
    "{port}" by its port ([app] slots), so one config line names the server
    of either slot: haproxy_server = web/app1-{slot}. With slot 0 (no slots)

@@ -38,7 +38,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,26 +371,14 @@ typedef struct {
     size_t mine_count;
 } s_run_t;
 
-/* Ends the run as failed (err already says why). */
+/* Ends the run as failed (err already says why). The loop polls a failed
+   run no more; its child, if any, has ended. */
 static rc_lb_status_t
 s_stop (s_run_t *run)
 {
     rc_child_destroy (&run->child);
     run->stage = S_DONE;
     return RC_LB_FAILED;
-}
-
-static rc_lb_status_t s_failed (s_run_t *run, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
-
-static rc_lb_status_t
-s_failed (s_run_t *run, char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, errlen, fmt, args);
-    va_end (args);
-    return s_stop (run);
 }
 
 /* The file as it is to be: every address of the app (both slots' with
@@ -509,8 +496,8 @@ s_command_failed (s_run_t *run, const char *key, const char *command, char *err,
                   rc_duration_format (run->app->hook_timeout_ms, dur, sizeof dur));
     else
         snprintf (what, sizeof what, "exited with status %d", rc_child_exit_code (run->child));
-    rc_lb_status_t st = s_failed (run, err, errlen, "%s%s '%s' %s: %s", put_back, key, command,
-                                  what, tail && *tail ? tail : "(no output)");
+    rc_lb_status_t st = rc_lb_failed (err, errlen, "%s%s '%s' %s: %s", put_back, key, command, what,
+                                      tail && *tail ? tail : "(no output)");
     free (tail);
     return st;
 }
@@ -546,8 +533,8 @@ s_look (s_run_t *run, char *err, size_t errlen)
         old_left += s_workers_has (&run->now, old) && s_reloaded (run, old->ppid);
     }
     bool applied;
-    if (run->before.count == 0)
-        applied = now >= run->reloaded_at + RC_NGINX_SETTLE_MS;
+    if (run->before.count == 0) /* nothing to see: settling, within the timeout */
+        applied = now >= run->reloaded_at + RC_NGINX_SETTLE_MS || now >= run->deadline;
     else
         applied = new_workers > 0 && (run->op != RC_LB_DRAIN || old_left == 0);
     long conns = 0;
@@ -573,22 +560,23 @@ s_look (s_run_t *run, char *err, size_t errlen)
     const char *key = run->op == RC_LB_DRAIN ? "drain_timeout" : "undrain_timeout";
     rc_duration_format (timeout, dur, sizeof dur);
     if (run->before.count && !new_workers && now >= run->reloaded_at + RC_NGINX_RELOAD_WAIT_MS)
-        return s_failed (run, err, errlen,
-                         "nginx_reload '%s' ran, but NGINX started no new workers within %d ms: "
-                         "did it refuse the new configuration? (see its error log)",
-                         app->nginx_reload, RC_NGINX_RELOAD_WAIT_MS);
+        return rc_lb_failed (
+            err, errlen,
+            "nginx_reload '%s' ran, but NGINX started no new workers within %d ms: "
+            "did it refuse the new configuration? (see its error log)",
+            app->nginx_reload, RC_NGINX_RELOAD_WAIT_MS);
     if (now < run->deadline) {
         run->next_look = now + RC_LB_POLL_MS;
         return RC_LB_RUNNING;
     }
     if (conns)
-        return s_failed (run, err, errlen, "%s %s passed with %ld connections left on %s", key, dur,
-                         conns, busy);
+        return rc_lb_failed (err, errlen, "%s %s passed with %ld connections left on %s", key, dur,
+                             conns, busy);
     if (old_left)
-        return s_failed (run, err, errlen,
-                         "%s %s passed with %zu NGINX workers of the old configuration running",
-                         key, dur, old_left);
-    return s_failed (run, err, errlen, "%s %s passed before NGINX started new workers", key, dur);
+        return rc_lb_failed (err, errlen,
+                             "%s %s passed with %zu NGINX workers of the old configuration running",
+                             key, dur, old_left);
+    return rc_lb_failed (err, errlen, "%s %s passed before NGINX started new workers", key, dur);
 }
 
 static void *
@@ -601,8 +589,7 @@ s_start (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot)
     run->op = op;
     run->slot = slot <= app->slot_count ? slot : 0;
     run->stage = S_WRITE;
-    run->deadline =
-        rc_mono_ms () + (op == RC_LB_DRAIN ? app->drain_timeout_ms : app->undrain_timeout_ms);
+    run->deadline = rc_lb_deadline (app, op);
     return run;
 }
 

@@ -20,35 +20,16 @@ NX="$T/nginx"; mkdir -p "$NX/tmp" "$NX/logs"
 LB=$(rc_port); LB1=$(rc_port)
 NGINX="nginx -p $NX/ -c $NX/nginx.conf"
 rc_fleet 2
+. "$HERE/lb_lib.sh"
 # the web app of agent I with the built-in provider (and no drain hooks);
 # $2 replaces its lb lines, more lines in $3
 webapp () {
-    i=$1; dir="$T/agent-$i"; port=$(rc_port)
-    [ -f "$dir/port" ] && port=$(cat "$dir/port")
-    echo "$port" >"$dir/port"
-    cat >"$dir/restart.sh" <<SH
-[ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null
-for _ in \$(seq 1 40); do kill -0 "\$(cat "$dir/server.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.05; done
-python3 "$HERE/slowweb.py" $port "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
-echo \$! >"$dir/server.pid"
-SH
-    sed -i '/^\[app web\]/,$d' "$T/agent-$i.conf"
-    cat >>"$T/agent-$i.conf" <<CONF
-[app web]
-releases_dir = $dir/web
-install = sh $HOOK install $dir
-restart = sh $dir/restart.sh
-health_url = http://127.0.0.1:$port/health
-health_interval = 100ms
-hook_timeout = 20s
-artifact_sources = file://$T/art/
-${2-lb = nginx
-nginx_upstream_file = $T/up-$i.conf
-nginx_server = 127.0.0.1:$port
+    [ -f "$T/agent-$1/port" ] || rc_port >"$T/agent-$1/port"
+    lb_webapp "$1" "${2-lb = nginx
+nginx_upstream_file = $T/up-$1.conf
+nginx_server = 127.0.0.1:$(cat "$T/agent-$1/port")
 nginx_test = $NGINX -t -q
-nginx_reload = $NGINX -s reload}
-${3:-}
-CONF
+nginx_reload = $NGINX -s reload}" "${3:-}"
 }
 for i in 1 2; do
     webapp $i
@@ -133,59 +114,23 @@ grep -q "^drain" "$T/agent-1/hooks.log" && fail "a drain hook ran"
 say "(1) v1 -> v2 through NGINX with the built-in provider, no failed request, nginx -t passed throughout"
 
 # (2) a slow request on host-1 in flight at drain time: it ends with 200
-# from v2 (restart kills the old server with what it serves, so the restart
-# came after it), and the drain phase held for it (at least 2 s of its 4 s)
-curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB1/slow?s=4" >"$T/slow.code" &
-slow=$!
-port1=$(cat "$T/agent-1/port")
-wait_for 5 sh -c "ss -Htn state established '( sport = :$port1 )' | grep -q ." || fail "the slow request is not in flight"
-dep=$(deploy v3 --select n=1 --soak 300ms) || fail "deploy v3"
-wait "$slow"
-[ "$(cat "$T/slow.code")" = 200 ] || fail "the slow request ended with '$(cat "$T/slow.code")'"
-grep -q "version v2" "$T/slow.out" || fail "the slow request was not answered by v2"
-wait_for 20 dep_state_is "$dep" succeeded || fail "v3 on host-1 did not succeed"
-"$RC" status "$dep" --json >"$T/status.out"
-drain_ms=$(python3 -c "import json; print(json.load(open('$T/status.out'))['hosts'][0]['timings_ms']['drain'])")
-[ -n "$drain_ms" ] && [ "$drain_ms" -ge 2000 ] || { cat "$T/status.out"; fail "the drain did not wait for the slow request"; }
-[ "$(current 1)" = v3 ] || fail "host-1 on '$(current 1)'"
+# and the drain phase held for it (slow_drain)
+# in_flight1: a connection to host-1's instance is open
+in_flight1 () { ss -Htn state established "( sport = :$(cat "$T/agent-1/port") )" | grep -q .; }
+slow_drain "$LB1" in_flight1
 has_down 1 && fail "up-1.conf left down after v3"
 nginx_ok || fail "nginx -t after v3"
 say "(2) the drain waited ${drain_ms}ms for the slow request, which ended with 200"
 
-# host2_failed PHASE TEXT: in $T/st.json (status --json), host-2 failed in
-# PHASE with TEXT in its error.
-host2_failed () {
-    python3 - "$T/st.json" "$1" "$2" <<'PY'
-import json, sys
-h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
-print(h["phase"], "|", h["error"])
-assert h["state"] == "failed" and h["phase"] == sys.argv[2], h
-assert sys.argv[3] in h["error"], h["error"]
-PY
-}
-# restart_agent2 [LB LINES] [MORE]: agent-2 again, with another [app web]
-registered2 () { grep -c "registered with the coordinator" "$T/agent-2.log" 2>/dev/null || true; }
-restart_agent2 () {
-    before=$(registered2)
-    kill -TERM "$(rc_pid agent-2)" 2>/dev/null; wait_for 10 sh -c "! kill -0 $(rc_pid agent-2) 2>/dev/null"
-    if [ $# -gt 0 ]; then webapp 2 "$@"; else webapp 2; fi
-    rc_agent_start 2
-    wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-2.log')\" -gt $before ]" ||
-        fail "host-2 did not register again"
-    wait_for 10 host_is host-2 online || fail "host-2 not back online"
-}
+restart_agent2 () { restart_agent 2 "$@"; }
 
 # (3) host-2 killed (-9) in its drain, held open after the file was
 # written and NGINX reloaded: the file is whole (nginx -t), the server is
 # down in it; the agent started again undoes the step and puts it back up
 mkdir -p "$T/agent-2/hold"; echo 8000 >"$T/agent-2/hold/hold-drain-v3"
-before=$(registered2)
-kill -TERM "$(rc_pid agent-2)"; wait_for 10 sh -c "! kill -0 $(rc_pid agent-2) 2>/dev/null"
 RC_FAULT_HOLD_DIR="$T/agent-2/hold"; export RC_FAULT_HOLD_DIR
-rc_agent_start 2
+restart_agent2
 unset RC_FAULT_HOLD_DIR
-wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-2.log')\" -gt $before ]" || fail "host-2 did not register again"
-wait_for 10 host_is host-2 online || fail "host-2 not back online"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
 wait_for 20 grep -q "drain held open" "$T/agent-2.log" || fail "the drain was not held"
 has_down 2 || { cat "$T/up-2.conf"; fail "host-2's server not down in its drain"; }
@@ -223,13 +168,8 @@ say "(4) refused nginx_test: failed in drain with its output, file and host-2 as
 
 # (5) negative control: the same rollout without the provider (nor drain
 # hooks) loses requests, so (1) would have seen a lost one
-restart_agent2 ""
-before=$(grep -c "registered with the coordinator" "$T/agent-1.log")
-kill -TERM "$(rc_pid agent-1)"; wait_for 10 sh -c "! kill -0 $(rc_pid agent-1) 2>/dev/null"
-webapp 1 ""
-rc_agent_start 1
-wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-1.log')\" -gt $before ]" || fail "host-1 did not register again"
-wait_for 10 host_is host-1 online || fail "host-1 not back online"
+restart_agent 2 ""
+restart_agent 1 ""
 rollout_under_load v4 "$T/load-off.json"
 python3 -c "import json,sys; d=json.load(open('$T/load-off.json')); sys.exit(0 if d['failed'] > 0 else 1)" \
     || fail "without the provider no request failed: the load test would not catch a failure"

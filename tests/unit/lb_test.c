@@ -176,8 +176,8 @@ s_load (const char *dir, const char *body, char *err, size_t errlen)
     return rc_config_load (path, RC_ROLE_AGENT, err, errlen);
 }
 
-/* The keys as the agent reads them: the list, the defaults, and what is
-   refused across keys. */
+/* The keys as the agent reads them (haproxy and nginx): the lists, the
+   defaults, and what is refused across keys. */
 static void
 test_config (void)
 {
@@ -199,6 +199,31 @@ test_config (void)
     ck_assert_int_eq (app->drain_timeout_ms, RC_DEFAULT_DRAIN_TIMEOUT_MS);
     ck_assert_int_eq (app->undrain_timeout_ms, 5000);
     rc_config_destroy (&cfg);
+    /* lb = nginx, its defaults; with slots, {port} and {slot} */
+    cfg = s_load (dir,
+                  "lb = nginx\nnginx_upstream_file = /etc/nginx/rc/web.conf\n"
+                  "nginx_server = 127.0.0.1:8080, [::1]:8080 app.local:81\n",
+                  err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    app = rc_config_app (cfg, "web");
+    ck_assert_int_eq (app->lb, RC_LB_NGINX);
+    ck_assert_str_eq (rc_config_lb_name (app->lb), "nginx");
+    ck_assert_str_eq (app->nginx_upstream_file, "/etc/nginx/rc/web.conf");
+    ck_assert_uint_eq (app->nginx_server_count, 3);
+    ck_assert_str_eq (app->nginx_servers[1], "[::1]:8080");
+    ck_assert_str_eq (app->nginx_test, RC_DEFAULT_NGINX_TEST);
+    ck_assert_str_eq (app->nginx_reload, RC_DEFAULT_NGINX_RELOAD);
+    rc_config_destroy (&cfg);
+    cfg = s_load (dir,
+                  "lb = nginx\nnginx_upstream_file = /x.conf\nslots = 8080,8081\n"
+                  "nginx_server = 127.0.0.1:{port} h{slot}:80\nnginx_test = t\nnginx_reload = r\n",
+                  err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    app = rc_config_app (cfg, "web");
+    ck_assert_str_eq (app->nginx_servers[0], "127.0.0.1:{port}");
+    ck_assert_str_eq (app->nginx_test, "t");
+    ck_assert_str_eq (app->nginx_reload, "r");
+    rc_config_destroy (&cfg);
     /* without lb: no provider, no haproxy_ keys */
     cfg = s_load (dir, "", err, sizeof err);
     ck_assert_msg (cfg != NULL, "%s", err);
@@ -212,6 +237,22 @@ test_config (void)
         {"haproxy_socket = /run/h.sock\nhaproxy_server = web/a\n", "need lb = haproxy"},
         {"lb = nginxplus\n", "lb = 'nginxplus' is not a load balancer"},
         {"lb = haproxy\nhaproxy_socket = tcp://example.org:1\n", "haproxy_socket = 'tcp://"},
+        {"lb = nginx\nnginx_server = a:1\n", "lb = nginx needs nginx_upstream_file"},
+        {"lb = nginx\nnginx_upstream_file = /x\n", "lb = nginx needs nginx_server"},
+        {"nginx_upstream_file = /x\nnginx_server = a:1\n", "need lb = nginx"},
+        {"lb = haproxy\nhaproxy_socket = /s\nhaproxy_server = a/b\nnginx_reload = r\n",
+         "need lb = nginx"},
+        {"nginx_upstream_file = up.conf\n", "nginx_upstream_file = 'up.conf' must be an absolute"},
+        {"nginx_server = a\n", "nginx_server: 'a' is not HOST:PORT"},
+        {"nginx_server = a:1;b\n", "nginx_server: 'a:1;b' is not HOST:PORT"},
+        {"nginx_server = a:0\n", "is not HOST:PORT"},
+        {"nginx_server = [::1:80\n", "is not HOST:PORT"},
+        {"nginx_server = a:{port}x\n", "is not HOST:PORT"},
+        {"lb = nginx\nnginx_upstream_file = /x\nnginx_server = a:{port}\n",
+         "{port} and {slot} need slots"},
+        {"lb = nginx\nnginx_upstream_file = /x\nnginx_server = a:1\nslots = 1,2\n",
+         "must name the slot"},
+        {"nginx_test =\n", "nginx_test is empty"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cfg = s_load (dir, bad[i].body, err, sizeof err);
@@ -352,70 +393,6 @@ test_nginx_connections (void)
     ck_assert_int_eq (rc_nginx_connections ("nonsense"), -1);
 }
 
-static void
-test_nginx_config (void)
-{
-    char dir[] = "/tmp/rc_lb_test.XXXXXX", key[64], err[1024];
-    ck_assert_ptr_nonnull (mkdtemp (dir));
-    snprintf (key, sizeof key, "%s/k", dir);
-    ck_assert_int_eq (rc_keys_generate (key, err, sizeof err), 0);
-    rc_config_t *cfg = s_load (dir,
-                               "lb = nginx\nnginx_upstream_file = /etc/nginx/rc/web.conf\n"
-                               "nginx_server = 127.0.0.1:8080, [::1]:8080 app.local:81\n",
-                               err, sizeof err);
-    ck_assert_msg (cfg != NULL, "%s", err);
-    const rc_app_config_t *app = rc_config_app (cfg, "web");
-    ck_assert_int_eq (app->lb, RC_LB_NGINX);
-    ck_assert_str_eq (rc_config_lb_name (app->lb), "nginx");
-    ck_assert_str_eq (app->nginx_upstream_file, "/etc/nginx/rc/web.conf");
-    ck_assert_uint_eq (app->nginx_server_count, 3);
-    ck_assert_str_eq (app->nginx_servers[1], "[::1]:8080");
-    ck_assert_str_eq (app->nginx_test, RC_DEFAULT_NGINX_TEST);
-    ck_assert_str_eq (app->nginx_reload, RC_DEFAULT_NGINX_RELOAD);
-    rc_config_destroy (&cfg);
-    cfg = s_load (dir,
-                  "lb = nginx\nnginx_upstream_file = /x.conf\nslots = 8080,8081\n"
-                  "nginx_server = 127.0.0.1:{port} h{slot}:80\nnginx_test = t\nnginx_reload = r\n",
-                  err, sizeof err);
-    ck_assert_msg (cfg != NULL, "%s", err);
-    app = rc_config_app (cfg, "web");
-    ck_assert_str_eq (app->nginx_servers[0], "127.0.0.1:{port}");
-    ck_assert_str_eq (app->nginx_test, "t");
-    ck_assert_str_eq (app->nginx_reload, "r");
-    rc_config_destroy (&cfg);
-    struct {
-        const char *body, *expect;
-    } bad[] = {
-        {"lb = nginx\nnginx_server = a:1\n", "lb = nginx needs nginx_upstream_file"},
-        {"lb = nginx\nnginx_upstream_file = /x\n", "lb = nginx needs nginx_server"},
-        {"nginx_upstream_file = /x\nnginx_server = a:1\n", "need lb = nginx"},
-        {"lb = haproxy\nhaproxy_socket = /s\nhaproxy_server = a/b\nnginx_reload = r\n",
-         "need lb = nginx"},
-        {"nginx_upstream_file = up.conf\n", "nginx_upstream_file = 'up.conf' must be an absolute"},
-        {"nginx_server = a\n", "nginx_server: 'a' is not HOST:PORT"},
-        {"nginx_server = a:1;b\n", "nginx_server: 'a:1;b' is not HOST:PORT"},
-        {"nginx_server = a:0\n", "is not HOST:PORT"},
-        {"nginx_server = [::1:80\n", "is not HOST:PORT"},
-        {"nginx_server = a:{port}x\n", "is not HOST:PORT"},
-        {"lb = nginx\nnginx_upstream_file = /x\nnginx_server = a:{port}\n",
-         "{port} and {slot} need slots"},
-        {"lb = nginx\nnginx_upstream_file = /x\nnginx_server = a:1\nslots = 1,2\n",
-         "must name the slot"},
-        {"nginx_test =\n", "nginx_test is empty"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cfg = s_load (dir, bad[i].body, err, sizeof err);
-        ck_assert_msg (!cfg && strstr (err, bad[i].expect), "case %zu: '%s'", i, err);
-    }
-    char path[256];
-    const char *files[] = {"agent.conf", "k", "k_secret"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf (path, sizeof path, "%s/%s", dir, files[i]);
-        unlink (path);
-    }
-    rmdir (dir);
-}
-
 /* Polls lb until it ends (5 s at most). */
 static rc_lb_status_t
 s_run_lb (rc_lb_t *lb)
@@ -496,9 +473,9 @@ test_nginx_refused (void)
     if (system ("grep -qs '^nginx: worker process' /proc/[0-9]*/cmdline") != 0) {
         app.nginx_reload = "true";
         app.nginx_test = "true";
-        lb = rc_lb_new (&app, RC_LB_UNDRAIN, 2);
         int64_t started = rc_mono_ms ();
-        ck_assert_int_eq (s_run_lb (lb), RC_LB_DONE);
+        lb = rc_lb_new (&app, RC_LB_UNDRAIN, 2);
+        ck_assert_msg (s_run_lb (lb) == RC_LB_DONE, "%s", rc_lb_errmsg (lb));
         ck_assert_int_ge (rc_mono_ms () - started, 1000);
         rc_lb_destroy (&lb);
         s_slurp (path, buf, sizeof buf);
@@ -520,6 +497,5 @@ rc_lb_test (bool verbose)
     test_nginx_file ();
     test_nginx_write ();
     test_nginx_connections ();
-    test_nginx_config ();
     test_nginx_refused ();
 }
