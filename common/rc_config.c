@@ -388,9 +388,11 @@ rc_config_nginx_address_valid (const char *addr, bool placeholders)
     /* the port: digits 1..65535, or {port} */
     const char *port = colon + 1;
     if (!(placeholders && streq (port, "{port}"))) {
+        if (!isdigit ((unsigned char)*port))
+            return false;
         char *end = NULL;
         errno = 0;
-        long n = isdigit ((unsigned char)*port) ? strtol (port, &end, 10) : 0;
+        long n = strtol (port, &end, 10);
         if (errno || *end || n < 1 || n > 65535)
             return false;
     }
