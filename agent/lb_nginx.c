@@ -367,7 +367,7 @@ typedef struct {
     int64_t deadline;        /* drain_timeout / undrain_timeout, monotonic */
     int64_t reloaded_at;     /* nginx_reload's end */
     int64_t next_look;
-    rc_nginx_line_t mine[RC_LB_SERVERS_MAX]; /* this run's addresses */
+    rc_nginx_line_t mine[RC_NGINX_LINES_MAX]; /* this run's addresses */
     size_t mine_count;
 } s_run_t;
 
@@ -551,7 +551,9 @@ s_look (s_run_t *run, char *err, size_t errlen)
         rc_log_info ("app %s: nginx %s of %s done %lld ms after nginx_reload (%s)", app->name,
                      run->op == RC_LB_DRAIN ? "drain" : "undrain", run->mine[0].addr,
                      (long long)(now - run->reloaded_at),
-                     run->before.count ? "its old workers ended" : "no NGINX worker on this host");
+                     !run->before.count       ? "no NGINX worker on this host"
+                     : run->op == RC_LB_DRAIN ? "its old workers ended"
+                                              : "its new workers started");
         run->stage = S_DONE;
         return RC_LB_DONE;
     }
