@@ -87,5 +87,13 @@
 #define RC_LB_IO_TIMEOUT_MS 5000
 #define RC_LB_POLL_MS 100
 #define RC_LB_REPLY_MAX (4 * 1024 * 1024)
+/* lb = nginx: NGINX's workers are not visible on this host (it runs
+   elsewhere): a reload is taken to have taken effect after this long. They
+   are visible, but none started after nginx_reload within the longer wait:
+   NGINX refused the new configuration, the drain fails. */
+#define RC_NGINX_SETTLE_MS 1000
+#define RC_NGINX_RELOAD_WAIT_MS 10000
+/* nginx_upstream_file is at most this large (one line per server) */
+#define RC_NGINX_FILE_MAX (16 * 1024)
 
 #endif

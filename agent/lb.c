@@ -1,7 +1,9 @@
-/*  lb.c - picks the provider of an app's [app] lb and runs it (lb.h). A new
-    provider (nginx) is a table row and a file beside lb_haproxy.c. */
+/*  lb.c - picks the provider of an app's [app] lb and runs it (lb.h). A
+    provider is a table row and a file (lb_haproxy.c, lb_nginx.c). */
 #include "lb.h"
+#include "rc_time.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 static const rc_lb_provider_t *const s_providers[] = {
     [RC_LB_NONE] = NULL,
     [RC_LB_HAPROXY] = &rc_lb_haproxy,
+    [RC_LB_NGINX] = &rc_lb_nginx,
 };
 
 struct _rc_lb_t {
@@ -78,6 +81,22 @@ rc_lb_destroy (rc_lb_t **self_p)
     self->provider->destroy (&self->run);
     free (self);
     *self_p = NULL;
+}
+
+int64_t
+rc_lb_deadline (const rc_app_config_t *app, rc_lb_op_t op)
+{
+    return rc_mono_ms () + (op == RC_LB_DRAIN ? app->drain_timeout_ms : app->undrain_timeout_ms);
+}
+
+rc_lb_status_t
+rc_lb_failed (char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err, errlen, fmt, args);
+    va_end (args);
+    return RC_LB_FAILED;
 }
 
 int

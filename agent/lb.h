@@ -4,7 +4,8 @@
     the LB's own check to say they are up). A drain or undrain is an object
     the executor's loop drives like a hook or a download: rc_lb_watch names
     what it waits for, rc_lb_poll moves it on, never blocking. A provider
-    is one rc_lb_provider_t (lb_haproxy.c); lb.c picks it by [app] lb. */
+    is one rc_lb_provider_t (lb_haproxy.c, lb_nginx.c); lb.c picks it by
+    [app] lb. */
 #ifndef AGENT_LB_H
 #define AGENT_LB_H
 
@@ -41,6 +42,7 @@ typedef struct {
 } rc_lb_provider_t;
 
 extern const rc_lb_provider_t rc_lb_haproxy;
+extern const rc_lb_provider_t rc_lb_nginx;
 
 typedef struct _rc_lb_t rc_lb_t;
 
@@ -55,6 +57,12 @@ void rc_lb_watch (rc_lb_t *self, rc_watch_t *w);
 const char *rc_lb_errmsg (rc_lb_t *self);
 /* Closes its connection (what the LB was told stays told). */
 void rc_lb_destroy (rc_lb_t **self_p);
+/* For providers: when a run of op started now times out (drain_timeout,
+   undrain_timeout), on the monotonic clock. */
+int64_t rc_lb_deadline (const rc_app_config_t *app, rc_lb_op_t op);
+/* For providers: err says why (printf), and RC_LB_FAILED is returned. */
+rc_lb_status_t rc_lb_failed (char *err, size_t errlen, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 /* Writes pattern to out with "{slot}" replaced by slot's number (1, 2) and
    "{port}" by its port ([app] slots), so one config line names the server
    of either slot: haproxy_server = web/app1-{slot}. With slot 0 (no slots)
@@ -81,5 +89,31 @@ int rc_haproxy_stat (const char *csv, const char *server, rc_haproxy_row_t *row)
    check shows the same; one passing check makes it "UP". (With `fall 1`
    there is no such margin, and UP after ready is not proof of a check.) */
 bool rc_haproxy_status_up (const char *status);
+
+/* ---- NGINX (lb_nginx.c), public for its tests -------------------------- */
+
+/* One line of nginx_upstream_file: `server ADDR;` or `server ADDR down;`. */
+typedef struct {
+    char addr[RC_LB_SERVER_MAX + 1];
+    bool down;
+} rc_nginx_line_t;
+/* Both slots of every nginx_server */
+#define RC_NGINX_LINES_MAX (RC_SLOTS_MAX * RC_LB_SERVERS_MAX)
+
+/* Reads the file's text as rc_nginx_format writes it (blank and # lines
+   passed over): 0 with its lines, -1 on any other line or more than max. */
+int rc_nginx_parse (const char *text, rc_nginx_line_t *lines, size_t max, size_t *count);
+/* The file's text for lines: -1 when len is too short. */
+int rc_nginx_format (const rc_nginx_line_t *lines, size_t count, char *buf, size_t len);
+/* Replaces path with text so that a reader sees the old file or the new
+   one, never a part, even if we die on the way: a temp file beside it
+   (.NAME.rc-tmp, which an include of *.conf does not match), fsync, rename,
+   fsync of the directory. text NULL removes path. -1 with err. */
+int rc_nginx_write_file (const char *path, const char *text, char *err, size_t errlen);
+/* ESTABLISHED TCP connections on this host whose local end is addr
+   (HOST:PORT, [IPV6]:PORT; a host that is not an IP address matches any
+   address of the port), from /proc/net/tcp and /proc/net/tcp6: the
+   connections the instance at addr serves. -1 when addr is not HOST:PORT. */
+long rc_nginx_connections (const char *addr);
 
 #endif

@@ -390,8 +390,7 @@ s_start (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot)
     run->op = op;
     run->fd = -1;
     run->stage = S_SET;
-    run->deadline =
-        rc_mono_ms () + (op == RC_LB_DRAIN ? app->drain_timeout_ms : app->undrain_timeout_ms);
+    run->deadline = rc_lb_deadline (app, op);
     return run;
 }
 

@@ -50,25 +50,27 @@ extern int ini_max_line __attribute__ ((weak));
 #define S_HIDDEN_HASH '\x1f'
 
 typedef enum {
-    T_STRING,     /* any text (hook command lines) */
-    T_PATH,       /* a path; relative ones start at the config's directory */
-    T_ENDPOINT,   /* tcp:// or ipc:// */
-    T_DURATION,   /* 500ms, 10s, 5m, 1h */
-    T_COUNT,      /* a whole number 1..RC_KEEP_MAX */
-    T_NAME,       /* [A-Za-z0-9._+-]{1,64} */
-    T_LABELS,     /* k=v,k=v */
-    T_URL,        /* http:// or https:// */
-    T_SECRET,     /* path of our key pair, loaded now */
-    T_PUBLIC,     /* a peer's public key: Z85 text or a file, loaded now */
-    T_BYTES,      /* a size: 512, 100K, 10M, 4G (powers of 1024) */
-    T_SOURCES,    /* artifact source URL prefixes (rc_sources.h) */
-    T_AGE,        /* a duration that may be long: 90d, 12h, 30m */
-    T_RETAIN,     /* a whole number 1..RC_RETAIN_MAX */
-    T_WINDOWS,    /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
-    T_LB,         /* a built-in load balancer provider: haproxy */
-    T_LB_SOCKET,  /* an absolute unix socket path or tcp://HOST:PORT */
-    T_LB_SERVERS, /* BACKEND/SERVER list (rc_config_lb_servers) */
-    T_SLOTS,      /* two distinct TCP ports: 8080,8081 */
+    T_STRING,        /* any text (hook command lines) */
+    T_PATH,          /* a path; relative ones start at the config's directory */
+    T_ENDPOINT,      /* tcp:// or ipc:// */
+    T_DURATION,      /* 500ms, 10s, 5m, 1h */
+    T_COUNT,         /* a whole number 1..RC_KEEP_MAX */
+    T_NAME,          /* [A-Za-z0-9._+-]{1,64} */
+    T_LABELS,        /* k=v,k=v */
+    T_URL,           /* http:// or https:// */
+    T_SECRET,        /* path of our key pair, loaded now */
+    T_PUBLIC,        /* a peer's public key: Z85 text or a file, loaded now */
+    T_BYTES,         /* a size: 512, 100K, 10M, 4G (powers of 1024) */
+    T_SOURCES,       /* artifact source URL prefixes (rc_sources.h) */
+    T_AGE,           /* a duration that may be long: 90d, 12h, 30m */
+    T_RETAIN,        /* a whole number 1..RC_RETAIN_MAX */
+    T_WINDOWS,       /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
+    T_LB,            /* a built-in load balancer provider: haproxy */
+    T_LB_SOCKET,     /* an absolute unix socket path or tcp://HOST:PORT */
+    T_LB_SERVERS,    /* BACKEND/SERVER list (rc_config_lb_servers) */
+    T_NGINX_SERVERS, /* HOST:PORT list (rc_config_nginx_servers) */
+    T_ABS_PATH,      /* an absolute path, taken as written */
+    T_SLOTS,         /* two distinct TCP ports: 8080,8081 */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
@@ -132,6 +134,10 @@ static const s_key_t s_keys[] = {
     {S_APP, "lb", T_LB, APP (lb)},
     {S_APP, "haproxy_socket", T_LB_SOCKET, APP (haproxy_socket)},
     {S_APP, "haproxy_server", T_LB_SERVERS, APP (haproxy_servers)},
+    {S_APP, "nginx_upstream_file", T_ABS_PATH, APP (nginx_upstream_file)},
+    {S_APP, "nginx_server", T_NGINX_SERVERS, APP (nginx_servers)},
+    {S_APP, "nginx_test", T_STRING, APP (nginx_test)},
+    {S_APP, "nginx_reload", T_STRING, APP (nginx_reload)},
     {S_APP, "drain_timeout", T_DURATION, APP (drain_timeout_ms)},
     {S_APP, "undrain_timeout", T_DURATION, APP (undrain_timeout_ms)},
     {S_APP, "slots", T_SLOTS, APP (slot_ports)},
@@ -292,6 +298,7 @@ s_endpoint_valid (const char *v)
 static const char *const s_lb_names[] = {
     [RC_LB_NONE] = "",
     [RC_LB_HAPROXY] = "haproxy",
+    [RC_LB_NGINX] = "nginx",
 };
 
 const char *
@@ -306,8 +313,11 @@ s_lb_server_char (char c)
     return isalnum ((unsigned char)c) || c == '.' || c == '_' || c == ':' || c == '-';
 }
 
-int
-rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *err, size_t errlen)
+/* A server list: names separated by commas or blanks, each accepted by
+   valid (what says what a name must be, for err). */
+static int
+s_server_list (const char *text, bool (*valid) (const char *, size_t), const char *what,
+               char ***servers, size_t *count, char *err, size_t errlen)
 {
     *servers = NULL;
     *count = 0;
@@ -317,12 +327,8 @@ rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *er
         if (!*c)
             break;
         size_t len = strcspn (c, ", \t");
-        const char *slash = memchr (c, '/', len);
-        bool ok = slash && slash != c && slash + 1 < c + len && len <= RC_LB_SERVER_MAX;
-        for (size_t i = 0; ok && i < len; i++)
-            ok = c + i == slash || s_lb_server_char (c[i]);
-        if (!ok) {
-            snprintf (err, errlen, "'%.*s' is not BACKEND/SERVER", (int)(len > 64 ? 64 : len), c);
+        if (len > RC_LB_SERVER_MAX || !valid (c, len)) {
+            snprintf (err, errlen, "'%.*s' is not %s", (int)(len > 64 ? 64 : len), c, what);
             goto fail;
         }
         if (*count == RC_LB_SERVERS_MAX) {
@@ -341,7 +347,7 @@ rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *er
         c += len;
     }
     if (*count == 0) {
-        snprintf (err, errlen, "names no BACKEND/SERVER");
+        snprintf (err, errlen, "names no %s", what);
         goto fail;
     }
     return 0;
@@ -352,6 +358,76 @@ fail:
     *servers = NULL;
     *count = 0;
     return -1;
+}
+
+static bool
+s_backend_server_valid (const char *c, size_t len)
+{
+    const char *slash = memchr (c, '/', len);
+    bool ok = slash && slash != c && slash + 1 < c + len;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = c + i == slash || s_lb_server_char (c[i]);
+    return ok;
+}
+
+int
+rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *err, size_t errlen)
+{
+    return s_server_list (text, s_backend_server_valid, "BACKEND/SERVER", servers, count, err,
+                          errlen);
+}
+
+bool
+rc_config_nginx_address_valid (const char *addr, bool placeholders)
+{
+    size_t len = strlen (addr);
+    if (len == 0 || len > RC_LB_SERVER_MAX)
+        return false;
+    const char *colon = strrchr (addr, ':');
+    if (!colon || colon == addr)
+        return false;
+    /* the port: digits 1..65535, or {port} */
+    const char *port = colon + 1;
+    if (!(placeholders && streq (port, "{port}"))) {
+        if (!isdigit ((unsigned char)*port))
+            return false;
+        char *end = NULL;
+        errno = 0;
+        long n = strtol (port, &end, 10);
+        if (errno || *end || n < 1 || n > 65535)
+            return false;
+    }
+    /* the host: a name or IPv4 address, or [IPv6]; {slot} anywhere */
+    size_t host_len = (size_t)(colon - addr);
+    bool bracket = addr[0] == '[';
+    if (bracket && (host_len < 3 || addr[host_len - 1] != ']'))
+        return false;
+    for (size_t i = bracket ? 1 : 0; i < host_len - (bracket ? 1 : 0); i++) {
+        if (placeholders && strncmp (addr + i, "{slot}", 6) == 0 && i + 6 <= host_len) {
+            i += 5;
+            continue;
+        }
+        char ch = addr[i];
+        bool ok = isalnum ((unsigned char)ch) || ch == '.' || ch == '-' || ch == '_'
+                  || (bracket && ch == ':');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_nginx_server_valid (const char *c, size_t len)
+{
+    char addr[RC_LB_SERVER_MAX + 1];
+    snprintf (addr, sizeof addr, "%.*s", (int)len, c);
+    return rc_config_nginx_address_valid (addr, true);
+}
+
+int
+rc_config_nginx_servers (const char *text, char ***servers, size_t *count, char *err, size_t errlen)
+{
+    return s_server_list (text, s_nginx_server_valid, "HOST:PORT", servers, count, err, errlen);
 }
 
 static bool
@@ -438,6 +514,51 @@ s_slots_parse (const char *text, uint16_t ports[RC_SLOTS_MAX])
     return *at || ports[0] == ports[1] ? -1 : 0;
 }
 
+/* The nginx keys of an agent's app: all or none, with lb = nginx; with
+   slots each nginx_server names its slot ({port} or {slot}), without slots
+   none does. */
+static int
+s_nginx_finish (rc_config_t *cfg, rc_app_config_t *app, char *err, size_t errlen)
+{
+    bool any =
+        app->nginx_upstream_file || app->nginx_server_count || app->nginx_test || app->nginx_reload;
+    if (app->lb != RC_LB_NGINX) {
+        if (any) {
+            snprintf (err, errlen,
+                      "%s: [app %s] nginx_upstream_file, nginx_server, nginx_test and "
+                      "nginx_reload need lb = nginx",
+                      cfg->path, app->name);
+            return -1;
+        }
+        return 0;
+    }
+    const char *missing = !app->nginx_upstream_file  ? "nginx_upstream_file"
+                          : !app->nginx_server_count ? "nginx_server"
+                                                     : NULL;
+    if (missing) {
+        snprintf (err, errlen, "%s: [app %s] lb = nginx needs %s", cfg->path, app->name, missing);
+        return -1;
+    }
+    for (size_t i = 0; i < app->nginx_server_count; i++) {
+        const char *server = app->nginx_servers[i];
+        bool named = strstr (server, "{port}") || strstr (server, "{slot}");
+        if (named != (app->slot_count > 0)) {
+            snprintf (err, errlen,
+                      named ? "%s: [app %s] nginx_server '%s': {port} and {slot} need slots"
+                            : "%s: [app %s] nginx_server '%s' must name the slot ({port} or "
+                              "{slot}): the app has slots",
+                      cfg->path, app->name, server);
+            return -1;
+        }
+    }
+    if ((!app->nginx_test && !(app->nginx_test = strdup (RC_DEFAULT_NGINX_TEST)))
+        || (!app->nginx_reload && !(app->nginx_reload = strdup (RC_DEFAULT_NGINX_RELOAD)))) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Stores value into the field at base+key->offset after checking it. */
 static int
 s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, const char *value)
@@ -481,7 +602,7 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                 *(rc_lb_kind_t *)field = (rc_lb_kind_t)i;
                 return 1;
             }
-        return s_fail (p, "[%s] %s = '%s' is not a load balancer rollclone drives (haproxy)",
+        return s_fail (p, "[%s] %s = '%s' is not a load balancer rollclone drives (haproxy, nginx)",
                        section, key->name, value);
     case T_LB_SOCKET:
         if (!s_lb_socket_valid (value))
@@ -499,6 +620,19 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
             return s_fail (p, "[%s] %s: %s", section, key->name, reason);
         return 1;
     }
+    case T_NGINX_SERVERS: {
+        rc_app_config_t *app = (rc_app_config_t *)base;
+        if (rc_config_nginx_servers (value, &app->nginx_servers, &app->nginx_server_count, reason,
+                                     sizeof reason)
+            != 0)
+            return s_fail (p, "[%s] %s: %s", section, key->name, reason);
+        return 1;
+    }
+    case T_ABS_PATH:
+        if (value[0] != '/' || strlen (value) >= PATH_MAX - 64)
+            return s_fail (p, "[%s] %s = '%s' must be an absolute path", section, key->name, value);
+        copy = strdup (value);
+        break;
     case T_SLOTS: {
         rc_app_config_t *app = (rc_app_config_t *)base;
         if (s_slots_parse (value, app->slot_ports) != 0)
@@ -934,6 +1068,8 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                           cfg->path, app->name);
                 return -1;
             }
+            if (s_nginx_finish (cfg, app, err, errlen) != 0)
+                return -1;
         }
         if (s_releases_dirs_distinct (cfg, err, errlen) != 0)
             return -1;
@@ -1015,11 +1151,23 @@ fail:
 static void
 s_app_free (rc_app_config_t *app)
 {
-    char **fields[] = {
-        &app->name,           &app->releases_dir, &app->install,          &app->restart,
-        &app->drain,          &app->undrain,      &app->health_url,       &app->health_body,
-        &app->health_command, &app->user,         &app->artifact_sources, &app->trusted_signers,
-        &app->haproxy_socket, &app->stop};
+    char **fields[] = {&app->name,
+                       &app->releases_dir,
+                       &app->install,
+                       &app->restart,
+                       &app->drain,
+                       &app->undrain,
+                       &app->health_url,
+                       &app->health_body,
+                       &app->health_command,
+                       &app->user,
+                       &app->artifact_sources,
+                       &app->trusted_signers,
+                       &app->haproxy_socket,
+                       &app->stop,
+                       &app->nginx_upstream_file,
+                       &app->nginx_test,
+                       &app->nginx_reload};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free (*fields[i]);
         *fields[i] = NULL;
@@ -1037,6 +1185,11 @@ s_app_free (rc_app_config_t *app)
     free (app->run_once_commands);
     app->run_once_names = app->run_once_commands = NULL;
     app->run_once_count = 0;
+    for (size_t i = 0; i < app->nginx_server_count; i++)
+        free (app->nginx_servers[i]);
+    free (app->nginx_servers);
+    app->nginx_servers = NULL;
+    app->nginx_server_count = 0;
 }
 
 void

@@ -32,12 +32,13 @@ typedef enum {
 typedef enum {
     RC_LB_NONE,
     RC_LB_HAPROXY,
+    RC_LB_NGINX,
 } rc_lb_kind_t;
 
 /* Longest BACKEND/SERVER name; HAProxy's own limit on a proxy or server
    name is lower. */
 #define RC_LB_SERVER_MAX 128
-/* haproxy_server names at most this many servers */
+/* haproxy_server and nginx_server name at most this many servers */
 #define RC_LB_SERVERS_MAX 16
 /* slots = PORT,PORT: an app has no slots or exactly two */
 #define RC_SLOTS_MAX 2
@@ -67,6 +68,11 @@ typedef struct {
     char *haproxy_socket;       /* runtime API: a unix socket path or tcp://HOST:PORT */
     char **haproxy_servers;     /* BACKEND/SERVER names, haproxy_server_count of them */
     size_t haproxy_server_count;
+    char *nginx_upstream_file; /* absolute: the include file the agent owns */
+    char **nginx_servers;      /* HOST:PORT, maybe with {port}/{slot}, nginx_server_count */
+    size_t nginx_server_count;
+    char *nginx_test;           /* command line checking NGINX's config (nginx -t) */
+    char *nginx_reload;         /* command line reloading it (nginx -s reload) */
     int64_t drain_timeout_ms;   /* the provider's drain waits this long for sessions to end */
     int64_t undrain_timeout_ms; /* its undrain waits this long for the LB's check to say UP */
     /* Surge clones: two instance slots, each on its own port (slots =
@@ -146,6 +152,13 @@ const char *rc_app_run_once (const rc_app_config_t *app, const char *name);
    non-empty, [A-Za-z0-9._:-]. -1 with err set on a bad list. */
 int rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *err,
                           size_t errlen);
+/* The same for nginx_server: HOST:PORT addresses ({port} for the port and
+   {slot} anywhere allowed), err says which is not one. */
+int rc_config_nginx_servers (const char *text, char ***servers, size_t *count, char *err,
+                             size_t errlen);
+/* True when addr is HOST:PORT or [IPV6]:PORT as an nginx_server may say it;
+   with placeholders, {port} may stand for PORT and {slot} anywhere. */
+bool rc_config_nginx_address_valid (const char *addr, bool placeholders);
 /* The name of an lb kind ("haproxy"), "" for none. */
 const char *rc_config_lb_name (rc_lb_kind_t kind);
 void rc_config_test (bool verbose);

@@ -111,6 +111,9 @@
    UP. */
 #define RC_DEFAULT_DRAIN_TIMEOUT_MS (30 * 1000)
 #define RC_DEFAULT_UNDRAIN_TIMEOUT_MS (30 * 1000)
+/* lb = nginx: the command lines that check and reload NGINX's config */
+#define RC_DEFAULT_NGINX_TEST "nginx -t"
+#define RC_DEFAULT_NGINX_RELOAD "nginx -s reload"
 /* [app] keep_warm: the old slot runs this long after a switch (rollback is
    instant until then) */
 #define RC_DEFAULT_KEEP_WARM_MS (5 * 60 * 1000)

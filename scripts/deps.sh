@@ -9,7 +9,7 @@ if [ $# -gt 0 ]; then
 else
     PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
-libinih-dev libjansson-dev libarchive-dev libsystemd-dev check python3 curl haproxy \
+libinih-dev libjansson-dev libarchive-dev libsystemd-dev check python3 curl haproxy nginx \
 zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
 fi
 missing=""

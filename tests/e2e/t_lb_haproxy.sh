@@ -17,33 +17,11 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 SOCK="$T/haproxy.sock"; P_API=$(rc_port); P_API6=$(rc_port)
 LB=$(rc_port); LB1=$(rc_port); LB2=$(rc_port)
 rc_fleet 2
+. "$HERE/lb_lib.sh"
 # the web app of agent I with the built-in provider (and no drain hooks);
 # $2 are its haproxy_ lines, more lines in $3
-webapp () {
-    i=$1; dir="$T/agent-$i"; port=${port_of:-$(rc_port)}
-    [ -f "$dir/port" ] && port=$(cat "$dir/port")
-    echo "$port" >"$dir/port"
-    cat >"$dir/restart.sh" <<SH
-[ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null
-for _ in \$(seq 1 40); do kill -0 "\$(cat "$dir/server.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.05; done
-python3 "$HERE/slowweb.py" $port "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
-echo \$! >"$dir/server.pid"
-SH
-    sed -i '/^\[app web\]/,$d' "$T/agent-$i.conf"
-    cat >>"$T/agent-$i.conf" <<CONF
-[app web]
-releases_dir = $dir/web
-install = sh $HOOK install $dir
-restart = sh $dir/restart.sh
-health_url = http://127.0.0.1:$port${HEALTH_PATH:-/health}
-health_interval = 100ms
-hook_timeout = 20s
-artifact_sources = file://$T/art/
-lb = haproxy
-$2
-${3:-}
-CONF
-}
+webapp () { lb_webapp "$1" "lb = haproxy
+$2" "${3:-}"; }
 webapp 1 "haproxy_socket = $SOCK
 haproxy_server = web/host-1 only1/host-1"
 webapp 2 "haproxy_socket = tcp://[::1]:$P_API6
@@ -115,49 +93,14 @@ grep -q "^drain" "$T/agent-1/hooks.log" && fail "a drain hook ran"
 say "(1) v1 -> v2 through HAProxy with the built-in provider, no failed request"
 
 # (2) a slow request on host-1 in flight at drain time: it ends with 200
-# from v2 (restart kills the old server with what it serves, so the restart
-# came after it), and the drain phase held for it (at least 2 s of its 4 s:
-# the deployment starts well within the first 2)
-curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB1/slow?s=4" >"$T/slow.code" &
-slow=$!
-wait_for 5 lbstat_is only1/host-1 scur 1 || fail "the slow request is not in flight"
-dep=$(deploy v3 --select n=1 --soak 300ms) || fail "deploy v3"
-wait "$slow"
-[ "$(cat "$T/slow.code")" = 200 ] || fail "the slow request ended with '$(cat "$T/slow.code")'"
-grep -q "version v2" "$T/slow.out" || fail "the slow request was not answered by v2"
-wait_for 20 dep_state_is "$dep" succeeded || fail "v3 on host-1 did not succeed"
-"$RC" status "$dep" --json >"$T/status.out"
-drain_ms=$(python3 -c "import json; print(json.load(open('$T/status.out'))['hosts'][0]['timings_ms']['drain'])")
-[ -n "$drain_ms" ] && [ "$drain_ms" -ge 2000 ] || { cat "$T/status.out"; fail "the drain did not wait for the slow request"; }
-[ "$(current 1)" = v3 ] || fail "host-1 on '$(current 1)'"
+# and the drain phase held for it (slow_drain)
+slow_drain "$LB1" lbstat_is only1/host-1 scur 1
 wait_for 10 lbstat_is web/host-1 status UP || fail "web/host-1 not back UP"
 say "(2) the drain waited ${drain_ms}ms for the slow request, which ended with 200"
 
 # (3) a server HAProxy does not know: the step fails in phase drain, and
 # host-2 is left as it was (v2, its servers ready and UP)
-# host2_failed PHASE TEXT: in $T/st.json (status --json), host-2 failed in
-# PHASE with TEXT in its error.
-host2_failed () {
-    python3 - "$T/st.json" "$1" "$2" <<'PY'
-import json, sys
-h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
-print(h["phase"], "|", h["error"])
-assert h["state"] == "failed" and h["phase"] == sys.argv[2], h
-assert sys.argv[3] in h["error"], h["error"]
-PY
-}
-# The coordinator may still call the stopped agent online for a moment:
-# wait for the new agent's own registration, not just for "online".
-registered2 () { grep -c "registered with the coordinator" "$T/agent-2.log" 2>/dev/null || true; }
-restart_agent2 () {
-    before=$(registered2)
-    kill -TERM "$(rc_pid agent-2)"; wait_for 10 sh -c "! kill -0 $(rc_pid agent-2) 2>/dev/null"
-    webapp 2 "$1" "${2:-}"
-    rc_agent_start 2
-    wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-2.log')\" -gt $before ]" ||
-        fail "host-2 did not register again"
-    wait_for 10 host_is host-2 online || fail "host-2 not back online"
-}
+restart_agent2 () { restart_agent 2 "$@"; }
 restart_agent2 "haproxy_socket = tcp://127.0.0.1:$P_API
 haproxy_server = web/host-2 web/nosuch"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"

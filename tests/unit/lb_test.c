@@ -2,20 +2,25 @@
     answer as HAProxy 2.6 writes it: header, quoted fields, FRONTEND and
     BACKEND rows), the haproxy_server list the config reader accepts, and a
     drain that cannot reach its socket failing with the reason, through the
-    same rc_lb_t the executor drives. */
+    same rc_lb_t the executor drives. The NGINX provider's file (parsed,
+    written, replaced atomically), its count of a real connection, its keys,
+    and a drain whose nginx_test fails putting the old file back. */
 #include "lb.h"
 #include "rc_addr.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_keys.h"
 #include "rc_time.h"
 #include "selftests.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -198,8 +203,8 @@ s_load (const char *dir, const char *body, char *err, size_t errlen)
     return rc_config_load (path, RC_ROLE_AGENT, err, errlen);
 }
 
-/* The keys as the agent reads them: the list, the defaults, and what is
-   refused across keys. */
+/* The keys as the agent reads them (haproxy and nginx): the lists, the
+   defaults, and what is refused across keys. */
 static void
 test_config (void)
 {
@@ -221,6 +226,31 @@ test_config (void)
     ck_assert_int_eq (app->drain_timeout_ms, RC_DEFAULT_DRAIN_TIMEOUT_MS);
     ck_assert_int_eq (app->undrain_timeout_ms, 5000);
     rc_config_destroy (&cfg);
+    /* lb = nginx, its defaults; with slots, {port} and {slot} */
+    cfg = s_load (dir,
+                  "lb = nginx\nnginx_upstream_file = /etc/nginx/rc/web.conf\n"
+                  "nginx_server = 127.0.0.1:8080, [::1]:8080 app.local:81\n",
+                  err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    app = rc_config_app (cfg, "web");
+    ck_assert_int_eq (app->lb, RC_LB_NGINX);
+    ck_assert_str_eq (rc_config_lb_name (app->lb), "nginx");
+    ck_assert_str_eq (app->nginx_upstream_file, "/etc/nginx/rc/web.conf");
+    ck_assert_uint_eq (app->nginx_server_count, 3);
+    ck_assert_str_eq (app->nginx_servers[1], "[::1]:8080");
+    ck_assert_str_eq (app->nginx_test, RC_DEFAULT_NGINX_TEST);
+    ck_assert_str_eq (app->nginx_reload, RC_DEFAULT_NGINX_RELOAD);
+    rc_config_destroy (&cfg);
+    cfg = s_load (dir,
+                  "lb = nginx\nnginx_upstream_file = /x.conf\nslots = 8080,8081\n"
+                  "nginx_server = 127.0.0.1:{port} h{slot}:80\nnginx_test = t\nnginx_reload = r\n",
+                  err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    app = rc_config_app (cfg, "web");
+    ck_assert_str_eq (app->nginx_servers[0], "127.0.0.1:{port}");
+    ck_assert_str_eq (app->nginx_test, "t");
+    ck_assert_str_eq (app->nginx_reload, "r");
+    rc_config_destroy (&cfg);
     /* without lb: no provider, no haproxy_ keys */
     cfg = s_load (dir, "", err, sizeof err);
     ck_assert_msg (cfg != NULL, "%s", err);
@@ -232,8 +262,24 @@ test_config (void)
         {"lb = haproxy\nhaproxy_server = web/a\n", "lb = haproxy needs haproxy_socket"},
         {"lb = haproxy\nhaproxy_socket = /run/h.sock\n", "lb = haproxy needs haproxy_server"},
         {"haproxy_socket = /run/h.sock\nhaproxy_server = web/a\n", "need lb = haproxy"},
-        {"lb = nginx\n", "lb = 'nginx' is not a load balancer"},
+        {"lb = nginxplus\n", "lb = 'nginxplus' is not a load balancer"},
         {"lb = haproxy\nhaproxy_socket = tcp://example.org:1\n", "haproxy_socket = 'tcp://"},
+        {"lb = nginx\nnginx_server = a:1\n", "lb = nginx needs nginx_upstream_file"},
+        {"lb = nginx\nnginx_upstream_file = /x\n", "lb = nginx needs nginx_server"},
+        {"nginx_upstream_file = /x\nnginx_server = a:1\n", "need lb = nginx"},
+        {"lb = haproxy\nhaproxy_socket = /s\nhaproxy_server = a/b\nnginx_reload = r\n",
+         "need lb = nginx"},
+        {"nginx_upstream_file = up.conf\n", "nginx_upstream_file = 'up.conf' must be an absolute"},
+        {"nginx_server = a\n", "nginx_server: 'a' is not HOST:PORT"},
+        {"nginx_server = a:1;b\n", "nginx_server: 'a:1;b' is not HOST:PORT"},
+        {"nginx_server = a:0\n", "is not HOST:PORT"},
+        {"nginx_server = [::1:80\n", "is not HOST:PORT"},
+        {"nginx_server = a:{port}x\n", "is not HOST:PORT"},
+        {"lb = nginx\nnginx_upstream_file = /x\nnginx_server = a:{port}\n",
+         "{port} and {slot} need slots"},
+        {"lb = nginx\nnginx_upstream_file = /x\nnginx_server = a:1\nslots = 1,2\n",
+         "must name the slot"},
+        {"nginx_test =\n", "nginx_test is empty"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cfg = s_load (dir, bad[i].body, err, sizeof err);
@@ -248,6 +294,224 @@ test_config (void)
     rmdir (dir);
 }
 
+/* ---- NGINX --------------------------------------------------------------- */
+
+static void
+test_nginx_file (void)
+{
+    rc_nginx_line_t lines[4];
+    size_t count = 0;
+    const char *text = "# a comment\n\nserver 127.0.0.1:8080;\n  server [::1]:81 down ;\r\n"
+                       "server h-1.example:9 down;";
+    ck_assert_int_eq (rc_nginx_parse (text, lines, 4, &count), 0);
+    ck_assert_uint_eq (count, 3);
+    ck_assert_str_eq (lines[0].addr, "127.0.0.1:8080");
+    ck_assert (!lines[0].down);
+    ck_assert_str_eq (lines[1].addr, "[::1]:81");
+    ck_assert (lines[1].down);
+    ck_assert_str_eq (lines[2].addr, "h-1.example:9");
+    ck_assert (lines[2].down);
+    /* what we write reads back the same */
+    char buf[512];
+    ck_assert_int_eq (rc_nginx_format (lines, count, buf, sizeof buf), 0);
+    ck_assert (strstr (buf, "\nserver 127.0.0.1:8080;\nserver [::1]:81 down;\n"));
+    rc_nginx_line_t again[4];
+    size_t again_count = 0;
+    ck_assert_int_eq (rc_nginx_parse (buf, again, 4, &again_count), 0);
+    ck_assert_uint_eq (again_count, 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq (again[i].addr, lines[i].addr);
+        ck_assert_int_eq (again[i].down, lines[i].down);
+    }
+    ck_assert_int_eq (rc_nginx_format (lines, count, buf, 60), -1);
+    /* anything else is not our file */
+    const char *bad[] = {"server a:1", "server a:1 backup;",    "upstream x { }",
+                         "server ;",   "server a:1 down down;", "weight=1;"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg (rc_nginx_parse (bad[i], lines, 4, &count) == -1, "parsed '%s'", bad[i]);
+    ck_assert_int_eq (rc_nginx_parse ("server a:1;\nserver b:2;\n", lines, 1, &count), -1);
+}
+
+/* The file's text, "" when there is none. */
+static void
+s_slurp (const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen (path, "r");
+    size_t n = f ? fread (buf, 1, len - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose (f);
+}
+
+/* Entries of dir besides . and .. */
+static int
+s_entries (const char *dir)
+{
+    DIR *d = opendir (dir);
+    ck_assert_ptr_nonnull (d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir (d)))
+        n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
+    closedir (d);
+    return n;
+}
+
+static void
+test_nginx_write (void)
+{
+    char dir[] = "/tmp/rc_nginx_test.XXXXXX", path[128], buf[256], err[512];
+    ck_assert_ptr_nonnull (mkdtemp (dir));
+    snprintf (path, sizeof path, "%s/up.conf", dir);
+    ck_assert_int_eq (rc_nginx_write_file (path, "server a:1;\n", err, sizeof err), 0);
+    s_slurp (path, buf, sizeof buf);
+    ck_assert_str_eq (buf, "server a:1;\n");
+    /* a leftover temp file of an agent killed mid-write is replaced */
+    char tmp[160];
+    snprintf (tmp, sizeof tmp, "%s/.up.conf.rc-tmp", dir);
+    FILE *f = fopen (tmp, "w");
+    fputs ("server half", f);
+    fclose (f);
+    ck_assert_int_eq (rc_nginx_write_file (path, "server a:1 down;\n", err, sizeof err), 0);
+    s_slurp (path, buf, sizeof buf);
+    ck_assert_str_eq (buf, "server a:1 down;\n");
+    ck_assert_int_eq (s_entries (dir), 1); /* no temp file left */
+    struct stat st;
+    ck_assert_int_eq (stat (path, &st), 0);
+    ck_assert_int_eq (st.st_mode & 0777, 0644);
+    /* NULL removes it; removing what is not there is no error */
+    ck_assert_int_eq (rc_nginx_write_file (path, NULL, err, sizeof err), 0);
+    ck_assert_int_eq (rc_nginx_write_file (path, NULL, err, sizeof err), 0);
+    ck_assert_int_eq (s_entries (dir), 0);
+    /* a directory that is not there: the reason names the file */
+    snprintf (path, sizeof path, "%s/no/up.conf", dir);
+    ck_assert_int_eq (rc_nginx_write_file (path, "x", err, sizeof err), -1);
+    ck_assert_msg (strstr (err, path) && strstr (err, "No such file"), "%s", err);
+    rmdir (dir);
+}
+
+/* A real connection on loopback is counted on the listening end only, and
+   no longer once closed. */
+static void
+test_nginx_connections (void)
+{
+    int lfd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    ck_assert_int_eq (bind (lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq (listen (lfd, 4), 0);
+    ck_assert_int_eq (getsockname (lfd, (struct sockaddr *)&a, &alen), 0);
+    char addr[64], any[64], other[64];
+    snprintf (addr, sizeof addr, "127.0.0.1:%u", ntohs (a.sin_port));
+    snprintf (any, sizeof any, "localhost:%u", ntohs (a.sin_port));
+    snprintf (other, sizeof other, "127.0.0.2:%u", ntohs (a.sin_port));
+    ck_assert_int_eq (rc_nginx_connections (addr), 0); /* listening is no connection */
+    int cfd = socket (AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq (connect (cfd, (struct sockaddr *)&a, sizeof a), 0);
+    int sfd = accept (lfd, NULL, NULL);
+    ck_assert_int_ge (sfd, 0);
+    ck_assert_int_eq (rc_nginx_connections (addr), 1);
+    ck_assert_int_eq (rc_nginx_connections (any), 1); /* a name: any address of the port */
+    ck_assert_int_eq (rc_nginx_connections (other), 0);
+    close (cfd);
+    close (sfd);
+    ck_assert_int_eq (rc_nginx_connections (addr), 0);
+    close (lfd);
+    ck_assert_int_eq (rc_nginx_connections ("nonsense"), -1);
+}
+
+/* Polls lb until it ends (5 s at most). */
+static rc_lb_status_t
+s_run_lb (rc_lb_t *lb)
+{
+    int64_t end = rc_mono_ms () + 5000;
+    rc_lb_status_t st;
+    while ((st = rc_lb_poll (lb)) == RC_LB_RUNNING && rc_mono_ms () < end)
+        usleep (10 * 1000);
+    return st;
+}
+
+/* A drain whose nginx_test refuses the file: the old file is back, the
+   reason quotes the test's output; a restore then has nothing to do (it
+   runs no command: its nginx_test would fail too). With slots, the file
+   names both slots, the other slot as the old file had it. */
+static void
+test_nginx_refused (void)
+{
+    char dir[] = "/tmp/rc_nginx_test.XXXXXX", path[128], buf[512];
+    ck_assert_ptr_nonnull (mkdtemp (dir));
+    snprintf (path, sizeof path, "%s/web.conf", dir);
+    char *servers[] = {"127.0.0.1:{port}"};
+    char test[256];
+    snprintf (test, sizeof test, "cp %s %s/tested; echo 'nginx: [emerg] no' >&2; exit 1", path,
+              dir);
+    rc_app_config_t app = {.name = "web",
+                           .lb = RC_LB_NGINX,
+                           .nginx_upstream_file = path,
+                           .nginx_servers = servers,
+                           .nginx_server_count = 1,
+                           .nginx_test = test,
+                           .nginx_reload = "exit 3",
+                           .slot_ports = {8080, 8081},
+                           .slot_count = 2,
+                           .hook_timeout_ms = 5000,
+                           .drain_timeout_ms = 1000,
+                           .undrain_timeout_ms = 1000};
+    const char *old = "server 127.0.0.1:8080;\nserver 127.0.0.1:8081 down;\n";
+    char err[512];
+    ck_assert_int_eq (rc_nginx_write_file (path, old, err, sizeof err), 0);
+    rc_lb_t *lb = rc_lb_new (&app, RC_LB_DRAIN, 1);
+    ck_assert_int_eq (s_run_lb (lb), RC_LB_FAILED);
+    char want[600];
+    snprintf (want, sizeof want, "nginx_test '%s' exited with status 1: nginx: [emerg] no", test);
+    ck_assert_str_eq (rc_lb_errmsg (lb), want);
+    rc_lb_destroy (&lb);
+    s_slurp (path, buf, sizeof buf);
+    ck_assert_str_eq (buf, old);
+    /* what the test saw: slot 1 down, slot 2 as it was */
+    char tested[160];
+    snprintf (tested, sizeof tested, "%s/tested", dir);
+    s_slurp (tested, buf, sizeof buf);
+    ck_assert (strstr (buf, "\nserver 127.0.0.1:8080 down;\nserver 127.0.0.1:8081 down;\n"));
+    unlink (tested);
+    lb = rc_lb_new (&app, RC_LB_RESTORE, 1);
+    ck_assert_int_eq (s_run_lb (lb), RC_LB_DONE);
+    rc_lb_destroy (&lb);
+    ck_assert_int_eq (access (tested, F_OK), -1); /* no test ran */
+    /* an undrain of slot 2 whose reload fails: the file is put back too */
+    app.nginx_test = "true";
+    lb = rc_lb_new (&app, RC_LB_UNDRAIN, 2);
+    ck_assert_int_eq (s_run_lb (lb), RC_LB_FAILED);
+    ck_assert_str_eq (rc_lb_errmsg (lb), "nginx_reload 'exit 3' exited with status 3: (no output)");
+    rc_lb_destroy (&lb);
+    s_slurp (path, buf, sizeof buf);
+    ck_assert_str_eq (buf, old);
+    /* slot 0 of an app with slots: all of its servers; what the test saw */
+    snprintf (test, sizeof test, "cp %s %s/tested", path, dir);
+    app.nginx_test = test;
+    lb = rc_lb_new (&app, RC_LB_DRAIN, 0);
+    ck_assert_int_eq (s_run_lb (lb), RC_LB_FAILED); /* exit 3 */
+    rc_lb_destroy (&lb);
+    s_slurp (tested, buf, sizeof buf);
+    ck_assert (strstr (buf, "\nserver 127.0.0.1:8080 down;\nserver 127.0.0.1:8081 down;\n"));
+    unlink (tested);
+    /* an undrain of slot 2 whose test and reload pass, with no NGINX worker
+       on this host: done after the settling time, the file says slot 2 up */
+    if (system ("grep -qs '^nginx: worker process' /proc/[0-9]*/cmdline") != 0) {
+        app.nginx_reload = "true";
+        app.nginx_test = "true";
+        int64_t started = rc_mono_ms ();
+        lb = rc_lb_new (&app, RC_LB_UNDRAIN, 2);
+        ck_assert_msg (s_run_lb (lb) == RC_LB_DONE, "%s", rc_lb_errmsg (lb));
+        ck_assert_int_ge (rc_mono_ms () - started, 1000);
+        rc_lb_destroy (&lb);
+        s_slurp (path, buf, sizeof buf);
+        ck_assert (strstr (buf, "\nserver 127.0.0.1:8080;\nserver 127.0.0.1:8081;\n"));
+    }
+    unlink (path);
+    rmdir (dir);
+}
+
 void
 rc_lb_test (bool verbose)
 {
@@ -258,4 +522,8 @@ rc_lb_test (bool verbose)
     test_config ();
     test_expand ();
     test_addr ();
+    test_nginx_file ();
+    test_nginx_write ();
+    test_nginx_connections ();
+    test_nginx_refused ();
 }

@@ -1,0 +1,82 @@
+# lb_lib.sh - what the load balancer provider tests (t_lb_haproxy,
+# t_lb_nginx) share; sourced after lib.sh, with HERE set to tests/e2e.
+
+# lb_webapp I LINES [MORE]: agent I's [app web] (replacing the one it has):
+# a slowweb.py server on its own port (kept across calls, in
+# $T/agent-I/port), no drain hooks, health GET $HEALTH_PATH (/health), then
+# LINES (the lb keys) and MORE.
+lb_webapp () {
+    i=$1; dir="$T/agent-$i"; port=$(rc_port)
+    [ -f "$dir/port" ] && port=$(cat "$dir/port")
+    echo "$port" >"$dir/port"
+    cat >"$dir/restart.sh" <<SH
+[ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null
+for _ in \$(seq 1 40); do kill -0 "\$(cat "$dir/server.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.05; done
+python3 "$HERE/slowweb.py" $port "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
+echo \$! >"$dir/server.pid"
+SH
+    sed -i '/^\[app web\]/,$d' "$T/agent-$i.conf"
+    cat >>"$T/agent-$i.conf" <<CONF
+[app web]
+releases_dir = $dir/web
+install = sh $HOOK install $dir
+restart = sh $dir/restart.sh
+health_url = http://127.0.0.1:$port${HEALTH_PATH:-/health}
+health_interval = 100ms
+hook_timeout = 20s
+artifact_sources = file://$T/art/
+$2
+${3:-}
+CONF
+}
+
+# host2_failed PHASE TEXT: in $T/st.json (status --json), host-2 failed in
+# PHASE with TEXT in its error.
+host2_failed () {
+    python3 - "$T/st.json" "$1" "$2" <<'PY'
+import json, sys
+h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == "host-2"][0]
+print(h["phase"], "|", h["error"])
+assert h["state"] == "failed" and h["phase"] == sys.argv[2], h
+assert sys.argv[3] in h["error"], h["error"]
+PY
+}
+
+# restart_agent I [ARGS]: stops agent I (if it runs), gives it the [app web]
+# of the test's `webapp I ARGS`, starts it and waits for its own new
+# registration: the coordinator may still call the stopped agent online for
+# a moment, so "online" alone is not enough. RC_FAULT_HOLD_DIR, when set,
+# goes to the agent.
+restart_agent () {
+    n=$1; shift
+    before=$(grep -c "registered with the coordinator" "$T/agent-$n.log" 2>/dev/null || true)
+    kill -TERM "$(rc_pid agent-$n)" 2>/dev/null
+    wait_for 10 sh -c "! kill -0 $(rc_pid agent-$n) 2>/dev/null"
+    webapp "$n" "$@"
+    rc_agent_start "$n"
+    wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-$n.log')\" -gt $before ]" ||
+        fail "host-$n did not register again"
+    wait_for 10 host_is "host-$n" online || fail "host-$n not back online"
+}
+
+# slow_drain PORT CMD...: a 4 s request through the LB on PORT (served by
+# host-1, on v2), in flight (CMD says so) when v3 is deployed to host-1: it
+# ends with 200 from v2 (restart kills the old server with what it serves,
+# so the restart came after it), the step succeeds, and its drain phase
+# held for it (at least 2 s of the 4: the deployment starts well within the
+# first 2). Sets drain_ms.
+slow_drain () {
+    lbport=$1; shift
+    curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$lbport/slow?s=4" >"$T/slow.code" &
+    slow=$!
+    wait_for 5 "$@" || fail "the slow request is not in flight"
+    dep=$(deploy v3 --select n=1 --soak 300ms) || fail "deploy v3"
+    wait "$slow"
+    [ "$(cat "$T/slow.code")" = 200 ] || fail "the slow request ended with '$(cat "$T/slow.code")'"
+    grep -q "version v2" "$T/slow.out" || fail "the slow request was not answered by v2"
+    wait_for 20 dep_state_is "$dep" succeeded || fail "v3 on host-1 did not succeed"
+    "$RC" status "$dep" --json >"$T/status.out"
+    drain_ms=$(python3 -c "import json; print(json.load(open('$T/status.out'))['hosts'][0]['timings_ms']['drain'])")
+    [ -n "$drain_ms" ] && [ "$drain_ms" -ge 2000 ] || { cat "$T/status.out"; fail "the drain did not wait for the slow request"; }
+    [ "$(current 1)" = v3 ] || fail "host-1 on '$(current 1)'"
+}
