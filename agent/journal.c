@@ -39,7 +39,7 @@ rc_journal_new (const char *state_dir, char *err, size_t errlen)
         free (self);
         return NULL;
     }
-    const char *subs[] = {"", "/steps", "/reports", "/locks"};
+    const char *subs[] = {"", "/steps", "/reports", "/locks", "/slots"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char path[PATH_MAX];
         snprintf (path, sizeof path, "%s%s", state_dir, subs[i]);
@@ -166,7 +166,7 @@ rc_journal_record_decode (const void *data, size_t len, const char *app, char *e
         why = "no end mark (cut short)";
     else if (app && !streq (rec->app, app))
         why = "the record of another app";
-    else if ((unsigned)rec->phase > ROLLCLONE__STEP_RECORD__PHASE__FINISH)
+    else if ((unsigned)rec->phase > ROLLCLONE__STEP_RECORD__PHASE__REVERT_STOP)
         why = "unknown phase";
     else if (rec->action != ROLLCLONE__ACTION__ACTION_UPDATE
              && rec->action != ROLLCLONE__ACTION__ACTION_ROLLBACK)
@@ -231,6 +231,59 @@ rc_journal_read (rc_journal_t *self, const char *app)
     if (!rec)
         snprintf (self->errmsg, sizeof self->errmsg, "%s: refused: %s", path, why);
     return rec;
+}
+
+/* ---- the slots of an app (AppState) -------------------------------------- */
+
+int
+rc_journal_write_slots (rc_journal_t *self, const char *app, const Rollclone__AppState *state)
+{
+    assert (rc_name_valid (app));
+    char name[RC_NAME_MAX + 8];
+    snprintf (name, sizeof name, "%s.pb", app);
+    size_t len = rollclone__app_state__get_packed_size (state);
+    uint8_t *data = malloc (len ? len : 1);
+    if (!data) {
+        snprintf (self->errmsg, sizeof self->errmsg, "out of memory");
+        return -1;
+    }
+    rollclone__app_state__pack (state, data);
+    int rc = s_atomic_write (self, "slots", name, data, len);
+    free (data);
+    return rc;
+}
+
+Rollclone__AppState *
+rc_journal_read_slots (rc_journal_t *self, const char *app)
+{
+    self->errmsg[0] = '\0';
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/slots/%s.pb", self->dir, app);
+    size_t len = 0;
+    uint8_t *data = s_read_file (path, RC_STEP_RECORD_MAX, &len);
+    if (!data) {
+        if (access (path, F_OK) == 0)
+            snprintf (self->errmsg, sizeof self->errmsg, "%s: unreadable or too large", path);
+        return NULL;
+    }
+    Rollclone__AppState *state = rollclone__app_state__unpack (NULL, len, data);
+    free (data);
+    const char *why = NULL;
+    if (!state)
+        why = "not an AppState";
+    else if (!streq (state->app, app))
+        why = "the slots of another app";
+    else if (state->slot > 2)
+        why = "slot out of range";
+    else if (*state->warm_version && !rc_name_valid (state->warm_version))
+        why = "bad warm version";
+    if (why) {
+        snprintf (self->errmsg, sizeof self->errmsg, "%s: refused: %s", path, why);
+        if (state)
+            rollclone__app_state__free_unpacked (state, NULL);
+        return NULL;
+    }
+    return state;
 }
 
 /* ---- LEGACY: the JSON record of agents before issue 10 -----------------

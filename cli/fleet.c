@@ -62,6 +62,15 @@ s_host_apps_text (const Rollclone__HostInfo *host)
                             j ? "," : " (rollback: ", rc_cli_esc (app->rollback_points[j]));
         if (app->n_rollback_points)
             rc_join_append (&text, ")");
+        /* surge clones: "[slot 2, v1 warm until 12:00:05]" */
+        if (app->slot) {
+            char when[32];
+            rc_join_append (&text, " [slot %u", app->slot);
+            if (*app->warm_version)
+                rc_join_append (&text, ", %s warm until %s", rc_cli_esc (app->warm_version),
+                                rc_cli_iso_time (app->warm_until_ms, when, sizeof when));
+            rc_join_append (&text, "]");
+        }
     }
     return text;
 }

@@ -318,8 +318,16 @@ rc_config_lb_servers (const char *text, char ***servers, size_t *count, char *er
         size_t len = strcspn (c, ", \t");
         const char *slash = memchr (c, '/', len);
         bool ok = slash && slash != c && slash + 1 < c + len && len <= RC_LB_SERVER_MAX;
-        for (size_t i = 0; ok && i < len; i++)
+        for (size_t i = 0; ok && i < len; i++) {
+            /* a slot's server ([app] slots): web/app1-{slot}, expanded by
+               the agent (rc_lb_expand), never longer once expanded */
+            if (len - i >= 6
+                && (strncmp (c + i, "{slot}", 6) == 0 || strncmp (c + i, "{port}", 6) == 0)) {
+                i += 5;
+                continue;
+            }
             ok = c + i == slash || s_lb_server_char (c[i]);
+        }
         if (!ok) {
             snprintf (err, errlen, "'%.*s' is not BACKEND/SERVER", (int)(len > 64 ? 64 : len), c);
             goto fail;

@@ -141,6 +141,12 @@ static const char *s_migrations[] = {
     "  reason TEXT NOT NULL DEFAULT '',"
     "  operator TEXT NOT NULL DEFAULT '',"
     "  set_ms INTEGER NOT NULL);",
+    /* 7 -> 8: surge clones ([app] slots): the slot serving, its port, and
+       the release warm on the other slot until when */
+    "ALTER TABLE host_apps ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE host_apps ADD COLUMN slot_port INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE host_apps ADD COLUMN warm_version TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE host_apps ADD COLUMN warm_until INTEGER NOT NULL DEFAULT 0;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
