@@ -65,6 +65,4 @@ rc_child_t *rc_slots_stop_start (const rc_app_config_t *app, const rc_slots_t *s
                                  char *err, size_t errlen);
 void rc_slots_env_free (char **env, size_t n);
 
-void rc_slots_test (bool verbose);
-
 #endif

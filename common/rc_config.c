@@ -888,6 +888,13 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 snprintf (err, errlen, "%s: [app %s] stop needs slots", cfg->path, app->name);
                 return -1;
             }
+            for (size_t k = 0; !app->slot_count && k < app->haproxy_server_count; k++)
+                if (strchr (app->haproxy_servers[k], '{')) {
+                    snprintf (err, errlen,
+                              "%s: [app %s] haproxy_server = '%s' names a slot: needs slots",
+                              cfg->path, app->name, app->haproxy_servers[k]);
+                    return -1;
+                }
             const char *missing = NULL;
             if (app->lb == RC_LB_HAPROXY && !app->haproxy_socket)
                 missing = "haproxy_socket";

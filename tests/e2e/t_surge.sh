@@ -81,6 +81,13 @@ haproxy -c -f "$T/haproxy.cfg" >/dev/null || fail "haproxy config"
 rc_bg haproxy haproxy -db -f "$T/haproxy.cfg"
 wait_for 5 test -S "$SOCK" || fail "haproxy did not start"
 for i in $(seq 1 $N); do "$RC_BUILD/rollclone-agent" --check --config "$T/agent-$i.conf" >/dev/null || fail "agent-$i config"; done
+# a slot's server name, or a stop hook, without slots: refused
+sed '/^slots = /d; /^stop = /d' "$T/agent-1.conf" >"$T/bad.conf"
+expect_exit 2 "$RC_BUILD/rollclone-agent" --check --config "$T/bad.conf"
+grep -qF "haproxy_server = 'web/host-1-{slot}' names a slot: needs slots" "$T/last.out" || fail "unclear: $(cat "$T/last.out")"
+sed '/^slots = /d' "$T/agent-1.conf" >"$T/bad.conf"
+expect_exit 2 "$RC_BUILD/rollclone-agent" --check --config "$T/bad.conf"
+grep -qF "[app web] stop needs slots" "$T/last.out" || fail "unclear: $(cat "$T/last.out")"
 
 # lbstat SERVER: the status of web/SERVER in HAProxy's show stat
 lbstat () {

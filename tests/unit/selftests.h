@@ -34,6 +34,7 @@
     X (rc_fetch_test)                                                                              \
     X (rc_health_test)                                                                             \
     X (rc_lb_test)                                                                                 \
+    X (rc_slots_test)                                                                              \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
     X (rc_journal_record_test)                                                                     \
