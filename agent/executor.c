@@ -296,7 +296,12 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
         snprintf (err, errlen, "deployment id '%.80s' is not valid", inst->deployment_id);
     else if (!*app_p)
         snprintf (err, errlen, "app '%.80s' is not configured on this host", inst->app);
-    else if (inst->action == ROLLCLONE__ACTION__ACTION_UPDATE) {
+    else if ((inst->action == ROLLCLONE__ACTION__ACTION_STAGE
+              || inst->action == ROLLCLONE__ACTION__ACTION_SWITCH)
+             && !(*app_p)->cfg->slot_count)
+        snprintf (err, errlen, "app '%.80s' has no slots: blue-green needs [app] slots", inst->app);
+    else if (inst->action == ROLLCLONE__ACTION__ACTION_UPDATE
+             || inst->action == ROLLCLONE__ACTION__ACTION_STAGE) {
         if (!rc_name_valid (inst->version))
             snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
         else if (rc_fetch_check (inst->artifact_url, inst->sha256, err, errlen) != 0)
@@ -313,6 +318,12 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
         else
             return NULL;
     }
+    else if (inst->action == ROLLCLONE__ACTION__ACTION_SWITCH) {
+        if (!rc_name_valid (inst->version))
+            snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
+        else
+            return NULL;
+    }
     else if (inst->action == ROLLCLONE__ACTION__ACTION_ROLLBACK) {
         if (*inst->version && !rc_name_valid (inst->version))
             snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
@@ -320,7 +331,7 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
             return NULL;
     }
     else
-        snprintf (err, errlen, "action %d is not update or rollback", inst->action);
+        snprintf (err, errlen, "action %d is not update, rollback, stage or switch", inst->action);
     return err;
 }
 

@@ -169,7 +169,9 @@ rc_journal_record_decode (const void *data, size_t len, const char *app, char *e
     else if ((unsigned)rec->phase > ROLLCLONE__STEP_RECORD__PHASE__REVERT_STOP)
         why = "unknown phase";
     else if (rec->action != ROLLCLONE__ACTION__ACTION_UPDATE
-             && rec->action != ROLLCLONE__ACTION__ACTION_ROLLBACK)
+             && rec->action != ROLLCLONE__ACTION__ACTION_ROLLBACK
+             && rec->action != ROLLCLONE__ACTION__ACTION_STAGE
+             && rec->action != ROLLCLONE__ACTION__ACTION_SWITCH)
         why = "unknown action";
     if (!why)
         return rec;
@@ -209,22 +211,29 @@ s_read_file (const char *path, size_t max, size_t *len)
 
 static Rollclone__StepRecord *s_read_legacy (rc_journal_t *self, const char *app);
 
+/* state_dir/<sub>/<app>.pb whole (path gets its name), or NULL: absent,
+   or (errmsg says so) there but unreadable or too large. */
+static uint8_t *
+s_read_pb (rc_journal_t *self, const char *sub, const char *app, char *path, size_t pathlen,
+           size_t *len)
+{
+    self->errmsg[0] = '\0';
+    snprintf (path, pathlen, "%s/%s/%s.pb", self->dir, sub, app);
+    uint8_t *data = s_read_file (path, RC_STEP_RECORD_MAX, len);
+    if (!data && access (path, F_OK) == 0)
+        snprintf (self->errmsg, sizeof self->errmsg, "%s: unreadable or larger than %d bytes", path,
+                  RC_STEP_RECORD_MAX);
+    return data;
+}
+
 Rollclone__StepRecord *
 rc_journal_read (rc_journal_t *self, const char *app)
 {
-    self->errmsg[0] = '\0';
     char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/steps/%s.pb", self->dir, app);
     size_t len = 0;
-    uint8_t *data = s_read_file (path, RC_STEP_RECORD_MAX, &len);
-    if (!data) {
-        if (access (path, F_OK) == 0) {
-            snprintf (self->errmsg, sizeof self->errmsg, "%s: unreadable or larger than %d bytes",
-                      path, RC_STEP_RECORD_MAX);
-            return NULL;
-        }
-        return s_read_legacy (self, app);
-    }
+    uint8_t *data = s_read_pb (self, "steps", app, path, sizeof path, &len);
+    if (!data)
+        return *self->errmsg ? NULL : s_read_legacy (self, app);
     char why[128];
     Rollclone__StepRecord *rec = rc_journal_record_decode (data, len, app, why, sizeof why);
     free (data);
@@ -256,16 +265,11 @@ rc_journal_write_slots (rc_journal_t *self, const char *app, const Rollclone__Ap
 Rollclone__AppState *
 rc_journal_read_slots (rc_journal_t *self, const char *app)
 {
-    self->errmsg[0] = '\0';
     char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/slots/%s.pb", self->dir, app);
     size_t len = 0;
-    uint8_t *data = s_read_file (path, RC_STEP_RECORD_MAX, &len);
-    if (!data) {
-        if (access (path, F_OK) == 0)
-            snprintf (self->errmsg, sizeof self->errmsg, "%s: unreadable or too large", path);
+    uint8_t *data = s_read_pb (self, "slots", app, path, sizeof path, &len);
+    if (!data)
         return NULL;
-    }
     Rollclone__AppState *state = rollclone__app_state__unpack (NULL, len, data);
     free (data);
     const char *why = NULL;

@@ -401,7 +401,8 @@ s_poll_unpack (rc_step_t *step)
 void
 rc_phase_undo_files (rc_step_t *step)
 {
-    if (step->action != ROLLCLONE__ACTION__ACTION_UPDATE)
+    if (step->action != ROLLCLONE__ACTION__ACTION_UPDATE
+        && step->action != ROLLCLONE__ACTION__ACTION_STAGE)
         return;
     char path[PATH_MAX], release[PATH_MAX], aside[PATH_MAX];
     rc_step_path (step, RC_PATH_RELEASE, step->version, release, sizeof release);
@@ -460,6 +461,16 @@ rc_step_outcome_t
 rc_phase_settle (rc_step_t *step)
 {
     const rc_app_config_t *app = step->env.cfg;
+    if (app->slot_count && step->action == ROLLCLONE__ACTION__ACTION_STAGE && step->switched) {
+        /* staged: warm on the idle slot, out of rotation, until a switch
+           or keep_warm */
+        rc_slots_t slots;
+        rc_slots_load (step->env.journal, app->name, &slots);
+        snprintf (slots.warm_version, sizeof slots.warm_version, "%s", step->version);
+        slots.warm_until_ms = rc_now_ms () + app->keep_warm_ms;
+        rc_slots_save (step->env.journal, app->name, &slots);
+        return RC_STEP_OK;
+    }
     if (!app->slot_count || !step->offered)
         return RC_STEP_OK; /* nothing moved: the state is already the state */
     char err[512];
@@ -468,7 +479,8 @@ rc_phase_settle (rc_step_t *step)
     if (rc_releases_switch (app->releases_dir, step->version, err, sizeof err) != 0)
         rc_log_error ("app %s: %s", app->name, err);
     rc_slots_t slots = {.serving = step->slot_to};
-    if (step->slot_from && !step->warm_hit && *step->previous) {
+    bool stopped = step->warm_hit && step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK;
+    if (step->slot_from && !stopped && *step->previous) {
         snprintf (slots.warm_version, sizeof slots.warm_version, "%s", step->previous);
         slots.warm_until_ms = rc_now_ms () + app->keep_warm_ms;
     }

@@ -49,7 +49,7 @@ rc_slots_idle (const rc_slots_t *slots)
 bool
 rc_slots_warm (const rc_slots_t *slots, const char *version, int64_t now_ms)
 {
-    return slots->serving && *slots->warm_version && strcmp (slots->warm_version, version) == 0
+    return *slots->warm_version && strcmp (slots->warm_version, version) == 0
            && now_ms < slots->warm_until_ms;
 }
 

@@ -33,7 +33,8 @@ int rc_slots_save (rc_journal_t *journal, const char *app, const rc_slots_t *slo
 
 /* The slot an update starts its target on: the one not serving. */
 unsigned rc_slots_idle (const rc_slots_t *slots);
-/* True when version runs warm on the idle slot at wall time now_ms. */
+/* True when version runs warm on the idle slot at wall time now_ms: the
+   release a switch left there, or one staged (blue-green). */
 bool rc_slots_warm (const rc_slots_t *slots, const char *version, int64_t now_ms);
 /* The port of slot (1, 2) of app, 0 for slot 0. */
 unsigned rc_slots_port (const rc_app_config_t *app, unsigned slot);

@@ -25,10 +25,21 @@
 
 typedef bool (s_skip_fn) (const rc_step_t *step);
 
+/* Nothing to fetch or install: a rollback, or a switch to a staged slot
+   (an update and a stage install). */
 static bool
-s_rollback (const rc_step_t *step)
+s_no_install (const rc_step_t *step)
 {
-    return step->action != ROLLCLONE__ACTION__ACTION_UPDATE;
+    return step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK
+           || step->action == ROLLCLONE__ACTION__ACTION_SWITCH;
+}
+
+/* Blue-green's first half: the target runs on the idle slot, healthy,
+   and traffic is not touched. */
+static bool
+s_staging (const rc_step_t *step)
+{
+    return step->action == ROLLCLONE__ACTION__ACTION_STAGE;
 }
 
 static bool
@@ -46,7 +57,7 @@ s_not_drained (const rc_step_t *step)
 static bool
 s_no_slot_from (const rc_step_t *step)
 {
-    return step->slot_from == 0;
+    return step->slot_from == 0 || s_staging (step);
 }
 
 static bool
@@ -55,10 +66,12 @@ s_warm_hit (const rc_step_t *step)
     return step->warm_hit;
 }
 
+/* Only a rollback to the warm slot stops the slot it leaves; a switch
+   keeps it warm (blue-green switches back within keep_warm). */
 static bool
-s_not_warm_hit (const rc_step_t *step)
+s_keeps_old (const rc_step_t *step)
 {
-    return !step->warm_hit;
+    return !step->warm_hit || step->action != ROLLCLONE__ACTION__ACTION_ROLLBACK;
 }
 
 static bool
@@ -97,31 +110,51 @@ typedef struct {
    are zero, false or NULL. */
 #define S_HOOK(field) .start = s_hook, .hook = offsetof (rc_app_config_t, field)
 
+/* Rows both tables (s_phases, s_surge_phases) have: the start, getting
+   the release in place, and the end. */
+#define S_ROW_NONE                                                                                 \
+    [RC_PHASE_NONE] = {.name = "none",                                                             \
+                       .on_success = RC_PHASE_FINISH,                                              \
+                       .on_failure = RC_PHASE_FINISH,                                              \
+                       .quiet = true}
+#define S_ROWS_INSTALL                                                                             \
+    [RC_PHASE_FETCH] = {.name = "fetch",                                                           \
+                        .start = rc_phase_fetch,                                                   \
+                        .on_success = RC_PHASE_UNPACK,                                             \
+                        .on_failure = RC_PHASE_CLEANUP,                                            \
+                        .skip = s_no_install},                                                     \
+    [RC_PHASE_UNPACK] = {.name = "unpack",                                                         \
+                         .start = rc_phase_unpack,                                                 \
+                         .on_success = RC_PHASE_INSTALL,                                           \
+                         .on_failure = RC_PHASE_CLEANUP,                                           \
+                         .skip = s_no_install},                                                    \
+    [RC_PHASE_INSTALL] = {.name = "install",                                                       \
+                          S_HOOK (install),                                                        \
+                          .on_success = RC_PHASE_SWITCH,                                           \
+                          .on_failure = RC_PHASE_CLEANUP,                                          \
+                          .skip = s_no_install}
+#define S_ROW_FINISH                                                                               \
+    [RC_PHASE_FINISH] = {.name = "finish",                                                         \
+                         .start = s_finish,                                                        \
+                         .on_success = RC_PHASE_FINISH,                                            \
+                         .on_failure = RC_PHASE_FINISH,                                            \
+                         .reverting = true,                                                        \
+                         .quiet = true}
+/* A phase the table never enters, named for the journal and reports. */
+#define S_ROW_NAME(phase, text, undoes)                                                            \
+    [phase] = {.name = text,                                                                       \
+               .on_success = RC_PHASE_FINISH,                                                      \
+               .on_failure = RC_PHASE_FINISH,                                                      \
+               .reverting = undoes}
+
 static const s_phase_def_t s_phases[RC_PHASE_COUNT] = {
-    [RC_PHASE_NONE] = {.name = "none",
-                       .on_success = RC_PHASE_FINISH,
-                       .on_failure = RC_PHASE_FINISH,
-                       .quiet = true},
+    S_ROW_NONE,
     [RC_PHASE_DRAIN] = {.name = "drain",
                         .start = rc_phase_drain,
                         .on_success = RC_PHASE_FETCH,
                         .on_failure = RC_PHASE_CLEANUP,
                         .drains = true},
-    [RC_PHASE_FETCH] = {.name = "fetch",
-                        .start = rc_phase_fetch,
-                        .on_success = RC_PHASE_UNPACK,
-                        .on_failure = RC_PHASE_CLEANUP,
-                        .skip = s_rollback},
-    [RC_PHASE_UNPACK] = {.name = "unpack",
-                         .start = rc_phase_unpack,
-                         .on_success = RC_PHASE_INSTALL,
-                         .on_failure = RC_PHASE_CLEANUP,
-                         .skip = s_rollback},
-    [RC_PHASE_INSTALL] = {.name = "install",
-                          S_HOOK (install),
-                          .on_success = RC_PHASE_SWITCH,
-                          .on_failure = RC_PHASE_CLEANUP,
-                          .skip = s_rollback},
+    S_ROWS_INSTALL,
     [RC_PHASE_SWITCH] = {.name = "switch",
                          .start = rc_phase_switch,
                          .on_success = RC_PHASE_RESTART,
@@ -173,24 +206,11 @@ static const s_phase_def_t s_phases[RC_PHASE_COUNT] = {
                                  .on_failure = RC_PHASE_FINISH,
                                  .skip = s_not_drained,
                                  .reverting = true},
-    [RC_PHASE_FINISH] = {.name = "finish",
-                         .start = s_finish,
-                         .on_success = RC_PHASE_FINISH,
-                         .on_failure = RC_PHASE_FINISH,
-                         .reverting = true,
-                         .quiet = true},
+    S_ROW_FINISH,
     /* only apps with slots run these (s_surge_phases) */
-    [RC_PHASE_STOP] = {.name = "stop",
-                       .on_success = RC_PHASE_FINISH,
-                       .on_failure = RC_PHASE_FINISH},
-    [RC_PHASE_REVERT_DRAIN] = {.name = "revert-drain",
-                               .on_success = RC_PHASE_FINISH,
-                               .on_failure = RC_PHASE_FINISH,
-                               .reverting = true},
-    [RC_PHASE_REVERT_STOP] = {.name = "revert-stop",
-                              .on_success = RC_PHASE_FINISH,
-                              .on_failure = RC_PHASE_FINISH,
-                              .reverting = true},
+    S_ROW_NAME (RC_PHASE_STOP, "stop", false),
+    S_ROW_NAME (RC_PHASE_REVERT_DRAIN, "revert-drain", true),
+    S_ROW_NAME (RC_PHASE_REVERT_STOP, "revert-stop", true),
 };
 
 /* Surge clones ([app] slots): the target starts on the idle slot beside
@@ -203,25 +223,8 @@ static const s_phase_def_t s_phases[RC_PHASE_COUNT] = {
    what the step placed; the old slot ran all along. Phase names and
    numbers are the same as in s_phases (the journal stores them). */
 static const s_phase_def_t s_surge_phases[RC_PHASE_COUNT] = {
-    [RC_PHASE_NONE] = {.name = "none",
-                       .on_success = RC_PHASE_FINISH,
-                       .on_failure = RC_PHASE_FINISH,
-                       .quiet = true},
-    [RC_PHASE_FETCH] = {.name = "fetch",
-                        .start = rc_phase_fetch,
-                        .on_success = RC_PHASE_UNPACK,
-                        .on_failure = RC_PHASE_CLEANUP,
-                        .skip = s_rollback},
-    [RC_PHASE_UNPACK] = {.name = "unpack",
-                         .start = rc_phase_unpack,
-                         .on_success = RC_PHASE_INSTALL,
-                         .on_failure = RC_PHASE_CLEANUP,
-                         .skip = s_rollback},
-    [RC_PHASE_INSTALL] = {.name = "install",
-                          S_HOOK (install),
-                          .on_success = RC_PHASE_SWITCH,
-                          .on_failure = RC_PHASE_CLEANUP,
-                          .skip = s_rollback},
+    S_ROW_NONE,
+    S_ROWS_INSTALL,
     [RC_PHASE_SWITCH] = {.name = "switch",
                          .start = rc_phase_switch,
                          .on_success = RC_PHASE_RESTART,
@@ -241,6 +244,7 @@ static const s_phase_def_t s_surge_phases[RC_PHASE_COUNT] = {
                           .start = rc_phase_undrain,
                           .on_success = RC_PHASE_DRAIN,
                           .on_failure = RC_PHASE_REVERT_UNDRAIN,
+                          .skip = s_staging,
                           .offers = true},
     [RC_PHASE_DRAIN] = {.name = "drain",
                         .start = rc_phase_drain,
@@ -252,7 +256,7 @@ static const s_phase_def_t s_surge_phases[RC_PHASE_COUNT] = {
                        S_HOOK (stop),
                        .on_success = RC_PHASE_DONE,
                        .on_failure = RC_PHASE_REVERT_UNDRAIN,
-                       .skip = s_not_warm_hit},
+                       .skip = s_keeps_old},
     [RC_PHASE_DONE] = {.name = "done",
                        .start = s_settle,
                        .on_success = RC_PHASE_FINISH,
@@ -287,21 +291,10 @@ static const s_phase_def_t s_surge_phases[RC_PHASE_COUNT] = {
                          .on_success = RC_PHASE_FINISH,
                          .on_failure = RC_PHASE_FINISH,
                          .reverting = true},
-    /* not reached in a surge; named for the journal and reports */
-    [RC_PHASE_REVERT_RESTART] = {.name = "revert-restart",
-                                 .on_success = RC_PHASE_FINISH,
-                                 .on_failure = RC_PHASE_FINISH,
-                                 .reverting = true},
-    [RC_PHASE_REVERT_HEALTH] = {.name = "revert-health",
-                                .on_success = RC_PHASE_FINISH,
-                                .on_failure = RC_PHASE_FINISH,
-                                .reverting = true},
-    [RC_PHASE_FINISH] = {.name = "finish",
-                         .start = s_finish,
-                         .on_success = RC_PHASE_FINISH,
-                         .on_failure = RC_PHASE_FINISH,
-                         .reverting = true,
-                         .quiet = true},
+    /* the old slot never stopped: nothing to restart */
+    S_ROW_NAME (RC_PHASE_REVERT_RESTART, "revert-restart", true),
+    S_ROW_NAME (RC_PHASE_REVERT_HEALTH, "revert-health", true),
+    S_ROW_FINISH,
 };
 
 /* The table a step runs by: surge clones for an app with slots. */
@@ -487,7 +480,10 @@ s_finish (rc_step_t *step)
     rc_journal_clear (step->env.journal, app->name);
     rc_journal_unlock (&step->lock_fd);
     rc_log_info ("step %s/%u app %s %s %s: %s%s%s", step->id, step->seq, app->name,
-                 step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK ? "rollback to" : "update to",
+                 step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK ? "rollback to"
+                 : step->action == ROLLCLONE__ACTION__ACTION_STAGE  ? "stage of"
+                 : step->action == ROLLCLONE__ACTION__ACTION_SWITCH ? "switch to"
+                                                                    : "update to",
                  step->version,
                  result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED ? "succeeded"
                  : result == ROLLCLONE__STEP_REPORT__RESULT__FAILED  ? "failed, put back"
@@ -767,8 +763,20 @@ rc_step_begin (rc_step_t *step)
         rc_slots_load (step->env.journal, app->name, &slots);
         step->slot_from = slots.serving;
         step->slot_to = rc_slots_idle (&slots);
-        step->warm_hit = step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK
+        step->warm_hit = step->action != ROLLCLONE__ACTION__ACTION_UPDATE
                          && rc_slots_warm (&slots, step->version, rc_now_ms ());
+        if (step->action == ROLLCLONE__ACTION__ACTION_SWITCH && !step->warm_hit) {
+            char why[RC_NAME_MAX + 128];
+            snprintf (why, sizeof why, "%s is not staged on the idle slot (or keep_warm is over)",
+                      step->version);
+            s_refuse (step, why);
+            return;
+        }
+        if (step->action == ROLLCLONE__ACTION__ACTION_STAGE && step->warm_hit) {
+            s_set (&step->error, ""); /* staged already */
+            s_drive (step, s_enter (step, RC_PHASE_DONE));
+            return;
+        }
         s_drive (step, s_enter (step, s_unskipped (step, RC_PHASE_FETCH)));
         return;
     }

@@ -90,20 +90,7 @@ expect_exit 2 "$RC_BUILD/rollclone-agent" --check --config "$T/bad.conf"
 grep -qF "[app web] stop needs slots" "$T/last.out" || fail "unclear: $(cat "$T/last.out")"
 
 # lbstat SERVER: the status of web/SERVER in HAProxy's show stat
-lbstat () {
-    python3 - "$SOCK" "$1" <<'PY'
-import csv, io, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(6); s.connect(sys.argv[1])
-s.sendall(b"show stat\n"); out = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    out += c
-rows = list(csv.reader(io.StringIO(out.decode().lstrip("# "))))
-i = rows[0].index("status")
-print([r for r in rows[1:] if len(r) > i and r[0] == "web" and r[1] == sys.argv[2]][0][i])
-PY
-}
+lbstat () { lb_stat "$SOCK" "web/$1" status; }
 lbstat_is () { [ "$(lbstat "$1")" = "$2" ]; }
 # serves I SLOT: host I's slot SLOT is UP and the other slot is not
 serves () {

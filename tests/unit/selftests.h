@@ -40,6 +40,7 @@
     X (rc_journal_record_test)                                                                     \
     X (rc_report_test)                                                                             \
     X (rc_executor_test)                                                                           \
+    X (rc_executor_slots_test)                                                                     \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
     X (rc_privsep_test)                                                                            \
