@@ -129,23 +129,31 @@ fail:
 
 /* ---- the in-flight record (StepRecord) ---------------------------------- */
 
-int
-rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+/* msg packed into state_dir/<sub>/<app>.pb, atomically and durably. */
+static int
+s_write_message (rc_journal_t *self, const char *sub, const char *app, const ProtobufCMessage *msg)
 {
     assert (rc_name_valid (app));
     char name[RC_NAME_MAX + 8];
     snprintf (name, sizeof name, "%s.pb", app);
-    Rollclone__StepRecord copy = *record;
-    copy.end_mark = RC_STEP_RECORD_END_MARK;
-    size_t len = rollclone__step_record__get_packed_size (&copy);
+    size_t len = protobuf_c_message_get_packed_size (msg);
     uint8_t *data = malloc (len ? len : 1);
     if (!data) {
         snprintf (self->errmsg, sizeof self->errmsg, "out of memory");
         return -1;
     }
-    rollclone__step_record__pack (&copy, data);
-    int rc = s_atomic_write (self, "steps", name, data, len);
+    protobuf_c_message_pack (msg, data);
+    int rc = s_atomic_write (self, sub, name, data, len);
     free (data);
+    return rc;
+}
+
+int
+rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+{
+    Rollclone__StepRecord copy = *record;
+    copy.end_mark = RC_STEP_RECORD_END_MARK;
+    int rc = s_write_message (self, "steps", app, &copy.base);
     if (rc == 0) {
         /* the legacy record, if any, has been read and is now replaced */
         char legacy[PATH_MAX];
@@ -247,19 +255,7 @@ rc_journal_read (rc_journal_t *self, const char *app)
 int
 rc_journal_write_slots (rc_journal_t *self, const char *app, const Rollclone__AppState *state)
 {
-    assert (rc_name_valid (app));
-    char name[RC_NAME_MAX + 8];
-    snprintf (name, sizeof name, "%s.pb", app);
-    size_t len = rollclone__app_state__get_packed_size (state);
-    uint8_t *data = malloc (len ? len : 1);
-    if (!data) {
-        snprintf (self->errmsg, sizeof self->errmsg, "out of memory");
-        return -1;
-    }
-    rollclone__app_state__pack (state, data);
-    int rc = s_atomic_write (self, "slots", name, data, len);
-    free (data);
-    return rc;
+    return s_write_message (self, "slots", app, &state->base);
 }
 
 Rollclone__AppState *
