@@ -184,7 +184,8 @@ say "(1) v1 -> v2 on the idle slots: no failed request, no host without an UP se
 [ "$(app_field 1 slot)" = 2 ] || { "$RC" hosts --json; fail "hosts: slot of host-1"; }
 [ "$(app_field 1 warm_version)" = v1 ] || { "$RC" hosts --json; fail "hosts: warm release of host-1"; }
 "$RC" hosts | grep -q "web=v2 (rollback: v1) \[slot 2, v1 warm until " || { "$RC" hosts; fail "hosts does not show the serving slot"; }
-say "(6) rollclone hosts: host-1 serves on slot 2, v1 warm"
+"$RC" history host-1 | grep -q "web: current v2, rollback points: v1 \[slot 2, v1 warm until " || { "$RC" history host-1; fail "history does not show the serving slot"; }
+say "(6) rollclone hosts and history: host-1 serves on slot 2, v1 warm"
 
 # (2) rollback within keep_warm: traffic back to the warm slot, nothing
 # restarted or installed, the slot it leaves stopped
