@@ -895,6 +895,12 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                               cfg->path, app->name, app->haproxy_servers[k]);
                     return -1;
                 }
+            if (!app->slot_count && app->health_url && strstr (app->health_url, "{port}")) {
+                snprintf (err, errlen,
+                          "%s: [app %s] health_url = '%s' names a slot's port: needs slots",
+                          cfg->path, app->name, app->health_url);
+                return -1;
+            }
             const char *missing = NULL;
             if (app->lb == RC_LB_HAPROXY && !app->haproxy_socket)
                 missing = "haproxy_socket";
