@@ -1,8 +1,9 @@
 /*  executor.h - the agent's executor actor: runs update and rollback steps for
     the apps of the agent's config (and, for apps with slots, stage and
     switch), one step per app at a time, the idle self health checks, and
-    the stop hook of a slot whose keep_warm is over. It is the same code path for an instruction
-   from the coordinator and for `rollclone-agent apply|rollback`.
+    the stop hook of a slot whose keep_warm is over. It is the same code
+    path for an instruction from the coordinator and for
+    `rollclone-agent apply|rollback`.
 
     Pipe protocol (multipart messages, strings unless said otherwise):
       -> "STEP", <packed Rollclone__Instruction>
