@@ -53,6 +53,8 @@
    up to this many bytes for the optional body match. */
 #define RC_HEALTH_CHECK_TIMEOUT_MS 5000
 #define RC_HEALTH_BODY_MAX (64 * 1024)
+/* health_url with a slot's {port} expanded fits in this */
+#define RC_HEALTH_URL_MAX 4096
 
 /* Step journal: final reports kept for repeated STEPs, newest first. */
 #define RC_REPORTS_KEPT 200

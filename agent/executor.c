@@ -17,6 +17,7 @@
 #include "rc_time.h"
 #include "releases.h"
 #include "report.h"
+#include "slots.h"
 #include "rollclone.pb-c.h"
 #include "run_once.h"
 #include "step.h"
@@ -44,6 +45,12 @@ typedef struct {
     char *last_id;              /* the last step finished: deployment id, */
     uint32_t last_step;         /* its step number */
     int last_result;            /* and its result, told in hello/heartbeats */
+    /* surge clones ([app] slots) */
+    rc_slots_t slots;                  /* serving slot, release warm on the other */
+    int64_t warm_at;                   /* monotonic: its stop hook runs then, or never */
+    rc_child_t *stopper;               /* that stop hook, running */
+    int stop_lock;                     /* the app's lock while it runs, or -1 */
+    char *stop_env[RC_SLOTS_STOP_ENV]; /* its environment */
 } s_app_t;
 
 struct _s_self_t {
@@ -67,11 +74,86 @@ static rc_report_app_t
 s_view (s_app_t *a)
 {
     rc_report_app_t view = {.cfg = a->cfg,
-                            .busy = a->step != NULL,
+                            .busy = a->step != NULL || a->stopper != NULL,
                             .last_id = a->last_id,
                             .last_step = a->last_step,
-                            .last_result = a->last_result};
+                            .last_result = a->last_result,
+                            .slot = a->slots.serving,
+                            .warm_version = a->slots.warm_version,
+                            .warm_until_ms = a->slots.warm_until_ms};
     return view;
+}
+
+/* ---- surge clones: the warm slot ----------------------------------------- */
+
+/* (Re)reads the app's slot state: at start and after each step. */
+static void
+s_slots_load (s_app_t *a)
+{
+    a->warm_at = RC_WATCH_NEVER;
+    if (!a->cfg->slot_count)
+        return;
+    rc_slots_load (a->self->journal, a->cfg->name, &a->slots);
+    a->warm_at = rc_slots_warm_at (&a->slots, a->cfg->keep_warm_ms, rc_now_ms (), rc_mono_ms ());
+}
+
+/* keep_warm is over: the stop hook of the warm slot runs (under the app's
+   lock, as a step would), then the slot state says nothing is warm. An
+   agent stopped meanwhile finds the release still warm and past its time
+   at the next start, and stops it then. */
+static void
+s_warm_turn (s_app_t *a)
+{
+    if (a->stopper) {
+        if (!rc_child_poll (a->stopper))
+            return;
+        int code = rc_child_exit_code (a->stopper);
+        if (code != 0 || rc_child_timed_out (a->stopper))
+            rc_log_error ("app %s: stop hook of slot %u (%s) failed (status %d): %s", a->cfg->name,
+                          rc_slots_idle (&a->slots), a->slots.warm_version, code,
+                          rc_child_output (a->stopper));
+        else
+            rc_log_info ("app %s: slot %u (%s) stopped after keep_warm", a->cfg->name,
+                         rc_slots_idle (&a->slots), a->slots.warm_version);
+        rc_child_destroy (&a->stopper);
+        rc_slots_env_free (a->stop_env, RC_SLOTS_STOP_ENV);
+        a->slots.warm_version[0] = '\0';
+        a->slots.warm_until_ms = 0;
+        rc_slots_save (a->self->journal, a->cfg->name, &a->slots);
+        rc_journal_unlock (&a->stop_lock);
+        a->warm_at = RC_WATCH_NEVER;
+        return;
+    }
+    if (a->step || a->warm_at == RC_WATCH_NEVER || rc_mono_ms () < a->warm_at)
+        return;
+    int fd = rc_journal_lock (a->self->journal, a->cfg->name);
+    if (fd < 0) {
+        a->warm_at = rc_mono_ms () + RC_EXEC_LOCK_RETRY_MS; /* a step elsewhere: later */
+        return;
+    }
+    /* what another process did meanwhile counts */
+    rc_slots_load (a->self->journal, a->cfg->name, &a->slots);
+    if (!*a->slots.warm_version || !a->cfg->stop || !*a->cfg->stop) {
+        if (*a->slots.warm_version) {
+            a->slots.warm_version[0] = '\0';
+            rc_slots_save (a->self->journal, a->cfg->name, &a->slots);
+        }
+        rc_journal_unlock (&fd);
+        a->warm_at = RC_WATCH_NEVER;
+        return;
+    }
+    char err[512];
+    a->stopper = rc_slots_stop_start (a->cfg, &a->slots, a->stop_env, err, sizeof err);
+    if (!a->stopper) {
+        rc_log_error ("app %s: cannot run the stop hook: %s", a->cfg->name, err);
+        rc_slots_env_free (a->stop_env, RC_SLOTS_STOP_ENV);
+        rc_journal_unlock (&fd);
+        a->warm_at = rc_mono_ms () + a->cfg->hook_timeout_ms; /* try again */
+        return;
+    }
+    a->stop_lock = fd;
+    rc_log_info ("app %s: keep_warm over: stopping slot %u (%s)", a->cfg->name,
+                 rc_slots_idle (&a->slots), a->slots.warm_version);
 }
 
 /* Remembers the last step finished for app, for hello and heartbeats. */
@@ -164,6 +246,7 @@ s_on_step_report (rc_step_t *step, Rollclone__StepReport__Result result, void *a
         /* the step's own health checks decided: the idle ones start afresh */
         a->idle_run = 0;
         a->next_idle = rc_mono_ms () + a->cfg->health_interval_ms;
+        s_slots_load (a); /* the final report tells where traffic is now */
     }
     Rollclone__StepReport r;
     Rollclone__PhaseTiming *timings[RC_STEP_MAX_TIMINGS];
@@ -217,7 +300,12 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
         snprintf (err, errlen, "deployment id '%.80s' is not valid", inst->deployment_id);
     else if (!*app_p)
         snprintf (err, errlen, "app '%.80s' is not configured on this host", inst->app);
-    else if (inst->action == ROLLCLONE__ACTION__ACTION_UPDATE) {
+    else if ((inst->action == ROLLCLONE__ACTION__ACTION_STAGE
+              || inst->action == ROLLCLONE__ACTION__ACTION_SWITCH)
+             && !(*app_p)->cfg->slot_count)
+        snprintf (err, errlen, "app '%.80s' has no slots: blue-green needs [app] slots", inst->app);
+    else if (inst->action == ROLLCLONE__ACTION__ACTION_UPDATE
+             || inst->action == ROLLCLONE__ACTION__ACTION_STAGE) {
         if (!rc_name_valid (inst->version))
             snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
         else if (rc_fetch_check (inst->artifact_url, inst->sha256, err, errlen) != 0)
@@ -231,6 +319,12 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
             return err;
         else if (strlen (inst->signature) > RC_SIGNATURE_FILE_MAX)
             snprintf (err, errlen, "signature: larger than %d bytes", RC_SIGNATURE_FILE_MAX);
+        else
+            return NULL;
+    }
+    else if (inst->action == ROLLCLONE__ACTION__ACTION_SWITCH) {
+        if (!rc_name_valid (inst->version))
+            snprintf (err, errlen, "version '%.80s' is not valid", inst->version);
         else
             return NULL;
     }
@@ -250,7 +344,7 @@ s_check (s_self_t *self, const Rollclone__Instruction *inst, s_app_t **app_p, ch
             return NULL;
     }
     else
-        snprintf (err, errlen, "action %d is not update or rollback", inst->action);
+        snprintf (err, errlen, "action %d is not update, rollback, stage or switch", inst->action);
     return err;
 }
 
@@ -259,7 +353,7 @@ static void
 s_try_pending (s_app_t *a)
 {
     s_self_t *self = a->self;
-    if (a->step || !a->pending)
+    if (a->step || a->stopper || !a->pending)
         return;
     int fd = rc_journal_lock (self->journal, a->cfg->name);
     if (fd < 0) {
@@ -414,8 +508,8 @@ s_idle_health (s_self_t *self)
                     /* never installed: nothing runs, nothing to check */
                     char cwd[PATH_MAX], err[256];
                     rc_releases_path (a->cfg->releases_dir, current, cwd, sizeof cwd);
-                    a->idle_check = rc_health_new (a->cfg, NULL, cwd, a->cfg->health_interval_ms,
-                                                   err, sizeof err);
+                    a->idle_check = rc_health_new (a->cfg, a->slots.serving, NULL, cwd,
+                                                   a->cfg->health_interval_ms, err, sizeof err);
                     if (!a->idle_check)
                         s_idle_result (a, false, err);
                     free (current);
@@ -448,6 +542,7 @@ s_reap (s_self_t *self)
             rc_step_t *step = a->step;
             a->step = NULL;
             rc_step_destroy (&step);
+            s_slots_load (a); /* the step may have moved traffic */
         }
     }
 }
@@ -466,6 +561,10 @@ s_gather (s_self_t *self, rc_watch_t *w)
             rc_step_watch (a->step, w);
         else if (a->pending)
             rc_watch_at (w, now + RC_EXEC_LOCK_RETRY_MS);
+        if (a->stopper)
+            rc_child_watch (a->stopper, w);
+        else if (!a->step)
+            rc_watch_at (w, a->warm_at);
         if (!a->step && rc_health_configured (a->cfg)) {
             if (a->idle_check)
                 rc_health_watch (a->idle_check, w);
@@ -535,6 +634,7 @@ s_turn (s_self_t *self)
         if (a->step)
             rc_step_poll (a->step);
         s_reap (self);
+        s_warm_turn (a);
         s_try_pending (a);
         s_reap (self);
     }
@@ -621,7 +721,9 @@ s_actor (zsock_t *pipe, void *args)
         self.apps[i].self = &self;
         self.apps[i].cfg = &self.cfg->apps[i];
         self.apps[i].idle_healthy = -1;
+        self.apps[i].stop_lock = -1;
         s_app_last_load (&self.apps[i]);
+        s_slots_load (&self.apps[i]);
     }
     /* Steps interrupted by a crash are undone before anything else; their
        final REPORTs go out as soon as the owner reads the pipe. An app whose
@@ -648,6 +750,10 @@ s_actor (zsock_t *pipe, void *args)
         rc_step_destroy (&self.apps[i].step);
         zframe_destroy (&self.apps[i].pending);
         rc_health_destroy (&self.apps[i].idle_check);
+        /* a stop hook cut short runs again at the next start */
+        rc_child_destroy (&self.apps[i].stopper);
+        rc_slots_env_free (self.apps[i].stop_env, RC_SLOTS_STOP_ENV);
+        rc_journal_unlock (&self.apps[i].stop_lock);
         free (self.apps[i].last_id);
     }
     free (self.apps);

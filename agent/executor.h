@@ -1,7 +1,9 @@
 /*  executor.h - the agent's executor actor: runs update and rollback steps for
-    the apps of the agent's config, one step per app at a time, and the idle
-    self health checks. It is the same code path for an instruction from the
-    coordinator and for `rollclone-agent apply|rollback`.
+    the apps of the agent's config (and, for apps with slots, stage and
+    switch), one step per app at a time, the idle self health checks, and
+    the stop hook of a slot whose keep_warm is over. It is the same code
+    path for an instruction from the coordinator and for
+    `rollclone-agent apply|rollback`.
 
     Pipe protocol (multipart messages, strings unless said otherwise):
       -> "STEP", <packed Rollclone__Instruction>
@@ -14,7 +16,9 @@
       -> "STATE"
       <- "STATE", <packed Rollclone__Heartbeat>
              Synchronous: healthy flag and per-app AppState (current version,
-             rollback points newest first, busy).
+             rollback points newest first, busy; with [app] slots the
+             serving slot and its port, the release warm on the other slot
+             and until when).
       <- "HEALTH", "1" | "0"
              Sent when the host's idle health changes: an app changes state
              only after health_rise passing (health_fall failing) idle

@@ -2,6 +2,7 @@
     and a child process, so the loop that waits for a release to become
     healthy never blocks and sleeps while a check is out. */
 #include "health.h"
+#include "lb.h"
 #include "agent_defaults.h"
 #include "child.h"
 #include "fetch.h"
@@ -47,7 +48,7 @@ s_body (char *data, size_t size, size_t nmemb, void *arg)
 }
 
 rc_health_t *
-rc_health_new (const rc_app_config_t *app, const char *const *env, const char *cwd,
+rc_health_new (const rc_app_config_t *app, unsigned slot, const char *const *env, const char *cwd,
                int64_t timeout_ms, char *err, size_t errlen)
 {
     rc_fetch_global_init ();
@@ -70,7 +71,14 @@ rc_health_new (const rc_app_config_t *app, const char *const *env, const char *c
         }
         self->body[0] = '\0';
         CURL *e = self->easy;
-        curl_easy_setopt (e, CURLOPT_URL, app->health_url);
+        /* a slot's instance answers on its own port: {port} (libcurl
+           copies the URL) */
+        char url[RC_HEALTH_URL_MAX];
+        if (rc_lb_expand (app->health_url, app, slot, url, sizeof url) != 0) {
+            snprintf (err, errlen, "health_url too long");
+            goto fail;
+        }
+        curl_easy_setopt (e, CURLOPT_URL, url);
         curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -192,7 +200,7 @@ static rc_health_status_t
 s_check (rc_app_config_t *app)
 {
     char err[256];
-    rc_health_t *h = rc_health_new (app, NULL, NULL, 2000, err, sizeof err);
+    rc_health_t *h = rc_health_new (app, 0, NULL, NULL, 2000, err, sizeof err);
     assert (h);
     rc_health_status_t st;
     while ((st = rc_health_poll (h)) == RC_HEALTH_RUNNING)

@@ -20,11 +20,12 @@ typedef enum {
 /* True when the app has a health_url or a health_command. */
 bool rc_health_configured (const rc_app_config_t *app);
 
-/* Starts a check bounded by timeout_ms. env ("K=V", NULL-ended) and cwd are
-   for health_command. NULL with err when it cannot start (counts as a
-   failed check). */
-rc_health_t *rc_health_new (const rc_app_config_t *app, const char *const *env, const char *cwd,
-                            int64_t timeout_ms, char *err, size_t errlen);
+/* Starts a check bounded by timeout_ms, of slot's instance (surge clones:
+   "{port}" in health_url is its port; 0 without slots). env ("K=V",
+   NULL-ended) and cwd are for health_command. NULL with err when it
+   cannot start (counts as a failed check). */
+rc_health_t *rc_health_new (const rc_app_config_t *app, unsigned slot, const char *const *env,
+                            const char *cwd, int64_t timeout_ms, char *err, size_t errlen);
 void rc_health_destroy (rc_health_t **self_p);
 
 rc_health_status_t rc_health_poll (rc_health_t *self);

@@ -39,7 +39,7 @@ rc_journal_new (const char *state_dir, char *err, size_t errlen)
         free (self);
         return NULL;
     }
-    const char *subs[] = {"", "/steps", "/reports", "/locks"};
+    const char *subs[] = {"", "/steps", "/reports", "/locks", "/slots"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char path[PATH_MAX];
         snprintf (path, sizeof path, "%s%s", state_dir, subs[i]);
@@ -129,23 +129,31 @@ fail:
 
 /* ---- the in-flight record (StepRecord) ---------------------------------- */
 
-int
-rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+/* msg packed into state_dir/<sub>/<app>.pb, atomically and durably. */
+static int
+s_write_message (rc_journal_t *self, const char *sub, const char *app, const ProtobufCMessage *msg)
 {
     assert (rc_name_valid (app));
     char name[RC_NAME_MAX + 8];
     snprintf (name, sizeof name, "%s.pb", app);
-    Rollclone__StepRecord copy = *record;
-    copy.end_mark = RC_STEP_RECORD_END_MARK;
-    size_t len = rollclone__step_record__get_packed_size (&copy);
+    size_t len = protobuf_c_message_get_packed_size (msg);
     uint8_t *data = malloc (len ? len : 1);
     if (!data) {
         snprintf (self->errmsg, sizeof self->errmsg, "out of memory");
         return -1;
     }
-    rollclone__step_record__pack (&copy, data);
-    int rc = s_atomic_write (self, "steps", name, data, len);
+    protobuf_c_message_pack (msg, data);
+    int rc = s_atomic_write (self, sub, name, data, len);
     free (data);
+    return rc;
+}
+
+int
+rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+{
+    Rollclone__StepRecord copy = *record;
+    copy.end_mark = RC_STEP_RECORD_END_MARK;
+    int rc = s_write_message (self, "steps", app, &copy.base);
     if (rc == 0) {
         /* the legacy record, if any, has been read and is now replaced */
         char legacy[PATH_MAX];
@@ -166,10 +174,12 @@ rc_journal_record_decode (const void *data, size_t len, const char *app, char *e
         why = "no end mark (cut short)";
     else if (app && !streq (rec->app, app))
         why = "the record of another app";
-    else if ((unsigned)rec->phase > ROLLCLONE__STEP_RECORD__PHASE__FINISH)
+    else if ((unsigned)rec->phase > ROLLCLONE__STEP_RECORD__PHASE__REVERT_STOP)
         why = "unknown phase";
     else if (rec->action != ROLLCLONE__ACTION__ACTION_UPDATE
-             && rec->action != ROLLCLONE__ACTION__ACTION_ROLLBACK)
+             && rec->action != ROLLCLONE__ACTION__ACTION_ROLLBACK
+             && rec->action != ROLLCLONE__ACTION__ACTION_STAGE
+             && rec->action != ROLLCLONE__ACTION__ACTION_SWITCH)
         why = "unknown action";
     if (!why)
         return rec;
@@ -209,28 +219,71 @@ s_read_file (const char *path, size_t max, size_t *len)
 
 static Rollclone__StepRecord *s_read_legacy (rc_journal_t *self, const char *app);
 
+/* state_dir/<sub>/<app>.pb whole (path gets its name), or NULL: absent,
+   or (errmsg says so) there but unreadable or too large. */
+static uint8_t *
+s_read_pb (rc_journal_t *self, const char *sub, const char *app, char *path, size_t pathlen,
+           size_t *len)
+{
+    self->errmsg[0] = '\0';
+    snprintf (path, pathlen, "%s/%s/%s.pb", self->dir, sub, app);
+    uint8_t *data = s_read_file (path, RC_STEP_RECORD_MAX, len);
+    if (!data && access (path, F_OK) == 0)
+        snprintf (self->errmsg, sizeof self->errmsg, "%s: unreadable or larger than %d bytes", path,
+                  RC_STEP_RECORD_MAX);
+    return data;
+}
+
 Rollclone__StepRecord *
 rc_journal_read (rc_journal_t *self, const char *app)
 {
-    self->errmsg[0] = '\0';
     char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/steps/%s.pb", self->dir, app);
     size_t len = 0;
-    uint8_t *data = s_read_file (path, RC_STEP_RECORD_MAX, &len);
-    if (!data) {
-        if (access (path, F_OK) == 0) {
-            snprintf (self->errmsg, sizeof self->errmsg, "%s: unreadable or larger than %d bytes",
-                      path, RC_STEP_RECORD_MAX);
-            return NULL;
-        }
-        return s_read_legacy (self, app);
-    }
+    uint8_t *data = s_read_pb (self, "steps", app, path, sizeof path, &len);
+    if (!data)
+        return *self->errmsg ? NULL : s_read_legacy (self, app);
     char why[128];
     Rollclone__StepRecord *rec = rc_journal_record_decode (data, len, app, why, sizeof why);
     free (data);
     if (!rec)
         snprintf (self->errmsg, sizeof self->errmsg, "%s: refused: %s", path, why);
     return rec;
+}
+
+/* ---- the slots of an app (AppState) -------------------------------------- */
+
+int
+rc_journal_write_slots (rc_journal_t *self, const char *app, const Rollclone__AppState *state)
+{
+    return s_write_message (self, "slots", app, &state->base);
+}
+
+Rollclone__AppState *
+rc_journal_read_slots (rc_journal_t *self, const char *app)
+{
+    char path[PATH_MAX];
+    size_t len = 0;
+    uint8_t *data = s_read_pb (self, "slots", app, path, sizeof path, &len);
+    if (!data)
+        return NULL;
+    Rollclone__AppState *state = rollclone__app_state__unpack (NULL, len, data);
+    free (data);
+    const char *why = NULL;
+    if (!state)
+        why = "not an AppState";
+    else if (!streq (state->app, app))
+        why = "the slots of another app";
+    else if (state->slot > 2)
+        why = "slot out of range";
+    else if (*state->warm_version && !rc_name_valid (state->warm_version))
+        why = "bad warm version";
+    if (why) {
+        snprintf (self->errmsg, sizeof self->errmsg, "%s: refused: %s", path, why);
+        if (state)
+            rollclone__app_state__free_unpacked (state, NULL);
+        return NULL;
+    }
+    return state;
 }
 
 /* ---- LEGACY: the JSON record of agents before issue 10 -----------------

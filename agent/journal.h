@@ -6,6 +6,10 @@
       reports/<id>.<step>.pb    final reports of finished steps (packed
                                 StepReport), the newest RC_REPORTS_KEPT kept,
                                 so a repeated instruction is answered, not rerun
+      slots/<app>.pb            an app with [app] slots: which slot serves and
+                                the release kept warm on the other until when
+                                (packed AppState: slot, warm_version,
+                                warm_until_ms), written atomically like steps
       locks/<app>.lock          flock: one step per app, whichever process
                                 (daemon or `rollclone-agent apply`) runs it */
 #ifndef AGENT_JOURNAL_H
@@ -41,6 +45,12 @@ bool rc_journal_in_flight (const char *state_dir, const char *app);
    reason in err when refused. For the journal and its fuzzer. */
 Rollclone__StepRecord *rc_journal_record_decode (const void *data, size_t len, const char *app,
                                                  char *err, size_t errlen);
+
+/* The slot state of app (slots/<app>.pb): write atomically; read gives
+   NULL when there is none or it is refused (errmsg says which); free it
+   with rollclone__app_state__free_unpacked. */
+int rc_journal_write_slots (rc_journal_t *self, const char *app, const Rollclone__AppState *state);
+Rollclone__AppState *rc_journal_read_slots (rc_journal_t *self, const char *app);
 
 /* Final reports by (deployment id, step). The id must be a valid name. */
 int rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, const void *data,

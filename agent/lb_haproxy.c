@@ -34,10 +34,11 @@ typedef struct {
     const rc_app_config_t *app; /* borrowed */
     rc_lb_op_t op;
     s_stage_t stage;
-    size_t index;      /* the server S_SET / S_FINAL is at */
-    bool *unknown;     /* per server: RC_LB_RESTORE found HAProxy does not know it */
-    int64_t deadline;  /* drain_timeout / undrain_timeout, monotonic */
-    int64_t next_look; /* next show stat */
+    size_t index;  /* the server S_SET / S_FINAL is at */
+    bool *unknown; /* per server: RC_LB_RESTORE found HAProxy does not know it */
+    char (*servers)[RC_LB_SERVER_MAX + 1]; /* haproxy_server, {slot}/{port} expanded */
+    int64_t deadline;                      /* drain_timeout / undrain_timeout, monotonic */
+    int64_t next_look;                     /* next show stat */
     /* the exchange in flight */
     int fd; /* -1 when none */
     bool connected;
@@ -340,7 +341,7 @@ s_on_stat (s_run_t *run, char *err, size_t errlen)
     for (size_t i = 0; i < app->haproxy_server_count; i++) {
         if (run->unknown[i])
             continue;
-        const char *server = app->haproxy_servers[i];
+        const char *server = run->servers[i];
         rc_haproxy_row_t row;
         int found = rc_haproxy_stat (run->reply, server, &row);
         long scur = row.scur;
@@ -377,15 +378,25 @@ s_on_stat (s_run_t *run, char *err, size_t errlen)
 static void *
 s_start (const rc_app_config_t *app, rc_lb_op_t op, unsigned slot)
 {
-    (void)slot; /* TODO(slots): name the slot's servers with rc_lb_expand */
     s_run_t *run = calloc (1, sizeof *run);
     if (!run)
         return NULL;
     run->unknown = calloc (app->haproxy_server_count + 1, sizeof *run->unknown);
-    if (!run->unknown) {
+    run->servers = calloc (app->haproxy_server_count + 1, sizeof *run->servers);
+    if (!run->unknown || !run->servers) {
+        free (run->unknown);
+        free (run->servers);
         free (run);
         return NULL;
     }
+    /* one config line names the server of either slot: web/app1-{slot};
+       a name too long once expanded stays as written and HAProxy refuses
+       it by name */
+    for (size_t i = 0; i < app->haproxy_server_count; i++)
+        if (rc_lb_expand (app->haproxy_servers[i], app, slot, run->servers[i],
+                          sizeof run->servers[i])
+            != 0)
+            snprintf (run->servers[i], sizeof run->servers[i], "%s", app->haproxy_servers[i]);
     run->app = app;
     run->op = op;
     run->fd = -1;
@@ -425,7 +436,7 @@ s_poll (void *arg, char *err, size_t errlen)
                 run->index++;
                 continue;
             }
-            snprintf (cmd, sizeof cmd, "set server %s state %s", app->haproxy_servers[run->index],
+            snprintf (cmd, sizeof cmd, "set server %s state %s", run->servers[run->index],
                       s_state_word (run));
             break;
         case S_WAIT:
@@ -464,6 +475,7 @@ s_destroy (void **run_p)
     s_close (run);
     free (run->reply);
     free (run->unknown);
+    free (run->servers);
     free (run);
     *run_p = NULL;
 }

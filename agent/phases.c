@@ -8,6 +8,7 @@
 #include "rc_signature.h"
 #include "rc_time.h"
 #include "releases.h"
+#include "slots.h"
 #include "step.h"
 #include "trust.h"
 
@@ -48,11 +49,28 @@ s_exists (const char *path)
     return lstat (path, &st) == 0;
 }
 
+unsigned
+rc_step_slot (rc_step_t *step)
+{
+    if (!step->env.cfg->slot_count)
+        return 0;
+    switch (step->phase) {
+    /* the slot that served before the step */
+    case RC_PHASE_DRAIN:
+    case RC_PHASE_STOP:
+    case RC_PHASE_REVERT_UNDRAIN: return step->slot_from;
+    default: return step->slot_to;
+    }
+}
+
 /* The version a hook of this phase is about: the target going forward, the
-   one being restored when reverting. */
+   one being restored when reverting; with slots, the one its slot runs. */
 static const char *
 s_live_version (rc_step_t *step)
 {
+    if (step->env.cfg->slot_count)
+        return rc_step_slot (step) == step->slot_from && step->slot_from ? step->previous
+                                                                         : step->version;
     return rc_step_reverting (step) ? step->previous : step->version;
 }
 
@@ -61,12 +79,12 @@ s_env (rc_step_t *step)
 {
     char release[PATH_MAX] = "";
     const char *version = s_live_version (step);
-    const char *other = rc_step_reverting (step) ? step->version : step->previous;
+    const char *other = streq (version, step->version) ? step->previous : step->version;
     if (*version)
         rc_step_path (step, RC_PATH_RELEASE, version, release, sizeof release);
     struct {
         const char *key, *value;
-    } vars[RC_STEP_ENV_VARS - 1] = {
+    } vars[] = {
         {"ROLLCLONE_APP", step->env.cfg->name},
         {"ROLLCLONE_VERSION", version},
         {"ROLLCLONE_PREVIOUS_VERSION", other},
@@ -75,12 +93,18 @@ s_env (rc_step_t *step)
         {"ROLLCLONE_DEPLOYMENT", step->id},
         {"ROLLCLONE_PHASE", rc_phase_name (step->phase)},
     };
-    for (size_t i = 0; i < RC_STEP_ENV_VARS - 1; i++) {
+    _Static_assert(sizeof vars / sizeof vars[0] + RC_SLOTS_ENV_VARS + 1 == RC_STEP_ENV_VARS,
+                   "RC_STEP_ENV_VARS");
+    for (size_t i = 0; i < RC_STEP_ENV_VARS; i++) {
         free (step->env_store[i]);
-        if (asprintf (&step->env_store[i], "%s=%s", vars[i].key, vars[i].value) < 0)
-            abort ();
+        step->env_store[i] = NULL;
     }
-    step->env_store[RC_STEP_ENV_VARS - 1] = NULL;
+    size_t at = 0;
+    for (; at < sizeof vars / sizeof vars[0]; at++)
+        if (asprintf (&step->env_store[at], "%s=%s", vars[at].key, vars[at].value) < 0)
+            abort ();
+    /* surge clones: the slot this phase acts on */
+    rc_slots_env (step->env.cfg, rc_step_slot (step), step->env_store, &at);
     return (const char *const *)step->env_store;
 }
 
@@ -144,7 +168,7 @@ s_undrain_phase (rc_step_t *step)
 static rc_step_outcome_t
 s_start_lb (rc_step_t *step, rc_lb_op_t op)
 {
-    step->lb = rc_lb_new (step->env.cfg, op, 0);
+    step->lb = rc_lb_new (step->env.cfg, op, rc_step_slot (step));
     return step->lb ? RC_STEP_WAIT : RC_STEP_OK;
 }
 
@@ -159,7 +183,7 @@ s_poll_lb (rc_step_t *step)
     if (st == RC_LB_FAILED)
         out = rc_step_fail (step, -1, rc_lb_errmsg (step->lb), NULL);
     rc_lb_destroy (&step->lb);
-    if (out == RC_STEP_OK && step->phase == RC_PHASE_DRAIN)
+    if (out == RC_STEP_OK && !s_undrain_phase (step))
         out = rc_phase_hook (step, step->env.cfg->drain);
     return out;
 }
@@ -377,7 +401,8 @@ s_poll_unpack (rc_step_t *step)
 void
 rc_phase_undo_files (rc_step_t *step)
 {
-    if (step->action != ROLLCLONE__ACTION__ACTION_UPDATE)
+    if (step->action != ROLLCLONE__ACTION__ACTION_UPDATE
+        && step->action != ROLLCLONE__ACTION__ACTION_STAGE)
         return;
     char path[PATH_MAX], release[PATH_MAX], aside[PATH_MAX];
     rc_step_path (step, RC_PATH_RELEASE, step->version, release, sizeof release);
@@ -401,12 +426,65 @@ rc_phase_undo_files (rc_step_t *step)
 
 /* ---- switch and revert ------------------------------------------------- */
 
+/* Surge clones: the idle slot's link to the target. What ran warm there
+   is replaced by it: no longer warm. */
+static rc_step_outcome_t
+s_switch_slot (rc_step_t *step)
+{
+    const rc_app_config_t *app = step->env.cfg;
+    char err[512];
+    rc_slots_t slots;
+    rc_slots_load (step->env.journal, app->name, &slots);
+    if (*slots.warm_version) {
+        rc_log_info ("app %s: %s warm on slot %u is replaced by %s", app->name, slots.warm_version,
+                     step->slot_to, step->version);
+        slots.warm_version[0] = '\0';
+        rc_slots_save (step->env.journal, app->name, &slots);
+    }
+    if (rc_slots_link (app->releases_dir, step->slot_to, step->version, err, sizeof err) != 0)
+        return rc_step_fail (step, -1, err, NULL);
+    return RC_STEP_OK;
+}
+
 rc_step_outcome_t
 rc_phase_switch (rc_step_t *step)
 {
     char err[512];
+    if (step->env.cfg->slot_count)
+        return s_switch_slot (step);
     if (rc_releases_switch (step->env.cfg->releases_dir, step->version, err, sizeof err) != 0)
         return rc_step_fail (step, -1, err, NULL);
+    return RC_STEP_OK;
+}
+
+rc_step_outcome_t
+rc_phase_settle (rc_step_t *step)
+{
+    const rc_app_config_t *app = step->env.cfg;
+    if (app->slot_count && step->action == ROLLCLONE__ACTION__ACTION_STAGE && step->switched) {
+        /* staged: warm on the idle slot, out of rotation, until a switch
+           or keep_warm */
+        rc_slots_t slots;
+        rc_slots_load (step->env.journal, app->name, &slots);
+        snprintf (slots.warm_version, sizeof slots.warm_version, "%s", step->version);
+        slots.warm_until_ms = rc_now_ms () + app->keep_warm_ms;
+        rc_slots_save (step->env.journal, app->name, &slots);
+        return RC_STEP_OK;
+    }
+    if (!app->slot_count || !step->offered)
+        return RC_STEP_OK; /* nothing moved: the state is already the state */
+    char err[512];
+    /* current follows the serving slot; the slots are the truth, so a
+       link that cannot be made is told, not undone */
+    if (rc_releases_switch (app->releases_dir, step->version, err, sizeof err) != 0)
+        rc_log_error ("app %s: %s", app->name, err);
+    rc_slots_t slots = {.serving = step->slot_to};
+    bool stopped = step->warm_hit && step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK;
+    if (step->slot_from && !stopped && *step->previous) {
+        snprintf (slots.warm_version, sizeof slots.warm_version, "%s", step->previous);
+        slots.warm_until_ms = rc_now_ms () + app->keep_warm_ms;
+    }
+    rc_slots_save (step->env.journal, app->name, &slots);
     return RC_STEP_OK;
 }
 
@@ -421,6 +499,15 @@ rc_step_outcome_t
 rc_phase_revert (rc_step_t *step)
 {
     char err[512];
+    if (step->env.cfg->slot_count) {
+        /* the new slot is stopped: nothing runs from its link */
+        if (step->switched
+            && rc_slots_link (step->env.cfg->releases_dir, step->slot_to, NULL, err, sizeof err)
+                   != 0)
+            return rc_step_fail (step, -1, err, NULL);
+        rc_phase_undo_files (step);
+        return RC_STEP_OK;
+    }
     if (rc_releases_switch (step->env.cfg->releases_dir, *step->previous ? step->previous : NULL,
                             err, sizeof err)
         != 0)
@@ -480,7 +567,8 @@ s_poll_health (rc_step_t *step)
         int64_t timeout = app->health_interval_ms;
         if (timeout > step->health_deadline - now)
             timeout = step->health_deadline - now;
-        step->health = rc_health_new (app, s_env (step), cwd, timeout, err, sizeof err);
+        step->health =
+            rc_health_new (app, rc_step_slot (step), s_env (step), cwd, timeout, err, sizeof err);
         if (!step->health) {
             step->healthy_since = 0;
             snprintf (step->health_detail, sizeof step->health_detail, "%s", err);

@@ -28,10 +28,10 @@ rc_releases_path (const char *dir, const char *version, char *buf, size_t len)
 }
 
 char *
-rc_releases_current (const char *dir)
+rc_releases_link_target (const char *dir, const char *name)
 {
     char link[PATH_MAX], target[PATH_MAX];
-    if (snprintf (link, sizeof link, "%s/current", dir) >= (int)sizeof link)
+    if (snprintf (link, sizeof link, "%s/%s", dir, name) >= (int)sizeof link)
         return NULL;
     ssize_t n = readlink (link, target, sizeof target - 1);
     if (n <= 0)
@@ -41,6 +41,12 @@ rc_releases_current (const char *dir)
     const char *slash = strrchr (target, '/');
     const char *version = slash ? slash + 1 : target;
     return rc_name_valid (version) ? strdup (version) : NULL;
+}
+
+char *
+rc_releases_current (const char *dir)
+{
+    return rc_releases_link_target (dir, "current");
 }
 
 bool
@@ -138,11 +144,11 @@ rc_releases_sync_dir (const char *path)
 }
 
 int
-rc_releases_switch (const char *dir, const char *version, char *err, size_t errlen)
+rc_releases_link (const char *dir, const char *name, const char *version, char *err, size_t errlen)
 {
-    char link[PATH_MAX], tmp[PATH_MAX], target[PATH_MAX], release[PATH_MAX];
-    if (snprintf (link, sizeof link, "%s/current", dir) >= (int)sizeof link
-        || snprintf (tmp, sizeof tmp, "%s/.current.tmp-%d", dir, (int)getpid ())
+    char link[PATH_MAX], tmp[PATH_MAX], target[PATH_MAX];
+    if (snprintf (link, sizeof link, "%s/%s", dir, name) >= (int)sizeof link
+        || snprintf (tmp, sizeof tmp, "%s/.%s.tmp-%d", dir, name, (int)getpid ())
                >= (int)sizeof tmp) {
         snprintf (err, errlen, "releases_dir too long: %s", dir);
         return -1;
@@ -161,9 +167,6 @@ rc_releases_switch (const char *dir, const char *version, char *err, size_t errl
     }
     /* relative, so the tree can be moved or mounted elsewhere as a whole */
     snprintf (target, sizeof target, "releases/%s", version);
-    rc_releases_path (dir, version, release, sizeof release);
-    /* "made live now": the order of rollback points */
-    utimensat (AT_FDCWD, release, NULL, AT_SYMLINK_NOFOLLOW);
     unlink (tmp);
     if (symlink (target, tmp) != 0) {
         snprintf (err, errlen, "cannot create symlink %s: %s", tmp, strerror (errno));
@@ -176,6 +179,17 @@ rc_releases_switch (const char *dir, const char *version, char *err, size_t errl
     }
     rc_releases_sync_dir (dir);
     return 0;
+}
+
+int
+rc_releases_switch (const char *dir, const char *version, char *err, size_t errlen)
+{
+    char release[PATH_MAX];
+    /* "made live now": the order of rollback points */
+    if (version && rc_releases_exists (dir, version)
+        && rc_releases_path (dir, version, release, sizeof release) == 0)
+        utimensat (AT_FDCWD, release, NULL, AT_SYMLINK_NOFOLLOW);
+    return rc_releases_link (dir, "current", version, err, errlen);
 }
 
 static int
@@ -206,8 +220,13 @@ rc_releases_prune (const char *dir, int keep)
     s_entry_t *list;
     size_t n = s_list (dir, &list);
     int removed = 0;
+    /* a release a slot runs (surge clones: the warm one) stays */
+    char *slot1 = rc_releases_link_target (dir, "slot1");
+    char *slot2 = rc_releases_link_target (dir, "slot2");
     for (size_t i = 0; i < n; i++) {
-        if ((int)i >= keep) {
+        bool in_slot =
+            (slot1 && streq (slot1, list[i].name)) || (slot2 && streq (slot2, list[i].name));
+        if ((int)i >= keep && !in_slot) {
             char path[PATH_MAX];
             if (rc_releases_path (dir, list[i].name, path, sizeof path) == 0
                 && rc_releases_remove_tree (path) == 0)
@@ -216,6 +235,8 @@ rc_releases_prune (const char *dir, int keep)
         free (list[i].name);
     }
     free (list);
+    free (slot1);
+    free (slot2);
     return removed;
 }
 
@@ -251,7 +272,15 @@ rc_releases_test (bool verbose)
     assert (n == 3 && streq (points[0], "v4") && streq (points[1], "v3"));
     for (size_t i = 0; i < n; i++)
         free (points[i]);
-    assert (rc_releases_prune (dir, 1) == 2);
+    /* a slot's release is never pruned */
+    assert (rc_releases_link (dir, "slot2", "v1", err, sizeof err) == 0);
+    char *slot = rc_releases_link_target (dir, "slot2");
+    assert (slot && streq (slot, "v1"));
+    free (slot);
+    assert (rc_releases_prune (dir, 1) == 1);
+    assert (rc_releases_link (dir, "slot2", NULL, err, sizeof err) == 0);
+    assert (rc_releases_link_target (dir, "slot2") == NULL);
+    assert (rc_releases_prune (dir, 1) == 1);
     n = rc_releases_points (dir, points, 8);
     assert (n == 1 && streq (points[0], "v4"));
     free (points[0]);

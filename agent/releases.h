@@ -13,6 +13,15 @@
 /* The live version, or NULL when there is none. Caller frees. */
 char *rc_releases_current (const char *dir);
 
+/* The version the symlink <dir>/<name> points at, or NULL. Caller frees. */
+char *rc_releases_link_target (const char *dir, const char *name);
+
+/* Points the symlink <dir>/<name> at releases/<version> atomically (new
+   symlink, rename, fsync of the directory), or removes it when version is
+   NULL. 0, or -1 with a reason in err. */
+int rc_releases_link (const char *dir, const char *name, const char *version, char *err,
+                      size_t errlen);
+
 /* The rollback points (all releases but the live one), newest first, up to
    max into out (each caller-freed). Returns the count. */
 size_t rc_releases_points (const char *dir, char **out, size_t max);
@@ -25,7 +34,8 @@ bool rc_releases_exists (const char *dir, const char *version);
    the release as just made live. Returns 0, or -1 with a reason in err. */
 int rc_releases_switch (const char *dir, const char *version, char *err, size_t errlen);
 
-/* Removes the oldest rollback points beyond keep; never the live one.
+/* Removes the oldest rollback points beyond keep; never the live one nor
+   one a slot runs (<dir>/slot1, slot2: surge clones).
    Returns how many were removed. */
 int rc_releases_prune (const char *dir, int keep);
 

@@ -32,6 +32,14 @@ rc_report_app_state (const rc_report_app_t *app, Rollclone__AppState *st, char *
     st->last_deployment_id = app->last_id ? (char *)app->last_id : "";
     st->last_step = app->last_step;
     st->last_result = (Rollclone__StepReport__Result)app->last_result;
+    if (app->cfg->slot_count && app->slot >= 1 && app->slot <= app->cfg->slot_count) {
+        st->slot = app->slot;
+        st->slot_port = app->cfg->slot_ports[app->slot - 1];
+    }
+    if (app->cfg->slot_count && app->warm_version && *app->warm_version) {
+        st->warm_version = (char *)app->warm_version;
+        st->warm_until_ms = app->warm_until_ms;
+    }
 }
 
 void

@@ -14,10 +14,13 @@
 /* The executor's view of one app, borrowed for the time of one call. */
 typedef struct {
     const rc_app_config_t *cfg;
-    bool busy;           /* a step runs for it */
-    const char *last_id; /* the last step finished: deployment id, or NULL */
-    uint32_t last_step;  /* its step number */
-    int last_result;     /* and its result (Rollclone__StepReport__Result) */
+    bool busy;                /* a step runs for it */
+    const char *last_id;      /* the last step finished: deployment id, or NULL */
+    uint32_t last_step;       /* its step number */
+    int last_result;          /* and its result (Rollclone__StepReport__Result) */
+    unsigned slot;            /* surge clones: the serving slot, 0 none */
+    const char *warm_version; /* the release warm on the other slot, "" or NULL none */
+    int64_t warm_until_ms;    /* until then (wall clock) */
 } rc_report_app_t;
 
 /* Most rollback points an AppState carries. */

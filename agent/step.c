@@ -12,6 +12,7 @@
 #include "rc_text.h"
 #include "rc_time.h"
 #include "releases.h"
+#include "slots.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,10 +25,21 @@
 
 typedef bool (s_skip_fn) (const rc_step_t *step);
 
+/* Nothing to fetch or install: a rollback, or a switch to a staged slot
+   (an update and a stage install). */
 static bool
-s_rollback (const rc_step_t *step)
+s_no_install (const rc_step_t *step)
 {
-    return step->action != ROLLCLONE__ACTION__ACTION_UPDATE;
+    return step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK
+           || step->action == ROLLCLONE__ACTION__ACTION_SWITCH;
+}
+
+/* Blue-green's first half: the target runs on the idle slot, healthy,
+   and traffic is not touched. */
+static bool
+s_staging (const rc_step_t *step)
+{
+    return step->action == ROLLCLONE__ACTION__ACTION_STAGE;
 }
 
 static bool
@@ -42,10 +54,43 @@ s_not_drained (const rc_step_t *step)
     return !step->drained;
 }
 
+static bool
+s_no_slot_from (const rc_step_t *step)
+{
+    return step->slot_from == 0 || s_staging (step);
+}
+
+static bool
+s_warm_hit (const rc_step_t *step)
+{
+    return step->warm_hit;
+}
+
+/* Only a rollback to the warm slot stops the slot it leaves; a switch
+   keeps it warm (blue-green switches back within keep_warm). */
+static bool
+s_keeps_old (const rc_step_t *step)
+{
+    return !step->warm_hit || step->action != ROLLCLONE__ACTION__ACTION_ROLLBACK;
+}
+
+static bool
+s_not_offered (const rc_step_t *step)
+{
+    return !step->offered;
+}
+
+static bool
+s_not_switched (const rc_step_t *step)
+{
+    return !step->switched;
+}
+
 typedef rc_step_outcome_t (s_action_fn) (rc_step_t *step);
 
 static rc_step_outcome_t s_hook (rc_step_t *step);
 static rc_step_outcome_t s_finish (rc_step_t *step);
+static rc_step_outcome_t s_settle (rc_step_t *step);
 
 typedef struct {
     const char *name;
@@ -56,7 +101,8 @@ typedef struct {
     s_skip_fn *skip;       /* NULL: never skipped */
     bool reverting;        /* undoes a failed step: failing here is dirty */
     bool drains;           /* entering it owes an undrain */
-    bool switches;         /* entering it may change current */
+    bool switches;         /* entering it may change current (a slot's link) */
+    bool offers;           /* entering it may put the target's slot into the LB */
     bool quiet;            /* no RUNNING report on entering it */
 } s_phase_def_t;
 
@@ -64,31 +110,51 @@ typedef struct {
    are zero, false or NULL. */
 #define S_HOOK(field) .start = s_hook, .hook = offsetof (rc_app_config_t, field)
 
+/* Rows both tables (s_phases, s_surge_phases) have: the start, getting
+   the release in place, and the end. */
+#define S_ROW_NONE                                                                                 \
+    [RC_PHASE_NONE] = {.name = "none",                                                             \
+                       .on_success = RC_PHASE_FINISH,                                              \
+                       .on_failure = RC_PHASE_FINISH,                                              \
+                       .quiet = true}
+#define S_ROWS_INSTALL                                                                             \
+    [RC_PHASE_FETCH] = {.name = "fetch",                                                           \
+                        .start = rc_phase_fetch,                                                   \
+                        .on_success = RC_PHASE_UNPACK,                                             \
+                        .on_failure = RC_PHASE_CLEANUP,                                            \
+                        .skip = s_no_install},                                                     \
+    [RC_PHASE_UNPACK] = {.name = "unpack",                                                         \
+                         .start = rc_phase_unpack,                                                 \
+                         .on_success = RC_PHASE_INSTALL,                                           \
+                         .on_failure = RC_PHASE_CLEANUP,                                           \
+                         .skip = s_no_install},                                                    \
+    [RC_PHASE_INSTALL] = {.name = "install",                                                       \
+                          S_HOOK (install),                                                        \
+                          .on_success = RC_PHASE_SWITCH,                                           \
+                          .on_failure = RC_PHASE_CLEANUP,                                          \
+                          .skip = s_no_install}
+#define S_ROW_FINISH                                                                               \
+    [RC_PHASE_FINISH] = {.name = "finish",                                                         \
+                         .start = s_finish,                                                        \
+                         .on_success = RC_PHASE_FINISH,                                            \
+                         .on_failure = RC_PHASE_FINISH,                                            \
+                         .reverting = true,                                                        \
+                         .quiet = true}
+/* A phase the table never enters, named for the journal and reports. */
+#define S_ROW_NAME(phase, text, undoes)                                                            \
+    [phase] = {.name = text,                                                                       \
+               .on_success = RC_PHASE_FINISH,                                                      \
+               .on_failure = RC_PHASE_FINISH,                                                      \
+               .reverting = undoes}
+
 static const s_phase_def_t s_phases[RC_PHASE_COUNT] = {
-    [RC_PHASE_NONE] = {.name = "none",
-                       .on_success = RC_PHASE_FINISH,
-                       .on_failure = RC_PHASE_FINISH,
-                       .quiet = true},
+    S_ROW_NONE,
     [RC_PHASE_DRAIN] = {.name = "drain",
                         .start = rc_phase_drain,
                         .on_success = RC_PHASE_FETCH,
                         .on_failure = RC_PHASE_CLEANUP,
                         .drains = true},
-    [RC_PHASE_FETCH] = {.name = "fetch",
-                        .start = rc_phase_fetch,
-                        .on_success = RC_PHASE_UNPACK,
-                        .on_failure = RC_PHASE_CLEANUP,
-                        .skip = s_rollback},
-    [RC_PHASE_UNPACK] = {.name = "unpack",
-                         .start = rc_phase_unpack,
-                         .on_success = RC_PHASE_INSTALL,
-                         .on_failure = RC_PHASE_CLEANUP,
-                         .skip = s_rollback},
-    [RC_PHASE_INSTALL] = {.name = "install",
-                          S_HOOK (install),
-                          .on_success = RC_PHASE_SWITCH,
-                          .on_failure = RC_PHASE_CLEANUP,
-                          .skip = s_rollback},
+    S_ROWS_INSTALL,
     [RC_PHASE_SWITCH] = {.name = "switch",
                          .start = rc_phase_switch,
                          .on_success = RC_PHASE_RESTART,
@@ -140,13 +206,103 @@ static const s_phase_def_t s_phases[RC_PHASE_COUNT] = {
                                  .on_failure = RC_PHASE_FINISH,
                                  .skip = s_not_drained,
                                  .reverting = true},
-    [RC_PHASE_FINISH] = {.name = "finish",
-                         .start = s_finish,
+    S_ROW_FINISH,
+    /* only apps with slots run these (s_surge_phases) */
+    S_ROW_NAME (RC_PHASE_STOP, "stop", false),
+    S_ROW_NAME (RC_PHASE_REVERT_DRAIN, "revert-drain", true),
+    S_ROW_NAME (RC_PHASE_REVERT_STOP, "revert-stop", true),
+};
+
+/* Surge clones ([app] slots): the target starts on the idle slot beside
+   the serving one, so traffic moves only once it is healthy: fetch,
+   unpack, install, switch (the idle slot's link), restart and health on
+   that slot, undrain it, drain the slot that served, and keep that one
+   warm (done). A rollback to the release still warm on the idle slot
+   skips the switch and the restart and stops the slot it leaves. Undoing
+   puts the old slot back, drains the new one and stops it, then removes
+   what the step placed; the old slot ran all along. Phase names and
+   numbers are the same as in s_phases (the journal stores them). */
+static const s_phase_def_t s_surge_phases[RC_PHASE_COUNT] = {
+    S_ROW_NONE,
+    S_ROWS_INSTALL,
+    [RC_PHASE_SWITCH] = {.name = "switch",
+                         .start = rc_phase_switch,
+                         .on_success = RC_PHASE_RESTART,
+                         .on_failure = RC_PHASE_REVERT_UNDRAIN,
+                         .skip = s_warm_hit,
+                         .switches = true},
+    [RC_PHASE_RESTART] = {.name = "restart",
+                          S_HOOK (restart),
+                          .on_success = RC_PHASE_HEALTH,
+                          .on_failure = RC_PHASE_REVERT_UNDRAIN,
+                          .skip = s_warm_hit},
+    [RC_PHASE_HEALTH] = {.name = "health",
+                         .start = rc_phase_health,
+                         .on_success = RC_PHASE_UNDRAIN,
+                         .on_failure = RC_PHASE_REVERT_UNDRAIN},
+    [RC_PHASE_UNDRAIN] = {.name = "undrain",
+                          .start = rc_phase_undrain,
+                          .on_success = RC_PHASE_DRAIN,
+                          .on_failure = RC_PHASE_REVERT_UNDRAIN,
+                          .skip = s_staging,
+                          .offers = true},
+    [RC_PHASE_DRAIN] = {.name = "drain",
+                        .start = rc_phase_drain,
+                        .on_success = RC_PHASE_STOP,
+                        .on_failure = RC_PHASE_REVERT_UNDRAIN,
+                        .skip = s_no_slot_from,
+                        .drains = true},
+    [RC_PHASE_STOP] = {.name = "stop",
+                       S_HOOK (stop),
+                       .on_success = RC_PHASE_DONE,
+                       .on_failure = RC_PHASE_REVERT_UNDRAIN,
+                       .skip = s_keeps_old},
+    [RC_PHASE_DONE] = {.name = "done",
+                       .start = s_settle,
+                       .on_success = RC_PHASE_FINISH,
+                       .on_failure = RC_PHASE_FINISH,
+                       .quiet = true},
+    /* before the switch nothing runs from the target: remove its files */
+    [RC_PHASE_CLEANUP] = {.name = "cleanup",
+                          .start = rc_phase_cleanup,
+                          .on_success = RC_PHASE_FINISH,
+                          .on_failure = RC_PHASE_FINISH,
+                          .reverting = true},
+    [RC_PHASE_REVERT_UNDRAIN] = {.name = "revert-undrain",
+                                 .start = rc_phase_undrain,
+                                 .on_success = RC_PHASE_REVERT_DRAIN,
+                                 .on_failure = RC_PHASE_FINISH,
+                                 .skip = s_not_drained,
+                                 .reverting = true},
+    [RC_PHASE_REVERT_DRAIN] = {.name = "revert-drain",
+                               .start = rc_phase_drain,
+                               .on_success = RC_PHASE_REVERT_STOP,
+                               .on_failure = RC_PHASE_FINISH,
+                               .skip = s_not_offered,
+                               .reverting = true},
+    [RC_PHASE_REVERT_STOP] = {.name = "revert-stop",
+                              S_HOOK (stop),
+                              .on_success = RC_PHASE_REVERT,
+                              .on_failure = RC_PHASE_FINISH,
+                              .skip = s_not_switched,
+                              .reverting = true},
+    [RC_PHASE_REVERT] = {.name = "revert",
+                         .start = rc_phase_revert,
                          .on_success = RC_PHASE_FINISH,
                          .on_failure = RC_PHASE_FINISH,
-                         .reverting = true,
-                         .quiet = true},
+                         .reverting = true},
+    /* the old slot never stopped: nothing to restart */
+    S_ROW_NAME (RC_PHASE_REVERT_RESTART, "revert-restart", true),
+    S_ROW_NAME (RC_PHASE_REVERT_HEALTH, "revert-health", true),
+    S_ROW_FINISH,
 };
+
+/* The table a step runs by: surge clones for an app with slots. */
+static const s_phase_def_t *
+s_table (const rc_step_t *step)
+{
+    return step->env.cfg->slot_count ? s_surge_phases : s_phases;
+}
 
 const char *
 rc_phase_name (rc_phase_t phase)
@@ -193,7 +349,7 @@ s_set_clean (char **field, const char *value, size_t max_bytes)
 bool
 rc_step_reverting (rc_step_t *step)
 {
-    return step->phase < RC_PHASE_COUNT && s_phases[step->phase].reverting;
+    return step->phase < RC_PHASE_COUNT && s_table (step)[step->phase].reverting;
 }
 
 bool
@@ -215,7 +371,7 @@ static rc_step_outcome_t
 s_hook (rc_step_t *step)
 {
     const char *const *hook =
-        (const char *const *)((const char *)step->env.cfg + s_phases[step->phase].hook);
+        (const char *const *)((const char *)step->env.cfg + s_table (step)[step->phase].hook);
     return rc_phase_hook (step, *hook);
 }
 
@@ -227,7 +383,8 @@ _Static_assert(RC_PHASE_DRAIN == (int)ROLLCLONE__STEP_RECORD__PHASE__DRAIN
                    && RC_PHASE_CLEANUP == (int)ROLLCLONE__STEP_RECORD__PHASE__CLEANUP
                    && RC_PHASE_REVERT_UNDRAIN == (int)ROLLCLONE__STEP_RECORD__PHASE__REVERT_UNDRAIN
                    && RC_PHASE_FINISH == (int)ROLLCLONE__STEP_RECORD__PHASE__FINISH
-                   && RC_PHASE_COUNT == (int)ROLLCLONE__STEP_RECORD__PHASE__FINISH + 1,
+                   && RC_PHASE_STOP == (int)ROLLCLONE__STEP_RECORD__PHASE__STOP
+                   && RC_PHASE_COUNT == (int)ROLLCLONE__STEP_RECORD__PHASE__REVERT_STOP + 1,
                "rc_phase_t and StepRecord.Phase differ");
 
 void
@@ -256,6 +413,10 @@ rc_step_journal (rc_step_t *step)
     rec.failed_phase = step->failed_phase ? step->failed_phase : "";
     rec.error = step->error ? step->error : "";
     rec.exit_code = step->exit_code;
+    rec.slot_from = step->slot_from;
+    rec.slot_to = step->slot_to;
+    rec.offered = step->offered;
+    rec.warm_hit = step->warm_hit;
     /* Not being able to journal is not a reason to stop half-way: the step
        goes on (finishing is safer than stopping) and the operator is told. */
     if (rc_journal_write (journal, step->env.cfg->name, &rec) != 0)
@@ -319,7 +480,10 @@ s_finish (rc_step_t *step)
     rc_journal_clear (step->env.journal, app->name);
     rc_journal_unlock (&step->lock_fd);
     rc_log_info ("step %s/%u app %s %s %s: %s%s%s", step->id, step->seq, app->name,
-                 step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK ? "rollback to" : "update to",
+                 step->action == ROLLCLONE__ACTION__ACTION_ROLLBACK ? "rollback to"
+                 : step->action == ROLLCLONE__ACTION__ACTION_STAGE  ? "stage of"
+                 : step->action == ROLLCLONE__ACTION__ACTION_SWITCH ? "switch to"
+                                                                    : "update to",
                  step->version,
                  result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED ? "succeeded"
                  : result == ROLLCLONE__STEP_REPORT__RESULT__FAILED  ? "failed, put back"
@@ -329,17 +493,28 @@ s_finish (rc_step_t *step)
     return RC_STEP_WAIT;
 }
 
+/* Surge clones: traffic moved (or, re-entered, already had): current and
+   the slot state follow, then the final report. */
+static rc_step_outcome_t
+s_settle (rc_step_t *step)
+{
+    rc_step_outcome_t out = rc_phase_settle (step);
+    return out == RC_STEP_OK ? s_finish (step) : out;
+}
+
 /* Enters phase: journal first, then the RUNNING report, then the action. */
 static rc_step_outcome_t
 s_enter (rc_step_t *step, rc_phase_t phase)
 {
-    const s_phase_def_t *def = &s_phases[phase];
+    const s_phase_def_t *def = &s_table (step)[phase];
     step->phase = phase;
     step->phase_start = rc_mono_ms ();
     if (def->drains)
         step->drained = true;
     if (def->switches)
         step->switched = true;
+    if (def->offers)
+        step->offered = true;
     rc_step_journal (step);
     if (!def->quiet)
         s_report (step, ROLLCLONE__STEP_REPORT__RESULT__RUNNING);
@@ -385,7 +560,17 @@ s_failed (rc_step_t *step)
         s_set_clean (&step->error, step->fail_error, 0);
         s_set_clean (&step->tail, step->fail_tail, RC_OUTPUT_TAIL_BYTES);
     }
-    return s_phases[step->phase].on_failure;
+    return s_table (step)[step->phase].on_failure;
+}
+
+/* phase, or the first after it whose skip rule does not hold. */
+static rc_phase_t
+s_unskipped (const rc_step_t *step, rc_phase_t phase)
+{
+    const s_phase_def_t *table = s_table (step);
+    while (table[phase].skip && table[phase].skip (step))
+        phase = table[phase].on_success;
+    return phase;
 }
 
 #ifdef RC_FAULT_INJECTION
@@ -439,15 +624,9 @@ s_drive (rc_step_t *step, rc_step_outcome_t out)
             return; /* rc_step_poll goes on at hold_until */
         step->hold_until = 0;
         s_timing (step);
-        rc_phase_t next;
-        if (out == RC_STEP_OK) {
-            next = s_phases[step->phase].on_success;
-            while (s_phases[next].skip && s_phases[next].skip (step))
-                next = s_phases[next].on_success;
-        }
-        else
-            next = s_failed (step);
-        out = s_enter (step, next);
+        rc_phase_t next =
+            out == RC_STEP_OK ? s_table (step)[step->phase].on_success : s_failed (step);
+        out = s_enter (step, s_unskipped (step, next));
     }
 }
 
@@ -526,7 +705,11 @@ rc_step_begin (rc_step_t *step)
     if (step->recovered) {
         rc_phase_t phase = step->phase;
         rc_phase_t start = phase;
-        if (phase != RC_PHASE_UNDRAIN && phase != RC_PHASE_DONE && phase != RC_PHASE_FINISH) {
+        /* a surge interrupted before done is undone whole: the old slot
+           still runs, so traffic goes back to it */
+        bool finishing = phase == RC_PHASE_DONE || phase == RC_PHASE_FINISH
+                         || (phase == RC_PHASE_UNDRAIN && !app->slot_count);
+        if (!finishing) {
             if (!step->failed) {
                 const char *name = rc_phase_name (phase) ? rc_phase_name (phase) : "?";
                 char why[256];
@@ -536,9 +719,13 @@ rc_step_begin (rc_step_t *step)
                 s_set (&step->failed_phase, name);
                 s_set (&step->error, why);
             }
-            start = step->switched ? RC_PHASE_REVERT : RC_PHASE_CLEANUP;
+            if (app->slot_count)
+                start = step->switched || step->offered || step->drained ? RC_PHASE_REVERT_UNDRAIN
+                                                                         : RC_PHASE_CLEANUP;
+            else
+                start = step->switched ? RC_PHASE_REVERT : RC_PHASE_CLEANUP;
         }
-        s_drive (step, s_enter (step, start));
+        s_drive (step, s_enter (step, s_unskipped (step, start)));
         return;
     }
     if (mkdir (app->releases_dir, 0755) != 0 && errno != EEXIST) {
@@ -567,6 +754,30 @@ rc_step_begin (rc_step_t *step)
         /* level-triggered: the desired state is already the state */
         s_set (&step->error, "");
         s_drive (step, s_enter (step, RC_PHASE_DONE));
+        return;
+    }
+    if (app->slot_count) {
+        /* the target goes onto the idle slot; a rollback to the release
+           still warm there only moves traffic */
+        rc_slots_t slots;
+        rc_slots_load (step->env.journal, app->name, &slots);
+        step->slot_from = slots.serving;
+        step->slot_to = rc_slots_idle (&slots);
+        step->warm_hit = step->action != ROLLCLONE__ACTION__ACTION_UPDATE
+                         && rc_slots_warm (&slots, step->version, rc_now_ms ());
+        if (step->action == ROLLCLONE__ACTION__ACTION_SWITCH && !step->warm_hit) {
+            char why[RC_NAME_MAX + 128];
+            snprintf (why, sizeof why, "%s is not staged on the idle slot (or keep_warm is over)",
+                      step->version);
+            s_refuse (step, why);
+            return;
+        }
+        if (step->action == ROLLCLONE__ACTION__ACTION_STAGE && step->warm_hit) {
+            s_set (&step->error, ""); /* staged already */
+            s_drive (step, s_enter (step, RC_PHASE_DONE));
+            return;
+        }
+        s_drive (step, s_enter (step, s_unskipped (step, RC_PHASE_FETCH)));
         return;
     }
     s_drive (step, s_enter (step, RC_PHASE_DRAIN));
@@ -606,6 +817,10 @@ rc_step_recover (const rc_step_env_t *env, int lock_fd)
     step->failed = rec->failed;
     step->dirty = rec->dirty;
     step->exit_code = rec->exit_code;
+    step->slot_from = rec->slot_from <= RC_SLOTS_MAX ? rec->slot_from : 0;
+    step->slot_to = rec->slot_to <= RC_SLOTS_MAX ? rec->slot_to : 0;
+    step->offered = rec->offered;
+    step->warm_hit = rec->warm_hit;
     if (*rec->failed_phase)
         step->failed_phase = s_strdup (rec->failed_phase);
     if (*rec->error)
@@ -621,7 +836,8 @@ rc_step_recover (const rc_step_env_t *env, int lock_fd)
         rc_step_destroy (&step);
         return NULL;
     }
-    bool finishing = step->phase == RC_PHASE_UNDRAIN || step->phase == RC_PHASE_DONE;
+    bool finishing =
+        (step->phase == RC_PHASE_UNDRAIN && !env->cfg->slot_count) || step->phase == RC_PHASE_DONE;
     rc_log_warn ("app %s: step %s/%u was interrupted in phase %s: %s", env->cfg->name, step->id,
                  step->seq, rc_phase_name (step->phase), finishing ? "finishing it" : "undoing it");
     return step;

@@ -45,6 +45,12 @@ typedef enum {
     RC_PHASE_REVERT_HEALTH,
     RC_PHASE_REVERT_UNDRAIN,
     RC_PHASE_FINISH,
+    /* surge clones ([app] slots; step.c's second table): a rollback to the
+       warm slot stops the slot it leaves; undoing a surge drains the new
+       slot and stops it */
+    RC_PHASE_STOP,
+    RC_PHASE_REVERT_DRAIN,
+    RC_PHASE_REVERT_STOP,
     RC_PHASE_COUNT
 } rc_phase_t;
 
@@ -76,7 +82,7 @@ typedef struct {
 } rc_step_env_t;
 
 #define RC_STEP_MAX_TIMINGS 32
-#define RC_STEP_ENV_VARS 8
+#define RC_STEP_ENV_VARS 11
 
 struct _rc_step_t {
     rc_step_env_t env;
@@ -101,6 +107,11 @@ struct _rc_step_t {
     bool failed;         /* a forward phase failed */
     bool dirty;          /* undoing failed too */
     bool finished;       /* final report sent: destroy at a safe point */
+    /* surge clones ([app] slots), 0 / false without */
+    unsigned slot_from; /* the slot serving before the step, 0 = none */
+    unsigned slot_to;   /* the slot the target runs on */
+    bool offered;       /* the target's slot went into the LB: undoing drains it */
+    bool warm_hit;      /* a rollback to the release still warm on slot_to */
     char *failed_phase;
     int exit_code;
     char *error;
@@ -186,6 +197,12 @@ rc_step_outcome_t rc_phase_switch (rc_step_t *step);
 rc_step_outcome_t rc_phase_cleanup (rc_step_t *step);
 rc_step_outcome_t rc_phase_revert (rc_step_t *step);
 rc_step_outcome_t rc_phase_health (rc_step_t *step);
+/* Surge clones: the end of a step that moved traffic: `current` follows
+   the new serving slot, the one left is kept warm (or none is, when it was
+   stopped), written to the slot state. */
+rc_step_outcome_t rc_phase_settle (rc_step_t *step);
+/* The slot the running phase acts on (0 without slots). */
+unsigned rc_step_slot (rc_step_t *step);
 /* Puts releases/ back as it was before an update placed anything. */
 void rc_phase_undo_files (rc_step_t *step);
 /* What the running phase waits for, looked at once: RC_STEP_WAIT while it

@@ -135,6 +135,9 @@ void rc_cli_vline (const char *prefix, int width, const char *fmt, va_list args)
 void rc_cli_fit (const char *text, int width, char *buf, size_t len);
 /* "2026-11-25T03:15:00Z" and "03:15:00" (UTC) */
 const char *rc_cli_iso_time (int64_t ms, char *buf, size_t len);
+/* Surge clones: " [slot 2, v1 warm until TIME]" appended to text for an
+   app with slots (rc_join_append), nothing for one without. */
+void rc_cli_slot_append (char **text, const Rollclone__AppState *app);
 const char *rc_cli_clock (int64_t ms, char *buf, size_t len);
 /* "2h", "2026-12-24T08:00:00Z", "2026-12-24 08:00" (local): when, in unix
    epoch milliseconds. -1 when it is neither. */

@@ -48,6 +48,19 @@ rc_cli_cmd_completion (rc_cli_t *cli, const rc_cli_opts_t *opts)
     return RC_EXIT_OK;
 }
 
+void
+rc_cli_slot_append (char **text, const Rollclone__AppState *app)
+{
+    if (!app->slot)
+        return;
+    char when[32];
+    rc_join_append (text, " [slot %u", app->slot);
+    if (*app->warm_version)
+        rc_join_append (text, ", %s warm until %s", rc_cli_esc (app->warm_version),
+                        rc_cli_iso_time (app->warm_until_ms, when, sizeof when));
+    rc_join_append (text, "]");
+}
+
 /* "web=v2 (rollback: v1,v0) api=-", every name escaped. */
 static char *
 s_host_apps_text (const Rollclone__HostInfo *host)
@@ -62,6 +75,7 @@ s_host_apps_text (const Rollclone__HostInfo *host)
                             j ? "," : " (rollback: ", rc_cli_esc (app->rollback_points[j]));
         if (app->n_rollback_points)
             rc_join_append (&text, ")");
+        rc_cli_slot_append (&text, app);
     }
     return text;
 }

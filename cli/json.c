@@ -31,9 +31,18 @@ s_apps (Rollclone__AppState **apps, size_t n)
         json_t *points = json_array ();
         for (size_t k = 0; k < apps[j]->n_rollback_points; k++)
             json_array_append_new (points, json_string (apps[j]->rollback_points[k]));
-        json_object_set_new (
-            out, apps[j]->app,
-            json_pack ("{s:s, s:o}", "current", apps[j]->current, "rollback_points", points));
+        json_t *app =
+            json_pack ("{s:s, s:o}", "current", apps[j]->current, "rollback_points", points);
+        /* surge clones: which slot serves, and what is warm on the other */
+        if (apps[j]->slot) {
+            json_object_set_new (app, "slot", json_integer (apps[j]->slot));
+            json_object_set_new (app, "slot_port", json_integer (apps[j]->slot_port));
+            json_object_set_new (app, "warm_version", json_string (apps[j]->warm_version));
+            json_object_set_new (app, "warm_until",
+                                 *apps[j]->warm_version ? s_time (apps[j]->warm_until_ms)
+                                                        : json_null ());
+        }
+        json_object_set_new (out, apps[j]->app, app);
     }
     return out;
 }

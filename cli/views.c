@@ -281,9 +281,11 @@ rc_cli_cmd_history (rc_cli_t *cli, const rc_cli_opts_t *opts)
             char *points = NULL;
             for (size_t j = 0; j < hr->apps[i]->n_rollback_points; j++)
                 rc_join_append (&points, " %s", rc_cli_esc (hr->apps[i]->rollback_points[j]));
+            if (!points)
+                rc_join_append (&points, " none");
+            rc_cli_slot_append (&points, hr->apps[i]);
             rc_cli_line ("  %s: current %s, rollback points:%s", rc_cli_esc (hr->apps[i]->app),
-                         *hr->apps[i]->current ? rc_cli_esc (hr->apps[i]->current) : "-",
-                         points ? points : " none");
+                         *hr->apps[i]->current ? rc_cli_esc (hr->apps[i]->current) : "-", points);
             free (points);
         }
         rc_cli_line ("%-22s %-12s %-14s %-14s %-26s %s", "TIME", "APP", "VERSION", "PREVIOUS",

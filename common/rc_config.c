@@ -365,8 +365,16 @@ s_backend_server_valid (const char *c, size_t len)
 {
     const char *slash = memchr (c, '/', len);
     bool ok = slash && slash != c && slash + 1 < c + len;
-    for (size_t i = 0; ok && i < len; i++)
+    for (size_t i = 0; ok && i < len; i++) {
+        /* a slot's server ([app] slots): web/app1-{slot}, expanded by the
+           agent (rc_lb_expand), never longer once expanded */
+        if (len - i >= 6
+            && (strncmp (c + i, "{slot}", 6) == 0 || strncmp (c + i, "{port}", 6) == 0)) {
+            i += 5;
+            continue;
+        }
         ok = c + i == slash || s_lb_server_char (c[i]);
+    }
     return ok;
 }
 
@@ -1050,6 +1058,19 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
                 app->keep_warm_ms = RC_DEFAULT_KEEP_WARM_MS;
             if (!app->slot_count && app->stop) {
                 snprintf (err, errlen, "%s: [app %s] stop needs slots", cfg->path, app->name);
+                return -1;
+            }
+            for (size_t k = 0; !app->slot_count && k < app->haproxy_server_count; k++)
+                if (strchr (app->haproxy_servers[k], '{')) {
+                    snprintf (err, errlen,
+                              "%s: [app %s] haproxy_server = '%s' names a slot: needs slots",
+                              cfg->path, app->name, app->haproxy_servers[k]);
+                    return -1;
+                }
+            if (!app->slot_count && app->health_url && strstr (app->health_url, "{port}")) {
+                snprintf (err, errlen,
+                          "%s: [app %s] health_url = '%s' names a slot's port: needs slots",
+                          cfg->path, app->name, app->health_url);
                 return -1;
             }
             const char *missing = NULL;

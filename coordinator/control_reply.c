@@ -212,6 +212,19 @@ rc_app_state_new (const char *app, const char *current, const char *points)
     return a;
 }
 
+Rollclone__AppState *
+rc_app_state_of_row (const rc_app_row_t *row)
+{
+    Rollclone__AppState *a = rc_app_state_new (row->app, row->current, row->rollback_points);
+    a->slot = (uint32_t)row->slot;
+    a->slot_port = (uint32_t)row->slot_port;
+    if (row->warm_version && *row->warm_version) {
+        a->warm_version = strdup (row->warm_version);
+        a->warm_until_ms = row->warm_until;
+    }
+    return a;
+}
+
 static void
 s_collect_history (void *arg, const rc_history_row_t *row)
 {
@@ -260,8 +273,7 @@ s_history_app (void *arg, const rc_app_row_t *row)
         ctx->failed
             ? NULL
             : (Rollclone__AppState **)s_room (hr->apps, hr->n_apps, &ctx->cap, 4, sizeof *hr->apps);
-    Rollclone__AppState *app =
-        apps ? rc_app_state_new (row->app, row->current, row->rollback_points) : NULL;
+    Rollclone__AppState *app = apps ? rc_app_state_of_row (row) : NULL;
     if (apps)
         hr->apps = apps;
     if (!app)
@@ -381,8 +393,7 @@ s_collect_app (void *arg, const rc_app_row_t *row)
         return;
     Rollclone__AppState **apps = (Rollclone__AppState **)s_room (
         info->apps, info->n_apps, &ctx->apps_cap, 4, sizeof *info->apps);
-    Rollclone__AppState *app =
-        apps ? rc_app_state_new (row->app, row->current, row->rollback_points) : NULL;
+    Rollclone__AppState *app = apps ? rc_app_state_of_row (row) : NULL;
     if (apps)
         info->apps = apps;
     if (!app) {

@@ -30,5 +30,7 @@ Rollclone__ControlReply *rc_reply_info (rc_fleet_t *fleet, const rc_counters_t *
 /* A heap AppState from a host_apps row (rollback points comma separated),
    freed with its message. */
 Rollclone__AppState *rc_app_state_new (const char *app, const char *current, const char *points);
+/* The same from a host_apps row, with its slots (surge clones). */
+Rollclone__AppState *rc_app_state_of_row (const rc_app_row_t *row);
 
 #endif

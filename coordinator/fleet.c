@@ -2,6 +2,7 @@
     they say they run (see fleet.h). Everything an agent sends is checked
     and bounded before a byte of it is stored. */
 #include "fleet.h"
+#include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_ids.h"
 #include "rc_log.h"
@@ -151,6 +152,9 @@ s_apps_hash (Rollclone__AppState **apps, size_t n, uint8_t out[RC_APPS_HASH_BYTE
         crypto_generichash_update (&state, (const uint8_t *)&points, sizeof points);
         for (size_t j = 0; j < apps[i]->n_rollback_points; j++)
             s_hash_str (&state, apps[i]->rollback_points[j]);
+        int64_t slots[] = {apps[i]->slot, apps[i]->slot_port, apps[i]->warm_until_ms};
+        crypto_generichash_update (&state, (const uint8_t *)slots, sizeof slots);
+        s_hash_str (&state, apps[i]->warm_version);
     }
     crypto_generichash_final (&state, out, RC_APPS_HASH_BYTES);
 }
@@ -169,6 +173,9 @@ s_apps_invalid (Rollclone__AppState **apps, size_t n, char *buf, size_t size)
             return "bad app name";
         if (*apps[i]->current && !rc_name_valid (apps[i]->current))
             return "bad current version";
+        if (apps[i]->slot > RC_SLOTS_MAX || apps[i]->slot_port > 65535
+            || (*apps[i]->warm_version && !rc_name_valid (apps[i]->warm_version)))
+            return "bad slot state";
         if (apps[i]->n_rollback_points > RC_MAX_ROLLBACK_POINTS) {
             snprintf (buf, size, "too many rollback points for app %s (%zu, limit %d)",
                       apps[i]->app, apps[i]->n_rollback_points, RC_MAX_ROLLBACK_POINTS);
@@ -214,6 +221,10 @@ s_store_apps (rc_fleet_t *self, s_host_t *host, Rollclone__AppState **apps, size
                                                  apps[i]->current, points, now)
                         : -1;
         free (points);
+        if (rc == 0)
+            rc = rc_store_host_set_slots (self->store, host->id, apps[i]->app, apps[i]->slot,
+                                          apps[i]->slot_port, apps[i]->warm_version,
+                                          apps[i]->warm_until_ms);
         if (rc != 0)
             return -1;
     }

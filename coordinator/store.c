@@ -155,6 +155,12 @@ static const char *s_migrations[] = {
     "  started INTEGER NOT NULL DEFAULT 0,"
     "  finished INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (deployment_id, stage));",
+    /* 8 -> 9: surge clones ([app] slots): the slot serving, its port, and
+       the release warm on the other slot until when */
+    "ALTER TABLE host_apps ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE host_apps ADD COLUMN slot_port INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE host_apps ADD COLUMN warm_version TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE host_apps ADD COLUMN warm_until INTEGER NOT NULL DEFAULT 0;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

@@ -35,6 +35,11 @@ typedef struct {
     const char *app;
     const char *current;
     const char *rollback_points; /* comma separated, newest first */
+    /* surge clones ([app] slots): 0 / "" when the app has none */
+    int64_t slot;             /* serving slot, 1 or 2 */
+    int64_t slot_port;        /* its port */
+    const char *warm_version; /* the release warm on the other slot, or "" */
+    int64_t warm_until;       /* until then (unix ms) */
 } rc_app_row_t;
 
 typedef struct {
@@ -77,7 +82,7 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_HISTORY_PER_APP_MAX 1000
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 8
+#define RC_STORE_SCHEMA_VERSION 9
 
 /* The lock file in data_dir that makes one coordinator its only owner. */
 #define RC_STORE_LOCK_FILE "coordinator.lock"
@@ -108,6 +113,10 @@ int rc_store_host_set_state (rc_store_t *self, const char *id, const char *state
    release history row. */
 int rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app,
                            const char *current, const char *rollback_points, int64_t now);
+/* Surge clones: where the app's traffic is (AppState slot, slot_port,
+   warm_version, warm_until_ms); a row set_app made first. */
+int rc_store_host_set_slots (rc_store_t *self, const char *host_id, const char *app, int64_t slot,
+                             int64_t slot_port, const char *warm_version, int64_t warm_until);
 /* The same, saying which deployment made the change (history). */
 int rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
                               const char *current, const char *rollback_points,

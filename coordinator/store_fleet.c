@@ -170,11 +170,34 @@ rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
 }
 
 int
+rc_store_host_set_slots (rc_store_t *self, const char *host_id, const char *app, int64_t slot,
+                         int64_t slot_port, const char *warm_version, int64_t warm_until)
+{
+    return rc_store_run (self, rc_store_prepare (self,
+                                                 "UPDATE host_apps SET slot = ?3, slot_port = ?4, "
+                                                 "  warm_version = ?5, warm_until = ?6 "
+                                                 "WHERE host_id = ?1 AND app = ?2",
+                                                 "ttiiti", host_id, app, slot, slot_port,
+                                                 warm_version, warm_until));
+}
+
+/* The slot columns of an app row, from column first on. */
+static void
+s_slot_cols (sqlite3_stmt *stmt, int first, rc_app_row_t *row)
+{
+    row->slot = sqlite3_column_int64 (stmt, first);
+    row->slot_port = sqlite3_column_int64 (stmt, first + 1);
+    row->warm_version = rc_store_col_str (stmt, first + 2);
+    row->warm_until = sqlite3_column_int64 (stmt, first + 3);
+}
+
+int
 rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt =
         rc_store_prepare (self,
-                          "SELECT host_id, app, current, rollback_points FROM host_apps "
+                          "SELECT host_id, app, current, rollback_points, slot, slot_port, "
+                          "  warm_version, warm_until FROM host_apps "
                           "WHERE ?1 IS NULL OR host_id = ?1 ORDER BY host_id, app",
                           "t", host_id);
     if (!stmt)
@@ -187,6 +210,7 @@ rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, v
             .current = rc_store_col_str (stmt, 2),
             .rollback_points = rc_store_col_str (stmt, 3),
         };
+        s_slot_cols (stmt, 4, &row);
         fn (arg, &row);
     }
     sqlite3_finalize (stmt);
@@ -202,7 +226,8 @@ rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, v
         rc_store_prepare (self,
                           "SELECT h.id, h.hostname, h.pubkey, h.agent_version, h.labels, "
                           "  h.state, h.healthy, h.first_seen, h.last_seen, "
-                          "  a.app, a.current, a.rollback_points "
+                          "  a.app, a.current, a.rollback_points, a.slot, a.slot_port, "
+                          "  a.warm_version, a.warm_until "
                           "FROM hosts h LEFT JOIN host_apps a ON a.host_id = h.id "
                           "ORDER BY h.id, a.app",
                           "");
@@ -229,6 +254,7 @@ rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, v
                 .current = rc_store_col_str (stmt, 10),
                 .rollback_points = rc_store_col_str (stmt, 11),
             };
+            s_slot_cols (stmt, 12, &app);
             app_fn (arg, &app);
         }
     }

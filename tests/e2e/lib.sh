@@ -254,6 +254,23 @@ dh_is () { [ "$(dep_host_field "$1" "$2" state 2>/dev/null)" = "$3" ]; }
 dep_ended () { case "$(dep_field "$1" state 2>/dev/null)" in running|paused|rolling_back|"") return 1 ;; esac; }
 current_is () { [ "$(current "$1")" = "$2" ]; }
 
+# lb_stat SOCKET BACKEND/SERVER FIELD: a field of a server's row in
+# HAProxy's show stat, asked on its runtime API (a unix socket)
+lb_stat () {
+    python3 - "$1" "$2" "$3" <<'PY'
+import csv, io, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(6); s.connect(sys.argv[1])
+s.sendall(b"show stat\n"); out = b""
+while True:
+    c = s.recv(65536)
+    if not c: break
+    out += c
+rows = list(csv.reader(io.StringIO(out.decode().lstrip("# "))))
+i = rows[0].index(sys.argv[3]); b, n = sys.argv[2].split("/")
+print([r for r in rows[1:] if len(r) > i and r[0] == b and r[1] == n][0][i])
+PY
+}
+
 # Artifacts over HTTP, for tests that hold the fetch phase open:
 # rc_http_artifacts picks the port (P_ART) and lets rc_webapp's agents take
 # artifacts from it (call it before rc_webapp); rc_http_artifacts_serve

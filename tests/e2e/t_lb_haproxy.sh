@@ -51,20 +51,7 @@ for i in 1 2; do "$RC_BUILD/rollclone-agent" --check --config "$T/agent-$i.conf"
 
 # lbstat B/S FIELD: a field of a server's row in HAProxy's show stat;
 # lbstat_is B/S FIELD VALUE
-lbstat () {
-    python3 - "$SOCK" "$1" "$2" <<'PY'
-import csv, io, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(6); s.connect(sys.argv[1])
-s.sendall(b"show stat\n"); out = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    out += c
-rows = list(csv.reader(io.StringIO(out.decode().lstrip("# "))))
-i = rows[0].index(sys.argv[3]); b, n = sys.argv[2].split("/")
-print([r for r in rows[1:] if len(r) > i and r[0] == b and r[1] == n][0][i])
-PY
-}
+lbstat () { lb_stat "$SOCK" "$1" "$2"; }
 lbstat_is () { [ "$(lbstat "$1" "$2")" = "$3" ]; }
 
 rc_coord_start

@@ -70,6 +70,29 @@ s_test_step (zactor_t *exec, const char *id, int action, const char *version, co
     s_test_step_sha (exec, id, action, version, url, "");
 }
 
+/* The STATE answer (a HEALTH message may come first). Caller frees. */
+static Rollclone__Heartbeat *
+s_test_state (zactor_t *exec)
+{
+    zstr_send (exec, "STATE");
+    char *command = NULL;
+    zframe_t *frame = NULL;
+    while (!command || !streq (command, "STATE")) {
+        free (command);
+        zframe_destroy (&frame);
+        command = zstr_recv (exec);
+        ck_assert (command);
+        frame = zsock_rcvmore (exec) ? zframe_recv (exec) : NULL;
+    }
+    ck_assert (frame);
+    Rollclone__Heartbeat *hb =
+        rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    ck_assert (hb && hb->n_apps == 1);
+    zframe_destroy (&frame);
+    free (command);
+    return hb;
+}
+
 /* Selftest: update, a failing update put back, rollback, a repeated step
    answered from the journal, STATE. */
 void
@@ -131,24 +154,9 @@ rc_executor_test (bool verbose)
     ck_assert (s_test_wait (exec, "d4", 1, now, sizeof now)
                == ROLLCLONE__STEP_REPORT__RESULT__FAILED);
 
-    zstr_send (exec, "STATE");
-    char *command = NULL;
-    zframe_t *frame = NULL;
-    while (!command || !streq (command, "STATE")) {
-        /* a HEALTH message may come first */
-        free (command);
-        zframe_destroy (&frame);
-        command = zstr_recv (exec);
-        ck_assert (command);
-        frame = zsock_rcvmore (exec) ? zframe_recv (exec) : NULL;
-    }
-    ck_assert (frame);
-    Rollclone__Heartbeat *hb =
-        rollclone__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
-    ck_assert (hb && hb->n_apps == 1 && streq (hb->apps[0]->current, "v1") && !hb->apps[0]->busy);
+    Rollclone__Heartbeat *hb = s_test_state (exec);
+    ck_assert (streq (hb->apps[0]->current, "v1") && !hb->apps[0]->busy);
     rollclone__heartbeat__free_unpacked (hb, NULL);
-    zframe_destroy (&frame);
-    free (command);
     zactor_destroy (&exec);
 
     /* a coordinator's executor: sha256 required, file:// only from
@@ -176,6 +184,148 @@ rc_executor_test (bool verbose)
     ck_assert (s_test_wait (exec, "c3", 1, now, sizeof now)
                == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED);
     ck_assert (streq (now, "v3"));
+    zactor_destroy (&exec);
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert (system (cmd) == 0);
+}
+
+/* How many lines of file are line. */
+static int
+s_test_lines (const char *file, const char *line)
+{
+    FILE *f = fopen (file, "r");
+    int n = 0;
+    char buf[256];
+    while (f && fgets (buf, sizeof buf, f)) {
+        buf[strcspn (buf, "\n")] = '\0';
+        n += streq (buf, line);
+    }
+    if (f)
+        fclose (f);
+    return n;
+}
+
+/* The app's slot in STATE: serving slot, current, warm release. */
+static void
+s_test_slots (zactor_t *exec, unsigned slot, const char *current, const char *warm)
+{
+    Rollclone__Heartbeat *hb = s_test_state (exec);
+    Rollclone__AppState *st = hb->apps[0];
+    ck_assert_msg (st->slot == slot && streq (st->current, current)
+                       && streq (st->warm_version, warm),
+                   "slot %u current %s warm '%s'; wanted %u %s '%s'", st->slot, st->current,
+                   st->warm_version, slot, current, warm);
+    ck_assert_uint_eq (st->slot_port, slot == 1 ? 18080 : 18081);
+    rollclone__heartbeat__free_unpacked (hb, NULL);
+}
+
+static int
+s_test_run (zactor_t *exec, const char *id, int action, const char *version, const char *url)
+{
+    char now[64];
+    s_test_step (exec, id, action, version, url);
+    return s_test_wait (exec, id, 1, now, sizeof now);
+}
+
+/* Surge clones and blue-green through the executor (agent/slots.h): an
+   update goes to the idle slot, the old one stays warm; a rollback to it
+   restarts nothing and stops the slot it leaves; a stage runs the target
+   on the idle slot out of traffic, a switch moves traffic to it and back
+   with no restart; a switch to what is not staged is refused; a stage that
+   never gets healthy stops its slot; keep_warm over, the stop hook runs. */
+void
+rc_executor_slots_test (bool verbose)
+{
+    (void)verbose;
+    char dir[] = "/tmp/rc_executor_slots.XXXXXX";
+    ck_assert (mkdtemp (dir));
+    char cmd[1024], url[3][PATH_MAX];
+    snprintf (cmd, sizeof cmd,
+              "cd %s && mkdir -p a b c && echo 1 > a/ok && echo 2 > b/ok && echo 3 > c/x && "
+              "tar -czf v1.tgz -C a . && tar -czf v2.tgz -C b . && tar -czf v3.tgz -C c .",
+              dir);
+    ck_assert (system (cmd) == 0);
+    for (int i = 0; i < 3; i++)
+        snprintf (url[i], sizeof url[i], "file://%s/v%d.tgz", dir, i + 1);
+    char releases[PATH_MAX], state[PATH_MAX], log[PATH_MAX];
+    snprintf (releases, sizeof releases, "%s/srv", dir);
+    snprintf (state, sizeof state, "%s/state", dir);
+    snprintf (log, sizeof log, "%s/hooks.log", dir);
+    char restart[PATH_MAX + 96], stop[PATH_MAX + 96];
+    snprintf (restart, sizeof restart,
+              "echo restart $ROLLCLONE_VERSION $ROLLCLONE_SLOT $ROLLCLONE_PORT >> %s", log);
+    snprintf (stop, sizeof stop, "echo stop $ROLLCLONE_VERSION $ROLLCLONE_SLOT >> %s", log);
+    rc_app_config_t app = {.name = "web",
+                           .releases_dir = releases,
+                           .restart = restart,
+                           .stop = stop,
+                           .health_command = "test -f ok",
+                           .health_interval_ms = 500,
+                           .hook_timeout_ms = 5000,
+                           .keep_releases = 2,
+                           .slot_ports = {18080, 18081},
+                           .slot_count = 2,
+                           .keep_warm_ms = 600000};
+    rc_config_t cfg = {.state_dir = state, .apps = &app, .app_count = 1};
+    char err[256];
+    zactor_t *exec = rc_executor_new_local (&cfg, err, sizeof err);
+    ck_assert (exec);
+    const int ok = ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED;
+    const int failed = ROLLCLONE__STEP_REPORT__RESULT__FAILED;
+    ck_assert_int_eq (s_test_run (exec, "s1", ROLLCLONE__ACTION__ACTION_UPDATE, "v1", url[0]), ok);
+    s_test_slots (exec, 1, "v1", "");
+    ck_assert_int_eq (s_test_run (exec, "s2", ROLLCLONE__ACTION__ACTION_UPDATE, "v2", url[1]), ok);
+    s_test_slots (exec, 2, "v2", "v1");
+    ck_assert_int_eq (s_test_lines (log, "restart v2 2 18081"), 1);
+    /* rollback within keep_warm: nothing restarted, the slot left stopped */
+    ck_assert_int_eq (s_test_run (exec, "s3", ROLLCLONE__ACTION__ACTION_ROLLBACK, "v1", ""), ok);
+    s_test_slots (exec, 1, "v1", "");
+    ck_assert_int_eq (s_test_lines (log, "restart v1 1 18080"), 1);
+    ck_assert_int_eq (s_test_lines (log, "stop v2 2"), 1);
+    /* blue-green: stage (no traffic), switch, switch back: one restart */
+    ck_assert_int_eq (s_test_run (exec, "s4", ROLLCLONE__ACTION__ACTION_STAGE, "v2", url[1]), ok);
+    s_test_slots (exec, 1, "v1", "v2");
+    ck_assert_int_eq (s_test_lines (log, "restart v2 2 18081"), 2);
+    ck_assert_int_eq (s_test_run (exec, "s5", ROLLCLONE__ACTION__ACTION_SWITCH, "v2", ""), ok);
+    s_test_slots (exec, 2, "v2", "v1");
+    ck_assert_int_eq (s_test_run (exec, "s6", ROLLCLONE__ACTION__ACTION_SWITCH, "v1", ""), ok);
+    s_test_slots (exec, 1, "v1", "v2");
+    ck_assert_int_eq (s_test_lines (log, "restart v2 2 18081"), 2);
+    ck_assert_int_eq (s_test_lines (log, "restart v1 1 18080"), 1);
+    ck_assert_int_eq (s_test_lines (log, "stop v2 2"), 1);
+    /* not staged: refused, nothing changes */
+    ck_assert_int_eq (s_test_run (exec, "s7", ROLLCLONE__ACTION__ACTION_SWITCH, "v9", ""), failed);
+    s_test_slots (exec, 1, "v1", "v2");
+    /* a stage that never gets healthy: its slot stopped, traffic untouched */
+    ck_assert_int_eq (s_test_run (exec, "s8", ROLLCLONE__ACTION__ACTION_STAGE, "v3", url[2]),
+                      failed);
+    s_test_slots (exec, 1, "v1", "");
+    ck_assert_int_eq (s_test_lines (log, "stop v3 2"), 1);
+    zactor_destroy (&exec);
+    /* keep_warm over: the stop hook of the slot left */
+    app.keep_warm_ms = 200;
+    exec = rc_executor_new_local (&cfg, err, sizeof err);
+    ck_assert (exec);
+    ck_assert_int_eq (s_test_run (exec, "s9", ROLLCLONE__ACTION__ACTION_UPDATE, "v2", url[1]), ok);
+    for (int i = 0; i < 100 && s_test_lines (log, "stop v1 1") == 0; i++)
+        usleep (50000);
+    ck_assert_int_eq (s_test_lines (log, "stop v1 1"), 1);
+    for (int i = 0; i < 100; i++) {
+        Rollclone__Heartbeat *hb = s_test_state (exec);
+        bool cold = !*hb->apps[0]->warm_version;
+        rollclone__heartbeat__free_unpacked (hb, NULL);
+        if (cold)
+            break;
+        usleep (50000);
+    }
+    s_test_slots (exec, 2, "v2", "");
+    zactor_destroy (&exec);
+    /* an app without slots: stage and switch refused */
+    app.slot_count = 0;
+    app.stop = NULL;
+    exec = rc_executor_new_local (&cfg, err, sizeof err);
+    ck_assert (exec);
+    ck_assert_int_eq (s_test_run (exec, "s10", ROLLCLONE__ACTION__ACTION_SWITCH, "v1", ""), failed);
     zactor_destroy (&exec);
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert (system (cmd) == 0);

@@ -34,6 +34,7 @@
     X (rc_fetch_test)                                                                              \
     X (rc_health_test)                                                                             \
     X (rc_lb_test)                                                                                 \
+    X (rc_slots_test)                                                                              \
     X (rc_unpack_test)                                                                             \
     X (rc_journal_test)                                                                            \
     X (rc_journal_record_test)                                                                     \
@@ -41,6 +42,7 @@
     X (rc_run_once_test)                                                                           \
     X (rc_once_test)                                                                               \
     X (rc_executor_test)                                                                           \
+    X (rc_executor_slots_test)                                                                     \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
     X (rc_privsep_test)                                                                            \
