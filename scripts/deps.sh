@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs Debian packages that are missing, and nothing when they are all
 # present already (so `make demo` can call it every time). With no
-# arguments: what rollclone needs to build, test and run its demo; with
+# arguments: what rollclone needs to build, test, bench and run its demo; with
 # arguments: those packages (scripts/package-tools.sh passes its own).
 set -eu
 if [ $# -gt 0 ]; then
@@ -10,7 +10,7 @@ else
     PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
 libinih-dev libjansson-dev libarchive-dev libsystemd-dev check python3 curl haproxy \
-zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
+zip zstd xz-utils bzip2 iproute2 libmicrohttpd-dev wrk ${ROLLCLONE_EXTRA_PKGS:-}"
 fi
 missing=""
 for p in $PKGS; do
