@@ -9,7 +9,8 @@
 # elsewhere: what wrk counts is what users would see. Modes, each on a
 # fleet of its own (sh bench/zerodowntime.sh MODE runs one):
 #   haproxy    (a) v1 -> v2 in batches of 2 with lb = haproxy;
-#              (b) a broken v3 (health fails), rolled back automatically
+#              (b) a broken v3 (/health answers 503) with --max-fail 2: two
+#              batches fail, then every host it touched is rolled back
 #   control    (a) with no provider (no lb, no drain hooks): must fail
 #              requests, or the benchmark does not measure anything
 #   surge      (c) v1 -> v2 with [app] slots (surge clones)
@@ -90,7 +91,8 @@ zd_app () {
         need='[ -n "${ROLLCLONE_PORT:-}" ] || { echo "restart: no ROLLCLONE_PORT, this agent runs no slots" >&2; exit 1; }'
         pidf="$dir/server-\$ROLLCLONE_SLOT.pid"
         listen='$ROLLCLONE_PORT'
-        release='${ROLLCLONE_RELEASE_DIR:-'"$dir/web/current"'}'
+        # the slot's own link to its release
+        release='${ROLLCLONE_SLOT_DIR:-'"$dir/web/current"'}'
         health="http://127.0.0.1:{port}/health"
     else
         need="" pidf="$dir/server.pid" listen=$port release="$dir/web/current"
@@ -183,11 +185,14 @@ zd_run () {
     [ -S "$SOCK" ] && rc_bg "lbwatch-$run" python3 "$here/lbwatch.py" "$SOCK" web watch "$T/stop-$run"
     sleep 1
     t0=$(ms)
+    # a rollout that hangs must not hang make bench: timeout's 124 is its exit
     if [ -n "${ZD_RUN_CMD:-}" ]; then
-        $ZD_RUN_CMD >"$T/deploy-$run.out" 2>&1
+        # shellcheck disable=SC2086
+        timeout 600 $ZD_RUN_CMD >"$T/deploy-$run.out" 2>&1
     else
-        deploy "$v" --batch 2 --soak "$SOAK" --health-timeout "${ZD_HEALTH_TIMEOUT:-20s}" "$@" --wait \
-            >"$T/deploy-$run.out" 2>&1
+        timeout 600 "$RC" deploy --app web --version "$v" --artifact "file://$T/art/$v.tgz" \
+            --sha256 "$(cat "$T/art/$v.sha")" --batch 2 --soak "$SOAK" \
+            --health-timeout "${ZD_HEALTH_TIMEOUT:-20s}" "$@" --wait >"$T/deploy-$run.out" 2>&1
     fi
     DEP_RC=$?
     took=$(( $(ms) - t0 ))
@@ -222,6 +227,8 @@ zd_verdict () {
     fi
 }
 zd_skip () { echo "mode $1: skipped, $2"; echo "summary: mode $1: skipped, $2"; exit 0; }
+# why --check refused agent-1's config, without the file name
+check_reason () { "$RC_BUILD/rollclone-agent" --check --config "$T/agent-1.conf" 2>&1 | tail -1 | sed 's/^.*\.conf:[0-9]*: //'; }
 # hosts_on V: the coordinator has every host on V
 hosts_on () {
     [ "$("$RC" hosts --json | python3 -c "
@@ -261,8 +268,10 @@ haproxy_server = web/host-$i"
     zd_run a v2
     [ "$DEP_RC" = 0 ] || echo "  (a) the rollout did not succeed: $(tail -3 "$T/deploy-a.out")"
     zd_verdict
+    # two failing batches before the budget is exceeded: four hosts go to
+    # v3, fail their health check and are rolled back, all under load
     ZD_LABEL="(b) HAProxy broken v3, auto rollback"
-    ZD_HEALTH_TIMEOUT=4s zd_run b v3
+    ZD_HEALTH_TIMEOUT=5s zd_run b v3 --max-fail 2
     [ "$DEP_RC" = 1 ] && wait_for 10 hosts_on v2 && state="rolled back, every host on v2" ||
         state="NOT rolled back as expected (exit $DEP_RC)"
     echo "  (b) $state"
@@ -302,8 +311,8 @@ haproxy_socket = $SOCK
 haproxy_server = web/host-$i-{slot}"
         i=$((i + 1))
     done
-    "$RC_BUILD/rollclone-agent" --check --config "$T/agent-1.conf" >"$T/check.out" 2>&1 ||
-        zd_skip "$1" "slots not built (rollclone-agent --check: $(tail -1 "$T/check.out"))"
+    "$RC_BUILD/rollclone-agent" --check --config "$T/agent-1.conf" >/dev/null 2>&1 ||
+        zd_skip "$1" "slots not built (rollclone-agent --check: $(check_reason))"
     zd_haproxy "$(zd_servers slots)"
     if ! zd_start; then
         grep -q "no ROLLCLONE_PORT" "$T"/agent-*/server.log "$T"/agent-*.log "$T/v1.out" 2>/dev/null &&
@@ -352,8 +361,8 @@ nginx_reload = nginx -s reload -c $ng/nginx.conf"
         echo "server 127.0.0.1:$(cat "$T/agent-$i/port");" >"$ng/upstream/host-$i.conf"
         i=$((i + 1))
     done
-    "$RC_BUILD/rollclone-agent" --check --config "$T/agent-1.conf" >"$T/check.out" 2>&1 ||
-        zd_skip nginx "lb = nginx not built (rollclone-agent --check: $(tail -1 "$T/check.out"))"
+    "$RC_BUILD/rollclone-agent" --check --config "$T/agent-1.conf" >/dev/null 2>&1 ||
+        zd_skip nginx "lb = nginx not built (rollclone-agent --check: $(check_reason))"
     # no retry on another server (proxy_next_upstream off), as HAProxy's
     # retries 0: a refused connection is a failed request
     cat >"$ng/nginx.conf" <<CONF
