@@ -395,7 +395,9 @@ http {
     }
 }
 CONF
+    # shellcheck disable=SC2086
     $NGINX -t -q || fail "nginx config"
+    # shellcheck disable=SC2086
     rc_bg nginx $NGINX
     wait_for 5 test -s "$ng/nginx.pid" || fail "nginx did not start"
     zd_start || { cat "$T/v1.out"; fail "v1 did not reach every host"; }
