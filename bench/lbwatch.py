@@ -15,18 +15,12 @@ import time
 
 
 def servers_up(path, backend):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(b"show stat\n")
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    s.close()
-    rows = list(csv.reader(io.StringIO(out.decode().lstrip("# "))))
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(path)
+        s.sendall(b"show stat\n")
+        text = s.makefile("rb").read().decode()  # HAProxy closes after answering
+    rows = list(csv.reader(io.StringIO(text.lstrip("# "))))
     name, status = rows[0].index("svname"), rows[0].index("status")
     return sum(1 for r in rows[1:]
                if len(r) > status and r[0] == backend and r[name] not in ("FRONTEND", "BACKEND")
