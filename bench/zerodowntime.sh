@@ -188,11 +188,11 @@ zd_run () {
     # a rollout that hangs must not hang make bench: timeout's 124 is its exit
     if [ -n "${ZD_RUN_CMD:-}" ]; then
         # shellcheck disable=SC2086
-        timeout 600 $ZD_RUN_CMD >"$T/deploy-$run.out" 2>&1
+        timeout 600 $ZD_RUN_CMD >"$T/deploy-$run.out" 2>"$T/deploy-$run.err"
     else
         timeout 600 "$RC" deploy --app web --version "$v" --artifact "file://$T/art/$v.tgz" \
             --sha256 "$(cat "$T/art/$v.sha")" --batch 2 --soak "$SOAK" \
-            --health-timeout "${ZD_HEALTH_TIMEOUT:-20s}" "$@" --wait >"$T/deploy-$run.out" 2>&1
+            --health-timeout "${ZD_HEALTH_TIMEOUT:-20s}" "$@" --wait >"$T/deploy-$run.out" 2>"$T/deploy-$run.err"
     fi
     DEP_RC=$?
     took=$(( $(ms) - t0 ))
@@ -205,7 +205,7 @@ zd_run () {
     up=""
     if [ -S "$SOCK" ]; then
         wait_for 5 sh -c "[ -s '$T/lbwatch-$run.log' ]"
-        up=$(awk -v n="$N" 'NR == 1 { printf "servers UP %d-%d of %d, ", $1, $2, n }' "$T/lbwatch-$run.log")
+        up=$(awk -v n="$N" 'NR == 1 { printf "servers UP %d-%d (%d hosts), ", $1, $2, n }' "$T/lbwatch-$run.log")
     fi
     FAILED=$((non2xx + connect + read + write + timeout))
     REQUESTS=$requests
@@ -266,7 +266,7 @@ haproxy_server = web/host-$i"
     echo "mode a/b: HAProxy, lb = haproxy"
     ZD_LABEL="(a) HAProxy v1->v2, batches of 2"
     zd_run a v2
-    [ "$DEP_RC" = 0 ] || echo "  (a) the rollout did not succeed: $(tail -3 "$T/deploy-a.out")"
+    [ "$DEP_RC" = 0 ] || echo "  (a) the rollout did not succeed: $(tail -3 "$T/deploy-a.err")"
     zd_verdict
     # two failing batches before the budget is exceeded: four hosts go to
     # v3, fail their health check and are rolled back, all under load
@@ -327,17 +327,17 @@ mode_surge () {
     echo "mode c: surge clones, slots and lb = haproxy"
     ZD_LABEL="(c) surge clones v1->v2, batches of 2"
     zd_run c v2
-    [ "$DEP_RC" = 0 ] || echo "  (c) the rollout did not succeed: $(tail -3 "$T/deploy-c.out")"
+    [ "$DEP_RC" = 0 ] || echo "  (c) the rollout did not succeed: $(tail -3 "$T/deploy-c.err")"
     zd_verdict
 }
 
 mode_bluegreen () {
-    "$RC" help deploy 2>&1 | grep -q -- '--strategy' || zd_skip d "deploy --strategy blue-green not built"
+    "$RC" help deploy 2>&1 | grep -q 'blue-green' || zd_skip d "deploy --strategy blue-green not built"
     zd_slot_fleet d
     echo "mode d: blue-green, slots and lb = haproxy"
     ZD_LABEL="(d) blue-green switch v1->v2"
     zd_run d1 v2 --strategy blue-green
-    dep=$(sed -n '1s/^\([^ ]*\).*/\1/p' "$T/deploy-d1.out")
+    dep=$(head -1 "$T/deploy-d1.out")
     zd_verdict
     ZD_LABEL="(d) blue-green switch back"
     ZD_RUN_CMD="$RC rollback --deployment $dep --wait" zd_run d2 -
@@ -406,7 +406,7 @@ CONF
     reloads0=$(grep -c "SIGHUP) received" "$ng/logs/error.log")
     zd_run nginx v2
     reloads=$(( $(grep -c "SIGHUP) received" "$ng/logs/error.log") - reloads0 ))
-    [ "$DEP_RC" = 0 ] || echo "  (a) the rollout did not succeed: $(tail -3 "$T/deploy-nginx.out")"
+    [ "$DEP_RC" = 0 ] || echo "  (a) the rollout did not succeed: $(tail -3 "$T/deploy-nginx.err")"
     zd_verdict
     # A graceful reload closes the old workers' idle keep-alive client
     # connections, and a request the client sent on one just then is lost
