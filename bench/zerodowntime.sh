@@ -88,7 +88,7 @@ zd_app () {
     i=$1; slotted=$2; dir="$T/agent-$i"
     port=$(cat "$dir/port")
     if [ "$slotted" = slots ]; then
-        need='[ -n "${ROLLCLONE_PORT:-}" ] || { echo "restart: no ROLLCLONE_PORT, this agent runs no slots" >&2; exit 1; }'
+        need='[ -n "${ROLLCLONE_PORT:-}" ] || { echo "no ROLLCLONE_PORT" | tee -a "'"$dir/hooks.log"'" >&2; exit 1; }'
         pidf="$dir/server-\$ROLLCLONE_SLOT.pid"
         listen='$ROLLCLONE_PORT'
         # the slot's own link to its release
@@ -315,7 +315,7 @@ haproxy_server = web/host-$i-{slot}"
         zd_skip "$1" "slots not built (rollclone-agent --check: $(check_reason))"
     zd_haproxy "$(zd_servers slots)"
     if ! zd_start; then
-        grep -q "no ROLLCLONE_PORT" "$T"/agent-*/server.log "$T"/agent-*.log "$T/v1.out" 2>/dev/null &&
+        grep -q "no ROLLCLONE_PORT" "$T"/agent-*/hooks.log 2>/dev/null &&
             zd_skip "$1" "slots not built (the agent gave restart no ROLLCLONE_PORT)"
         cat "$T/v1.out"
         fail "v1 did not reach every host"
