@@ -55,7 +55,7 @@ BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclo
 # Made from the CLI's command table by the CLI itself, for the packages.
 CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench \
-         $(BUILD)/rc_steprec
+         $(BUILD)/rc_steprec $(BUILD)/rc_benchweb
 
 .PHONY: all deps test unit e2e test-asan demo bench lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS) $(CLI_DOCS)
@@ -108,6 +108,9 @@ $(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 $(BUILD)/rc_unpackbench: $(BUILD)/obj/bench/rc_unpackbench.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+# the web app of the zero-downtime bench (bench/zerodowntime.sh)
+$(BUILD)/rc_benchweb: $(BUILD)/obj/bench/rc_benchweb.o $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(shell pkg-config --libs libmicrohttpd 2>/dev/null) $(LDLIBS)
 
 # libFuzzer harnesses (tests/fuzz/), built with clang under ASan+UBSan
 # into build-fuzz/ and run FUZZ_SECONDS each; new inputs go to
@@ -149,8 +152,11 @@ demo: deps
 	$(MAKE) all
 	sh scripts/demo.sh
 
-bench: all
+# deps first: the zero-downtime part needs wrk and haproxy
+bench: deps
+	$(MAKE) all
 	sh bench/run.sh
+	sh bench/zerodowntime.sh
 
 FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] cli/*.[ch] tests/unit/*.[ch] \
             tests/tools/*.c tests/fuzz/*.c bench/*.c)

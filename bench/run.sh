@@ -13,8 +13,10 @@
 #   - artifact extraction: the agent's unpacking (bench/rc_unpackbench.c,
 #     polled like the executor) against tar -xzf of the same ~200 MB .tgz
 # BENCH_HOSTS (default 500) and BENCH_RUNS (default 3) change the size;
-# BENCH_ONLY=extract or BENCH_ONLY=fleet runs one part.
+# BENCH_ONLY=extract or BENCH_ONLY=fleet runs one part (BENCH_ONLY=
+# zerodowntime none of these: bench/zerodowntime.sh, run after this one).
 set -u
+[ "${BENCH_ONLY:-}" = zerodowntime ] && exit 0
 B=$(pwd)/build
 RC="$B/rollclone"
 N=${BENCH_HOSTS:-500}

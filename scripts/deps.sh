@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs Debian packages that are missing, and nothing when they are all
 # present already (so `make demo` can call it every time). With no
-# arguments: what rollclone needs to build, test and run its demo; with
+# arguments: what rollclone needs to build, test, bench and run its demo; with
 # arguments: those packages (scripts/package-tools.sh passes its own).
 set -eu
 if [ $# -gt 0 ]; then
@@ -11,6 +11,8 @@ else
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
 libinih-dev libjansson-dev libarchive-dev libsystemd-dev check python3 curl haproxy nginx \
 zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
+    # make bench's zero-downtime part: its web app and load generator
+    PKGS="$PKGS libmicrohttpd-dev wrk"
 fi
 missing=""
 for p in $PKGS; do
