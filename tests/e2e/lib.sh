@@ -24,8 +24,11 @@ rc_cleanup () {
     done
     for p in $RC_PIDS; do kill -KILL "$p" 2>/dev/null; done
     # again: an agent stopped in the middle of a step may have run a restart
-    # hook after the first round (a web app left running for ever)
+    # hook after the first round, and a hook of an agent killed -9 lives on
+    # and starts its web app later: whatever still runs with a path of this
+    # test in its command line goes (a web app left running for ever)
     for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    pkill -TERM -f -- "$T/" 2>/dev/null && sleep 0.2 && pkill -KILL -f -- "$T/" 2>/dev/null
     # a sanitizer report in any process's log fails the test
     if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >/dev/null 2>&1; then
         for f in $(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log); do
