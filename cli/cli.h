@@ -26,7 +26,7 @@ typedef struct {
    and options. Help, option parsing, completion scripts and the man page
    are all made from it. */
 
-#define RC_CLI_OPTIONS_MAX 24
+#define RC_CLI_OPTIONS_MAX 32
 /* rc_cli_parse's answer when it printed --help: the command exits 0. The
    key 'h' is -h (help): no option of the table may use it. */
 #define RC_CLI_HELP_SHOWN (-1)
