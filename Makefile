@@ -63,10 +63,13 @@ all: $(BINS) $(TOOLS) $(CLI_DOCS)
 deps:
 	@sh scripts/deps.sh
 
-$(GEN_C): proto/rollclone.proto
+# One run of protoc-c makes both files: a grouped target (&:), so that make
+# knows the header changed too. With the header as a recipe-less rule of its
+# own, make kept the header's old time, and an edit of the proto rebuilt no
+# object that includes it: stale struct layouts linked with the new code.
+$(GEN_C) $(BUILD)/gen/rollclone.pb-c.h &: proto/rollclone.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen -Iproto $<
-$(BUILD)/gen/rollclone.pb-c.h: $(GEN_C)
 
 $(BUILD)/obj/gen/rollclone.pb-c.o: $(GEN_C)
 	@mkdir -p $(dir $@)
