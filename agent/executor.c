@@ -206,14 +206,7 @@ s_send_report (s_self_t *self, s_app_t *a, Rollclone__StepReport *r, bool store)
     rc_report_app_t view;
     if (a)
         view = s_view (a);
-    zframe_t *frame = rc_report_pack (r, a ? &view : NULL);
-    if (store
-        && rc_journal_store_report (self->journal, r->deployment_id, r->step, zframe_data (frame),
-                                    zframe_size (frame))
-               != 0)
-        rc_log_warn ("%s: %s", __func__, rc_journal_errmsg (self->journal));
-    zstr_sendm (self->pipe, "REPORT");
-    zframe_send (&frame, self->pipe, 0);
+    rc_report_send (self->pipe, store ? self->journal : NULL, r, a ? &view : NULL);
 }
 
 /* A FAILED answer to an instruction that never became a step. */

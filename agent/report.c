@@ -1,6 +1,7 @@
 /*  report.c - the executor's messages about apps and steps (report.h). */
 #include "report.h"
 #include "agent_defaults.h"
+#include "rc_log.h"
 #include "rc_text.h"
 #include "releases.h"
 
@@ -77,6 +78,20 @@ rc_report_pack (const Rollclone__StepReport *r, const rc_report_app_t *app)
     free (copy.app);
     free (copy.deployment_id);
     return frame;
+}
+
+void
+rc_report_send (zsock_t *pipe, rc_journal_t *journal, const Rollclone__StepReport *r,
+                const rc_report_app_t *app)
+{
+    zframe_t *frame = rc_report_pack (r, app);
+    if (journal
+        && rc_journal_store_report (journal, r->deployment_id, r->step, zframe_data (frame),
+                                    zframe_size (frame))
+               != 0)
+        rc_log_warn ("store report: %s", rc_journal_errmsg (journal));
+    zstr_sendm (pipe, "REPORT");
+    zframe_send (&frame, pipe, 0);
 }
 
 zframe_t *

@@ -5,6 +5,7 @@
 #ifndef AGENT_REPORT_H
 #define AGENT_REPORT_H
 
+#include "journal.h"
 #include "rc_config.h"
 #include "rollclone.pb-c.h"
 
@@ -37,6 +38,13 @@ void rc_report_app_state_free (Rollclone__AppState *st, char **points, size_t n)
    as valid UTF-8 without terminal control characters: it ends up in JSON,
    in the coordinator's store and on operators' terminals. r is unchanged. */
 zframe_t *rc_report_pack (const Rollclone__StepReport *r, const rc_report_app_t *app);
+
+/* Packs r (rc_report_pack) and sends it on the executor's pipe as
+   "REPORT" + frame; with journal, stores it first under its (deployment,
+   step), so a repeated instruction gets the same answer. A report that
+   could not be stored is still sent (and the failure logged). */
+void rc_report_send (zsock_t *pipe, rc_journal_t *journal, const Rollclone__StepReport *r,
+                     const rc_report_app_t *app);
 
 /* The STATE answer: healthy and each of the n apps. */
 zframe_t *rc_report_state (bool healthy, const rc_report_app_t *apps, size_t n);

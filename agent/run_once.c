@@ -83,14 +83,7 @@ s_report (rc_run_once_t *self, Rollclone__StepReport *r, bool keep)
 {
     /* no app state rides along: a run-once changes no release, and the
        app's last step stays the last release step */
-    zframe_t *frame = rc_report_pack (r, NULL);
-    if (keep
-        && rc_journal_store_report (self->journal, r->deployment_id, r->step, zframe_data (frame),
-                                    zframe_size (frame))
-               != 0)
-        rc_log_warn ("%s: %s", __func__, rc_journal_errmsg (self->journal));
-    zstr_sendm (self->pipe, "REPORT");
-    zframe_send (&frame, self->pipe, 0);
+    rc_report_send (self->pipe, keep ? self->journal : NULL, r, NULL);
 }
 
 static void
