@@ -19,11 +19,26 @@ work=$(mktemp -d /tmp/rc_e2e_run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
+# The longest tests start first, so the pool does not end with one long
+# test running alone: tests/e2e/durations holds "NAME SECONDS" lines from a
+# recent run (`RC_E2E_DURATIONS=FILE` writes this run's); a test not listed
+# there counts as long.
+durations=$here/durations
+by_length () {
+    for t; do
+        name=$(basename "$t" .sh)
+        secs=$(awk -v n="$name" '$1 == n { print $2; exit }' "$durations" 2>/dev/null)
+        echo "${secs:-9999} $t"
+    done | sort -rn -k1,1 | cut -d' ' -f2
+}
+
 shared="" alone=""
 for t in $tests; do
     for c in "$t" "$here/$t" "$here/$t.sh"; do [ -f "$c" ] && t=$c && break; done
     if grep -q '^# rc-e2e: alone' "$t" 2>/dev/null; then alone="$alone $t"; else shared="$shared $t"; fi
 done
+# shellcheck disable=SC2086
+shared=$(by_length $shared)
 
 # start TEST: runs it in the background; its output in $work/NAME.log, its
 # exit code in $work/NAME.rc once it ended.
@@ -74,6 +89,11 @@ run_pool "$jobs" $shared
 # shellcheck disable=SC2086
 run_pool 1 $alone
 
+if [ -n "${RC_E2E_DURATIONS:-}" ]; then
+    for f in "$work"/*.secs; do
+        [ -f "$f" ] && echo "$(basename "$f" .secs) $(cat "$f")"
+    done | sort -k2,2rn >"$RC_E2E_DURATIONS"
+fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "e2e: $pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]
