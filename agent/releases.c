@@ -5,7 +5,6 @@
 #include "agent_defaults.h"
 #include "rc_ids.h"
 
-#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -238,54 +237,4 @@ rc_releases_prune (const char *dir, int keep)
     free (slot1);
     free (slot2);
     return removed;
-}
-
-/* Selftest: three releases, switches, order of rollback points, pruning. */
-void
-rc_releases_test (bool verbose)
-{
-    (void)verbose;
-    char dir[] = "/tmp/rc_releases_test.XXXXXX";
-    assert (mkdtemp (dir));
-    char path[PATH_MAX], err[256];
-    assert (rc_releases_current (dir) == NULL);
-    snprintf (path, sizeof path, "%s/releases", dir);
-    assert (mkdir (path, 0755) == 0);
-    const char *versions[] = {"v1", "v2", "v3", "v4"};
-    for (int i = 0; i < 4; i++) {
-        rc_releases_path (dir, versions[i], path, sizeof path);
-        assert (mkdir (path, 0755) == 0);
-        assert (rc_releases_switch (dir, versions[i], err, sizeof err) == 0);
-    }
-    assert (rc_releases_switch (dir, "nope", err, sizeof err) == -1 && strstr (err, "nope"));
-    char *current = rc_releases_current (dir);
-    assert (current && streq (current, "v4"));
-    free (current);
-    char *points[8];
-    size_t n = rc_releases_points (dir, points, 8);
-    assert (n == 3 && streq (points[0], "v3") && streq (points[2], "v1"));
-    for (size_t i = 0; i < n; i++)
-        free (points[i]);
-    /* back to v2: v4 becomes the newest rollback point */
-    assert (rc_releases_switch (dir, "v2", err, sizeof err) == 0);
-    n = rc_releases_points (dir, points, 8);
-    assert (n == 3 && streq (points[0], "v4") && streq (points[1], "v3"));
-    for (size_t i = 0; i < n; i++)
-        free (points[i]);
-    /* a slot's release is never pruned */
-    assert (rc_releases_link (dir, "slot2", "v1", err, sizeof err) == 0);
-    char *slot = rc_releases_link_target (dir, "slot2");
-    assert (slot && streq (slot, "v1"));
-    free (slot);
-    assert (rc_releases_prune (dir, 1) == 1);
-    assert (rc_releases_link (dir, "slot2", NULL, err, sizeof err) == 0);
-    assert (rc_releases_link_target (dir, "slot2") == NULL);
-    assert (rc_releases_prune (dir, 1) == 1);
-    n = rc_releases_points (dir, points, 8);
-    assert (n == 1 && streq (points[0], "v4"));
-    free (points[0]);
-    assert (rc_releases_exists (dir, "v2") && !rc_releases_exists (dir, "v1"));
-    assert (rc_releases_switch (dir, NULL, err, sizeof err) == 0);
-    assert (rc_releases_current (dir) == NULL);
-    assert (rc_releases_remove_tree (dir) == 0);
 }
