@@ -53,31 +53,31 @@ extern int ini_max_line __attribute__ ((weak));
 #define S_HIDDEN_HASH '\x1f'
 
 typedef enum {
-    T_STRING,        /* any text (hook command lines) */
-    T_PATH,          /* a path; relative ones start at the config's directory */
-    T_ENDPOINT,      /* tcp:// or ipc:// */
-    T_DURATION,      /* 500ms, 10s, 5m, 1h */
-    T_COUNT,         /* a whole number 1..RC_KEEP_MAX */
-    T_NAME,          /* [A-Za-z0-9._+-]{1,64} */
-    T_LABELS,        /* k=v,k=v */
-    T_URL,           /* http:// or https:// */
-    T_SECRET,        /* path of our key pair, loaded now */
-    T_PUBLIC,        /* a peer's public key: Z85 text or a file, loaded now */
-    T_BYTES,         /* a size: 512, 100K, 10M, 4G (powers of 1024) */
-    T_SOURCES,       /* artifact source URL prefixes (rc_sources.h) */
-    T_AGE,           /* a duration that may be long: 90d, 12h, 30m */
-    T_RETAIN,        /* a whole number 1..RC_RETAIN_MAX */
-    T_WINDOWS,       /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
-    T_LB,            /* a built-in load balancer provider: haproxy */
-    T_LB_SOCKET,     /* an absolute unix socket path or tcp://HOST:PORT */
-    T_LB_SERVERS,    /* BACKEND/SERVER list (rc_config_lb_servers) */
-    T_NGINX_SERVERS, /* HOST:PORT list (rc_config_nginx_servers) */
-    T_ABS_PATH,      /* an absolute path, taken as written */
-    T_SLOTS,         /* two distinct TCP ports: 8080,8081 */
-    T_HOOK_URL,      /* a webhook's http(s) URL, as libcurl parses it */
-    T_HOOK_EVENTS,   /* fnmatch globs over event kinds (rc_webhook.h) */
-    T_HOOK_FORMAT,   /* json | slack */
-    T_HOOK_SECRET,   /* a webhook's HMAC key, inline */
+    T_STRING,           /* any text (hook command lines) */
+    T_PATH,             /* a path; relative ones start at the config's directory */
+    T_ENDPOINT,         /* tcp:// or ipc:// */
+    T_DURATION,         /* 500ms, 10s, 5m, 1h */
+    T_COUNT,            /* a whole number 1..RC_KEEP_MAX */
+    T_NAME,             /* [A-Za-z0-9._+-]{1,64} */
+    T_LABELS,           /* k=v,k=v */
+    T_URL,              /* http:// or https:// */
+    T_SECRET,           /* path of our key pair, loaded now */
+    T_PUBLIC,           /* a peer's public key: Z85 text or a file, loaded now */
+    T_BYTES,            /* a size: 512, 100K, 10M, 4G (powers of 1024) */
+    T_SOURCES,          /* artifact source URL prefixes (rc_sources.h) */
+    T_AGE,              /* a duration that may be long: 90d, 12h, 30m */
+    T_RETAIN,           /* a whole number 1..RC_RETAIN_MAX */
+    T_WINDOWS,          /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
+    T_LB,               /* a built-in load balancer provider: haproxy */
+    T_LB_SOCKET,        /* an absolute unix socket path or tcp://HOST:PORT */
+    T_LB_SERVERS,       /* BACKEND/SERVER list (rc_config_lb_servers) */
+    T_NGINX_SERVERS,    /* HOST:PORT list (rc_config_nginx_servers) */
+    T_ABS_PATH,         /* an absolute path, taken as written */
+    T_SLOTS,            /* two distinct TCP ports: 8080,8081 */
+    T_HOOK_URL,         /* a webhook's http(s) URL, as libcurl parses it */
+    T_HOOK_EVENTS,      /* fnmatch globs over event kinds (rc_webhook.h) */
+    T_HOOK_FORMAT,      /* json | slack */
+    T_HOOK_SECRET,      /* a webhook's HMAC key, inline */
     T_HOOK_SECRET_FILE, /* the same read from a file only its owner reads */
 } s_type_t;
 

@@ -34,8 +34,9 @@ int
 rc_store_outbox_event (rc_store_t *self, sqlite3_stmt *insert, const char *kind)
 {
     const char *names[RC_WEBHOOKS_MAX];
-    size_t count =
-        self->outbox_match ? self->outbox_match (self->outbox_arg, kind, names, RC_WEBHOOKS_MAX) : 0;
+    size_t count = self->outbox_match
+                       ? self->outbox_match (self->outbox_arg, kind, names, RC_WEBHOOKS_MAX)
+                       : 0;
     if (count == 0)
         return rc_store_run (self, insert);
     /* outside a transaction of the caller's, a savepoint of our own makes
@@ -78,8 +79,8 @@ rc_store_outbox_committed (rc_store_t *self)
 int
 rc_store_outbox_delete (rc_store_t *self, int64_t id)
 {
-    return rc_store_run (self,
-                         rc_store_prepare (self, "DELETE FROM webhook_outbox WHERE id = ?1", "i", id));
+    return rc_store_run (
+        self, rc_store_prepare (self, "DELETE FROM webhook_outbox WHERE id = ?1", "i", id));
 }
 
 int
@@ -99,10 +100,11 @@ rc_store_outbox_forget (rc_store_t *self, const char *const *names, size_t count
     fclose (out);
     if (!list)
         return rc_store_set_error (self, "out of memory");
-    int rc = rc_store_run (self, rc_store_prepare (self,
-                                                   "DELETE FROM webhook_outbox WHERE webhook NOT IN "
-                                                   "(SELECT value FROM json_each(?1))",
-                                                   "t", list));
+    int rc =
+        rc_store_run (self, rc_store_prepare (self,
+                                              "DELETE FROM webhook_outbox WHERE webhook NOT IN "
+                                              "(SELECT value FROM json_each(?1))",
+                                              "t", list));
     free (list);
     if (rc == 0)
         *deleted = sqlite3_changes (self->db);

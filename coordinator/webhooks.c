@@ -46,14 +46,14 @@ struct _rc_webhooks_t {
 
 typedef struct {
     const rc_webhook_config_t *cfg;
-    size_t index;       /* into the owner's shared array */
-    int64_t cursor;     /* the last row done (delivered or dropped) */
-    CURL *easy;         /* the POST in flight, or NULL */
-    int64_t delivery;   /* its outbox row */
+    size_t index;     /* into the owner's shared array */
+    int64_t cursor;   /* the last row done (delivered or dropped) */
+    CURL *easy;       /* the POST in flight, or NULL */
+    int64_t delivery; /* its outbox row */
     char kind[S_KIND_MAX + 1];
-    int attempt;        /* failed tries of the head row so far */
-    int64_t next_try;   /* monotonic ms: not before; 0 = when there is a row */
-    char *body;         /* the POST's body, alive while in flight */
+    int attempt;      /* failed tries of the head row so far */
+    int64_t next_try; /* monotonic ms: not before; 0 = when there is a row */
+    char *body;       /* the POST's body, alive while in flight */
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE];
     char reply[RC_WEBHOOK_ERROR_TAIL + 1]; /* the start of the answer, for logs */
@@ -98,7 +98,8 @@ s_pending (s_worker_t *w, s_hook_t *h)
                             -1, &stmt, NULL)
             == SQLITE_OK
         && sqlite3_bind_text (stmt, 1, h->cfg->name, -1, SQLITE_STATIC) == SQLITE_OK
-        && sqlite3_bind_int64 (stmt, 2, h->cursor) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+        && sqlite3_bind_int64 (stmt, 2, h->cursor) == SQLITE_OK
+        && sqlite3_step (stmt) == SQLITE_ROW)
         n = sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     return n;
@@ -201,13 +202,12 @@ s_body (const s_hook_t *h, const s_row_t *row)
             size_t n = strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
             snprintf (when + n, sizeof when - n, ".%03dZ", (int)(row->ts % 1000));
         }
-        json = json_pack ("{s:I, s:s, s:o, s:I, s:I, s:s, s:o, s:o, s:o, s:o}", "delivery",
-                          (json_int_t)row->id, "webhook", h->cfg->name, "event",
-                          s_json_text (row->kind), "event_id", (json_int_t)row->event_id, "ts",
-                          (json_int_t)row->ts, "time", when, "deployment",
-                          s_json_text (row->deployment_id), "host", s_json_text (row->host_id),
-                          "detail", s_json_text (row->detail), "operator",
-                          s_json_text (row->operator_name));
+        json = json_pack (
+            "{s:I, s:s, s:o, s:I, s:I, s:s, s:o, s:o, s:o, s:o}", "delivery", (json_int_t)row->id,
+            "webhook", h->cfg->name, "event", s_json_text (row->kind), "event_id",
+            (json_int_t)row->event_id, "ts", (json_int_t)row->ts, "time", when, "deployment",
+            s_json_text (row->deployment_id), "host", s_json_text (row->host_id), "detail",
+            s_json_text (row->detail), "operator", s_json_text (row->operator_name));
     }
     char *body = json ? json_dumps (json, JSON_COMPACT) : NULL;
     json_decref (json);
@@ -280,7 +280,8 @@ s_post (s_worker_t *w, s_hook_t *h, const s_row_t *row)
     rc |= curl_easy_setopt (h->easy, CURLOPT_POSTFIELDSIZE, (long)strlen (h->body));
     rc |= curl_easy_setopt (h->easy, CURLOPT_HTTPHEADER, h->headers);
     rc |= curl_easy_setopt (h->easy, CURLOPT_USERAGENT, "rollclone/" RC_VERSION);
-    rc |= curl_easy_setopt (h->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)RC_WEBHOOK_CONNECT_TIMEOUT_MS);
+    rc |=
+        curl_easy_setopt (h->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)RC_WEBHOOK_CONNECT_TIMEOUT_MS);
     rc |= curl_easy_setopt (h->easy, CURLOPT_TIMEOUT_MS, (long)RC_WEBHOOK_TIMEOUT_MS);
     rc |= curl_easy_setopt (h->easy, CURLOPT_WRITEFUNCTION, s_on_reply);
     rc |= curl_easy_setopt (h->easy, CURLOPT_WRITEDATA, h);
@@ -343,10 +344,9 @@ s_start (s_worker_t *w, s_hook_t *h)
                        .operator_name = op ? op : ""};
         int64_t age = rc_now_ms () - row.ts;
         if (age > max_age) {
-            rc_log_warn ("webhook %s: dropped delivery %" PRId64 " (event %" PRId64
-                         " %s): %" PRId64 "s old, older than webhook_max_age %" PRId64 "s",
-                         h->cfg->name, row.id, row.event_id, row.kind, age / 1000,
-                         max_age / 1000);
+            rc_log_warn ("webhook %s: dropped delivery %" PRId64 " (event %" PRId64 " %s): %" PRId64
+                         "s old, older than webhook_max_age %" PRId64 "s",
+                         h->cfg->name, row.id, row.event_id, row.kind, age / 1000, max_age / 1000);
             s_done (w, h, row.id, false);
             continue;
         }
@@ -409,15 +409,15 @@ s_finished (s_worker_t *w, s_hook_t *h, CURLcode result)
         /* a 429's Retry-After, when it asks for longer, within our cap */
         if (retry_after * 1000 > wait)
             wait = retry_after * 1000 < RC_WEBHOOK_BACKOFF_CAP_MS ? retry_after * 1000
-                                                                 : RC_WEBHOOK_BACKOFF_CAP_MS;
+                                                                  : RC_WEBHOOK_BACKOFF_CAP_MS;
         h->next_try = rc_mono_ms () + wait;
         rc_log_warn ("webhook %s: delivery %" PRId64 " (%s) failed: %s; try %d again in %.1fs",
                      h->cfg->name, id, h->kind, why, h->attempt + 1, (double)wait / 1000.0);
         s_stat_update (w, h, 0, 1, 0, -1);
         return;
     }
-    rc_log_warn ("webhook %s: dropped delivery %" PRId64 " (%s): refused with %s", h->cfg->name,
-                 id, h->kind, why);
+    rc_log_warn ("webhook %s: dropped delivery %" PRId64 " (%s): refused with %s", h->cfg->name, id,
+                 h->kind, why);
     s_done (w, h, id, false);
 }
 

@@ -19,10 +19,10 @@ typedef struct _rc_webhooks_t rc_webhooks_t;
 /* What one webhook has done since the coordinator started, and what waits. */
 typedef struct {
     char name[RC_NAME_MAX + 1];
-    uint64_t delivered; /* answered 2xx */
-    uint64_t failed;    /* attempts that failed and are tried again */
-    uint64_t dropped;   /* refused for good, or too old: never delivered */
-    uint64_t pending;   /* rows in the outbox not yet delivered nor dropped */
+    uint64_t delivered;  /* answered 2xx */
+    uint64_t failed;     /* attempts that failed and are tried again */
+    uint64_t dropped;    /* refused for good, or too old: never delivered */
+    uint64_t pending;    /* rows in the outbox not yet delivered nor dropped */
     int64_t retry_in_ms; /* the head row waits this long before its next try, or 0 */
 } rc_webhook_stat_t;
 
