@@ -23,8 +23,6 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
-#include <curl/curl.h>
-#include <sodium.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -53,32 +51,32 @@ extern int ini_max_line __attribute__ ((weak));
 #define S_HIDDEN_HASH '\x1f'
 
 typedef enum {
-    T_STRING,           /* any text (hook command lines) */
-    T_PATH,             /* a path; relative ones start at the config's directory */
-    T_ENDPOINT,         /* tcp:// or ipc:// */
-    T_DURATION,         /* 500ms, 10s, 5m, 1h */
-    T_COUNT,            /* a whole number 1..RC_KEEP_MAX */
-    T_NAME,             /* [A-Za-z0-9._+-]{1,64} */
-    T_LABELS,           /* k=v,k=v */
-    T_URL,              /* http:// or https:// */
-    T_SECRET,           /* path of our key pair, loaded now */
-    T_PUBLIC,           /* a peer's public key: Z85 text or a file, loaded now */
-    T_BYTES,            /* a size: 512, 100K, 10M, 4G (powers of 1024) */
-    T_SOURCES,          /* artifact source URL prefixes (rc_sources.h) */
-    T_AGE,              /* a duration that may be long: 90d, 12h, 30m */
-    T_RETAIN,           /* a whole number 1..RC_RETAIN_MAX */
-    T_WINDOWS,          /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
-    T_LB,               /* a built-in load balancer provider: haproxy */
-    T_LB_SOCKET,        /* an absolute unix socket path or tcp://HOST:PORT */
-    T_LB_SERVERS,       /* BACKEND/SERVER list (rc_config_lb_servers) */
-    T_NGINX_SERVERS,    /* HOST:PORT list (rc_config_nginx_servers) */
-    T_ABS_PATH,         /* an absolute path, taken as written */
-    T_SLOTS,            /* two distinct TCP ports: 8080,8081 */
-    T_HOOK_URL,         /* a webhook's http(s) URL, as libcurl parses it */
-    T_HOOK_EVENTS,      /* fnmatch globs over event kinds (rc_webhook.h) */
-    T_HOOK_FORMAT,      /* json | slack */
-    T_HOOK_SECRET,      /* a webhook's HMAC key, inline */
-    T_HOOK_SECRET_FILE, /* the same read from a file only its owner reads */
+    T_STRING,        /* any text (hook command lines) */
+    T_PATH,          /* a path; relative ones start at the config's directory */
+    T_ENDPOINT,      /* tcp:// or ipc:// */
+    T_DURATION,      /* 500ms, 10s, 5m, 1h */
+    T_COUNT,         /* a whole number 1..RC_KEEP_MAX */
+    T_NAME,          /* [A-Za-z0-9._+-]{1,64} */
+    T_LABELS,        /* k=v,k=v */
+    T_URL,           /* http:// or https:// */
+    T_SECRET,        /* path of our key pair, loaded now */
+    T_PUBLIC,        /* a peer's public key: Z85 text or a file, loaded now */
+    T_BYTES,         /* a size: 512, 100K, 10M, 4G (powers of 1024) */
+    T_SOURCES,       /* artifact source URL prefixes (rc_sources.h) */
+    T_AGE,           /* a duration that may be long: 90d, 12h, 30m */
+    T_RETAIN,        /* a whole number 1..RC_RETAIN_MAX */
+    T_WINDOWS,       /* weekly windows: Sat 00:00-Mon 06:00, ... (rc_window.h) */
+    T_LB,            /* a built-in load balancer provider: haproxy */
+    T_LB_SOCKET,     /* an absolute unix socket path or tcp://HOST:PORT */
+    T_LB_SERVERS,    /* BACKEND/SERVER list (rc_config_lb_servers) */
+    T_NGINX_SERVERS, /* HOST:PORT list (rc_config_nginx_servers) */
+    T_ABS_PATH,      /* an absolute path, taken as written */
+    T_SLOTS,         /* two distinct TCP ports: 8080,8081 */
+    T_HOOK_URL,      /* a webhook's http(s) URL, as libcurl parses it */
+    T_HOOK_EVENTS,   /* fnmatch globs over event kinds (rc_webhook.h) */
+    T_HOOK_FORMAT,   /* json | slack */
+    T_HOOK_SECRET,   /* a webhook's HMAC key, inline */
+    T_HOOK_KEYFILE,  /* the same read from a file only its owner reads */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8, S_WEBHOOK = 16 } s_section_t;
@@ -157,7 +155,7 @@ static const s_key_t s_keys[] = {
     {S_WEBHOOK, "url", T_HOOK_URL, HOOK (url)},
     {S_WEBHOOK, "events", T_HOOK_EVENTS, HOOK (events)},
     {S_WEBHOOK, "secret", T_HOOK_SECRET, HOOK (secret)},
-    {S_WEBHOOK, "secret_file", T_HOOK_SECRET_FILE, HOOK (secret_file)},
+    {S_WEBHOOK, "secret_file", T_HOOK_KEYFILE, HOOK (secret_file)},
     {S_WEBHOOK, "format", T_HOOK_FORMAT, HOOK (format)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
@@ -518,55 +516,6 @@ s_webhook_get (s_parse_t *p, const char *name)
     return hook;
 }
 
-/* A webhook's URL: http or https, and whole as libcurl reads it (what is
-   posted to is what was checked; nothing else ever sees the URL). */
-static bool
-s_hook_url_valid (const char *value)
-{
-    if (strncmp (value, "http://", 7) != 0 && strncmp (value, "https://", 8) != 0)
-        return false;
-    CURLU *url = curl_url ();
-    char *host = NULL;
-    bool ok = url && curl_url_set (url, CURLUPART_URL, value, 0) == CURLUE_OK
-              && curl_url_get (url, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
-    curl_free (host);
-    curl_url_cleanup (url);
-    return ok;
-}
-
-/* A secret kept in a file: readable by its owner only (like an ssh key),
-   one line, not empty. 0, or -1 with reason. */
-static int
-s_secret_file_read (const char *path, char **secret, char *reason, size_t len)
-{
-    struct stat st;
-    FILE *file = fopen (path, "r");
-    if (!file || fstat (fileno (file), &st) != 0) {
-        snprintf (reason, len, "cannot read %s: %s", path, strerror (errno));
-        if (file)
-            fclose (file);
-        return -1;
-    }
-    char text[RC_WEBHOOK_SECRET_MAX + 2];
-    size_t n = fread (text, 1, sizeof text - 1, file);
-    fclose (file);
-    text[n] = '\0';
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
-        text[--n] = '\0';
-    if ((st.st_mode & 077) != 0)
-        snprintf (reason, len, "%s is readable or writable by others (mode %03o): chmod 600 it",
-                  path, (unsigned)(st.st_mode & 0777));
-    else if (n == 0)
-        snprintf (reason, len, "%s is empty", path);
-    else if (n > RC_WEBHOOK_SECRET_MAX || strchr (text, '\n') || strlen (text) != n)
-        snprintf (reason, len, "%s must hold one line of at most %d characters", path,
-                  RC_WEBHOOK_SECRET_MAX);
-    else if (!(*secret = strdup (text)))
-        snprintf (reason, len, "out of memory");
-    sodium_memzero (text, sizeof text);
-    return *secret ? 0 : -1;
-}
-
 /* "10M" -> 10485760: a whole number of bytes, at least 1, with an optional
    K, M, G or T suffix (powers of 1024). */
 static int
@@ -744,7 +693,7 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
         return 1;
     }
     case T_HOOK_URL:
-        if (!s_hook_url_valid (value))
+        if (!rc_webhook_url_valid (value))
             return s_fail (p, "[%s] %s = '%s' is not an http:// or https:// URL", section,
                            key->name, value);
         copy = strdup (value);
@@ -765,12 +714,12 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                            RC_WEBHOOK_SECRET_MAX);
         copy = strdup (value);
         break;
-    case T_HOOK_SECRET_FILE: {
+    case T_HOOK_KEYFILE: {
         rc_webhook_config_t *hook = (rc_webhook_config_t *)base;
         if (!*value)
             return s_fail (p, "[%s] %s is empty", section, key->name);
         copy = s_resolve (cfg, value);
-        if (copy && s_secret_file_read (copy, &hook->file_secret, reason, sizeof reason) != 0) {
+        if (copy && rc_webhook_secret_read (copy, &hook->file_secret, reason, sizeof reason) != 0) {
             free (copy);
             return s_fail (p, "[%s] %s: %s", section, key->name, reason);
         }
@@ -1425,11 +1374,9 @@ rc_config_destroy (rc_config_t **self_p)
         free (hook->name);
         free (hook->url);
         free (hook->events);
-        if (hook->secret)
-            sodium_memzero (hook->secret, strlen (hook->secret));
-        free (hook->secret);
+        rc_webhook_secret_free (&hook->secret);
+        rc_webhook_secret_free (&hook->file_secret);
         free (hook->secret_file);
-        free (hook->file_secret);
     }
     free (self->webhooks);
     zcert_destroy (&self->cert);

@@ -3,10 +3,14 @@
 #include "rc_webhook.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The one place a format is spelled. */
 static const char *const s_format_names[] = {
@@ -146,4 +150,64 @@ bool
 rc_webhook_status_retries (long status)
 {
     return status == 0 || status == 429 || (status >= 500 && status <= 599);
+}
+
+/* A webhook's URL: http or https, and whole as libcurl reads it (what is
+   posted to is what was checked; nothing else ever sees the URL). */
+bool
+rc_webhook_url_valid (const char *value)
+{
+    if (strncmp (value, "http://", 7) != 0 && strncmp (value, "https://", 8) != 0)
+        return false;
+    CURLU *url = curl_url ();
+    char *host = NULL;
+    bool ok = url && curl_url_set (url, CURLUPART_URL, value, 0) == CURLUE_OK
+              && curl_url_get (url, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
+    curl_free (host);
+    curl_url_cleanup (url);
+    return ok;
+}
+
+/* A secret kept in a file: readable by its owner only (like an ssh key),
+   one line, not empty. 0, or -1 with reason. */
+int
+rc_webhook_secret_read (const char *path, char **secret, char *reason, size_t len)
+{
+    struct stat st;
+    *secret = NULL;
+    FILE *file = fopen (path, "r");
+    if (!file || fstat (fileno (file), &st) != 0) {
+        snprintf (reason, len, "cannot read %s: %s", path, strerror (errno));
+        if (file)
+            fclose (file);
+        return -1;
+    }
+    char text[RC_WEBHOOK_SECRET_MAX + 2];
+    size_t n = fread (text, 1, sizeof text - 1, file);
+    fclose (file);
+    text[n] = '\0';
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    if ((st.st_mode & 077) != 0)
+        snprintf (reason, len, "%s is open to its group or others (mode %03o): chmod 600 it", path,
+                  (unsigned)(st.st_mode & 0777));
+    else if (n == 0)
+        snprintf (reason, len, "%s is empty", path);
+    else if (n > RC_WEBHOOK_SECRET_MAX || strchr (text, '\n') || strlen (text) != n)
+        snprintf (reason, len, "%s must hold one line of at most %d characters", path,
+                  RC_WEBHOOK_SECRET_MAX);
+    else if (!(*secret = strdup (text)))
+        snprintf (reason, len, "out of memory");
+    sodium_memzero (text, sizeof text);
+    return *secret ? 0 : -1;
+}
+
+void
+rc_webhook_secret_free (char **secret_p)
+{
+    if (secret_p && *secret_p) {
+        sodium_memzero (*secret_p, strlen (*secret_p));
+        free (*secret_p);
+        *secret_p = NULL;
+    }
 }

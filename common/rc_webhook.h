@@ -40,6 +40,17 @@ typedef enum { RC_WEBHOOK_JSON = 0, RC_WEBHOOK_SLACK = 1 } rc_webhook_format_t;
 const char *rc_webhook_format_name (rc_webhook_format_t format);
 int rc_webhook_format_parse (const char *name, rc_webhook_format_t *format);
 
+/* url = a webhook's URL: http:// or https:// with a host, whole as libcurl
+   reads it (what is posted to is what was checked). */
+bool rc_webhook_url_valid (const char *url);
+/* secret_file = PATH: a file only its owner may read or write (like an ssh
+   key), one line, not empty, at most RC_WEBHOOK_SECRET_MAX characters.
+   0 with *secret (the caller's: rc_webhook_secret_free), or -1 with
+   reason. */
+int rc_webhook_secret_read (const char *path, char **secret, char *reason, size_t len);
+/* Wipes and frees a secret; sets *secret_p to NULL. */
+void rc_webhook_secret_free (char **secret_p);
+
 /* events = a comma list of fnmatch globs over event kinds ("deployment_*,
    host_failed"); blanks around the commas are allowed. Valid: 0, or -1 with
    err naming the bad item. */

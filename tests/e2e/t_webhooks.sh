@@ -26,7 +26,7 @@ check "" "url = ftp://127.0.0.1/x" "$C:5: [webhook ops] url = 'ftp://127.0.0.1/x
 check "" "url = http://" "$C:5: [webhook ops] url = 'http://' is not an http:// or https:// URL"
 check "" "events = host_failed,\$(reboot)" "$C:5: [webhook ops] events: '\$(reboot)' is not an event kind or glob"
 check "" "format = xml" "$C:5: [webhook ops] format = 'xml' is not a format (json, slack)"
-check "" "secret_file = keys/open-secret" "$C:5: [webhook ops] secret_file: $T/keys/open-secret is readable or writable by others (mode 644)"
+check "" "secret_file = keys/open-secret" "$C:5: [webhook ops] secret_file: $T/keys/open-secret is open to its group or others (mode 644): chmod 600 it"
 check "" "secret_file = keys/none" "$C:5: [webhook ops] secret_file: cannot read $T/keys/none"
 check "" "url = http://127.0.0.1:1/x" "$C:5: [webhook ops] needs secret or secret_file"
 check "" "secret = a

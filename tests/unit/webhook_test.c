@@ -19,6 +19,14 @@ rc_webhook_test (bool verbose)
     ck_assert_str_eq (rc_webhook_format_name (format), "slack");
     ck_assert_int_eq (rc_webhook_format_parse ("xml", &format), -1);
 
+    /* URLs: http(s) with a host, as libcurl reads them */
+    ck_assert (rc_webhook_url_valid ("http://127.0.0.1:8080/hook"));
+    ck_assert (rc_webhook_url_valid ("https://hooks.example.org/a?b=c"));
+    ck_assert (!rc_webhook_url_valid ("ftp://hooks.example.org/"));
+    ck_assert (!rc_webhook_url_valid ("file:///etc/passwd"));
+    ck_assert (!rc_webhook_url_valid ("http://"));
+    ck_assert (!rc_webhook_url_valid ("http://a b/"));
+
     /* the filter: globs, blanks, and "all" when unset */
     const char *events = "deployment_*, host_failed ,rollback_?tarted";
     char err[256];
