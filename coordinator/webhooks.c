@@ -609,9 +609,19 @@ rc_webhooks_destroy (rc_webhooks_t **self_p)
     if (!self_p || !*self_p)
         return;
     rc_webhooks_t *self = *self_p;
-    if (self->worker)
+    bool started = self->worker != NULL;
+    if (started)
         rc_store_set_outbox (self->store, NULL, NULL, NULL);
     zactor_destroy (&self->worker);
+    /* what each did in this run: the figures an operator has without a
+       metrics endpoint */
+    rc_webhook_stat_t stats[RC_WEBHOOKS_MAX];
+    size_t n = started ? rc_webhook_stats (self, stats, RC_WEBHOOKS_MAX) : 0;
+    for (size_t i = 0; i < n; i++)
+        rc_log_info ("webhook %s: %" PRIu64 " delivered, %" PRIu64 " failed tries, %" PRIu64
+                     " dropped, %" PRIu64 " pending",
+                     stats[i].name, stats[i].delivered, stats[i].failed, stats[i].dropped,
+                     stats[i].pending);
     sqlite3_close_v2 (self->db);
     pthread_mutex_destroy (&self->lock);
     free (self->shared);

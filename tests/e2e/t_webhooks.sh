@@ -162,6 +162,11 @@ grep -q "webhook flaky: delivery [0-9]* (deployment_created) failed: HTTP 500: n
 
 say "webhook_max_age: a row that could not go in time is dropped, never sent"
 rc_coord_stop
+# the counters of the run, said at the stop (rc_webhook_stats)
+grep -q "webhook flaky: 2 delivered, 2 failed tries, 0 dropped, 0 pending" "$T/coordinator.log" \
+    || fail "flaky's counters: $(grep 'webhook flaky: [0-9]* delivered' "$T/coordinator.log")"
+grep -q "webhook refuse: 0 delivered, 0 failed tries, 2 dropped, 0 pending" "$T/coordinator.log" \
+    || fail "refuse's counters: $(grep 'webhook refuse: [0-9]* delivered' "$T/coordinator.log")"
 P_LATE=$(rc_port)
 sed -i "s/^offline_after = .*/&\nwebhook_max_age = 2s/" "$T/coordinator.conf"
 cat >>"$T/coordinator.conf" <<CONF
