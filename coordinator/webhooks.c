@@ -23,6 +23,8 @@
 
 /* After an outbox read failed, the worker tries again this much later. */
 #define S_READ_RETRY_MS 5000
+/* Rows the server deletes in one commit at most. */
+#define S_DELETE_BATCH 256
 /* Event kinds are short [a-z_] names; longer ones are cut in headers. */
 #define S_KIND_MAX 64
 
@@ -239,6 +241,21 @@ s_kind_copy (char *out, size_t len, const char *kind)
             *c = '_';
 }
 
+/* Ends h's POST, if any, and frees what it held. */
+static void
+s_release (s_worker_t *w, s_hook_t *h)
+{
+    if (h->easy) {
+        curl_multi_remove_handle (w->multi, h->easy);
+        curl_easy_cleanup (h->easy);
+        h->easy = NULL;
+    }
+    curl_slist_free_all (h->headers);
+    h->headers = NULL;
+    free (h->body);
+    h->body = NULL;
+}
+
 /* Starts the POST of row for h; false when it could not be made (out of
    memory: tried again later). */
 static bool
@@ -292,12 +309,7 @@ s_post (s_worker_t *w, s_hook_t *h, const s_row_t *row)
     h->delivery = row->id;
     return true;
 fail:
-    curl_easy_cleanup (h->easy);
-    h->easy = NULL;
-    curl_slist_free_all (h->headers);
-    h->headers = NULL;
-    free (h->body);
-    h->body = NULL;
+    s_release (w, h);
     return false;
 }
 
@@ -363,20 +375,6 @@ fail:
     rc_log_warn ("webhook %s: cannot read the outbox: %s", h->cfg->name, sqlite3_errmsg (w->db));
     sqlite3_finalize (stmt);
     h->next_try = rc_mono_ms () + S_READ_RETRY_MS;
-}
-
-static void
-s_release (s_worker_t *w, s_hook_t *h)
-{
-    if (h->easy) {
-        curl_multi_remove_handle (w->multi, h->easy);
-        curl_easy_cleanup (h->easy);
-        h->easy = NULL;
-    }
-    curl_slist_free_all (h->headers);
-    h->headers = NULL;
-    free (h->body);
-    h->body = NULL;
 }
 
 /* A POST ended: delivered, to be tried again, or refused for good. */
@@ -640,16 +638,33 @@ rc_webhooks_on_worker (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     rc_webhooks_t *self = (rc_webhooks_t *)arg;
-    char *message = zstr_recv (sock);
-    if (!message)
+    /* what the worker said so far, deleted in one commit: under a burst of
+       events one fsync covers many rows */
+    int64_t ids[S_DELETE_BATCH];
+    size_t n = 0;
+    do {
+        char *message = zstr_recv (sock);
+        if (!message)
+            break;
+        int64_t id = 0;
+        char what[8] = "";
+        if (sscanf (message, "%7s %" SCNd64, what, &id) == 2 && id > 0)
+            ids[n++] = id;
+        free (message);
+    } while (n < S_DELETE_BATCH && (zsock_events (sock) & ZMQ_POLLIN));
+    if (n == 0)
         return 0;
-    int64_t id = 0;
-    char what[8] = "";
-    if (sscanf (message, "%7s %" SCNd64, what, &id) == 2 && id > 0
-        && rc_store_outbox_delete (self->store, id) != 0)
-        rc_log_error ("webhooks: cannot delete outbox row %" PRId64 ": %s", id,
+    int rc = rc_store_begin (self->store);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = rc_store_outbox_delete (self->store, ids[i]);
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        /* the rows stay: sent again after a restart (at least once) */
+        rc_log_error ("webhooks: cannot delete %zu delivered outbox row(s): %s", n,
                       rc_store_errmsg (self->store));
-    free (message);
+        rc_store_rollback (self->store);
+    }
     return 0;
 }
 

@@ -88,6 +88,14 @@ rc_webhook_test (bool verbose)
 #include <stdlib.h>
 #include <unistd.h>
 
+static void
+s_rmdir (const char *dir)
+{
+    char cmd[400];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq (system (cmd), 0);
+}
+
 typedef struct {
     int notified;
 } s_outbox_t;
@@ -184,9 +192,7 @@ rc_webhook_outbox_test (bool verbose)
                       0);
     ck_assert_int_eq (s_count (path, "SELECT count(*) FROM webhook_outbox"), 3);
     rc_store_destroy (&store);
-    char cmd[400];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq (system (cmd), 0);
+    s_rmdir (dir);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -246,7 +252,5 @@ rc_webhook_config_test (bool verbose)
     ck_assert_int_eq (cfg->webhook_max_age_ms, RC_DEFAULT_WEBHOOK_MAX_AGE_MS);
     ck_assert_uint_eq (cfg->webhook_count, 0);
     rc_config_destroy (&cfg);
-    char cmd[400];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq (system (cmd), 0);
+    s_rmdir (dir);
 }
