@@ -70,9 +70,14 @@ typedef struct {
     s_hook_t *hooks;
     size_t count;
     bool look;       /* the outbox may have new rows */
+    bool recount;    /* it has: count each webhook's pending rows again */
     int64_t look_at; /* monotonic ms: look anyway by then */
     bool stop;
 } s_worker_t;
+
+/* s_stat_update's pending: a count, or one of these */
+#define S_PENDING_SAME (-1)
+#define S_PENDING_ONE_LESS (-2)
 
 static void
 s_stat_update (s_worker_t *w, s_hook_t *h, uint64_t delivered, uint64_t failed, uint64_t dropped,
@@ -85,6 +90,8 @@ s_stat_update (s_worker_t *w, s_hook_t *h, uint64_t delivered, uint64_t failed, 
     shared->stat.dropped += dropped;
     if (pending >= 0)
         shared->stat.pending = (uint64_t)pending;
+    else if (pending == S_PENDING_ONE_LESS && shared->stat.pending > 0)
+        shared->stat.pending--;
     shared->next_try = h->next_try;
     pthread_mutex_unlock (&w->owner->lock);
 }
@@ -116,7 +123,7 @@ s_done (s_worker_t *w, s_hook_t *h, int64_t id, bool delivered)
     h->attempt = 0;
     h->next_try = 0;
     w->look = true;
-    s_stat_update (w, h, delivered ? 1 : 0, 0, delivered ? 0 : 1, s_pending (w, h));
+    s_stat_update (w, h, delivered ? 1 : 0, 0, delivered ? 0 : 1, S_PENDING_ONE_LESS);
 }
 
 /* text as a JSON string; bytes that are not UTF-8 become '?' (an agent's
@@ -366,7 +373,7 @@ s_start (s_worker_t *w, s_hook_t *h)
             rc_log_warn ("webhook %s: out of memory for delivery %" PRId64, h->cfg->name, row.id);
             h->next_try = rc_mono_ms () + S_READ_RETRY_MS;
         }
-        s_stat_update (w, h, 0, 0, 0, s_pending (w, h));
+        s_stat_update (w, h, 0, 0, 0, S_PENDING_SAME);
         break;
     }
     sqlite3_finalize (stmt);
@@ -411,7 +418,7 @@ s_finished (s_worker_t *w, s_hook_t *h, CURLcode result)
         h->next_try = rc_mono_ms () + wait;
         rc_log_warn ("webhook %s: delivery %" PRId64 " (%s) failed: %s; try %d again in %.1fs",
                      h->cfg->name, id, h->kind, why, h->attempt + 1, (double)wait / 1000.0);
-        s_stat_update (w, h, 0, 1, 0, -1);
+        s_stat_update (w, h, 0, 1, 0, S_PENDING_SAME);
         return;
     }
     rc_log_warn ("webhook %s: dropped delivery %" PRId64 " (%s): refused with %s", h->cfg->name, id,
@@ -442,7 +449,7 @@ s_on_pipe (s_worker_t *w)
         if (!command || streq (command, "$TERM"))
             w->stop = true;
         else if (streq (command, "NEW"))
-            w->look = true;
+            w->look = w->recount = true;
         free (command);
         if (w->stop)
             return;
@@ -458,7 +465,7 @@ s_worker_run (s_worker_t *w)
             break;
         int64_t now = rc_mono_ms ();
         if (now >= w->look_at)
-            w->look = true;
+            w->look = w->recount = true;
         bool looked = w->look;
         w->look = false;
         for (size_t i = 0; i < w->count; i++) {
@@ -469,6 +476,11 @@ s_worker_run (s_worker_t *w)
         }
         if (looked)
             w->look_at = now + RC_WEBHOOK_IDLE_MS;
+        /* counted when rows come, not per delivery: a backlog of n rows
+           would cost n counts of up to n rows */
+        for (size_t i = 0; w->recount && i < w->count; i++)
+            s_stat_update (w, &w->hooks[i], 0, 0, 0, s_pending (w, &w->hooks[i]));
+        w->recount = false;
         int running = 0;
         curl_multi_perform (w->multi, &running);
         s_collect (w);
@@ -498,7 +510,7 @@ static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
     rc_webhooks_t *owner = (rc_webhooks_t *)args;
-    s_worker_t w = {.owner = owner, .pipe = pipe, .db = owner->db, .look = true};
+    s_worker_t w = {.owner = owner, .pipe = pipe, .db = owner->db, .look = true, .recount = true};
     w.hooks = calloc (owner->count, sizeof *w.hooks);
     w.count = owner->count;
     w.multi = curl_multi_init ();
