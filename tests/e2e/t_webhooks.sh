@@ -193,5 +193,14 @@ wait_for 10 outbox_empty || fail "dropped row still in the outbox"
 rc_bg late python3 "$HERE/webhook_receiver.py" "$P_LATE" "$T/late.jsonl" "/late=l" ""
 sleep 2
 [ ! -s "$T/late.jsonl" ] || fail "a dropped row was sent: $(cat "$T/late.jsonl")"
-grep -q '"event": "freeze_set"' "$T/deliveries.jsonl" || fail "/all did not get freeze_set"
+# an idle worker is woken by the commit: the event is there within a second
+python3 - "$T/deliveries.jsonl" <<'PY' || fail "/all did not get freeze_set at once"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+got = [r for r in rows if r["path"] == "/all" and r["event"] == "freeze_set"]
+assert len(got) == 1, got
+latency = got[0]["received_ms"] - json.loads(got[0]["body"])["ts"]
+print("freeze_set reached /all %d ms after its commit" % latency)
+assert latency < 1000, latency
+PY
 say ok

@@ -14,6 +14,7 @@ import http.server
 import json
 import sys
 import threading
+import time
 import urllib.parse
 
 port, log_path = int(sys.argv[1]), sys.argv[2]
@@ -55,6 +56,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "content_type": self.headers.get("Content-Type"),
                 "sig_ok": bool(secret) and hmac.compare_digest(want, got),
                 "status": status,
+                "received_ms": int(time.time() * 1000),
                 "body": body.decode("utf-8", "replace"),
             }
             with open(log_path, "a") as log:
