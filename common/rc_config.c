@@ -18,6 +18,7 @@
 #include "rc_defaults.h"
 #include "rc_sources.h"
 #include "rc_time.h"
+#include "rc_webhook.h"
 #include "rc_window.h"
 
 #include <arpa/inet.h>
@@ -71,15 +72,21 @@ typedef enum {
     T_NGINX_SERVERS, /* HOST:PORT list (rc_config_nginx_servers) */
     T_ABS_PATH,      /* an absolute path, taken as written */
     T_SLOTS,         /* two distinct TCP ports: 8080,8081 */
+    T_HOOK_URL,      /* a webhook's http(s) URL, as libcurl parses it */
+    T_HOOK_EVENTS,   /* fnmatch globs over event kinds (rc_webhook.h) */
+    T_HOOK_FORMAT,   /* json | slack */
+    T_HOOK_SECRET,   /* a webhook's HMAC key, inline */
+    T_HOOK_KEYFILE,  /* the same read from a file only its owner reads */
 } s_type_t;
 
-typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8 } s_section_t;
+typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8, S_WEBHOOK = 16 } s_section_t;
 
 typedef struct {
     unsigned sections; /* where the key may stand */
     const char *name;
     s_type_t type;
-    size_t offset; /* into rc_config_t, or rc_app_config_t for S_APP */
+    size_t offset; /* into rc_config_t, rc_app_config_t for S_APP, or
+                      rc_webhook_config_t for S_WEBHOOK */
 } s_key_t;
 
 #define RC_KEEP_MAX 100
@@ -89,6 +96,7 @@ typedef struct {
 #define RC_RETAIN_MAX 10000000
 #define CFG(f) offsetof (rc_config_t, f)
 #define APP(f) offsetof (rc_app_config_t, f)
+#define HOOK(f) offsetof (rc_webhook_config_t, f)
 
 static const s_key_t s_keys[] = {
     {S_COORD, "data_dir", T_PATH, CFG (data_dir)},
@@ -105,6 +113,7 @@ static const s_key_t s_keys[] = {
     {S_COORD, "offline_grace", T_DURATION, CFG (offline_grace_ms)},
     {S_COORD, "read_only_operator_keys_dir", T_PATH, CFG (read_only_operator_keys_dir)},
     {S_COORD, "freeze", T_WINDOWS, CFG (freeze)},
+    {S_COORD, "webhook_max_age", T_AGE, CFG (webhook_max_age_ms)},
     {S_AGENT, "id", T_NAME, CFG (id)},
     {S_AGENT, "coordinator_endpoint", T_ENDPOINT, CFG (coordinator_endpoint)},
     {S_AGENT, "coordinator_publish_endpoint", T_ENDPOINT, CFG (coordinator_publish_endpoint)},
@@ -143,6 +152,11 @@ static const s_key_t s_keys[] = {
     {S_APP, "slots", T_SLOTS, APP (slot_ports)},
     {S_APP, "keep_warm", T_DURATION, APP (keep_warm_ms)},
     {S_APP, "stop", T_STRING, APP (stop)},
+    {S_WEBHOOK, "url", T_HOOK_URL, HOOK (url)},
+    {S_WEBHOOK, "events", T_HOOK_EVENTS, HOOK (events)},
+    {S_WEBHOOK, "secret", T_HOOK_SECRET, HOOK (secret)},
+    {S_WEBHOOK, "secret_file", T_HOOK_KEYFILE, HOOK (secret_file)},
+    {S_WEBHOOK, "format", T_HOOK_FORMAT, HOOK (format)},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 _Static_assert(S_KEY_COUNT <= RC_CONFIG_SEEN_WORDS * 64, "raise RC_CONFIG_SEEN_WORDS");
@@ -473,6 +487,35 @@ s_app_get (rc_config_t *cfg, const char *name)
     return app;
 }
 
+/* The [webhook NAME] section of that name, made on its first key. */
+static rc_webhook_config_t *
+s_webhook_get (s_parse_t *p, const char *name)
+{
+    rc_config_t *cfg = p->cfg;
+    for (size_t i = 0; i < cfg->webhook_count; i++)
+        if (strcmp (cfg->webhooks[i].name, name) == 0)
+            return &cfg->webhooks[i];
+    if (cfg->webhook_count == RC_WEBHOOKS_MAX) {
+        s_fail (p, "more than %d [webhook NAME] sections", RC_WEBHOOKS_MAX);
+        return NULL;
+    }
+    rc_webhook_config_t *hooks = realloc (cfg->webhooks, (cfg->webhook_count + 1) * sizeof *hooks);
+    if (!hooks) {
+        s_fail (p, "out of memory");
+        return NULL;
+    }
+    cfg->webhooks = hooks;
+    rc_webhook_config_t *hook = &hooks[cfg->webhook_count];
+    memset (hook, 0, sizeof *hook);
+    hook->line = p->lineno;
+    if (!(hook->name = strdup (name))) {
+        s_fail (p, "out of memory");
+        return NULL;
+    }
+    cfg->webhook_count++;
+    return hook;
+}
+
 /* "10M" -> 10485760: a whole number of bytes, at least 1, with an optional
    K, M, G or T suffix (powers of 1024). */
 static int
@@ -648,6 +691,39 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                            key->name, value);
         app->slot_count = RC_SLOTS_MAX;
         return 1;
+    }
+    case T_HOOK_URL:
+        if (!rc_webhook_url_valid (value))
+            return s_fail (p, "[%s] %s = '%s' is not an http:// or https:// URL", section,
+                           key->name, value);
+        copy = strdup (value);
+        break;
+    case T_HOOK_EVENTS:
+        if (rc_webhook_events_check (value, reason, sizeof reason) != 0)
+            return s_fail (p, "[%s] %s: %s", section, key->name, reason);
+        copy = strdup (value);
+        break;
+    case T_HOOK_FORMAT:
+        if (rc_webhook_format_parse (value, (rc_webhook_format_t *)field) != 0)
+            return s_fail (p, "[%s] %s = '%s' is not a format (json, slack)", section, key->name,
+                           value);
+        return 1;
+    case T_HOOK_SECRET:
+        if (!*value || strlen (value) > RC_WEBHOOK_SECRET_MAX)
+            return s_fail (p, "[%s] %s must be 1 to %d characters", section, key->name,
+                           RC_WEBHOOK_SECRET_MAX);
+        copy = strdup (value);
+        break;
+    case T_HOOK_KEYFILE: {
+        rc_webhook_config_t *hook = (rc_webhook_config_t *)base;
+        if (!*value)
+            return s_fail (p, "[%s] %s is empty", section, key->name);
+        copy = s_resolve (cfg, value);
+        if (copy && rc_webhook_secret_read (copy, &hook->file_secret, reason, sizeof reason) != 0) {
+            free (copy);
+            return s_fail (p, "[%s] %s: %s", section, key->name, reason);
+        }
+        break;
     }
     case T_NAME:
         if (!rc_name_valid (value))
@@ -832,8 +908,19 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
                            RC_NAME_MAX);
         where = S_APP;
     }
+    else if (strncmp (section, "webhook ", 8) == 0) {
+        const char *hookname = section + 8;
+        while (*hookname == ' ')
+            hookname++;
+        if (!rc_name_valid (hookname))
+            return s_fail (p, "[%s]: webhook name '%s' must be [A-Za-z0-9._+-]{1,%d}", section,
+                           hookname, RC_NAME_MAX);
+        where = S_WEBHOOK;
+    }
     else
-        return s_fail (p, "unknown section [%s] (known: coordinator, agent, client, app NAME)",
+        return s_fail (p,
+                       "unknown section [%s] (known: coordinator, agent, client, app NAME, "
+                       "webhook NAME)",
                        section);
 
     /* run_once_NAME: NAME is the operator's, so the key is a prefix */
@@ -853,8 +940,9 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
 
     /* One file may hold the sections of several programs (a coordinator's
        host often has the CLI's [client] too): only our own are read. */
-    bool ours =
-        (where == S_APP && cfg->role == RC_ROLE_AGENT) || where == s_role_section (cfg->role);
+    bool ours = (where == S_APP && cfg->role == RC_ROLE_AGENT)
+                || (where == S_WEBHOOK && cfg->role == RC_ROLE_COORDINATOR)
+                || where == s_role_section (cfg->role);
     if (!ours)
         return 1;
 
@@ -869,6 +957,16 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
             return s_fail (p, "out of memory");
         seen = app->seen;
         base = app;
+    }
+    else if (where == S_WEBHOOK) {
+        const char *hookname = section + 8;
+        while (*hookname == ' ')
+            hookname++;
+        rc_webhook_config_t *hook = s_webhook_get (p, hookname);
+        if (!hook)
+            return 0; /* s_webhook_get said why */
+        seen = hook->seen;
+        base = hook;
     }
     uint64_t bit = UINT64_C (1) << (index % 64);
     if (seen[index / 64] & bit)
@@ -897,7 +995,7 @@ static bool
 s_seen (const rc_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < S_KEY_COUNT; i++)
-        if (strcmp (s_keys[i].name, name) == 0 && (s_keys[i].sections & ~S_APP)
+        if (strcmp (s_keys[i].name, name) == 0 && (s_keys[i].sections & ~(S_APP | S_WEBHOOK))
             && (cfg->seen[i / 64] & (UINT64_C (1) << (i % 64))))
             return true;
     return false;
@@ -978,6 +1076,31 @@ s_releases_dirs_distinct (const rc_config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* A webhook needs a url and one secret (inline or from a file). */
+static int
+s_webhooks_finish (rc_config_t *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->webhook_count; i++) {
+        rc_webhook_config_t *hook = &cfg->webhooks[i];
+        const char *why = !hook->url                          ? "needs url"
+                          : hook->secret && hook->secret_file ? "has secret and secret_file: "
+                                                                "give one"
+                          : !hook->secret && !hook->secret_file
+                              ? "needs secret or secret_file (the HMAC key of the signature)"
+                              : NULL;
+        if (why) {
+            snprintf (err, errlen, "%s:%d: [webhook %s] %s", cfg->path, hook->line, hook->name,
+                      why);
+            return -1;
+        }
+        if (hook->file_secret) {
+            hook->secret = hook->file_secret;
+            hook->file_secret = NULL;
+        }
+    }
+    return 0;
+}
+
 /* Checks what only the whole file can tell, and fills defaults. */
 static int
 s_finish (rc_config_t *cfg, char *err, size_t errlen)
@@ -1015,6 +1138,10 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             cfg->event_retention_ms = RC_DEFAULT_EVENT_RETENTION_MS;
         if (!cfg->deployment_retention)
             cfg->deployment_retention = RC_DEFAULT_DEPLOYMENT_RETENTION;
+        if (!cfg->webhook_max_age_ms)
+            cfg->webhook_max_age_ms = RC_DEFAULT_WEBHOOK_MAX_AGE_MS;
+        if (s_webhooks_finish (cfg, err, errlen) != 0)
+            return -1;
         break;
     case RC_ROLE_AGENT:
         if (!cfg->id)
@@ -1242,6 +1369,16 @@ rc_config_destroy (rc_config_t **self_p)
     for (size_t i = 0; i < self->app_count; i++)
         s_app_free (&self->apps[i]);
     free (self->apps);
+    for (size_t i = 0; i < self->webhook_count; i++) {
+        rc_webhook_config_t *hook = &self->webhooks[i];
+        free (hook->name);
+        free (hook->url);
+        free (hook->events);
+        rc_webhook_secret_free (&hook->secret);
+        rc_webhook_secret_free (&hook->file_secret);
+        free (hook->secret_file);
+    }
+    free (self->webhooks);
     zcert_destroy (&self->cert);
     free (self);
     *self_p = NULL;

@@ -7,6 +7,7 @@
 
 #include "rc_ids.h"
 #include "rc_keys.h"
+#include "rc_webhook.h"
 #include <stdint.h>
 
 /* The longest config line read, newline excluded. A longer line is an error
@@ -91,6 +92,19 @@ typedef struct {
     int releases_dir_line;               /* where releases_dir was set, for errors */
 } rc_app_config_t;
 
+/* A [webhook NAME] section (coordinator): where events are POSTed. */
+typedef struct {
+    char *name;                 /* from [webhook NAME] */
+    char *url;                  /* http:// or https:// */
+    char *events;               /* fnmatch globs over event kinds, or NULL for all */
+    char *secret;               /* the HMAC key: secret, or secret_file's content */
+    char *secret_file;          /* where the key was read from, or NULL */
+    char *file_secret;          /* secret_file's content, until the section is whole */
+    rc_webhook_format_t format; /* json (default) | slack */
+    int line;                   /* the section's first key, for errors */
+    uint64_t seen[RC_CONFIG_SEEN_WORDS];
+} rc_webhook_config_t;
+
 typedef struct {
     char *path; /* the file read */
     char *dir;  /* its directory: relative paths start here */
@@ -107,6 +121,10 @@ typedef struct {
     int64_t offline_grace_ms;     /* default of deploy --offline-grace; 0 = the health timeout */
     char *read_only_operator_keys_dir; /* operators who may only read, or NULL */
     char *freeze;                      /* weekly freeze windows (rc_window.h), or NULL */
+    int64_t webhook_max_age_ms;        /* undelivered webhook rows older are dropped */
+    /* [webhook NAME] sections (coordinator) */
+    rc_webhook_config_t *webhooks;
+    size_t webhook_count;
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */

@@ -9,7 +9,9 @@
 #include "server.h"
 #include "store.h"
 
+#include <curl/curl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -79,6 +81,13 @@ main (int argc, char **argv)
         setrlimit (RLIMIT_NOFILE, &nofile);
     }
     zsys_set_max_sockets (0); /* 0: as many as the descriptor limit allows */
+    /* before any thread: the webhook worker's libcurl */
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    if (sodium_init () < 0) {
+        fprintf (stderr, "rollclone-coordinator: libsodium cannot start\n");
+        rc_config_destroy (&cfg);
+        return RC_EXIT_FAILED;
+    }
     zactor_t *server = rc_server_new (cfg);
     if (!server) {
         rc_config_destroy (&cfg);

@@ -19,6 +19,7 @@
 #include "rc_systemd.h"
 #include "rc_time.h"
 #include "store.h"
+#include "webhooks.h"
 #include "zap.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@ typedef struct {
     rc_backup_t *backup;        /* `rollclone backup`, stepped from the cron */
     rc_control_t *control_room; /* the CLI's requests */
     rc_freeze_t *freeze;        /* freeze windows and the operator's freeze */
+    rc_webhooks_t *webhooks;    /* events POSTed from the outbox */
     rc_counters_t counters;     /* what was turned away */
     uint64_t seq;
 } s_server_t;
@@ -370,6 +372,7 @@ static void
 s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
+    rc_webhooks_destroy (&self->webhooks);
     rc_control_destroy (&self->control_room);
     rc_engine_destroy (&self->engine);
     rc_freeze_destroy (&self->freeze);
@@ -399,6 +402,9 @@ s_server_init (s_server_t *self)
         rc_log_error ("store: %s", err);
         return -1;
     }
+    self->webhooks = rc_webhooks_new (cfg, self->store, path);
+    if (!self->webhooks)
+        return -1;
     self->quiet = rc_quiet_new ();
     self->fleet = rc_fleet_new (cfg, self->store, self->quiet, &self->counters);
     if (!self->fleet) {
@@ -433,6 +439,9 @@ s_server_init (s_server_t *self)
     zloop_reader (self->loop, self->agents, s_on_agents, self);
     zloop_reader (self->loop, self->control, s_on_control, self);
     zloop_timer (self->loop, RC_COORD_CRON_MS, 0, s_on_cron, self);
+    if (rc_webhooks_socket (self->webhooks))
+        zloop_reader (self->loop, rc_webhooks_socket (self->webhooks), rc_webhooks_on_worker,
+                      self->webhooks);
     size_t online, offline;
     rc_fleet_count (self->fleet, &online, &offline);
     rc_log_info ("coordinator %s: agents %s, publish %s, control %s; %zu host(s) known, "

@@ -161,6 +161,16 @@ static const char *s_migrations[] = {
     "ALTER TABLE host_apps ADD COLUMN slot_port INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE host_apps ADD COLUMN warm_version TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE host_apps ADD COLUMN warm_until INTEGER NOT NULL DEFAULT 0;",
+    /* 9 -> 10 (issue 12's webhooks, planned as schema 12: the merger
+       renumbers): the webhook outbox, one row per event and webhook it goes
+       to, written in the event's transaction; a row goes when delivered or
+       dropped, or with its event (retention) */
+    "CREATE TABLE webhook_outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+    "  webhook TEXT NOT NULL);"
+    "CREATE INDEX webhook_outbox_event ON webhook_outbox(event_id);"
+    "CREATE INDEX webhook_outbox_webhook ON webhook_outbox(webhook, id);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -336,7 +346,10 @@ rc_store_begin (rc_store_t *self)
 int
 rc_store_commit (rc_store_t *self)
 {
-    return rc_store_exec (self, "COMMIT");
+    int rc = rc_store_exec (self, "COMMIT");
+    if (rc == 0)
+        rc_store_outbox_committed (self);
+    return rc;
 }
 
 void
@@ -344,6 +357,7 @@ rc_store_rollback (rc_store_t *self)
 {
     if (!sqlite3_get_autocommit (self->db))
         rc_store_exec (self, "ROLLBACK");
+    self->outbox_added = false;
 }
 
 #ifdef RC_FAULT_INJECTION

@@ -82,7 +82,7 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_HISTORY_PER_APP_MAX 1000
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 9
+#define RC_STORE_SCHEMA_VERSION 10
 
 /* The lock file in data_dir that makes one coordinator its only owner. */
 #define RC_STORE_LOCK_FILE "coordinator.lock"
@@ -165,6 +165,23 @@ int rc_store_events_page (rc_store_t *self, const char *deployment_id, const cha
    rows before before_id (0 = the newest); *more as above. */
 int rc_store_history_page (rc_store_t *self, const char *host_id, int64_t before_id, size_t limit,
                            bool *more, rc_history_fn *fn, void *arg);
+
+/* The webhook outbox (store_outbox.c). match says which webhooks an event
+   of kind goes to: it puts up to max names (borrowed, alive as long as the
+   store uses them) in names and returns how many. Every event written then
+   also writes one outbox row per name, in the event's transaction, and
+   notify(arg) is called once that is committed (at once for an event
+   written outside a transaction, else by rc_store_commit). */
+typedef size_t (rc_outbox_match_fn) (void *arg, const char *kind, const char **names, size_t max);
+typedef void (rc_outbox_notify_fn) (void *arg);
+void rc_store_set_outbox (rc_store_t *self, rc_outbox_match_fn *match, rc_outbox_notify_fn *notify,
+                          void *arg);
+/* A row delivered or dropped goes. 0 or -1 (also 0 when it was gone). */
+int rc_store_outbox_delete (rc_store_t *self, int64_t id);
+/* Rows of webhooks not among names (count of them: removed from the
+   config) go; *deleted says how many. */
+int rc_store_outbox_forget (rc_store_t *self, const char *const *names, size_t count,
+                            int64_t *deleted);
 
 /* Retention, in the background: the cron calls this; it deletes events
    and release history older than event_retention_ms (events of a running

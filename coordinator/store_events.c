@@ -15,12 +15,15 @@ int
 rc_store_event (rc_store_t *self, int64_t ts, const char *deployment_id, const char *host_id,
                 const char *kind, const char *detail)
 {
-    return rc_store_run (self, rc_store_prepare (self,
-                                                 "INSERT INTO events (ts, deployment_id, host_id, "
-                                                 "kind, detail, operator) "
-                                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                                 "ittttt", ts, deployment_id, host_id, kind,
-                                                 detail ? detail : "", self->operator_name));
+    /* with its webhook outbox rows, when any webhook wants this kind */
+    return rc_store_outbox_event (self,
+                                  rc_store_prepare (self,
+                                                    "INSERT INTO events (ts, deployment_id, "
+                                                    "host_id, kind, detail, operator) "
+                                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                                    "ittttt", ts, deployment_id, host_id, kind,
+                                                    detail ? detail : "", self->operator_name),
+                                  kind);
 }
 
 void

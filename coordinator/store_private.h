@@ -18,7 +18,18 @@ struct _rc_store_t {
     int backup_pages;        /* pages of the last backup, as last counted */
     /* the operator whose request the events written now are of, or "" */
     char operator_name[RC_NAME_MAX + 1];
+    /* the webhook outbox (store_outbox.c) */
+    rc_outbox_match_fn *outbox_match;   /* webhooks of an event kind, or NULL */
+    rc_outbox_notify_fn *outbox_notify; /* rows were committed */
+    void *outbox_arg;
+    bool outbox_added; /* the open transaction wrote outbox rows */
 };
+
+/* Inserts the event (the statement, taken) and its outbox rows, whole or
+   not at all (store_outbox.c). */
+int rc_store_outbox_event (rc_store_t *self, sqlite3_stmt *insert, const char *kind);
+/* A transaction was committed: says so when it wrote outbox rows. */
+void rc_store_outbox_committed (rc_store_t *self);
 
 /* Runs sql (no rows, no arguments: pragmas, migrations). 0 or -1. */
 int rc_store_exec (rc_store_t *self, const char *sql);

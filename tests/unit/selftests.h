@@ -52,7 +52,10 @@
     X (rc_freeze_test)                                                                             \
     X (rc_plan_test)                                                                               \
     X (rc_keyring_operators_test)                                                                  \
-    X (rc_cli_term_test)
+    X (rc_cli_term_test)                                                                           \
+    X (rc_webhook_test)                                                                            \
+    X (rc_webhook_outbox_test)                                                                     \
+    X (rc_webhook_config_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
