@@ -808,6 +808,24 @@ rc_app_run_once (const rc_app_config_t *app, const char *name)
     return NULL;
 }
 
+/* [check NAME]: the coordinator's analysis gates (rc_check_config.c);
+   another program reading the same file leaves them be. */
+static int
+s_check_key (s_parse_t *p, const char *section, const char *key, const char *value)
+{
+    if (p->cfg->role != RC_ROLE_COORDINATOR)
+        return 1;
+    const char *checkname = section + 6;
+    while (*checkname == ' ')
+        checkname++;
+    char reason[512];
+    if (rc_check_config_key (&p->cfg->checks, &p->cfg->check_count, checkname, key, value, reason,
+                             sizeof reason)
+        != 0)
+        return s_fail (p, "%s", reason);
+    return 1;
+}
+
 static int
 s_handle (s_parse_t *p, const char *section, const char *name, const char *value)
 {
@@ -832,8 +850,12 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
                            RC_NAME_MAX);
         where = S_APP;
     }
+    else if (strncmp (section, "check ", 6) == 0)
+        return s_check_key (p, section, name, value);
     else
-        return s_fail (p, "unknown section [%s] (known: coordinator, agent, client, app NAME)",
+        return s_fail (p,
+                       "unknown section [%s] (known: coordinator, agent, client, app NAME, "
+                       "check NAME)",
                        section);
 
     /* run_once_NAME: NAME is the operator's, so the key is a prefix */
@@ -983,6 +1005,7 @@ static int
 s_finish (rc_config_t *cfg, char *err, size_t errlen)
 {
     const char *section = s_section_label (s_role_section (cfg->role));
+    char reason[512];
     const char *required[4] = {NULL};
     size_t nreq = 0;
     required[nreq++] = "secret_key";
@@ -1015,6 +1038,10 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             cfg->event_retention_ms = RC_DEFAULT_EVENT_RETENTION_MS;
         if (!cfg->deployment_retention)
             cfg->deployment_retention = RC_DEFAULT_DEPLOYMENT_RETENTION;
+        if (rc_check_config_finish (cfg->checks, cfg->check_count, reason, sizeof reason) != 0) {
+            snprintf (err, errlen, "%s: %s", cfg->path, reason);
+            return -1;
+        }
         break;
     case RC_ROLE_AGENT:
         if (!cfg->id)
@@ -1242,6 +1269,7 @@ rc_config_destroy (rc_config_t **self_p)
     for (size_t i = 0; i < self->app_count; i++)
         s_app_free (&self->apps[i]);
     free (self->apps);
+    rc_check_config_free (&self->checks, &self->check_count);
     zcert_destroy (&self->cert);
     free (self);
     *self_p = NULL;

@@ -5,6 +5,7 @@
 #ifndef RC_CONFIG_H
 #define RC_CONFIG_H
 
+#include "rc_check_config.h"
 #include "rc_ids.h"
 #include "rc_keys.h"
 #include <stdint.h>
@@ -107,6 +108,8 @@ typedef struct {
     int64_t offline_grace_ms;     /* default of deploy --offline-grace; 0 = the health timeout */
     char *read_only_operator_keys_dir; /* operators who may only read, or NULL */
     char *freeze;                      /* weekly freeze windows (rc_window.h), or NULL */
+    rc_check_config_t *checks;         /* [check NAME] analysis gates, check_count of them */
+    size_t check_count;
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */
