@@ -590,14 +590,15 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
     char why[RC_CHECK_DETAIL_MAX + 64];
     rc_check_verdict_t verdict =
         rc_check_judge (c, job->outcome, job->value, job->detail, why, sizeof why);
-    int evaluations = 0, consecutive = 0, inconclusive = 0;
+    int evaluations = 0, consecutive = 0, inconclusive = 0, final_inconclusive = 0;
     bool cleared = false;
-    sqlite3_stmt *stmt =
-        rc_store_prepare (self->store,
-                          "SELECT evaluations, consecutive, inconclusive, cleared "
-                          "FROM check_state WHERE deployment_id = ?1 AND host_id "
-                          "= ?2 AND name = ?3 AND step = ?4",
-                          "ttti", dep->id, job->host_id, c->name, (int64_t)job->step);
+    sqlite3_stmt *stmt = rc_store_prepare (self->store,
+                                           "SELECT evaluations, consecutive, inconclusive, "
+                                           "final_inconclusive, cleared FROM check_state WHERE "
+                                           "deployment_id = ?1 AND host_id = ?2 AND name = ?3 AND "
+                                           "step = ?4",
+                                           "ttti", dep->id, job->host_id, c->name,
+                                           (int64_t)job->step);
     if (!stmt)
         return -1;
     int step_rc = rc_store_step (self->store, stmt);
@@ -605,7 +606,8 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
         evaluations = sqlite3_column_int (stmt, 0);
         consecutive = sqlite3_column_int (stmt, 1);
         inconclusive = sqlite3_column_int (stmt, 2);
-        cleared = sqlite3_column_int (stmt, 3) != 0;
+        final_inconclusive = sqlite3_column_int (stmt, 3);
+        cleared = sqlite3_column_int (stmt, 4) != 0;
     }
     sqlite3_finalize (stmt);
     if (step_rc != SQLITE_ROW && step_rc != SQLITE_DONE)
@@ -618,10 +620,18 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
         consecutive = 0;
     else
         inconclusive++;
-    /* an evaluation made once the batch had finished decides: anything but
-       a failure lets the host through (inconclusive: no evidence against
-       it, as on_no_data = inconclusive asks) */
-    if (job->final && verdict != RC_CHECK_FAIL)
+    /* an evaluation made once the batch had finished decides: a pass lets
+       the host through; inconclusive ones (no data: a host just back in
+       its load balancer may have had no request yet) are asked again, and
+       after `failures` of them in a row the host passes, with no evidence
+       against it (on_no_data = inconclusive neither passes nor fails) */
+    if (job->final && verdict == RC_CHECK_INCONCLUSIVE)
+        final_inconclusive++;
+    else if (job->final)
+        final_inconclusive = 0;
+    if (job->final
+        && (verdict == RC_CHECK_PASS
+            || (verdict == RC_CHECK_INCONCLUSIVE && final_inconclusive >= c->failures)))
         cleared = true;
     char value[64] = "";
     if (job->outcome == RC_CHECK_VALUE)
@@ -631,11 +641,12 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
         rc_store_prepare (self->store,
                           "INSERT OR REPLACE INTO check_state (deployment_id, host_id, name, "
                           "step, evaluations, consecutive, inconclusive, result, value, detail, "
-                          "cleared, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                          "CAST(NULLIF(?9, '') AS REAL), ?10, ?11, ?12)",
-                          "tttiiiitttbi", dep->id, job->host_id, c->name, (int64_t)job->step,
+                          "final_inconclusive, cleared, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                          "?7, ?8, CAST(NULLIF(?9, '') AS REAL), ?10, ?11, ?12, ?13)",
+                          "tttiiiitttibi", dep->id, job->host_id, c->name, (int64_t)job->step,
                           (int64_t)evaluations, (int64_t)consecutive, (int64_t)inconclusive,
-                          rc_check_verdict_name (verdict), value, why, cleared, now));
+                          rc_check_verdict_name (verdict), value, why, (int64_t)final_inconclusive,
+                          cleared, now));
     if (rc != 0)
         return rc;
     if (verdict == RC_CHECK_FAIL)

@@ -181,6 +181,7 @@ static const char *s_migrations[] = {
     "  result TEXT NOT NULL DEFAULT '',"
     "  value REAL,"
     "  detail TEXT NOT NULL DEFAULT '',"
+    "  final_inconclusive INTEGER NOT NULL DEFAULT 0,"
     "  cleared INTEGER NOT NULL DEFAULT 0,"
     "  updated INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (deployment_id, host_id, name));",
