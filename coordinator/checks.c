@@ -592,13 +592,13 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
         rc_check_judge (c, job->outcome, job->value, job->detail, why, sizeof why);
     int evaluations = 0, consecutive = 0, inconclusive = 0, final_inconclusive = 0;
     bool cleared = false;
-    sqlite3_stmt *stmt = rc_store_prepare (self->store,
-                                           "SELECT evaluations, consecutive, inconclusive, "
-                                           "final_inconclusive, cleared FROM check_state WHERE "
-                                           "deployment_id = ?1 AND host_id = ?2 AND name = ?3 AND "
-                                           "step = ?4",
-                                           "ttti", dep->id, job->host_id, c->name,
-                                           (int64_t)job->step);
+    sqlite3_stmt *stmt =
+        rc_store_prepare (self->store,
+                          "SELECT evaluations, consecutive, inconclusive, "
+                          "final_inconclusive, cleared FROM check_state WHERE "
+                          "deployment_id = ?1 AND host_id = ?2 AND name = ?3 AND "
+                          "step = ?4",
+                          "ttti", dep->id, job->host_id, c->name, (int64_t)job->step);
     if (!stmt)
         return -1;
     int step_rc = rc_store_step (self->store, stmt);
