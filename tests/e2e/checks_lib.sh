@@ -57,5 +57,5 @@ events_of () {
     "$RC" events "$1" --json --limit 1000 | python3 -c "
 import json, sys
 for e in json.load(sys.stdin)['events']:
-    if e['kind'] == '$2': print(e['host'], e['detail'])"
+    if e['kind'] == '$2': print(e['host'], e['detail'])" 2>/dev/null
 }

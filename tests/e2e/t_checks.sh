@@ -21,6 +21,13 @@ max = 0.05
 interval = 1s
 failures = 2
 
+[check error-rate-3]
+prometheus = $PROM
+query = $RATE
+max = 0.05
+interval = 1s
+failures = 3
+
 [check nodata-fail]
 prometheus = $PROM/
 query = $NODATA
@@ -98,6 +105,22 @@ events_of "$dep" host_failed | grep -E "check:error-rate: value 0\.[0-9]+ above 
 events_of "$dep" check_failed | grep -q "error-rate: value" || fail "no check_failed event"
 wait_for 10 current_is 1 v2 || fail "host-1 serves '$(current 1)'"
 say "a release failing 20% of requests was rolled back after batch 1 (check:error-rate)"
+
+# a coordinator killed mid-soak goes on from the recorded count: the host
+# fails at its third failing evaluation in a row, counted across the restart
+dep=$(deploy v3 --batch 1 --soak 3s --check error-rate-3)
+failing () { sql "select consecutive from check_state where deployment_id = '$dep'" | grep -q '^[12]$'; }
+wait_for 40 failing || fail "no failing evaluation recorded"
+rc_coord_kill9
+rc_coord_start
+wait_for 60 dep_ended "$dep" || fail "deployment did not end after the restart"
+[ "$(dep_field "$dep" state)" = rolled_back ] || fail "state $(dep_field "$dep" state) after the restart"
+[ "$(dep_host_field "$dep" host-1 failure)" = check:error-rate-3 ] || fail "failure '$(dep_host_field "$dep" host-1 failure)'"
+[ "$(events_of "$dep" check_failed | grep -c "(1 of 3 in a row)")" = 1 ] \
+    || fail "the count started again after the restart: $(events_of "$dep" check_failed)"
+events_of "$dep" check_failed | grep -q "(3 of 3 in a row)" || fail "no third failure: $(events_of "$dep" check_failed)"
+wait_for 10 current_is 1 v2 || fail "host-1 serves '$(current 1)'"
+say "a coordinator restarted mid-soak resumed the check's count"
 
 # (c) on_no_data: fail fails the host, pass and inconclusive let it through
 expect_exit 1 deploy v4 --batch 1 --soak 500ms --check nodata-fail --wait
