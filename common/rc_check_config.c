@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
 static const char *const s_no_data_names[] = {
     [RC_CHECK_NO_DATA_INCONCLUSIVE] = "inconclusive",
@@ -227,9 +226,7 @@ rc_check_config_key (rc_check_config_t **checks, size_t *count, const char *name
                   name, value);
         return -1;
     case K_HAPROXY_SOCKET: {
-        bool ok = value[0] == '/' ? strlen (value) < sizeof ((struct sockaddr_un *)0)->sun_path
-                                  : rc_addr_tcp_url (value);
-        if (!ok) {
+        if (!rc_addr_socket_valid (value)) {
             snprintf (err, errlen,
                       "[check %s] haproxy_socket = '%s' must be an absolute unix socket path or "
                       "tcp://ADDRESS:PORT",

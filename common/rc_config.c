@@ -438,14 +438,6 @@ rc_config_nginx_servers (const char *text, char ***servers, size_t *count, char 
     return s_server_list (text, s_nginx_server_valid, "HOST:PORT", servers, count, err, errlen);
 }
 
-static bool
-s_lb_socket_valid (const char *v)
-{
-    if (v[0] == '/')
-        return strlen (v) < sizeof ((struct sockaddr_un *)0)->sun_path;
-    return rc_addr_tcp_url (v);
-}
-
 static rc_app_config_t *
 s_app_get (rc_config_t *cfg, const char *name)
 {
@@ -613,7 +605,7 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
         return s_fail (p, "[%s] %s = '%s' is not a load balancer rollclone drives (haproxy, nginx)",
                        section, key->name, value);
     case T_LB_SOCKET:
-        if (!s_lb_socket_valid (value))
+        if (!rc_addr_socket_valid (value))
             return s_fail (p,
                            "[%s] %s = '%s' must be an absolute socket path or tcp://ADDRESS:PORT "
                            "(IPv4 or [IPv6])",
