@@ -38,6 +38,7 @@ typedef enum {
     K_HAPROXY_SOCKET,
     K_HAPROXY_BACKEND,
     K_HAPROXY_SERVER,
+    K_MIN_REQUESTS,
     K_COUNT
 } s_key_t;
 
@@ -53,6 +54,7 @@ static const char *const s_key_names[K_COUNT] = {
     [K_HAPROXY_SOCKET] = "haproxy_socket",
     [K_HAPROXY_BACKEND] = "haproxy_backend",
     [K_HAPROXY_SERVER] = "haproxy_server",
+    [K_MIN_REQUESTS] = "min_requests",
 };
 
 const rc_check_config_t *
@@ -78,6 +80,7 @@ s_get (rc_check_config_t **checks, size_t *count, const char *name)
     memset (c, 0, sizeof *c);
     c->name = strdup (name);
     c->failures = -1;
+    c->min_requests = -1;
     return c->name ? c : NULL;
 }
 
@@ -141,7 +144,7 @@ rc_check_config_key (rc_check_config_t **checks, size_t *count, const char *name
         snprintf (err, errlen,
                   "unknown key '%s' in [check %s] (known: prometheus, query, max, min, interval, "
                   "timeout, failures, on_no_data, haproxy_socket, haproxy_backend, "
-                  "haproxy_server)",
+                  "haproxy_server, min_requests)",
                   key, name);
         return -1;
     }
@@ -204,16 +207,18 @@ rc_check_config_key (rc_check_config_t **checks, size_t *count, const char *name
         *(k == K_INTERVAL ? &c->interval_ms : &c->timeout_ms) = ms;
         return 0;
     }
-    case K_FAILURES: {
+    case K_FAILURES:
+    case K_MIN_REQUESTS: {
+        long max = k == K_FAILURES ? RC_CHECK_FAILURES_MAX : RC_CHECK_MIN_REQUESTS_MAX;
         char *end = NULL;
         errno = 0;
         long n = strtol (value, &end, 10);
-        if (errno || end == value || *end || n < 1 || n > RC_CHECK_FAILURES_MAX) {
-            snprintf (err, errlen, "[check %s] failures = '%s' is not a whole number from 1 to %d",
-                      name, value, RC_CHECK_FAILURES_MAX);
+        if (errno || end == value || *end || n < 1 || n > max) {
+            snprintf (err, errlen, "[check %s] %s = '%s' is not a whole number from 1 to %ld", name,
+                      key, value, max);
             return -1;
         }
-        c->failures = (int)n;
+        *(k == K_FAILURES ? &c->failures : &c->min_requests) = (int)n;
         return 0;
     }
     case K_ON_NO_DATA:
@@ -271,6 +276,8 @@ rc_check_config_finish (rc_check_config_t *checks, size_t count, char *err, size
             why = "needs haproxy_socket";
         else if (haproxy && !c->haproxy_backend)
             why = "needs haproxy_backend";
+        else if (!haproxy && c->min_requests > 0)
+            why = "min_requests is for HAProxy checks (a query says what it counts)";
         else if (!c->has_max && !c->has_min)
             why = "needs max and/or min: the bounds its value must stay within";
         else if (c->has_max && c->has_min && c->min > c->max)
@@ -285,6 +292,8 @@ rc_check_config_finish (rc_check_config_t *checks, size_t count, char *err, size
             c->timeout_ms = RC_CHECK_DEFAULT_TIMEOUT_MS;
         if (c->failures < 0)
             c->failures = RC_CHECK_DEFAULT_FAILURES;
+        if (c->min_requests < 0)
+            c->min_requests = RC_CHECK_DEFAULT_MIN_REQUESTS;
         if (haproxy && !c->haproxy_server
             && !(c->haproxy_server = strdup (RC_CHECK_DEFAULT_HAPROXY_SERVER))) {
             snprintf (err, errlen, "out of memory");

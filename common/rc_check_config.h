@@ -28,6 +28,10 @@ typedef enum {
 #define RC_CHECK_DEFAULT_INTERVAL_MS 10000
 #define RC_CHECK_DEFAULT_FAILURES 1
 #define RC_CHECK_DEFAULT_TIMEOUT_MS 5000
+/* A HAProxy check judges a share of at least this many responses (fewer
+   since the last evaluation is no data, and they add up to the next) */
+#define RC_CHECK_DEFAULT_MIN_REQUESTS 20
+#define RC_CHECK_MIN_REQUESTS_MAX 1000000
 /* The server a haproxy check reads when haproxy_server is not given: the
    host's id is its server's name in haproxy_backend */
 #define RC_CHECK_DEFAULT_HAPROXY_SERVER "{host}"
@@ -41,6 +45,7 @@ typedef struct {
     char *haproxy_socket;  /* a unix socket path or tcp://HOST:PORT, or NULL */
     char *haproxy_backend; /* the backend (proxy) of the host's server */
     char *haproxy_server;  /* the server's name, {host} the host's id */
+    int min_requests;      /* HAProxy: responses a share needs to count */
     double max, min;       /* the bounds, when has_max / has_min */
     bool has_max, has_min;
     int64_t interval_ms; /* between evaluations of one host */

@@ -128,10 +128,11 @@ out:
 }
 
 rc_check_outcome_t
-rc_check_haproxy_share (const long long before[2], const long long now[2], double *value)
+rc_check_haproxy_share (const long long before[2], const long long now[2], long long min_requests,
+                        double *value)
 {
     long long errors = now[0] - before[0], total = now[1] - before[1];
-    if (total <= 0 || errors < 0)
+    if (total <= 0 || total < min_requests || errors < 0)
         return RC_CHECK_NO_DATA;
     *value = (double)errors / (double)total;
     return RC_CHECK_VALUE;
@@ -378,15 +379,20 @@ s_haproxy (s_actor_t *self, rc_check_job_t *job)
         s_answer (self, job);
         return;
     }
-    job->outcome = rc_check_haproxy_share (before, now, &job->value);
-    if (job->outcome == RC_CHECK_NO_DATA)
+    job->outcome = rc_check_haproxy_share (before, now, job->min_requests, &job->value);
+    if (job->outcome == RC_CHECK_NO_DATA) {
+        /* too few to judge: they count with the next ones (the baseline
+           stays) */
         snprintf (job->detail, sizeof job->detail,
-                  "no data (%.100s/%.100s answered no request since)", job->backend, job->server);
-    else
+                  "no data (%.80s/%.80s answered %lld request(s) since, fewer than %d)",
+                  job->backend, job->server, now[1] - before[1], job->min_requests);
+    }
+    else {
         snprintf (job->detail, sizeof job->detail, "%lld of %lld responses 5xx", now[0] - before[0],
                   now[1] - before[1]);
-    before[0] = now[0];
-    before[1] = now[1];
+        before[0] = now[0];
+        before[1] = now[1];
+    }
     s_answer (self, job);
 }
 
@@ -483,10 +489,13 @@ s_actor (zsock_t *pipe, void *args)
 rc_check_eval_t *
 rc_check_eval_new (void)
 {
+    /* before the actor's thread uses libcurl (paired in destroy) */
+    curl_global_init (CURL_GLOBAL_DEFAULT);
     rc_check_eval_t *self = (rc_check_eval_t *)zmalloc (sizeof *self);
     self->actor = zactor_new (s_actor, NULL);
     if (!self->actor) {
         free (self);
+        curl_global_cleanup ();
         return NULL;
     }
     return self;
@@ -522,6 +531,7 @@ rc_check_eval_destroy (rc_check_eval_t **self_p)
     zactor_destroy (&self->actor);
     free (self);
     *self_p = NULL;
+    curl_global_cleanup ();
 }
 
 void

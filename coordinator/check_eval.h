@@ -37,7 +37,8 @@ typedef struct {
     char *socket; /* HAProxy: haproxy_socket, or NULL */
     char backend[RC_NAME_MAX * 2 + 1];
     char server[RC_NAME_MAX * 2 + 1];
-    bool want_max; /* of several series, the highest is the one judged (else the lowest) */
+    int min_requests; /* HAProxy: responses a share needs (fewer: no data, kept for the next) */
+    bool want_max;    /* of several series, the highest is the one judged (else the lowest) */
     int64_t timeout_ms;
     /* the answer */
     rc_check_outcome_t outcome;
@@ -66,8 +67,9 @@ rc_check_job_t *rc_check_eval_recv (rc_check_eval_t *self);
 rc_check_outcome_t rc_check_prom_parse (const char *json, size_t len, bool want_max, double *value,
                                         char *err, size_t errlen);
 /* The 5xx share of a server's responses between two reads of its
-   counters: RC_CHECK_NO_DATA when it answered nothing in between. */
+   counters ({5xx, all}): RC_CHECK_NO_DATA when it answered fewer than
+   min_requests in between (a share of three responses says little). */
 rc_check_outcome_t rc_check_haproxy_share (const long long before[2], const long long now[2],
-                                           double *value);
+                                           long long min_requests, double *value);
 
 #endif

@@ -243,8 +243,9 @@ rc_checks_host_rows (rc_store_t *store, const char *deployment_id, const char *h
                           "SELECT s.name, s.result, s.value, s.evaluations, s.consecutive, "
                           "s.inconclusive, s.cleared, s.detail FROM check_state s JOIN "
                           "deployment_checks c ON c.deployment_id = s.deployment_id AND c.name = "
-                          "s.name WHERE s.deployment_id = ?1 AND s.host_id = ?2 AND s.step = ?3 "
-                          "ORDER BY c.ord",
+                          "s.name WHERE s.deployment_id = ?1 AND s.host_id = ?2 AND s.step = "
+                          "(SELECT MAX(step) FROM check_state WHERE deployment_id = ?1 AND "
+                          "host_id = ?2 AND step <= ?3) ORDER BY c.ord",
                           "tti", deployment_id, host_id, (int64_t)step);
     if (!stmt)
         return -1;
@@ -458,6 +459,7 @@ s_schedule (rc_checks_t *self, const rc_deployment_t *dep, const rc_dhost_t *h,
     job->final = final;
     job->timeout_ms = c->timeout_ms;
     job->want_max = c->has_max;
+    job->min_requests = c->min_requests;
     char err[256] = "";
     if (c->query) {
         rc_check_vars_t vars = {h->host_id, dep->app, dep->version, dep->id};
@@ -548,6 +550,8 @@ rc_checks_gate (void *arg, rc_rollout_t *rollout, rc_deployment_t *dep, rc_dhost
             c += len + (c[len] == ',');
             const rc_check_config_t *cfg = rc_check_config_find (self->config, self->count, name);
             const s_row_t *row = s_row_find (rows, nrows, h, name);
+            if (!cfg && !done)
+                continue; /* judged once the agent is done with the host */
             if (!cfg) {
                 /* the coordinator was restarted with a config without it:
                    it can never pass, and the deployment was held to it */

@@ -50,7 +50,9 @@ int rc_checks_save (rc_store_t *store, const char *deployment_id, char **names, 
    NULL when the store could not say. */
 char *rc_checks_names (rc_store_t *store, const char *deployment_id);
 
-/* The last evaluations of one host of a deployment, for status: each row
+/* The last evaluations of one host of a deployment, for status (those of
+   its latest step up to step that has any: a host rolled back shows what
+   failed it): each row
    into fn (check, its result, value or NULL, evaluations, consecutive
    failures, inconclusive ones, passed, detail). 0, or -1 on a store error. */
 typedef void (rc_checks_row_fn) (void *arg, const char *check, const char *result,

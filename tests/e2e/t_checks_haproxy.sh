@@ -15,7 +15,8 @@ haproxy_backend = web
 haproxy_server = {host}
 max = 0.05
 interval = 1s
-failures = 3"
+failures = 3
+min_requests = 10"
 rc_fleet 2
 for i in 1 2; do rc_metricweb $i; done
 LB=$(rc_port)

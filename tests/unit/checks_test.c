@@ -166,9 +166,11 @@ s_haproxy (void)
 {
     long long before[2] = {10, 100}, now[2] = {30, 200};
     double v = 0;
-    ck_assert_int_eq (rc_check_haproxy_share (before, now, &v), RC_CHECK_VALUE);
+    ck_assert_int_eq (rc_check_haproxy_share (before, now, 20, &v), RC_CHECK_VALUE);
     ck_assert_double_eq_tol (v, 0.2, 1e-12);
-    ck_assert_int_eq (rc_check_haproxy_share (now, now, &v), RC_CHECK_NO_DATA);
+    ck_assert_int_eq (rc_check_haproxy_share (now, now, 1, &v), RC_CHECK_NO_DATA);
+    /* too few responses to judge a share */
+    ck_assert_int_eq (rc_check_haproxy_share (before, now, 101, &v), RC_CHECK_NO_DATA);
     const char *csv = "# pxname,svname,scur,hrsp_2xx,hrsp_5xx,status\n"
                       "web,FRONTEND,0,9,9,OPEN\n"
                       "web,host-1,1,80,20,UP\n"
@@ -230,6 +232,7 @@ s_config (void)
         {"x", "quey", "up", "unknown key 'quey'"},
         {"bad name", "max", "1", "check name"},
         {"x", "query", "", "empty"},
+        {"x", "min_requests", "0", "whole number"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
@@ -249,6 +252,8 @@ s_config (void)
          "min above max"},
         {{{"haproxy_socket", "/run/h.sock"}, {"max", "1"}}, "needs haproxy_backend"},
         {{{"haproxy_socket", "/run/h.sock"}, {"query", "up"}, {"max", "1"}}, "not both"},
+        {{{"prometheus", "http://p"}, {"query", "up"}, {"max", "1"}, {"min_requests", "5"}},
+         "min_requests is for HAProxy"},
     };
     for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
         for (size_t k = 0; k < 4 && whole[i].keys[k][0]; k++)
@@ -265,6 +270,7 @@ s_config (void)
     ck_assert_int_eq (s_key (&checks, &n, "lb", "max", "0.05", err), 0);
     ck_assert_int_eq (rc_check_config_finish (checks, n, err, sizeof err), 0);
     ck_assert_str_eq (checks[0].haproxy_server, "{host}");
+    ck_assert_int_eq (checks[0].min_requests, RC_CHECK_DEFAULT_MIN_REQUESTS);
     rc_check_config_free (&checks, &n);
 }
 
