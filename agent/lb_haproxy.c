@@ -9,6 +9,7 @@
 #include "rc_ids.h"
 #include "lb.h"
 #include "rc_addr.h"
+#include "rc_haproxy_csv.h"
 #include "rc_text.h"
 #include "rc_time.h"
 
@@ -51,36 +52,6 @@ typedef struct {
 
 /* ---- show stat ---------------------------------------------------------- */
 
-/* The next CSV field of *line into field (quotes removed); false at the end. */
-static bool
-s_field (const char **line, char *field, size_t len)
-{
-    const char *c = *line;
-    if (!c)
-        return false;
-    size_t n = 0;
-    bool quoted = *c == '"';
-    if (quoted)
-        c++;
-    while (*c && *c != '\n' && (quoted || *c != ',')) {
-        if (quoted && *c == '"') {
-            if (c[1] == '"')
-                c++;
-            else {
-                quoted = false;
-                c++;
-                continue;
-            }
-        }
-        if (n + 1 < len)
-            field[n++] = *c;
-        c++;
-    }
-    field[n] = '\0';
-    *line = *c == ',' ? c + 1 : NULL;
-    return true;
-}
-
 int
 rc_haproxy_stat (const char *csv, const char *server, rc_haproxy_row_t *out)
 {
@@ -89,53 +60,21 @@ rc_haproxy_stat (const char *csv, const char *server, rc_haproxy_row_t *out)
     const char *slash = strchr (server, '/');
     if (!slash)
         return 0;
-    size_t be_len = (size_t)(slash - server);
-    int px = -1, sv = -1, sc = -1, st = -1, ck = -1;
-    char field[256];
-    const char *line = csv + 2;
-    for (int i = 0; s_field (&line, field, sizeof field); i++) {
-        if (streq (field, "pxname"))
-            px = i;
-        else if (streq (field, "svname"))
-            sv = i;
-        else if (streq (field, "scur"))
-            sc = i;
-        else if (streq (field, "status"))
-            st = i;
-        else if (streq (field, "check_status"))
-            ck = i;
-    }
-    if (px < 0 || sv < 0 || sc < 0 || st < 0)
-        return -1;
-    for (const char *row = strchr (csv, '\n'); row && row[1]; row = strchr (row + 1, '\n')) {
-        const char *c = row + 1;
-        bool px_ok = false, sv_ok = false;
-        long cur = -1;
-        char stat[sizeof field] = "", check[sizeof field] = "";
-        for (int i = 0; s_field (&c, field, sizeof field); i++) {
-            if (i == px)
-                px_ok = strlen (field) == be_len && strncmp (field, server, be_len) == 0;
-            else if (i == sv)
-                sv_ok = streq (field, slash + 1);
-            else if (i == sc) {
-                char *end = NULL;
-                cur = strtol (field, &end, 10);
-                if (end == field || *end)
-                    cur = -1;
-            }
-            else if (i == st)
-                snprintf (stat, sizeof stat, "%s", field);
-            else if (i == ck)
-                snprintf (check, sizeof check, "%s", field);
-        }
-        if (px_ok && sv_ok && cur >= 0) {
-            out->scur = cur;
-            snprintf (out->status, sizeof out->status, "%.*s", (int)sizeof out->status - 1, stat);
-            snprintf (out->check, sizeof out->check, "%.*s", (int)sizeof out->check - 1, check);
-            return 1;
-        }
-    }
-    return 0;
+    char backend[RC_LB_SERVER_MAX + 1];
+    snprintf (backend, sizeof backend, "%.*s", (int)(slash - server), server);
+    static const char *const names[] = {"scur", "status", "check_status"};
+    char values[3][RC_HAPROXY_CSV_FIELD_MAX];
+    int found = rc_haproxy_csv_row (csv, backend, slash + 1, names, 3, 2, values);
+    if (found <= 0)
+        return found;
+    char *end = NULL;
+    long cur = strtol (values[0], &end, 10);
+    if (end == values[0] || *end || cur < 0)
+        return 0;
+    out->scur = cur;
+    snprintf (out->status, sizeof out->status, "%.*s", (int)sizeof out->status - 1, values[1]);
+    snprintf (out->check, sizeof out->check, "%.*s", (int)sizeof out->check - 1, values[2]);
+    return 1;
 }
 
 bool

@@ -71,6 +71,10 @@ rc_cli_parse (const rc_cli_command_t *cmd, int argc, char **argv, rc_cli_opts_t 
             return rc_cli_usage_error (opts, "option '--%s' needs a value (%s)", o ? o->name : "?",
                                        o ? o->arg : "?");
         }
+        if (opts->n_given == RC_CLI_GIVEN_MAX)
+            return rc_cli_usage_error (opts, "more than %d options", RC_CLI_GIVEN_MAX);
+        opts->given[opts->n_given] = optarg ? optarg : "";
+        opts->given_key[opts->n_given++] = (char)key;
         opts->value[(unsigned char)key] = optarg ? optarg : "";
     }
     opts->args = argv + optind;
@@ -96,6 +100,19 @@ rc_cli_number (const rc_cli_opts_t *opts, char key, long max)
                             o ? o->name : "?", text, max);
         return -1;
     }
+    return n;
+}
+
+size_t
+rc_cli_values (const rc_cli_opts_t *opts, char key, const char **values, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < opts->n_given; i++)
+        if (opts->given_key[i] == key) {
+            if (n < max)
+                values[n] = opts->given[i];
+            n++;
+        }
     return n;
 }
 

@@ -27,6 +27,8 @@ typedef struct {
    are all made from it. */
 
 #define RC_CLI_OPTIONS_MAX 32
+/* Options a command line may give, counted with repeats */
+#define RC_CLI_GIVEN_MAX 64
 /* rc_cli_parse's answer when it printed --help: the command exits 0. The
    key 'h' is -h (help): no option of the table may use it. */
 #define RC_CLI_HELP_SHOWN (-1)
@@ -45,7 +47,12 @@ typedef struct _rc_cli_command_t rc_cli_command_t;
 typedef struct {
     const rc_cli_command_t *cmd;
     const char *value[128]; /* by option key: the last value, "" for a flag, NULL if absent */
-    char **args;            /* the operands */
+    /* every value given, in order, with its option's key: what a
+       repeatable option (deploy --check) reads, rc_cli_values */
+    const char *given[RC_CLI_GIVEN_MAX];
+    char given_key[RC_CLI_GIVEN_MAX];
+    int n_given;
+    char **args; /* the operands */
     int n_args;
 } rc_cli_opts_t;
 
@@ -82,6 +89,9 @@ int rc_cli_usage_error (const rc_cli_opts_t *opts, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 /* Parses a whole number from 1 to max for option name; -1 after an error. */
 long rc_cli_number (const rc_cli_opts_t *opts, char key, long max);
+/* The values of a repeatable option, in the order given: how many (at most
+   max into values, borrowed). */
+size_t rc_cli_values (const rc_cli_opts_t *opts, char key, const char **values, size_t max);
 
 /* shell.c: the completion scripts and the man page's commands section. */
 void rc_cli_completion_bash (FILE *out);

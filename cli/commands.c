@@ -51,7 +51,15 @@ const rc_cli_command_t rc_cli_commands[] = {
      "host is rolled back. They run on --run-on HOST, or on the first online, healthy host of "
      "the selection (for after, one that was updated), within the progress deadline; status "
      "and events show where, the exit code and the output's tail. A --retry runs only the "
-     "run-once steps given to it, not those of the deployment it retries.",
+     "run-once steps given to it, not those of the deployment it retries.\n\n"
+     "--check NAME (repeatable, up to 8) holds every batch to an analysis gate: the "
+     "coordinator's [check NAME] (a PromQL query asked of Prometheus, or a server's 5xx share "
+     "in HAProxy's stats) is evaluated for each host of the batch every interval while it "
+     "soaks, and once more after the whole batch has finished; the next batch starts only when "
+     "every host passed. A check that fails `failures` evaluations in a row fails the host "
+     "(reason check:NAME, the value in the events), which counts against --max-fail and rolls "
+     "back like a failed health check. A NAME the coordinator's config does not have is refused "
+     "(exit 2) and nothing is stored. A --retry is held only to the checks given to it.",
      0,
      0,
      NULL,
@@ -86,6 +94,8 @@ const rc_cli_command_t rc_cli_commands[] = {
          {"before", 'B', "NAME", "run the agents' run_once_NAME once before the first batch", NULL},
          {"after", 'F', "NAME", "run the agents' run_once_NAME once after the last batch", NULL},
          {"run-on", 'O', "HOST", "the host of the selection that runs --before/--after", NULL},
+         {"check", 'c', "NAME",
+          "hold each batch to the coordinator's [check NAME] analysis gate (repeatable)", NULL},
          JSON_OPTION,
      }},
     {"status",

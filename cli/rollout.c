@@ -37,6 +37,9 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
                  rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst));
     if (p->frozen)
         rc_cli_line ("frozen: a freeze is in force now; no batch would start until it ends");
+    for (size_t i = 0; i < p->n_checks; i++)
+        rc_cli_line ("check %s: each batch held until every host passes it",
+                     rc_cli_esc (p->checks[i]));
     for (size_t i = 0; i < p->n_run_once; i++) {
         const Rollclone__RunOnceInfo *o = p->run_once[i];
         if (*o->error)
@@ -153,6 +156,13 @@ rc_cli_cmd_deploy (rc_cli_t *cli, const rc_cli_opts_t *opts)
     dreq.before = s_value (opts, 'B');
     dreq.after = s_value (opts, 'F');
     dreq.run_on = s_value (opts, 'O');
+    const char *checks[RC_CLI_GIVEN_MAX];
+    dreq.n_checks = rc_cli_values (opts, 'c', checks, RC_CLI_GIVEN_MAX);
+    dreq.checks = (char **)checks;
+    for (size_t i = 0; i < dreq.n_checks; i++)
+        if (!rc_name_valid (checks[i]))
+            return rc_cli_usage_error (opts, "--check '%s' is not a check name ([A-Za-z0-9._+-])",
+                                       rc_cli_esc (checks[i]));
     /* a name of the agents' own commands, never a command line */
     const char *flags[] = {"--before", "--after"}, *names[] = {dreq.before, dreq.after};
     const char keys[] = {'B', 'F'};

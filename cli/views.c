@@ -58,6 +58,22 @@ s_print_tail (const char *tail)
     free (text);
 }
 
+/* The last evaluation of each analysis gate of a host (deploy --check) */
+static void
+s_print_checks (const Rollclone__DeploymentHost *h)
+{
+    for (size_t j = 0; j < h->n_checks; j++) {
+        const Rollclone__CheckValue *c = h->checks[j];
+        char value[32] = "-";
+        if (c->has_value)
+            snprintf (value, sizeof value, "%g", c->value);
+        rc_cli_line ("      check %s: %s %s%s, %u evaluation(s), %u failed in a row: %s",
+                     rc_cli_esc (c->name), value, rc_cli_esc (c->result),
+                     c->passed ? " (passed)" : "", c->evaluations, c->consecutive_failures,
+                     rc_cli_esc (c->detail));
+    }
+}
+
 void
 rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
 {
@@ -101,6 +117,13 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
                      rc_cli_esc (o->error));
         s_print_tail (o->output_tail);
     }
+    if (d->n_checks) {
+        char *names = NULL;
+        for (size_t i = 0; i < d->n_checks; i++)
+            rc_join_append (&names, "%s%s", i ? ", " : "", rc_cli_esc (d->checks[i]));
+        rc_cli_line ("  checks: %s", names ? names : "");
+        free (names);
+    }
     rc_cli_line ("  %-20s %-5s %-16s %-12s %-24s %-8s %s", "HOST", "BATCH", "STATE", "PHASE",
                  "FROM -> TO", "TIME", "ERROR");
     for (size_t i = 0; i < d->n_hosts; i++) {
@@ -120,6 +143,7 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
                      took >= 0 ? rc_duration_format (took, dur, sizeof dur) : "-",
                      rc_cli_esc (h->failure), *h->error ? ": " : "", rc_cli_esc (h->error));
         free (change);
+        s_print_checks (h);
         if (rc_cli_host_failed (h->state))
             s_print_tail (h->output_tail);
     }

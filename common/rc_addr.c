@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 int
 rc_addr_parse (const char *text, struct sockaddr_storage *addr, socklen_t *len)
@@ -62,4 +63,12 @@ rc_addr_tcp_url (const char *text)
     struct sockaddr_storage addr;
     socklen_t len;
     return strncmp (text, "tcp://", 6) == 0 && rc_addr_parse (text + 6, &addr, &len) == 0;
+}
+
+bool
+rc_addr_socket_valid (const char *text)
+{
+    if (text[0] == '/')
+        return strlen (text) < sizeof ((struct sockaddr_un *)0)->sun_path;
+    return rc_addr_tcp_url (text);
 }

@@ -15,4 +15,8 @@ int rc_addr_parse (const char *text, struct sockaddr_storage *addr, socklen_t *l
 /* True when text is a "tcp://" followed by an address rc_addr_parse takes. */
 bool rc_addr_tcp_url (const char *text);
 
+/* True when text names a stream socket as haproxy_socket keys do: an
+   absolute unix socket path that fits sun_path, or an rc_addr_tcp_url. */
+bool rc_addr_socket_valid (const char *text);
+
 #endif

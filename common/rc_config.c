@@ -452,14 +452,6 @@ rc_config_nginx_servers (const char *text, char ***servers, size_t *count, char 
     return s_server_list (text, s_nginx_server_valid, "HOST:PORT", servers, count, err, errlen);
 }
 
-static bool
-s_lb_socket_valid (const char *v)
-{
-    if (v[0] == '/')
-        return strlen (v) < sizeof ((struct sockaddr_un *)0)->sun_path;
-    return rc_addr_tcp_url (v);
-}
-
 static rc_app_config_t *
 s_app_get (rc_config_t *cfg, const char *name)
 {
@@ -656,7 +648,7 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
         return s_fail (p, "[%s] %s = '%s' is not a load balancer rollclone drives (haproxy, nginx)",
                        section, key->name, value);
     case T_LB_SOCKET:
-        if (!s_lb_socket_valid (value))
+        if (!rc_addr_socket_valid (value))
             return s_fail (p,
                            "[%s] %s = '%s' must be an absolute socket path or tcp://ADDRESS:PORT "
                            "(IPv4 or [IPv6])",
@@ -884,6 +876,24 @@ rc_app_run_once (const rc_app_config_t *app, const char *name)
     return NULL;
 }
 
+/* [check NAME]: the coordinator's analysis gates (rc_check_config.c);
+   another program reading the same file leaves them be. */
+static int
+s_check_key (s_parse_t *p, const char *section, const char *key, const char *value)
+{
+    if (p->cfg->role != RC_ROLE_COORDINATOR)
+        return 1;
+    const char *checkname = section + 6;
+    while (*checkname == ' ')
+        checkname++;
+    char reason[512];
+    if (rc_check_config_key (&p->cfg->checks, &p->cfg->check_count, checkname, key, value, reason,
+                             sizeof reason)
+        != 0)
+        return s_fail (p, "%s", reason);
+    return 1;
+}
+
 static int
 s_handle (s_parse_t *p, const char *section, const char *name, const char *value)
 {
@@ -908,6 +918,8 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
                            RC_NAME_MAX);
         where = S_APP;
     }
+    else if (strncmp (section, "check ", 6) == 0)
+        return s_check_key (p, section, name, value);
     else if (strncmp (section, "webhook ", 8) == 0) {
         const char *hookname = section + 8;
         while (*hookname == ' ')
@@ -920,7 +932,7 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
     else
         return s_fail (p,
                        "unknown section [%s] (known: coordinator, agent, client, app NAME, "
-                       "webhook NAME)",
+                       "check NAME, webhook NAME)",
                        section);
 
     /* run_once_NAME: NAME is the operator's, so the key is a prefix */
@@ -1106,6 +1118,7 @@ static int
 s_finish (rc_config_t *cfg, char *err, size_t errlen)
 {
     const char *section = s_section_label (s_role_section (cfg->role));
+    char reason[512];
     const char *required[4] = {NULL};
     size_t nreq = 0;
     required[nreq++] = "secret_key";
@@ -1142,6 +1155,10 @@ s_finish (rc_config_t *cfg, char *err, size_t errlen)
             cfg->webhook_max_age_ms = RC_DEFAULT_WEBHOOK_MAX_AGE_MS;
         if (s_webhooks_finish (cfg, err, errlen) != 0)
             return -1;
+        if (rc_check_config_finish (cfg->checks, cfg->check_count, reason, sizeof reason) != 0) {
+            snprintf (err, errlen, "%s: %s", cfg->path, reason);
+            return -1;
+        }
         break;
     case RC_ROLE_AGENT:
         if (!cfg->id)
@@ -1379,6 +1396,7 @@ rc_config_destroy (rc_config_t **self_p)
         free (hook->secret_file);
     }
     free (self->webhooks);
+    rc_check_config_free (&self->checks, &self->check_count);
     zcert_destroy (&self->cert);
     free (self);
     *self_p = NULL;

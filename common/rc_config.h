@@ -5,6 +5,7 @@
 #ifndef RC_CONFIG_H
 #define RC_CONFIG_H
 
+#include "rc_check_config.h"
 #include "rc_ids.h"
 #include "rc_keys.h"
 #include "rc_webhook.h"
@@ -125,6 +126,8 @@ typedef struct {
     /* [webhook NAME] sections (coordinator) */
     rc_webhook_config_t *webhooks;
     size_t webhook_count;
+    rc_check_config_t *checks; /* [check NAME] analysis gates, check_count of them */
+    size_t check_count;
     /* [coordinator], [client] */
     char *control_endpoint;
     /* [coordinator], [agent] */

@@ -32,6 +32,7 @@ struct _rc_control_t {
     const rc_counters_t *counters; /* borrowed */
     int64_t offline_grace;         /* default of --offline-grace (0 = the health timeout) */
     rc_freeze_t *freeze;           /* borrowed: freezes, or NULL */
+    rc_checks_t *checks;           /* borrowed: the [check NAME]s, or NULL */
 };
 
 rc_control_t *
@@ -52,6 +53,12 @@ void
 rc_control_set_freeze (rc_control_t *self, rc_freeze_t *freeze)
 {
     self->freeze = freeze;
+}
+
+void
+rc_control_set_checks (rc_control_t *self, rc_checks_t *checks)
+{
+    self->checks = checks;
 }
 
 void
@@ -362,6 +369,11 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                 req->run_on);
         goto out;
     }
+    /* analysis gates: names of the coordinator's own [check NAME]s */
+    if (rc_checks_validate (self->checks, req->checks, req->n_checks, err, sizeof err) != 0) {
+        reply = rc_reply_error (RC_EXIT_USAGE, "%s", err);
+        goto out;
+    }
     reply = s_app_busy (self, req->app);
     if (reply)
         goto out;
@@ -428,7 +440,8 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     dep->gate_open = true;
     dep->abort_rollback = true;
     dep->created = dep->updated = dep->progress = now;
-    char once_text[2 * RC_RUN_ONCE_NAME_MAX + RC_NAME_MAX + 64] = "";
+    char once_text[2 * RC_RUN_ONCE_NAME_MAX + RC_NAME_MAX + 80
+                   + RC_CHECKS_PER_DEPLOYMENT_MAX * (RC_NAME_MAX + 1)] = "";
     for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
         if (!*once_names[w])
             continue;
@@ -444,9 +457,21 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         snprintf (once_text + used, sizeof once_text - used, " on %s", req->run_on);
     }
 
+    if (req->n_checks) {
+        size_t used = strlen (once_text);
+        snprintf (once_text + used, sizeof once_text - used, ", checks");
+        for (size_t i = 0; i < req->n_checks; i++) {
+            used = strlen (once_text);
+            snprintf (once_text + used, sizeof once_text - used, "%s%s", i ? "," : " ",
+                      req->checks[i]);
+        }
+    }
+
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_deployment_insert (self->store, dep);
+    if (rc == 0)
+        rc = rc_checks_save (self->store, dep->id, req->checks, req->n_checks);
     int ord = 0;
     for (char *id = (char *)zlistx_first (sel.chosen); rc == 0 && id;
          id = (char *)zlistx_next (sel.chosen)) {

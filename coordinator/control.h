@@ -8,6 +8,7 @@
 
 #include "backup.h"
 #include "counters.h"
+#include "checks.h"
 #include "engine.h"
 #include "fleet.h"
 #include "freeze.h"
@@ -26,6 +27,8 @@ rc_control_t *rc_control_new (rc_store_t *store, rc_engine_t *engine, rc_fleet_t
 void rc_control_destroy (rc_control_t **self_p);
 /* Freezes (borrowed): `rollclone freeze` and the plans' frozen flag. */
 void rc_control_set_freeze (rc_control_t *self, rc_freeze_t *freeze);
+/* The analysis gates deploy --check may name (borrowed), or NULL. */
+void rc_control_set_checks (rc_control_t *self, rc_checks_t *checks);
 
 /* Answers one request from routing_id: a heap reply for the caller to
    send and free (rollclone__control_reply__free_unpacked), or NULL when

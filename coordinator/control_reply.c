@@ -1,6 +1,7 @@
 /*  control_reply.c - the replies of the read-only control requests and
     the reply helpers (see control_reply.h). */
 #include "control_reply.h"
+#include "checks.h"
 #include "deployments.h"
 #include "rc_defaults.h"
 #include "rc_ids.h"
@@ -151,8 +152,14 @@ s_info (rc_store_t *store, const char *id, bool with_output)
             info->failures++;
         info->hosts[info->n_hosts++] = dh;
     }
+    /* the analysis gates and their last values (deploy --check) */
+    int checks_rc = rc_checks_info (store, info, hosts, n, d->batch);
     free (hosts);
     free (d);
+    if (checks_rc != 0) {
+        rollclone__deployment_info__free_unpacked (info, NULL);
+        return NULL;
+    }
     return info;
 }
 

@@ -60,6 +60,12 @@ rc_engine_set_freeze (rc_engine_t *self, rc_freeze_t *freeze)
 }
 
 void
+rc_engine_set_gate (rc_engine_t *self, rc_rollout_gate_fn *fn, void *arg)
+{
+    rc_rollout_set_gate (self->rollout, fn, arg);
+}
+
+void
 rc_engine_forget (rc_engine_t *self, const char *id)
 {
     rc_rollout_forget (self->rollout, id);

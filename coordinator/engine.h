@@ -36,6 +36,8 @@ void rc_engine_set_publish (rc_engine_t *self, rc_engine_publish_fn *fn, void *a
 /* Freezes (freeze.h, borrowed): no batch of a deployment starts while one
    holds, unless the deployment ignores them. */
 void rc_engine_set_freeze (rc_engine_t *self, rc_freeze_t *freeze);
+/* The analysis gates of the batches (rc_rollout_set_gate), or NULL. */
+void rc_engine_set_gate (rc_engine_t *self, rc_rollout_gate_fn *fn, void *arg);
 
 /* The cron: advances every active deployment, re-publishes instructions. */
 void rc_engine_tick (rc_engine_t *self);

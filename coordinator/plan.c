@@ -232,6 +232,14 @@ rc_plan_deploy (const Rollclone__DeployRequest *req, const rc_plan_deploy_t *how
         rc = s_plan_once (plan, "before", req->before, req->run_on, members, n);
     if (rc == 0)
         rc = s_plan_once (plan, "after", req->after, req->run_on, members, n);
+    /* the analysis gates each batch would be held to (validated already) */
+    for (size_t k = 0; rc == 0 && k < req->n_checks; k++) {
+        char *name = strdup (req->checks[k]);
+        if (!name || s_append ((void ***)&plan->checks, &plan->n_checks, name) != 0) {
+            free (name);
+            rc = -1;
+        }
+    }
     free (members);
     return s_reply (plan, rc, freeze);
 }

@@ -14,9 +14,11 @@ struct _rc_rollout_t {
     rc_store_t *store;     /* borrowed */
     rc_host_view_fn *view; /* live view of the fleet */
     void *view_arg;
-    zhashx_t *clocks;    /* deployment id -> s_clock_t of active ones */
-    zhashx_t *unknown;   /* "deployment/host" -> mono ms it went unknown */
-    rc_freeze_t *freeze; /* borrowed: when no batch may start, or NULL */
+    zhashx_t *clocks;         /* deployment id -> s_clock_t of active ones */
+    zhashx_t *unknown;        /* "deployment/host" -> mono ms it went unknown */
+    rc_freeze_t *freeze;      /* borrowed: when no batch may start, or NULL */
+    rc_rollout_gate_fn *gate; /* analysis gates (checks.c), or NULL */
+    void *gate_arg;
 };
 
 /* The monotonic side of a deployment's timers, kept while it is active:
@@ -129,6 +131,13 @@ void
 rc_rollout_set_freeze (rc_rollout_t *self, rc_freeze_t *freeze)
 {
     self->freeze = freeze;
+}
+
+void
+rc_rollout_set_gate (rc_rollout_t *self, rc_rollout_gate_fn *fn, void *arg)
+{
+    self->gate = fn;
+    self->gate_arg = arg;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -686,6 +695,8 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
         inflight = 0;
     }
     rc |= s_once_watch (self, dep, &inflight, now);
+    if (self->gate && !blown)
+        rc |= self->gate (self->gate_arg, self, dep, hosts, n, now, &inflight);
     if (dep->once[RC_ONCE_BEFORE].state == RC_ONCE_FAILED)
         /* before the first batch: no host was touched, none to put back */
         return rc | s_finish (self, dep, RC_DEP_FAILED, now);

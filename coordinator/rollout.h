@@ -38,6 +38,16 @@ void rc_rollout_destroy (rc_rollout_t **self_p);
    itself when the freeze ends. Rollbacks are never held. */
 void rc_rollout_set_freeze (rc_rollout_t *self, rc_freeze_t *freeze);
 
+/* A gate on the hosts of the current batch (the analysis gates of
+   checks.h): called in each advance of an updating deployment, after the
+   hosts in flight were watched and before the failures are counted. It
+   may fail hosts (rc_rollout_host_fail) and adds to *inflight the hosts it
+   still holds (the batch does not end while one is). 0, or -1 when an
+   event could not be written. */
+typedef int (rc_rollout_gate_fn) (void *arg, rc_rollout_t *rollout, rc_deployment_t *dep,
+                                  rc_dhost_t *hosts, size_t n, int64_t now, int *inflight);
+void rc_rollout_set_gate (rc_rollout_t *self, rc_rollout_gate_fn *fn, void *arg);
+
 /* One round of transitions of an active deployment (the rollback's when it
    is rolling back, else the update's): the next batch, a host's fate, the
    end. 0, or -1 when an event could not be written. */

@@ -8,6 +8,7 @@
 #include "backup.h"
 #include "control.h"
 #include "counters.h"
+#include "checks.h"
 #include "engine.h"
 #include "fleet.h"
 #include "quiet.h"
@@ -43,6 +44,7 @@ typedef struct {
     rc_control_t *control_room; /* the CLI's requests */
     rc_freeze_t *freeze;        /* freeze windows and the operator's freeze */
     rc_webhooks_t *webhooks;    /* events POSTed from the outbox */
+    rc_checks_t *checks;        /* analysis gates ([check NAME]) and their evaluator */
     rc_counters_t counters;     /* what was turned away */
     uint64_t seq;
 } s_server_t;
@@ -331,6 +333,23 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* Answers of the checks' evaluator: each recorded, and the deployment it
+   concerns moved on at once (a host cleared or failed by its gate). */
+static int
+s_on_check (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    (void)sock;
+    s_server_t *self = (s_server_t *)arg;
+    char id[RC_ID_MAX];
+    /* a burst is taken whole, up to a bound that leaves the loop to the
+       others (the rest comes at the next wake) */
+    for (int i = 0; i < RC_CHECK_ANSWERS_PER_WAKE && (zsock_events (sock) & ZMQ_POLLIN); i++)
+        if (rc_checks_on_answer (self->checks, id) == 1)
+            rc_engine_advance (self->engine, id);
+    return 0;
+}
+
 static int
 s_on_pipe (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -375,6 +394,7 @@ s_server_destroy (s_server_t *self)
     rc_webhooks_destroy (&self->webhooks);
     rc_control_destroy (&self->control_room);
     rc_engine_destroy (&self->engine);
+    rc_checks_destroy (&self->checks);
     rc_freeze_destroy (&self->freeze);
     rc_backup_destroy (&self->backup);
     zsock_destroy (&self->agents);
@@ -423,6 +443,12 @@ s_server_init (s_server_t *self)
         return -1;
     self->engine = rc_engine_new (self->store, rc_fleet_view, self->fleet);
     rc_engine_set_publish (self->engine, s_publish, self);
+    self->checks = rc_checks_new (self->store, cfg->checks, cfg->check_count);
+    if (!self->checks) {
+        rc_log_error ("cannot start the checks' evaluator");
+        return -1;
+    }
+    rc_engine_set_gate (self->engine, rc_checks_gate, self->checks);
     self->backup = rc_backup_new (self->store);
     self->control_room = rc_control_new (self->store, self->engine, self->fleet, self->backup,
                                          &self->counters, cfg->offline_grace_ms);
@@ -433,11 +459,13 @@ s_server_init (s_server_t *self)
     }
     rc_engine_set_freeze (self->engine, self->freeze);
     rc_control_set_freeze (self->control_room, self->freeze);
+    rc_control_set_checks (self->control_room, self->checks);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, rc_zap_socket (self->zap), rc_zap_on_request, self->zap);
     zloop_reader (self->loop, self->agents, s_on_agents, self);
     zloop_reader (self->loop, self->control, s_on_control, self);
+    zloop_reader (self->loop, rc_checks_socket (self->checks), s_on_check, self);
     zloop_timer (self->loop, RC_COORD_CRON_MS, 0, s_on_cron, self);
     if (rc_webhooks_socket (self->webhooks))
         zloop_reader (self->loop, rc_webhooks_socket (self->webhooks), rc_webhooks_on_worker,

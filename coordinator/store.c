@@ -161,8 +161,7 @@ static const char *s_migrations[] = {
     "ALTER TABLE host_apps ADD COLUMN slot_port INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE host_apps ADD COLUMN warm_version TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE host_apps ADD COLUMN warm_until INTEGER NOT NULL DEFAULT 0;",
-    /* 9 -> 10 (issue 12's webhooks, planned as schema 12: the merger
-       renumbers): the webhook outbox, one row per event and webhook it goes
+    /* 9 -> 10 (issue 12): the webhook outbox, one row per event and webhook it goes
        to, written in the event's transaction; a row goes when delivered or
        dropped, or with its event (retention) */
     "CREATE TABLE webhook_outbox ("
@@ -171,6 +170,29 @@ static const char *s_migrations[] = {
     "  webhook TEXT NOT NULL);"
     "CREATE INDEX webhook_outbox_event ON webhook_outbox(event_id);"
     "CREATE INDEX webhook_outbox_webhook ON webhook_outbox(webhook, id);",
+    /* 10 -> 11 (issue 12, analysis gates): the [check NAME]s a deployment is held to, in the
+       order given, and per host and check what its evaluations said, so a
+       coordinator restarted mid-soak goes on from the same count */
+    "CREATE TABLE deployment_checks ("
+    "  deployment_id TEXT NOT NULL REFERENCES deployments(id),"
+    "  ord INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  PRIMARY KEY (deployment_id, name));"
+    "CREATE TABLE check_state ("
+    "  deployment_id TEXT NOT NULL REFERENCES deployments(id),"
+    "  host_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  evaluations INTEGER NOT NULL DEFAULT 0,"
+    "  consecutive INTEGER NOT NULL DEFAULT 0,"
+    "  inconclusive INTEGER NOT NULL DEFAULT 0,"
+    "  result TEXT NOT NULL DEFAULT '',"
+    "  value REAL,"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  final_inconclusive INTEGER NOT NULL DEFAULT 0,"
+    "  cleared INTEGER NOT NULL DEFAULT 0,"
+    "  updated INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (deployment_id, host_id, name));",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

@@ -199,6 +199,14 @@ s_prune_deployments (rc_store_t *self, int64_t keep, int budget)
                                                     "DELETE FROM deployment_run_once WHERE "
                                                     "deployment_id = ?1",
                                                     "t", id))
+                + s_delete (self, rc_store_prepare (self,
+                                                    "DELETE FROM deployment_checks WHERE "
+                                                    "deployment_id = ?1",
+                                                    "t", id))
+                + s_delete (self, rc_store_prepare (self,
+                                                    "DELETE FROM check_state WHERE "
+                                                    "deployment_id = ?1",
+                                                    "t", id))
                 + s_delete (self, rc_store_prepare (self, "DELETE FROM deployments WHERE id = ?1",
                                                     "t", id));
         free (id);

@@ -10,6 +10,7 @@ else
     PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
 libinih-dev libjansson-dev libarchive-dev libsystemd-dev check python3 curl haproxy nginx \
+prometheus \
 zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
     # make bench's zero-downtime part: its web app and load generator
     PKGS="$PKGS libmicrohttpd-dev wrk"

@@ -55,7 +55,8 @@
     X (rc_cli_term_test)                                                                           \
     X (rc_webhook_test)                                                                            \
     X (rc_webhook_outbox_test)                                                                     \
-    X (rc_webhook_config_test)
+    X (rc_webhook_config_test)                                                                     \
+    X (rc_checks_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)

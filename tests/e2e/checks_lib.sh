@@ -1,0 +1,61 @@
+# checks_lib.sh - what the analysis-gate tests (t_checks*.sh) share, sourced
+# after lib.sh: web apps that export http_requests_total (metricweb.py),
+# releases with an error rate, and a load that keeps requests flowing.
+
+# rc_metricweb I: [app web] of agent I, whose restart hook starts
+# metricweb.py on its own port (install/drain/undrain as rc_webapp's, with
+# RC_LB_SOCK for HAProxy).
+rc_metricweb () {
+    i=$1; dir="$T/agent-$i"; port=$(rc_port)
+    echo "$port" >"$dir/port"
+    lb=""
+    [ -z "${RC_LB_SOCK:-}" ] || lb="$port $RC_LB_SOCK web/host-$i"
+    cat >"$dir/restart.sh" <<SH
+#!/bin/sh
+echo "restart \${ROLLCLONE_VERSION:-}" >>"$dir/hooks.log"
+[ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null && sleep 0.2
+python3 "$CHECKS_WEB" "$port" "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
+echo \$! >"$dir/server.pid"
+SH
+    cat >>"$T/agent-$i.conf" <<CONF
+
+[app web]
+releases_dir = $dir/web
+install = sh $HOOK install $dir
+restart = sh $dir/restart.sh
+drain = sh $HOOK drain $dir $lb
+undrain = sh $HOOK undrain $dir $lb
+health_url = http://127.0.0.1:$port/health
+health_interval = 100ms
+hook_timeout = 20s
+artifact_sources = file://$T/art/
+CONF
+}
+CHECKS_WEB="$(cd "$(dirname "$0")" && pwd)/metricweb.py"
+
+# make_rated_release V RATE: a good release whose requests fail at RATE
+make_rated_release () {
+    make_release "$1"
+    echo "$2" >"$T/art/src-$1/error_rate"
+    tar -czf "$T/art/$1.tgz" -C "$T/art/src-$1" .
+    sha256sum "$T/art/$1.tgz" | cut -d' ' -f1 >"$T/art/$1.sha"
+}
+
+# load_start URL...: GETs each URL in turn, ~50 a second, until load_stop
+load_start () {
+    rc_bg load python3 -c "
+import sys, time, urllib.request
+while True:
+    for u in sys.argv[1:]:
+        try: urllib.request.urlopen(u, timeout=1).read()
+        except Exception: pass
+    time.sleep(0.02)" "$@"
+}
+
+# events_of DEP KIND: the details of dep's events of that kind
+events_of () {
+    "$RC" events "$1" --json --limit 1000 | python3 -c "
+import json, sys
+for e in json.load(sys.stdin)['events']:
+    if e['kind'] == '$2': print(e['host'], e['detail'])" 2>/dev/null
+}
