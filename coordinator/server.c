@@ -10,6 +10,7 @@
 #include "counters.h"
 #include "engine.h"
 #include "fleet.h"
+#include "metrics.h"
 #include "quiet.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
@@ -42,6 +43,7 @@ typedef struct {
     rc_control_t *control_room; /* the CLI's requests */
     rc_freeze_t *freeze;        /* freeze windows and the operator's freeze */
     rc_counters_t counters;     /* what was turned away */
+    rc_metrics_t *metrics;      /* the /metrics endpoint, or NULL (off) */
     uint64_t seq;
 } s_server_t;
 
@@ -95,6 +97,7 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return NULL;
+    rc_metrics_count_frame (label);
     memset (why, 0, sizeof *why);
     zframe_t *payload = NULL;
     *routing_id = zmsg_first (msg);
@@ -291,6 +294,7 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
     Rollclone__ControlReply *reply = rc_control_handle_by (
         self->control_room, env->request, routing_id, rc_keyring_name (operators, key),
         rc_keyring_read_only (operators, key));
+    rc_metrics_count_control (env->request, reply);
     if (reply) {
         s_reply (self, routing_id, reply);
         rollclone__control_reply__free_unpacked (reply, NULL);
@@ -326,6 +330,16 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
         < 0)
         rc_log_error ("store: %s", rc_store_errmsg (self->store));
     rc_systemd_watchdog ();
+    return 0;
+}
+
+/* A scrape waits for a newer snapshot (metrics.h). */
+static int
+s_on_metrics (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    rc_metrics_on_wake (((s_server_t *)arg)->metrics);
     return 0;
 }
 
@@ -370,6 +384,7 @@ static void
 s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
+    rc_metrics_destroy (&self->metrics);
     rc_control_destroy (&self->control_room);
     rc_engine_destroy (&self->engine);
     rc_freeze_destroy (&self->freeze);
@@ -433,6 +448,17 @@ s_server_init (s_server_t *self)
     zloop_reader (self->loop, self->agents, s_on_agents, self);
     zloop_reader (self->loop, self->control, s_on_control, self);
     zloop_timer (self->loop, RC_COORD_CRON_MS, 0, s_on_cron, self);
+    if (cfg->metrics_endpoint) {
+        self->metrics =
+            rc_metrics_new (cfg, self->fleet, self->store, &self->counters, err, sizeof err);
+        if (!self->metrics) {
+            rc_log_error ("%s", err);
+            return -1;
+        }
+        zmq_pollitem_t item = {.fd = rc_metrics_wake_fd (self->metrics), .events = ZMQ_POLLIN};
+        zloop_poller (self->loop, &item, s_on_metrics, self);
+        rc_log_info ("metrics on http://%s/metrics", cfg->metrics_endpoint);
+    }
     size_t online, offline;
     rc_fleet_count (self->fleet, &online, &offline);
     rc_log_info ("coordinator %s: agents %s, publish %s, control %s; %zu host(s) known, "

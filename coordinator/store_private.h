@@ -18,6 +18,7 @@ struct _rc_store_t {
     int backup_pages;        /* pages of the last backup, as last counted */
     /* the operator whose request the events written now are of, or "" */
     char operator_name[RC_NAME_MAX + 1];
+    int64_t txn_began_us; /* monotonic µs of BEGIN, for the metrics (0: none open) */
 };
 
 /* Runs sql (no rows, no arguments: pragmas, migrations). 0 or -1. */

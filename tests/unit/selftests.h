@@ -52,7 +52,9 @@
     X (rc_freeze_test)                                                                             \
     X (rc_plan_test)                                                                               \
     X (rc_keyring_operators_test)                                                                  \
-    X (rc_cli_term_test)
+    X (rc_cli_term_test)                                                                           \
+    X (rc_expo_test)                                                                               \
+    X (rc_figures_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
