@@ -156,6 +156,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh
+	sh bench/metrics.sh
 	sh bench/zerodowntime.sh
 
 FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] cli/*.[ch] tests/unit/*.[ch] \

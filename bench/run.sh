@@ -14,9 +14,10 @@
 #     polled like the executor) against tar -xzf of the same ~200 MB .tgz
 # BENCH_HOSTS (default 500) and BENCH_RUNS (default 3) change the size;
 # BENCH_ONLY=extract or BENCH_ONLY=fleet runs one part (BENCH_ONLY=
-# zerodowntime none of these: bench/zerodowntime.sh, run after this one).
+# zerodowntime or metrics none of these: bench/zerodowntime.sh and
+# bench/metrics.sh, run after this one).
 set -u
-[ "${BENCH_ONLY:-}" = zerodowntime ] && exit 0
+case ${BENCH_ONLY:-} in zerodowntime | metrics) exit 0 ;; esac
 B=$(pwd)/build
 RC="$B/rollclone"
 N=${BENCH_HOSTS:-500}

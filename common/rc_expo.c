@@ -154,8 +154,20 @@ s_value (rc_expo_t *self, double value)
         s_put (self, "NaN", 3);
     else if (isinf (value))
         s_put (self, value > 0 ? "+Inf" : "-Inf", 4);
-    else if (value == (double)(int64_t)value && fabs (value) < 1e15)
-        s_printf (self, "%lld", (long long)value);
+    else if (fabs (value) < 1e15 && value == (double)(int64_t)value) {
+        /* most samples are whole numbers: no printf for them */
+        char digits[24];
+        char *at = digits + sizeof digits;
+        int64_t v = (int64_t)value;
+        uint64_t u = v < 0 ? (uint64_t)-v : (uint64_t)v;
+        do {
+            *--at = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0)
+            *--at = '-';
+        s_put (self, at, (size_t)(digits + sizeof digits - at));
+    }
     else {
         /* the shortest spelling that reads back as the same double */
         char text[32];
@@ -174,6 +186,18 @@ rc_expo_family (rc_expo_t *self, const char *name, const char *type, const char 
     s_printf (self, "\n# TYPE %s %s\n", name, type);
 }
 
+/* [,]name="value" */
+static void
+s_label (rc_expo_t *self, bool first, const char *name, const char *value)
+{
+    if (!first)
+        s_put (self, ",", 1);
+    s_put (self, name, strlen (name));
+    s_put (self, "=\"", 2);
+    s_escaped (self, value, true);
+    s_put (self, "\"", 1);
+}
+
 /* name{labels[,extra_name="extra_value"]} */
 static void
 s_series (rc_expo_t *self, const char *name, const char *suffix, const char *const *labels,
@@ -187,16 +211,11 @@ s_series (rc_expo_t *self, const char *name, const char *suffix, const char *con
     s_put (self, "{", 1);
     bool first = true;
     for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
-        s_printf (self, "%s%s=\"", first ? "" : ",", labels[i]);
-        s_escaped (self, labels[i + 1], true);
-        s_put (self, "\"", 1);
+        s_label (self, first, labels[i], labels[i + 1]);
         first = false;
     }
-    if (extra_name) {
-        s_printf (self, "%s%s=\"", first ? "" : ",", extra_name);
-        s_escaped (self, extra_value, true);
-        s_put (self, "\"", 1);
-    }
+    if (extra_name)
+        s_label (self, first, extra_name, extra_value);
     s_put (self, "}", 1);
 }
 

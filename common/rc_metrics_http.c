@@ -26,6 +26,9 @@ typedef struct {
     atomic_int refs;
     size_t len;
     char *text;
+    rc_metrics_more_fn *more; /* writes the rest from data, or NULL */
+    void *data;
+    void (*free_data) (void *data);
 } s_snap_t;
 
 /* What one response holds until libmicrohttpd is done with it. */
@@ -50,6 +53,8 @@ static void
 s_snap_release (s_snap_t *snap)
 {
     if (snap && atomic_fetch_sub (&snap->refs, 1) == 1) {
+        if (snap->free_data)
+            snap->free_data (snap->data);
         free (snap->text);
         free (snap);
     }
@@ -133,6 +138,8 @@ s_answer (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         s_snap_release (snap);
         return MHD_NO;
     }
+    if (snap->more)
+        snap->more (snap->data, tail);
     rc_expo_process (tail, self->started_ms);
     size_t tail_len = 0;
     reply->snap = snap;
@@ -235,14 +242,26 @@ rc_metrics_http_asked (rc_metrics_http_t *self)
 void
 rc_metrics_http_publish (rc_metrics_http_t *self, char *text, size_t len)
 {
+    rc_metrics_http_publish_more (self, text, len, NULL, NULL, NULL);
+}
+
+void
+rc_metrics_http_publish_more (rc_metrics_http_t *self, char *text, size_t len,
+                              rc_metrics_more_fn *more, void *data, void (*free_data) (void *data))
+{
     s_snap_t *snap = text ? (s_snap_t *)calloc (1, sizeof *snap) : NULL;
     if (!snap) {
         free (text);
+        if (free_data)
+            free_data (data);
         return;
     }
     atomic_init (&snap->refs, 1);
     snap->text = text;
     snap->len = len;
+    snap->more = more;
+    snap->data = data;
+    snap->free_data = free_data;
     pthread_mutex_lock (&self->lock);
     s_snap_t *old = self->snap;
     self->snap = snap;

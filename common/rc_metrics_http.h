@@ -40,6 +40,14 @@ int rc_metrics_http_wake_fd (rc_metrics_http_t *self);
 bool rc_metrics_http_asked (rc_metrics_http_t *self);
 /* Publishes text (len bytes, taken: freed when no scrape uses it). */
 void rc_metrics_http_publish (rc_metrics_http_t *self, char *text, size_t len);
+/* The same, and data (taken: free_data frees it with the snapshot) that
+   more writes into each scrape's text after it, in the HTTP thread: the
+   loop hands over a compact copy and the formatting costs it nothing. */
+typedef struct _rc_expo_t rc_expo_t;
+typedef void (rc_metrics_more_fn) (const void *data, rc_expo_t *expo);
+void rc_metrics_http_publish_more (rc_metrics_http_t *self, char *text, size_t len,
+                                   rc_metrics_more_fn *more, void *data,
+                                   void (*free_data) (void *data));
 /* The port listened on (when endpoint said 0, the one the kernel chose). */
 uint16_t rc_metrics_http_port (rc_metrics_http_t *self);
 

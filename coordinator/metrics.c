@@ -14,6 +14,7 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <time.h>
 
 /* Step phases last from milliseconds (switch) to minutes (fetch, soak). */
 static const double s_step_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,   2.5,
@@ -227,83 +228,156 @@ struct _rc_metrics_t {
     const rc_counters_t *counters; /* borrowed */
     rc_metrics_http_t *http;       /* the endpoint */
     rc_expo_t *expo;               /* reused buffer */
+    int64_t build_us;              /* how long the last build took the loop */
 };
-
-/* The hosts of the fleet, gathered once per snapshot. */
-typedef struct {
-    rc_fleet_host_t *hosts;
-    size_t n, size;
-} s_hosts_t;
-
-static void
-s_gather (void *arg, const rc_fleet_host_t *host)
-{
-    s_hosts_t *all = (s_hosts_t *)arg;
-    if (all->n == all->size) {
-        size_t size = all->size ? all->size * 2 : 256;
-        rc_fleet_host_t *hosts = (rc_fleet_host_t *)realloc (all->hosts, size * sizeof *hosts);
-        if (!hosts)
-            return;
-        all->hosts = hosts;
-        all->size = size;
-    }
-    all->hosts[all->n++] = *host;
-}
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* The loop's compact copy of each host, formatted by the HTTP thread. */
+typedef struct {
+    char id[RC_NAME_MAX + 1];
+    char version[RC_NAME_MAX + 1]; /* the agent's, "" when unknown or unclean */
+    bool online, healthy;
+    double silent_s;
+    rc_host_figures_t figures; /* disks point into s_snap_t's own arrays */
+} s_host_rec_t;
+
+typedef struct {
+    s_host_rec_t *hosts;
+    size_t n, size;
+    rc_disk_figure_t *disks; /* every host's, in host order */
+    size_t n_disks, disks_size;
+    zhashx_t *versions;    /* "app\tversion" -> hosts (as a pointer) */
+    size_t by_state[2][2]; /* [online][healthy] */
+} s_snap_t;
+
 static void
-s_fleet (rc_expo_t *e, const s_hosts_t *all)
+s_snap_free (void *arg)
 {
-    size_t by_state[2][2] = {{0}};      /* [online][healthy] */
-    zhashx_t *versions = zhashx_new (); /* "app\tversion" -> count (as pointer) */
-    for (size_t i = 0; i < all->n; i++) {
-        const rc_fleet_host_t *h = &all->hosts[i];
-        by_state[h->online][h->healthy]++;
-        for (size_t a = 0; a < h->n_apps; a++) {
-            char key[2 * RC_NAME_MAX + 2];
-            snprintf (key, sizeof key, "%s\t%s", h->apps[a].app, h->apps[a].current);
-            uintptr_t n = (uintptr_t)zhashx_lookup (versions, key);
-            zhashx_update (versions, key, (void *)(n + 1));
-        }
+    s_snap_t *snap = (s_snap_t *)arg;
+    if (!snap)
+        return;
+    for (size_t i = 0; i < snap->n_disks; i++)
+        free (snap->disks[i].path);
+    free (snap->disks);
+    free (snap->hosts);
+    zhashx_destroy (&snap->versions);
+    free (snap);
+}
+
+/* rc_fleet_each's callback: one host into the copy. */
+static void
+s_copy_host (void *arg, const rc_fleet_host_t *h)
+{
+    s_snap_t *snap = (s_snap_t *)arg;
+    snap->by_state[h->online][h->healthy]++;
+    for (size_t a = 0; a < h->n_apps; a++) {
+        char key[2 * RC_NAME_MAX + 2];
+        snprintf (key, sizeof key, "%s\t%s", h->apps[a].app, h->apps[a].current);
+        uintptr_t n = (uintptr_t)zhashx_lookup (snap->versions, key);
+        zhashx_update (snap->versions, key, (void *)(n + 1));
     }
+    if (snap->n == snap->size) {
+        size_t size = snap->size ? snap->size * 2 : 256;
+        s_host_rec_t *hosts = (s_host_rec_t *)realloc (snap->hosts, size * sizeof *hosts);
+        if (!hosts)
+            return;
+        snap->hosts = hosts;
+        snap->size = size;
+    }
+    s_host_rec_t *rec = &snap->hosts[snap->n++];
+    snprintf (rec->id, sizeof rec->id, "%s", h->id);
+    bool clean = strlen (h->agent_version) <= RC_NAME_MAX && rc_text_is_clean (h->agent_version)
+                 && !strchr (h->agent_version, '\n');
+    snprintf (rec->version, sizeof rec->version, "%s", clean ? h->agent_version : "");
+    rec->online = h->online;
+    rec->healthy = h->healthy;
+    rec->silent_s = (double)h->silent_ms / 1000.0;
+    rec->figures = *h->figures;
+    rec->figures.disks = NULL;
+    rec->figures.n_disks = 0;
+    /* disks: recorded by index into snap->disks (which may move) */
+    size_t first = snap->n_disks;
+    for (size_t d = 0; h->figures->known && d < h->figures->n_disks; d++) {
+        if (snap->n_disks == snap->disks_size) {
+            size_t size = snap->disks_size ? snap->disks_size * 2 : 256;
+            rc_disk_figure_t *disks =
+                (rc_disk_figure_t *)realloc (snap->disks, size * sizeof *disks);
+            if (!disks)
+                break;
+            snap->disks = disks;
+            snap->disks_size = size;
+        }
+        rc_disk_figure_t *out = &snap->disks[snap->n_disks];
+        *out = h->figures->disks[d];
+        out->path = strdup (out->path);
+        if (out->path)
+            snap->n_disks++;
+    }
+    rec->figures.disks = (rc_disk_figure_t *)(uintptr_t)first; /* an index until done */
+    rec->figures.n_disks = snap->n_disks - first;
+}
+
+/* The copy of the fleet the HTTP thread formats; NULL when out of memory. */
+static s_snap_t *
+s_snap_take (rc_fleet_t *fleet)
+{
+    s_snap_t *snap = (s_snap_t *)calloc (1, sizeof *snap);
+    if (!snap)
+        return NULL;
+    snap->versions = zhashx_new ();
+    rc_fleet_each (fleet, s_copy_host, snap);
+    for (size_t i = 0; i < snap->n; i++)
+        snap->hosts[i].figures.disks = snap->disks + (uintptr_t)snap->hosts[i].figures.disks;
+    return snap;
+}
+
+/* Fleet figures as text: the aggregates (small, the loop writes them). */
+static void
+s_fleet_head (rc_expo_t *e, const s_snap_t *snap)
+{
     rc_expo_family (e, "rollclone_hosts", "gauge", "Hosts known, by state and health.");
     for (int on = 1; on >= 0; on--)
         for (int ok = 1; ok >= 0; ok--)
             rc_expo_sample (
                 e, "rollclone_hosts",
                 L ("state", on ? "online" : "offline", "healthy", ok ? "true" : "false"),
-                (double)by_state[on][ok]);
+                (double)snap->by_state[on][ok]);
     rc_expo_family (e, "rollclone_app_hosts", "gauge",
                     "Hosts per app and the version they say is live (\"\" none).");
-    for (void *n = zhashx_first (versions); n; n = zhashx_next (versions)) {
+    for (void *n = zhashx_first (snap->versions); n; n = zhashx_next (snap->versions)) {
         char key[2 * RC_NAME_MAX + 2];
-        snprintf (key, sizeof key, "%s", (const char *)zhashx_cursor (versions));
+        snprintf (key, sizeof key, "%s", (const char *)zhashx_cursor (snap->versions));
         char *tab = strchr (key, '\t');
         *tab = 0;
         rc_expo_sample (e, "rollclone_app_hosts", L ("app", key, "version", tab + 1),
                         (double)(uintptr_t)n);
     }
-    zhashx_destroy (&versions);
+}
 
+/* ... and per host (a rc_metrics_more_fn: the HTTP thread writes these). */
+static void
+s_fleet_hosts (const void *data, rc_expo_t *e)
+{
+    const s_snap_t *snap = (const s_snap_t *)data;
+    const s_host_rec_t *hosts = snap->hosts;
     rc_expo_family (e, "rollclone_host_up", "gauge", "1 when the host is online.");
-    for (size_t i = 0; i < all->n; i++)
-        rc_expo_sample (e, "rollclone_host_up", L ("host", all->hosts[i].id), all->hosts[i].online);
+    for (size_t i = 0; i < snap->n; i++)
+        rc_expo_sample (e, "rollclone_host_up", L ("host", hosts[i].id), hosts[i].online);
     rc_expo_family (e, "rollclone_host_healthy", "gauge",
                     "1 when the host's last self health check passed.");
-    for (size_t i = 0; i < all->n; i++)
-        rc_expo_sample (e, "rollclone_host_healthy", L ("host", all->hosts[i].id),
-                        all->hosts[i].healthy);
+    for (size_t i = 0; i < snap->n; i++)
+        rc_expo_sample (e, "rollclone_host_healthy", L ("host", hosts[i].id), hosts[i].healthy);
     rc_expo_family (e, "rollclone_host_heartbeat_age_seconds", "gauge",
                     "Seconds since the host was last heard from (since this coordinator "
                     "started, for a host not heard from since).");
-    for (size_t i = 0; i < all->n; i++)
-        rc_expo_sample (e, "rollclone_host_heartbeat_age_seconds", L ("host", all->hosts[i].id),
-                        (double)all->hosts[i].silent_ms / 1000.0);
+    for (size_t i = 0; i < snap->n; i++)
+        rc_expo_sample (e, "rollclone_host_heartbeat_age_seconds", L ("host", hosts[i].id),
+                        hosts[i].silent_s);
     rc_expo_family (e, "rollclone_agent_info", "gauge", "The agent version each host runs.");
-    for (size_t i = 0; i < all->n; i++)
+    for (size_t i = 0; i < snap->n; i++)
         rc_expo_sample (e, "rollclone_agent_info",
-                        L ("host", all->hosts[i].id, "version", all->hosts[i].agent_version), 1);
+                        L ("host", hosts[i].id, "version", hosts[i].version), 1);
 
     /* what the agents measure of their hosts */
     static const struct {
@@ -317,9 +391,9 @@ s_fleet (rc_expo_t *e, const s_hosts_t *all)
     };
     for (size_t f = 0; f < S_COUNT (figures); f++) {
         rc_expo_family (e, figures[f].name, "gauge", figures[f].help);
-        for (size_t i = 0; i < all->n; i++) {
-            const rc_host_figures_t *hf = all->hosts[i].figures;
-            if (!hf || !hf->known)
+        for (size_t i = 0; i < snap->n; i++) {
+            const rc_host_figures_t *hf = &hosts[i].figures;
+            if (!hf->known)
                 continue;
             double v = f == 0   ? hf->load1
                        : f == 1 ? hf->cpu_percent
@@ -327,7 +401,7 @@ s_fleet (rc_expo_t *e, const s_hosts_t *all)
                        : f == 3 ? (double)hf->mem_used_bytes
                                 : (double)hf->mem_available_bytes;
             if (!isnan (v))
-                rc_expo_sample (e, figures[f].name, L ("host", all->hosts[i].id), v);
+                rc_expo_sample (e, figures[f].name, L ("host", hosts[i].id), v);
         }
     }
     for (int total = 0; total < 2; total++) {
@@ -336,13 +410,12 @@ s_fleet (rc_expo_t *e, const s_hosts_t *all)
         rc_expo_family (e, name, "gauge",
                         total ? "Size of the filesystem of each app's releases_dir."
                               : "Space free to unprivileged users in each app's releases_dir.");
-        for (size_t i = 0; i < all->n; i++) {
-            const rc_host_figures_t *hf = all->hosts[i].figures;
-            for (size_t d = 0; hf && hf->known && d < hf->n_disks; d++)
+        for (size_t i = 0; i < snap->n; i++) {
+            const rc_host_figures_t *hf = &hosts[i].figures;
+            for (size_t d = 0; d < hf->n_disks; d++)
                 rc_expo_sample (
                     e, name,
-                    L ("host", all->hosts[i].id, "app", hf->disks[d].app, "path",
-                       hf->disks[d].path),
+                    L ("host", hosts[i].id, "app", hf->disks[d].app, "path", hf->disks[d].path),
                     (double)(total ? hf->disks[d].total_bytes : hf->disks[d].free_bytes));
         }
     }
@@ -507,20 +580,41 @@ s_self (rc_metrics_t *self, rc_expo_t *e)
     rc_expo_family (e, "rollclone_store_transaction_seconds", "histogram",
                     "Time from BEGIN to COMMIT or ROLLBACK of the store's transactions.");
     rc_expo_histo (e, "rollclone_store_transaction_seconds", NULL, &s_counts.txn);
+    rc_expo_family (e, "rollclone_metrics_build_seconds", "gauge",
+                    "Time the coordinator's loop took to build the previous snapshot of these "
+                    "figures (the per-host series are written by the HTTP thread).");
+    rc_expo_sample (e, "rollclone_metrics_build_seconds", NULL, (double)self->build_us / 1e6);
+}
+
+/* The loop's part of a snapshot: the text of everything but the per-host
+   series, and the copy of the hosts they are written from. */
+static char *
+s_build (rc_metrics_t *self, size_t *len, s_snap_t **snap_p)
+{
+    s_ready ();
+    rc_expo_t *e = self->expo;
+    s_snap_t *snap = s_snap_take (self->fleet);
+    if (snap)
+        s_fleet_head (e, snap);
+    s_rollouts (self, e);
+    s_self (self, e);
+    *snap_p = snap;
+    return rc_expo_take (e, len);
 }
 
 char *
 rc_metrics_build (rc_metrics_t *self, size_t *len)
 {
-    s_ready ();
-    rc_expo_t *e = self->expo;
-    s_hosts_t all = {0};
-    rc_fleet_each (self->fleet, s_gather, &all);
-    s_fleet (e, &all);
-    free (all.hosts);
-    s_rollouts (self, e);
-    s_self (self, e);
-    return rc_expo_take (e, len);
+    s_snap_t *snap = NULL;
+    char *text = s_build (self, len, &snap);
+    if (snap && text) {
+        rc_expo_raw (self->expo, text, *len);
+        s_fleet_hosts (snap, self->expo);
+        free (text);
+        text = rc_expo_take (self->expo, len);
+    }
+    s_snap_free (snap);
+    return text;
 }
 
 rc_metrics_t *
@@ -570,6 +664,14 @@ rc_metrics_on_wake (rc_metrics_t *self)
     if (!rc_metrics_http_asked (self->http))
         return;
     size_t len;
-    char *text = rc_metrics_build (self, &len);
-    rc_metrics_http_publish (self->http, text, len);
+    struct timespec t0, t1;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    s_snap_t *snap = NULL;
+    char *text = s_build (self, &len, &snap);
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    self->build_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    if (snap)
+        rc_metrics_http_publish_more (self->http, text, len, s_fleet_hosts, snap, s_snap_free);
+    else
+        rc_metrics_http_publish (self->http, text, len);
 }
