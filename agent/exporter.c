@@ -1,6 +1,7 @@
 /*  exporter.c - the agent's /metrics (see exporter.h). */
 #include "exporter.h"
 #include "rc_expo.h"
+#include "rc_host_figures.h"
 #include "rc_ids.h"
 #include "rc_metrics_http.h"
 
@@ -20,8 +21,9 @@ struct _rc_exporter_t {
     rc_figures_t *figures;   /* borrowed */
     rc_metrics_http_t *http; /* the endpoint */
     rc_expo_t *expo;
-    s_app_t *apps;   /* one per cfg app */
-    zhashx_t *steps; /* "app\taction\tresult" -> uint64_t * */
+    s_app_t *apps;          /* one per cfg app */
+    zhashx_t *steps;        /* "app\taction\tresult" -> uint64_t * */
+    rc_host_figures_t kept; /* the last sample, checked as the coordinator does */
 };
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -58,6 +60,7 @@ rc_exporter_destroy (rc_exporter_t **self_p)
         rc_metrics_http_destroy (&self->http);
         rc_expo_destroy (&self->expo);
         zhashx_destroy (&self->steps);
+        rc_host_figures_clear (&self->kept);
         free (self->apps);
         free (self);
         *self_p = NULL;
@@ -168,34 +171,11 @@ rc_exporter_build (rc_exporter_t *self, const rc_exporter_link_t *link, size_t *
                 e, "rollclone_agent_step_phase",
                 L ("host", id, "app", self->cfg->apps[i].name, "phase", self->apps[i].phase), 1);
 
-    const Rollclone__HostMetrics *m = rc_figures_last (self->figures);
-    if (m) {
-        static const char *const names[] = {
-            "rollclone_host_load1", "rollclone_host_cpu_percent", "rollclone_host_cpus",
-            "rollclone_host_memory_used_bytes", "rollclone_host_memory_available_bytes"};
-        static const char *const helps[] = {
-            "The host's 1-minute load average.",
-            "Busy share of all the host's CPUs between heartbeats.", "CPUs of the host.",
-            "Memory in use (MemTotal - MemAvailable).", "MemAvailable of the host."};
-        double values[] = {m->load1, m->cpu_percent, m->cpus, (double)m->mem_used_bytes,
-                           (double)m->mem_available_bytes};
-        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-            rc_expo_family (e, names[i], "gauge", helps[i]);
-            rc_expo_sample (e, names[i], L ("host", id), values[i]);
-        }
-        rc_expo_family (e, "rollclone_host_disk_free_bytes", "gauge",
-                        "Space free to unprivileged users in each app's releases_dir.");
-        for (size_t d = 0; d < m->n_disks; d++)
-            rc_expo_sample (e, "rollclone_host_disk_free_bytes",
-                            L ("host", id, "app", m->disks[d]->app, "path", m->disks[d]->path),
-                            (double)m->disks[d]->free_bytes);
-        rc_expo_family (e, "rollclone_host_disk_total_bytes", "gauge",
-                        "Size of the filesystem of each app's releases_dir.");
-        for (size_t d = 0; d < m->n_disks; d++)
-            rc_expo_sample (e, "rollclone_host_disk_total_bytes",
-                            L ("host", id, "app", m->disks[d]->app, "path", m->disks[d]->path),
-                            (double)m->disks[d]->total_bytes);
-    }
+    /* the figures of the last heartbeat, as the coordinator shows them */
+    rc_host_figures_set (&self->kept, rc_figures_last (self->figures));
+    const rc_host_figures_t *kept = &self->kept;
+    if (kept->known)
+        rc_host_figures_write (e, &id, &kept, 1);
     return rc_expo_take (e, len);
 }
 

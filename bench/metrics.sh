@@ -30,51 +30,14 @@ trap 'exit 130' INT TERM
 PATH=/usr/bin:/bin:$PATH; export PATH
 port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+. "$(dirname "$0")/fleet.sh"
 
 # run N: prints one result line, or returns 1 when the fleet did not come online
 run () {
     N=$1
-    rm -rf "$D/run" && mkdir -p "$D/run/agents" "$D/run/operators"
-    "$RC" keygen "$D/run/coordinator" >/dev/null
-    "$RC" keygen "$D/run/operator" >/dev/null
-    cp "$D/run/operator" "$D/run/operators/"
-    k=0
-    while [ $((k * 100)) -lt "$N" ]; do
-        n=$(( N - k * 100 )); [ $n -gt 100 ] && n=100
-        "$B/rc_fleetsim" --keygen --keys-dir "$D/run/agents" --hosts $n --prefix "s$k-" || exit 1
-        k=$((k + 1))
-    done
-    P1=$(port); P2=$(port); P3=$(port); PM=$(port)
-    cat >"$D/run/c.conf" <<CONF
-[coordinator]
-data_dir = $D/run/data
-agent_endpoint = tcp://127.0.0.1:$P1
-publish_endpoint = tcp://127.0.0.1:$P2
-control_endpoint = tcp://127.0.0.1:$P3
-metrics_endpoint = 127.0.0.1:$PM
-secret_key = coordinator_secret
-agent_keys_dir = agents
-operator_keys_dir = operators
-heartbeat_interval = 1s
-offline_after = 10s
-[client]
-control_endpoint = tcp://127.0.0.1:$P3
-coordinator_public_key = coordinator
-secret_key = operator_secret
-CONF
-    export ROLLCLONE_CONFIG="$D/run/c.conf"
-    "$B/rollclone-coordinator" --config "$D/run/c.conf" >"$D/run/c.log" 2>&1 &
-    cpid=$!; PIDS="$PIDS $cpid"
-    sleep 0.3
-    SIMS=""; k=0
-    while [ $((k * 100)) -lt "$N" ]; do
-        n=$(( N - k * 100 )); [ $n -gt 100 ] && n=100
-        "$B/rc_fleetsim" --agent-endpoint "tcp://127.0.0.1:$P1" --publish-endpoint "tcp://127.0.0.1:$P2" \
-            --server-key "$D/run/coordinator" --keys-dir "$D/run/agents" --hosts $n --prefix "s$k-" \
-            --interval 1s --duration 3600s --stamped-latencies "$D/run/lat-$k" \
-            >/dev/null 2>>"$D/run/sim.log" &
-        SIMS="$SIMS $!"; PIDS="$PIDS $!"; k=$((k + 1))
-    done
+    PM=$(port)
+    fleet_start "$N" 10s "metrics_endpoint = 127.0.0.1:$PM"
+    fleet_sims "$N" 3600s --stamped-latencies
     t0=$(ms); ok=1
     until [ "$("$RC" info --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["agents_online"])' 2>/dev/null)" = "$N" ]; do
         sleep 1
@@ -85,7 +48,8 @@ CONF
         sleep 5 # steady heartbeats
         a0=$(ms); sleep "$PHASE_S"; a1=$(ms)
         : >"$D/run/scrapes"
-        while [ $(( $(ms) - a1 )) -lt $((PHASE_S * 1000)) ]; do
+        end=$(( $(date +%s) + PHASE_S ))
+        while [ "$(date +%s)" -lt "$end" ]; do
             curl -s -o "$D/run/m.txt" -w '%{time_total} %{size_download}' "http://127.0.0.1:$PM/metrics" >>"$D/run/scrapes"
             # the loop's share: the build time of the snapshot before
             echo " $(awk '/^rollclone_metrics_build_seconds / {print $2}' "$D/run/m.txt")" >>"$D/run/scrapes"

@@ -16,6 +16,7 @@
 #define COORD_METRICS_H
 
 #include "counters.h"
+#include "rc_host_figures.h"
 #include "rc_config.h"
 #include "rc_defaults.h"
 #include "rc_states.h"
@@ -28,35 +29,6 @@
 /* Distinct failure reasons (and commands) counted; more count as "other":
    an agent names its phases, and must not grow our memory. */
 #define RC_METRICS_LABELS_MAX 64
-/* Disks of a host kept (one per app's releases_dir). */
-#define RC_METRICS_DISKS_MAX RC_MAX_APPS_PER_HOST
-/* A releases_dir longer than this is not exported. */
-#define RC_METRICS_PATH_MAX 512
-
-/* ---- figures an agent's heartbeat brings (HostMetrics), checked ------- */
-typedef struct {
-    char app[RC_NAME_MAX + 1];
-    char *path; /* the releases_dir */
-    uint64_t free_bytes;
-    uint64_t total_bytes;
-} rc_disk_figure_t;
-
-typedef struct {
-    bool known; /* a heartbeat carried figures */
-    double load1;
-    double cpu_percent;
-    uint64_t mem_used_bytes;
-    uint64_t mem_available_bytes;
-    uint32_t cpus;
-    rc_disk_figure_t *disks;
-    size_t n_disks;
-} rc_host_figures_t;
-
-/* Takes m into f (reusing its memory when the disks are the same); a
-   malformed entry (bad app name, unclean path, NaN) is left out. */
-void rc_host_figures_set (rc_host_figures_t *f, const Rollclone__HostMetrics *m);
-void rc_host_figures_clear (rc_host_figures_t *f);
-
 /* ---- counters, counted by the server's thread ------------------------ */
 void rc_metrics_count_frame (const char *socket);
 void rc_metrics_count_control (const Rollclone__ControlRequest *req,
