@@ -54,7 +54,8 @@
     X (rc_keyring_operators_test)                                                                  \
     X (rc_cli_term_test)                                                                           \
     X (rc_expo_test)                                                                               \
-    X (rc_figures_test)
+    X (rc_figures_test)                                                                            \
+    X (rc_metrics_http_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
