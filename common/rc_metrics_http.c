@@ -46,6 +46,7 @@ struct _rc_metrics_http_t {
     s_snap_t *snap;       /* the newest text, or NULL before the first */
     int64_t snap_at;      /* monotonic ms it was published */
     uint64_t generation;  /* snapshots published */
+    bool stopping;        /* destroy has begun: no more waiting for the loop */
     uint16_t port;
 };
 
@@ -89,7 +90,7 @@ s_take_snapshot (rc_metrics_http_t *self)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (self->generation == seen)
+        while (self->generation == seen && !self->stopping)
             if (pthread_cond_timedwait (&self->cond, &self->lock, &until) == ETIMEDOUT)
                 break;
     }
@@ -211,6 +212,11 @@ rc_metrics_http_destroy (rc_metrics_http_t **self_p)
     if (!self_p || !*self_p)
         return;
     rc_metrics_http_t *self = *self_p;
+    /* a scrape waiting for a loop that stopped is answered now */
+    pthread_mutex_lock (&self->lock);
+    self->stopping = true;
+    pthread_cond_broadcast (&self->cond);
+    pthread_mutex_unlock (&self->lock);
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     s_snap_release (self->snap);
