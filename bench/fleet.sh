@@ -1,6 +1,21 @@
 # bench/fleet.sh - sourced by bench/run.sh and bench/metrics.sh: a real
-# coordinator and a simulated fleet (bench/rc_fleetsim.c) under $D/run.
-# Needs $B (build dir), $RC, $D, $PIDS and port().
+# coordinator and a simulated fleet (bench/rc_fleetsim.c) under $D/run, a
+# temporary directory removed at exit with every process in $PIDS.
+# Needs $B (build dir) and $RC.
+D=$(mktemp -d /tmp/rollclone-bench.XXXXXX)
+PIDS=""
+cleanup () {
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.5
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Debian's python3 first (see tests/e2e/lib.sh)
+PATH=/usr/bin:/bin:$PATH; export PATH
+port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 
 # fleet_start N OFFLINE_AFTER [EXTRA_LINE]: keys (one per simulated host: a
 # key registers one host id, written into agent_keys_dir before the

@@ -17,19 +17,6 @@ RC="$B/rollclone"
 SIZES=${BENCH_METRICS_HOSTS:-1000 10000}
 REG_S=${BENCH_METRICS_REG_S:-150}
 PHASE_S=${BENCH_METRICS_PHASE_S:-20}
-D=$(mktemp -d /tmp/rollclone-mbench.XXXXXX)
-PIDS=""
-cleanup () {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-PATH=/usr/bin:/bin:$PATH; export PATH
-port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 . "$(dirname "$0")/fleet.sh"
 
 # run N: prints one result line, or returns 1 when the fleet did not come online

@@ -22,22 +22,8 @@ B=$(pwd)/build
 RC="$B/rollclone"
 N=${BENCH_HOSTS:-500}
 RUNS=${BENCH_RUNS:-3}
-D=$(mktemp -d /tmp/rollclone-bench.XXXXXX)
-PIDS=""
-cleanup () {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# Debian's python3 first (see tests/e2e/lib.sh)
-PATH=/usr/bin:/bin:$PATH; export PATH
-port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 . "$(dirname "$0")/fleet.sh"
+median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 one_run () {
     r=$1
