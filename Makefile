@@ -7,13 +7,13 @@ SAN     ?=
 # clock; see docs/design-notes.md). The packages are built with FAULT=.
 FAULT   ?= 1
 VERSION := $(shell cat VERSION)
-PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson libarchive libsystemd
+PKGS    := libczmq libzmq libsodium libprotobuf-c sqlite3 libcurl inih jansson libarchive libsystemd libmicrohttpd
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
            -DRC_VERSION='"$(VERSION)"' -I$(BUILD)/gen -Icommon -Iagent -Icoordinator
-LDLIBS  += -lpthread
+LDLIBS  += -lpthread -lm
 # RC_PROTOCOL=N builds peers of another protocol version (tests of skew)
 ifneq ($(RC_PROTOCOL),)
 CFLAGS  += -DRC_PROTOCOL_VERSION=$(RC_PROTOCOL)
@@ -159,6 +159,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh
+	sh bench/metrics.sh
 	sh bench/zerodowntime.sh
 
 FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] cli/*.[ch] tests/unit/*.[ch] \

@@ -4,6 +4,8 @@
     executor process over the channel. The loop never blocks: sends are
     non-blocking, and libzmq reconnects with backoff on its own. */
 #include "daemon.h"
+#include "exporter.h"
+#include "figures.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
 #include "rc_log.h"
@@ -53,6 +55,8 @@ typedef struct {
     bool state_asked;            /* a STATE request is out */
     int64_t state_asked_ms;      /* monotonic time it went out */
     int want_send;               /* what to send with the answer (s_want_t) */
+    rc_figures_t *figures;       /* the host's figures, sampled per heartbeat */
+    rc_exporter_t *exporter;     /* [agent] metrics_endpoint, or NULL */
 } s_agent_t;
 
 /* What goes to the coordinator once the executor's state is in. */
@@ -129,6 +133,8 @@ s_send_heartbeat (s_agent_t *self)
         hb.apps = self->state->apps;
     }
     hb.uptime_ms = (uint64_t)(rc_mono_ms () - self->started_ms);
+    if (self->figures)
+        hb.metrics = (Rollclone__HostMetrics *)rc_figures_sample (self->figures);
     rc_envelope_t env;
     rc_envelope_init (&env, self->cfg->id, ++self->seq);
     env.body_case = ROLLCLONE__ENVELOPE__BODY_HEARTBEAT;
@@ -295,6 +301,8 @@ s_on_sub (zloop_t *loop, zsock_t *sock, void *arg)
             rollclone__instruction__pack (ins, packed);
             if (rc_channel_send (self->channel, RC_MSG_STEP, packed, len, false) != 0)
                 rc_log_warn ("instruction not passed to the executor: %s", strerror (errno));
+            else if (self->exporter)
+                rc_exporter_instruction (self->exporter, ins);
         }
         free (packed);
         rollclone__instruction__free_unpacked (ins, NULL);
@@ -317,6 +325,8 @@ s_on_report (s_agent_t *self, const uint8_t *body, size_t len)
     env.body_case = ROLLCLONE__ENVELOPE__BODY_REPORT;
     env.report = report;
     s_send (self, &env);
+    if (self->exporter)
+        rc_exporter_report (self->exporter, report);
     rollclone__step_report__free_unpacked (report, NULL);
 }
 
@@ -358,6 +368,21 @@ s_on_executor (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         self->state_asked = false;
         s_flush (self);
     }
+    return 0;
+}
+
+/* A scrape of [agent] metrics_endpoint waits for a newer snapshot. */
+static int
+s_on_metrics (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    s_agent_t *self = (s_agent_t *)arg;
+    rc_exporter_link_t link = {.dropped = self->dropped,
+                               .registered = self->registered,
+                               .silence_ms =
+                                   self->last_ack_ms ? rc_mono_ms () - self->last_ack_ms : -1};
+    rc_exporter_on_wake (self->exporter, &link);
     return 0;
 }
 
@@ -474,6 +499,23 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     zloop_poller (self.loop, &item, s_on_executor, &self);
     zloop_timer (self.loop, (size_t)cfg->heartbeat_interval_ms, 0, s_on_timer, &self);
     zloop_timer (self.loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
+    self.figures = rc_figures_new (cfg);
+    if (!self.figures)
+        goto out;
+    if (cfg->metrics_endpoint) {
+        /* here, after privileges were dropped: the endpoint is served by
+           the unprivileged side (exporter.h says why) */
+        char err[256];
+        self.exporter = rc_exporter_new (
+            cfg, self.figures, rc_now_ms () - (rc_mono_ms () - self.started_ms), err, sizeof err);
+        if (!self.exporter) {
+            rc_log_error ("%s", err);
+            goto out;
+        }
+        zmq_pollitem_t mitem = {.fd = rc_exporter_wake_fd (self.exporter), .events = ZMQ_POLLIN};
+        zloop_poller (self.loop, &mitem, s_on_metrics, &self);
+        rc_log_info ("metrics on http://%s/metrics", cfg->metrics_endpoint);
+    }
 
     rc_log_info ("agent '%s' %s: coordinator %s, %zu app(s)", cfg->id, RC_VERSION,
                  cfg->coordinator_endpoint, cfg->app_count);
@@ -485,6 +527,8 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     rc = self.executor_gone && !s_stop ? RC_EXIT_FAILED : RC_EXIT_OK;
 out:
     zloop_destroy (&self.loop);
+    rc_exporter_destroy (&self.exporter);
+    rc_figures_destroy (&self.figures);
     rc_monitor_destroy (&self.dealer_mon);
     rc_monitor_destroy (&self.sub_mon);
     zsock_destroy (&self.dealer);

@@ -136,6 +136,23 @@ s_beat (s_host_t *h)
     hb.healthy = true;
     hb.apps = apps;
     hb.n_apps = 1;
+    /* the figures a real agent sends (agent/figures.c), so the coordinator
+       keeps and exports as much per host as it would for a real fleet */
+    Rollclone__HostMetrics m = ROLLCLONE__HOST_METRICS__INIT;
+    Rollclone__DiskFree disk = ROLLCLONE__DISK_FREE__INIT;
+    Rollclone__DiskFree *disks[] = {&disk};
+    disk.app = "web";
+    disk.path = "/srv/web";
+    disk.free_bytes = 40ULL << 30;
+    disk.total_bytes = 100ULL << 30;
+    m.load1 = 0.5 + (double)(h->seq % 7) / 10;
+    m.cpu_percent = 12.5;
+    m.mem_used_bytes = 3ULL << 30;
+    m.mem_available_bytes = 5ULL << 30;
+    m.cpus = 4;
+    m.disks = disks;
+    m.n_disks = 1;
+    hb.metrics = &m;
     rc_envelope_t env;
     rc_envelope_init (&env, h->id, ++h->seq);
     env.body_case = ROLLCLONE__ENVELOPE__BODY_HEARTBEAT;
@@ -171,6 +188,7 @@ main (int argc, char **argv)
     bool keygen = false;
     const char *prefix = "sim-";
     const char *lat_file = NULL;
+    const char *stamped_file = NULL; /* "mono_ms latency_us" per ack */
     int hosts = 100;
     int64_t interval = 1000, duration = 10000;
     static const struct option options[] = {
@@ -184,6 +202,7 @@ main (int argc, char **argv)
         {"interval", required_argument, NULL, 'i'},
         {"duration", required_argument, NULL, 'd'},
         {"latencies", required_argument, NULL, 'l'},
+        {"stamped-latencies", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -199,6 +218,7 @@ main (int argc, char **argv)
         case 'i': rc_duration_parse (optarg, &interval); break;
         case 'd': rc_duration_parse (optarg, &duration); break;
         case 'l': lat_file = optarg; break;
+        case 't': stamped_file = optarg; break;
         default: return 2;
         }
     }
@@ -207,7 +227,8 @@ main (int argc, char **argv)
         fprintf (stderr, "usage: rc_fleetsim --keys-dir DIR --keygen [--hosts N] [--prefix P]\n"
                          "       rc_fleetsim --agent-endpoint E --publish-endpoint E "
                          "--server-key PUB --keys-dir DIR [--hosts N] [--interval DUR] "
-                         "[--duration DUR] [--prefix P] [--latencies FILE]\n"
+                         "[--duration DUR] [--prefix P] [--latencies FILE] "
+                         "[--stamped-latencies FILE]\n"
                          "(--keygen writes a key pair per host into DIR, named by host id; "
                          "the coordinator's agent_keys_dir must admit them)\n");
         return 2;
@@ -266,6 +287,7 @@ main (int argc, char **argv)
     }
     size_t cap = 1 << 20, nlat = 0;
     int64_t *lat = (int64_t *)malloc (cap * sizeof *lat);
+    int64_t *lat_at = (int64_t *)malloc (cap * sizeof *lat_at); /* monotonic ms of each */
     int64_t handled = 0, acks = 0, registered_all = -1;
     int registered = 0;
     while (!s_stop && rc_mono_ms () - start < duration) {
@@ -304,8 +326,10 @@ main (int argc, char **argv)
                             registered--;
                         h->registered = ok;
                         int64_t sent = h->sent_at[env->ack->ack_seq % 64];
-                        if (sent && nlat < cap)
+                        if (sent && nlat < cap) {
+                            lat_at[nlat] = rc_mono_ms ();
                             lat[nlat++] = s_us () - sent;
+                        }
                     }
                     rc_envelope_destroy (&env);
                     zframe_destroy (&f);
@@ -332,6 +356,13 @@ main (int argc, char **argv)
             }
         }
     }
+    /* with their times, for a bench that compares periods of one run */
+    FILE *stamped = stamped_file ? fopen (stamped_file, "w") : NULL;
+    for (size_t i = 0; stamped && i < nlat; i++)
+        fprintf (stamped, "%lld %lld\n", (long long)lat_at[i], (long long)lat[i]);
+    if (stamped)
+        fclose (stamped);
+    free (lat_at);
     qsort (lat, nlat, sizeof *lat, s_cmp);
     /* raw samples, for merging the runs of several simulator processes */
     FILE *out = lat_file ? fopen (lat_file, "w") : NULL;

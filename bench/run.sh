@@ -14,74 +14,21 @@
 #     polled like the executor) against tar -xzf of the same ~200 MB .tgz
 # BENCH_HOSTS (default 500) and BENCH_RUNS (default 3) change the size;
 # BENCH_ONLY=extract or BENCH_ONLY=fleet runs one part (BENCH_ONLY=
-# zerodowntime none of these: bench/zerodowntime.sh, run after this one).
+# zerodowntime or metrics none of these: bench/zerodowntime.sh and
+# bench/metrics.sh, run after this one).
 set -u
-[ "${BENCH_ONLY:-}" = zerodowntime ] && exit 0
+case ${BENCH_ONLY:-} in zerodowntime | metrics) exit 0 ;; esac
 B=$(pwd)/build
 RC="$B/rollclone"
 N=${BENCH_HOSTS:-500}
 RUNS=${BENCH_RUNS:-3}
-D=$(mktemp -d /tmp/rollclone-bench.XXXXXX)
-PIDS=""
-cleanup () {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# Debian's python3 first (see tests/e2e/lib.sh)
-PATH=/usr/bin:/bin:$PATH; export PATH
-port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+. "$(dirname "$0")/fleet.sh"
 median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 one_run () {
     r=$1
-    rm -rf "$D/run" && mkdir -p "$D/run/agents" "$D/run/operators"
-    "$RC" keygen "$D/run/coordinator" >/dev/null
-    "$RC" keygen "$D/run/operator" >/dev/null
-    cp "$D/run/operator" "$D/run/operators/"
-    # one key per simulated host (a key registers one host id), written
-    # into agent_keys_dir before the coordinator reads it
-    k=0
-    while [ $((k * 100)) -lt "$N" ]; do
-        n=$(( N - k * 100 )); [ $n -gt 100 ] && n=100
-        "$B/rc_fleetsim" --keygen --keys-dir "$D/run/agents" --hosts $n --prefix "s$k-" || exit 1
-        k=$((k + 1))
-    done
-    P1=$(port); P2=$(port); P3=$(port)
-    cat >"$D/run/c.conf" <<CONF
-[coordinator]
-data_dir = $D/run/data
-agent_endpoint = tcp://127.0.0.1:$P1
-publish_endpoint = tcp://127.0.0.1:$P2
-control_endpoint = tcp://127.0.0.1:$P3
-secret_key = coordinator_secret
-agent_keys_dir = agents
-operator_keys_dir = operators
-heartbeat_interval = 1s
-offline_after = 5s
-[client]
-control_endpoint = tcp://127.0.0.1:$P3
-coordinator_public_key = coordinator
-secret_key = operator_secret
-CONF
-    export ROLLCLONE_CONFIG="$D/run/c.conf"
-    "$B/rollclone-coordinator" --config "$D/run/c.conf" >"$D/run/c.log" 2>&1 &
-    cpid=$!; PIDS="$PIDS $cpid"
-    sleep 0.3
-    # 100 simulated hosts per process: one process polling thousands of
-    # sockets would measure itself, not the coordinator
-    SIMS=""; k=0
-    while [ $((k * 100)) -lt "$N" ]; do
-        n=$(( N - k * 100 )); [ $n -gt 100 ] && n=100
-        "$B/rc_fleetsim" --agent-endpoint "tcp://127.0.0.1:$P1" --publish-endpoint "tcp://127.0.0.1:$P2" \
-            --server-key "$D/run/coordinator" --keys-dir "$D/run/agents" --hosts $n --prefix "s$k-" \
-            --interval 1s --duration 60s --latencies "$D/run/lat-$k" >"$D/run/sim-$k.json" 2>>"$D/run/sim.log" &
-        SIMS="$SIMS $!"; PIDS="$PIDS $!"; k=$((k + 1))
-    done
+    fleet_start "$N" 5s
+    fleet_sims "$N" 60s --latencies
     t0=$(ms)
     until [ "$("$RC" info --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["agents_online"])' 2>/dev/null)" = "$N" ]; do
         sleep 0.2

@@ -77,6 +77,7 @@ typedef enum {
     T_HOOK_FORMAT,   /* json | slack */
     T_HOOK_SECRET,   /* a webhook's HMAC key, inline */
     T_HOOK_KEYFILE,  /* the same read from a file only its owner reads */
+    T_LISTEN,        /* a numeric HOST:PORT to listen on (rc_addr.h) */
 } s_type_t;
 
 typedef enum { S_COORD = 1, S_AGENT = 2, S_CLIENT = 4, S_APP = 8, S_WEBHOOK = 16 } s_section_t;
@@ -114,6 +115,7 @@ static const s_key_t s_keys[] = {
     {S_COORD, "read_only_operator_keys_dir", T_PATH, CFG (read_only_operator_keys_dir)},
     {S_COORD, "freeze", T_WINDOWS, CFG (freeze)},
     {S_COORD, "webhook_max_age", T_AGE, CFG (webhook_max_age_ms)},
+    {S_COORD | S_AGENT, "metrics_endpoint", T_LISTEN, CFG (metrics_endpoint)},
     {S_AGENT, "id", T_NAME, CFG (id)},
     {S_AGENT, "coordinator_endpoint", T_ENDPOINT, CFG (coordinator_endpoint)},
     {S_AGENT, "coordinator_publish_endpoint", T_ENDPOINT, CFG (coordinator_publish_endpoint)},
@@ -628,6 +630,16 @@ s_store (s_parse_t *p, const s_key_t *key, void *base, const char *section, cons
                            section, key->name, value);
         copy = strdup (value);
         break;
+    case T_LISTEN: {
+        struct sockaddr_storage addr;
+        socklen_t addr_len;
+        if (rc_addr_parse (value, &addr, &addr_len) != 0)
+            return s_fail (p,
+                           "[%s] %s = '%s' is not a numeric HOST:PORT (127.0.0.1:7604, [::1]:7604)",
+                           section, key->name, value);
+        copy = strdup (value);
+        break;
+    }
     case T_URL:
         if (strncmp (value, "http://", 7) != 0 && strncmp (value, "https://", 8) != 0)
             return s_fail (p, "[%s] %s = '%s' is not an http:// or https:// URL", section,
@@ -1372,6 +1384,7 @@ rc_config_destroy (rc_config_t **self_p)
                        &self->operator_keys_dir,
                        &self->read_only_operator_keys_dir,
                        &self->freeze,
+                       &self->metrics_endpoint,
                        &self->control_endpoint,
                        &self->id,
                        &self->coordinator_endpoint,
@@ -1525,6 +1538,7 @@ rc_config_test (bool verbose)
         {"[agent]\nsecret_key = agent.key_secret\n", "missing required key 'coordinator_endpoint'"},
         {"[server]\nport = 1\n", ":2: unknown section [server]"},
         {"[agent]\nthis is not ini\n", ":2: not 'key = value'"},
+        {"[agent]\nmetrics_endpoint = :7604\n", ":2: [agent] metrics_endpoint = ':7604'"},
         {"[app x/y]\nreleases_dir = /a\n", ":2: [app x/y]: app name"},
         {"[app web]\nkeep_releases = 0\n", ":2: [app web] keep_releases"},
         {"[app web]\nmax_artifact_bytes = 10X\n", ":2: [app web] max_artifact_bytes = '10X'"},

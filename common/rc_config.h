@@ -132,6 +132,7 @@ typedef struct {
     char *control_endpoint;
     /* [coordinator], [agent] */
     int64_t heartbeat_interval_ms;
+    char *metrics_endpoint; /* HOST:PORT of the Prometheus endpoint, or NULL (off) */
     /* [agent] */
     char *id;
     char *coordinator_endpoint;

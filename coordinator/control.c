@@ -3,6 +3,7 @@
     every request. Each validates all of its input before it writes, and
     writes in one transaction. */
 #include "control.h"
+#include "metrics.h"
 #include "control_reply.h"
 #include "deployments.h"
 #include "plan.h"
@@ -628,6 +629,7 @@ s_rollback_deployment (rc_control_t *self, const char *id, bool plan)
     }
     int64_t now = rc_now_ms ();
     rc_rollout_dep_state (dep, RC_DEP_ROLLING_BACK);
+    rc_metrics_count_rollback ("operator");
     dep->final_state = RC_DEP_ROLLED_BACK;
     RC_SET (dep->reason, "rolled back by the operator");
     dep->rb_batch = 0;
@@ -722,6 +724,7 @@ s_rollback_host (rc_control_t *self, const Rollclone__RollbackRequest *req)
     dep->offline_grace_ms = self->offline_grace ? self->offline_grace : dep->health_timeout_ms;
     dep->auto_rollback = false;
     dep->state = RC_DEP_ROLLING_BACK;
+    rc_metrics_count_rollback ("operator");
     dep->final_state = RC_DEP_ROLLED_BACK;
     dep->total_batches = 1;
     dep->gate_open = true;

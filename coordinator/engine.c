@@ -3,6 +3,7 @@
     call is one transaction, and instructions are published only after it
     commits. */
 #include "engine.h"
+#include "metrics.h"
 #include "deployments.h"
 #include "fleet.h"
 #include "rc_ids.h"
@@ -354,6 +355,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     h->finished = now;
     h->exit_code = r->exit_code;
     s_timings_text (r, h->timings, sizeof h->timings);
+    rc_metrics_observe_step (r);
     RC_SET (h->output_tail, r->output_tail);
     char took[32];
     rc_duration_format (now - h->started, took, sizeof took);
@@ -532,6 +534,7 @@ s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *
                               st->last_step, rc_host_state_name (now_state));
     if (reopen) {
         rc_rollout_dep_state (dep, RC_DEP_ROLLING_BACK);
+        rc_metrics_count_rollback ("reconcile");
         if (dep->final_state == RC_DEP_NONE)
             dep->final_state = RC_DEP_ROLLED_BACK;
         dep->finished = 0;

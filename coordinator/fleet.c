@@ -33,6 +33,11 @@ typedef struct {
     uint64_t last_seq;                      /* its newest message seen */
     double tokens;                          /* store writes this peer may cause now */
     int64_t tokens_at;                      /* monotonic ms of the last refill */
+    /* for the metrics endpoint only (never stored): */
+    char *agent_version;  /* of its last hello (or as stored) */
+    rc_fleet_app_t *apps; /* its apps as last stored */
+    size_t n_apps;
+    rc_host_figures_t figures; /* of its last heartbeat */
 } s_host_t;
 
 struct _rc_fleet_t {
@@ -49,6 +54,9 @@ s_host_destroy (s_host_t **self_p)
 {
     if (self_p && *self_p) {
         free ((*self_p)->id);
+        free ((*self_p)->agent_version);
+        free ((*self_p)->apps);
+        rc_host_figures_clear (&(*self_p)->figures);
         free (*self_p);
         *self_p = NULL;
     }
@@ -231,6 +239,22 @@ s_store_apps (rc_fleet_t *self, s_host_t *host, Rollclone__AppState **apps, size
     return 0;
 }
 
+/* Keeps what the metrics endpoint shows of the apps just stored. */
+static void
+s_keep_apps (s_host_t *host, Rollclone__AppState **apps, size_t n)
+{
+    rc_fleet_app_t *kept = n ? (rc_fleet_app_t *)calloc (n, sizeof *kept) : NULL;
+    if (n && !kept)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        snprintf (kept[i].app, sizeof kept[i].app, "%s", apps[i]->app);
+        snprintf (kept[i].current, sizeof kept[i].current, "%s", apps[i]->current);
+    }
+    free (host->apps);
+    host->apps = kept;
+    host->n_apps = n;
+}
+
 /* Sequence numbers: a message of the run we listen to must be newer than
    the newest seen; another run is taken up by its hello only (an agent
    starts with a hello), or by anything when we know of no run (we just
@@ -396,6 +420,9 @@ rc_fleet_on_hello (rc_fleet_t *self, const char *key, const rc_envelope_t *env, 
     }
     memcpy (host->apps_hash, apps_hash, sizeof apps_hash);
     host->apps_known = true;
+    s_keep_apps (host, hello->apps, hello->n_apps);
+    free (host->agent_version);
+    host->agent_version = strdup (hello->agent_version);
     memcpy (host->hello_hash, hello_hash, sizeof hello_hash);
     host->hello_known = true;
     s_seen (host, env);
@@ -450,6 +477,9 @@ rc_fleet_on_heartbeat (rc_fleet_t *self, const char *key, const rc_envelope_t *e
     s_seen (host, env);
     int64_t now = rc_now_ms ();
     host->last_heard = rc_mono_ms ();
+    /* kept in memory only: figures change every time and are no reason
+       for a write (they are not part of the signature below) */
+    rc_host_figures_set (&host->figures, hb->metrics);
     bool came_online = !host->online;
     bool health_changed = host->healthy != hb->healthy;
     uint8_t hash[RC_APPS_HASH_BYTES];
@@ -482,6 +512,8 @@ rc_fleet_on_heartbeat (rc_fleet_t *self, const char *key, const rc_envelope_t *e
         host->healthy = hb->healthy;
         memcpy (host->apps_hash, hash, sizeof hash);
         host->apps_known = true;
+        if (apps_changed)
+            s_keep_apps (host, hb->apps, hb->n_apps);
     }
     s_answer (ack, ROLLCLONE__ACK__STATUS__OK, NULL);
     ack->reconcile = true;
@@ -584,6 +616,24 @@ rc_fleet_last_heard (rc_fleet_t *self, const char *host_id)
 }
 
 void
+rc_fleet_each (rc_fleet_t *self, rc_fleet_each_fn *fn, void *arg)
+{
+    int64_t mono = rc_mono_ms ();
+    for (s_host_t *host = (s_host_t *)zhashx_first (self->hosts); host;
+         host = (s_host_t *)zhashx_next (self->hosts)) {
+        rc_fleet_host_t view = {.id = host->id,
+                                .agent_version = host->agent_version ? host->agent_version : "",
+                                .online = host->online,
+                                .healthy = host->healthy,
+                                .silent_ms = mono - host->last_heard,
+                                .apps = host->apps,
+                                .n_apps = host->n_apps,
+                                .figures = &host->figures};
+        fn (arg, &view);
+    }
+}
+
+void
 rc_fleet_count (rc_fleet_t *self, size_t *online, size_t *offline)
 {
     *online = *offline = 0;
@@ -607,6 +657,7 @@ s_load_host (void *arg, const rc_host_row_t *row)
     snprintf (host->pubkey, sizeof host->pubkey, "%s", row->pubkey);
     host->online = streq (row->state, "online");
     host->healthy = row->healthy;
+    host->agent_version = strdup (row->agent_version ? row->agent_version : "");
     /* a host online when we stopped gets offline_after from now to speak */
     host->last_heard = rc_mono_ms ();
     host->tokens = RC_PEER_WRITE_BURST;
@@ -624,6 +675,25 @@ s_load_host (void *arg, const rc_host_row_t *row)
         zhashx_insert (self->keys, host->pubkey, host);
 }
 
+/* An app row (after its host's): what the metrics endpoint shows until
+   the host speaks. */
+static void
+s_load_app (void *arg, const rc_app_row_t *row)
+{
+    rc_fleet_t *self = (rc_fleet_t *)arg;
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, row->host_id);
+    if (!host || host->n_apps >= RC_MAX_APPS_PER_HOST || !rc_name_valid (row->app))
+        return;
+    rc_fleet_app_t *apps =
+        (rc_fleet_app_t *)realloc (host->apps, (host->n_apps + 1) * sizeof *apps);
+    if (!apps)
+        return;
+    host->apps = apps;
+    rc_fleet_app_t *app = &apps[host->n_apps++];
+    snprintf (app->app, sizeof app->app, "%s", row->app);
+    snprintf (app->current, sizeof app->current, "%s", row->current ? row->current : "");
+}
+
 rc_fleet_t *
 rc_fleet_new (const rc_config_t *cfg, rc_store_t *store, rc_quiet_t *quiet, rc_counters_t *counters)
 {
@@ -635,7 +705,7 @@ rc_fleet_new (const rc_config_t *cfg, rc_store_t *store, rc_quiet_t *quiet, rc_c
     self->hosts = zhashx_new ();
     zhashx_set_destructor (self->hosts, (zhashx_destructor_fn *)s_host_destroy);
     self->keys = zhashx_new (); /* values borrowed from hosts */
-    if (rc_store_hosts_each (self->store, s_load_host, self) != 0)
+    if (rc_store_fleet_each (self->store, s_load_host, s_load_app, self) != 0)
         rc_fleet_destroy (&self);
     return self;
 }

@@ -12,6 +12,7 @@
 #define COORD_FLEET_H
 
 #include "counters.h"
+#include "metrics.h"
 #include "quiet.h"
 #include "rc_config.h"
 #include "rc_envelope.h"
@@ -66,6 +67,25 @@ int64_t rc_fleet_last_heard (rc_fleet_t *self, const char *host_id);
    one allocation (names are checked: no comma in them); NULL when out of
    memory. The caller frees it. */
 char *rc_fleet_points_join (const Rollclone__AppState *app);
+/* What the metrics endpoint shows of a host (metrics.c): borrowed, valid
+   during the call only. */
+typedef struct {
+    char app[RC_NAME_MAX + 1];
+    char current[RC_NAME_MAX + 1];
+} rc_fleet_app_t;
+typedef struct {
+    const char *id;
+    const char *agent_version; /* "" until a hello since we started */
+    bool online;
+    bool healthy;
+    int64_t silent_ms; /* since last heard */
+    const rc_fleet_app_t *apps;
+    size_t n_apps;
+    const rc_host_figures_t *figures; /* of the last heartbeat */
+} rc_fleet_host_t;
+typedef void (rc_fleet_each_fn) (void *arg, const rc_fleet_host_t *host);
+void rc_fleet_each (rc_fleet_t *self, rc_fleet_each_fn *fn, void *arg);
+
 /* Hosts known, online and offline. */
 void rc_fleet_count (rc_fleet_t *self, size_t *online, size_t *offline);
 

@@ -2,6 +2,7 @@
     rollout.h). Each function makes the transitions it can make now on the
     records it is given; nothing here commits or publishes. */
 #include "rollout.h"
+#include "metrics.h"
 #include "rc_join.h"
 #include "rc_log.h"
 #include "rc_time.h"
@@ -260,6 +261,7 @@ rc_rollout_host_fail (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t
                       const char *error, int64_t now)
 {
     rc_rollout_host_state (h, state);
+    rc_metrics_count_failure (failure);
     RC_SET (h->failure, failure);
     RC_SET (h->error, error);
     h->finished = now;
@@ -365,6 +367,7 @@ static int
 s_finish (rc_rollout_t *self, rc_deployment_t *dep, rc_dep_state_t state, int64_t now)
 {
     rc_rollout_dep_state (dep, state);
+    rc_metrics_count_finished (state);
     dep->finished = now;
     dep->paused = false;
     const char *name = rc_dep_state_name (state);
@@ -384,6 +387,7 @@ s_conclude (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t 
         return s_finish (self, dep, RC_DEP_FAILED, now);
     size_t marked = rc_rollout_mark_rollback (hosts, n);
     dep->final_state = dep->abort_requested ? RC_DEP_ABORTED : RC_DEP_ROLLED_BACK;
+    rc_metrics_count_rollback (dep->abort_requested ? "abort" : "failure_budget");
     if (marked == 0) {
         /* every host that failed was put back by its agent already */
         return s_finish (self, dep, dep->final_state, now);

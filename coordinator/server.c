@@ -11,6 +11,7 @@
 #include "checks.h"
 #include "engine.h"
 #include "fleet.h"
+#include "metrics.h"
 #include "quiet.h"
 #include "rc_defaults.h"
 #include "rc_envelope.h"
@@ -46,6 +47,7 @@ typedef struct {
     rc_webhooks_t *webhooks;    /* events POSTed from the outbox */
     rc_checks_t *checks;        /* analysis gates ([check NAME]) and their evaluator */
     rc_counters_t counters;     /* what was turned away */
+    rc_metrics_t *metrics;      /* the /metrics endpoint, or NULL (off) */
     uint64_t seq;
 } s_server_t;
 
@@ -99,6 +101,7 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg)
         return NULL;
+    rc_metrics_count_frame (label);
     memset (why, 0, sizeof *why);
     zframe_t *payload = NULL;
     *routing_id = zmsg_first (msg);
@@ -295,6 +298,7 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
     Rollclone__ControlReply *reply = rc_control_handle_by (
         self->control_room, env->request, routing_id, rc_keyring_name (operators, key),
         rc_keyring_read_only (operators, key));
+    rc_metrics_count_control (env->request, reply);
     if (reply) {
         s_reply (self, routing_id, reply);
         rollclone__control_reply__free_unpacked (reply, NULL);
@@ -350,6 +354,16 @@ s_on_check (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+/* A scrape waits for a newer snapshot (metrics.h). */
+static int
+s_on_metrics (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    rc_metrics_on_wake (((s_server_t *)arg)->metrics);
+    return 0;
+}
+
 static int
 s_on_pipe (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -392,6 +406,7 @@ s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
     rc_webhooks_destroy (&self->webhooks);
+    rc_metrics_destroy (&self->metrics);
     rc_control_destroy (&self->control_room);
     rc_engine_destroy (&self->engine);
     rc_checks_destroy (&self->checks);
@@ -470,6 +485,17 @@ s_server_init (s_server_t *self)
     if (rc_webhooks_socket (self->webhooks))
         zloop_reader (self->loop, rc_webhooks_socket (self->webhooks), rc_webhooks_on_worker,
                       self->webhooks);
+    if (cfg->metrics_endpoint) {
+        self->metrics =
+            rc_metrics_new (cfg, self->fleet, self->store, &self->counters, err, sizeof err);
+        if (!self->metrics) {
+            rc_log_error ("%s", err);
+            return -1;
+        }
+        zmq_pollitem_t item = {.fd = rc_metrics_wake_fd (self->metrics), .events = ZMQ_POLLIN};
+        zloop_poller (self->loop, &item, s_on_metrics, self);
+        rc_log_info ("metrics on http://%s/metrics", cfg->metrics_endpoint);
+    }
     size_t online, offline;
     rc_fleet_count (self->fleet, &online, &offline);
     rc_log_info ("coordinator %s: agents %s, publish %s, control %s; %zu host(s) known, "

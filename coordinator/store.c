@@ -1,5 +1,6 @@
 /*  store.c - SQLite storage of the coordinator, with forward migrations. */
 #include "store_private.h"
+#include "metrics.h"
 #include "rc_time.h"
 
 #include <assert.h>
@@ -359,18 +360,39 @@ rc_store_schema_version (rc_store_t *self)
     return s_user_version (self);
 }
 
+/* Monotonic µs, for the transaction histogram (metrics.h). */
+static int64_t
+s_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+s_txn_ended (rc_store_t *self)
+{
+    if (self->txn_began_us)
+        rc_metrics_observe_txn (s_mono_us () - self->txn_began_us);
+    self->txn_began_us = 0;
+}
+
 int
 rc_store_begin (rc_store_t *self)
 {
-    return rc_store_exec (self, "BEGIN IMMEDIATE");
+    int rc = rc_store_exec (self, "BEGIN IMMEDIATE");
+    self->txn_began_us = rc == 0 ? s_mono_us () : 0;
+    return rc;
 }
 
 int
 rc_store_commit (rc_store_t *self)
 {
     int rc = rc_store_exec (self, "COMMIT");
-    if (rc == 0)
+    if (rc == 0) {
         rc_store_outbox_committed (self);
+        s_txn_ended (self);
+    }
     return rc;
 }
 
@@ -380,6 +402,7 @@ rc_store_rollback (rc_store_t *self)
     if (!sqlite3_get_autocommit (self->db))
         rc_store_exec (self, "ROLLBACK");
     self->outbox_added = false;
+    s_txn_ended (self);
 }
 
 #ifdef RC_FAULT_INJECTION

@@ -22,7 +22,8 @@ struct _rc_store_t {
     rc_outbox_match_fn *outbox_match;   /* webhooks of an event kind, or NULL */
     rc_outbox_notify_fn *outbox_notify; /* rows were committed */
     void *outbox_arg;
-    bool outbox_added; /* the open transaction wrote outbox rows */
+    bool outbox_added;    /* the open transaction wrote outbox rows */
+    int64_t txn_began_us; /* monotonic µs of BEGIN, for the metrics (0: none open) */
 };
 
 /* Inserts the event (the statement, taken) and its outbox rows, whole or

@@ -9,11 +9,12 @@ if [ $# -gt 0 ]; then
 else
     PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
-libinih-dev libjansson-dev libarchive-dev libsystemd-dev check python3 curl haproxy nginx \
-prometheus \
-zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
-    # make bench's zero-downtime part: its web app and load generator
-    PKGS="$PKGS libmicrohttpd-dev wrk"
+libinih-dev libjansson-dev libarchive-dev libsystemd-dev libmicrohttpd-dev check python3 curl \
+haproxy nginx zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
+    # the metrics and analysis-gate tests: promtool and a real Prometheus
+    PKGS="$PKGS prometheus"
+    # make bench's zero-downtime part: its load generator
+    PKGS="$PKGS wrk"
 fi
 missing=""
 for p in $PKGS; do

@@ -56,7 +56,10 @@
     X (rc_webhook_test)                                                                            \
     X (rc_webhook_outbox_test)                                                                     \
     X (rc_webhook_config_test)                                                                     \
-    X (rc_checks_test)
+    X (rc_checks_test)                                                                             \
+    X (rc_expo_test)                                                                               \
+    X (rc_figures_test)                                                                            \
+    X (rc_metrics_http_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
