@@ -161,6 +161,12 @@ static const char *s_migrations[] = {
     "ALTER TABLE host_apps ADD COLUMN slot_port INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE host_apps ADD COLUMN warm_version TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE host_apps ADD COLUMN warm_until INTEGER NOT NULL DEFAULT 0;",
+    /* 9 -> 10: blue-green (deploy --strategy blue-green): the strategy, the
+       phase a blue-green deployment is in (staging, switching, switched)
+       and the action of each host's step (stage, switch...) */
+    "ALTER TABLE deployments ADD COLUMN strategy TEXT NOT NULL DEFAULT 'rolling';"
+    "ALTER TABLE deployments ADD COLUMN bg_phase TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deployment_hosts ADD COLUMN action TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
