@@ -32,7 +32,10 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
     for (size_t i = 0; i < p->n_skipped; i++)
         rc_cli_line ("  %-20s %s", rc_cli_esc (p->skipped[i]->host_id),
                      rc_cli_esc (p->skipped[i]->reason));
-    if (streq (p->strategy, "blue-green"))
+    if (streq (p->strategy, "blue-green") && streq (p->kind, "rollback"))
+        rc_cli_line ("strategy: blue-green: every host at once, a switch to its old release "
+                     "while it is warm (else a rollback)");
+    else if (streq (p->strategy, "blue-green"))
         rc_cli_line ("strategy: blue-green: the batches stage %s on the idle slot (no traffic), "
                      "then one switch moves every staged host at once",
                      rc_cli_esc (p->version));
