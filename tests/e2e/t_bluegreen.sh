@@ -175,6 +175,12 @@ for i in $(seq 1 $N); do
     grep -q "^restart v2 .* slot=2 " "$T/agent-$i/hooks.log" || fail "host-$i: v2 not started on slot 2"
 done
 [ "$(app_field 1 warm_version)" = v1 ] || fail "hosts: v1 not warm on host-1"
+# history: the switch is host-1's one release change of the deployment (a
+# stage changes no release)
+"$RC" history host-1 --json | python3 -c "
+import json, sys
+e = [x for x in json.load(sys.stdin)['history'] if x['deployment'] == '$dep2']
+sys.exit(0 if len(e) == 1 and e[0]['version'] == 'v2' else 1)" || { "$RC" history host-1; fail "history of the switch"; }
 n_v1=$(awk '$2 == "v1"' "$T/a.timeline" | wc -l); n_v2=$(awk '$2 == "v2"' "$T/a.timeline" | wc -l)
 say "(a) blue-green v1 -> v2: staged in $N batches, no v2 answer of $n_v1 before the switch, $n_v2 v2 after, 0 failed"
 
