@@ -114,8 +114,11 @@ rc_cli_bg_phase (const Rollclone__DeploymentInfo *d, char *buf, size_t len)
     buf[0] = '\0';
     if (!streq (d->strategy, "blue-green"))
         return buf;
+    bool switched = streq (d->phase, "switching") || streq (d->phase, "switched");
     if (streq (d->state, "rolling_back"))
         snprintf (buf, len, "switching back");
+    else if (switched && (streq (d->state, "rolled_back") || streq (d->state, "rollback_failed")))
+        snprintf (buf, len, "switched back");
     else if (streq (d->phase, "staging") || (!*d->phase && streq (d->kind, "deploy")))
         snprintf (buf, len, "staging batch %u of %u", d->current_batch, d->total_batches);
     else

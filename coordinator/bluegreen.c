@@ -33,8 +33,9 @@ rc_bluegreen_next (const rc_bg_view_t *v)
     if (v->blown)
         /* before the switch nothing serves the new release: nothing to
            put back; in it, the hosts that switched go back */
-        return v->phase == RC_BG_STAGING ? RC_BG_GO_FAIL : RC_BG_GO_ROLL_BACK;
+        return v->phase <= RC_BG_STAGING ? RC_BG_GO_FAIL : RC_BG_GO_ROLL_BACK;
     switch (v->phase) {
+    case RC_BG_NONE: /* no batch began yet */
     case RC_BG_STAGING:
         if (v->pending)
             return RC_BG_GO_NEXT_BATCH;
@@ -42,7 +43,7 @@ rc_bluegreen_next (const rc_bg_view_t *v)
         return v->staged ? RC_BG_GO_SWITCH : RC_BG_GO_FAIL;
     case RC_BG_SWITCHING:
     case RC_BG_SWITCHED: return RC_BG_GO_SWITCHED;
-    default: return RC_BG_GO_WAIT;
+    default: return RC_BG_GO_WAIT; /* out of range: a bug, never a move */
     }
 }
 

@@ -385,7 +385,7 @@ s_finish (rc_rollout_t *self, rc_deployment_t *dep, rc_dep_state_t state, int64_
 static int
 s_conclude (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
 {
-    if (rc_bluegreen_is (dep) && dep->bg_phase == RC_BG_STAGING) {
+    if (rc_bluegreen_is (dep) && dep->bg_phase <= RC_BG_STAGING) {
         /* no host serves the new release: nothing to roll back. The
            staged slots are left to the agents, which stop them at
            keep_warm (a later stage or update replaces them sooner) */

@@ -193,6 +193,7 @@ expect_exit 0 "$RC" rollback --deployment "$dep2" --wait
 sleep 1
 load_end b
 [ "$(dep_field "$dep2" state)" = rolled_back ] || fail "(b) state $(dep_field "$dep2" state)"
+"$RC" status "$dep2" | grep -q "rolled_back, blue-green: switched back" || { "$RC" status "$dep2"; fail "(b) status phase"; }
 for i in $(seq 1 $N); do
     wait_for 5 serves $i 1 || fail "host-$i: slot 1 not serving after the switch back"
     [ "$(dep_host_field "$dep2" host-$i action)" = switch ] || fail "host-$i: the way back was not a switch"

@@ -39,6 +39,9 @@ s_moves (void)
     /* ... but not before the hosts in flight ended */
     v.inflight = 2;
     ck_assert_int_eq (rc_bluegreen_next (&v), RC_BG_GO_WAIT);
+    /* before the first batch */
+    v = (rc_bg_view_t){.phase = RC_BG_NONE, .pending = 3};
+    ck_assert_int_eq (rc_bluegreen_next (&v), RC_BG_GO_NEXT_BATCH);
     /* every host failed within the budget: nothing to switch */
     v = (rc_bg_view_t){.phase = RC_BG_STAGING};
     ck_assert_int_eq (rc_bluegreen_next (&v), RC_BG_GO_FAIL);
