@@ -774,7 +774,9 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
             /* fall through */
         case RC_BG_GO_FAIL:
             if (!*dep->reason)
-                snprintf (dep->reason, sizeof dep->reason, "no host was staged");
+                snprintf (dep->reason, sizeof dep->reason, "%s",
+                          staged ? "no staged host was online at the switch"
+                                 : "no host was staged");
             return rc | s_conclude (self, dep, hosts, n, now);
         case RC_BG_GO_SWITCHED:
             dep->bg_phase = RC_BG_SWITCHED;
