@@ -188,6 +188,9 @@ bool rc_cli_host_busy (const char *state);    /* updating, rolling_back */
 bool rc_cli_host_waiting (const char *state); /* pending or busy */
 /* Hosts done (succeeded, rolled back), failed and in flight. */
 void rc_cli_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed, int *busy);
+/* Where a blue-green deployment is ("staging batch 2 of 3", "switching",
+   "switched", "switching back"), "" for a rolling one; in buf. */
+const char *rc_cli_bg_phase (const Rollclone__DeploymentInfo *d, char *buf, size_t len);
 /* The SGR colour of a state (or yes/no, online/offline), NULL for none. */
 const char *rc_cli_state_color (const char *state);
 /* Follows a deployment until it ends: live bars on a terminal, one line

@@ -51,10 +51,12 @@ s_draw_progress (const Rollclone__DeploymentInfo *d, int lines_before)
         printf ("\033[%dA", lines_before);
     int lines = 0, ok, failed, busy;
     rc_cli_count (d, &ok, &failed, &busy);
-    s_live_line (&lines, "%s %s %s: %s  (%d ok, %d failed, %d in progress, %zu hosts)%s",
+    char phase[48];
+    rc_cli_bg_phase (d, phase, sizeof phase);
+    s_live_line (&lines, "%s %s %s: %s%s%s  (%d ok, %d failed, %d in progress, %zu hosts)%s",
                  rc_cli_esc (d->id), rc_cli_esc (d->app), rc_cli_esc (d->version),
-                 rc_cli_state (d->state, 0), ok, failed, busy, d->n_hosts,
-                 d->frozen ? "  frozen: waits for the freeze to end" : "");
+                 rc_cli_state (d->state, 0), *phase ? ", blue-green: " : "", phase, ok, failed,
+                 busy, d->n_hosts, d->frozen ? "  frozen: waits for the freeze to end" : "");
     uint32_t batches = d->total_batches > d->current_batch ? d->total_batches : d->current_batch;
     for (uint32_t b = 1; b <= batches; b++) {
         int total = 0, done = 0, bad = 0;

@@ -71,12 +71,13 @@ s_deployment_host (const Rollclone__DeploymentHost *h)
     json_t *timings = json_object ();
     for (size_t j = 0; j < h->n_timings; j++)
         json_object_set_new (timings, h->timings[j]->phase, json_integer (h->timings[j]->ms));
-    json_t *host = json_pack (
-        "{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:o}", "host", h->host_id,
-        "batch", (int)h->batch, "state", h->state, "phase", h->phase, "from", h->from_version, "to",
-        h->to_version, "started", s_time (h->started_ms), "finished", s_time (h->finished_ms),
-        "failure", h->failure, "error", h->error, "exit_code", (int)h->exit_code, "output_tail",
-        h->output_tail, "timings_ms", timings);
+    json_t *host =
+        json_pack ("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:o, s:s}", "host",
+                   h->host_id, "batch", (int)h->batch, "state", h->state, "phase", h->phase, "from",
+                   h->from_version, "to", h->to_version, "started", s_time (h->started_ms),
+                   "finished", s_time (h->finished_ms), "failure", h->failure, "error", h->error,
+                   "exit_code", (int)h->exit_code, "output_tail", h->output_tail, "timings_ms",
+                   timings, "action", h->action);
     if (host)
         json_object_set_new (host, "checks", s_check_values (h));
     return host;
@@ -126,9 +127,10 @@ rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
         "created", s_time (d->created_ms), "updated", s_time (d->updated_ms), "finished",
         s_time (d->finished_ms), "hosts", hosts, "offline_grace_ms", (int)d->offline_grace_ms);
     json_t *more = json_pack (
-        "{s:s, s:s, s:b, s:b, s:o, s:o}", "operator", d->operator_, "retry_of", d->retry_of,
-        "ignore_freeze", (int)d->ignore_freeze, "frozen", (int)d->frozen, "run_once",
-        s_run_once (d->run_once, d->n_run_once), "checks", s_strings (d->checks, d->n_checks));
+        "{s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:s}", "operator", d->operator_, "retry_of",
+        d->retry_of, "ignore_freeze", (int)d->ignore_freeze, "frozen", (int)d->frozen, "run_once",
+        s_run_once (d->run_once, d->n_run_once), "checks", s_strings (d->checks, d->n_checks),
+        "strategy", *d->strategy ? d->strategy : "rolling", "phase", d->phase);
     json_object_update (root, more);
     json_decref (more);
     return root;
@@ -228,12 +230,13 @@ rc_cli_json_plan (const Rollclone__PlanReply *p)
     for (size_t i = 0; i < p->n_skipped; i++)
         json_array_append_new (skipped, json_pack ("{s:s, s:s}", "host", p->skipped[i]->host_id,
                                                    "reason", p->skipped[i]->reason));
-    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b, s:o, s:o}", "kind", p->kind,
-                      "app", p->app, "version", p->version, "hosts", (int)p->hosts, "batches",
-                      batches, "skipped", skipped, "max_fail_hosts", (int)p->max_fail_hosts,
-                      "worst_case_ms", (json_int_t)p->worst_case_ms, "frozen", (int)p->frozen,
-                      "run_once", s_run_once (p->run_once, p->n_run_once), "checks",
-                      s_strings (p->checks, p->n_checks));
+    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b, s:o, s:o, s:s}", "kind",
+                      p->kind, "app", p->app, "version", p->version, "hosts", (int)p->hosts,
+                      "batches", batches, "skipped", skipped, "max_fail_hosts",
+                      (int)p->max_fail_hosts, "worst_case_ms", (json_int_t)p->worst_case_ms,
+                      "frozen", (int)p->frozen, "run_once", s_run_once (p->run_once, p->n_run_once),
+                      "checks", s_strings (p->checks, p->n_checks), "strategy",
+                      *p->strategy ? p->strategy : "rolling");
 }
 
 json_t *

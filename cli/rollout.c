@@ -32,6 +32,13 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
     for (size_t i = 0; i < p->n_skipped; i++)
         rc_cli_line ("  %-20s %s", rc_cli_esc (p->skipped[i]->host_id),
                      rc_cli_esc (p->skipped[i]->reason));
+    if (streq (p->strategy, "blue-green") && streq (p->kind, "rollback"))
+        rc_cli_line ("strategy: blue-green: every host at once, a switch to its old release "
+                     "while it is warm (else a rollback)");
+    else if (streq (p->strategy, "blue-green"))
+        rc_cli_line ("strategy: blue-green: the batches stage %s on the idle slot (no traffic), "
+                     "then one switch moves every staged host at once",
+                     rc_cli_esc (p->version));
     rc_cli_line ("failure budget: %u host%s", p->max_fail_hosts, p->max_fail_hosts == 1 ? "" : "s");
     rc_cli_line ("worst case: %s (each host up to the progress deadline, and the pauses)",
                  rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst));
@@ -163,6 +170,11 @@ rc_cli_cmd_deploy (rc_cli_t *cli, const rc_cli_opts_t *opts)
         if (!rc_name_valid (checks[i]))
             return rc_cli_usage_error (opts, "--check '%s' is not a check name ([A-Za-z0-9._+-])",
                                        rc_cli_esc (checks[i]));
+    dreq.strategy = s_value (opts, 'T');
+    if (RC_CLI_OPT (opts, 'T') && !streq (dreq.strategy, "rolling")
+        && !streq (dreq.strategy, "blue-green"))
+        return rc_cli_usage_error (opts, "--strategy '%s' must be rolling or blue-green",
+                                   rc_cli_esc (dreq.strategy));
     /* a name of the agents' own commands, never a command line */
     const char *flags[] = {"--before", "--after"}, *names[] = {dreq.before, dreq.after};
     const char keys[] = {'B', 'F'};

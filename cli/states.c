@@ -8,6 +8,7 @@
 #include "rc_defaults.h"
 #include "rc_states.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static rc_dep_state_t
@@ -99,9 +100,28 @@ rc_cli_state_color (const char *state)
         {"unknown", "\033[33m"},
         {"running", "\033[36m"},
         {"updating", "\033[36m"},
+        {"staged", "\033[36m"},
     };
     for (size_t i = 0; i < sizeof colors / sizeof colors[0]; i++)
         if (streq (state, colors[i].state))
             return colors[i].sgr;
     return NULL;
+}
+
+const char *
+rc_cli_bg_phase (const Rollclone__DeploymentInfo *d, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!streq (d->strategy, "blue-green"))
+        return buf;
+    bool switched = streq (d->phase, "switching") || streq (d->phase, "switched");
+    if (streq (d->state, "rolling_back"))
+        snprintf (buf, len, "switching back");
+    else if (switched && (streq (d->state, "rolled_back") || streq (d->state, "rollback_failed")))
+        snprintf (buf, len, "switched back");
+    else if (streq (d->phase, "staging") || (!*d->phase && streq (d->kind, "deploy")))
+        snprintf (buf, len, "staging batch %u of %u", d->current_batch, d->total_batches);
+    else
+        snprintf (buf, len, "%s", d->phase);
+    return buf;
 }

@@ -79,8 +79,10 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
 {
     char created[32], dur[32], soak[32], ht[32];
     bool deploy = streq (d->kind, "deploy");
-    char batch[48] = "";
-    if (deploy)
+    char batch[64] = "", phase[48];
+    if (*rc_cli_bg_phase (d, phase, sizeof phase))
+        snprintf (batch, sizeof batch, ", blue-green: %s", phase);
+    else if (deploy)
         snprintf (batch, sizeof batch, ", batch %u of %u", d->current_batch, d->total_batches);
     rc_cli_line ("deployment %s: %s %s%s%s, %s%s%s%s", rc_cli_esc (d->id), rc_cli_esc (d->kind),
                  rc_cli_esc (d->app), *d->version ? " " : "", rc_cli_esc (d->version),
@@ -137,9 +139,14 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
         int64_t took = h->finished_ms  ? h->finished_ms - h->started_ms
                        : h->started_ms ? rc_now_ms () - h->started_ms
                                        : -1;
+        /* blue-green: which step the phase is of (stage, switch) */
+        char hphase[48];
+        snprintf (hphase, sizeof hphase, "%s%s%s",
+                  streq (h->action, "stage") || streq (h->action, "switch") ? h->action : "",
+                  streq (h->action, "stage") || streq (h->action, "switch") ? ":" : "",
+                  *h->phase ? h->phase : "-");
         rc_cli_line ("  %-20s %-5s %s %-12s %-24s %-8s %s%s%s", rc_cli_esc (h->host_id), hbatch,
-                     rc_cli_state (h->state, 16), *h->phase ? rc_cli_esc (h->phase) : "-",
-                     change ? change : "",
+                     rc_cli_state (h->state, 16), rc_cli_esc (hphase), change ? change : "",
                      took >= 0 ? rc_duration_format (took, dur, sizeof dur) : "-",
                      rc_cli_esc (h->failure), *h->error ? ": " : "", rc_cli_esc (h->error));
         free (change);
@@ -160,6 +167,9 @@ s_print_list (const Rollclone__StatusReply *sr)
         rc_cli_count (d, &ok, &failed, &busy);
         char batch[32], counts[48], created[32];
         snprintf (batch, sizeof batch, "%u/%u", d->current_batch, d->total_batches);
+        if (streq (d->strategy, "blue-green")
+            && (streq (d->phase, "switching") || streq (d->phase, "switched")))
+            snprintf (batch, sizeof batch, "%s", d->phase);
         snprintf (counts, sizeof counts, "%d/%d/%zu", ok, failed, d->n_hosts);
         rc_cli_line ("%-26s %-9s %-12s %-12s %s %-7s %-18s %-20s %s", rc_cli_esc (d->id),
                      rc_cli_esc (d->kind), rc_cli_esc (d->app),

@@ -26,6 +26,14 @@ static const char *const s_host_names[RC_HOST_STATE_COUNT] = {
     [RC_HOST_ROLLED_BACK] = "rolled_back",
     [RC_HOST_ROLLBACK_FAILED] = "rollback_failed",
     [RC_HOST_UNKNOWN] = "unknown",
+    [RC_HOST_STAGED] = "staged",
+};
+
+static const char *const s_bg_names[RC_BG_PHASE_COUNT] = {
+    [RC_BG_NONE] = "",
+    [RC_BG_STAGING] = "staging",
+    [RC_BG_SWITCHING] = "switching",
+    [RC_BG_SWITCHED] = "switched",
 };
 
 const char *const rc_dep_active_names[] = {"running", "paused", "rolling_back", NULL};
@@ -83,4 +91,20 @@ bool
 rc_host_state_failed (rc_host_state_t state)
 {
     return state == RC_HOST_FAILED || state == RC_HOST_ROLLBACK_FAILED;
+}
+
+const char *
+rc_bg_phase_name (rc_bg_phase_t phase)
+{
+    return (unsigned)phase < RC_BG_PHASE_COUNT ? s_bg_names[phase] : "?";
+}
+
+int
+rc_bg_phase_parse (const char *name, rc_bg_phase_t *phase)
+{
+    int i;
+    if (s_parse (s_bg_names, RC_BG_PHASE_COUNT, name, &i) != 0)
+        return -1;
+    *phase = (rc_bg_phase_t)i;
+    return 0;
 }

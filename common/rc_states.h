@@ -35,8 +35,21 @@ typedef enum {
     RC_HOST_ROLLED_BACK,
     RC_HOST_ROLLBACK_FAILED,
     RC_HOST_UNKNOWN,
+    /* blue-green: the target runs healthy on the idle slot, no traffic
+       yet; the fleet-wide switch takes it on from here */
+    RC_HOST_STAGED,
     RC_HOST_STATE_COUNT
 } rc_host_state_t;
+
+/* Where a blue-green deployment is (deploy --strategy blue-green); NONE
+   ("") for a rolling one. */
+typedef enum {
+    RC_BG_NONE = 0,
+    RC_BG_STAGING,   /* batches of ACTION_STAGE, traffic untouched */
+    RC_BG_SWITCHING, /* ACTION_SWITCH sent to every staged host at once */
+    RC_BG_SWITCHED,  /* every staged host serves the new release */
+    RC_BG_PHASE_COUNT
+} rc_bg_phase_t;
 
 /* The name of a state ("running", "rollback_pending"...); "" for NONE and
    "?" for a value out of range. Never NULL. */
@@ -46,6 +59,9 @@ const char *rc_host_state_name (rc_host_state_t state);
    them (an empty name is NONE). */
 int rc_dep_state_parse (const char *name, rc_dep_state_t *state);
 int rc_host_state_parse (const char *name, rc_host_state_t *state);
+
+const char *rc_bg_phase_name (rc_bg_phase_t phase);
+int rc_bg_phase_parse (const char *name, rc_bg_phase_t *phase);
 
 /* running, paused and rolling_back: a deployment that may still move. */
 bool rc_dep_state_active (rc_dep_state_t state);

@@ -3,6 +3,7 @@
     every request. Each validates all of its input before it writes, and
     writes in one transaction. */
 #include "control.h"
+#include "bluegreen.h"
 #include "metrics.h"
 #include "control_reply.h"
 #include "deployments.h"
@@ -365,6 +366,12 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                     once_flags[w], once_names[w], RC_RUN_ONCE_NAME_MAX);
             goto out;
         }
+    const char *strategy = rc_bluegreen_strategy (req->strategy);
+    if (!strategy) {
+        reply = rc_reply_error (RC_EXIT_USAGE, "--strategy '%.80s' must be rolling or blue-green",
+                                req->strategy);
+        goto out;
+    }
     if (*req->run_on && !*req->before && !*req->after) {
         reply = rc_reply_error (RC_EXIT_USAGE, "--run-on '%.80s' needs --before or --after",
                                 req->run_on);
@@ -414,6 +421,10 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                 dep->progress_deadline_ms,
                                 manual ? 0 : pause_ms};
         reply = rc_plan_deploy (req, &how, rc_fleet_view, self->fleet, self->freeze);
+        if (reply && reply->rep_case == ROLLCLONE__CONTROL_REPLY__REP_PLAN) {
+            free (reply->plan->strategy != protobuf_c_empty_string ? reply->plan->strategy : NULL);
+            reply->plan->strategy = strdup (strategy);
+        }
         goto out;
     }
 
@@ -435,6 +446,7 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     RC_SET (dep->max_fail_spec, max_fail);
     dep->max_fail = rc_strategy_max_fail (max_fail, total);
     RC_SET (dep->pause_spec, req->pause);
+    RC_SET (dep->strategy, strategy);
     dep->auto_rollback = !req->no_auto_rollback;
     dep->state = RC_DEP_RUNNING;
     dep->total_batches = rc_strategy_batch_count (batch, total);
@@ -490,11 +502,12 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     if (rc == 0)
         rc = rc_store_eventf (
             self->store, dep->id, NULL, "deployment_created",
-            "%s%s%s%s %s to %d host(s) in %d batch(es): batch %s, max-fail %d, soak %s, "
+            "%s%s%s%s %s to %d host(s) in %d batch(es)%s: batch %s, max-fail %d, soak %s, "
             "auto-rollback %s%s%s",
             retry ? "retry of " : "", retry ? retry->of.id : "", retry ? ": " : "", dep->app,
-            dep->version, total, dep->total_batches, batch, dep->max_fail,
-            *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off",
+            dep->version, total, dep->total_batches,
+            rc_bluegreen_is (dep) ? " staged, then one switch (blue-green)" : "", batch,
+            dep->max_fail, *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off",
             dep->ignore_freeze ? ", ignoring freezes" : "", once_text);
     reply = s_commit (self, rc);
     if (reply)

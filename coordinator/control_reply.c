@@ -1,6 +1,7 @@
 /*  control_reply.c - the replies of the read-only control requests and
     the reply helpers (see control_reply.h). */
 #include "control_reply.h"
+#include "bluegreen.h"
 #include "checks.h"
 #include "deployments.h"
 #include "rc_defaults.h"
@@ -88,6 +89,8 @@ s_info (rc_store_t *store, const char *id, bool with_output)
     info->retry_of = strdup (d->retry_of);
     info->ignore_freeze = d->ignore_freeze;
     info->frozen = d->frozen;
+    info->strategy = strdup (*d->strategy ? d->strategy : RC_STRATEGY_ROLLING);
+    info->phase = strdup (rc_bg_phase_name (d->bg_phase));
     info->run_once = (Rollclone__RunOnceInfo **)calloc (RC_ONCE_WHEN_COUNT, sizeof *info->run_once);
     for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
         const rc_once_t *o = &d->once[w];
@@ -131,6 +134,7 @@ s_info (rc_store_t *store, const char *id, bool with_output)
         dh->error = strdup (h->error);
         dh->output_tail = strdup (with_output ? h->output_tail : "");
         dh->exit_code = h->exit_code;
+        dh->action = strdup (rc_bluegreen_action_name (h->action));
         /* timings "phase=ms,..." back into messages */
         char copy[sizeof h->timings];
         snprintf (copy, sizeof copy, "%s", h->timings);

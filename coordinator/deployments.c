@@ -1,5 +1,6 @@
 /*  deployments.c - load and save deployment records (tables of schema 2). */
 #include "deployments.h"
+#include "bluegreen.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -10,12 +11,12 @@
     "max_fail, soak_ms, health_timeout_ms, progress_deadline_ms, pause_spec, auto_rollback, "      \
     "state, final_state, batch, rb_batch, total_batches, paused, gate_open, pause_until, "         \
     "abort_requested, abort_rollback, reason, created, updated, finished, progress, "              \
-    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms, frozen"
+    "progress_elapsed_ms, pause_remaining_ms, offline_grace_ms, frozen, bg_phase"
 
 #define HOST_COLUMNS                                                                               \
     "host_id, ord, batch, state, phase, step, from_version, to_version, touched, "                 \
     "needs_rollback, started, finished, failure, error, output_tail, exit_code, timings, "         \
-    "unknown_of"
+    "unknown_of, action"
 
 static void
 s_copy (char *dest, size_t size, sqlite3_stmt *stmt, int col)
@@ -68,7 +69,7 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
     const char *sql =
         insert ? "INSERT INTO deployments (" DEP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)"
+                 "?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)"
                : "UPDATE deployments SET kind = ?2, app = ?3, version = ?4, artifact_url = ?5, "
                  "sha256 = ?6, selector = ?7, batch_spec = ?8, max_fail_spec = ?9, max_fail = "
                  "?10, soak_ms = ?11, health_timeout_ms = ?12, progress_deadline_ms = ?13, "
@@ -77,19 +78,20 @@ s_dep_write (rc_store_t *store, const rc_deployment_t *d, bool insert)
                  "pause_until = ?23, abort_requested = ?24, abort_rollback = ?25, reason = ?26, "
                  "created = ?27, updated = ?28, finished = ?29, progress = ?30, "
                  "progress_elapsed_ms = ?31, "
-                 "pause_remaining_ms = ?32, offline_grace_ms = ?33, frozen = ?34 WHERE id = ?1";
+                 "pause_remaining_ms = ?32, offline_grace_ms = ?33, frozen = ?34, bg_phase = ?35 "
+                 "WHERE id = ?1";
     return rc_store_run (
         store,
-        rc_store_prepare (store, sql, "tttttttttiiiitbttiiibbibbtiiiiiiib", d->id, d->kind, d->app,
-                          d->version, d->artifact_url, d->sha256, d->selector, d->batch_spec,
-                          d->max_fail_spec, (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms,
-                          d->progress_deadline_ms, d->pause_spec, (int)d->auto_rollback,
-                          rc_dep_state_name (d->state), rc_dep_state_name (d->final_state),
-                          (int64_t)d->batch, (int64_t)d->rb_batch, (int64_t)d->total_batches,
-                          (int)d->paused, (int)d->gate_open, d->pause_until,
-                          (int)d->abort_requested, (int)d->abort_rollback, d->reason, d->created,
-                          d->updated, d->finished, d->progress, d->progress_elapsed_ms,
-                          d->pause_remaining_ms, d->offline_grace_ms, (int)d->frozen));
+        rc_store_prepare (
+            store, sql, "tttttttttiiiitbttiiibbibbtiiiiiiibt", d->id, d->kind, d->app, d->version,
+            d->artifact_url, d->sha256, d->selector, d->batch_spec, d->max_fail_spec,
+            (int64_t)d->max_fail, d->soak_ms, d->health_timeout_ms, d->progress_deadline_ms,
+            d->pause_spec, (int)d->auto_rollback, rc_dep_state_name (d->state),
+            rc_dep_state_name (d->final_state), (int64_t)d->batch, (int64_t)d->rb_batch,
+            (int64_t)d->total_batches, (int)d->paused, (int)d->gate_open, d->pause_until,
+            (int)d->abort_requested, (int)d->abort_rollback, d->reason, d->created, d->updated,
+            d->finished, d->progress, d->progress_elapsed_ms, d->pause_remaining_ms,
+            d->offline_grace_ms, (int)d->frozen, rc_bg_phase_name (d->bg_phase)));
 }
 
 int
@@ -103,9 +105,10 @@ rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
                            rc_store_prepare (store,
                                              "UPDATE deployments SET signature = ?2, "
                                              "operator = ?3, retry_of = ?4, "
-                                             "ignore_freeze = ?5 WHERE id = ?1",
-                                             "ttttb", dep->id, dep->signature, dep->operator_name,
-                                             dep->retry_of, (int)dep->ignore_freeze));
+                                             "ignore_freeze = ?5, strategy = ?6 WHERE id = ?1",
+                                             "ttttbt", dep->id, dep->signature, dep->operator_name,
+                                             dep->retry_of, (int)dep->ignore_freeze,
+                                             *dep->strategy ? dep->strategy : "rolling"));
     if (rc == 0)
         rc = rc_once_save (store, dep->id, dep->once);
     return rc;
@@ -168,9 +171,16 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->pause_remaining_ms = sqlite3_column_int64 (stmt, 31);
     d->offline_grace_ms = sqlite3_column_int64 (stmt, 32);
     d->frozen = sqlite3_column_int (stmt, 33) != 0;
+    const char *bg = (const char *)sqlite3_column_text (stmt, 34);
+    if (rc_bg_phase_parse (bg ? bg : "", &d->bg_phase) != 0) {
+        sqlite3_finalize (stmt);
+        return rc_store_set_error (store, "blue-green phase '%s' is not one this coordinator knows",
+                                   bg ? bg : "");
+    }
     sqlite3_finalize (stmt);
     stmt = rc_store_prepare (store,
-                             "SELECT signature, operator, retry_of, ignore_freeze FROM deployments "
+                             "SELECT signature, operator, retry_of, ignore_freeze, strategy "
+                             "FROM deployments "
                              "WHERE id = ?1",
                              "t", id);
     if (!stmt)
@@ -181,6 +191,7 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
         s_copy (d->operator_name, sizeof d->operator_name, stmt, 1);
         s_copy (d->retry_of, sizeof d->retry_of, stmt, 2);
         d->ignore_freeze = sqlite3_column_int (stmt, 3) != 0;
+        s_copy (d->strategy, sizeof d->strategy, stmt, 4);
     }
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW)
@@ -216,19 +227,20 @@ s_host_write (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h,
     const char *sql =
         insert ? "INSERT INTO deployment_hosts (deployment_id, " HOST_COLUMNS
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                 "?16, ?17, ?18, ?19)"
+                 "?16, ?17, ?18, ?19, ?20)"
                : "UPDATE deployment_hosts SET ord = ?3, batch = ?4, state = ?5, phase = ?6, "
                  "step = ?7, from_version = ?8, to_version = ?9, touched = ?10, needs_rollback "
                  "= ?11, started = ?12, finished = ?13, failure = ?14, error = ?15, output_tail "
-                 "= ?16, exit_code = ?17, timings = ?18, unknown_of = ?19 WHERE deployment_id = ?1 "
-                 "AND host_id = ?2";
+                 "= ?16, exit_code = ?17, timings = ?18, unknown_of = ?19, action = ?20 WHERE "
+                 "deployment_id = ?1 AND host_id = ?2";
     return rc_store_run (
-        store, rc_store_prepare (store, sql, "ttiittittbbiitttitt", deployment_id, h->host_id,
+        store, rc_store_prepare (store, sql, "ttiittittbbiitttittt", deployment_id, h->host_id,
                                  (int64_t)h->ord, (int64_t)h->batch, rc_host_state_name (h->state),
                                  h->phase, (int64_t)h->step, h->from_version, h->to_version,
                                  (int)h->touched, (int)h->needs_rollback, h->started, h->finished,
                                  h->failure, h->error, h->output_tail, (int64_t)h->exit_code,
-                                 h->timings, rc_host_state_name (h->unknown_of)));
+                                 h->timings, rc_host_state_name (h->unknown_of),
+                                 rc_bluegreen_action_name (h->action)));
 }
 
 int
@@ -265,6 +277,11 @@ s_host_row (rc_store_t *store, sqlite3_stmt *stmt, rc_dhost_t *h)
     s_copy (h->output_tail, sizeof h->output_tail, stmt, 14);
     h->exit_code = sqlite3_column_int (stmt, 15);
     s_copy (h->timings, sizeof h->timings, stmt, 16);
+    const char *action = (const char *)sqlite3_column_text (stmt, 18);
+    h->action = rc_bluegreen_action_parse (action ? action : "");
+    if (h->action < 0)
+        return rc_store_set_error (store, "step action '%s' is not one this coordinator knows",
+                                   action);
     return s_host_state (store, stmt, 17, &h->unknown_of);
 }
 

@@ -59,6 +59,8 @@ typedef struct {
     char retry_of[RC_ID_MAX];            /* the deployment it retries, or "" */
     bool ignore_freeze;                  /* batches start inside freezes */
     bool frozen;                         /* waiting at a batch boundary for a freeze to end */
+    char strategy[16];                   /* rolling | blue-green (set once, at creation) */
+    rc_bg_phase_t bg_phase;              /* blue-green: staging, switching, switched */
     /* run-once steps (deploy --before/--after), saved with the record */
     rc_once_t once[RC_ONCE_WHEN_COUNT];
 } rc_deployment_t;
@@ -82,6 +84,7 @@ typedef struct {
     int exit_code;
     char timings[512];          /* phase=ms,phase=ms */
     rc_host_state_t unknown_of; /* state unknown: the step it was in (else NONE) */
+    int action;                 /* Rollclone__Action of its step; 0: by its state */
     bool dirty;                 /* changed since loaded: save it */
 } rc_dhost_t;
 

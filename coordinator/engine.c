@@ -3,6 +3,7 @@
     call is one transaction, and instructions are published only after it
     commits. */
 #include "engine.h"
+#include "bluegreen.h"
 #include "metrics.h"
 #include "deployments.h"
 #include "fleet.h"
@@ -86,6 +87,8 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
     ins.deployment_id = (char *)dep->id;
     ins.step = (uint32_t)h->step;
     ins.action = rollback ? ROLLCLONE__ACTION__ACTION_ROLLBACK : ROLLCLONE__ACTION__ACTION_UPDATE;
+    if (h->action) /* blue-green's stage and switch; rows of before schema 10 have none */
+        ins.action = (Rollclone__Action)h->action;
     ins.app = (char *)dep->app;
     ins.host_id = (char *)h->host_id;
     ins.soak_ms = (uint32_t)dep->soak_ms;
@@ -97,6 +100,14 @@ s_publish (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *h)
         ins.artifact_url = (char *)dep->artifact_url;
         ins.sha256 = (char *)dep->sha256;
         ins.signature = (char *)dep->signature;
+    }
+    if (ins.action == ROLLCLONE__ACTION__ACTION_SWITCH) {
+        /* the slot soaked while staging: one passing check that it still
+           answers, soon given up when it does not */
+        ins.artifact_url = ins.sha256 = ins.signature = (char *)"";
+        ins.soak_ms = RC_BLUEGREEN_SWITCH_SOAK_MS;
+        if (ins.health_timeout_ms > RC_BLUEGREEN_SWITCH_HEALTH_MS)
+            ins.health_timeout_ms = RC_BLUEGREEN_SWITCH_HEALTH_MS;
     }
     /* the server seals it to the host's key and publishes it */
     if (self->publish_fn)
@@ -359,17 +370,29 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     RC_SET (h->output_tail, r->output_tail);
     char took[32];
     rc_duration_format (now - h->started, took, sizeof took);
+    bool staged = !rollback && h->action == ROLLCLONE__ACTION__ACTION_STAGE;
     if (r->result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED) {
         RC_SET (h->phase, "done");
-        rc_rollout_host_state (h, rollback ? RC_HOST_ROLLED_BACK : RC_HOST_SUCCEEDED);
+        rc_rollout_host_state (h, rollback ? RC_HOST_ROLLED_BACK
+                                  : staged ? RC_HOST_STAGED
+                                           : RC_HOST_SUCCEEDED);
         if (rollback)
             h->needs_rollback = false;
         /* a rollback to "the previous release" records which one it was */
         if (streq (dep->kind, "rollback") && !*h->to_version && rc_name_valid (r->version_now))
             RC_SET (h->to_version, r->version_now);
-        rc |= rc_store_eventf (self->store, dep->id, h->host_id,
-                               rollback ? "host_rolled_back" : "host_succeeded", "%s in %s",
-                               *r->version_now ? r->version_now : "(none)", took);
+        if (staged)
+            rc |= rc_store_eventf (self->store, dep->id, h->host_id, "host_staged",
+                                   "%s healthy on the idle slot in %s; traffic on %s", dep->version,
+                                   took, *r->version_now ? r->version_now : "(none)");
+        else {
+            bool sw = h->action == ROLLCLONE__ACTION__ACTION_SWITCH;
+            const char *kind = rollback ? (sw ? "host_switched_back" : "host_rolled_back")
+                               : sw     ? "host_switched"
+                                        : "host_succeeded";
+            rc |= rc_store_eventf (self->store, dep->id, h->host_id, kind, "%s in %s",
+                                   *r->version_now ? r->version_now : "(none)", took);
+        }
     }
     else {
         bool dirty = r->result == ROLLCLONE__STEP_REPORT__RESULT__FAILED_DIRTY;
@@ -382,7 +405,10 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
                                     rollback ? RC_HOST_ROLLBACK_FAILED : RC_HOST_FAILED, failure,
                                     dirty || rollback, error, now);
     }
-    rc_rollout_progress (self->rollout, dep, now);
+    /* the switch has one deadline from its start: a host that switched
+       does not give the others more time */
+    if (dep->bg_phase != RC_BG_SWITCHING || rollback)
+        rc_rollout_progress (self->rollout, dep, now);
     dep->updated = now;
     rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now);
     rc |= rc_dhost_save (self->store, dep->id, h);

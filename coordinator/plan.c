@@ -1,5 +1,6 @@
 /*  plan.c - a deployment's plan (see plan.h). */
 #include "plan.h"
+#include "bluegreen.h"
 #include "control_reply.h"
 #include "rc_defaults.h"
 #include "rc_time.h"
@@ -267,13 +268,19 @@ rc_plan_rollback (const rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n,
             m->healthy = m->online;
         }
     }
-    rc_plan_walk_t walk = {.batch_spec = dep->batch_spec,
+    /* blue-green switches back fleet-wide, in one step */
+    bool bg = streq (dep->strategy, RC_STRATEGY_BLUEGREEN);
+    rc_plan_walk_t walk = {.batch_spec = bg ? "100%" : dep->batch_spec,
                            .total = (int)n,
                            .progress_deadline_ms = dep->progress_deadline_ms,
                            .unavailable_takes_slot = false};
     if (rc == 0)
         rc = rc_plan_walk (plan, &walk, members, count);
     free (members);
+    if (rc == 0 && plan) {
+        free (plan->strategy != protobuf_c_empty_string ? plan->strategy : NULL);
+        plan->strategy = strdup (bg ? RC_STRATEGY_BLUEGREEN : RC_STRATEGY_ROLLING);
+    }
     return s_reply (plan, rc, freeze);
 }
 

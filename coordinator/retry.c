@@ -67,6 +67,7 @@ rc_retry_prepare (rc_store_t *store, const Rollclone__DeployRequest *asked, rc_r
     req->batch = s_or (asked->batch, of->batch_spec);
     req->max_fail = s_or (asked->max_fail, of->max_fail_spec);
     req->pause = s_or (asked->pause, of->pause_spec);
+    req->strategy = s_or (asked->strategy, of->strategy);
     s_ms_text (of->soak_ms, retry->soak, sizeof retry->soak);
     s_ms_text (of->health_timeout_ms, retry->health_timeout, sizeof retry->health_timeout);
     s_ms_text (of->progress_deadline_ms, retry->progress_deadline, sizeof retry->progress_deadline);

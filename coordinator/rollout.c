@@ -2,6 +2,7 @@
     rollout.h). Each function makes the transitions it can make now on the
     records it is given; nothing here commits or publishes. */
 #include "rollout.h"
+#include "bluegreen.h"
 #include "metrics.h"
 #include "rc_join.h"
 #include "rc_log.h"
@@ -36,7 +37,11 @@ typedef struct {
 static const unsigned s_host_next[RC_HOST_STATE_COUNT] = {
     [RC_HOST_NONE] = H (PENDING) | H (ROLLBACK_PENDING),
     [RC_HOST_PENDING] = H (UPDATING) | H (FAILED),
-    [RC_HOST_UPDATING] = H (SUCCEEDED) | H (FAILED) | H (UNKNOWN),
+    /* staged: blue-green, the stage step done (updating again for the
+       switch) */
+    [RC_HOST_UPDATING] = H (SUCCEEDED) | H (FAILED) | H (UNKNOWN) | H (STAGED),
+    /* failed: offline at the switch */
+    [RC_HOST_STAGED] = H (UPDATING) | H (FAILED),
     [RC_HOST_UNKNOWN] = H (UPDATING) | H (ROLLING_BACK) | H (FAILED) | H (ROLLBACK_FAILED),
     /* rollback_pending: the deployment rolls back; rolled_back, failed:
        reconciled with what the agent runs */
@@ -317,12 +322,21 @@ s_host_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool roll
     RC_SET (h->error, "");
     RC_SET (h->output_tail, "");
     h->exit_code = 0;
+    bool bg = rc_bluegreen_is (dep);
     if (rollback) {
         rc_rollout_host_state (h, RC_HOST_ROLLING_BACK);
         const char *target = streq (dep->kind, "rollback") ? h->to_version : h->from_version;
-        return rc_store_eventf (self->store, dep->id, h->host_id, "host_rolling_back",
-                                "step %d: back to %s", h->step,
-                                *target ? target : "the previous release");
+        /* blue-green: back to the old slot while it is warm, reinstalling
+           nothing */
+        h->action = bg ? rc_bluegreen_back_action_of (self->store, dep, h, now)
+                       : ROLLCLONE__ACTION__ACTION_ROLLBACK;
+        if (h->action < 0)
+            return -1;
+        bool warm = h->action == ROLLCLONE__ACTION__ACTION_SWITCH;
+        return rc_store_eventf (
+            self->store, dep->id, h->host_id, warm ? "host_switching_back" : "host_rolling_back",
+            "step %d: back to %s%s", h->step, *target ? target : "the previous release",
+            warm ? ", warm on the other slot (a switch, no reinstall)" : "");
     }
     if (rc_store_host_app_current (self->store, h->host_id, dep->app, h->from_version,
                                    sizeof h->from_version)
@@ -330,9 +344,11 @@ s_host_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool roll
         return -1;
     RC_SET (h->to_version, dep->version);
     rc_rollout_host_state (h, RC_HOST_UPDATING);
-    return rc_store_eventf (self->store, dep->id, h->host_id, "host_updating",
-                            "batch %d, step %d: %s -> %s", h->batch, h->step,
-                            *h->from_version ? h->from_version : "(none)", dep->version);
+    h->action = bg ? ROLLCLONE__ACTION__ACTION_STAGE : ROLLCLONE__ACTION__ACTION_UPDATE;
+    return rc_store_eventf (self->store, dep->id, h->host_id, bg ? "host_staging" : "host_updating",
+                            "batch %d, step %d: %s -> %s%s", h->batch, h->step,
+                            *h->from_version ? h->from_version : "(none)", dep->version,
+                            bg ? " on the idle slot, no traffic" : "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -381,6 +397,20 @@ s_finish (rc_rollout_t *self, rc_deployment_t *dep, rc_dep_state_t state, int64_
 static int
 s_conclude (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
 {
+    if (rc_bluegreen_is (dep) && dep->bg_phase <= RC_BG_STAGING) {
+        /* no host serves the new release: nothing to roll back. The
+           staged slots are left to the agents, which stop them at
+           keep_warm (a later stage or update replaces them sooner) */
+        size_t left = 0;
+        for (size_t i = 0; i < n; i++)
+            left += hosts[i].state == RC_HOST_STAGED;
+        char text[96];
+        snprintf (text, sizeof text, "traffic was not switched%s",
+                  left ? "; staged slots stay warm until keep_warm" : "");
+        size_t used = strlen (dep->reason);
+        snprintf (dep->reason + used, sizeof dep->reason - used, "%s%s", used ? "; " : "", text);
+        return s_finish (self, dep, dep->abort_requested ? RC_DEP_ABORTED : RC_DEP_FAILED, now);
+    }
     if (dep->abort_requested && !dep->abort_rollback)
         return s_finish (self, dep, RC_DEP_ABORTED, now);
     if (!dep->abort_requested && !dep->auto_rollback)
@@ -510,6 +540,18 @@ s_frozen (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
     return false;
 }
 
+/* A batch (or blue-green's switch) begins: the pause and the gate
+   behind it are over, the progress deadline starts again. */
+static void
+s_batch_begin (rc_rollout_t *self, rc_deployment_t *dep, int64_t now)
+{
+    dep->pause_until = dep->pause_remaining_ms = 0;
+    s_clock (self, dep, rc_mono_ms ())->pause_until = 0;
+    dep->gate_open = false;
+    rc_rollout_progress (self, dep, now);
+    rc_rollout_dep_state (dep, RC_DEP_RUNNING);
+}
+
 /* The next batch: pending hosts in their stable order, each started, or
    failed when it is not there and well at its turn (never updated blind). */
 static int
@@ -520,11 +562,9 @@ s_next_batch (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_
     if (size < 1)
         size = 1;
     dep->batch++;
-    dep->pause_until = dep->pause_remaining_ms = 0;
-    s_clock (self, dep, rc_mono_ms ())->pause_until = 0;
-    dep->gate_open = false;
-    rc_rollout_progress (self, dep, now);
-    rc_rollout_dep_state (dep, RC_DEP_RUNNING);
+    s_batch_begin (self, dep, now);
+    if (rc_bluegreen_is (dep) && dep->bg_phase == RC_BG_NONE)
+        dep->bg_phase = RC_BG_STAGING;
     int taken = 0;
     char *names = NULL;
     for (size_t i = 0; i < n && taken < size; i++) {
@@ -729,6 +769,38 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
     }
     if (inflight)
         return rc;
+    if (rc_bluegreen_is (dep) && pending == 0 && dep->bg_phase != RC_BG_SWITCHED) {
+        int staged = 0;
+        for (size_t i = 0; i < n; i++)
+            staged += hosts[i].state == RC_HOST_STAGED;
+        rc_bg_view_t view = {.phase = dep->bg_phase, .staged = staged};
+        switch (rc_bluegreen_next (&view)) {
+        case RC_BG_GO_SWITCH:
+            /* the switch is the last "batch": pauses and freezes hold it */
+            if (s_hold (self, dep, now, &rc) || s_frozen (self, dep, now, &rc))
+                return rc;
+            s_batch_begin (self, dep, now);
+            int switching = 0;
+            rc |= rc_bluegreen_switch_start (self->store, dep, hosts, n, self->view, self->view_arg,
+                                             &switching, now);
+            if (switching)
+                return rc;
+            /* staged hosts went offline: nothing switched, as a failure */
+            /* fall through */
+        case RC_BG_GO_FAIL:
+            if (!*dep->reason)
+                snprintf (dep->reason, sizeof dep->reason, "%s",
+                          staged ? "no staged host was online at the switch"
+                                 : "no host was staged");
+            return rc | s_conclude (self, dep, hosts, n, now);
+        case RC_BG_GO_SWITCHED:
+            dep->bg_phase = RC_BG_SWITCHED;
+            rc |= rc_store_eventf (self->store, dep->id, NULL, "switched",
+                                   "every switched host serves %s", dep->version);
+            break;
+        default: return rc;
+        }
+    }
     rc_once_when_t once = pending == 0 ? RC_ONCE_AFTER : RC_ONCE_BEFORE;
     if (pending == 0 && dep->once[once].state != RC_ONCE_PENDING)
         return rc | s_finish (self, dep, RC_DEP_SUCCEEDED, now);
@@ -816,7 +888,10 @@ s_advance_rollback (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts,
     }
     if (pending == waiting)
         return rc; /* only offline hosts are left: wait for them */
-    int size = rc_strategy_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
+    /* blue-green switches back fleet-wide, in one step, as it switched */
+    int size = rc_bluegreen_is (dep)
+                   ? (int)n
+                   : rc_strategy_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
     if (size < 1)
         size = 1;
     dep->rb_batch++;

@@ -194,6 +194,12 @@ static const char *s_migrations[] = {
     "  cleared INTEGER NOT NULL DEFAULT 0,"
     "  updated INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (deployment_id, host_id, name));",
+    /* 11 -> 12: blue-green (deploy --strategy blue-green): the strategy, the
+       phase a blue-green deployment is in (staging, switching, switched)
+       and the action of each host's step (stage, switch...) */
+    "ALTER TABLE deployments ADD COLUMN strategy TEXT NOT NULL DEFAULT 'rolling';"
+    "ALTER TABLE deployments ADD COLUMN bg_phase TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deployment_hosts ADD COLUMN action TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

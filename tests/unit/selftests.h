@@ -25,6 +25,7 @@
     X (rc_deployments_test)                                                                        \
     X (rc_strategy_test)                                                                           \
     X (rc_rollout_test)                                                                            \
+    X (rc_bluegreen_test)                                                                          \
     X (rc_fleet_test)                                                                              \
     X (rc_zap_test)                                                                                \
     X (rc_control_test)                                                                            \
