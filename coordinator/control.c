@@ -377,6 +377,14 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                 req->run_on);
         goto out;
     }
+    /* a gate judges the traffic a host serves: a blue-green stage serves
+       none until the switch, so every evaluation would find no data */
+    if (req->n_checks && strcmp (strategy, "blue-green") == 0) {
+        reply = rc_reply_error (RC_EXIT_USAGE,
+                                "--check cannot gate a blue-green deployment: its staged hosts "
+                                "serve no traffic before the switch (use --strategy rolling)");
+        goto out;
+    }
     /* analysis gates: names of the coordinator's own [check NAME]s */
     if (rc_checks_validate (self->checks, req->checks, req->n_checks, err, sizeof err) != 0) {
         reply = rc_reply_error (RC_EXIT_USAGE, "%s", err);

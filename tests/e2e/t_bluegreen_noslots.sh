@@ -1,7 +1,8 @@
 # deploy --strategy blue-green to hosts whose app has no [app] slots: each
 # agent refuses the stage step with a clear reason, the deployment fails
 # in the stage phase and no host's release or traffic changes; a bad
-# --strategy is refused before anything is stored.
+# --strategy, and --check with blue-green, are refused before anything is
+# stored.
 . "$(dirname "$0")/lib.sh"
 rc_fleet 2
 for i in 1 2; do rc_webapp $i; done
@@ -13,6 +14,10 @@ expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 
 expect_exit 2 deploy v2 --strategy green
 grep -q "^rollclone deploy: --strategy 'green' must be rolling or blue-green" "$T/last.out" || fail "unclear: $(cat "$T/last.out")"
+[ "$(sql "select count(*) from deployments")" = 1 ] || fail "a refused deploy stored something"
+# an analysis gate judges live traffic: staged hosts have none before the switch
+expect_exit 2 deploy v2 --strategy blue-green --check error-rate
+grep -q "^rollclone: --check cannot gate a blue-green deployment" "$T/last.out" || fail "unclear: $(cat "$T/last.out")"
 [ "$(sql "select count(*) from deployments")" = 1 ] || fail "a refused deploy stored something"
 
 dep=$(deploy v2 --strategy blue-green --batch 100% --soak 300ms) || fail "deploy v2"
