@@ -15,72 +15,8 @@ command -v haproxy >/dev/null || { echo "haproxy is not installed"; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SOCK="$T/haproxy.sock"; LB=$(rc_port)
 N=3
-rc_fleet $N
-
-# The slot app's hook: restart starts slowweb.py on the slot's port serving
-# the slot's link (ROLLCLONE_SLOT_DIR), stop stops it; every run is logged
-# with the slot to hooks.log. pid files are agent-I-sS/server.pid (lib.sh's
-# clean-up kills every agent-*/server.pid).
-cat >"$T/slot-hook.sh" <<'SH'
-action=$1; dir=$2
-echo "$action ${ROLLCLONE_VERSION:-} ${ROLLCLONE_DEPLOYMENT:-} ${ROLLCLONE_PHASE:-} slot=${ROLLCLONE_SLOT:-} port=${ROLLCLONE_PORT:-}" >>"$dir/hooks.log"
-pidf="$dir-s${ROLLCLONE_SLOT}/server.pid"
-mkdir -p "$dir-s${ROLLCLONE_SLOT}"
-stop () {
-    [ -f "$pidf" ] || return 0
-    kill "$(cat "$pidf")" 2>/dev/null
-    for _ in $(seq 1 40); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.05; done
-    rm -f "$pidf"
-}
-case $action in
-restart)
-    stop
-    python3 "$HERE/slowweb.py" "$ROLLCLONE_PORT" "$ROLLCLONE_SLOT_DIR" >>"$dir/server.log" 2>&1 </dev/null &
-    echo $! >"$pidf"
-    ;;
-stop) stop ;;
-esac
-SH
-sed -i "s|\$HERE|$HERE|" "$T/slot-hook.sh"
-
-KEEP_WARM=60s
-for i in $(seq 1 $N); do
-    dir="$T/agent-$i"; p1=$(rc_port); p2=$(rc_port)
-    echo "$p1 $p2" >"$dir/ports"
-    cat >>"$T/agent-$i.conf" <<CONF
-[app web]
-releases_dir = $dir/web
-install = sh $HOOK install $dir
-restart = sh $T/slot-hook.sh restart $dir
-stop = sh $T/slot-hook.sh stop $dir
-slots = $p1,$p2
-keep_warm = $KEEP_WARM
-health_url = http://127.0.0.1:{port}/health
-health_interval = 100ms
-hook_timeout = 20s
-artifact_sources = file://$T/art/
-lb = haproxy
-haproxy_socket = $SOCK
-haproxy_server = web/host-$i-{slot}
-CONF
-done
-{
-    printf 'global\n    stats socket %s mode 600 level admin\n' "$SOCK"
-    printf 'defaults\n    mode http\n    retries 0\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\n'
-    printf 'frontend fe\n    bind 127.0.0.1:%s\n    default_backend web\n' "$LB"
-    printf 'backend web\n    option httpchk GET /health\n    default-server inter 200ms fall 2 rise 2\n'
-    for i in $(seq 1 $N); do
-        set -- $(cat "$T/agent-$i/ports")
-        printf '    server host-%s-1 127.0.0.1:%s check disabled\n' "$i" "$1"
-        printf '    server host-%s-2 127.0.0.1:%s check disabled\n' "$i" "$2"
-    done
-} >"$T/haproxy.cfg"
-haproxy -c -f "$T/haproxy.cfg" >/dev/null || fail "haproxy config"
-rc_bg haproxy haproxy -db -f "$T/haproxy.cfg"
-wait_for 5 test -S "$SOCK" || fail "haproxy did not start"
-for i in $(seq 1 $N); do "$RC_BUILD/rollclone-agent" --check --config "$T/agent-$i.conf" >/dev/null || fail "agent-$i config"; done
-# lbstat SERVER: the status of web/SERVER in HAProxy's show stat
-lbstat () { lb_stat "$SOCK" "web/$1" status; }
+. "$HERE/lb_lib.sh"
+slot_fleet $N
 lbstat_is () { [ "$(lbstat "$1")" = "$2" ]; }
 # serves I SLOT: host I's slot SLOT is UP and the other slot is not
 serves () {
