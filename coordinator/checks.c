@@ -2,6 +2,7 @@
     checks hold or fail, when each is evaluated next, and what each answer
     of the evaluator means, recorded in check_state. */
 #include "checks.h"
+#include "metrics.h"
 #include "rc_ids.h"
 #include "rc_log.h"
 #include "rc_time.h"
@@ -665,6 +666,8 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
     else if (cleared && !was_cleared)
         rc = rc_store_eventf (self->store, dep->id, job->host_id, "check_passed",
                               "%s: %s after %d evaluation(s)", c->name, why, evaluations);
+    if (rc == 0)
+        rc_metrics_count_check (c->name, rc_check_verdict_name (verdict));
     return rc;
 }
 

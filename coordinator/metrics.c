@@ -9,6 +9,7 @@
 #include "rc_metrics_http.h"
 #include "rc_text.h"
 #include "rc_time.h"
+#include "webhooks.h"
 
 #include <czmq.h>
 #include <math.h>
@@ -35,6 +36,7 @@ static struct {
     s_labeled_t control;   /* "command\tresult" */
     s_labeled_t failures;  /* reason */
     s_labeled_t rollbacks; /* trigger */
+    s_labeled_t checks;    /* "check\tverdict" */
     uint64_t finished[RC_DEP_STATE_COUNT];
     zhashx_t *steps; /* phase -> rc_histo_t * */
     rc_histo_t txn;
@@ -55,10 +57,12 @@ s_ready (void)
     s_counts.control.values = zhashx_new ();
     s_counts.failures.values = zhashx_new ();
     s_counts.rollbacks.values = zhashx_new ();
+    s_counts.checks.values = zhashx_new ();
     s_counts.steps = zhashx_new ();
     zhashx_set_destructor (s_counts.control.values, s_free_value);
     zhashx_set_destructor (s_counts.failures.values, s_free_value);
     zhashx_set_destructor (s_counts.rollbacks.values, s_free_value);
+    zhashx_set_destructor (s_counts.checks.values, s_free_value);
     zhashx_set_destructor (s_counts.steps, s_free_value);
     rc_histo_init (&s_counts.txn, s_txn_bounds, S_COUNT (s_txn_bounds));
     s_counts.ready = true;
@@ -118,6 +122,14 @@ rc_metrics_count_rollback (const char *trigger)
 }
 
 void
+rc_metrics_count_check (const char *check, const char *verdict)
+{
+    char label[2 * RC_NAME_MAX + 2];
+    snprintf (label, sizeof label, "%s\t%s", rc_name_valid (check) ? check : "unknown", verdict);
+    s_bump (&s_counts.checks, label);
+}
+
+void
 rc_metrics_count_finished (rc_dep_state_t state)
 {
     if (state > RC_DEP_NONE && state < RC_DEP_STATE_COUNT)
@@ -162,6 +174,7 @@ struct _rc_metrics_t {
     const rc_counters_t *counters; /* borrowed */
     rc_metrics_http_t *http;       /* the endpoint */
     rc_expo_t *expo;               /* reused buffer */
+    rc_webhooks_t *webhooks;       /* borrowed, or NULL */
     int64_t build_us;              /* how long the last build took the loop */
 };
 
@@ -438,6 +451,32 @@ s_labeled (rc_expo_t *e, const char *name, const char *help, const s_labeled_t *
     }
 }
 
+/* Each webhook's deliveries since the start, and its outbox rows waiting. */
+static void
+s_webhooks (rc_metrics_t *self, rc_expo_t *e)
+{
+    rc_webhook_stat_t stats[RC_WEBHOOKS_MAX];
+    size_t n = self->webhooks ? rc_webhook_stats (self->webhooks, stats, RC_WEBHOOKS_MAX) : 0;
+    rc_expo_family (e, "rollclone_webhook_deliveries_total", "counter",
+                    "Webhook POSTs: delivered (2xx), failed (tried again), dropped (refused for "
+                    "good or older than webhook_max_age).");
+    for (size_t i = 0; i < n; i++) {
+        rc_expo_sample (e, "rollclone_webhook_deliveries_total",
+                        L ("webhook", stats[i].name, "result", "delivered"),
+                        (double)stats[i].delivered);
+        rc_expo_sample (e, "rollclone_webhook_deliveries_total",
+                        L ("webhook", stats[i].name, "result", "failed"), (double)stats[i].failed);
+        rc_expo_sample (e, "rollclone_webhook_deliveries_total",
+                        L ("webhook", stats[i].name, "result", "dropped"),
+                        (double)stats[i].dropped);
+    }
+    rc_expo_family (e, "rollclone_webhook_pending", "gauge",
+                    "Outbox rows of each webhook not yet delivered nor dropped.");
+    for (size_t i = 0; i < n; i++)
+        rc_expo_sample (e, "rollclone_webhook_pending", L ("webhook", stats[i].name),
+                        (double)stats[i].pending);
+}
+
 static void
 s_self (rc_metrics_t *self, rc_expo_t *e)
 {
@@ -472,6 +511,10 @@ s_self (rc_metrics_t *self, rc_expo_t *e)
     s_labeled (e, "rollclone_deployment_rollbacks_total",
                "Deployments that started rolling back, by what started it.", &s_counts.rollbacks,
                "trigger", NULL);
+    s_labeled (e, "rollclone_check_evaluations_total",
+               "Evaluations of the analysis gates ([check NAME]) by verdict.", &s_counts.checks,
+               "check", "verdict");
+    s_webhooks (self, e);
     rc_expo_family (e, "rollclone_deployments_finished_total", "counter",
                     "Deployments that ended, by their end state.");
     for (int s = RC_DEP_SUCCEEDED; s < RC_DEP_STATE_COUNT; s++)
@@ -554,6 +597,12 @@ rc_metrics_destroy (rc_metrics_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+void
+rc_metrics_set_webhooks (rc_metrics_t *self, rc_webhooks_t *webhooks)
+{
+    self->webhooks = webhooks;
 }
 
 int

@@ -40,10 +40,14 @@ void rc_metrics_count_rollback (const char *trigger);
 void rc_metrics_count_finished (rc_dep_state_t state);
 void rc_metrics_observe_step (const Rollclone__StepReport *report);
 void rc_metrics_observe_txn (int64_t us);
+/* An analysis gate's evaluation was recorded: check's verdict (pass, fail,
+   inconclusive). */
+void rc_metrics_count_check (const char *check, const char *verdict);
 
 /* ---- the endpoint --------------------------------------------------- */
 typedef struct _rc_metrics_t rc_metrics_t;
 typedef struct _rc_fleet_t rc_fleet_t;
+typedef struct _rc_webhooks_t rc_webhooks_t;
 
 /* Starts the endpoint of cfg->metrics_endpoint (NULL: off, and so is
    everything here, at no cost). fleet, store and counters are borrowed.
@@ -51,6 +55,8 @@ typedef struct _rc_fleet_t rc_fleet_t;
 rc_metrics_t *rc_metrics_new (const rc_config_t *cfg, rc_fleet_t *fleet, rc_store_t *store,
                               const rc_counters_t *counters, char *err, size_t errlen);
 void rc_metrics_destroy (rc_metrics_t **self_p);
+/* The webhooks whose counters the snapshot shows (borrowed; NULL: none). */
+void rc_metrics_set_webhooks (rc_metrics_t *self, rc_webhooks_t *webhooks);
 /* The descriptor the loop polls; readable when a scrape waits. */
 int rc_metrics_wake_fd (rc_metrics_t *self);
 /* The loop's handler for it: builds and publishes a snapshot when one is

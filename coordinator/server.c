@@ -492,6 +492,7 @@ s_server_init (s_server_t *self)
             rc_log_error ("%s", err);
             return -1;
         }
+        rc_metrics_set_webhooks (self->metrics, self->webhooks);
         zmq_pollitem_t item = {.fd = rc_metrics_wake_fd (self->metrics), .events = ZMQ_POLLIN};
         zloop_poller (self->loop, &item, s_on_metrics, self);
         rc_log_info ("metrics on http://%s/metrics", cfg->metrics_endpoint);

@@ -13,7 +13,9 @@ PROM="http://127.0.0.1:$P_PROM"
 # the 5xx share of the host's requests over the last 5s (scraped every 1s)
 RATE='sum(rate(http_requests_total{code=~"5..",host="$HOST"}[5s])) / sum(rate(http_requests_total{host="$HOST"}[5s]))'
 NODATA='sum(rate(no_such_metric_total{host="$HOST",app="$APP",version="$VERSION",deployment="$DEPLOYMENT"}[5s]))'
-RC_COORD_EXTRA="
+P_MET=$(rc_port)
+RC_COORD_EXTRA="metrics_endpoint = 127.0.0.1:$P_MET
+
 [check error-rate]
 prometheus = $PROM
 query = $RATE
@@ -136,4 +138,13 @@ events_of "$dep" check_inconclusive | grep -q "the host passes" || fail "nodata-
 [ -z "$(events_of "$dep" check_failed)" ] || fail "inconclusive counted as failed"
 [ "$(sql "select min(inconclusive) from check_state where deployment_id = '$dep'")" -ge 2 ] || fail "inconclusive not counted"
 say "on_no_data fail, pass and inconclusive"
+
+# the coordinator's /metrics counts the evaluations by check and verdict
+curl -s --max-time 5 "http://127.0.0.1:$P_MET/metrics" >"$T/metrics.txt" || fail "no /metrics"
+for want in 'check="nodata-fail",verdict="fail"' 'check="nodata-inconclusive",verdict="inconclusive"' \
+    'check="error-rate-3",verdict="fail"'; do
+    grep -qE "^rollclone_check_evaluations_total\{$want\} [1-9]" "$T/metrics.txt" \
+        || { grep rollclone_check "$T/metrics.txt"; fail "no evaluations counted for $want"; }
+done
+say "/metrics counts the evaluations"
 say ok

@@ -78,6 +78,9 @@ receiver () {
     wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $P_HOOK), 1)" \
         || fail "receiver did not start"
 }
+# the figures of the webhooks are on the coordinator's /metrics too
+P_MET=$(rc_port)
+sed -i "s/^offline_after = .*/&\nmetrics_endpoint = 127.0.0.1:$P_MET/" "$T/coordinator.conf"
 for i in 1 2; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
@@ -167,6 +170,17 @@ grep -q "webhook flaky: delivery [0-9]* (deployment_created) failed: HTTP 500: n
     "$T/coordinator.log" || fail "500 retry not logged"
 [ "$(grep -c "webhook refuse: dropped delivery [0-9]* (deployment_created): refused with HTTP 400: no" \
     "$T/coordinator.log")" = 2 ] || fail "400 drops not logged"
+
+say "/metrics: each webhook's deliveries and what waits"
+curl -s --max-time 5 "http://127.0.0.1:$P_MET/metrics" >"$T/metrics.txt" || fail "no /metrics"
+for want in 'rollclone_webhook_deliveries_total{webhook="refuse",result="dropped"} 1' \
+    'rollclone_webhook_deliveries_total{webhook="refuse",result="delivered"} 0' \
+    'rollclone_webhook_deliveries_total{webhook="flaky",result="delivered"} 1' \
+    'rollclone_webhook_pending{webhook="all"} 0'; do
+    grep -qxF "$want" "$T/metrics.txt" || { grep rollclone_webhook "$T/metrics.txt"; fail "no '$want'"; }
+done
+grep -qE '^rollclone_webhook_deliveries_total\{webhook="flaky",result="failed"\} [1-9]' "$T/metrics.txt" \
+    || { grep rollclone_webhook "$T/metrics.txt"; fail "flaky's failed tries are not counted"; }
 
 say "webhook_max_age: a row that could not go in time is dropped, never sent"
 rc_coord_stop
