@@ -36,6 +36,7 @@ rc_cleanup () {
         done
         status=1
     fi
+    [ -f "$T/.ports" ] && xargs rmdir <"$T/.ports" 2>/dev/null
     [ -n "${RC_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
     exit $status
 }
@@ -57,8 +58,50 @@ rc_bg () {
 rc_pid () { cat "$T/$1.pid"; }
 
 # rc_port: a free TCP port on 127.0.0.1.
+# rc_port: a free port on loopback for a server of this test. Not one the
+# kernel hands out itself (port 0): those come from ip_local_port_range, the
+# same range every outgoing connection takes its source port from, and under
+# load a port given back between the pick and the server's bind was taken
+# by some curl or load generator ("address already in use"). So a port
+# below that range, which only explicit binds use, reserved for this test in
+# $RC_PORT_DIR (a directory per port: concurrent tests never pick the same)
+# and given back at clean-up; a reservation left by a killed test expires
+# after an hour.
+RC_PORT_DIR=${RC_PORT_DIR:-/tmp/rc_e2e_ports}
 rc_port () {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    python3 - "$RC_PORT_DIR" "$T/.ports" <<'PY'
+import os, random, socket, sys, time
+top, mine = sys.argv[1], sys.argv[2]
+os.makedirs(top, exist_ok=True)
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral = int(f.read().split()[0])
+hi = min(ephemeral, 32768) - 1
+lo = max(1025, hi - 12000)
+for _ in range(2000):
+    port = random.randint(lo, hi)
+    slot = os.path.join(top, str(port))
+    try:
+        os.mkdir(slot)
+    except FileExistsError:
+        try:
+            if time.time() - os.stat(slot).st_mtime < 3600:
+                continue
+            os.utime(slot)
+        except OSError:
+            continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue  # in use: the reservation stays, so nobody tries it for an hour
+    finally:
+        s.close()
+    with open(mine, "a") as f:
+        f.write(slot + "\n")
+    print(port)
+    sys.exit(0)
+sys.exit("rc_port: no free port in %d-%d" % (lo, hi))
+PY
 }
 
 # wait_for SECONDS CMD...: polls CMD every 100ms until it succeeds; 1 on timeout.
