@@ -47,7 +47,8 @@ say "a healthy release passed the HAProxy check"
 expect_exit 1 deploy v3 --batch 1 --soak 500ms --check lb-5xx --wait
 dep=$(grep -m1 '^d-' "$T/last.out")
 [ "$(dep_field "$dep" state)" = rolled_back ] || fail "state $(dep_field "$dep" state)"
-[ "$(dep_host_field "$dep" host-1 failure)" = check:lb-5xx ] || fail "host-1 failure '$(dep_host_field "$dep" host-1 failure)'"
+[ "$(dep_host_field "$dep" host-1 failure)" = check:lb-5xx ] \
+    || { "$RC" events "$dep" --limit 200; fail "host-1 failure '$(dep_host_field "$dep" host-1 failure)'"; }
 [ "$(dep_host_field "$dep" host-2 state)" = pending ] || fail "host-2 was touched"
 events_of "$dep" host_failed | grep -E "check:lb-5xx: value 0\.[0-9]+ above max 0.05" || fail "no host_failed with the value: $(events_of "$dep" host_failed)"
 events_of "$dep" check_failed | grep -q "responses 5xx\|above max" || fail "no check_failed"
