@@ -435,6 +435,10 @@ upgrade_keeps_app () {
     mkdir -p "$cg"
     timeout -k 5 120 unshare -n sh -c '
         root=$1 cg=$2
+        agent="" coord=""
+        # a failed check must not leave the daemons running (a coordinator
+        # of a failed run lived on in its namespace)
+        trap '"'"'kill -TERM $agent $coord 2>/dev/null'"'"' EXIT
         ip link set lo up || exit 1
         fail () { echo "FAIL: $*"; exit 1; }
         run_agent () {
