@@ -31,27 +31,6 @@ sed '/^slots = /d' "$T/agent-1.conf" >"$T/bad.conf"
 expect_exit 2 "$RC_BUILD/rollclone-agent" --check --config "$T/bad.conf"
 grep -qF "[app web] stop needs slots" "$T/last.out" || fail "unclear: $(cat "$T/last.out")"
 
-lbstat_is () { [ "$(lbstat "$1")" = "$2" ]; }
-# serves I SLOT: host I's slot SLOT is UP and the other slot is not
-serves () {
-    other=$((3 - $2))
-    lbstat_is "host-$1-$2" UP && ! lbstat_is "host-$1-$other" UP
-}
-# version_on I SLOT: the release the slot's instance answers with
-version_on () {
-    set -- "$1" "$2" $(cat "$T/agent-$1/ports")
-    port=$3; [ "$2" = 2 ] && port=$4
-    curl -s --max-time 2 "http://127.0.0.1:$port/index.html" | sed 's/.*version \([^<]*\)<.*/\1/'
-}
-# app_field I FIELD: a field of host I's app web in `rollclone hosts --json`
-app_field () {
-    "$RC" hosts --json | python3 -c "
-import json, sys
-for h in json.load(sys.stdin):
-    if h['id'] == 'host-$1':
-        v = h['apps'].get('web', {}).get('$2', '')
-        print('' if v is None else v)"
-}
 
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
