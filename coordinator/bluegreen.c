@@ -98,14 +98,8 @@ rc_bluegreen_switch_start (rc_store_t *store, rc_deployment_t *dep, rc_dhost_t *
                                    "offline: host was offline at the switch; not switched");
             continue;
         }
-        h->step++;
+        rc_rollout_step_begin (h, now);
         h->action = ROLLCLONE__ACTION__ACTION_SWITCH;
-        h->started = now;
-        h->finished = 0;
-        RC_SET (h->phase, "sent");
-        RC_SET (h->error, "");
-        RC_SET (h->output_tail, "");
-        h->exit_code = 0;
         rc_rollout_host_state (h, RC_HOST_UPDATING);
         if (rc_join_append (&names, "%s%s", *switching ? " " : "", h->host_id) != 0)
             rc = rc_store_set_error (store, "out of memory");

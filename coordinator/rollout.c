@@ -310,18 +310,24 @@ rc_rollout_rolls_back (const rc_deployment_t *dep)
            || (dep->state == RC_DEP_ABORTED && dep->abort_rollback);
 }
 
-/* Starts the step of one host: records it, to be published after commit. */
-static int
-s_host_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int64_t now)
+void
+rc_rollout_step_begin (rc_dhost_t *h, int64_t now)
 {
     h->step++;
-    h->touched = h->touched || !rollback;
     h->started = now;
     h->finished = 0;
     RC_SET (h->phase, "sent");
     RC_SET (h->error, "");
     RC_SET (h->output_tail, "");
     h->exit_code = 0;
+}
+
+/* Starts the step of one host: records it, to be published after commit. */
+static int
+s_host_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool rollback, int64_t now)
+{
+    rc_rollout_step_begin (h, now);
+    h->touched = h->touched || !rollback;
     bool bg = rc_bluegreen_is (dep);
     if (rollback) {
         rc_rollout_host_state (h, RC_HOST_ROLLING_BACK);

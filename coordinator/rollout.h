@@ -93,6 +93,9 @@ bool rc_rollout_in_step (const rc_dhost_t *h, rc_host_state_t step);
 /* Marks every host the deployment touched and left changed to be rolled
    back; returns how many. */
 size_t rc_rollout_mark_rollback (rc_dhost_t *hosts, size_t n);
+/* A new step of h begins now: the step number goes up, the last step's
+   phase, error, output and times are cleared (published after commit). */
+void rc_rollout_step_begin (rc_dhost_t *h, int64_t now);
 /* Did dep end (or is it ending) by putting its hosts back? */
 bool rc_rollout_rolls_back (const rc_deployment_t *dep);
 /* Adds "what N host(s): a, b" to dep's reason, naming the hosts in state
