@@ -11,7 +11,7 @@ import sys
 import time
 
 host, port, path, stop_file, out_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-timeline = open(sys.argv[6], "w") if len(sys.argv) > 6 else None
+timeline = open(sys.argv[6], "w", buffering=1) if len(sys.argv) > 6 else None
 MAX_SECONDS, MAX_REQUESTS, PAUSE = 120, 200000, 0.004
 assert host.startswith("127."), "loopback only"
 ok = failed = 0

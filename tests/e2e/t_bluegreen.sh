@@ -45,6 +45,8 @@ load () {
     sleep 0.5
 }
 load_end () {
+    # enough answers to judge, however slow a loaded machine makes them
+    wait_for 30 sh -c "[ \$(wc -l <'$T/$1.timeline') -gt 100 ]" || fail "$1: too few answers"
     touch "$T/stop"
     wait_for 15 test -f "$T/$1.json" || fail "load generator did not stop"
     cat "$T/$1.json"; echo
