@@ -105,8 +105,8 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
     if (d->window_hosts) {
         int inflight = 0;
         for (size_t i = 0; i < d->n_hosts; i++)
-            inflight += streq (d->hosts[i]->state, "updating")
-                        || streq (d->hosts[i]->state, "unknown");
+            inflight +=
+                streq (d->hosts[i]->state, "updating") || streq (d->hosts[i]->state, "unknown");
         rc_cli_line ("  window %u of %zu hosts (%s): %d in flight", d->window_hosts, d->n_hosts,
                      rc_cli_esc (d->window), inflight);
     }

@@ -100,19 +100,17 @@ rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
     /* set once, never changed: written apart from the columns saved at
        every transition */
     if (rc == 0)
-        rc = rc_store_run (store,
-                           rc_store_prepare (store,
-                                             "UPDATE deployments SET signature = ?2, "
-                                             "operator = ?3, retry_of = ?4, "
-                                             "ignore_freeze = ?5, strategy = ?6, "
-                                             "window_spec = ?7, window_hosts = ?8, "
-                                             "rollback_spec = ?9 WHERE id = ?1",
-                                             "ttttbttit", dep->id, dep->signature,
-                                             dep->operator_name, dep->retry_of,
-                                             (int)dep->ignore_freeze,
-                                             *dep->strategy ? dep->strategy : "rolling",
-                                             dep->window_spec, (int64_t)dep->window_hosts,
-                                             dep->rollback_spec));
+        rc = rc_store_run (
+            store, rc_store_prepare (store,
+                                     "UPDATE deployments SET signature = ?2, "
+                                     "operator = ?3, retry_of = ?4, "
+                                     "ignore_freeze = ?5, strategy = ?6, "
+                                     "window_spec = ?7, window_hosts = ?8, "
+                                     "rollback_spec = ?9 WHERE id = ?1",
+                                     "ttttbttit", dep->id, dep->signature, dep->operator_name,
+                                     dep->retry_of, (int)dep->ignore_freeze,
+                                     *dep->strategy ? dep->strategy : "rolling", dep->window_spec,
+                                     (int64_t)dep->window_hosts, dep->rollback_spec));
     if (rc == 0)
         rc = rc_once_save (store, dep->id, dep->once);
     return rc;

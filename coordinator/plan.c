@@ -83,8 +83,7 @@ rc_plan_walk (Rollclone__PlanReply *plan, const rc_plan_walk_t *walk,
     /* the engine's walk: batch b takes the next batch_size (spec, b, total)
        hosts still pending, in order */
     for (int number = 1; rc == 0 && left > 0; number++) {
-        int size =
-            rc_slide_batch_size (walk->batch_spec, walk->window_hosts, number, walk->total);
+        int size = rc_slide_batch_size (walk->batch_spec, walk->window_hosts, number, walk->total);
         if (size < 1)
             size = 1;
         Rollclone__PlanBatch *batch = (Rollclone__PlanBatch *)calloc (1, sizeof *batch);

@@ -21,8 +21,7 @@ rc_slide_check (const Rollclone__DeployRequest *req, char *err, size_t errlen)
     }
     if (strlen (req->rollback_batch) >= sizeof dep->rollback_spec
         || (*req->rollback_batch && rc_strategy_window (req->rollback_batch, 1) < 0)) {
-        snprintf (err, errlen,
-                  "--rollback-batch '%.40s' must be N or N%% (N > 0, at most 100%%)",
+        snprintf (err, errlen, "--rollback-batch '%.40s' must be N or N%% (N > 0, at most 100%%)",
                   req->rollback_batch);
         return -1;
     }

@@ -21,8 +21,8 @@ rc_slide_test (bool verbose)
     ck_assert_int_eq (rc_strategy_window ("100%", 7), 7);
     ck_assert_int_eq (rc_strategy_window ("50", 7), 50); /* more than the hosts: all of them */
     /* bad: nothing, zero, over 100 %, a ramp, garbage */
-    const char *bad[] = {"", "0", "00", "0%", "101%", "1,10%", "%", "-1", "1.5", "ten", "10 ",
-                         "1234567890"};
+    const char *bad[] = {"",  "0",  "00",  "0%",  "101%", "1,10%",
+                         "%", "-1", "1.5", "ten", "10 ",  "1234567890"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg (rc_strategy_window (bad[i], 100) == -1, "'%s' taken", bad[i]);
     ck_assert_int_eq (rc_strategy_window (NULL, 100), -1);
@@ -44,8 +44,8 @@ rc_slide_test (bool verbose)
     /* batches: the ramp's that take hosts, then one for the window */
     ck_assert_int_eq (rc_slide_batch_count ("1", 10, 100), 2);
     ck_assert_int_eq (rc_slide_batch_count ("1,10%", 5, 100), 3);
-    ck_assert_int_eq (rc_slide_batch_count ("1", 3, 1), 1);  /* the canary is all */
-    ck_assert_int_eq (rc_slide_batch_count ("5", 3, 4), 1);  /* the ramp takes all */
+    ck_assert_int_eq (rc_slide_batch_count ("1", 3, 1), 1);   /* the canary is all */
+    ck_assert_int_eq (rc_slide_batch_count ("5", 3, 4), 1);   /* the ramp takes all */
     ck_assert_int_eq (rc_slide_batch_count ("1,1", 3, 2), 2); /* no host left for it */
     ck_assert_int_eq (rc_slide_batch_count ("1,25%", 0, 8), 5);
     ck_assert_int_eq (rc_slide_batch_count ("x", 3, 8), -1);
