@@ -2,6 +2,7 @@
     and its parsing (strategy.c): window and rollback batch sizes, the
     ramp before the window, the batches a deployment counts, when it is
     in its window, the room left, and the rollback batch by default. */
+#include "plan.h"
 #include "selftests.h"
 #include "strategy.h"
 #include "window.h"
@@ -86,6 +87,30 @@ rc_slide_test (bool verbose)
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 20), 3);
     strcpy (dep.rollback_spec, "50%");
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 5), 3);
+
+    /* the plan walks as the engine does: the canary, then the window's
+       batch over every host left; a rollback goes last updated first */
+    rc_plan_member_t members[] = {
+        {"h-1", true, true}, {"h-2", true, true}, {"h-3", true, true}, {"h-4", true, true}};
+    Rollclone__PlanReply *plan = rc_plan_new ("deploy", "web", "v2");
+    rc_plan_walk_t walk = {.batch_spec = "1",
+                           .total = 4,
+                           .progress_deadline_ms = 1000,
+                           .unavailable_takes_slot = true,
+                           .window_hosts = 2};
+    ck_assert_int_eq (rc_plan_walk (plan, &walk, members, 4), 0);
+    ck_assert_uint_eq (plan->n_batches, 2);
+    ck_assert_uint_eq (plan->batches[0]->n_host_ids, 1);
+    ck_assert_uint_eq (plan->batches[1]->n_host_ids, 3);
+    rollclone__plan_reply__free_unpacked (plan, NULL);
+    plan = rc_plan_new ("rollback", "web", "");
+    walk = (rc_plan_walk_t){.batch_spec = "3", .total = 4, .reverse = true};
+    ck_assert_int_eq (rc_plan_walk (plan, &walk, members, 4), 0);
+    ck_assert_uint_eq (plan->n_batches, 2);
+    ck_assert_str_eq (plan->batches[0]->host_ids[0], "h-4");
+    ck_assert_str_eq (plan->batches[0]->host_ids[2], "h-2");
+    ck_assert_str_eq (plan->batches[1]->host_ids[0], "h-1");
+    rollclone__plan_reply__free_unpacked (plan, NULL);
 
     /* the request: bad values refused with a line naming the option */
     Rollclone__DeployRequest req = ROLLCLONE__DEPLOY_REQUEST__INIT;
