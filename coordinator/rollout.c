@@ -525,12 +525,18 @@ s_frozen (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
 {
     int64_t ends = 0;
     bool frozen = self->freeze && rc_freeze_at (self->freeze, now, &ends);
+    /* in a window, what waits is its next host, not a batch */
+    char what[48];
+    if (rc_slide_phase (dep))
+        snprintf (what, sizeof what, "the window's next host");
+    else
+        snprintf (what, sizeof what, "batch %d", dep->batch + 1);
     if (frozen && !dep->ignore_freeze) {
         if (!dep->frozen) {
             char until[64];
             dep->frozen = true;
             *rc |= rc_store_eventf (self->store, dep->id, NULL, "frozen",
-                                    "batch %d waits for the freeze to end (%s)", dep->batch + 1,
+                                    "%s waits for the freeze to end (%s)", what,
                                     rc_freeze_end_text (ends, until, sizeof until));
         }
         return true;
@@ -538,12 +544,11 @@ s_frozen (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
     if (dep->frozen) {
         dep->frozen = false;
         *rc |= rc_store_eventf (self->store, dep->id, NULL, "unfrozen",
-                                "the freeze ended: batch %d starts", dep->batch + 1);
+                                "the freeze ended: %s starts", what);
     }
     if (frozen)
-        *rc |=
-            rc_store_eventf (self->store, dep->id, NULL, "freeze_ignored",
-                             "batch %d starts inside a freeze (--ignore-freeze)", dep->batch + 1);
+        *rc |= rc_store_eventf (self->store, dep->id, NULL, "freeze_ignored",
+                                "%s starts inside a freeze (--ignore-freeze)", what);
     return false;
 }
 
@@ -595,7 +600,9 @@ s_window (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
     if (!rc_slide_phase (dep)) {
         dep->batch++;
         s_batch_begin (self, dep, now);
-        dep->gate_open = true; /* passed to begin it; a window has no other */
+        /* the gate was passed to begin it, and a window has no other;
+           blue-green keeps it closed for the switch that follows */
+        dep->gate_open = !rc_bluegreen_is (dep);
         if (rc_bluegreen_is (dep) && dep->bg_phase == RC_BG_NONE)
             dep->bg_phase = RC_BG_STAGING;
         int left = 0;
@@ -820,7 +827,8 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
     }
     if (inflight) {
         /* a window starts hosts while others are in flight */
-        if (!rc_slide_phase (dep) || pending == 0 || s_held (self, dep, now, &rc))
+        if (!rc_slide_phase (dep) || pending == 0
+            || rc_slide_room (dep->window_hosts, inflight) == 0 || s_held (self, dep, now, &rc))
             return rc;
         return rc | s_window (self, dep, hosts, n, inflight, now);
     }
