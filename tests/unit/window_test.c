@@ -4,11 +4,192 @@
     in its window, the room left, and the rollback batch by default. */
 #include "plan.h"
 #include "selftests.h"
+#include "store_private.h"
 #include "strategy.h"
 #include "window.h"
 
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define S_HOSTS 10
+
+/* every host online and healthy */
+static bool
+s_up (void *arg, const char *host_id, bool *online, bool *healthy)
+{
+    (void)arg;
+    (void)host_id;
+    *online = *healthy = true;
+    return true;
+}
+
+static int
+s_count (const rc_dhost_t *hosts, rc_host_state_t state)
+{
+    int count = 0;
+    for (int i = 0; i < S_HOSTS; i++)
+        count += hosts[i].state == state;
+    return count;
+}
+
+/* A deployment of S_HOSTS hosts on v1 with a canary and a window of 3,
+   stored as the control socket would (the engine's events need it). */
+static void
+s_setup (rc_store_t *store, rc_deployment_t *dep, rc_dhost_t *hosts, const char *id)
+{
+    *dep = (rc_deployment_t){.kind = "deploy",
+                             .app = "web",
+                             .version = "v2",
+                             .batch_spec = "1",
+                             .max_fail_spec = "0",
+                             .window_spec = "3",
+                             .window_hosts = 3,
+                             .rollback_spec = "2",
+                             .auto_rollback = true,
+                             .abort_rollback = true,
+                             .state = RC_DEP_RUNNING,
+                             .total_batches = 2,
+                             .gate_open = true,
+                             .progress_deadline_ms = 600000,
+                             .soak_ms = 1000,
+                             .health_timeout_ms = 60000,
+                             .created = 1,
+                             .progress = 1};
+    snprintf (dep->id, sizeof dep->id, "%s", id);
+    ck_assert_int_eq (rc_deployment_insert (store, dep), 0);
+    for (int i = 0; i < S_HOSTS; i++) {
+        memset (&hosts[i], 0, sizeof hosts[i]);
+        snprintf (hosts[i].host_id, sizeof hosts[i].host_id, "h-%d", i + 1);
+        hosts[i].ord = i;
+        hosts[i].state = RC_HOST_PENDING;
+        ck_assert_int_eq (rc_dhost_insert (store, dep->id, &hosts[i]), 0);
+    }
+}
+
+/* hosts[i] finishes its step as the agent would report it */
+static void
+s_done (rc_dhost_t *hosts, int i, rc_host_state_t state)
+{
+    ck_assert_int_eq (hosts[i].state, RC_HOST_UPDATING);
+    rc_rollout_host_state (&hosts[i], state);
+    if (state == RC_HOST_FAILED)
+        hosts[i].needs_rollback = true;
+}
+
+/* The window on the rollout engine itself: the canary alone, then never
+   more than 3 in flight, a slow host passed by, the budget stopping new
+   starts, and the rollback 2 at a time, the last updated first. */
+static void
+s_engine (void)
+{
+    char dir[] = "/tmp/rc_window_test.XXXXXX";
+    ck_assert_ptr_nonnull (mkdtemp (dir));
+    char path[300], err[512];
+    snprintf (path, sizeof path, "%s/db", dir);
+    rc_store_t *store = rc_store_open (path, err, sizeof err);
+    ck_assert_msg (store != NULL, "%s", err);
+    for (int i = 0; i < S_HOSTS; i++) {
+        char sql[256];
+        snprintf (sql, sizeof sql,
+                  "INSERT INTO hosts (id, pubkey, state, first_seen, last_seen) VALUES "
+                  "('h-%d', 'k%d', 'online', 1, 1); INSERT INTO host_apps (host_id, app, "
+                  "current, updated) VALUES ('h-%d', 'web', 'v1', 1)",
+                  i + 1, i + 1, i + 1);
+        ck_assert_int_eq (rc_store_exec (store, sql), 0);
+    }
+    rc_rollout_t *rollout = rc_rollout_new (store, s_up, NULL);
+    rc_deployment_t dep;
+    rc_dhost_t hosts[S_HOSTS];
+    s_setup (store, &dep, hosts, "d-window");
+    int64_t now = 1000;
+
+    /* the canary alone */
+    ck_assert_int_eq (rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now), 0);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 1);
+    ck_assert_int_eq (hosts[0].state, RC_HOST_UPDATING);
+    ck_assert (!rc_slide_phase (&dep));
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 1);
+    s_done (hosts, 0, RC_HOST_SUCCEEDED);
+    /* then the window: 3 at once, batch 2 of 2 */
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert (rc_slide_phase (&dep));
+    ck_assert_int_eq (dep.batch, 2);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 3);
+    ck_assert_int_eq (hosts[3].state, RC_HOST_UPDATING);
+    ck_assert_int_eq (hosts[4].state, RC_HOST_PENDING);
+    /* h-2 is slow: each other host that finishes lets the next one in,
+       never more than 3 in flight */
+    for (int next = 4; next < S_HOSTS; next++) {
+        int finish = -1;
+        for (int i = 2; i < S_HOSTS && finish < 0; i++)
+            if (hosts[i].state == RC_HOST_UPDATING)
+                finish = i;
+        s_done (hosts, finish, RC_HOST_SUCCEEDED);
+        rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+        ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 3);
+        ck_assert_int_eq (hosts[next].state, RC_HOST_UPDATING);
+        ck_assert_int_eq (hosts[1].state, RC_HOST_UPDATING);
+        ck_assert_int_eq (dep.batch, 2);
+    }
+    /* the last ones finish: the deployment with them */
+    for (int i = 2; i < S_HOSTS; i++)
+        if (hosts[i].state == RC_HOST_UPDATING)
+            s_done (hosts, i, RC_HOST_SUCCEEDED);
+    s_done (hosts, 1, RC_HOST_SUCCEEDED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (dep.state, RC_DEP_SUCCEEDED);
+    rc_rollout_forget (rollout, dep.id);
+
+    /* the budget: h-4 fails in the window; no new host starts, the two in
+       flight finish, then the rollback, 2 at a time, last updated first */
+    s_setup (store, &dep, hosts, "d-budget");
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    s_done (hosts, 0, RC_HOST_SUCCEEDED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    /* the operator's pause holds new starts, not the hosts in flight */
+    dep.paused = true;
+    s_done (hosts, 1, RC_HOST_SUCCEEDED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (dep.state, RC_DEP_PAUSED);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 2);
+    dep.paused = false;
+    rc_rollout_dep_state (&dep, RC_DEP_RUNNING);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 3); /* h-3 h-4 h-5 */
+    s_done (hosts, 3, RC_HOST_FAILED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 2);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_PENDING), S_HOSTS - 5);
+    ck_assert_int_eq (dep.state, RC_DEP_RUNNING);
+    s_done (hosts, 2, RC_HOST_SUCCEEDED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_PENDING), S_HOSTS - 5);
+    s_done (hosts, 4, RC_HOST_SUCCEEDED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (dep.state, RC_DEP_ROLLING_BACK);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_ROLLING_BACK), 2);
+    ck_assert_int_eq (hosts[4].state, RC_HOST_ROLLING_BACK);
+    ck_assert_int_eq (hosts[3].state, RC_HOST_ROLLING_BACK);
+    ck_assert_int_eq (hosts[0].state, RC_HOST_ROLLBACK_PENDING);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_PENDING), S_HOSTS - 5);
+    rc_rollout_host_state (&hosts[4], RC_HOST_ROLLED_BACK);
+    rc_rollout_host_state (&hosts[3], RC_HOST_ROLLED_BACK);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (hosts[2].state, RC_HOST_ROLLING_BACK);
+    ck_assert_int_eq (hosts[1].state, RC_HOST_ROLLING_BACK);
+    ck_assert_int_eq (hosts[0].state, RC_HOST_ROLLBACK_PENDING);
+
+    rc_rollout_destroy (&rollout);
+    rc_store_destroy (&store);
+    char cmd[400];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq (system (cmd), 0);
+}
 
 void
 rc_slide_test (bool verbose)
@@ -138,4 +319,6 @@ rc_slide_test (bool verbose)
     req.n_checks = 1;
     ck_assert_int_eq (rc_slide_check (&req, err, sizeof err), -1);
     ck_assert (strstr (err, "--window cannot go with --check") != NULL);
+
+    s_engine ();
 }
