@@ -2,6 +2,7 @@
     and its parsing (strategy.c): window and rollback batch sizes, the
     ramp before the window, the batches a deployment counts, when it is
     in its window, the room left, and the rollback batch by default. */
+#include "bluegreen.h"
 #include "plan.h"
 #include "selftests.h"
 #include "store_private.h"
@@ -183,6 +184,36 @@ s_engine (void)
     ck_assert_int_eq (hosts[2].state, RC_HOST_ROLLING_BACK);
     ck_assert_int_eq (hosts[1].state, RC_HOST_ROLLING_BACK);
     ck_assert_int_eq (hosts[0].state, RC_HOST_ROLLBACK_PENDING);
+
+    rc_rollout_forget (rollout, dep.id);
+
+    /* blue-green stages in the window, then one switch of every staged
+       host; --pause manual holds the window's start and the switch */
+    s_setup (store, &dep, hosts, "d-bg");
+    snprintf (dep.strategy, sizeof dep.strategy, "%s", RC_STRATEGY_BLUEGREEN);
+    snprintf (dep.pause_spec, sizeof dep.pause_spec, "manual");
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (hosts[0].action, ROLLCLONE__ACTION__ACTION_STAGE);
+    s_done (hosts, 0, RC_HOST_STAGED);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (dep.state, RC_DEP_PAUSED); /* the gate after the canary */
+    dep.gate_open = true;
+    rc_rollout_dep_state (&dep, RC_DEP_RUNNING);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 3);
+    for (int i = 1; i < S_HOSTS; i++) {
+        s_done (hosts, i, RC_HOST_STAGED);
+        rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+        ck_assert_int_le (s_count (hosts, RC_HOST_UPDATING), 3);
+    }
+    ck_assert_int_eq (s_count (hosts, RC_HOST_STAGED), S_HOSTS);
+    ck_assert_int_eq (dep.state, RC_DEP_PAUSED); /* the gate before the switch */
+    dep.gate_open = true;
+    rc_rollout_dep_state (&dep, RC_DEP_RUNNING);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (dep.bg_phase, RC_BG_SWITCHING);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), S_HOSTS);
+    ck_assert_int_eq (hosts[5].action, ROLLCLONE__ACTION__ACTION_SWITCH);
 
     rc_rollout_destroy (&rollout);
     rc_store_destroy (&store);
