@@ -59,7 +59,21 @@ const rc_cli_command_t rc_cli_commands[] = {
      "every host passed. A check that fails `failures` evaluations in a row fails the host "
      "(reason check:NAME, the value in the events), which counts against --max-fail and rolls "
      "back like a failed health check. A NAME the coordinator's config does not have is refused "
-     "(exit 2) and nothing is stored. A --retry is held only to the checks given to it.",
+     "(exit 2) and nothing is stored. A --retry is held only to the checks given to it.\n\n"
+     "--window N|N% replaces the fixed batches after the ramp with a sliding window: at most "
+     "N hosts (or N% of the selected hosts, rounded up, at least one) are in flight, and a "
+     "new host starts as soon as one finishes (healthy for --soak, or failed), so a slow host "
+     "holds no other. The --batch ramp still comes first, each of its entries one batch "
+     "(without --batch: one canary host): --batch 1 --window 10% is one canary, then a window "
+     "of 10%. The failure budget acts as with batches: once it is exceeded no new host "
+     "starts, those in flight finish, then the rollback. --pause and manual gates hold the "
+     "ramp's batches and the start of the window; pause, resume, abort and freezes hold the "
+     "window's new starts. A window does not go with --check (an analysis gate judges whole "
+     "batches): refused, exit 2. With --strategy blue-green the hosts stage in the window, "
+     "then switch at once as always.\n\n"
+     "A deployment rolls back (automatically, on abort, or with `rollclone rollback "
+     "--deployment ID`) --rollback-batch hosts at a time, by default its largest batch or "
+     "its window, whichever is larger, the hosts updated last going back first.",
      0,
      0,
      NULL,
@@ -75,6 +89,12 @@ const rc_cli_command_t rc_cli_commands[] = {
          {"batch", 'b', "N|N%|RAMP",
           "hosts per batch: a count, a percentage or a ramp like 1,10%,50%; the last repeats",
           NULL},
+         {"window", 'W', "N|N%",
+          "after the --batch ramp (default: one canary), keep N hosts in flight, starting one as "
+          "soon as one finishes",
+          NULL},
+         {"rollback-batch", 'R', "N|N%",
+          "hosts rolled back at a time (default: the largest batch or the window)", NULL},
          {"max-fail", 'm', "N|N%", "failed hosts tolerated (default 0)", NULL},
          {"soak", 'k', "DUR", "how long a host stays healthy after its update (default 10s)", NULL},
          {"health-timeout", 'H', "DUR", "how long a host may take to become healthy (default 5m)",

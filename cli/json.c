@@ -126,11 +126,16 @@ rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
         (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int)!d->gate_open,
         "created", s_time (d->created_ms), "updated", s_time (d->updated_ms), "finished",
         s_time (d->finished_ms), "hosts", hosts, "offline_grace_ms", (int)d->offline_grace_ms);
+    int inflight = 0;
+    for (size_t i = 0; i < d->n_hosts; i++)
+        inflight += streq (d->hosts[i]->state, "updating") || streq (d->hosts[i]->state, "unknown");
     json_t *more = json_pack (
-        "{s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:s}", "operator", d->operator_, "retry_of",
-        d->retry_of, "ignore_freeze", (int)d->ignore_freeze, "frozen", (int)d->frozen, "run_once",
-        s_run_once (d->run_once, d->n_run_once), "checks", s_strings (d->checks, d->n_checks),
-        "strategy", *d->strategy ? d->strategy : "rolling", "phase", d->phase);
+        "{s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:s, s:s, s:i, s:i, s:s}", "operator", d->operator_,
+        "retry_of", d->retry_of, "ignore_freeze", (int)d->ignore_freeze, "frozen", (int)d->frozen,
+        "run_once", s_run_once (d->run_once, d->n_run_once), "checks",
+        s_strings (d->checks, d->n_checks), "strategy", *d->strategy ? d->strategy : "rolling",
+        "phase", d->phase, "window", d->window, "window_hosts", (int)d->window_hosts, "in_flight",
+        inflight, "rollback_batch", d->rollback_batch);
     json_object_update (root, more);
     json_decref (more);
     return root;
@@ -230,13 +235,13 @@ rc_cli_json_plan (const Rollclone__PlanReply *p)
     for (size_t i = 0; i < p->n_skipped; i++)
         json_array_append_new (skipped, json_pack ("{s:s, s:s}", "host", p->skipped[i]->host_id,
                                                    "reason", p->skipped[i]->reason));
-    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b, s:o, s:o, s:s}", "kind",
+    return json_pack ("{s:s, s:s, s:s, s:i, s:o, s:o, s:i, s:I, s:b, s:o, s:o, s:s, s:i}", "kind",
                       p->kind, "app", p->app, "version", p->version, "hosts", (int)p->hosts,
                       "batches", batches, "skipped", skipped, "max_fail_hosts",
                       (int)p->max_fail_hosts, "worst_case_ms", (json_int_t)p->worst_case_ms,
                       "frozen", (int)p->frozen, "run_once", s_run_once (p->run_once, p->n_run_once),
                       "checks", s_strings (p->checks, p->n_checks), "strategy",
-                      *p->strategy ? p->strategy : "rolling");
+                      *p->strategy ? p->strategy : "rolling", "window_hosts", (int)p->window_hosts);
 }
 
 json_t *

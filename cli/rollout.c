@@ -39,6 +39,10 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
         rc_cli_line ("strategy: blue-green: the batches stage %s on the idle slot (no traffic), "
                      "then one switch moves every staged host at once",
                      rc_cli_esc (p->version));
+    if (p->window_hosts)
+        rc_cli_line ("window: the batch after the ramp keeps %u host%s in flight, the next "
+                     "starting as one finishes",
+                     p->window_hosts, p->window_hosts == 1 ? "" : "s");
     rc_cli_line ("failure budget: %u host%s", p->max_fail_hosts, p->max_fail_hosts == 1 ? "" : "s");
     rc_cli_line ("worst case: %s (each host up to the progress deadline, and the pauses)",
                  rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst));
@@ -151,6 +155,8 @@ rc_cli_cmd_deploy (rc_cli_t *cli, const rc_cli_opts_t *opts)
     dreq.select = s_value (opts, 'S');
     dreq.batch = s_value (opts, 'b');
     dreq.max_fail = s_value (opts, 'm');
+    dreq.window = s_value (opts, 'W');
+    dreq.rollback_batch = s_value (opts, 'R');
     dreq.soak = s_value (opts, 'k');
     dreq.health_timeout = s_value (opts, 'H');
     dreq.progress_deadline = s_value (opts, 'P');

@@ -102,6 +102,16 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
     else
         rc_cli_line ("  created %s by %s", rc_cli_iso_time (d->created_ms, created, sizeof created),
                      *d->operator_ ? rc_cli_esc (d->operator_) : "-");
+    if (d->window_hosts) {
+        int inflight = 0;
+        for (size_t i = 0; i < d->n_hosts; i++)
+            inflight +=
+                streq (d->hosts[i]->state, "updating") || streq (d->hosts[i]->state, "unknown");
+        rc_cli_line ("  window %u of %zu hosts (%s): %d in flight", d->window_hosts, d->n_hosts,
+                     rc_cli_esc (d->window), inflight);
+    }
+    if (deploy && *d->rollback_batch)
+        rc_cli_line ("  rollback batch %s", rc_cli_esc (d->rollback_batch));
     if (*d->retry_of)
         rc_cli_line ("  retry of %s", rc_cli_esc (d->retry_of));
     if (*d->reason)

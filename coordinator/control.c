@@ -18,6 +18,7 @@
 #include "retry.h"
 #include "rollout.h"
 #include "strategy.h"
+#include "window.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -312,11 +313,15 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         goto out;
     }
     sel.select = select;
-    const char *batch = *req->batch ? req->batch : RC_DEFAULT_BATCH;
+    const char *batch = rc_slide_batch_spec (req, RC_DEFAULT_BATCH);
     if (rc_strategy_batch_count (batch, 1) < 0) {
         reply = rc_reply_error (RC_EXIT_USAGE,
                                 "--batch '%s' must be N, N%% or a ramp like 1,10%%,50%% (each > 0)",
                                 batch);
+        goto out;
+    }
+    if (rc_slide_check (req, err, sizeof err) != 0) {
+        reply = rc_reply_error (RC_EXIT_USAGE, "%s", err);
         goto out;
     }
     const char *max_fail = *req->max_fail ? req->max_fail : RC_DEFAULT_MAX_FAIL;
@@ -427,7 +432,8 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                 batch,
                                 max_fail,
                                 dep->progress_deadline_ms,
-                                manual ? 0 : pause_ms};
+                                manual ? 0 : pause_ms,
+                                *req->window ? rc_strategy_window (req->window, total) : 0};
         reply = rc_plan_deploy (req, &how, rc_fleet_view, self->fleet, self->freeze);
         if (reply && reply->rep_case == ROLLCLONE__CONTROL_REPLY__REP_PLAN) {
             free (reply->plan->strategy != protobuf_c_empty_string ? reply->plan->strategy : NULL);
@@ -457,7 +463,10 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     RC_SET (dep->strategy, strategy);
     dep->auto_rollback = !req->no_auto_rollback;
     dep->state = RC_DEP_RUNNING;
-    dep->total_batches = rc_strategy_batch_count (batch, total);
+    RC_SET (dep->window_spec, req->window);
+    dep->window_hosts = *req->window ? rc_strategy_window (req->window, total) : 0;
+    RC_SET (dep->rollback_spec, req->rollback_batch);
+    dep->total_batches = rc_slide_batch_count (batch, dep->window_hosts, total);
     dep->gate_open = true;
     dep->abort_rollback = true;
     dep->created = dep->updated = dep->progress = now;
@@ -488,6 +497,14 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         }
     }
 
+    char slide[96] = "";
+    if (dep->window_hosts)
+        snprintf (slide, sizeof slide, ", then a window of %s (%d host(s))", dep->window_spec,
+                  dep->window_hosts);
+    if (*dep->rollback_spec) {
+        size_t used = strlen (slide);
+        snprintf (slide + used, sizeof slide - used, ", rollback batch %s", dep->rollback_spec);
+    }
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_deployment_insert (self->store, dep);
@@ -510,11 +527,11 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     if (rc == 0)
         rc = rc_store_eventf (
             self->store, dep->id, NULL, "deployment_created",
-            "%s%s%s%s %s to %d host(s) in %d batch(es)%s: batch %s, max-fail %d, soak %s, "
+            "%s%s%s%s %s to %d host(s) in %d batch(es)%s: batch %s%s, max-fail %d, soak %s, "
             "auto-rollback %s%s%s",
             retry ? "retry of " : "", retry ? retry->of.id : "", retry ? ": " : "", dep->app,
             dep->version, total, dep->total_batches,
-            rc_bluegreen_is (dep) ? " staged, then one switch (blue-green)" : "", batch,
+            rc_bluegreen_is (dep) ? " staged, then one switch (blue-green)" : "", batch, slide,
             dep->max_fail, *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off",
             dep->ignore_freeze ? ", ignoring freezes" : "", once_text);
     reply = s_commit (self, rc);
@@ -758,6 +775,14 @@ s_rollback_host (rc_control_t *self, const Rollclone__RollbackRequest *req)
     RC_SET (h->to_version, req->to_version);
     h->needs_rollback = true;
     h->batch = 1;
+    char slide[96] = "";
+    if (dep->window_hosts)
+        snprintf (slide, sizeof slide, ", then a window of %s (%d host(s))", dep->window_spec,
+                  dep->window_hosts);
+    if (*dep->rollback_spec) {
+        size_t used = strlen (slide);
+        snprintf (slide + used, sizeof slide - used, ", rollback batch %s", dep->rollback_spec);
+    }
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_deployment_insert (self->store, dep);

@@ -91,6 +91,9 @@ s_info (rc_store_t *store, const char *id, bool with_output)
     info->frozen = d->frozen;
     info->strategy = strdup (*d->strategy ? d->strategy : RC_STRATEGY_ROLLING);
     info->phase = strdup (rc_bg_phase_name (d->bg_phase));
+    info->window = strdup (d->window_spec);
+    info->window_hosts = (uint32_t)d->window_hosts;
+    info->rollback_batch = strdup (d->rollback_spec);
     info->run_once = (Rollclone__RunOnceInfo **)calloc (RC_ONCE_WHEN_COUNT, sizeof *info->run_once);
     for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
         const rc_once_t *o = &d->once[w];

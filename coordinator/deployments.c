@@ -100,14 +100,17 @@ rc_deployment_insert (rc_store_t *store, const rc_deployment_t *dep)
     /* set once, never changed: written apart from the columns saved at
        every transition */
     if (rc == 0)
-        rc = rc_store_run (store,
-                           rc_store_prepare (store,
-                                             "UPDATE deployments SET signature = ?2, "
-                                             "operator = ?3, retry_of = ?4, "
-                                             "ignore_freeze = ?5, strategy = ?6 WHERE id = ?1",
-                                             "ttttbt", dep->id, dep->signature, dep->operator_name,
-                                             dep->retry_of, (int)dep->ignore_freeze,
-                                             *dep->strategy ? dep->strategy : "rolling"));
+        rc = rc_store_run (
+            store, rc_store_prepare (store,
+                                     "UPDATE deployments SET signature = ?2, "
+                                     "operator = ?3, retry_of = ?4, "
+                                     "ignore_freeze = ?5, strategy = ?6, "
+                                     "window_spec = ?7, window_hosts = ?8, "
+                                     "rollback_spec = ?9 WHERE id = ?1",
+                                     "ttttbttit", dep->id, dep->signature, dep->operator_name,
+                                     dep->retry_of, (int)dep->ignore_freeze,
+                                     *dep->strategy ? dep->strategy : "rolling", dep->window_spec,
+                                     (int64_t)dep->window_hosts, dep->rollback_spec));
     if (rc == 0)
         rc = rc_once_save (store, dep->id, dep->once);
     return rc;
@@ -178,8 +181,8 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     }
     sqlite3_finalize (stmt);
     stmt = rc_store_prepare (store,
-                             "SELECT signature, operator, retry_of, ignore_freeze, strategy "
-                             "FROM deployments "
+                             "SELECT signature, operator, retry_of, ignore_freeze, strategy, "
+                             "window_spec, window_hosts, rollback_spec FROM deployments "
                              "WHERE id = ?1",
                              "t", id);
     if (!stmt)
@@ -191,6 +194,9 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
         s_copy (d->retry_of, sizeof d->retry_of, stmt, 2);
         d->ignore_freeze = sqlite3_column_int (stmt, 3) != 0;
         s_copy (d->strategy, sizeof d->strategy, stmt, 4);
+        s_copy (d->window_spec, sizeof d->window_spec, stmt, 5);
+        d->window_hosts = sqlite3_column_int (stmt, 6);
+        s_copy (d->rollback_spec, sizeof d->rollback_spec, stmt, 7);
     }
     sqlite3_finalize (stmt);
     if (rc != SQLITE_ROW)

@@ -61,6 +61,10 @@ typedef struct {
     bool frozen;                         /* waiting at a batch boundary for a freeze to end */
     char strategy[16];                   /* rolling | blue-green (set once, at creation) */
     rc_bg_phase_t bg_phase;              /* blue-green: staging, switching, switched */
+    /* deploy --window and --rollback-batch (set once, at creation) */
+    char window_spec[32];   /* N or N%, "" = fixed batches */
+    int window_hosts;       /* the window in hosts, 0 = fixed batches */
+    char rollback_spec[32]; /* N or N%, "" = the largest batch or window */
     /* run-once steps (deploy --before/--after), saved with the record */
     rc_once_t once[RC_ONCE_WHEN_COUNT];
 } rc_deployment_t;

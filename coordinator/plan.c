@@ -5,7 +5,9 @@
 #include "rc_defaults.h"
 #include "rc_time.h"
 #include "strategy.h"
+#include "window.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +83,7 @@ rc_plan_walk (Rollclone__PlanReply *plan, const rc_plan_walk_t *walk,
     /* the engine's walk: batch b takes the next batch_size (spec, b, total)
        hosts still pending, in order */
     for (int number = 1; rc == 0 && left > 0; number++) {
-        int size = rc_strategy_batch_size (walk->batch_spec, number, walk->total);
+        int size = rc_slide_batch_size (walk->batch_spec, walk->window_hosts, number, walk->total);
         if (size < 1)
             size = 1;
         Rollclone__PlanBatch *batch = (Rollclone__PlanBatch *)calloc (1, sizeof *batch);
@@ -92,7 +94,8 @@ rc_plan_walk (Rollclone__PlanReply *plan, const rc_plan_walk_t *walk,
         rollclone__plan_batch__init (batch);
         batch->number = (uint32_t)number;
         int taken = 0;
-        for (size_t i = 0; rc == 0 && i < n && taken < size; i++) {
+        for (size_t k = 0; rc == 0 && k < n && taken < size; k++) {
+            size_t i = walk->reverse ? n - 1 - k : k;
             if (done[i])
                 continue;
             bool available = members[i].online && members[i].healthy;
@@ -220,7 +223,8 @@ rc_plan_deploy (const Rollclone__DeployRequest *req, const rc_plan_deploy_t *how
                            .total = (int)n,
                            .progress_deadline_ms = how->progress_deadline_ms,
                            .pause_ms = how->pause_ms,
-                           .unavailable_takes_slot = true};
+                           .unavailable_takes_slot = true,
+                           .window_hosts = how->window_hosts};
     if (rc == 0)
         rc = rc_plan_walk (plan, &walk, members, n);
     if (rc == 0)
@@ -229,6 +233,8 @@ rc_plan_deploy (const Rollclone__DeployRequest *req, const rc_plan_deploy_t *how
         rc = s_skip_all (plan, how->unselected, "not_selected");
     if (rc == 0)
         plan->max_fail_hosts = (uint32_t)rc_strategy_max_fail (how->max_fail_spec, (int)n);
+    if (rc == 0)
+        plan->window_hosts = (uint32_t)how->window_hosts;
     if (rc == 0)
         rc = s_plan_once (plan, "before", req->before, req->run_on, members, n);
     if (rc == 0)
@@ -270,10 +276,15 @@ rc_plan_rollback (const rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n,
     }
     /* blue-green switches back fleet-wide, in one step */
     bool bg = streq (dep->strategy, RC_STRATEGY_BLUEGREEN);
-    rc_plan_walk_t walk = {.batch_spec = bg ? "100%" : dep->batch_spec,
+    /* the engine's rollback: batches of one size, the hosts last updated
+       first */
+    char size[16];
+    snprintf (size, sizeof size, "%d", rc_slide_rollback_size (dep, (int)n));
+    rc_plan_walk_t walk = {.batch_spec = bg ? "100%" : size,
                            .total = (int)n,
                            .progress_deadline_ms = dep->progress_deadline_ms,
-                           .unavailable_takes_slot = false};
+                           .unavailable_takes_slot = false,
+                           .reverse = true};
     if (rc == 0)
         rc = rc_plan_walk (plan, &walk, members, count);
     free (members);

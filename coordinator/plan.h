@@ -33,6 +33,8 @@ typedef struct {
        the batch and fails there (it counts against the budget); rollback:
        it is passed over and waited for */
     bool unavailable_takes_slot;
+    int window_hosts; /* deploy --window after the ramp, in hosts (0 = none) */
+    bool reverse;     /* rollback: the hosts last updated first */
 } rc_plan_walk_t;
 
 /* A new reply of kind ("deploy" or "rollback") for app and version. */
@@ -64,6 +66,7 @@ typedef struct {
     const char *max_fail_spec;
     int64_t progress_deadline_ms;
     int64_t pause_ms;
+    int window_hosts; /* deploy --window in hosts, 0 = fixed batches */
 } rc_plan_deploy_t;
 Rollclone__ControlReply *rc_plan_deploy (const Rollclone__DeployRequest *req,
                                          const rc_plan_deploy_t *how, rc_host_view_fn *view,

@@ -65,6 +65,8 @@ rc_retry_prepare (rc_store_t *store, const Rollclone__DeployRequest *asked, rc_r
     }
     req->select = s_or (asked->select, of->selector);
     req->batch = s_or (asked->batch, of->batch_spec);
+    req->window = s_or (asked->window, of->window_spec);
+    req->rollback_batch = s_or (asked->rollback_batch, of->rollback_spec);
     req->max_fail = s_or (asked->max_fail, of->max_fail_spec);
     req->pause = s_or (asked->pause, of->pause_spec);
     req->strategy = s_or (asked->strategy, of->strategy);

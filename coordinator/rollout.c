@@ -8,6 +8,7 @@
 #include "rc_log.h"
 #include "rc_time.h"
 #include "strategy.h"
+#include "window.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -524,12 +525,18 @@ s_frozen (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
 {
     int64_t ends = 0;
     bool frozen = self->freeze && rc_freeze_at (self->freeze, now, &ends);
+    /* in a window, what waits is its next host, not a batch */
+    char what[48];
+    if (rc_slide_phase (dep))
+        snprintf (what, sizeof what, "the window's next host");
+    else
+        snprintf (what, sizeof what, "batch %d", dep->batch + 1);
     if (frozen && !dep->ignore_freeze) {
         if (!dep->frozen) {
             char until[64];
             dep->frozen = true;
             *rc |= rc_store_eventf (self->store, dep->id, NULL, "frozen",
-                                    "batch %d waits for the freeze to end (%s)", dep->batch + 1,
+                                    "%s waits for the freeze to end (%s)", what,
                                     rc_freeze_end_text (ends, until, sizeof until));
         }
         return true;
@@ -537,13 +544,23 @@ s_frozen (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
     if (dep->frozen) {
         dep->frozen = false;
         *rc |= rc_store_eventf (self->store, dep->id, NULL, "unfrozen",
-                                "the freeze ended: batch %d starts", dep->batch + 1);
+                                "the freeze ended: %s starts", what);
     }
     if (frozen)
-        *rc |=
-            rc_store_eventf (self->store, dep->id, NULL, "freeze_ignored",
-                             "batch %d starts inside a freeze (--ignore-freeze)", dep->batch + 1);
+        *rc |= rc_store_eventf (self->store, dep->id, NULL, "freeze_ignored",
+                                "%s starts inside a freeze (--ignore-freeze)", what);
     return false;
+}
+
+/* Whether pending hosts must wait: between batches for s_hold; in a
+   window, which has no boundary, only for the operator's pause; and for a
+   freeze. */
+static bool
+s_held (rc_rollout_t *self, rc_deployment_t *dep, int64_t now, int *rc)
+{
+    if (rc_slide_phase (dep) && !dep->paused)
+        return s_frozen (self, dep, now, rc);
+    return s_hold (self, dep, now, rc) || s_frozen (self, dep, now, rc);
 }
 
 /* A batch (or blue-green's switch) begins: the pause and the gate
@@ -558,12 +575,57 @@ s_batch_begin (rc_rollout_t *self, rc_deployment_t *dep, int64_t now)
     rc_rollout_dep_state (dep, RC_DEP_RUNNING);
 }
 
+int
+rc_rollout_host_turn (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, int64_t now)
+{
+    h->batch = dep->batch;
+    h->dirty = true;
+    bool healthy;
+    if (!s_host_live (self, h->host_id, &healthy))
+        return rc_rollout_host_fail (self, dep, h, RC_HOST_FAILED, "offline", false,
+                                     "host was offline at its turn; not updated", now);
+    if (!healthy)
+        return rc_rollout_host_fail (self, dep, h, RC_HOST_FAILED, "unhealthy_before", false,
+                                     "host was unhealthy at its turn; not updated", now);
+    return s_host_start (self, dep, h, false, now);
+}
+
+/* The window after the ramp (deploy --window): begun once, as one more
+   batch, then filled whenever a host finishes (window.c). */
+static int
+s_window (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int inflight,
+          int64_t now)
+{
+    int rc = 0;
+    if (!rc_slide_phase (dep)) {
+        dep->batch++;
+        s_batch_begin (self, dep, now);
+        /* the gate was passed to begin it, and a window has no other;
+           blue-green keeps it closed for the switch that follows */
+        dep->gate_open = !rc_bluegreen_is (dep);
+        if (rc_bluegreen_is (dep) && dep->bg_phase == RC_BG_NONE)
+            dep->bg_phase = RC_BG_STAGING;
+        int left = 0;
+        for (size_t i = 0; i < n; i++)
+            left += hosts[i].state == RC_HOST_PENDING;
+        rc |= rc_store_eventf (self->store, dep->id, NULL, "window_started",
+                               "batch %d of %d: a window of %d host(s) (%s) over %d host(s) left",
+                               dep->batch, dep->total_batches, dep->window_hosts, dep->window_spec,
+                               left);
+    }
+    else if (dep->state != RC_DEP_RUNNING)
+        rc_rollout_dep_state (dep, RC_DEP_RUNNING);
+    return rc | rc_slide_fill (self, dep, hosts, n, inflight, now);
+}
+
 /* The next batch: pending hosts in their stable order, each started, or
    failed when it is not there and well at its turn (never updated blind). */
 static int
 s_next_batch (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
 {
     int rc = 0;
+    if (rc_slide_next_is_window (dep))
+        return s_window (self, dep, hosts, n, 0, now);
     int size = rc_strategy_batch_size (dep->batch_spec, dep->batch + 1, (int)n);
     if (size < 1)
         size = 1;
@@ -578,19 +640,9 @@ s_next_batch (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_
         if (h->state != RC_HOST_PENDING)
             continue;
         taken++;
-        h->batch = dep->batch;
-        h->dirty = true;
         if (rc_join_append (&names, "%s%s", taken > 1 ? " " : "", h->host_id) != 0)
             rc = rc_store_set_error (self->store, "out of memory");
-        bool healthy;
-        if (!s_host_live (self, h->host_id, &healthy))
-            rc |= rc_rollout_host_fail (self, dep, h, RC_HOST_FAILED, "offline", false,
-                                        "host was offline at its turn; not updated", now);
-        else if (!healthy)
-            rc |= rc_rollout_host_fail (self, dep, h, RC_HOST_FAILED, "unhealthy_before", false,
-                                        "host was unhealthy at its turn; not updated", now);
-        else
-            rc |= s_host_start (self, dep, h, false, now);
+        rc |= rc_rollout_host_turn (self, dep, h, now);
     }
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s: batch %d of %d: %s", dep->id, dep->batch, dep->total_batches,
@@ -773,8 +825,13 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
             rc |= s_conclude (self, dep, hosts, n, now);
         return rc;
     }
-    if (inflight)
-        return rc;
+    if (inflight) {
+        /* a window starts hosts while others are in flight */
+        if (!rc_slide_phase (dep) || pending == 0
+            || rc_slide_room (dep->window_hosts, inflight) == 0 || s_held (self, dep, now, &rc))
+            return rc;
+        return rc | s_window (self, dep, hosts, n, inflight, now);
+    }
     if (rc_bluegreen_is (dep) && pending == 0 && dep->bg_phase != RC_BG_SWITCHED) {
         int staged = 0;
         for (size_t i = 0; i < n; i++)
@@ -810,7 +867,7 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
     rc_once_when_t once = pending == 0 ? RC_ONCE_AFTER : RC_ONCE_BEFORE;
     if (pending == 0 && dep->once[once].state != RC_ONCE_PENDING)
         return rc | s_finish (self, dep, RC_DEP_SUCCEEDED, now);
-    if (pending && (s_hold (self, dep, now, &rc) || s_frozen (self, dep, now, &rc)))
+    if (pending && s_held (self, dep, now, &rc))
         return rc;
     if (dep->once[once].state == RC_ONCE_PENDING) {
         rc |= s_once_start (self, dep, hosts, n, once, now);
@@ -894,17 +951,16 @@ s_advance_rollback (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts,
     }
     if (pending == waiting)
         return rc; /* only offline hosts are left: wait for them */
-    /* blue-green switches back fleet-wide, in one step, as it switched */
-    int size = rc_bluegreen_is (dep)
-                   ? (int)n
-                   : rc_strategy_batch_size (dep->batch_spec, dep->rb_batch + 1, (int)n);
-    if (size < 1)
-        size = 1;
+    /* blue-green switches back fleet-wide, in one step, as it switched;
+       else --rollback-batch hosts at a time, the last updated first (as
+       Aurora does): hosts start in their stable order, so that is the
+       reverse of it */
+    int size = rc_bluegreen_is (dep) ? (int)n : rc_slide_rollback_size (dep, (int)n);
     dep->rb_batch++;
     rc_rollout_progress (self, dep, now);
     int taken = 0;
-    for (size_t i = 0; i < n && taken < size; i++) {
-        rc_dhost_t *h = &hosts[i];
+    for (size_t k = 0; k < n && taken < size; k++) {
+        rc_dhost_t *h = &hosts[n - 1 - k];
         bool healthy;
         if (h->state != RC_HOST_ROLLBACK_PENDING || !s_host_live (self, h->host_id, &healthy))
             continue;

@@ -96,6 +96,10 @@ size_t rc_rollout_mark_rollback (rc_dhost_t *hosts, size_t n);
 /* A new step of h begins now: the step number goes up, the last step's
    phase, error, output and times are cleared (published after commit). */
 void rc_rollout_step_begin (rc_dhost_t *h, int64_t now);
+/* The turn of a pending host in batch (of a batch or a window): started,
+   or failed when it is offline or unhealthy (never updated blind).
+   Records and events only; the engine commits, then publishes. */
+int rc_rollout_host_turn (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, int64_t now);
 /* Did dep end (or is it ending) by putting its hosts back? */
 bool rc_rollout_rolls_back (const rc_deployment_t *dep);
 /* Adds "what N host(s): a, b" to dep's reason, naming the hosts in state

@@ -200,6 +200,12 @@ static const char *s_migrations[] = {
     "ALTER TABLE deployments ADD COLUMN strategy TEXT NOT NULL DEFAULT 'rolling';"
     "ALTER TABLE deployments ADD COLUMN bg_phase TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE deployment_hosts ADD COLUMN action TEXT NOT NULL DEFAULT '';",
+    /* 12 -> 13: the sliding window (deploy --window: as given, and in
+       hosts) and the rollback batch (--rollback-batch). The order of
+       update needs no column: hosts start in their stable order (ord) */
+    "ALTER TABLE deployments ADD COLUMN window_spec TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deployments ADD COLUMN window_hosts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deployments ADD COLUMN rollback_spec TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 

@@ -82,7 +82,7 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_HISTORY_PER_APP_MAX 1000
 
 /* The schema version this build writes. */
-#define RC_STORE_SCHEMA_VERSION 12
+#define RC_STORE_SCHEMA_VERSION 13
 
 /* The lock file in data_dir that makes one coordinator its only owner. */
 #define RC_STORE_LOCK_FILE "coordinator.lock"

@@ -68,6 +68,30 @@ rc_strategy_batch_count (const char *spec, int total)
 }
 
 int
+rc_strategy_window (const char *spec, int total)
+{
+    if (!spec || !*spec || strchr (spec, ','))
+        return -1;
+    size_t len = strlen (spec);
+    /* 0 and 0% are no window at all: refused, not taken as one host */
+    if (strspn (spec, "0") == len - (spec[len - 1] == '%'))
+        return -1;
+    int count = s_spec_entry (spec, len, total, true);
+    return count < 1 ? -1 : count;
+}
+
+int
+rc_strategy_ramp_length (const char *spec)
+{
+    if (rc_strategy_batch_size (spec, 1, 1) < 1)
+        return -1;
+    int entries = 1;
+    for (const char *c = spec; *c; c++)
+        entries += *c == ',';
+    return entries;
+}
+
+int
 rc_strategy_max_fail (const char *spec, int total)
 {
     if (!spec || !*spec || strchr (spec, ','))

@@ -16,6 +16,13 @@
 int rc_strategy_batch_size (const char *spec, int n, int total);
 /* The number of batches a spec makes of total hosts, or -1. */
 int rc_strategy_batch_count (const char *spec, int total);
+/* A window or rollback batch (deploy --window, --rollback-batch): one
+   "N" or "N%" of total hosts, a percentage rounded up, at least one. -1
+   if bad: 0 or 0%, over 100%, a ramp, anything else. */
+int rc_strategy_window (const char *spec, int total);
+/* The entries of a batch spec (1 for "N" or "N%", 3 for "1,10%,50%"), or
+   -1 if it is bad. */
+int rc_strategy_ramp_length (const char *spec);
 /* Failures tolerated: "N" or "N%" of total (rounded down), or -1. */
 int rc_strategy_max_fail (const char *spec, int total);
 

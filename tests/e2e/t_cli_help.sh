@@ -8,7 +8,7 @@
 
 # the interface contract: commands and their options (extend, never rename)
 contract='
-deploy app version artifact sha256 signature select batch max-fail soak health-timeout progress-deadline offline-grace pause no-auto-rollback wait plan retry ignore-freeze json
+deploy app version artifact sha256 signature select batch window rollback-batch max-fail soak health-timeout progress-deadline offline-grace pause no-auto-rollback wait plan retry ignore-freeze json
 status json watch limit
 pause json
 resume json

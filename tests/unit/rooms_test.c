@@ -502,12 +502,14 @@ rc_control_test (bool verbose)
     rc_engine_flush (engine);
     info = s_status (control, id, &sreply);
     ck_assert_str_eq (info->state, "rolling_back");
-    ck_assert_str_eq (info->hosts[0]->state, "rolling_back"); /* web-1, first */
-    ck_assert_str_eq (info->hosts[1]->state, "failed");       /* put back by its agent */
-    ck_assert_str_eq (info->hosts[2]->state, "rollback_pending");
+    /* the largest batch (2) at a time, the last updated first: web-10
+       and web-1 together */
+    ck_assert_str_eq (info->hosts[0]->state, "rolling_back");
+    ck_assert_str_eq (info->hosts[1]->state, "failed"); /* put back by its agent */
+    ck_assert_str_eq (info->hosts[2]->state, "rolling_back");
     ck_assert_uint_eq (info->failures, 1);
     rollclone__control_reply__free_unpacked (sreply, NULL);
-    ck_assert_str_eq (sent, "web-1/2");
+    ck_assert_str_eq (sent, "web-1/2 web-10/2");
     ck_assert_int_eq (s_operate (control, id, ROLLCLONE__OPERATE_REQUEST__OP__PAUSE),
                       RC_EXIT_USAGE);
 
@@ -532,10 +534,14 @@ rc_control_test (bool verbose)
                            "host_failed",
                            "host_succeeded",
                            "rollback_started",
+                           "host_rolling_back",
                            "host_rolling_back"};
     ck_assert_uint_eq (reply->events->n_events, sizeof kinds / sizeof kinds[0]);
     for (size_t i = 0; i < reply->events->n_events; i++)
         ck_assert_str_eq (reply->events->events[i]->kind, kinds[i]);
+    /* the last updated first */
+    ck_assert_str_eq (reply->events->events[13]->host_id, "web-10");
+    ck_assert_str_eq (reply->events->events[14]->host_id, "web-1");
     rollclone__control_reply__free_unpacked (reply, NULL);
     ereq.after_id = -1;
     reply = rc_control_handle (control, &req, NULL);
