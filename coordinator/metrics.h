@@ -65,9 +65,6 @@ void rc_metrics_on_wake (rc_metrics_t *self);
 /* Builds the coordinator's text (without the process figures) now; the
    caller frees it. For the bench and the tests. */
 char *rc_metrics_build (rc_metrics_t *self, size_t *len);
-
-/* For the bench (bench/rc_metricsbench.c): where the hosts of a snapshot
-   come from (rc_fleet_each over the fleet unless set: each calls fn once
-   per host), the port listened on, how long the last build took. */
+/* (bench/rc_metricsbench.c's hooks are in metrics_bench.h) */
 
 #endif
