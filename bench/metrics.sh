@@ -9,6 +9,8 @@
 # A size whose fleet does not come online within BENCH_METRICS_REG_S
 # (default 150 s) is reported as such (issue 13: very large fleets register
 # slowly) and the next smaller one of 5000 2000 is tried in its place.
+# Then the render and serve cost of 1,000 and 10,000 hosts in one process
+# (BENCH_METRICS_INPROC_HOSTS), without agents: see the end.
 # BENCH_ONLY=metrics runs this part alone.
 set -u
 case ${BENCH_ONLY:-} in '' | metrics) ;; *) exit 0 ;; esac
@@ -75,4 +77,16 @@ for N in $SIZES; do
     if ! run "$N" && [ "$N" -gt 5000 ]; then
         for M in 5000 2000; do run "$M" && break; done
     fi
+done
+
+# The same code with no agents: build/rc_metricsbench fills the snapshot
+# with N made-up hosts (the fleet the machine may not be able to simulate)
+# and scrapes the coordinator's real endpoint over loopback. "cold": the
+# snapshot is older than RC_METRICS_FRESH_MS, so the scrape waits for the
+# loop to build one (as a Prometheus scraping every 15 s always does);
+# "warm": a second scrape of the same snapshot.
+echo "bench: /metrics render and serve cost in one process (simulated snapshot: no agents, no heartbeats)"
+for N in ${BENCH_METRICS_INPROC_HOSTS:-1000 10000}; do
+    "$B/rc_metricsbench" --hosts "$N" --scrapes "${BENCH_METRICS_INPROC_SCRAPES:-15}" \
+        || echo "$N hosts: rc_metricsbench failed"
 done

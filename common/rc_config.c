@@ -5,7 +5,9 @@
     as the start of an inline comment (so `restart = a ; b` became `a`), it
     reads a line in a fixed buffer and hands the tail of a longer line back
     as the next line (a long `install` could smuggle in `restart = ...`), and
-    it cuts section names at 49 bytes. Debian builds it with those as
+    it cuts section names at 49 bytes. Inline comments (` # ...`, ` ; ...`,
+    a blank before them) are ours to cut, key by key: every value but the
+    command lines and a check's query (s_verbatim). Debian builds it with those as
     defaults. Rather than write a parser of our own, libinih reads through
     our reader (ini_parse_stream): the reader takes whole physical lines,
     refuses one that does not fit libinih's buffer (an error naming the
@@ -1000,6 +1002,41 @@ s_handle (s_parse_t *p, const char *section, const char *name, const char *value
     return s_store (p, key, base, section, value);
 }
 
+/* Values read whole, ';' and '#' included: command lines (a shell reads
+   its own comments, and "a ; b" is two commands), run_once_NAME commands,
+   a check's PromQL query (its strings may hold anything, and '#' starts
+   PromQL's own comments). */
+static bool
+s_verbatim (const char *section, const char *name)
+{
+    if (strncmp (section, "check ", 6) == 0)
+        return strcmp (name, "query") == 0;
+    if (strncmp (section, "app ", 4) != 0)
+        return false;
+    if (strncmp (name, RC_RUN_ONCE_KEY_PREFIX, strlen (RC_RUN_ONCE_KEY_PREFIX)) == 0)
+        return true;
+    for (size_t i = 0; i < S_KEY_COUNT; i++)
+        if ((s_keys[i].sections & S_APP) && strcmp (s_keys[i].name, name) == 0)
+            return s_keys[i].type == T_STRING;
+    return false;
+}
+
+/* An inline comment, in place: from a '#' or ';' that follows a space or
+   tab to the end, and the blanks before it. A '#' or ';' with no blank
+   before it is text (a URL's #fragment, a secret). libinih (Debian's
+   build) cuts only " ;" and never sees either (the reader hides them). */
+static void
+s_cut_comment (char *value)
+{
+    for (char *c = value; *c; c++)
+        if ((*c == '#' || *c == ';') && c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+            while (c > value && (c[-1] == ' ' || c[-1] == '\t'))
+                c--;
+            *c = '\0';
+            return;
+        }
+}
+
 static int
 s_handler (void *user, const char *section, const char *name, const char *value)
 {
@@ -1007,6 +1044,8 @@ s_handler (void *user, const char *section, const char *name, const char *value)
     char *s = s_unhide (section);
     char *n = s_unhide (name);
     char *v = s_unhide (value);
+    if (s && n && v && !s_verbatim (s, n))
+        s_cut_comment (v);
     int rc = s && n && v ? s_handle (p, s, n, v) : s_fail (p, "out of memory");
     free (s);
     free (n);

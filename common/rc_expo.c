@@ -66,6 +66,18 @@ rc_expo_destroy (rc_expo_t **self_p)
     }
 }
 
+void
+rc_expo_reserve (rc_expo_t *self, size_t size)
+{
+    if (self->text && size > self->size) {
+        char *text = (char *)realloc (self->text, size);
+        if (text) {
+            self->text = text;
+            self->size = size;
+        }
+    }
+}
+
 /* Room for more bytes and the NUL; false (and the text dropped) when
    there is no memory for it. */
 static bool
@@ -146,27 +158,57 @@ s_escaped (rc_expo_t *self, const char *text, bool quote)
     }
 }
 
+/* Whole numbers and thousandths written without printf. */
+#define S_DECIMALS_MAX 1e12
+
+/* u in decimal, right-aligned ending at end; returns the first digit. */
+static char *
+s_digits (char *end, uint64_t u)
+{
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return end;
+}
+
 /* A sample value as the format spells it. */
 static void
 s_value (rc_expo_t *self, double value)
 {
+    char digits[32];
+    char *end = digits + sizeof digits;
+    double milli = value * 1000;
     if (isnan (value))
         s_put (self, "NaN", 3);
     else if (isinf (value))
         s_put (self, value > 0 ? "+Inf" : "-Inf", 4);
     else if (fabs (value) < 1e15 && value == (double)(int64_t)value) {
         /* most samples are whole numbers: no printf for them */
-        char digits[24];
-        char *at = digits + sizeof digits;
         int64_t v = (int64_t)value;
-        uint64_t u = v < 0 ? (uint64_t)-v : (uint64_t)v;
-        do {
-            *--at = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
+        char *at = s_digits (end, v < 0 ? (uint64_t)-v : (uint64_t)v);
         if (v < 0)
             *--at = '-';
-        s_put (self, at, (size_t)(digits + sizeof digits - at));
+        s_put (self, at, (size_t)(end - at));
+    }
+    else if (fabs (value) < S_DECIMALS_MAX && (double)llround (milli) / 1000 == value) {
+        /* most others are thousandths (seconds from milliseconds, a load
+           average, a percentage): "12.345" reads back as the same double,
+           the nearest to 12345/1000 both ways; printf's float formatting
+           was a tenth of a large scrape */
+        long long m = llround (milli);
+        uint64_t u = m < 0 ? (uint64_t)-m : (uint64_t)m;
+        char *at = s_digits (end, u % 1000 + 1000) + 1; /* three digits, zeros kept */
+        size_t frac = 3;
+        while (frac && end[-1] == '0') {
+            end--;
+            frac--;
+        }
+        *--at = '.';
+        at = s_digits (at, u / 1000);
+        if (m < 0)
+            *--at = '-';
+        s_put (self, at, (size_t)(end - at));
     }
     else {
         /* the shortest spelling that reads back as the same double */

@@ -28,6 +28,10 @@ void rc_histo_init (rc_histo_t *h, const double *bounds, size_t n_bounds);
 void rc_histo_observe (rc_histo_t *h, double value);
 
 rc_expo_t *rc_expo_new (void);
+/* Room for size bytes in all, at once: a text about as long as the last
+   one is written without a chain of reallocations (each a copy and fresh
+   pages). */
+void rc_expo_reserve (rc_expo_t *self, size_t size);
 void rc_expo_destroy (rc_expo_t **self_p);
 
 /* Starts a family: "# HELP name help" and "# TYPE name type" (counter,

@@ -27,8 +27,12 @@ typedef struct {
     size_t len;
     char *text;
     rc_metrics_more_fn *more; /* writes the rest from data, or NULL */
-    void *data;
+    void *data;               /* freed once more wrote it */
     void (*free_data) (void *data);
+    /* what more wrote, by the first scrape of this snapshot: the HTTP
+       thread is the only one that touches these */
+    char *more_text;
+    size_t more_len;
 } s_snap_t;
 
 /* What one response holds until libmicrohttpd is done with it. */
@@ -48,15 +52,17 @@ struct _rc_metrics_http_t {
     uint64_t generation;  /* snapshots published */
     bool stopping;        /* destroy has begun: no more waiting for the loop */
     uint16_t port;
+    size_t more_hint; /* the length of the last more_text (the HTTP thread's) */
 };
 
 static void
 s_snap_release (s_snap_t *snap)
 {
     if (snap && atomic_fetch_sub (&snap->refs, 1) == 1) {
-        if (snap->free_data)
+        if (snap->free_data && snap->data)
             snap->free_data (snap->data);
         free (snap->text);
+        free (snap->more_text);
         free (snap);
     }
 }
@@ -139,16 +145,34 @@ s_answer (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         s_snap_release (snap);
         return MHD_NO;
     }
-    if (snap->more)
-        snap->more (snap->data, tail);
+    if (snap->more && snap->data) {
+        /* written once per snapshot, in a buffer as big as the last one:
+           a second scraper (an HA pair of Prometheus) gets it for free */
+        rc_expo_t *more = rc_expo_new ();
+        if (more) {
+            rc_expo_reserve (more, self->more_hint + self->more_hint / 8);
+            snap->more (snap->data, more);
+            snap->more_text = rc_expo_take (more, &snap->more_len);
+            rc_expo_destroy (&more);
+            self->more_hint = snap->more_len;
+            if (snap->free_data)
+                snap->free_data (snap->data);
+            snap->data = NULL;
+        }
+    }
     rc_expo_process (tail, self->started_ms);
     size_t tail_len = 0;
     reply->snap = snap;
     reply->tail = rc_expo_take (tail, &tail_len);
     rc_expo_destroy (&tail);
-    struct MHD_IoVec iov[2] = {{snap->text, snap->len}, {reply->tail, tail_len}};
-    struct MHD_Response *r =
-        MHD_create_response_from_iovec (iov, reply->tail ? 2 : 1, s_reply_free, reply);
+    struct MHD_IoVec iov[3];
+    unsigned n_iov = 0;
+    iov[n_iov++] = (struct MHD_IoVec){snap->text, snap->len};
+    if (snap->more_text)
+        iov[n_iov++] = (struct MHD_IoVec){snap->more_text, snap->more_len};
+    if (reply->tail)
+        iov[n_iov++] = (struct MHD_IoVec){reply->tail, tail_len};
+    struct MHD_Response *r = MHD_create_response_from_iovec (iov, n_iov, s_reply_free, reply);
     if (!r) {
         s_reply_free (reply);
         return MHD_NO;

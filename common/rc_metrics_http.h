@@ -40,9 +40,11 @@ int rc_metrics_http_wake_fd (rc_metrics_http_t *self);
 bool rc_metrics_http_asked (rc_metrics_http_t *self);
 /* Publishes text (len bytes, taken: freed when no scrape uses it). */
 void rc_metrics_http_publish (rc_metrics_http_t *self, char *text, size_t len);
-/* The same, and data (taken: free_data frees it with the snapshot) that
-   more writes into each scrape's text after it, in the HTTP thread: the
-   loop hands over a compact copy and the formatting costs it nothing. */
+/* The same, and data (taken: free_data frees it) that more writes as the
+   text that follows, in the HTTP thread: the loop hands over a compact
+   copy and the formatting costs it nothing. It is written once, at the
+   first scrape of this snapshot (data is freed then), and every scrape of
+   the snapshot sends the same bytes. */
 typedef struct _rc_expo_t rc_expo_t;
 typedef void (rc_metrics_more_fn) (const void *data, rc_expo_t *expo);
 void rc_metrics_http_publish_more (rc_metrics_http_t *self, char *text, size_t len,

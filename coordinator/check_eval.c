@@ -489,13 +489,11 @@ s_actor (zsock_t *pipe, void *args)
 rc_check_eval_t *
 rc_check_eval_new (void)
 {
-    /* before the actor's thread uses libcurl (paired in destroy) */
-    curl_global_init (CURL_GLOBAL_DEFAULT);
+    /* libcurl's global state is main.c's: set up before any thread */
     rc_check_eval_t *self = (rc_check_eval_t *)zmalloc (sizeof *self);
     self->actor = zactor_new (s_actor, NULL);
     if (!self->actor) {
         free (self);
-        curl_global_cleanup ();
         return NULL;
     }
     return self;
@@ -531,7 +529,6 @@ rc_check_eval_destroy (rc_check_eval_t **self_p)
     zactor_destroy (&self->actor);
     free (self);
     *self_p = NULL;
-    curl_global_cleanup ();
 }
 
 void

@@ -310,7 +310,8 @@ rc_checks_info (rc_store_t *store, Rollclone__DeploymentInfo *info, const rc_dho
     for (size_t i = 0; *names && rc == 0 && i < n && i < info->n_hosts; i++) {
         const rc_dhost_t *h = &hosts[i];
         bool current = batch > 0 && h->batch == batch;
-        if (current || strncmp (h->failure, "check:", 6) == 0)
+        if (current
+            || strncmp (h->failure, RC_CHECK_FAILURE_PREFIX, strlen (RC_CHECK_FAILURE_PREFIX)) == 0)
             rc = rc_checks_host_rows (store, info->id, h->host_id, h->step, s_info_row,
                                       info->hosts[i]);
     }
@@ -519,7 +520,7 @@ rc_checks_gate (void *arg, rc_rollout_t *rollout, rc_deployment_t *dep, rc_dhost
     int held = 0, failures = 0, rc = 0;
     bool settled = true;
     for (size_t i = 0; i < n; i++) {
-        failures += hosts[i].state == RC_HOST_FAILED;
+        failures += rc_rollout_host_counts_failed (&hosts[i]);
         if (hosts[i].batch == dep->batch && rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING))
             settled = false;
     }
@@ -556,12 +557,12 @@ rc_checks_gate (void *arg, rc_rollout_t *rollout, rc_deployment_t *dep, rc_dhost
             if (!cfg) {
                 /* the coordinator was restarted with a config without it:
                    it can never pass, and the deployment was held to it */
-                snprintf (failure, sizeof failure, "check:%s", name);
+                snprintf (failure, sizeof failure, RC_CHECK_FAILURE_PREFIX "%s", name);
                 snprintf (error, sizeof error,
                           "the coordinator's config has no [check %s] any more", name);
             }
             else if (done && row && row->consecutive >= cfg->failures) {
-                snprintf (failure, sizeof failure, "check:%s", name);
+                snprintf (failure, sizeof failure, RC_CHECK_FAILURE_PREFIX "%s", name);
                 snprintf (error, sizeof error, "%s (%d evaluation(s) in a row)", row->detail,
                           row->consecutive);
             }
@@ -578,6 +579,17 @@ rc_checks_gate (void *arg, rc_rollout_t *rollout, rc_deployment_t *dep, rc_dhost
             held++;
     }
     free (rows);
+    /* a host a check failed is on the new release: only the coordinator
+       knows it is bad, so it puts the host back now, as its agent does
+       after a failed health check (one offline then, when it is back) */
+    for (size_t i = 0; i < n; i++) {
+        rc_dhost_t *h = &hosts[i];
+        if (h->state != RC_HOST_FAILED || !h->needs_rollback
+            || strncmp (h->failure, RC_CHECK_FAILURE_PREFIX, strlen (RC_CHECK_FAILURE_PREFIX)) != 0)
+            continue;
+        rc |= rc_rollout_put_back (rollout, dep, h, now);
+        *inflight += h->state == RC_HOST_ROLLING_BACK;
+    }
     /* a deployment that stops anyway waits for no gate */
     if (!dep->abort_requested && failures <= dep->max_fail)
         *inflight += held;

@@ -3,11 +3,12 @@
     once more after its whole batch has finished, each of its checks is
     evaluated every `interval` (by the evaluator actor, check_eval.h, off
     the loop); a check that fails `failures` evaluations in a row fails the
-    host (reason check:NAME), which then counts against max-fail and rolls
-    back like a health failure. A host is not done, and its batch does not
-    end, until every check has passed an evaluation made after the batch
-    finished. What each evaluation said is a row (check_state), so a
-    coordinator restarted mid-soak goes on from the same counts. */
+    host (reason check:NAME), which counts against max-fail like a health
+    failure and is put back on its previous release at once, as its agent
+    does after a failed health check (rc_rollout_put_back). A host is not done, and its batch does
+   not end, until every check has passed an evaluation made after the batch finished. What each
+   evaluation said is a row (check_state), so a coordinator restarted mid-soak goes on from the same
+   counts. */
 #ifndef COORD_CHECKS_H
 #define COORD_CHECKS_H
 
@@ -19,6 +20,9 @@
 #include "store.h"
 
 typedef struct _rc_checks_t rc_checks_t;
+
+/* A host a check failed has the reason RC_CHECK_FAILURE_PREFIX "NAME". */
+#define RC_CHECK_FAILURE_PREFIX "check:"
 
 /* store and the checks (the config's) are borrowed. NULL only when the
    evaluator could not start. */

@@ -371,11 +371,15 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     char took[32];
     rc_duration_format (now - h->started, took, sizeof took);
     bool staged = !rollback && h->action == ROLLCLONE__ACTION__ACTION_STAGE;
+    /* a failed host put back while its deployment goes on
+       (rc_rollout_put_back) stays failed: it counts against the budget */
+    bool put_back = rollback && dep->state != RC_DEP_ROLLING_BACK;
     if (r->result == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED) {
-        RC_SET (h->phase, "done");
-        rc_rollout_host_state (h, rollback ? RC_HOST_ROLLED_BACK
-                                  : staged ? RC_HOST_STAGED
-                                           : RC_HOST_SUCCEEDED);
+        RC_SET (h->phase, put_back ? "rolled_back" : "done");
+        rc_rollout_host_state (h, put_back   ? RC_HOST_FAILED
+                                  : rollback ? RC_HOST_ROLLED_BACK
+                                  : staged   ? RC_HOST_STAGED
+                                             : RC_HOST_SUCCEEDED);
         if (rollback)
             h->needs_rollback = false;
         /* a rollback to "the previous release" records which one it was */

@@ -1,6 +1,7 @@
 /*  metrics.c - the coordinator's Prometheus figures (see metrics.h): the
     counters, and the snapshot of fleet and rollouts built in the loop. */
 #include "metrics.h"
+#include "metrics_bench.h"
 #include "deployments.h"
 #include "fleet.h"
 #include "rc_expo.h"
@@ -176,6 +177,10 @@ struct _rc_metrics_t {
     rc_expo_t *expo;               /* reused buffer */
     rc_webhooks_t *webhooks;       /* borrowed, or NULL */
     int64_t build_us;              /* how long the last build took the loop */
+    rc_metrics_each_fn *each;      /* the hosts: rc_fleet_each, or the bench's */
+    void *each_arg;                /* the fleet, or the bench's */
+    size_t last_hosts, last_disks; /* of the last snapshot: its arrays' sizes */
+    size_t last_len;               /* of the last text the loop wrote */
 };
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -267,13 +272,20 @@ s_copy_host (void *arg, const rc_fleet_host_t *h)
 
 /* The copy of the fleet the HTTP thread formats; NULL when out of memory. */
 static s_snap_t *
-s_snap_take (rc_fleet_t *fleet)
+s_snap_take (rc_metrics_t *self)
 {
     s_snap_t *snap = (s_snap_t *)calloc (1, sizeof *snap);
     if (!snap)
         return NULL;
     snap->versions = zhashx_new ();
-    rc_fleet_each (fleet, s_copy_host, snap);
+    /* as big as the last one at once: no chain of reallocations */
+    snap->hosts = (s_host_rec_t *)malloc ((self->last_hosts + 1) * sizeof *snap->hosts);
+    snap->disks = (rc_disk_figure_t *)malloc ((self->last_disks + 1) * sizeof *snap->disks);
+    snap->size = snap->hosts ? self->last_hosts + 1 : 0;
+    snap->disks_size = snap->disks ? self->last_disks + 1 : 0;
+    self->each (self->each_arg, s_copy_host, snap);
+    self->last_hosts = snap->n;
+    self->last_disks = snap->n_disks;
     for (size_t i = 0; i < snap->n; i++)
         snap->hosts[i].figures.disks = snap->disks + (uintptr_t)snap->hosts[i].figures.disks;
     return snap;
@@ -543,13 +555,16 @@ s_build (rc_metrics_t *self, size_t *len, s_snap_t **snap_p)
 {
     s_ready ();
     rc_expo_t *e = self->expo;
-    s_snap_t *snap = s_snap_take (self->fleet);
+    rc_expo_reserve (e, self->last_len + self->last_len / 8);
+    s_snap_t *snap = s_snap_take (self);
     if (snap)
         s_fleet_head (e, snap);
     s_rollouts (self, e);
     s_self (self, e);
     *snap_p = snap;
-    return rc_expo_take (e, len);
+    char *text = rc_expo_take (e, len);
+    self->last_len = *len;
+    return text;
 }
 
 char *
@@ -567,6 +582,12 @@ rc_metrics_build (rc_metrics_t *self, size_t *len)
     return text;
 }
 
+static void
+s_fleet_each (void *fleet, rc_fleet_each_fn *fn, void *arg)
+{
+    rc_fleet_each ((rc_fleet_t *)fleet, fn, arg);
+}
+
 rc_metrics_t *
 rc_metrics_new (const rc_config_t *cfg, rc_fleet_t *fleet, rc_store_t *store,
                 const rc_counters_t *counters, char *err, size_t errlen)
@@ -578,6 +599,8 @@ rc_metrics_new (const rc_config_t *cfg, rc_fleet_t *fleet, rc_store_t *store,
     }
     rc_metrics_t *self = (rc_metrics_t *)zmalloc (sizeof *self);
     self->fleet = fleet;
+    self->each = s_fleet_each;
+    self->each_arg = fleet;
     self->store = store;
     self->counters = counters;
     self->expo = rc_expo_new ();
@@ -597,6 +620,25 @@ rc_metrics_destroy (rc_metrics_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+void
+rc_metrics_set_hosts (rc_metrics_t *self, rc_metrics_each_fn *each, void *arg)
+{
+    self->each = each;
+    self->each_arg = arg;
+}
+
+uint16_t
+rc_metrics_port (rc_metrics_t *self)
+{
+    return rc_metrics_http_port (self->http);
+}
+
+int64_t
+rc_metrics_build_us (rc_metrics_t *self)
+{
+    return self->build_us;
 }
 
 void

@@ -65,5 +65,6 @@ void rc_metrics_on_wake (rc_metrics_t *self);
 /* Builds the coordinator's text (without the process figures) now; the
    caller frees it. For the bench and the tests. */
 char *rc_metrics_build (rc_metrics_t *self, size_t *len);
+/* (bench/rc_metricsbench.c's hooks are in metrics_bench.h) */
 
 #endif

@@ -47,9 +47,11 @@ static const unsigned s_host_next[RC_HOST_STATE_COUNT] = {
     /* rollback_pending: the deployment rolls back; rolled_back, failed:
        reconciled with what the agent runs */
     [RC_HOST_SUCCEEDED] = H (ROLLBACK_PENDING) | H (ROLLED_BACK) | H (FAILED),
-    [RC_HOST_FAILED] = H (ROLLBACK_PENDING) | H (SUCCEEDED),
+    /* failed -> rolling_back -> failed: a host failed by an analysis gate
+       is put back at once, the deployment going on (rc_rollout_put_back) */
+    [RC_HOST_FAILED] = H (ROLLBACK_PENDING) | H (SUCCEEDED) | H (ROLLING_BACK),
     [RC_HOST_ROLLBACK_PENDING] = H (ROLLING_BACK) | H (ROLLBACK_FAILED) | H (ROLLED_BACK),
-    [RC_HOST_ROLLING_BACK] = H (ROLLED_BACK) | H (ROLLBACK_FAILED) | H (UNKNOWN),
+    [RC_HOST_ROLLING_BACK] = H (ROLLED_BACK) | H (ROLLBACK_FAILED) | H (UNKNOWN) | H (FAILED),
     [RC_HOST_ROLLED_BACK] = H (ROLLBACK_PENDING) | H (SUCCEEDED),
     [RC_HOST_ROLLBACK_FAILED] = H (ROLLBACK_PENDING) | H (ROLLED_BACK) | H (SUCCEEDED),
 };
@@ -356,6 +358,30 @@ s_host_start (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, bool roll
                             "batch %d, step %d: %s -> %s%s", h->batch, h->step,
                             *h->from_version ? h->from_version : "(none)", dep->version,
                             bg ? " on the idle slot, no traffic" : "");
+}
+
+int
+rc_rollout_put_back (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, int64_t now)
+{
+    bool healthy;
+    /* blue-green switches back fleet-wide only; a host with no release
+       before, or offline, waits (rc_rollout_mark_rollback, or the next
+       call) */
+    if (h->state != RC_HOST_FAILED || !h->needs_rollback || rc_bluegreen_is (dep)
+        || !*h->from_version || !s_host_live (self, h->host_id, &healthy))
+        return 0;
+    /* the step clears the error: the status keeps saying why it failed */
+    char error[sizeof h->error];
+    snprintf (error, sizeof error, "%s", h->error);
+    int rc = s_host_start (self, dep, h, true, now);
+    RC_SET (h->error, error);
+    return rc;
+}
+
+bool
+rc_rollout_host_counts_failed (const rc_dhost_t *h)
+{
+    return rc_host_state_failed (h->state) || rc_rollout_in_step (h, RC_HOST_ROLLING_BACK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -778,18 +804,25 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
     char dur[32];
     bool blown = false;
     int inflight = 0;
-    for (size_t i = 0; i < n; i++)
-        if (rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING))
-            rc |= s_watch_step (self, dep, &hosts[i], false, &inflight, now);
+    /* rolling_back here: a failed host put back (rc_rollout_put_back),
+       in flight like the others */
+    for (size_t i = 0; i < n; i++) {
+        bool back = rc_rollout_in_step (&hosts[i], RC_HOST_ROLLING_BACK);
+        if (back || rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING))
+            rc |= s_watch_step (self, dep, &hosts[i], back, &inflight, now);
+    }
     if (inflight && s_since_progress (self, dep) > dep->progress_deadline_ms) {
         rc_duration_format (dep->progress_deadline_ms, dur, sizeof dur);
-        for (size_t i = 0; i < n; i++)
-            if (rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING)) {
+        for (size_t i = 0; i < n; i++) {
+            bool back = rc_rollout_in_step (&hosts[i], RC_HOST_ROLLING_BACK);
+            if (back || rc_rollout_in_step (&hosts[i], RC_HOST_UPDATING)) {
                 s_unknown_forget (self, dep, &hosts[i]);
-                rc |= rc_rollout_host_fail (self, dep, &hosts[i], RC_HOST_FAILED,
+                rc |= rc_rollout_host_fail (self, dep, &hosts[i],
+                                            back ? RC_HOST_ROLLBACK_FAILED : RC_HOST_FAILED,
                                             "progress_deadline", true,
                                             "no host finished within the progress deadline", now);
             }
+        }
         snprintf (dep->reason, sizeof dep->reason,
                   "progress deadline of %s passed with no host finishing", dur);
         rc |= rc_store_eventf (self->store, dep->id, NULL, "progress_deadline", "%s", dep->reason);
@@ -806,7 +839,7 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
         blown = true; /* its reason is set: the hosts it ran after roll back */
     int failures = 0, pending = 0;
     for (size_t i = 0; i < n; i++) {
-        failures += hosts[i].state == RC_HOST_FAILED;
+        failures += rc_rollout_host_counts_failed (&hosts[i]);
         pending += hosts[i].state == RC_HOST_PENDING;
     }
     if (failures > dep->max_fail && !blown) {

@@ -85,6 +85,15 @@ void rc_rollout_dep_state (rc_deployment_t *dep, rc_dep_state_t state);
 int rc_rollout_host_fail (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h,
                           rc_host_state_t state, const char *failure, bool needs_rollback,
                           const char *error, int64_t now);
+/* h failed (state failed, owed a rollback) while dep updates: its
+   rollback step starts now, the deployment going on, and it ends failed
+   again, on its previous release (the engine's report). Nothing when it
+   cannot start now (offline, no previous release, blue-green). 0, or -1
+   when an event could not be written. */
+int rc_rollout_put_back (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *h, int64_t now);
+/* Does h count against an updating deployment's failure budget? (failed,
+   rollback_failed, or being put back after it failed) */
+bool rc_rollout_host_counts_failed (const rc_dhost_t *h);
 /* h was unknown and is heard from again: back in its step. */
 int rc_rollout_host_back (rc_rollout_t *self, const rc_deployment_t *dep, rc_dhost_t *h);
 /* Is h in flight in a step of this kind (updating or rolling_back),

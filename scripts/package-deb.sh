@@ -14,7 +14,7 @@ mkdir -p "$work/bin"
 cp -R "$top/packaging/debian" "$work/debian"
 cp "$top/packaging/systemd/"*.service "$work/debian/"
 cp "$build/rollclone" "$build/rollclone-agent" "$build/rollclone-coordinator" "$work/bin/"
-cp -R "$top/packaging/etc" "$top/packaging/libexec" "$work/"
+cp -R "$top/packaging/etc" "$top/packaging/libexec" "$top/packaging/monitoring" "$work/"
 pkg_render_man "$top/packaging/man" "$work/man" "$version"
 pkg_completions "$work/completion"
 

@@ -15,7 +15,7 @@ stage=$work/stage
 cp "$build/rollclone" "$build/rollclone-agent" "$build/rollclone-coordinator" "$stage/bin/"
 # rpm on Debian does not strip binaries (brp-strip is Fedora's): do it here.
 strip --strip-unneeded "$stage/bin/"*
-cp -R "$top/packaging/etc" "$top/packaging/libexec" "$top/packaging/systemd" "$stage/"
+cp -R "$top/packaging/etc" "$top/packaging/libexec" "$top/packaging/systemd" "$top/packaging/monitoring" "$stage/"
 pkg_render_man "$top/packaging/man" "$stage/man" "$version"
 pkg_completions "$stage/completion"
 # Compressed as Fedora's brp-compress would, which Debian's rpm lacks.

@@ -152,6 +152,11 @@ cat >"$st/coordinator.want" <<'EOF'
 /usr/share/man
 /usr/share/man/man8
 /usr/share/man/man8/rollclone-coordinator.8.gz
+/usr/share/rollclone
+/usr/share/rollclone/monitoring
+/usr/share/rollclone/monitoring/prometheus.yml
+/usr/share/rollclone/monitoring/rollclone-alerts.yml
+/usr/share/rollclone/monitoring/rollclone-dashboard.json
 /var
 /var/lib
 /var/lib/rollclone-coordinator
@@ -240,7 +245,10 @@ printf '%s\n' /etc/rollclone/agent.conf /usr/lib/systemd/system/rollclone-agent.
     >"$st/agent.rpmwant"
 printf '%s\n' /etc/rollclone/agents /etc/rollclone/coordinator.conf /etc/rollclone/operators \
     /usr/lib/systemd/system/rollclone-coordinator.service /usr/sbin/rollclone-coordinator \
-    /usr/share/man/man8/rollclone-coordinator.8.gz /var/lib/rollclone-coordinator >"$st/coordinator.rpmwant"
+    /usr/share/man/man8/rollclone-coordinator.8.gz /usr/share/rollclone /usr/share/rollclone/monitoring \
+    /usr/share/rollclone/monitoring/prometheus.yml /usr/share/rollclone/monitoring/rollclone-alerts.yml \
+    /usr/share/rollclone/monitoring/rollclone-dashboard.json /var/lib/rollclone-coordinator \
+    >"$st/coordinator.rpmwant"
 for p in cli agent coordinator; do
     check "rpm-file-list-$p" same_list "$st/$p.rpmwant" "$st/rollclone-$p.rpmfiles"
     # %config(noreplace): rpm's file flags "cn"
@@ -329,6 +337,9 @@ check "root-state-dir-coordinator" mode_is /var/lib/rollclone-coordinator "750 r
 check "root-units-enabled" exists /etc/systemd/system/multi-user.target.wants/rollclone-agent.service \
     /etc/systemd/system/multi-user.target.wants/rollclone-coordinator.service
 check "root-bash-completion" in_root bash -c '. /usr/share/bash-completion/completions/rollclone && complete -p rollclone'
+# the monitoring files as the repository has them (docs/metrics.md)
+check "root-monitoring-files" sh -c "for f in prometheus.yml rollclone-alerts.yml rollclone-dashboard.json; do \
+    cmp '$top/packaging/monitoring/'\$f '$root/usr/share/rollclone/monitoring/'\$f || exit 1; done"
 check "root-man-page" sh -c "MANWIDTH=80 man -l '$root/usr/share/man/man8/rollclone-agent.8.gz' | grep -q rollclone-agent"
 # The coordinator binary runs in the root too.
 check "root-coordinator-version" sh -c "chroot '$root' /usr/sbin/rollclone-coordinator --version \

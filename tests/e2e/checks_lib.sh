@@ -4,7 +4,9 @@
 
 # rc_metricweb I: [app web] of agent I, whose restart hook starts
 # metricweb.py on its own port (install/drain/undrain as rc_webapp's, with
-# RC_LB_SOCK for HAProxy).
+# RC_LB_SOCK for HAProxy). $T/agent-I/error_rate-V makes release V fail
+# that share of requests on this host only; $T/agent-I/slow_restart (a
+# number of seconds) makes its restarts that slow.
 rc_metricweb () {
     i=$1; dir="$T/agent-$i"; port=$(rc_port)
     echo "$port" >"$dir/port"
@@ -14,7 +16,8 @@ rc_metricweb () {
 #!/bin/sh
 echo "restart \${ROLLCLONE_VERSION:-}" >>"$dir/hooks.log"
 [ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null && sleep 0.2
-python3 "$CHECKS_WEB" "$port" "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
+[ -f "$dir/slow_restart" ] && sleep "\$(cat "$dir/slow_restart")"
+python3 "$CHECKS_WEB" "$port" "$dir/web/current" "$dir" >>"$dir/server.log" 2>&1 </dev/null &
 echo \$! >"$dir/server.pid"
 SH
     cat >>"$T/agent-$i.conf" <<CONF

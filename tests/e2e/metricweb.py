@@ -4,7 +4,8 @@ service would) on 127.0.0.1:PORT. /health is 200 when the release has a
 `health` file; /metrics exports http_requests_total by code (both codes
 from 0, as client libraries do); any other path answers the release's
 index.html, or 500 for the share of requests the release's `error_rate`
-file names (0.2: one in five)."""
+file names (0.2: one in five), or that HOSTDIR/error_rate-VERSION names
+when the optional third argument HOSTDIR has one: one host made bad."""
 import http.server
 import os
 import random
@@ -25,6 +26,12 @@ def release_file(name):
 
 
 error_rate = float(release_file("error_rate") or 0)
+if len(sys.argv) > 3:
+    try:
+        with open(os.path.join(sys.argv[3], "error_rate-" + os.path.basename(root))) as f:
+            error_rate = float(f.read())
+    except OSError:
+        pass
 index = (release_file("index.html") or "").encode()
 
 

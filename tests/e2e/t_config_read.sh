@@ -1,5 +1,8 @@
 # t_config_read.sh - the agent's config is read as written: a ';' or '#'
 # inside a hook command is part of it (whole-line comments still work); a
+# comment after any other value (a blank before its '#' or ';') is cut, in
+# the agent's and the coordinator's sections alike (the issue's [check]
+# example); a
 # line of 250 characters is one line, so a key hidden in its tail is never
 # read as a key; a line over the limit (4096) is refused with FILE:LINE and
 # exit 2, also by --check; two apps sharing one releases_dir (written two
@@ -29,6 +32,46 @@ restart = echo 'one;two#three' >> $T/r.log ; echo second >> $T/r.log"
 expect_exit 0 apply
 grep -qx 'one;two#three' "$T/r.log" || fail "r.log: $(cat "$T/r.log")"
 grep -qx 'second' "$T/r.log" || fail "the command after ' ; ' was dropped: $(cat "$T/r.log")"
+
+say "a comment after a value (a blank before its '#' or ';') is no part of it, but in a command"
+rm -rf "$T/srv" "$T/state" "$T/r.log"
+conf "[app web]
+releases_dir = srv    # where the releases go
+keep_releases = 2 ; two rollback points
+hook_timeout = 20s	# a tab before it
+health_command = true
+restart = echo 'x' >> $T/r.log # a shell comment, the shell's to read"
+expect_exit 0 apply
+[ -L "$T/srv/current" ] || fail "releases_dir was not 'srv': $(ls "$T")"
+grep -qx 'x' "$T/r.log" || fail "r.log: $(cat "$T/r.log")"
+# the issue's [check] example, comments and all, in a coordinator's config
+mkdir -p "$T/c/agents" "$T/c/operators"
+"$RC_BUILD/rollclone" keygen "$T/c/coordinator" >/dev/null
+cat >"$T/c/coordinator.conf" <<'CONF'
+[coordinator]
+data_dir = data           # relative to this file
+agent_endpoint = tcp://127.0.0.1:1
+publish_endpoint = tcp://127.0.0.1:2
+control_endpoint = tcp://127.0.0.1:3
+secret_key = coordinator_secret
+agent_keys_dir = agents
+operator_keys_dir = operators
+
+[check error-rate]
+prometheus = http://127.0.0.1:9090
+query = sum(rate(http_requests_total{code=~"5..",host="$HOST"}[1m])) / sum(rate(http_requests_total{host="$HOST"}[1m]))
+max = 0.01
+interval = 10s
+failures = 2          # consecutive failing evaluations before the host fails
+
+[webhook ops]
+url = https://hooks.example.org/rollclone#ops   ; a '#' with no blank before it is the URL's
+secret = s3cr#t
+CONF
+expect_exit 0 "$RC_BUILD/rollclone-coordinator" --check --config "$T/c/coordinator.conf"
+sed -i 's/^failures = 2 .*/failures = 2#no blank: part of the value/' "$T/c/coordinator.conf"
+expect_exit 2 "$RC_BUILD/rollclone-coordinator" --check --config "$T/c/coordinator.conf"
+grep -q "failures" "$T/last.out" || fail "got: $(cat "$T/last.out")"
 
 say "a 250-character line is read whole: its tail is no key"
 rm -rf "$T/srv" "$T/state"

@@ -1,6 +1,7 @@
 /*  config_read_test.c - rc_config reads a file as written: inline ';' and
-    '#' kept, long lines whole or refused with their line number (never
-    split), one releases_dir per app, and what --check adds. */
+    '#' kept in command lines, comments after a blank cut elsewhere, long lines whole or refused
+   with their line number (never split), one releases_dir per app, and what --check adds. */
+#include "rc_check_config.h"
 #include "rc_config.h"
 #include "selftests.h"
 
@@ -52,6 +53,29 @@ rc_config_read_test (bool verbose)
     ck_assert_str_eq (app->install, "make # all;done");
     ck_assert_str_eq (app->health_body, ";#");
     rc_config_destroy (&cfg);
+
+    /* inline comments after a value (a blank before the '#' or ';') in
+       every section but command lines; a '#' or ';' right after text is
+       text (a URL's fragment) */
+    cfg = s_load ("heartbeat_interval = 2s   # how often\nlabels = role=web ; tier\n"
+                  "[app web]\nreleases_dir = /srv/web\t# where\nkeep_releases = 4 ; four\n"
+                  "health_url = http://127.0.0.1:1/health#top # the page\n"
+                  "install = make # all\nrun_once_x = ./migrate ; ./seed # both\n",
+                  err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    ck_assert_int_eq (cfg->heartbeat_interval_ms, 2000);
+    ck_assert_str_eq (cfg->labels_text, "role=web");
+    app = rc_config_app (cfg, "web");
+    ck_assert_str_eq (app->releases_dir, "/srv/web");
+    ck_assert_int_eq (app->keep_releases, 4);
+    ck_assert_str_eq (app->health_url, "http://127.0.0.1:1/health#top");
+    ck_assert_str_eq (app->install, "make # all");
+    ck_assert_str_eq (rc_app_run_once (app, "x"), "./migrate ; ./seed # both");
+    rc_config_destroy (&cfg);
+    /* a comment is not a value */
+    cfg = s_load ("heartbeat_interval = # none\n", err, sizeof err);
+    ck_assert_ptr_null (cfg);
+    ck_assert_msg (strstr (err, "heartbeat_interval"), "%s", err);
 
     /* a line past libinih's old 200-byte buffer is one line */
     memset (line, 'x', sizeof line);
@@ -153,6 +177,32 @@ rc_config_read_test (bool verbose)
     snprintf (line, sizeof line, "%s/agents", s_dir);
     ck_assert_int_eq (mkdir (line, 0700), 0);
     ck_assert_int_eq (rc_config_check (cfg, err, sizeof err), 0);
+    rc_config_destroy (&cfg);
+
+    /* the coordinator's sections: [check] (its query whole) and [webhook] */
+    f = fopen (s_path, "w");
+    ck_assert_ptr_nonnull (f);
+    fprintf (f, "[coordinator]\nsecret_key = k_secret\nagent_keys_dir = agents\n"
+                "operator_keys_dir = .\ndata_dir = data\noffline_after = 20s ; grace\n"
+                "[check error-rate]\nprometheus = http://127.0.0.1:9090  # local\n"
+                "query = up{job=\"a #b\"} # as written\nmax = 0.01\ninterval = 10s\n"
+                "failures = 2          # consecutive failing evaluations\n"
+                "[webhook ops]\nurl = https://hooks.example.org/x#frag  ; the receiver\n"
+                "secret = s3cr#t;x # signs\nformat = slack\t# for Mattermost\n");
+    fclose (f);
+    cfg = rc_config_load (s_path, RC_ROLE_COORDINATOR, err, sizeof err);
+    ck_assert_msg (cfg != NULL, "%s", err);
+    ck_assert_int_eq (cfg->offline_after_ms, 20000);
+    const rc_check_config_t *c = rc_check_config_find (cfg->checks, cfg->check_count, "error-rate");
+    ck_assert_ptr_nonnull (c);
+    ck_assert_str_eq (c->prometheus, "http://127.0.0.1:9090");
+    ck_assert_str_eq (c->query, "up{job=\"a #b\"} # as written");
+    ck_assert_int_eq (c->failures, 2);
+    ck_assert_int_eq (c->interval_ms, 10000);
+    ck_assert_uint_eq (cfg->webhook_count, 1);
+    ck_assert_str_eq (cfg->webhooks[0].url, "https://hooks.example.org/x#frag");
+    ck_assert_str_eq (cfg->webhooks[0].secret, "s3cr#t;x");
+    ck_assert_int_eq (cfg->webhooks[0].format, RC_WEBHOOK_SLACK);
     rc_config_destroy (&cfg);
 
     snprintf (line, sizeof line, "rm -rf '%s'", s_dir);

@@ -37,6 +37,30 @@ rc_expo_test (bool verbose)
                             "rc_x -Inf\n");
     ck_assert_uint_eq (len, strlen (text));
 
+    /* thousandths are written without printf, and read back the same;
+       others as the shortest of %.15g / %.17g that does */
+    rc_expo_t *v = rc_expo_new ();
+    ck_assert_ptr_nonnull (v);
+    static const double values[] = {12.345, -0.001, 1.5,     0.1,       1234567.89,
+                                    0.3,    1e-4,   1.0 / 3, 1e13 + 0.5};
+    static const char *const spelled[] = {
+        "12.345",          "-0.001", "1.5",    "0.1",
+        "1234567.89",      "0.3",    "0.0001", "0.33333333333333331",
+        "10000000000000.5"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        rc_expo_sample (v, "v", NULL, values[i]);
+    size_t vlen;
+    char *cursor = (char *)rc_expo_text (v, &vlen);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char *nl = strchr (cursor, '\n');
+        ck_assert_ptr_nonnull (nl);
+        *nl = '\0';
+        ck_assert_str_eq (cursor + 2, spelled[i]);
+        ck_assert (strtod (cursor + 2, NULL) == values[i]);
+        cursor = nl + 1;
+    }
+    rc_expo_destroy (&v);
+
     /* buckets are cumulative; a value on a bound falls in that bucket */
     static const double bounds[] = {0.1, 1, 10};
     rc_histo_t h;
@@ -79,6 +103,21 @@ rc_expo_test (bool verbose)
     ck_assert_ptr_nonnull (strstr (text, "\nprocess_open_fds "));
     rc_expo_destroy (&e);
     rc_expo_destroy (&e);
+}
+
+/* publish_more's writer: counts its calls in data; its free, the frees */
+static int s_more_calls, s_more_frees;
+static void
+s_more (const void *data, rc_expo_t *e)
+{
+    s_more_calls++;
+    rc_expo_sample (e, "rc_more", NULL, *(const int *)data);
+}
+static void
+s_more_free (void *data)
+{
+    s_more_frees++;
+    free (data);
 }
 
 /* A free TCP port on addr (family AF_INET or AF_INET6), or 0. */
@@ -170,6 +209,20 @@ rc_metrics_http_test (bool verbose)
     ck_assert_msg (strncmp (body, "rc_a 1\n", 7) == 0, "%s", body);
     ck_assert (rc_metrics_http_asked (http));
     ck_assert (!rc_metrics_http_asked (http));
+
+    /* the text that follows is written once per snapshot, at its first
+       scrape (its data freed then), and sent to every scrape of it */
+    int *data = (int *)malloc (sizeof *data);
+    ck_assert_ptr_nonnull (data);
+    *data = 42;
+    rc_metrics_http_publish_more (http, strdup ("rc_a 2\n"), 7, s_more, data, s_more_free);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq (s_get (url, body), 200);
+        want = "rc_a 2\nrc_more 42\n# HELP process_cpu_seconds_total ";
+        ck_assert_msg (strncmp (body, want, strlen (want)) == 0, "%s", body);
+    }
+    ck_assert_int_eq (s_more_calls, 1);
+    ck_assert_int_eq (s_more_frees, 1);
 
     snprintf (url, sizeof url, "http://127.0.0.1:%d/other", port);
     ck_assert_int_eq (s_get (url, body), 404);
