@@ -7,9 +7,8 @@
 # succeeded for all 1,000, and the event log holds one host_updating and one
 # host_succeeded per host and nothing else per host. Alone: 2,000 CURVE
 # handshakes and the registration burst take both cores. Heartbeats at the
-# production default (5 s): registration is not what this test measures
-# (make bench does), and on a loaded machine a burst of 1,000 hellos a
-# second repeated until acked takes minutes on today's coordinator.
+# production default (5 s), simulators started a group at a time:
+# registration is not what this test measures (make bench does).
 RC_HB=5s
 RC_OFFLINE=20s
 export RC_HB RC_OFFLINE
@@ -32,17 +31,21 @@ while [ $((k * PER)) -lt $N ]; do
     k=$((k + 1))
 done
 rc_coord_start
-say "$N simulated hosts"
+say "$N simulated hosts, $PER at a time"
+online () { [ "$(info_field agents_online)" -ge "$1" ]; }
+t0=$(date +%s)
 k=0
 while [ $((k * PER)) -lt $N ]; do
+    # a group at a time: today's coordinator takes each first hello in a
+    # transaction of its own, and a burst of 1,000 on a loaded machine makes
+    # acks late, hellos repeat and hosts flap (issue 13; make bench measures
+    # that burst, this test the rollout)
     rc_bg "sim-$k" "$SIM" --agent-endpoint "tcp://127.0.0.1:$P_AGENT" \
         --publish-endpoint "tcp://127.0.0.1:$P_PUB" --server-key "$T/keys/coordinator" \
         --keys-dir "$T/keys/agents" --hosts $PER --prefix "s$k-" --interval 5s --duration 400s
     k=$((k + 1))
+    wait_for 45 online $((k * PER)) || fail "$(info_field agents_online) of $((k * PER)) online after 45 s"
 done
-online () { [ "$(info_field agents_online)" = "$N" ]; }
-t0=$(date +%s)
-wait_for 150 online || fail "$(info_field agents_online) of $N online after 150 s"
 say "online after $(( $(date +%s) - t0 )) s"
 
 say "rollout in 10 batches"
