@@ -26,14 +26,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 if ! command -v ansible-playbook >/dev/null 2>&1; then
     echo "bench: installing ansible-core (Debian) for the side-by-side"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible-core >/dev/null 2>&1 ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible-core >/dev/null 2>&1 ||
         { echo "bench: ansible side-by-side skipped: ansible-core is not installed and apt-get could not install it"; exit 0; }
 fi
 RC_BUILD=${RC_BUILD:-$top/build}
 RC_HB=500ms
 RC_OFFLINE=5s
-RC_AGENT_USER=""
-export RC_BUILD RC_HB RC_OFFLINE RC_AGENT_USER
+export RC_BUILD RC_HB RC_OFFLINE
 . "$top/tests/e2e/lib.sh"
 N=${ANSIBLE_HOSTS:-50}
 PAIRS=${ANSIBLE_PAIRS:-3}
@@ -55,8 +54,8 @@ SH
 }
 
 say "releases v1..v$((PAIRS + 1))"
-v=1
-while [ $v -le $((PAIRS + 1)) ]; do make_release "v$v"; v=$((v + 1)); done
+r=1 # (make_release sets v)
+while [ $r -le $((PAIRS + 1)) ]; do make_release "v$r"; r=$((r + 1)); done
 
 say "rollclone: a coordinator and $N agents"
 rc_fleet "$N"
