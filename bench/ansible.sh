@@ -136,8 +136,11 @@ run_rollclone () {
 }
 run_ansible () {
     t=$(ms)
+    # in the background, so that an interrupt ends the bench (and its clean-up
+    # the playbook) at once: sh runs a trap only once a foreground child ended
     ansible-playbook -i "$T/ans/inventory" "$T/ans/rollout.yml" -e "version=$1 artifact=$T/art/$1.tgz" \
-        >"$T/ans-$1.out" 2>&1 || { tail -30 "$T/ans-$1.out"; fail "ansible-playbook $1"; }
+        >"$T/ans-$1.out" 2>&1 &
+    wait $! || { tail -30 "$T/ans-$1.out"; fail "ansible-playbook $1"; }
     took=$(( $(ms) - t ))
     echo "$took" >>"$T/ans_ms"
     say "ansible-playbook $1: $took ms, load $(cut -d' ' -f1 /proc/loadavg)"
