@@ -15,7 +15,9 @@
 #     steady state of BENCH_STEADY_S (10) seconds with nothing else to do
 #   - `rollclone hosts --json` time with the whole fleet (5 calls)
 #   - a rollout in 10 batches (--batch 10% --soak 1ms: the agents answer
-#     at once, so the time is the coordinator's own), from the deployment's
+#     at once, so the time is the coordinator's own; one not ended within
+#     BENCH_DEPLOY_S, default 60 s + 12 s per 1,000 hosts, is a figure
+#     and is aborted), from the deployment's
 #     created to its finished (the coordinator's clock), per batch, and the
 #     coordinator's CPU per second during it; then the same with
 #     --window 10% when `rollclone deploy --help` knows --window
@@ -73,8 +75,10 @@ WINDOW=""
 deploy_run () {
     kind=$1 v=$2; shift 2
     c0=$(ticks "$cpid"); t=$(ms)
-    # simulated hosts fetch nothing: any well-formed sha256 will do
-    "$RC" deploy --app web --version "$v" --artifact "file:///srv/web-$v.tgz" \
+    # simulated hosts fetch nothing: any well-formed sha256 will do; a
+    # coordinator that loses hosts mid-rollout waits minutes for them
+    # (offline grace), so the rollout has a deadline too
+    timeout "$DEPLOY_S" "$RC" deploy --app web --version "$v" --artifact "file:///srv/web-$v.tgz" \
         --sha256 "$(printf '%064d' 0)" --soak 1ms "$@" --wait >"$D/run/deploy-$kind.out" 2>&1
     rc=$?
     t1=$(ms); c1=$(ticks "$cpid")
@@ -83,6 +87,21 @@ deploy_run () {
         0) ;;
         1) echo "bench: $N hosts: the $kind rollout ended $(last_deployment | cut -d' ' -f2)" >&2
            echo x >>"$R/${kind}_failed" ;;
+        124)
+            id=$(python3 -c "
+import sqlite3
+db = sqlite3.connect('file:$D/run/data/coordinator.db?mode=ro', uri=True)
+print(db.execute('SELECT id FROM deployments ORDER BY created DESC LIMIT 1').fetchone()[0])")
+            "$RC" --timeout 30s status "$id" --json 2>/dev/null | python3 -c "
+import json, sys
+d = json.load(sys.stdin); hs = d['hosts']
+print('not ended after $DEPLOY_S s: batch %d of %d, %d of %d hosts succeeded, %d offline or failed' % (
+    d['batch'], d['batches'], sum(h['state'] == 'succeeded' for h in hs), len(hs),
+    sum(h['state'] in ('unknown', 'failed') for h in hs)))" >>"$R/${kind}_unfinished" 2>/dev/null ||
+                echo "not ended after $DEPLOY_S s" >>"$R/${kind}_unfinished"
+            "$RC" --timeout 30s abort "$id" --no-rollback >/dev/null 2>&1
+            BENCH_KEPT=1
+            return 2 ;;
         *) echo "bench: deploy $* exited $rc:" >&2; cat "$D/run/deploy-$kind.out" >&2; return 1 ;;
     esac
     set -- $(last_deployment)
@@ -95,8 +114,13 @@ deploy_run () {
 one_run () {
     r=$1
     fleet_start "$N" "${BENCH_OFFLINE:-5s}"
-    "$RC" --timeout 1s info >/dev/null 2>&1 || sleep 1
-    "$RC" --timeout 5s info >/dev/null 2>&1 || { echo "bench: the coordinator did not start:" >&2; tail "$D/run/c.log" >&2; return 1; }
+    # it reads every agent key before it answers: 10,000 take a while
+    up=$(( $(ms) + 30000 + N * 6 ))
+    until "$RC" --timeout 2s info >/dev/null 2>&1; do
+        kill -0 "$cpid" 2>/dev/null && [ "$(ms)" -lt "$up" ] ||
+            { echo "bench: the coordinator did not start:" >&2; tail "$D/run/c.log" >&2; return 1; }
+        sleep 0.5
+    done
     fleet_sims "$N" 3600s --stamped-latencies
     t0=$(ms); c0=$(ticks "$cpid"); deadline=$(( t0 + REG_S * 1000 )); on=0
     step=0.2; [ "$N" -gt 1000 ] && step=1
@@ -122,8 +146,8 @@ one_run () {
     broke=0
     if [ "$on" = "$N" ]; then
         echo "$reg_wall" >>"$R/online_ms"
-        deploy_run batch "b$r" --batch 10% || broke=1
-        [ $broke = 0 ] && [ -n "$WINDOW" ] && { deploy_run window "w$r" --window 10% || broke=1; }
+        deploy_run batch "b$r" --batch 10%
+        case $? in 1) broke=1 ;; 0) [ -n "$WINDOW" ] && { deploy_run window "w$r" --window 10%; [ $? = 1 ] && broke=1; } ;; esac
     else
         echo "$on of $N online after $(( reg_wall / 1000 )) s" >>"$R/not_online"
         BENCH_KEPT=1
@@ -153,7 +177,8 @@ print(max(v) if v and min(v) >= 0 else -1)" >>"$R/reg_ms" 2>/dev/null
 
 # row FIGURE FILE UNIT GOAL: one table row, the median of the runs
 row () {
-    v=$(median <"$R/$2" 2>/dev/null)
+    v=""
+    [ -s "$R/$2" ] && v=$(median <"$R/$2")
     case $v in '' | - | -1) v="-" ;; *) v="$(th "$v") $3" ;; esac
     printf '| %s | %s | %s |\n' "$1" "$v" "$4"
 }
@@ -163,6 +188,7 @@ size_bench () {
     R=$D/res-$N; mkdir -p "$R"
     RUNS=${BENCH_RUNS:-$([ "$N" -le 2000 ] && echo 3 || echo 1)}
     REG_S=${BENCH_REG_S:-$(( 30 + N * 12 / 1000 ))}
+    DEPLOY_S=${BENCH_DEPLOY_S:-$(( 60 + N * 12 / 1000 ))}
     load0=$(cut -d' ' -f1-3 /proc/loadavg)
     r=1
     while [ $r -le "$RUNS" ]; do
@@ -182,27 +208,29 @@ size_bench () {
     echo "| figure | measured | goal |"
     echo "|---|---|---|"
     if [ -s "$R/not_online" ]; then
-        printf '| fleet online | **%s** (of %s runs) | %s |\n' "$(th "$(tail -1 "$R/not_online")")" \
-            "$(wc -l <"$R/not_online")" "${g10:+≤ 10 s}"
+        printf '| fleet online | **%s** (in %s of %s runs) | %s |\n' "$(th "$(tail -1 "$R/not_online")")" \
+            "$(wc -l <"$R/not_online")" "$RUNS" "${g10:+≤ 10 s}"
     fi
     row "every host registered (first hellos, simulators' clocks)" reg_ms ms "${g10:+≤ 10 s}"
     [ -s "$R/online_ms" ] && row "fleet online in \`rollclone info\`" online_ms ms ""
-    row "coordinator RSS after the rollouts (VmRSS)" rss_mib MiB "${g10:+≤ 200 MiB}"
+    row "coordinator RSS at the end of the run (VmRSS)" rss_mib MiB "${g10:+≤ 200 MiB}"
     row "coordinator peak RSS (VmHWM)" hwm_mib MiB "${g10:+≤ 200 MiB}"
     row "\`rollclone hosts --json\` (CLI start to end)" hosts_ms ms "${g10:+≤ 100 ms}"
-    [ -s "$R/hosts_failed" ] && printf '| \`hosts --json\` with no answer within 30 s | %s of %s | |\n' "$(wc -l <"$R/hosts_failed")" $((RUNS * 5))
+    [ -s "$R/hosts_failed" ] && printf '| `hosts --json` with no answer within 30 s | %s of %s | |\n' "$(wc -l <"$R/hosts_failed")" $((RUNS * 5))
     row "heartbeat ack p50, steady state (${STEADY_S} s)" ack_p50 ms ""
     row "heartbeat ack p99, steady state (${STEADY_S} s)" ack_p99 ms "${g10:+≤ 50 ms}"
     row "coordinator CPU, steady state" idle_cpu "ms/s" ""
-    if [ -s "$R/batch_ms" ]; then
+    if [ -s "$R/batch_ms" ] || [ -s "$R/batch_unfinished" ]; then
         row "rollout in 10 batches (\`--batch 10% --soak 1ms\`), created → finished" batch_ms ms ""
         row "  per batch" batch_batch_ms ms "$g1"
+        [ -s "$R/batch_unfinished" ] && printf '| rollout in 10 batches | **%s** (%s of %s runs) | |\n' "$(tail -1 "$R/batch_unfinished")" "$(wc -l <"$R/batch_unfinished")" "$RUNS"
         row "  coordinator CPU during it" batch_cpu "ms/s" ""
         [ -s "$R/batch_failed" ] && printf '| rollouts that did not succeed | %s of %s | |\n' "$(wc -l <"$R/batch_failed")" "$RUNS"
         if [ -n "$WINDOW" ]; then
             row "rollout with \`--window 10%\`, created → finished" window_ms ms ""
             row "  per 10 % of the fleet" window_batch_ms ms ""
             row "  coordinator CPU during it" window_cpu "ms/s" ""
+            [ -s "$R/window_unfinished" ] && printf '| window rollout | **%s** (%s of %s runs) | |\n' "$(tail -1 "$R/window_unfinished")" "$(wc -l <"$R/window_unfinished")" "$RUNS"
             [ -s "$R/window_failed" ] && printf '| window rollouts that did not succeed | %s of %s | |\n' "$(wc -l <"$R/window_failed")" "$RUNS"
         else
             echo "| rollout with \`--window 10%\` | not measured: this \`rollclone deploy\` has no --window | |"
