@@ -1,0 +1,170 @@
+#!/bin/sh
+# ansible.sh - make bench's side-by-side: the same 50-host rolling update by
+# rollclone and by ansible-playbook, on one machine. The work per host is
+# the same for both: unpack a .tgz release into releases/<version>, switch
+# the `current` symlink, restart the app (a real process per host:
+# bench/rc_benchweb on the host's own port, the old one killed, as in
+# bench/zerodowntime.sh), then an HTTP health check until it answers 200;
+# in batches of 5.
+#   rollclone: a coordinator and 50 real agents on loopback (tests/e2e/
+#     lib.sh: own keys, state dirs, configs), `rollclone deploy --batch 5
+#     --soak 1ms --wait`, health_url polled every BENCH_HEALTH_INTERVAL
+#     (200ms).
+#   Ansible: 50 inventory hosts with ansible_connection=local, a play with
+#     `serial: 5`, gather_facts off, the default 5 forks: file (release
+#     dir), unarchive (remote_src), file (state=link), command (the same
+#     restart script), uri until 200 (delay 1: Ansible's retry delay is
+#     whole seconds).
+# Both start from v1 installed; ANSIBLE_PAIRS (3) interleaved pairs (the
+# order alternates) each update both fleets to the next version. Prints
+# each run and the ratio of the medians. ansible-core is installed from
+# Debian when missing (apt-get; not a build dependency); without it the
+# part says why it is skipped. BENCH_ONLY=ansible runs it alone.
+set -u
+case ${BENCH_ONLY:-} in '' | ansible) ;; *) exit 0 ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+if ! command -v ansible-playbook >/dev/null 2>&1; then
+    echo "bench: installing ansible-core (Debian) for the side-by-side"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible-core >/dev/null 2>&1 ||
+        { echo "bench: ansible side-by-side skipped: ansible-core is not installed and apt-get could not install it"; exit 0; }
+fi
+RC_BUILD=${RC_BUILD:-$top/build}
+RC_HB=500ms
+RC_OFFLINE=5s
+export RC_BUILD RC_HB RC_OFFLINE
+. "$top/tests/e2e/lib.sh"
+N=${ANSIBLE_HOSTS:-50}
+PAIRS=${ANSIBLE_PAIRS:-3}
+WEB="$RC_BUILD/rc_benchweb"
+[ -x "$WEB" ] || fail "no $WEB (make)"
+ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# restart_script DIR PORT: DIR/restart.sh, the one restart of both sides
+restart_script () {
+    cat >"$1/restart.sh" <<SH
+if [ -f "$1/server.pid" ]; then
+    kill "\$(cat "$1/server.pid")" 2>/dev/null
+    for _ in \$(seq 1 40); do kill -0 "\$(cat "$1/server.pid")" 2>/dev/null || break; sleep 0.05; done
+fi
+"$WEB" --port $2 --dir "$1/web/current" --startup-delay 0s >>"$1/server.log" 2>&1 </dev/null &
+echo \$! >"$1/server.pid"
+SH
+}
+
+say "releases v1..v$((PAIRS + 1))"
+r=1 # (make_release sets v)
+while [ $r -le $((PAIRS + 1)) ]; do make_release "v$r"; r=$((r + 1)); done
+
+say "rollclone: a coordinator and $N agents"
+rc_fleet "$N"
+i=1
+while [ $i -le "$N" ]; do
+    dir="$T/agent-$i"; port=$(rc_port)
+    restart_script "$dir" "$port"
+    cat >>"$T/agent-$i.conf" <<CONF
+
+[app web]
+releases_dir = $dir/web
+restart = sh $dir/restart.sh
+health_url = http://127.0.0.1:$port/health
+health_interval = ${BENCH_HEALTH_INTERVAL:-200ms}
+hook_timeout = 20s
+artifact_sources = file://$T/art/
+CONF
+    i=$((i + 1))
+done
+rc_coord_start
+i=1
+while [ $i -le "$N" ]; do rc_agent_start $i; i=$((i + 1)); done
+wait_for 120 sh -c "[ \"\$('$RC' info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"agents_online\"])')\" = $N ]" ||
+    fail "$N agents not online"
+deploy v1 --batch 100% --soak 1ms --wait >"$T/v1.out" 2>&1 || { cat "$T/v1.out"; fail "rollclone v1"; }
+
+say "ansible: $N inventory hosts, ansible_connection=local"
+mkdir -p "$T/ans"
+{
+    echo "[fleet]"
+    i=1
+    while [ $i -le "$N" ]; do
+        dir="$T/ans/host-$i"; port=$(rc_port)
+        mkdir -p "$dir/web/releases/v1"
+        restart_script "$dir" "$port"
+        tar -xzf "$T/art/v1.tgz" -C "$dir/web/releases/v1"
+        ln -s releases/v1 "$dir/web/current"
+        sh "$dir/restart.sh"
+        echo "host-$i dir=$dir port=$port"
+        i=$((i + 1))
+    done
+    echo "[fleet:vars]"
+    echo "ansible_connection=local"
+    echo "ansible_python_interpreter=/usr/bin/python3"
+} >"$T/ans/inventory"
+cat >"$T/ans/rollout.yml" <<'YML'
+- hosts: fleet
+  serial: 5
+  gather_facts: false
+  tasks:
+    - name: release directory
+      file: {path: "{{ dir }}/web/releases/{{ version }}", state: directory}
+    - name: unpack the release
+      unarchive: {src: "{{ artifact }}", dest: "{{ dir }}/web/releases/{{ version }}", remote_src: true}
+    - name: switch current
+      file: {src: "releases/{{ version }}", dest: "{{ dir }}/web/current", state: link, force: true}
+    - name: restart
+      command: sh {{ dir }}/restart.sh
+    - name: health check
+      uri: {url: "http://127.0.0.1:{{ port }}/health"}
+      register: health
+      until: health.status == 200
+      retries: 60
+      delay: 1
+YML
+ANSIBLE_LOCAL_TEMP=$T/ans/tmp ANSIBLE_REMOTE_TEMP=$T/ans/rtmp ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
+export ANSIBLE_LOCAL_TEMP ANSIBLE_REMOTE_TEMP ANSIBLE_NOCOLOR ANSIBLE_RETRY_FILES_ENABLED
+wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$(awk '/^host-1 / {sub("port=", "", $3); print $3}' "$T/ans/inventory")/health" ||
+    fail "the ansible side's apps did not start"
+
+run_rollclone () {
+    t=$(ms)
+    deploy "$1" --batch 5 --soak 1ms --wait >"$T/rc-$1.out" 2>&1 || { cat "$T/rc-$1.out"; fail "rollclone $1"; }
+    took=$(( $(ms) - t ))
+    own=$(sql "SELECT finished - created FROM deployments WHERE version = '$1'")
+    echo "$took" >>"$T/rc_ms"
+    say "rollclone $1: $took ms (coordinator's created -> finished $own ms), load $(cut -d' ' -f1 /proc/loadavg)"
+}
+run_ansible () {
+    t=$(ms)
+    # in the background, so that an interrupt ends the bench (and its clean-up
+    # the playbook) at once: sh runs a trap only once a foreground child ended
+    ansible-playbook -i "$T/ans/inventory" "$T/ans/rollout.yml" -e "version=$1 artifact=$T/art/$1.tgz" \
+        >"$T/ans-$1.out" 2>&1 &
+    wait $! || { tail -30 "$T/ans-$1.out"; fail "ansible-playbook $1"; }
+    took=$(( $(ms) - t ))
+    echo "$took" >>"$T/ans_ms"
+    say "ansible-playbook $1: $took ms, load $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+echo "bench: $N hosts in batches of 5 (unpack, symlink switch, restart, HTTP health), rollclone $(git -C "$top" rev-parse --short HEAD 2>/dev/null) against $(ansible-playbook --version | head -1), $PAIRS interleaved pairs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+p=1
+while [ $p -le "$PAIRS" ]; do
+    v="v$((p + 1))"
+    if [ $((p % 2)) = 1 ]; then run_ansible "$v"; run_rollclone "$v"; else run_rollclone "$v"; run_ansible "$v"; fi
+    p=$((p + 1))
+done
+# every host of both sides serves the last version
+last="v$((PAIRS + 1))"
+i=1
+while [ $i -le "$N" ]; do
+    [ "$(readlink "$T/agent-$i/web/current")" = "releases/$last" ] || fail "agent-$i is not at $last"
+    [ "$(readlink "$T/ans/host-$i/web/current")" = "releases/$last" ] || fail "ansible host-$i is not at $last"
+    i=$((i + 1))
+done
+rc=$(median <"$T/rc_ms"); an=$(median <"$T/ans_ms")
+echo "| figure | measured | goal |"
+echo "|---|---|---|"
+echo "| rollclone, median of $PAIRS | $rc ms | |"
+echo "| ansible-playbook, median of $PAIRS | $an ms | |"
+echo "| ratio of the medians | $(python3 -c "print('%.0f×' % ($an / $rc))") | ≥ 100× |"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
