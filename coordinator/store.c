@@ -387,6 +387,14 @@ int
 rc_store_begin (rc_store_t *self)
 {
     if (self->group) {
+        /* the group's transaction begins with its first step: a burst
+           that writes nothing costs nothing */
+        if (!self->group_open) {
+            if (rc_store_exec (self, "BEGIN IMMEDIATE") != 0)
+                return -1;
+            self->group_open = true;
+            self->txn_began_us = s_mono_us ();
+        }
         int rc = rc_store_exec (self, "SAVEPOINT rc_step");
         self->step_open = rc == 0;
         return rc;
@@ -439,10 +447,8 @@ rc_store_group_begin (rc_store_t *self)
 {
     if (self->group || !sqlite3_get_autocommit (self->db))
         return -1;
-    if (rc_store_begin (self) != 0)
-        return -1;
     self->group = true;
-    self->step_open = false;
+    self->group_open = self->step_open = false;
     return 0;
 }
 
@@ -453,8 +459,9 @@ rc_store_group_commit (rc_store_t *self)
         return 0;
     if (self->step_open) /* a step left open is a bug of ours: undo it */
         rc_store_rollback (self);
-    self->group = false;
-    if (rc_store_commit (self) == 0)
+    bool open = self->group_open;
+    self->group = self->group_open = false;
+    if (!open || rc_store_commit (self) == 0)
         return 0;
     char reason[sizeof self->errmsg];
     memcpy (reason, self->errmsg, sizeof reason);

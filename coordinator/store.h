@@ -108,7 +108,8 @@ void rc_store_rollback (rc_store_t *self);
 
 /* Group commit: between group_begin and group_commit, each transaction
    above is a savepoint of one group transaction (its rollback undoes it
-   alone), and a burst of them costs one fsync. Nothing that depends on
+   alone), and a burst of them costs one fsync (none when none wrote:
+   the group's transaction begins with its first step). Nothing that depends on
    them may be published until group_commit returns 0; on -1 every one of
    them was rolled back. group_begin -1: no group (each transaction is its
    own, as without). */
