@@ -18,7 +18,7 @@
 #include <signal.h>
 #include <string.h>
 
-/* Signal handlers only set these; the cron acts on them. */
+/* Signal handlers only set these and wake the loop (rc_signals_wake). */
 static volatile sig_atomic_t s_stop;
 
 static void
@@ -26,6 +26,7 @@ s_on_signal (int sig)
 {
     (void)sig;
     s_stop = 1;
+    rc_signals_wake ();
 }
 
 typedef struct {
@@ -200,12 +201,14 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* A signal came (the wake pipe): the loop ends on a stop. */
 static int
-s_on_cron (zloop_t *loop, int timer_id, void *arg)
+s_on_wake_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
-    (void)timer_id;
+    (void)item;
     (void)arg;
+    rc_signals_wake_drain ();
     return s_stop ? -1 : 0;
 }
 
@@ -469,6 +472,9 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     while (self.run_id == 0)
         randombytes_buf (&self.run_id, sizeof self.run_id);
 
+    /* the wake pipe before the handler: a signal from now on wakes the
+       loop (made here, in the forked network side, not shared) */
+    int wake_fd = rc_signals_wake_fd ();
     rc_signals_catch (s_on_signal, SIGTERM, SIGINT, 0);
     /* privsep.c held them across the fork: any that came are handled now */
     sigset_t stop;
@@ -498,7 +504,13 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     zmq_pollitem_t item = {.fd = rc_channel_fd (channel), .events = ZMQ_POLLIN};
     zloop_poller (self.loop, &item, s_on_executor, &self);
     zloop_timer (self.loop, (size_t)cfg->heartbeat_interval_ms, 0, s_on_timer, &self);
-    zloop_timer (self.loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
+    /* no cron: a stop wakes the loop through the pipe, and an idle agent
+       wakes only for its heartbeat */
+    zmq_pollitem_t wake = {.fd = wake_fd, .events = ZMQ_POLLIN};
+    if (wake_fd < 0 || zloop_poller (self.loop, &wake, s_on_wake_fd, &self) != 0) {
+        rc_log_error ("cannot watch for signals: %s", strerror (errno));
+        goto out;
+    }
     self.figures = rc_figures_new (cfg);
     if (!self.figures)
         goto out;

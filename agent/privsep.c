@@ -37,7 +37,7 @@
 #define S_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-/* Signal handlers only set this; the loops act on it. */
+/* Signal handlers only set this and wake the loop; the loops act on it. */
 static volatile sig_atomic_t s_stop;
 
 static void
@@ -45,6 +45,7 @@ s_on_signal (int sig)
 {
     (void)sig;
     s_stop = 1;
+    rc_signals_wake ();
 }
 
 /* ---- dropping privileges --------------------------------------------- */
@@ -329,6 +330,7 @@ s_on_executor (zloop_t *loop, zsock_t *pipe, void *arg)
     return 0;
 }
 
+/* The systemd watchdog's ping, when systemd wants one: else no timer. */
 static int
 s_on_cron (zloop_t *loop, int timer_id, void *arg)
 {
@@ -336,6 +338,17 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     (void)arg;
     rc_systemd_watchdog ();
+    return s_stop ? -1 : 0;
+}
+
+/* A signal came (the wake pipe): the loop ends on a stop. */
+static int
+s_on_wake_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    (void)arg;
+    rc_signals_wake_drain ();
     return s_stop ? -1 : 0;
 }
 
@@ -384,8 +397,18 @@ s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
     zmq_pollitem_t item = {.fd = rc_channel_fd (self.channel), .events = ZMQ_POLLIN};
     zloop_poller (loop, &item, s_on_network, &self);
     zloop_reader (loop, (zsock_t *)zactor_sock (self.executor), s_on_executor, &self);
-    zloop_timer (loop, RC_COORD_CRON_MS, 0, s_on_cron, &self);
-    zloop_start (loop);
+    /* made after the fork, so the network side's is its own; a signal
+       before it set s_stop, looked at just below */
+    zmq_pollitem_t wake = {.fd = rc_signals_wake_fd (), .events = ZMQ_POLLIN};
+    if (wake.fd < 0 || zloop_poller (loop, &wake, s_on_wake_fd, &self) != 0) {
+        rc_log_error ("cannot watch for signals: %s", strerror (errno));
+        goto out;
+    }
+    /* twice as often as the pings are due: a late turn is not a lost one */
+    if (rc_systemd_watchdog_ms () > 0)
+        zloop_timer (loop, (size_t)(rc_systemd_watchdog_ms () / 2 + 1), 0, s_on_cron, &self);
+    if (!s_stop)
+        zloop_start (loop);
     rc_systemd_stopping ();
     rc = s_stop && !self.child_gone ? RC_EXIT_OK : RC_EXIT_FAILED;
 out:

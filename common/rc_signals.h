@@ -9,4 +9,14 @@
    for each signal of the list, which ends with 0; ignores SIGPIPE. */
 void rc_signals_catch (void (*handler) (int), ...);
 
+/* The read end of this process's wake pipe (made at the first call, after
+   any fork: a pipe shared with another process would wake the wrong one),
+   or -1. A loop polls it instead of looking at its flag from a timer, so
+   an idle daemon does not wake up (STYLE.md). */
+int rc_signals_wake_fd (void);
+/* From a handler: makes the wake fd readable (async-signal-safe). */
+void rc_signals_wake (void);
+/* Empties the wake pipe (in the loop, when it was readable). */
+void rc_signals_wake_drain (void);
+
 #endif

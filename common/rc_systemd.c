@@ -51,6 +51,13 @@ rc_systemd_watchdog (void)
         sd_notify (0, "WATCHDOG=1");
 }
 
+int64_t
+rc_systemd_watchdog_ms (void)
+{
+    pthread_once (&s_once, s_init);
+    return s_watchdog_ms > 0 ? s_watchdog_ms : 0;
+}
+
 void
 rc_systemd_stopping (void)
 {

@@ -6,6 +6,7 @@
 #define RC_SYSTEMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* READY=1 with a STATUS= line: call once the daemon serves (sockets bound,
    store open), never before: Type=notify units are "started" from then. */
@@ -15,6 +16,9 @@ void rc_systemd_ready (const char *status);
    from the loop's cron: a loop that stops turning stops the pings, and
    systemd restarts the daemon. */
 void rc_systemd_watchdog (void);
+/* How often rc_systemd_watchdog must be called (half WatchdogSec, in ms),
+   0 when systemd watches nothing: then the cron need not wake for it. */
+int64_t rc_systemd_watchdog_ms (void);
 
 /* STOPPING=1: the daemon is shutting down on purpose. */
 void rc_systemd_stopping (void);

@@ -4,6 +4,7 @@
     commits. */
 #include "engine.h"
 #include "bluegreen.h"
+#include "checks.h"
 #include "metrics.h"
 #include "deployments.h"
 #include "fleet.h"
@@ -14,10 +15,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* When an active deployment next needs the tick: a cache of what its rows
+   and timers say (a deployment not in it is looked at, so a restart loses
+   nothing), so that a tick reads only the deployments something is due in. */
+typedef struct {
+    int64_t next_due;     /* monotonic ms: a timer, a republish, or a look to be safe */
+    int64_t republished;  /* monotonic ms its hosts in flight were last sent their step */
+    uint64_t fleet_epoch; /* the fleet's liveness as it was looked at with */
+    int checks;           /* analysis gates: 1 yes, 0 no, -1 not read yet */
+} s_due_t;
+
 struct _rc_engine_t {
     rc_store_t *store;                /* borrowed */
     rc_rollout_t *rollout;            /* the transitions, and their timers */
-    int64_t last_republish;           /* monotonic ms */
+    zhashx_t *due;                    /* deployment id -> s_due_t of active ones */
+    uint64_t fleet_epoch;             /* bumped when a host's liveness or health changes */
     zhashx_t *dirty;                  /* deployments a report changed: advance at flush */
     rc_engine_publish_fn *publish_fn; /* sends one host's instruction */
     void *publish_arg;
@@ -31,6 +43,8 @@ rc_engine_new (rc_store_t *store, rc_host_view_fn *view, void *arg)
     self->store = store;
     self->rollout = rc_rollout_new (store, view, arg);
     self->dirty = zhashx_new ();
+    self->due = zhashx_new ();
+    zhashx_set_destructor (self->due, (zhashx_destructor_fn *)zstr_free);
     self->seen = zhashx_new ();
     zhashx_set_destructor (self->seen, (zhashx_destructor_fn *)zstr_free);
     return self;
@@ -49,6 +63,7 @@ rc_engine_destroy (rc_engine_t **self_p)
     if (self_p && *self_p) {
         rc_rollout_destroy (&(*self_p)->rollout);
         zhashx_destroy (&(*self_p)->dirty);
+        zhashx_destroy (&(*self_p)->due);
         zhashx_destroy (&(*self_p)->seen);
         free (*self_p);
         *self_p = NULL;
@@ -71,6 +86,13 @@ void
 rc_engine_forget (rc_engine_t *self, const char *id)
 {
     rc_rollout_forget (self->rollout, id);
+    zhashx_delete (self->due, id);
+}
+
+void
+rc_engine_fleet_changed (rc_engine_t *self)
+{
+    self->fleet_epoch++;
 }
 
 static bool
@@ -132,6 +154,54 @@ s_publish_once (rc_engine_t *self, const rc_deployment_t *dep, rc_once_when_t wh
         self->publish_fn (self->publish_arg, o->host_id, &ins);
 }
 
+/* After dep (hosts, n) was advanced: when it is next due. What changes
+   with time alone: its timers (rollout.c), an unknown host's grace, a
+   freeze's end, a blue-green switch and the analysis gates (looked at each
+   tick while they matter); the republish of what is in flight, and a
+   look to be safe, every RC_REPUBLISH_MS. A host's liveness (the fleet's
+   epoch), a report and a request (rc_engine_advance) look at once. */
+static void
+s_due_after (rc_engine_t *self, const rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n,
+             bool republished)
+{
+    s_due_t *due = (s_due_t *)zhashx_lookup (self->due, dep->id);
+    int64_t mono = rc_mono_ms ();
+    if (!due) {
+        due = (s_due_t *)zmalloc (sizeof *due);
+        due->checks = -1;
+        due->republished = mono;
+        zhashx_insert (self->due, dep->id, due);
+    }
+    if (due->checks < 0) {
+        char *names = rc_checks_names (self->store, dep->id);
+        if (names)
+            due->checks = *names != '\0';
+        free (names);
+    }
+    if (republished)
+        due->republished = mono;
+    due->fleet_epoch = self->fleet_epoch;
+    due->next_due = due->republished + RC_REPUBLISH_MS;
+    int64_t timer = rc_rollout_next_timer (self->rollout, dep);
+    if (timer < due->next_due)
+        due->next_due = timer;
+    bool each_tick = dep->frozen || dep->bg_phase != RC_BG_NONE || due->checks != 0;
+    for (size_t i = 0; !each_tick && i < n; i++)
+        each_tick = hosts[i].state == RC_HOST_UNKNOWN;
+    if (each_tick)
+        due->next_due = mono;
+}
+
+/* Is deployment id due at the tick (mono)? *republish when its hosts in
+   flight are sent their step again. */
+static bool
+s_due (rc_engine_t *self, const char *id, int64_t mono, bool *republish)
+{
+    s_due_t *due = (s_due_t *)zhashx_lookup (self->due, id);
+    *republish = !due || mono - due->republished >= RC_REPUBLISH_MS;
+    return !due || due->fleet_epoch != self->fleet_epoch || mono >= due->next_due;
+}
+
 /* Advances deployment id as far as it can go now; one transaction, then
    publishes what it started (and everything in flight when republish). */
 static void
@@ -150,7 +220,7 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     if (found < 0) /* the next tick reads again; say why this one did nothing */
         rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
     if (found == 0 || (found == 1 && !rc_deployment_active (dep)))
-        rc_rollout_forget (self->rollout, id);
+        rc_engine_forget (self, id);
     if (found != 1 || !rc_deployment_active (dep))
         goto out;
     /* a read that failed advances nothing: the next tick reads again */
@@ -206,7 +276,9 @@ s_process (rc_engine_t *self, const char *id, bool republish)
             && (republish || before.once[w].state != RC_ONCE_RUNNING))
             s_publish_once (self, dep, (rc_once_when_t)w);
     if (!rc_deployment_active (dep))
-        rc_rollout_forget (self->rollout, id);
+        rc_engine_forget (self, id);
+    else
+        s_due_after (self, dep, hosts, n, republish);
 out:
     free (was_inflight);
     free (hosts);
@@ -237,14 +309,14 @@ rc_engine_tick (rc_engine_t *self)
 {
     rc_engine_flush (self);
     int64_t mono = rc_mono_ms ();
-    bool republish = mono - self->last_republish >= RC_REPUBLISH_MS;
-    if (republish)
-        self->last_republish = mono;
     zlist_t *ids = rc_deployment_ids (self->store, true, NULL, 0);
     if (!ids)
         return;
-    for (char *id = (char *)zlist_first (ids); id; id = (char *)zlist_next (ids))
-        s_process (self, id, republish);
+    for (char *id = (char *)zlist_first (ids); id; id = (char *)zlist_next (ids)) {
+        bool republish;
+        if (s_due (self, id, mono, &republish))
+            s_process (self, id, republish);
+    }
     zlist_destroy (&ids);
 }
 
@@ -270,12 +342,16 @@ s_timings_text (const Rollclone__StepReport *r, char *out, size_t len)
     }
 }
 
-/* Stores what the agent says it runs now, attributed to the deployment. */
+/* Stores what the agent says it runs now, attributed to the deployment;
+ *stored when it was (a state with a bad name is left out). */
 static int
 s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployment_id,
-                    const Rollclone__AppState *st, int64_t now)
+                    const Rollclone__AppState *st, int64_t now, bool *stored)
 {
-    if (!st || !rc_name_valid (st->app) || (*st->current && !rc_name_valid (st->current)))
+    *stored = false;
+    if (!st || !rc_name_valid (st->app) || (*st->current && !rc_name_valid (st->current))
+        || st->slot > RC_SLOTS_MAX || st->slot_port > 65535
+        || (*st->warm_version && !rc_name_valid (st->warm_version)))
         return 0;
     for (size_t i = 0; i < st->n_rollback_points; i++)
         if (!rc_name_valid (st->rollback_points[i]))
@@ -287,8 +363,14 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
     int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
                                        deployment_id, now);
     free (points);
+    /* the slots too: the app is then stored whole, and the heartbeat that
+       follows says nothing new (fleet.c) */
+    if (rc == 0)
+        rc = rc_store_host_set_slots (self->store, host_id, st->app, st->slot, st->slot_port,
+                                      st->warm_version, st->warm_until_ms);
     if (rc == 0 && *st->current)
         rc = rc_store_attribute_history (self->store, host_id, st->app, st->current, deployment_id);
+    *stored = rc == 0;
     return rc;
 }
 
@@ -323,11 +405,12 @@ s_once_report (rc_engine_t *self, rc_deployment_t *dep, const char *host_id, rc_
     zhashx_update (self->dirty, dep->id, (void *)1);
 }
 
-void
+bool
 rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__StepReport *r)
 {
+    bool stored = false;
     if (!rc_name_valid (r->deployment_id) || !rc_name_valid (r->app))
-        return;
+        return false;
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
     if (rc_deployment_load (self->store, r->deployment_id, dep) != 1 || !streq (dep->app, r->app))
@@ -414,7 +497,8 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     if (dep->bg_phase != RC_BG_SWITCHING || rollback)
         rc_rollout_progress (self->rollout, dep, now);
     dep->updated = now;
-    rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now);
+    bool app_stored = false;
+    rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now, &app_stored);
     rc |= rc_dhost_save (self->store, dep->id, h);
     rc |= rc_deployment_save (self->store, dep);
     if (rc == 0)
@@ -428,12 +512,14 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     rc_log_info_with (
         &(rc_log_fields_t){.deployment_id = dep->id, .host_id = host_id, .app = dep->app},
         "deployment %s: %s %s", dep->id, host_id, rc_host_state_name (h->state));
+    stored = app_stored;
     /* the next batch may start now rather than at the next tick: at the
        flush, once for all the reports of a burst */
     zhashx_update (self->dirty, dep->id, (void *)1);
 out:
     free (h);
     free (dep);
+    return stored;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -48,10 +48,16 @@ void rc_engine_advance (rc_engine_t *self, const char *id);
    deployment that had ended). */
 void rc_engine_forget (rc_engine_t *self, const char *id);
 
+/* A host's liveness or health changed (the fleet says so): every active
+   deployment is looked at by the next tick, not only those due. */
+void rc_engine_fleet_changed (rc_engine_t *self);
+
 /* A step report from an agent (already authenticated as host_id). Its
    transition is committed at once; what follows from it (the next batch)
-   waits for rc_engine_flush, so a burst of reports is advanced once. */
-void rc_engine_on_report (rc_engine_t *self, const char *host_id,
+   waits for rc_engine_flush, so a burst of reports is advanced once.
+   True when the report's app state was stored (whole: release, rollback
+   points and slots), so the fleet need not store it again. */
+bool rc_engine_on_report (rc_engine_t *self, const char *host_id,
                           const Rollclone__StepReport *report);
 
 /* What an agent says it runs (hello, or a heartbeat whose apps changed):

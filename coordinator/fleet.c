@@ -17,14 +17,22 @@
 /* What an agent says of its apps is remembered as a hash of this size. */
 #define RC_APPS_HASH_BYTES crypto_generichash_BYTES
 
+/* What one app of a host was when last stored: a report stores one app,
+   a heartbeat says them all, and only what differs is written. */
+typedef struct {
+    char app[RC_NAME_MAX + 1];
+    uint8_t hash[RC_APPS_HASH_BYTES];
+} s_app_sig_t;
+
 typedef struct {
     char *id;
     char pubkey[RC_Z85_KEY_LEN + 1]; /* the key that registered this id */
     bool online;
     bool healthy;
-    int64_t last_heard;                     /* monotonic ms */
-    bool apps_known;                        /* apps_hash holds what is stored */
-    uint8_t apps_hash[RC_APPS_HASH_BYTES];  /* apps as last stored, to spot changes */
+    int64_t last_heard; /* monotonic ms */
+    bool apps_known;    /* the apps' signatures hold what is stored */
+    s_app_sig_t *sigs;  /* each app as last stored, to spot changes */
+    size_t n_sigs;
     bool hello_known;                       /* hello_hash holds what is stored */
     uint8_t hello_hash[RC_APPS_HASH_BYTES]; /* the host row of the last hello */
     bool seal_ok;                           /* seal_key is usable */
@@ -47,6 +55,7 @@ struct _rc_fleet_t {
     rc_counters_t *counters; /* borrowed: what was turned away */
     zhashx_t *hosts;         /* id -> s_host_t */
     zhashx_t *keys;          /* Z85 public key -> s_host_t (borrowed): one key, one host */
+    uint64_t epoch;          /* bumped when a host's online or healthy changes */
 };
 
 static void
@@ -56,6 +65,7 @@ s_host_destroy (s_host_t **self_p)
         free ((*self_p)->id);
         free ((*self_p)->agent_version);
         free ((*self_p)->apps);
+        free ((*self_p)->sigs);
         rc_host_figures_clear (&(*self_p)->figures);
         free (*self_p);
         *self_p = NULL;
@@ -146,25 +156,75 @@ s_answer (rc_fleet_ack_t *ack, Rollclone__Ack__Status status, const char *reason
     snprintf (ack->reason, sizeof ack->reason, "%s", reason ? reason : "");
 }
 
-/* A hash of an agent's app states, to store only what changed: no string
-   is built per heartbeat, and the work is bounded by the checked counts. */
+/* A hash of one app state, to store only what changed: no string is built
+   per heartbeat, and the work is bounded by the checked counts. */
 static void
-s_apps_hash (Rollclone__AppState **apps, size_t n, uint8_t out[RC_APPS_HASH_BYTES])
+s_app_hash (const Rollclone__AppState *app, uint8_t out[RC_APPS_HASH_BYTES])
 {
     crypto_generichash_state state;
     crypto_generichash_init (&state, NULL, 0, RC_APPS_HASH_BYTES);
-    for (size_t i = 0; i < n; i++) {
-        s_hash_str (&state, apps[i]->app);
-        s_hash_str (&state, apps[i]->current);
-        uint32_t points = (uint32_t)apps[i]->n_rollback_points;
-        crypto_generichash_update (&state, (const uint8_t *)&points, sizeof points);
-        for (size_t j = 0; j < apps[i]->n_rollback_points; j++)
-            s_hash_str (&state, apps[i]->rollback_points[j]);
-        int64_t slots[] = {apps[i]->slot, apps[i]->slot_port, apps[i]->warm_until_ms};
-        crypto_generichash_update (&state, (const uint8_t *)slots, sizeof slots);
-        s_hash_str (&state, apps[i]->warm_version);
-    }
+    s_hash_str (&state, app->current);
+    uint32_t points = (uint32_t)app->n_rollback_points;
+    crypto_generichash_update (&state, (const uint8_t *)&points, sizeof points);
+    for (size_t j = 0; j < app->n_rollback_points; j++)
+        s_hash_str (&state, app->rollback_points[j]);
+    int64_t slots[] = {app->slot, app->slot_port, app->warm_until_ms};
+    crypto_generichash_update (&state, (const uint8_t *)slots, sizeof slots);
+    s_hash_str (&state, app->warm_version);
     crypto_generichash_final (&state, out, RC_APPS_HASH_BYTES);
+}
+
+/* The signatures of apps (checked by s_apps_invalid), in a new array. */
+static s_app_sig_t *
+s_apps_sigs (Rollclone__AppState **apps, size_t n)
+{
+    s_app_sig_t *sigs = (s_app_sig_t *)calloc (n ? n : 1, sizeof *sigs);
+    for (size_t i = 0; sigs && i < n; i++) {
+        snprintf (sigs[i].app, sizeof sigs[i].app, "%s", apps[i]->app);
+        s_app_hash (apps[i], sigs[i].hash);
+    }
+    return sigs;
+}
+
+/* host's stored signature of app, or NULL */
+static s_app_sig_t *
+s_sig_of (s_host_t *host, const char *app)
+{
+    for (size_t i = 0; host->apps_known && i < host->n_sigs; i++)
+        if (streq (host->sigs[i].app, app))
+            return &host->sigs[i];
+    return NULL;
+}
+
+/* Does sig differ from what is stored of its app? */
+static bool
+s_app_changed (s_host_t *host, const s_app_sig_t *sig)
+{
+    const s_app_sig_t *known = s_sig_of (host, sig->app);
+    return !known || memcmp (known->hash, sig->hash, RC_APPS_HASH_BYTES) != 0;
+}
+
+/* Do apps (signatures sigs) say anything that is not stored? */
+static bool
+s_apps_changed (s_host_t *host, const s_app_sig_t *sigs, size_t n)
+{
+    if (!host->apps_known || n != host->n_sigs)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (s_app_changed (host, &sigs[i]))
+            return true;
+    return false;
+}
+
+/* Takes sigs (n of them) as what is stored of host's apps now. */
+static void
+s_keep_sigs (s_host_t *host, s_app_sig_t **sigs_p, size_t n)
+{
+    free (host->sigs);
+    host->sigs = *sigs_p;
+    host->n_sigs = n;
+    host->apps_known = true;
+    *sigs_p = NULL;
 }
 
 /* Checks what an agent says about its apps before any of it is stored.
@@ -217,13 +277,15 @@ rc_fleet_points_join (const Rollclone__AppState *app)
     return points;
 }
 
+/* Stores the apps whose signature differs from the stored one (all of
+   them when force). */
 static int
 s_store_apps (rc_fleet_t *self, s_host_t *host, Rollclone__AppState **apps, size_t n,
-              const uint8_t hash[RC_APPS_HASH_BYTES], int64_t now)
+              const s_app_sig_t *sigs, bool force, int64_t now)
 {
-    if (host->apps_known && memcmp (host->apps_hash, hash, RC_APPS_HASH_BYTES) == 0)
-        return 0;
     for (size_t i = 0; i < n; i++) {
+        if (!force && !s_app_changed (host, &sigs[i]))
+            continue;
         char *points = rc_fleet_points_join (apps[i]);
         int rc = points ? rc_store_host_set_app (self->store, host->id, apps[i]->app,
                                                  apps[i]->current, points, now)
@@ -352,8 +414,7 @@ rc_fleet_on_hello (rc_fleet_t *self, const char *key, const rc_envelope_t *env, 
     if (host && s_stale (self, host, env, true))
         return;
 
-    uint8_t apps_hash[RC_APPS_HASH_BYTES], hello_hash[RC_APPS_HASH_BYTES];
-    s_apps_hash (hello->apps, hello->n_apps, apps_hash);
+    uint8_t hello_hash[RC_APPS_HASH_BYTES];
     crypto_generichash_state state;
     crypto_generichash_init (&state, NULL, 0, RC_APPS_HASH_BYTES);
     s_hash_str (&state, hello->hostname);
@@ -361,21 +422,27 @@ rc_fleet_on_hello (rc_fleet_t *self, const char *key, const rc_envelope_t *env, 
     s_hash_str (&state, labels);
     crypto_generichash_final (&state, hello_hash, RC_APPS_HASH_BYTES);
 
+    s_app_sig_t *sigs = s_apps_sigs (hello->apps, hello->n_apps);
+    if (!sigs)
+        return; /* no ack: the agent says hello again */
     int64_t now = rc_now_ms ();
     bool is_new = host == NULL;
     bool was_online = host && host->online;
     /* the same hello again from a host online and healthy as it says: no
        write at all (an agent repeats its hello when acks are late) */
     if (!is_new && was_online && host->healthy == hello->healthy && host->hello_known
-        && memcmp (host->hello_hash, hello_hash, sizeof hello_hash) == 0 && host->apps_known
-        && memcmp (host->apps_hash, apps_hash, sizeof apps_hash) == 0) {
+        && memcmp (host->hello_hash, hello_hash, sizeof hello_hash) == 0
+        && !s_apps_changed (host, sigs, hello->n_apps)) {
+        free (sigs);
         s_seen (host, env);
         host->last_heard = rc_mono_ms ();
         s_answer (ack, ROLLCLONE__ACK__STATUS__OK, NULL);
         return;
     }
-    if (!is_new && !s_take_write (self, host))
+    if (!is_new && !s_take_write (self, host)) {
+        free (sigs);
         return; /* no ack: the agent says hello again */
+    }
     if (is_new) {
         host = (s_host_t *)zmalloc (sizeof (s_host_t));
         host->id = strdup (hello->host_id);
@@ -394,10 +461,8 @@ rc_fleet_on_hello (rc_fleet_t *self, const char *key, const rc_envelope_t *env, 
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_store_host_upsert (self->store, &row);
-    if (rc == 0) {
-        host->apps_known = false; /* a hello stores every app again */
-        rc = s_store_apps (self, host, hello->apps, hello->n_apps, apps_hash, now);
-    }
+    if (rc == 0) /* a hello stores every app again */
+        rc = s_store_apps (self, host, hello->apps, hello->n_apps, sigs, true, now);
     if (rc == 0) {
         if (is_new)
             s_event (self, hello->host_id, "registered", "agent %s, key %s, labels %s",
@@ -411,6 +476,7 @@ rc_fleet_on_hello (rc_fleet_t *self, const char *key, const rc_envelope_t *env, 
         rc_store_rollback (self->store);
         if (is_new)
             s_host_destroy (&host);
+        free (sigs);
         return; /* no ack: the agent says hello again */
     }
     if (is_new) {
@@ -418,14 +484,15 @@ rc_fleet_on_hello (rc_fleet_t *self, const char *key, const rc_envelope_t *env, 
         zhashx_insert (self->hosts, host->id, host);
         zhashx_insert (self->keys, host->pubkey, host);
     }
-    memcpy (host->apps_hash, apps_hash, sizeof apps_hash);
-    host->apps_known = true;
+    s_keep_sigs (host, &sigs, hello->n_apps);
     s_keep_apps (host, hello->apps, hello->n_apps);
     free (host->agent_version);
     host->agent_version = strdup (hello->agent_version);
     memcpy (host->hello_hash, hello_hash, sizeof hello_hash);
     host->hello_known = true;
     s_seen (host, env);
+    if (is_new || !host->online || host->healthy != hello->healthy)
+        self->epoch++;
     host->online = true;
     host->healthy = hello->healthy;
     host->last_heard = rc_mono_ms ();
@@ -482,9 +549,10 @@ rc_fleet_on_heartbeat (rc_fleet_t *self, const char *key, const rc_envelope_t *e
     rc_host_figures_set (&host->figures, hb->metrics);
     bool came_online = !host->online;
     bool health_changed = host->healthy != hb->healthy;
-    uint8_t hash[RC_APPS_HASH_BYTES];
-    s_apps_hash (hb->apps, hb->n_apps, hash);
-    bool apps_changed = !host->apps_known || memcmp (hash, host->apps_hash, sizeof hash) != 0;
+    s_app_sig_t *sigs = s_apps_sigs (hb->apps, hb->n_apps);
+    if (!sigs)
+        return;
+    bool apps_changed = s_apps_changed (host, sigs, hb->n_apps);
     /* a peer over its share of writes is heard (it stays online) but its
        news waits for a later heartbeat */
     if ((came_online || health_changed || apps_changed) && s_take_write (self, host)) {
@@ -492,7 +560,7 @@ rc_fleet_on_heartbeat (rc_fleet_t *self, const char *key, const rc_envelope_t *e
         if (rc == 0)
             rc = rc_store_host_set_state (self->store, host->id, "online", hb->healthy, now);
         if (rc == 0 && apps_changed)
-            rc = s_store_apps (self, host, hb->apps, hb->n_apps, hash, now);
+            rc = s_store_apps (self, host, hb->apps, hb->n_apps, sigs, false, now);
         if (rc == 0 && came_online)
             s_event (self, host->id, "online", "heartbeat");
         if (rc == 0 && health_changed)
@@ -502,19 +570,22 @@ rc_fleet_on_heartbeat (rc_fleet_t *self, const char *key, const rc_envelope_t *e
         if (rc != 0) {
             rc_log_error ("store: heartbeat of '%s': %s", host->id, rc_store_errmsg (self->store));
             rc_store_rollback (self->store);
+            free (sigs);
             return;
         }
         if (came_online)
             rc_log_info ("host '%s' online", host->id);
         if (health_changed)
             rc_log_info ("host '%s' %s", host->id, hb->healthy ? "healthy" : "UNHEALTHY");
+        if (came_online || health_changed)
+            self->epoch++;
         host->online = true;
         host->healthy = hb->healthy;
-        memcpy (host->apps_hash, hash, sizeof hash);
-        host->apps_known = true;
         if (apps_changed)
             s_keep_apps (host, hb->apps, hb->n_apps);
+        s_keep_sigs (host, &sigs, hb->n_apps);
     }
+    free (sigs);
     s_answer (ack, ROLLCLONE__ACK__STATUS__OK, NULL);
     ack->reconcile = true;
 }
@@ -538,6 +609,27 @@ rc_fleet_on_report (rc_fleet_t *self, const char *key, const rc_envelope_t *env,
         s_seen (host, env);
     s_answer (ack, ROLLCLONE__ACK__STATUS__OK, NULL);
     return host->id;
+}
+
+void
+rc_fleet_app_stored (rc_fleet_t *self, const char *host_id, const Rollclone__AppState *st)
+{
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_id);
+    s_app_sig_t *sig = host ? s_sig_of (host, st->app) : NULL;
+    if (!sig)
+        return; /* not known yet: the next heartbeat stores it */
+    s_app_hash (st, sig->hash);
+    for (size_t i = 0; i < host->n_apps; i++)
+        if (streq (host->apps[i].app, st->app))
+            snprintf (host->apps[i].current, sizeof host->apps[i].current, "%s", st->current);
+}
+
+void
+rc_fleet_forget_stored (rc_fleet_t *self)
+{
+    for (s_host_t *host = (s_host_t *)zhashx_first (self->hosts); host;
+         host = (s_host_t *)zhashx_next (self->hosts))
+        host->apps_known = host->hello_known = false;
 }
 
 void
@@ -583,6 +675,7 @@ rc_fleet_cron (rc_fleet_t *self)
             continue;
         }
         host->online = false;
+        self->epoch++;
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);
     }
 }
@@ -597,6 +690,12 @@ rc_fleet_view (void *arg, const char *host_id, bool *online, bool *healthy)
     *online = host->online;
     *healthy = host->healthy;
     return true;
+}
+
+uint64_t
+rc_fleet_epoch (rc_fleet_t *self)
+{
+    return self->epoch;
 }
 
 const uint8_t *

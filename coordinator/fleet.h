@@ -47,6 +47,14 @@ void rc_fleet_on_heartbeat (rc_fleet_t *self, const char *key, const rc_envelope
    the host its key registered (ack says how to answer either way). */
 const char *rc_fleet_on_report (rc_fleet_t *self, const char *key, const rc_envelope_t *env,
                                 rc_fleet_ack_t *ack);
+/* The engine stored st, an app of host_id, from a step report: the next
+   heartbeat that says the same writes nothing. */
+void rc_fleet_app_stored (rc_fleet_t *self, const char *host_id, const Rollclone__AppState *st);
+
+/* A transaction that wrote what the fleet remembers as stored was rolled
+   back: each host's next hello or heartbeat writes again. */
+void rc_fleet_forget_stored (rc_fleet_t *self);
+
 /* A frame from key refused before it was read: oversize bytes, or a peer
    of another protocol version. Logged and an event, now and then. */
 void rc_fleet_refused_frame (rc_fleet_t *self, const char *key, size_t oversize,
@@ -55,6 +63,8 @@ void rc_fleet_refused_frame (rc_fleet_t *self, const char *key, size_t oversize,
 /* The cron: hosts not heard from within offline_after turn offline. */
 void rc_fleet_cron (rc_fleet_t *self);
 
+/* A number that changes whenever a host's online or healthy does. */
+uint64_t rc_fleet_epoch (rc_fleet_t *self);
 /* The engine's view (an rc_host_view_fn, arg the fleet): false for a
    host never registered, else whether it is online and healthy. */
 bool rc_fleet_view (void *self, const char *host_id, bool *online, bool *healthy);

@@ -204,6 +204,18 @@ rc_rollout_progress (rc_rollout_t *self, rc_deployment_t *dep, int64_t now)
     dep->progress_elapsed_ms = 0;
 }
 
+int64_t
+rc_rollout_next_timer (rc_rollout_t *self, const rc_deployment_t *dep)
+{
+    s_clock_t *clk = s_clock (self, dep, rc_mono_ms ());
+    int64_t at = INT64_MAX;
+    if (dep->progress_deadline_ms > 0)
+        at = clk->progress + dep->progress_deadline_ms + 1;
+    if (clk->pause_until && clk->pause_until < at)
+        at = clk->pause_until;
+    return at;
+}
+
 static int64_t
 s_since_progress (rc_rollout_t *self, const rc_deployment_t *dep)
 {

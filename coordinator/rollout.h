@@ -65,6 +65,10 @@ int rc_rollout_once_done (rc_rollout_t *self, rc_deployment_t *dep, rc_once_when
 
 /* A host finished or a batch began: the progress deadline starts again. */
 void rc_rollout_progress (rc_rollout_t *self, rc_deployment_t *dep, int64_t now);
+/* The monotonic ms at which dep's own timers (the progress deadline, a
+   timed pause) next expire, INT64_MAX when none runs: the engine need not
+   look at dep before then for their sake. */
+int64_t rc_rollout_next_timer (rc_rollout_t *self, const rc_deployment_t *dep);
 /* Copies the monotonic timers into dep's durations when dep changed (or
    they were last copied RC_ROLLOUT_CLOCK_SAVE_MS ago); true when it did. */
 bool rc_rollout_clock_save (rc_rollout_t *self, rc_deployment_t *dep, bool changed, int64_t now);

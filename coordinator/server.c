@@ -49,7 +49,28 @@ typedef struct {
     rc_counters_t counters;     /* what was turned away */
     rc_metrics_t *metrics;      /* the /metrics endpoint, or NULL (off) */
     uint64_t seq;
+    uint64_t fleet_epoch; /* the fleet's, as the engine was last told */
+    bool grouping;        /* the agents' messages of this wake share one transaction */
+    zlistx_t *acks;       /* s_held_ack_t: answers that wait for its commit */
 } s_server_t;
+
+/* An ack held until the group transaction that wrote its news commits. */
+typedef struct {
+    zframe_t *routing_id;
+    uint64_t ack_seq;
+    Rollclone__Ack__Status status;
+    char reason[160];
+} s_held_ack_t;
+
+static void
+s_held_ack_destroy (s_held_ack_t **self_p)
+{
+    if (self_p && *self_p) {
+        zframe_destroy (&(*self_p)->routing_id);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
 
 /* Sends [routing id, env] on a ROUTER without waiting: 0, or -1 when it
    could not be packed or queued (a peer gone or too slow). */
@@ -146,13 +167,22 @@ s_recv (s_server_t *self, zsock_t *sock, rc_keyring_t *ring, Rollclone__Envelope
 }
 
 /* Sends the fleet's answer, then gives the apps of a hello or heartbeat
-   to the engine to reconcile. */
+   to the engine to reconcile. An answer to a message that wrote waits for
+   the group's commit (wrote: rows changed since then). */
 static void
 s_answer (s_server_t *self, zframe_t *routing_id, const rc_envelope_t *env,
           const rc_fleet_ack_t *ack, const char *host_id, Rollclone__AppState **apps, size_t n_apps,
-          bool hello)
+          bool hello, int64_t changes_before)
 {
-    if (ack->send)
+    if (ack->send && self->grouping && rc_store_changes (self->store) != changes_before) {
+        s_held_ack_t *held = (s_held_ack_t *)zmalloc (sizeof *held);
+        held->routing_id = zframe_dup (routing_id);
+        held->ack_seq = env->seq;
+        held->status = ack->status;
+        snprintf (held->reason, sizeof held->reason, "%s", ack->reason);
+        zlistx_add_end (self->acks, held);
+    }
+    else if (ack->send)
         s_ack (self, routing_id, env->seq, ack->status, *ack->reason ? ack->reason : NULL);
     if (ack->reconcile)
         rc_engine_on_apps (self->engine, host_id, apps, n_apps, hello);
@@ -177,22 +207,23 @@ s_agent_message (s_server_t *self, zsock_t *sock)
         return;
     }
     rc_fleet_ack_t ack;
+    int64_t before = rc_store_changes (self->store);
     switch (env->body_case) {
     case ROLLCLONE__ENVELOPE__BODY_HELLO:
         rc_fleet_on_hello (self->fleet, key, env, &ack);
         s_answer (self, routing_id, env, &ack, env->hello->host_id, env->hello->apps,
-                  env->hello->n_apps, true);
+                  env->hello->n_apps, true, before);
         break;
     case ROLLCLONE__ENVELOPE__BODY_HEARTBEAT:
         rc_fleet_on_heartbeat (self->fleet, key, env, &ack);
         s_answer (self, routing_id, env, &ack, env->sender, env->heartbeat->apps,
-                  env->heartbeat->n_apps, false);
+                  env->heartbeat->n_apps, false, before);
         break;
     case ROLLCLONE__ENVELOPE__BODY_REPORT: {
         const char *host_id = rc_fleet_on_report (self->fleet, key, env, &ack);
-        if (host_id)
-            rc_engine_on_report (self->engine, host_id, env->report);
-        s_answer (self, routing_id, env, &ack, NULL, NULL, 0, false);
+        if (host_id && rc_engine_on_report (self->engine, host_id, env->report))
+            rc_fleet_app_stored (self->fleet, host_id, env->report->app_state);
+        s_answer (self, routing_id, env, &ack, NULL, NULL, 0, false, before);
         break;
     }
     default:
@@ -204,6 +235,16 @@ s_agent_message (s_server_t *self, zsock_t *sock)
     zmsg_destroy (&msg);
 }
 
+/* Tells the engine when a host's liveness changed since it last heard. */
+static void
+s_fleet_news (s_server_t *self)
+{
+    uint64_t epoch = rc_fleet_epoch (self->fleet);
+    if (epoch != self->fleet_epoch)
+        rc_engine_fleet_changed (self->engine);
+    self->fleet_epoch = epoch;
+}
+
 static int
 s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -212,8 +253,29 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     /* a batch, then the loop's other readers and timers get their turn;
        libzmq's ROUTER queues peers fairly, one message each in turn, and
        every message's cost is bounded, so no agent starves the others */
+    self->grouping = rc_store_group_begin (self->store) == 0;
     for (int i = 0; i < RC_AGENT_BATCH && (zsock_events (sock) & ZMQ_POLLIN); i++)
         s_agent_message (self, sock);
+    if (self->grouping) {
+        /* the burst's hellos, heartbeats and reports: one commit, then
+           the answers that said they were stored */
+        self->grouping = false;
+        bool committed = rc_store_group_commit (self->store) == 0;
+        if (!committed) {
+            rc_log_error ("store: %zu agent message(s): %s", zlistx_size (self->acks),
+                          rc_store_errmsg (self->store));
+            /* what the fleet took as stored was not: written again when
+               said again (the agents unanswered say it again) */
+            rc_fleet_forget_stored (self->fleet);
+        }
+        for (s_held_ack_t *held = (s_held_ack_t *)zlistx_first (self->acks); held;
+             held = (s_held_ack_t *)zlistx_next (self->acks))
+            if (committed)
+                s_ack (self, held->routing_id, held->ack_seq, held->status,
+                       *held->reason ? held->reason : NULL);
+        zlistx_purge (self->acks);
+    }
+    s_fleet_news (self);
     /* the socket is drained: advance what the reports of this burst made
        possible, once */
     if (!(zsock_events (sock) & ZMQ_POLLIN))
@@ -319,6 +381,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     s_server_t *self = (s_server_t *)arg;
     /* hosts that went silent turn offline */
     rc_fleet_cron (self->fleet);
+    s_fleet_news (self);
     rc_engine_tick (self->engine);
     /* a running backup copies its next pages; the CLI is answered at the end */
     zframe_t *backup_to = NULL;
@@ -405,6 +468,7 @@ static void
 s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
+    zlistx_destroy (&self->acks);
     rc_webhooks_destroy (&self->webhooks);
     rc_metrics_destroy (&self->metrics);
     rc_control_destroy (&self->control_room);
@@ -475,6 +539,8 @@ s_server_init (s_server_t *self)
     rc_engine_set_freeze (self->engine, self->freeze);
     rc_control_set_freeze (self->control_room, self->freeze);
     rc_control_set_checks (self->control_room, self->checks);
+    self->acks = zlistx_new ();
+    zlistx_set_destructor (self->acks, (zlistx_destructor_fn *)s_held_ack_destroy);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, rc_zap_socket (self->zap), rc_zap_on_request, self->zap);

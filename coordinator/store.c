@@ -392,6 +392,19 @@ s_txn_ended (rc_store_t *self)
 int
 rc_store_begin (rc_store_t *self)
 {
+    if (self->group) {
+        /* the group's transaction begins with its first step: a burst
+           that writes nothing costs nothing */
+        if (!self->group_open) {
+            if (rc_store_exec (self, "BEGIN IMMEDIATE") != 0)
+                return -1;
+            self->group_open = true;
+            self->txn_began_us = s_mono_us ();
+        }
+        int rc = rc_store_exec (self, "SAVEPOINT rc_step");
+        self->step_open = rc == 0;
+        return rc;
+    }
     int rc = rc_store_exec (self, "BEGIN IMMEDIATE");
     self->txn_began_us = rc == 0 ? s_mono_us () : 0;
     return rc;
@@ -400,6 +413,12 @@ rc_store_begin (rc_store_t *self)
 int
 rc_store_commit (rc_store_t *self)
 {
+    if (self->group) {
+        /* durable with the group: its commit says when */
+        int rc = rc_store_exec (self, "RELEASE rc_step");
+        self->step_open = rc != 0 && self->step_open;
+        return rc;
+    }
     int rc = rc_store_exec (self, "COMMIT");
     if (rc == 0) {
         rc_store_outbox_committed (self);
@@ -411,10 +430,56 @@ rc_store_commit (rc_store_t *self)
 void
 rc_store_rollback (rc_store_t *self)
 {
+    if (self->group) {
+        /* outbox_added stays: an earlier step may have added rows */
+        if (self->step_open) {
+            char reason[sizeof self->errmsg];
+            memcpy (reason, self->errmsg, sizeof reason);
+            rc_store_exec (self, "ROLLBACK TO rc_step");
+            rc_store_exec (self, "RELEASE rc_step");
+            memcpy (self->errmsg, reason, sizeof reason);
+        }
+        self->step_open = false;
+        return;
+    }
     if (!sqlite3_get_autocommit (self->db))
         rc_store_exec (self, "ROLLBACK");
     self->outbox_added = false;
     s_txn_ended (self);
+}
+
+int
+rc_store_group_begin (rc_store_t *self)
+{
+    if (self->group || !sqlite3_get_autocommit (self->db))
+        return -1;
+    self->group = true;
+    self->group_open = self->step_open = false;
+    return 0;
+}
+
+int
+rc_store_group_commit (rc_store_t *self)
+{
+    if (!self->group)
+        return 0;
+    if (self->step_open) /* a step left open is a bug of ours: undo it */
+        rc_store_rollback (self);
+    bool open = self->group_open;
+    self->group = self->group_open = false;
+    if (!open || rc_store_commit (self) == 0)
+        return 0;
+    char reason[sizeof self->errmsg];
+    memcpy (reason, self->errmsg, sizeof reason);
+    rc_store_rollback (self);
+    memcpy (self->errmsg, reason, sizeof reason);
+    return -1;
+}
+
+int64_t
+rc_store_changes (rc_store_t *self)
+{
+    return sqlite3_total_changes64 (self->db);
 }
 
 #ifdef RC_FAULT_INJECTION

@@ -106,6 +106,18 @@ int rc_store_begin (rc_store_t *self);
 int rc_store_commit (rc_store_t *self);
 void rc_store_rollback (rc_store_t *self);
 
+/* Group commit: between group_begin and group_commit, each transaction
+   above is a savepoint of one group transaction (its rollback undoes it
+   alone), and a burst of them costs one fsync (none when none wrote:
+   the group's transaction begins with its first step). Nothing that depends on
+   them may be published until group_commit returns 0; on -1 every one of
+   them was rolled back. group_begin -1: no group (each transaction is its
+   own, as without). */
+int rc_store_group_begin (rc_store_t *self);
+int rc_store_group_commit (rc_store_t *self);
+/* Rows changed so far by this connection: did a step write anything? */
+int64_t rc_store_changes (rc_store_t *self);
+
 int rc_store_host_upsert (rc_store_t *self, const rc_host_row_t *row);
 int rc_store_host_set_state (rc_store_t *self, const char *id, const char *state, bool healthy,
                              int64_t last_seen);

@@ -24,6 +24,9 @@ struct _rc_store_t {
     void *outbox_arg;
     bool outbox_added;    /* the open transaction wrote outbox rows */
     int64_t txn_began_us; /* monotonic µs of BEGIN, for the metrics (0: none open) */
+    bool group;           /* in a group: each begin is a savepoint of one transaction */
+    bool group_open;      /* the group's transaction has begun (at its first step) */
+    bool step_open;       /* in the group, a step's savepoint is open */
 };
 
 /* Inserts the event (the statement, taken) and its outbox rows, whole or

@@ -239,6 +239,23 @@ rc_fleet_test (bool verbose)
     ck_assert_ptr_null (rc_fleet_on_report (env.fleet, env.keys[1], &m.env, &ack));
     ck_assert (ack.status == ROLLCLONE__ACK__STATUS__REFUSED);
 
+    /* a report's app state stored by the engine: the heartbeat that says
+       the same after it writes nothing; one that says more writes */
+    s_msg (&m, "web-1", 1, 7, "v3", false);
+    m.heartbeat.healthy = false; /* as the last heartbeat said */
+    ck_assert_int_eq (rc_store_host_set_app (env.store, "web-1", "shop", "v3", "v0", 1), 0);
+    rc_fleet_app_stored (env.fleet, "web-1", &m.app);
+    int64_t changes = rc_store_changes (env.store);
+    rc_fleet_on_heartbeat (env.fleet, env.keys[0], &m.env, &ack);
+    ck_assert (ack.status == ROLLCLONE__ACK__STATUS__OK);
+    ck_assert_int_eq (rc_store_changes (env.store), changes);
+    s_msg (&m, "web-1", 1, 8, "v4", false);
+    m.heartbeat.healthy = false;
+    rc_fleet_on_heartbeat (env.fleet, env.keys[0], &m.env, &ack);
+    ck_assert_int_gt (rc_store_changes (env.store), changes);
+    ck_assert_int_eq (rc_store_host_app_current (env.store, "web-1", "shop", current, 32), 0);
+    ck_assert_str_eq (current, "v4");
+
     /* liveness: silent past offline_after, the cron turns it offline */
     rc_fleet_cron (env.fleet);
     ck_assert (rc_fleet_view (env.fleet, "web-1", &online, &healthy) && online);

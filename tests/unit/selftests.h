@@ -17,6 +17,7 @@
     X (rc_keyring_test)                                                                            \
     X (rc_seal_test)                                                                               \
     X (rc_store_test)                                                                              \
+    X (rc_store_group_test)                                                                        \
     X (rc_store_fleet_test)                                                                        \
     X (rc_store_pages_test)                                                                        \
     X (rc_retention_config_test)                                                                   \
