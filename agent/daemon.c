@@ -201,17 +201,6 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* A signal came (the wake pipe): the loop ends on a stop. */
-static int
-s_on_wake_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    (void)loop;
-    (void)item;
-    (void)arg;
-    rc_signals_wake_drain ();
-    return s_stop ? -1 : 0;
-}
-
 static void
 s_on_ack (s_agent_t *self, Rollclone__Ack *ack)
 {
@@ -507,7 +496,7 @@ rc_agent_daemon_run (const rc_config_t *cfg, rc_channel_t *channel)
     /* no cron: a stop wakes the loop through the pipe, and an idle agent
        wakes only for its heartbeat */
     zmq_pollitem_t wake = {.fd = wake_fd, .events = ZMQ_POLLIN};
-    if (wake_fd < 0 || zloop_poller (self.loop, &wake, s_on_wake_fd, &self) != 0) {
+    if (wake_fd < 0 || zloop_poller (self.loop, &wake, rc_signals_on_wake, (void *)&s_stop) != 0) {
         rc_log_error ("cannot watch for signals: %s", strerror (errno));
         goto out;
     }

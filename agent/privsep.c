@@ -341,17 +341,6 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     return s_stop ? -1 : 0;
 }
 
-/* A signal came (the wake pipe): the loop ends on a stop. */
-static int
-s_on_wake_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    (void)loop;
-    (void)item;
-    (void)arg;
-    rc_signals_wake_drain ();
-    return s_stop ? -1 : 0;
-}
-
 /* Stops the network side (SIGTERM, then SIGKILL after RC_PRIVSEP_STOP_MS)
    and reaps it. Returns its wait status. */
 static int
@@ -400,7 +389,7 @@ s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
     /* made after the fork, so the network side's is its own; a signal
        before it set s_stop, looked at just below */
     zmq_pollitem_t wake = {.fd = rc_signals_wake_fd (), .events = ZMQ_POLLIN};
-    if (wake.fd < 0 || zloop_poller (loop, &wake, s_on_wake_fd, &self) != 0) {
+    if (wake.fd < 0 || zloop_poller (loop, &wake, rc_signals_on_wake, (void *)&s_stop) != 0) {
         rc_log_error ("cannot watch for signals: %s", strerror (errno));
         goto out;
     }

@@ -48,3 +48,12 @@ rc_signals_wake_drain (void)
     while (s_wake[0] >= 0 && read (s_wake[0], buf, sizeof buf) > 0) {
     }
 }
+
+int
+rc_signals_on_wake (zloop_t *loop, zmq_pollitem_t *item, void *stop)
+{
+    (void)loop;
+    (void)item;
+    rc_signals_wake_drain ();
+    return *(volatile sig_atomic_t *)stop ? -1 : 0;
+}

@@ -5,6 +5,8 @@
 #ifndef RC_SIGNALS_H
 #define RC_SIGNALS_H
 
+#include <czmq.h>
+
 /* Installs handler (sigaction, no flags: a blocking call is interrupted)
    for each signal of the list, which ends with 0; ignores SIGPIPE. */
 void rc_signals_catch (void (*handler) (int), ...);
@@ -18,5 +20,8 @@ int rc_signals_wake_fd (void);
 void rc_signals_wake (void);
 /* Empties the wake pipe (in the loop, when it was readable). */
 void rc_signals_wake_drain (void);
+/* A zloop poller for the wake fd: empties it and ends the loop (-1) when
+ *stop (the volatile sig_atomic_t flag the handler sets) is set. */
+int rc_signals_on_wake (zloop_t *loop, zmq_pollitem_t *item, void *stop);
 
 #endif

@@ -224,6 +224,21 @@ s_sha_ok (const char *sha)
     return true;
 }
 
+/* The window and rollback batch of dep for its created event ("" when it
+   has neither). */
+static void
+s_slide_text (const rc_deployment_t *dep, char *out, size_t len)
+{
+    *out = 0;
+    if (dep->window_hosts)
+        snprintf (out, len, ", then a window of %s (%d host(s))", dep->window_spec,
+                  dep->window_hosts);
+    if (*dep->rollback_spec) {
+        size_t used = strlen (out);
+        snprintf (out + used, len - used, ", rollback batch %s", dep->rollback_spec);
+    }
+}
+
 Rollclone__ControlReply *
 rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
 {
@@ -497,14 +512,8 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
         }
     }
 
-    char slide[96] = "";
-    if (dep->window_hosts)
-        snprintf (slide, sizeof slide, ", then a window of %s (%d host(s))", dep->window_spec,
-                  dep->window_hosts);
-    if (*dep->rollback_spec) {
-        size_t used = strlen (slide);
-        snprintf (slide + used, sizeof slide - used, ", rollback batch %s", dep->rollback_spec);
-    }
+    char slide[96];
+    s_slide_text (dep, slide, sizeof slide);
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_deployment_insert (self->store, dep);
@@ -775,14 +784,8 @@ s_rollback_host (rc_control_t *self, const Rollclone__RollbackRequest *req)
     RC_SET (h->to_version, req->to_version);
     h->needs_rollback = true;
     h->batch = 1;
-    char slide[96] = "";
-    if (dep->window_hosts)
-        snprintf (slide, sizeof slide, ", then a window of %s (%d host(s))", dep->window_spec,
-                  dep->window_hosts);
-    if (*dep->rollback_spec) {
-        size_t used = strlen (slide);
-        snprintf (slide + used, sizeof slide - used, ", rollback batch %s", dep->rollback_spec);
-    }
+    char slide[96];
+    s_slide_text (dep, slide, sizeof slide);
     int rc = rc_store_begin (self->store);
     if (rc == 0)
         rc = rc_deployment_insert (self->store, dep);
