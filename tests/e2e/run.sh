@@ -4,15 +4,14 @@
 # against the binaries in $RC_BUILD. Each test is a shell script that starts
 # the real processes it needs and stops them; exit 0 = pass, 77 = skip.
 # Tests use their own free ports and temporary directories, so $RC_JOBS of
-# them (default 4: most of a test's time is waiting) run at once; a test
-# that must have the machine to itself says so with a line
-# `# rc-e2e: alone` and runs after the others.
+# them (default 3) run at once; a test that must have the machine to itself
+# says so with a line `# rc-e2e: alone` and runs after the others.
 # Closes with the "N passed, N failed" line CI reads.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 RC_BUILD=$(cd "${RC_BUILD:-build}" && pwd)
 export RC_BUILD
-jobs=${RC_JOBS:-4}
+jobs=${RC_JOBS:-3}
 case $jobs in '' | *[!0-9]* | 0) echo "run.sh: RC_JOBS must be a positive number" >&2; exit 2 ;; esac
 pass=0 fail=0 skip=0 failed=""
 tests=${*:-${RC_TESTS:-$(ls "$here"/t_*.sh)}}
