@@ -60,15 +60,16 @@ restart_agent () {
     wait_for 10 host_is "host-$n" online || fail "host-$n not back online"
 }
 
-# slow_drain PORT CMD...: a 4 s request through the LB on PORT (served by
+# slow_drain PORT CMD...: a 6 s request through the LB on PORT (served by
 # host-1, on v2), in flight (CMD says so) when v3 is deployed to host-1: it
 # ends with 200 from v2 (restart kills the old server with what it serves,
 # so the restart came after it), the step succeeds, and its drain phase
-# held for it (at least 2 s of the 4: the deployment starts well within the
-# first 2). Sets drain_ms.
+# held for it (at least 2 s of the 6: the step reaches its drain phase
+# within the first 4 even on a loaded machine, where 2 s was seen). Sets
+# drain_ms.
 slow_drain () {
     lbport=$1; shift
-    curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$lbport/slow?s=4" >"$T/slow.code" &
+    curl -s -o "$T/slow.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$lbport/slow?s=6" >"$T/slow.code" &
     slow=$!
     wait_for 5 "$@" || fail "the slow request is not in flight"
     dep=$(deploy v3 --select n=1 --soak 300ms) || fail "deploy v3"

@@ -101,7 +101,7 @@ say "(3) unknown server: failed in drain, host-2 still v2 and UP in HAProxy"
 # (4) a session that outlives drain_timeout: the step fails with it named
 restart_agent2 "haproxy_socket = tcp://127.0.0.1:$P_API
 haproxy_server = web/host-2,only2/host-2" "drain_timeout = 1s"
-curl -s -o "$T/slow2.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB2/slow?s=4" >"$T/slow2.code" &
+curl -s -o "$T/slow2.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB2/slow?s=8" >"$T/slow2.code" &
 slow=$!
 wait_for 5 lbstat_is only2/host-2 scur 1 || fail "the slow request is not in flight"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
