@@ -266,7 +266,7 @@ rc_slide_test (bool verbose)
     /* the phase, from the row's batch count alone (a restart resumes it) */
     rc_deployment_t dep;
     memset (&dep, 0, sizeof dep);
-    strcpy (dep.batch_spec, "1,10%");
+    RC_SET (dep.batch_spec, "1,10%");
     dep.window_hosts = 4;
     dep.batch = 1;
     ck_assert (!rc_slide_phase (&dep) && !rc_slide_next_is_window (&dep));
@@ -286,18 +286,18 @@ rc_slide_test (bool verbose)
     /* rollback batch: --rollback-batch, else the largest batch or the
        window */
     dep.window_hosts = 0;
-    strcpy (dep.batch_spec, "1,25%");
+    RC_SET (dep.batch_spec, "1,25%");
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 20), 5);
-    strcpy (dep.batch_spec, "1,50%,10%");
+    RC_SET (dep.batch_spec, "1,50%,10%");
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 20), 10);
-    strcpy (dep.batch_spec, "100");
+    RC_SET (dep.batch_spec, "100");
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 20), 20); /* no more than the hosts */
-    strcpy (dep.batch_spec, "1");
+    RC_SET (dep.batch_spec, "1");
     dep.window_hosts = 7;
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 20), 7);
-    strcpy (dep.rollback_spec, "3");
+    RC_SET (dep.rollback_spec, "3");
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 20), 3);
-    strcpy (dep.rollback_spec, "50%");
+    RC_SET (dep.rollback_spec, "50%");
     ck_assert_int_eq (rc_slide_rollback_size (&dep, 5), 3);
 
     /* the plan walks as the engine does: the canary, then the window's
