@@ -70,3 +70,17 @@ import json, sys
 for e in json.load(sys.stdin)['events']:
     if e['kind'] == '$2': print(e['host'], e['detail'])" 2>/dev/null
 }
+
+# rc_prometheus N: a real Prometheus on $P_PROM scraping the N metricweb
+# apps every second, each labelled host=host-I; ready when it returns.
+rc_prometheus () {
+    {
+        printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: web\n    static_configs:\n'
+        for i in $(seq 1 "$1"); do
+            printf '      - targets: ["127.0.0.1:%s"]\n        labels: {host: host-%s}\n' "$(cat "$T/agent-$i/port")" $i
+        done
+    } >"$T/prometheus.yml"
+    rc_bg prometheus prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom-data" \
+        --web.listen-address="127.0.0.1:$P_PROM" --log.level=warn
+    wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$P_PROM/-/ready" || { cat "$T/prometheus.log"; fail "prometheus not ready"; }
+}

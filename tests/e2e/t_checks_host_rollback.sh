@@ -23,18 +23,10 @@ interval = 1s
 failures = 2"
 rc_fleet 3
 for i in 1 2 3; do rc_metricweb $i; done
-{
-    printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: web\n    static_configs:\n'
-    for i in 1 2 3; do
-        printf '      - targets: ["127.0.0.1:%s"]\n        labels: {host: host-%s}\n' "$(cat "$T/agent-$i/port")" $i
-    done
-} >"$T/prometheus.yml"
-rc_bg prometheus prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom-data" \
-    --web.listen-address="127.0.0.1:$P_PROM" --log.level=warn
+rc_prometheus 3
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
 for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
-wait_for 20 curl -sf -o /dev/null "$PROM/-/ready" || { cat "$T/prometheus.log"; fail "prometheus not ready"; }
 make_release v1; make_release v2; make_release v3
 echo 0.3 >"$T/agent-2/error_rate-v2"
 echo 0.3 >"$T/agent-2/error_rate-v3"
