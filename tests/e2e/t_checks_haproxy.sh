@@ -2,8 +2,10 @@
 # each host's server from a real HAProxy's stats (show stat, hrsp_* deltas
 # between two evaluations). Requests flow through HAProxy to two hosts
 # whose drain/undrain take them out of it; a healthy release passes, one
-# that fails 20% of requests is failed by the check after batch 1 and
-# rolled back (check:lb-5xx, the share in the events).
+# that fails half its requests is failed by the check after batch 1 and
+# rolled back (check:lb-5xx, the share in the events). Half, not 20%: an
+# evaluation sees ~20 responses, and at 20% one in seventeen runs drew at
+# most one 5xx among 21 (0.048, under max 0.05) and passed the bad host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/checks_lib.sh"
 command -v haproxy >/dev/null || { echo "haproxy is not installed"; exit 77; }
@@ -33,7 +35,7 @@ wait_for 5 test -S "$RC_LB_SOCK" || fail "haproxy did not start"
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
 for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
-make_release v1; make_release v2; make_rated_release v3 0.2
+make_release v1; make_release v2; make_rated_release v3 0.5
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 wait_for 10 sh -c "curl -s --max-time 2 http://127.0.0.1:$LB/index.html | grep -q v1" || fail "no traffic through haproxy"
 load_start "http://127.0.0.1:$LB/index.html"
@@ -53,5 +55,5 @@ dep=$(grep -m1 '^d-' "$T/last.out")
 events_of "$dep" host_failed | grep -E "check:lb-5xx: value 0\.[0-9]+ above max 0.05" || fail "no host_failed with the value: $(events_of "$dep" host_failed)"
 events_of "$dep" check_failed | grep -q "responses 5xx\|above max" || fail "no check_failed"
 wait_for 10 current_is 1 v2 || fail "host-1 serves '$(current 1)'"
-say "a release failing 20% of requests behind HAProxy was rolled back (check:lb-5xx)"
+say "a release failing half its requests behind HAProxy was rolled back (check:lb-5xx)"
 say ok
