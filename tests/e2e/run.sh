@@ -40,15 +40,34 @@ done
 # shellcheck disable=SC2086
 shared=$(by_length $shared)
 
+# RC_E2E_CPU=FILE: each test runs in a cgroup of its own (cgroup v1
+# cpuacct, when this machine has it), and FILE gets "NAME CPU-SECONDS" of
+# everything the test started, daemons included, to show where the suite's
+# CPU goes.
+cpuacct=/sys/fs/cgroup/cpuacct
+
 # start TEST: runs it in the background; its output in $work/NAME.log, its
 # exit code in $work/NAME.rc once it ended.
 start () {
     name=$(basename "$1" .sh)
     (
         s=$(date +%s)
-        timeout -k 5 "${RC_TEST_TIMEOUT:-240}" sh "$1" >"$work/$name.log" 2>&1
+        cg=""
+        if [ -n "${RC_E2E_CPU:-}" ] && mkdir "$cpuacct/rc_e2e.$$.$name" 2>/dev/null; then
+            cg=$cpuacct/rc_e2e.$$.$name
+        fi
+        # the test's shell joins its cgroup before it starts anything
+        # shellcheck disable=SC2016
+        timeout -k 5 "${RC_TEST_TIMEOUT:-240}" sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs"; exec sh "$2"' \
+            sh "$cg" "$1" >"$work/$name.log" 2>&1
         rc=$?
         echo $(( $(date +%s) - s )) >"$work/$name.secs"
+        if [ -n "$cg" ]; then
+            awk '{ printf "%.1f\n", $1 / 1e9 }' "$cg/cpuacct.usage" >"$work/$name.cpu"
+            for p in $(cat "$cg/cgroup.procs"); do kill -9 "$p" 2>/dev/null; done
+            sleep 0.2
+            rmdir "$cg" 2>/dev/null
+        fi
         echo $rc >"$work/$name.rc"
     ) &
     running="$running $name"
@@ -93,6 +112,11 @@ if [ -n "${RC_E2E_DURATIONS:-}" ]; then
     for f in "$work"/*.secs; do
         [ -f "$f" ] && echo "$(basename "$f" .secs) $(cat "$f")"
     done | sort -k2,2rn >"$RC_E2E_DURATIONS"
+fi
+if [ -n "${RC_E2E_CPU:-}" ]; then
+    for f in "$work"/*.cpu; do
+        [ -f "$f" ] && echo "$(basename "$f" .cpu) $(cat "$f")"
+    done | sort -k2,2rn >"$RC_E2E_CPU"
 fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "e2e: $pass passed, $fail failed, $skip skipped"
