@@ -365,6 +365,8 @@ static int
 s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
 {
     int rc = RC_EXIT_FAILED;
+    /* before any socket: the context starts its threads at the first */
+    zsys_set_io_threads (RC_EXECUTOR_IO_THREADS);
     rc_log_init ("rollclone-agent", verbose);
     s_priv_t self = {.cfg = cfg, .child = child};
     zloop_t *loop = NULL;
