@@ -55,7 +55,7 @@ BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclo
 # Made from the CLI's command table by the CLI itself, for the packages.
 CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench \
-         $(BUILD)/rc_steprec $(BUILD)/rc_benchweb $(BUILD)/rc_metricsbench
+         $(BUILD)/rc_steprec $(BUILD)/rc_benchweb $(BUILD)/rc_metricsbench $(BUILD)/rc_idlefloor
 
 .PHONY: all deps test unit e2e test-asan demo bench bench-ci lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS) $(CLI_DOCS)
@@ -110,6 +110,9 @@ $(BUILD)/rc_steprec: $(BUILD)/obj/tests/tools/rc_steprec.o $(AGENT_O) $(COMMON_O
 $(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 $(BUILD)/rc_unpackbench: $(BUILD)/obj/bench/rc_unpackbench.o $(AGENT_O) $(COMMON_O)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+# an idle agent's floor: the agent's libraries, a zloop per process (bench/idle_cpu.sh)
+$(BUILD)/rc_idlefloor: $(BUILD)/obj/bench/rc_idlefloor.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 # a scrape of a simulated 10,000-host snapshot, in one process (bench/metrics.sh)
 $(BUILD)/rc_metricsbench: $(BUILD)/obj/bench/rc_metricsbench.o $(COORD_O) $(COMMON_O)

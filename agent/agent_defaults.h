@@ -78,6 +78,10 @@
 #define RC_CHANNEL_SOCKET_BUFFER (1024 * 1024)
 #define RC_PRIVSEP_STOP_MS 5000
 #define RC_PRIVSEP_POLL_MS 10
+/* ZeroMQ I/O threads of the executor process: none, its only sockets are
+   the executor actor's inproc pipes, which need no I/O thread (issue 13:
+   one thread, its stack and its malloc arena less in an idle agent). */
+#define RC_EXECUTOR_IO_THREADS 0
 
 /* Local mode: how long `recover` waits for in-flight steps to be undone. */
 #define RC_LOCAL_STATE_POLL_MS 50

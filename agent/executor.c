@@ -770,8 +770,11 @@ s_executor_new (const rc_config_t *cfg, bool local, char *err, size_t errlen)
     }
     /* libcurl's global set-up (OpenSSL's with it) belongs to the creating
        thread: done in the actor's thread, OpenSSL keeps per-thread state
-       there that nothing frees when the actor ends */
-    rc_fetch_global_init ();
+       there that nothing frees when the actor ends. The daemon does it in
+       its own main thread when first needed (privsep.c: OpenSSL's set-up
+       touches ~2 MB of libcrypto, issue 13); a local command at once. */
+    if (local)
+        rc_fetch_global_init ();
     /* zactor_new returns after the actor's handshake: start is read by then */
     zactor_t *actor = zactor_new (s_actor, &start);
     if (!actor) {

@@ -51,7 +51,6 @@ rc_health_t *
 rc_health_new (const rc_app_config_t *app, unsigned slot, const char *const *env, const char *cwd,
                int64_t timeout_ms, char *err, size_t errlen)
 {
-    rc_fetch_global_init ();
     if (timeout_ms <= 0 || timeout_ms > RC_HEALTH_CHECK_TIMEOUT_MS)
         timeout_ms = RC_HEALTH_CHECK_TIMEOUT_MS;
     rc_health_t *self = calloc (1, sizeof *self);
@@ -63,6 +62,7 @@ rc_health_new (const rc_app_config_t *app, unsigned slot, const char *const *env
     self->url_status = self->cmd_status = 1;
     if (app->health_url && *app->health_url) {
         self->url_status = -1;
+        rc_fetch_global_init (); /* only for a GET: a command needs no libcurl */
         self->body = malloc (RC_HEALTH_BODY_MAX + 1);
         self->easy = curl_easy_init ();
         if (!self->body || !self->easy) {

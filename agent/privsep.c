@@ -6,6 +6,7 @@
 #include "channel.h"
 #include "daemon.h"
 #include "executor.h"
+#include "fetch.h"
 #include "journal.h"
 #include "rc_defaults.h"
 #include "rc_log.h"
@@ -278,6 +279,9 @@ s_on_network (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     if (st != RC_CHANNEL_MSG)
         return 0;
     if (type == RC_MSG_STEP) {
+        /* a step may download or GET: libcurl set up here, in this thread
+           (rc_executor_new says why), before the actor can need it */
+        rc_fetch_global_init ();
         zframe_t *frame = zframe_new (body, len);
         zstr_sendm (self->executor, "STEP");
         zframe_send (&frame, self->executor, 0);
@@ -361,10 +365,21 @@ s_stop_child (pid_t child)
     }
 }
 
+static bool
+s_any_health_url (const rc_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->app_count; i++)
+        if (cfg->apps[i].health_url && *cfg->apps[i].health_url)
+            return true;
+    return false;
+}
+
 static int
 s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
 {
     int rc = RC_EXIT_FAILED;
+    /* before any socket: the context starts its threads at the first */
+    zsys_set_io_threads (RC_EXECUTOR_IO_THREADS);
     rc_log_init ("rollclone-agent", verbose);
     s_priv_t self = {.cfg = cfg, .child = child};
     zloop_t *loop = NULL;
@@ -375,6 +390,12 @@ s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
         rc_log_error ("out of memory");
         goto out;
     }
+    /* An idle agent sets up libcurl and OpenSSL only when it has a GET to
+       do (~2 MB of libcrypto touched, issue 13): at once if an app checks
+       its health over HTTP (the idle self check, and recovery at start,
+       may GET), else at the first step (s_on_network). */
+    if (s_any_health_url (cfg))
+        rc_fetch_global_init ();
     self.executor = rc_executor_new (cfg, err, sizeof err);
     if (!self.executor) {
         rc_log_error ("cannot start the executor: %s", err);

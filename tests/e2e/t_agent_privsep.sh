@@ -26,6 +26,11 @@ start_agent () {
 
 start_agent
 say "executor $parent, network side $child"
+# threads (issue 13): the executor's ZeroMQ context has no I/O thread (its
+# only sockets are the actor's inproc pipes); the network side's has one
+threads () { cat /proc/"$1"/task/*/comm 2>/dev/null | tr '\n' ' '; }
+case " $(threads "$parent")" in *" ZMQbg/IO"*) fail "executor has a ZeroMQ I/O thread: $(threads "$parent")" ;; esac
+case " $(threads "$child")" in *" ZMQbg/IO"*) ;; *) fail "network side without an I/O thread: $(threads "$child")" ;; esac
 [ "$(status_field "$parent" Uid)" = "0 0 0 0" ] || fail "executor uid: $(status_field "$parent" Uid)"
 nobody=$(id -u nobody)
 [ "$(status_field "$child" Uid)" = "$nobody $nobody $nobody $nobody" ] || fail "network side uid: $(status_field "$child" Uid)"
