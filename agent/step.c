@@ -535,8 +535,7 @@ s_enter (rc_step_t *step, rc_phase_t phase)
     if (def->offers)
         step->offered = true;
     rc_step_journal (step);
-    if (!def->quiet)
-        s_report (step, ROLLCLONE__STEP_REPORT__RESULT__RUNNING);
+    step->running_due = !def->quiet;
     rc_log_debug ("step %s/%u app %s: %s", step->id, step->seq, step->env.cfg->name, def->name);
     return def->start ? def->start (step) : RC_STEP_OK;
 }
@@ -640,7 +639,7 @@ s_drive (rc_step_t *step, rc_step_outcome_t out)
 {
     while (out != RC_STEP_WAIT && !step->finished) {
         if (out == RC_STEP_OK && s_hold (step))
-            return; /* rc_step_poll goes on at hold_until */
+            break; /* rc_step_poll goes on at hold_until */
         step->hold_until = 0;
         s_timing (step);
         rc_phase_t next =
@@ -648,6 +647,13 @@ s_drive (rc_step_t *step, rc_step_outcome_t out)
         step->forward = out == RC_STEP_OK;
         out = s_enter (step, s_unskipped (step, next));
         step->forward = false;
+    }
+    /* A phase is told RUNNING once it waits: one that ended in the same
+       turn (a phase without its hook, the switch) would be a report, and a
+       write transaction at the coordinator, about a moment already past. */
+    if (step->running_due && !step->finished) {
+        step->running_due = false;
+        s_report (step, ROLLCLONE__STEP_REPORT__RESULT__RUNNING);
     }
 }
 

@@ -107,6 +107,7 @@ struct _rc_step_t {
     bool failed;          /* a forward phase failed */
     bool dirty;           /* undoing failed too */
     bool finished;        /* final report sent: destroy at a safe point */
+    bool running_due;     /* the entered phase's RUNNING report, sent once it waits (s_drive) */
     bool forward;         /* the phase being entered follows a success (s_drive) */
     unsigned journal_key; /* what recovery acts on, as of the last durable record; 0 = none */
     /* surge clones ([app] slots), 0 / false without */
