@@ -24,6 +24,10 @@
 # no Ansible, no ratio): for measuring rollclone's per-batch time alone;
 # ANSIBLE_SIDES=ansible only Ansible's; both (the default) the side-by-side.
 # RC_KEEP=1 keeps the files (agents' logs, the coordinator's database).
+# Each rollclone run also prints the CPU its daemons used (coordinator,
+# agents and their network sides; not the hooks or the web apps) and where
+# its time went: per batch, each phase's median (the agents' timings), and
+# per host the time outside its phases (instruction to agent, report back).
 set -u
 case ${BENCH_ONLY:-} in '' | ansible) ;; *) exit 0 ;; esac
 SIDES=${ANSIBLE_SIDES:-both}
@@ -89,6 +93,10 @@ CONF
     wait_for 120 sh -c "[ \"\$('$RC' info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"agents_online\"])')\" = $N ]" ||
         fail "$N agents not online"
     deploy v1 --batch 100% --soak 1ms --wait >"$T/v1.out" 2>&1 || { cat "$T/v1.out"; fail "rollclone v1"; }
+    # the agents' network sides (the daemons' own CPU is both processes')
+    NET_PIDS=""
+    i=1
+    while [ $i -le "$N" ]; do NET_PIDS="$NET_PIDS $(net_pid $i)"; i=$((i + 1)); done
 
 fi
 
@@ -138,13 +146,43 @@ YML
         fail "the ansible side's apps did not start"
 fi
 
+# cpu_ms PID...: user + system CPU of those processes so far, in ms
+cpu_ms () { python3 -c '
+import os, sys
+hz = os.sysconf("SC_CLK_TCK"); t = 0
+for p in sys.argv[1:]:
+    try: f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
+    except OSError: continue
+    t += int(f[11]) + int(f[12])
+print(t * 1000 // hz)' "$@"; }
+# where one rollout's time went, from the coordinator's records: per batch
+# (first start to last finish), each phase's median over the hosts (the
+# agents' own timings), and per host what is outside its phases (the
+# instruction's way to the agent and the report's back)
+breakdown () { python3 -c '
+import sqlite3, statistics as st, sys
+db = sqlite3.connect("file:%s/coord-data/coordinator.db?mode=ro" % sys.argv[1], uri=True)
+dep = db.execute("SELECT id FROM deployments WHERE version = ?", (sys.argv[2],)).fetchone()[0]
+rows = db.execute("SELECT batch, started, finished, timings FROM deployment_hosts WHERE deployment_id = ?", (dep,)).fetchall()
+batches, phases, outside = {}, {}, []
+for b, s, f, t in rows:
+    batches.setdefault(b, []).append((s, f))
+    d = dict(x.split("=") for x in t.split(",") if "=" in x)
+    for k, v in d.items(): phases.setdefault(k, []).append(int(v))
+    outside.append(f - s - sum(int(v) for v in d.values()))
+bt = [max(f for _, f in v) - min(s for s, _ in v) for v in batches.values()]
+print("batch median %d ms; phase medians %s; outside the phases %d ms" % (st.median(bt),
+      ", ".join("%s %g" % (k, st.median(v)) for k, v in phases.items()), st.median(outside)))' "$T" "$1"; }
 run_rollclone () {
+    c0=$(cpu_ms $RC_PIDS $NET_PIDS)
     t=$(ms)
     deploy "$1" --batch 5 --soak 1ms --wait >"$T/rc-$1.out" 2>&1 || { cat "$T/rc-$1.out"; fail "rollclone $1"; }
     took=$(( $(ms) - t ))
+    cpu=$(( $(cpu_ms $RC_PIDS $NET_PIDS) - c0 ))
     own=$(sql "SELECT finished - created FROM deployments WHERE version = '$1'")
     echo "$took" >>"$T/rc_ms"
-    say "rollclone $1: $took ms (coordinator's created -> finished $own ms), load $(cut -d' ' -f1 /proc/loadavg)"
+    say "rollclone $1: $took ms (coordinator's created -> finished $own ms; CPU of the coordinator and agents $cpu ms), load $(cut -d' ' -f1 /proc/loadavg)"
+    say "rollclone $1: $(breakdown "$1")"
 }
 run_ansible () {
     t=$(ms)
