@@ -52,6 +52,13 @@
    bounded further by the step's remaining health_timeout. Bodies are read
    up to this many bytes for the optional body match. */
 #define RC_HEALTH_CHECK_TIMEOUT_MS 5000
+/* A step's health phase (after the restart hook) checks at once, then,
+   until the first check passes, after gaps that start here and double up
+   to health_interval: an app that binds its port a few ms after its
+   restart hook returned is seen healthy then, not one health_interval
+   later, for a handful of extra checks (10, 20, 40, 80, 160 ms...) per
+   restart. Idle self health checks keep health_interval. */
+#define RC_HEALTH_FIRST_GAP_MS 10
 #define RC_HEALTH_BODY_MAX (64 * 1024)
 /* health_url with a slot's {port} expanded fits in this */
 #define RC_HEALTH_URL_MAX 4096

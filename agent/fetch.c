@@ -260,7 +260,10 @@ s_finish (rc_fetch_t *self, CURLcode code)
     else if (!ok && !self->errmsg[0])
         snprintf (self->errmsg, sizeof self->errmsg, "download failed: %s",
                   self->curl_err[0] ? self->curl_err : curl_easy_strerror (code));
-    if (fflush (self->out) != 0 || fsync (fileno (self->out)) != 0) {
+    /* no fsync: the download is a transient input (unpacked, then removed;
+       a crash undoes the step and removes it); what is placed is made
+       durable there (unpack.c) */
+    if (fflush (self->out) != 0) {
         if (ok)
             snprintf (self->errmsg, sizeof self->errmsg, "cannot write %s: %s", self->dest,
                       strerror (errno));

@@ -86,9 +86,11 @@ s_sync_dir (const char *path)
     }
 }
 
-/* Writes data to sub/name atomically and durably. */
+/* Writes data to sub/name atomically and durably; without sync_dir the
+   data is on disk before the rename, the rename itself is not waited for. */
 static int
-s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const void *data, size_t len)
+s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const void *data, size_t len,
+                bool sync_dir)
 {
     char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
     snprintf (dir, sizeof dir, "%s/%s", self->dir, sub);
@@ -119,7 +121,8 @@ s_atomic_write (rc_journal_t *self, const char *sub, const char *name, const voi
     close (fd);
     if (rename (tmp, path) != 0)
         goto fail;
-    s_sync_dir (dir);
+    if (sync_dir)
+        s_sync_dir (dir);
     return 0;
 fail:
     snprintf (self->errmsg, sizeof self->errmsg, "cannot write %s: %s", path, strerror (errno));
@@ -131,7 +134,8 @@ fail:
 
 /* msg packed into state_dir/<sub>/<app>.pb, atomically and durably. */
 static int
-s_write_message (rc_journal_t *self, const char *sub, const char *app, const ProtobufCMessage *msg)
+s_write_message (rc_journal_t *self, const char *sub, const char *app, const ProtobufCMessage *msg,
+                 bool sync_dir)
 {
     assert (rc_name_valid (app));
     char name[RC_NAME_MAX + 8];
@@ -143,17 +147,18 @@ s_write_message (rc_journal_t *self, const char *sub, const char *app, const Pro
         return -1;
     }
     protobuf_c_message_pack (msg, data);
-    int rc = s_atomic_write (self, sub, name, data, len);
+    int rc = s_atomic_write (self, sub, name, data, len, sync_dir);
     free (data);
     return rc;
 }
 
-int
-rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+static int
+s_write_record (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record,
+                bool sync_dir)
 {
     Rollclone__StepRecord copy = *record;
     copy.end_mark = RC_STEP_RECORD_END_MARK;
-    int rc = s_write_message (self, "steps", app, &copy.base);
+    int rc = s_write_message (self, "steps", app, &copy.base, sync_dir);
     if (rc == 0) {
         /* the legacy record, if any, has been read and is now replaced */
         char legacy[PATH_MAX];
@@ -161,6 +166,18 @@ rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepReco
         unlink (legacy);
     }
     return rc;
+}
+
+int
+rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+{
+    return s_write_record (self, app, record, true);
+}
+
+int
+rc_journal_write_light (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record)
+{
+    return s_write_record (self, app, record, false);
 }
 
 Rollclone__StepRecord *
@@ -255,7 +272,7 @@ rc_journal_read (rc_journal_t *self, const char *app)
 int
 rc_journal_write_slots (rc_journal_t *self, const char *app, const Rollclone__AppState *state)
 {
-    return s_write_message (self, "slots", app, &state->base);
+    return s_write_message (self, "slots", app, &state->base, true);
 }
 
 Rollclone__AppState *
@@ -435,7 +452,7 @@ rc_journal_store_report (rc_journal_t *self, const char *id, uint32_t step, cons
     }
     char name[RC_NAME_MAX + 32];
     snprintf (name, sizeof name, "%s.%u.pb", id, step);
-    int rc = s_atomic_write (self, "reports", name, data, len);
+    int rc = s_atomic_write (self, "reports", name, data, len, true);
     if (rc == 0)
         s_prune_reports (self);
     return rc;

@@ -34,6 +34,13 @@ void rc_journal_destroy (rc_journal_t **self_p);
    record left by an agent of before issue 10 (steps/<app>.json) is read
    once, the next write replaces it. */
 int rc_journal_write (rc_journal_t *self, const char *app, const Rollclone__StepRecord *record);
+/* rc_journal_write that does not wait for the rename to reach the disk
+   (one fsync instead of two): the new record is whole on disk before its
+   name points to it, but after a power loss the name may still point to
+   the record before it (never to a cut one). For a record whose recovery
+   would do the same as the one before it (step.c). */
+int rc_journal_write_light (rc_journal_t *self, const char *app,
+                            const Rollclone__StepRecord *record);
 Rollclone__StepRecord *rc_journal_read (rc_journal_t *self, const char *app);
 void rc_journal_record_free (Rollclone__StepRecord **record_p);
 void rc_journal_clear (rc_journal_t *self, const char *app);

@@ -527,8 +527,25 @@ rc_phase_health (rc_step_t *step)
     step->health_deadline = now + step->health_timeout_ms;
     step->healthy_since = 0;
     step->next_check = now;
+    step->check_gap = 0;
+    step->passed_once = false;
     step->health_detail[0] = '\0';
     return RC_STEP_WAIT;
+}
+
+/* The gap from this check's start to the next one's: health_interval
+   once a check passed; before, a ramp from RC_HEALTH_FIRST_GAP_MS that
+   doubles up to health_interval (agent_defaults.h). */
+static int64_t
+s_check_gap (rc_step_t *step)
+{
+    int64_t interval = step->env.cfg->health_interval_ms;
+    if (step->passed_once)
+        return interval;
+    step->check_gap = step->check_gap ? 2 * step->check_gap : RC_HEALTH_FIRST_GAP_MS;
+    if (step->check_gap > interval)
+        step->check_gap = interval;
+    return step->check_gap;
 }
 
 static rc_step_outcome_t
@@ -543,6 +560,7 @@ s_poll_health (rc_step_t *step)
         if (st == RC_HEALTH_OK) {
             if (!step->healthy_since)
                 step->healthy_since = now;
+            step->passed_once = true;
         }
         else {
             step->healthy_since = 0;
@@ -573,7 +591,7 @@ s_poll_health (rc_step_t *step)
             step->healthy_since = 0;
             snprintf (step->health_detail, sizeof step->health_detail, "%s", err);
         }
-        step->next_check = now + app->health_interval_ms;
+        step->next_check = now + s_check_gap (step);
     }
     return RC_STEP_WAIT;
 }

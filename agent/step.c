@@ -387,6 +387,19 @@ _Static_assert(RC_PHASE_DRAIN == (int)ROLLCLONE__STEP_RECORD__PHASE__DRAIN
                    && RC_PHASE_COUNT == (int)ROLLCLONE__STEP_RECORD__PHASE__REVERT_STOP + 1,
                "rc_phase_t and StepRecord.Phase differ");
 
+/* What recovery (rc_step_begin) decides on: whether the step finishes or
+   is undone, and what undoing it has to put back. Never 0. */
+static unsigned
+s_journal_key (const rc_step_t *step)
+{
+    bool finishing = step->phase == RC_PHASE_DONE || step->phase == RC_PHASE_FINISH
+                     || (step->phase == RC_PHASE_UNDRAIN && !step->env.cfg->slot_count);
+    return 1u | (unsigned)finishing << 1 | (unsigned)step->drained << 2
+           | (unsigned)step->switched << 3 | (unsigned)step->placed << 4
+           | (unsigned)step->aside << 5 | (unsigned)step->failed << 6 | (unsigned)step->dirty << 7
+           | (unsigned)step->offered << 8;
+}
+
 void
 rc_step_journal (rc_step_t *step)
 {
@@ -419,7 +432,13 @@ rc_step_journal (rc_step_t *step)
     rec.warm_hit = step->warm_hit;
     /* Not being able to journal is not a reason to stop half-way: the step
        goes on (finishing is safer than stopping) and the operator is told. */
-    if (rc_journal_write (journal, step->env.cfg->name, &rec) != 0)
+    unsigned key = s_journal_key (step);
+    bool light = step->forward && key == step->journal_key;
+    int rc = light ? rc_journal_write_light (journal, step->env.cfg->name, &rec)
+                   : rc_journal_write (journal, step->env.cfg->name, &rec);
+    if (rc == 0 && !light)
+        step->journal_key = key;
+    if (rc != 0)
         rc_log_error ("%s: cannot journal step %s/%u: %s", __func__, step->id, step->seq,
                       rc_journal_errmsg (journal));
 }
@@ -516,8 +535,7 @@ s_enter (rc_step_t *step, rc_phase_t phase)
     if (def->offers)
         step->offered = true;
     rc_step_journal (step);
-    if (!def->quiet)
-        s_report (step, ROLLCLONE__STEP_REPORT__RESULT__RUNNING);
+    step->running_due = !def->quiet;
     rc_log_debug ("step %s/%u app %s: %s", step->id, step->seq, step->env.cfg->name, def->name);
     return def->start ? def->start (step) : RC_STEP_OK;
 }
@@ -621,12 +639,21 @@ s_drive (rc_step_t *step, rc_step_outcome_t out)
 {
     while (out != RC_STEP_WAIT && !step->finished) {
         if (out == RC_STEP_OK && s_hold (step))
-            return; /* rc_step_poll goes on at hold_until */
+            break; /* rc_step_poll goes on at hold_until */
         step->hold_until = 0;
         s_timing (step);
         rc_phase_t next =
             out == RC_STEP_OK ? s_table (step)[step->phase].on_success : s_failed (step);
+        step->forward = out == RC_STEP_OK;
         out = s_enter (step, s_unskipped (step, next));
+        step->forward = false;
+    }
+    /* A phase is told RUNNING once it waits: one that ended in the same
+       turn (a phase without its hook, the switch) would be a report, and a
+       write transaction at the coordinator, about a moment already past. */
+    if (step->running_due && !step->finished) {
+        step->running_due = false;
+        s_report (step, ROLLCLONE__STEP_REPORT__RESULT__RUNNING);
     }
 }
 

@@ -96,17 +96,20 @@ struct _rc_step_t {
     char *signature; /* .sig text carried in the instruction, or "" */
     int64_t soak_ms;
     int64_t health_timeout_ms;
-    int64_t started_ms;  /* wall clock, for the journal */
-    rc_phase_t phase;    /* running now */
-    int64_t phase_start; /* monotonic */
-    bool drained;        /* drain ran (or may have): undrain owed */
-    bool switched;       /* current may point at the target */
-    bool placed;         /* releases/<version> was made by us */
-    bool aside;          /* an older releases/<version> was moved aside */
-    bool recovered;      /* rebuilt from the journal after a restart */
-    bool failed;         /* a forward phase failed */
-    bool dirty;          /* undoing failed too */
-    bool finished;       /* final report sent: destroy at a safe point */
+    int64_t started_ms;   /* wall clock, for the journal */
+    rc_phase_t phase;     /* running now */
+    int64_t phase_start;  /* monotonic */
+    bool drained;         /* drain ran (or may have): undrain owed */
+    bool switched;        /* current may point at the target */
+    bool placed;          /* releases/<version> was made by us */
+    bool aside;           /* an older releases/<version> was moved aside */
+    bool recovered;       /* rebuilt from the journal after a restart */
+    bool failed;          /* a forward phase failed */
+    bool dirty;           /* undoing failed too */
+    bool finished;        /* final report sent: destroy at a safe point */
+    bool running_due;     /* the entered phase's RUNNING report, sent once it waits (s_drive) */
+    bool forward;         /* the phase being entered follows a success (s_drive) */
+    unsigned journal_key; /* what recovery acts on, as of the last durable record; 0 = none */
     /* surge clones ([app] slots), 0 / false without */
     unsigned slot_from; /* the slot serving before the step, 0 = none */
     unsigned slot_to;   /* the slot the target runs on */
@@ -131,6 +134,8 @@ struct _rc_step_t {
     int64_t health_deadline; /* health phase fails here */
     int64_t healthy_since;   /* first pass of the current run of passes, 0 = none */
     int64_t next_check;      /* next health check start */
+    int64_t check_gap;       /* until the first pass: the gap after the last check (ramp) */
+    bool passed_once;        /* a check of this phase has passed: the gap is health_interval */
     char health_detail[RC_OUTPUT_TAIL_BYTES + 256];
     bool held;                         /* FAULT builds: the phase's end is held */
     int64_t hold_until;                /* until then (monotonic), 0 = not held yet */
@@ -169,7 +174,12 @@ rc_step_outcome_t rc_step_fail (rc_step_t *step, int exit_code, const char *erro
                                 const char *tail);
 /* True in the phases that undo a failed step. */
 bool rc_step_reverting (rc_step_t *step);
-/* Writes the step's record; a failure is logged, the step goes on. */
+/* Writes the step's record; a failure is logged, the step goes on. The
+   record is made durable (rc_journal_write) unless the step moved forward
+   and nothing recovery acts on changed since the last durable one: then
+   recovery from that one does the same, and rc_journal_write_light saves
+   the directory's fsync (after a power loss the step may be told as
+   stopped in the phase before, and is undone or finished the same way). */
 void rc_step_journal (rc_step_t *step);
 
 /* The places of a step's files; see rc_step_path. */

@@ -531,6 +531,12 @@ rc_unpack_new (const char *artifact, const char *dest, const char *file_name,
         goto fail;
     }
     if (!rc_unpack_is_archive (self->in)) {
+        /* the artifact itself becomes the release: its bytes on disk
+           before its name is (the download is not fsync'd, fetch.c) */
+        if (fsync (self->in) != 0) {
+            snprintf (err, errlen, "fsync %s: %s", artifact, strerror (errno));
+            goto fail;
+        }
         if (!file_name || !rc_name_valid (file_name)
             || renameat (AT_FDCWD, artifact, self->root, file_name) != 0) {
             snprintf (err, errlen, "cannot place %s into %s: %s", artifact, dest, strerror (errno));

@@ -1,7 +1,8 @@
 /*  executor_test.c - the selftest of the executor actor (agent/executor.c),
     through its pipe only: update, a failing update put back, rollback, a
     repeated step answered from the journal, bad input refused, STATE, and
-    a coordinator's executor's artifact policy. */
+    a coordinator's executor's artifact policy; a step's health checks
+    ramp up to health_interval. */
 #include "executor.h"
 #include "rc_ids.h"
 #include "rc_signature.h"
@@ -44,6 +45,9 @@ s_test_wait (zactor_t *exec, const char *id, uint32_t seq, char *version_now, si
     }
 }
 
+/* The health_timeout of the steps s_test_step_sha sends. */
+static int64_t s_health_timeout_ms = 2000;
+
 static void
 s_test_step_sha (zactor_t *exec, const char *id, int action, const char *version, const char *url,
                  const char *sha256)
@@ -57,7 +61,7 @@ s_test_step_sha (zactor_t *exec, const char *id, int action, const char *version
     inst.version = (char *)version;
     inst.artifact_url = (char *)url;
     inst.soak_ms = 1;
-    inst.health_timeout_ms = 2000;
+    inst.health_timeout_ms = s_health_timeout_ms;
     zframe_t *frame = zframe_new (NULL, rollclone__instruction__get_packed_size (&inst));
     rollclone__instruction__pack (&inst, zframe_data (frame));
     zstr_sendm (exec, "STEP");
@@ -184,6 +188,48 @@ rc_executor_test (bool verbose)
     ck_assert (s_test_wait (exec, "c3", 1, now, sizeof now)
                == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED);
     ck_assert (streq (now, "v3"));
+    zactor_destroy (&exec);
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert (system (cmd) == 0);
+}
+
+/* Selftest: after the restart hook, health checks come at once, then
+   after 10, 20, 40... ms until one passes: an app that comes up ~300 ms
+   after its hook returned is healthy within a health_timeout (4 s) far
+   shorter than its health_interval (10 s), where checks every interval
+   (the first at once, failing) would fail the step. */
+void
+rc_executor_ramp_test (bool verbose)
+{
+    (void)verbose;
+    char dir[] = "/tmp/rc_executor_ramp.XXXXXX";
+    ck_assert (mkdtemp (dir));
+    char cmd[PATH_MAX + 128], url[PATH_MAX], releases[PATH_MAX], state[PATH_MAX], now[64];
+    snprintf (cmd, sizeof cmd, "cd %s && mkdir a && echo 1 > a/x && tar -czf v1.tgz -C a .", dir);
+    ck_assert (system (cmd) == 0);
+    snprintf (url, sizeof url, "file://%s/v1.tgz", dir);
+    snprintf (releases, sizeof releases, "%s/srv", dir);
+    snprintf (state, sizeof state, "%s/state", dir);
+    char restart[PATH_MAX + 64], health[PATH_MAX + 32];
+    /* the app: up 300 ms after the hook returned */
+    snprintf (restart, sizeof restart, "(sleep 0.3; touch %s/up) >/dev/null 2>&1 &", dir);
+    snprintf (health, sizeof health, "test -f %s/up", dir);
+    rc_app_config_t app = {.name = "web",
+                           .releases_dir = releases,
+                           .restart = restart,
+                           .health_command = health,
+                           .health_interval_ms = 10000,
+                           .hook_timeout_ms = 5000,
+                           .keep_releases = 2};
+    rc_config_t cfg = {.state_dir = state, .apps = &app, .app_count = 1};
+    char err[256];
+    zactor_t *exec = rc_executor_new_local (&cfg, err, sizeof err);
+    ck_assert (exec);
+    s_health_timeout_ms = 4000;
+    s_test_step (exec, "r1", ROLLCLONE__ACTION__ACTION_UPDATE, "v1", url);
+    ck_assert (s_test_wait (exec, "r1", 1, now, sizeof now)
+               == ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED);
+    s_health_timeout_ms = 2000;
     zactor_destroy (&exec);
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert (system (cmd) == 0);

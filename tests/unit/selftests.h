@@ -45,6 +45,7 @@
     X (rc_once_test)                                                                               \
     X (rc_executor_test)                                                                           \
     X (rc_executor_slots_test)                                                                     \
+    X (rc_executor_ramp_test)                                                                      \
     X (rc_text_test)                                                                               \
     X (rc_channel_test)                                                                            \
     X (rc_privsep_test)                                                                            \
