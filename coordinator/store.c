@@ -519,7 +519,9 @@ rc_store_step (rc_store_t *self, sqlite3_stmt *stmt)
     }
 #endif
     int rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc == SQLITE_ROW)
+        self->rows_read++;
+    else if (rc != SQLITE_DONE)
         rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
     return rc;
 }

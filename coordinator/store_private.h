@@ -30,6 +30,7 @@ struct _rc_store_t {
     zhashx_t *stmts;       /* SQL text -> its statement, prepared once (store_stmts.c) */
     int64_t stmt_prepared; /* statements parsed (a kept one once) */
     int64_t stmt_reused;   /* uses of a kept statement, parsing nothing */
+    int64_t rows_read;     /* rows stepped through rc_store_step */
 };
 
 /* Statements kept per SQL text, up to this many (texts made on the fly,

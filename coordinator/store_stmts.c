@@ -103,3 +103,9 @@ rc_store_stmt_counts (rc_store_t *self, int64_t *prepared, int64_t *reused)
     *prepared = self->stmt_prepared;
     *reused = self->stmt_reused;
 }
+
+int64_t
+rc_store_rows_read (rc_store_t *self)
+{
+    return self->rows_read;
+}
