@@ -142,6 +142,7 @@ rc_engine_scale_test (bool verbose)
         printf ("engine: %d hosts, 10 batches: %zu reports, %.1f ms CPU (%.2f ms per batch), "
                 "%.1f rows read per report, %" PRId64 " statements parsed after the first batch\n",
                 S_HOSTS, reports, cpu, cpu / 10, (double)rows / (double)reports, parsed - parsed0);
+    fflush (stdout);
 
     /* every host updated exactly once, and the deployment ended */
     ck_assert_uint_eq (reports, S_HOSTS);
