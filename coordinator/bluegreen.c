@@ -73,7 +73,7 @@ rc_bluegreen_back_action_of (rc_store_t *store, const rc_deployment_t *dep, cons
         action =
             rc_bluegreen_back_action (h->from_version, (const char *)sqlite3_column_text (stmt, 0),
                                       sqlite3_column_int64 (stmt, 1), now);
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? action : -1;
 }
 

@@ -231,7 +231,7 @@ rc_checks_names (rc_store_t *store, const char *deployment_id)
         free (text);
         text = NULL;
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return text;
 }
 
@@ -260,7 +260,7 @@ rc_checks_host_rows (rc_store_t *store, const char *deployment_id, const char *h
             sqlite3_column_int (stmt, 5), sqlite3_column_int (stmt, 6) != 0,
             (const char *)sqlite3_column_text (stmt, 7));
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -349,7 +349,7 @@ s_rows (rc_checks_t *self, const char *id, s_row_t **rows, size_t *n)
         r->cleared = sqlite3_column_int (stmt, 4) != 0;
         snprintf (r->detail, sizeof r->detail, "%s", sqlite3_column_text (stmt, 5));
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     if (rc != SQLITE_DONE) {
         free (*rows);
         *rows = NULL;
@@ -626,7 +626,7 @@ s_record (rc_checks_t *self, const rc_deployment_t *dep, const rc_check_config_t
         final_inconclusive = sqlite3_column_int (stmt, 3);
         cleared = sqlite3_column_int (stmt, 4) != 0;
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     if (step_rc != SQLITE_ROW && step_rc != SQLITE_DONE)
         return -1;
     bool was_cleared = cleared;

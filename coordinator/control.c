@@ -97,7 +97,7 @@ s_host_has_app (rc_control_t *self, const char *host_id, const char *app)
     sqlite3_stmt *stmt = rc_store_prepare (
         self->store, "SELECT 1 FROM host_apps WHERE host_id = ?1 AND app = ?2", "tt", host_id, app);
     int rc = stmt ? rc_store_step (self->store, stmt) : SQLITE_ERROR;
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -732,7 +732,7 @@ s_rollback_host (rc_control_t *self, const Rollclone__RollbackRequest *req)
         snprintf (current, sizeof current, "%s", (const char *)sqlite3_column_text (stmt, 0));
         points = strdup ((const char *)sqlite3_column_text (stmt, 1));
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     Rollclone__ControlReply *refused = NULL;
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         refused = rc_reply_error (RC_EXIT_FAILED, "store: %s", rc_store_errmsg (self->store));

@@ -132,7 +132,7 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
         return -1;
     int rc = rc_store_step (store, stmt);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize (stmt);
+        rc_store_finalize (store, stmt);
         return rc == SQLITE_DONE ? 0 : -1;
     }
     memset (d, 0, sizeof *d);
@@ -153,7 +153,7 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->auto_rollback = sqlite3_column_int (stmt, 14) != 0;
     if (s_dep_state (store, stmt, 15, &d->state) != 0
         || s_dep_state (store, stmt, 16, &d->final_state) != 0) {
-        sqlite3_finalize (stmt);
+        rc_store_finalize (store, stmt);
         return -1;
     }
     d->batch = sqlite3_column_int (stmt, 17);
@@ -175,11 +175,11 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
     d->frozen = sqlite3_column_int (stmt, 33) != 0;
     const char *bg = (const char *)sqlite3_column_text (stmt, 34);
     if (rc_bg_phase_parse (bg ? bg : "", &d->bg_phase) != 0) {
-        sqlite3_finalize (stmt);
+        rc_store_finalize (store, stmt);
         return rc_store_set_error (store, "blue-green phase '%s' is not one this coordinator knows",
                                    bg ? bg : "");
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     stmt = rc_store_prepare (store,
                              "SELECT signature, operator, retry_of, ignore_freeze, strategy, "
                              "window_spec, window_hosts, rollback_spec FROM deployments "
@@ -198,7 +198,7 @@ rc_deployment_load (rc_store_t *store, const char *id, rc_deployment_t *d)
         d->window_hosts = sqlite3_column_int (stmt, 6);
         s_copy (d->rollback_spec, sizeof d->rollback_spec, stmt, 7);
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     if (rc != SQLITE_ROW)
         return rc_store_step_error (store);
     return rc_once_load (store, id, d->once) == 0 ? 1 : -1;
@@ -220,7 +220,7 @@ rc_deployment_ids (rc_store_t *store, bool active_only, const char *app, size_t 
     int rc;
     while ((rc = rc_store_step (store, stmt)) == SQLITE_ROW)
         zlist_append (ids, (void *)sqlite3_column_text (stmt, 0));
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     if (rc != SQLITE_DONE)
         zlist_destroy (&ids);
     return ids;
@@ -319,7 +319,7 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_
             break;
         }
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     /* all the rows or none: a deployment read in part would look like one
        with fewer hosts left to do */
     if (rc != SQLITE_DONE) {
@@ -346,7 +346,7 @@ rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *hos
     int rc = rc_store_step (store, stmt);
     if (rc == SQLITE_ROW && s_host_row (store, stmt, host) != 0)
         rc = SQLITE_MISMATCH;
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 

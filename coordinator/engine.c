@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "deployments.h"
 #include "fleet.h"
+#include "hostrows.h"
 #include "rc_ids.h"
 #include "rc_log.h"
 #include "rc_time.h"
@@ -33,7 +34,8 @@ struct _rc_engine_t {
     zhashx_t *dirty;                  /* deployments a report changed: advance at flush */
     rc_engine_publish_fn *publish_fn; /* sends one host's instruction */
     void *publish_arg;
-    zhashx_t *seen; /* "host/app" -> what the agent said last (reconciled) */
+    zhashx_t *seen;      /* "host/app" -> what the agent said last (reconciled) */
+    rc_hostrows_t *rows; /* the committed host rows of active deployments */
 };
 
 rc_engine_t *
@@ -47,6 +49,7 @@ rc_engine_new (rc_store_t *store, rc_host_view_fn *view, void *arg)
     zhashx_set_destructor (self->due, (zhashx_destructor_fn *)zstr_free);
     self->seen = zhashx_new ();
     zhashx_set_destructor (self->seen, (zhashx_destructor_fn *)zstr_free);
+    self->rows = rc_hostrows_new ();
     return self;
 }
 
@@ -65,6 +68,7 @@ rc_engine_destroy (rc_engine_t **self_p)
         zhashx_destroy (&(*self_p)->dirty);
         zhashx_destroy (&(*self_p)->due);
         zhashx_destroy (&(*self_p)->seen);
+        rc_hostrows_destroy (&(*self_p)->rows);
         free (*self_p);
         *self_p = NULL;
     }
@@ -87,6 +91,19 @@ rc_engine_forget (rc_engine_t *self, const char *id)
 {
     rc_rollout_forget (self->rollout, id);
     zhashx_delete (self->due, id);
+    rc_hostrows_drop (self->rows, id);
+}
+
+void
+rc_engine_store_failed (rc_engine_t *self)
+{
+    rc_hostrows_drop_all (self->rows);
+}
+
+uint64_t
+rc_engine_rows_loaded (rc_engine_t *self)
+{
+    return rc_hostrows_loaded (self->rows);
 }
 
 void
@@ -223,8 +240,10 @@ s_process (rc_engine_t *self, const char *id, bool republish)
         rc_engine_forget (self, id);
     if (found != 1 || !rc_deployment_active (dep))
         goto out;
-    /* a read that failed advances nothing: the next tick reads again */
-    if (rc_dhost_load (self->store, id, &hosts, &n) != 0) {
+    /* a read that failed advances nothing: the next tick reads again. The
+       rows are those kept as committed (hostrows.h): read whole only the
+       first time, or again after a write failed */
+    if (rc_hostrows_get (self->rows, self->store, id, &hosts, &n) != 0) {
         rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
         goto out;
     }
@@ -265,6 +284,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
         rc_log_error_with (&(rc_log_fields_t){.deployment_id = id}, "deployment %s: store: %s", id,
                            rc_store_errmsg (self->store));
         rc_store_rollback (self->store);
+        /* the rows changed in place were not committed */
+        rc_hostrows_drop (self->rows, id);
         goto out;
     }
     /* committed: now the instructions that follow from it */
@@ -277,11 +298,12 @@ s_process (rc_engine_t *self, const char *id, bool republish)
             s_publish_once (self, dep, (rc_once_when_t)w);
     if (!rc_deployment_active (dep))
         rc_engine_forget (self, id);
-    else
+    else {
         s_due_after (self, dep, hosts, n, republish);
+        rc_hostrows_committed (self->rows, id);
+    }
 out:
     free (was_inflight);
-    free (hosts);
     free (dep);
     rc_store_set_operator (self->store, who);
 }
@@ -435,11 +457,13 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         if (streq (h->phase, phase) && !returned)
             goto out;
         RC_SET (h->phase, phase);
-        if (rc_store_begin (self->store) == 0
-            && ((returned && rc_rollout_host_back (self->rollout, dep, h) != 0)
-                || rc_dhost_save (self->store, dep->id, h) != 0
-                || rc_store_commit (self->store) != 0))
+        if (rc_store_begin (self->store) != 0)
+            goto out;
+        if ((returned && rc_rollout_host_back (self->rollout, dep, h) != 0)
+            || rc_dhost_save (self->store, dep->id, h) != 0 || rc_store_commit (self->store) != 0)
             rc_store_rollback (self->store);
+        else
+            rc_hostrows_put (self->rows, dep->id, h);
         goto out;
     }
     if (rc_store_begin (self->store) != 0)
@@ -512,6 +536,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     rc_log_info_with (
         &(rc_log_fields_t){.deployment_id = dep->id, .host_id = host_id, .app = dep->app},
         "deployment %s: %s %s", dep->id, host_id, rc_host_state_name (h->state));
+    rc_hostrows_put (self->rows, dep->id, h);
     stored = app_stored;
     /* the next batch may start now rather than at the next tick: at the
        flush, once for all the reports of a burst */
@@ -696,6 +721,7 @@ s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *
         rc_store_rollback (self->store);
         goto out;
     }
+    rc_hostrows_put (self->rows, dep->id, h);
     rc_log_warn ("deployment %s: %s reconciled: recorded %s, runs %s: now %s", dep->id, host_id,
                  rc_host_state_name (was), st->current, rc_host_state_name (now_state));
     if (rc_deployment_active (dep))

@@ -48,6 +48,14 @@ void rc_engine_advance (rc_engine_t *self, const char *id);
    deployment that had ended). */
 void rc_engine_forget (rc_engine_t *self, const char *id);
 
+/* A group commit of the server's failed: whatever the engine's steps in it
+   wrote was undone, so it forgets the rows it kept as committed. */
+void rc_engine_store_failed (rc_engine_t *self);
+/* Host rows read from the store as whole host lists since new: once per
+   active deployment, and again only after a failed write (tests: a report
+   and its flush read no whole list). */
+uint64_t rc_engine_rows_loaded (rc_engine_t *self);
+
 /* A host's liveness or health changed (the fleet says so): every active
    deployment is looked at by the next tick, not only those due. */
 void rc_engine_fleet_changed (rc_engine_t *self);

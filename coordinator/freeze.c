@@ -70,7 +70,7 @@ rc_freeze_load (rc_freeze_t *self)
         snprintf (self->reason, sizeof self->reason, "%s",
                   (const char *)sqlite3_column_text (stmt, 1));
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -367,7 +367,7 @@ s_rollouts (rc_metrics_t *self, rc_expo_t *e)
             if (streq (state, rc_dep_state_name ((rc_dep_state_t)s)))
                 by_state[s] = (uint64_t)sqlite3_column_int64 (stmt, 1);
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     rc_expo_family (e, "rollclone_deployments", "gauge",
                     "Deployments the store keeps, by state (finished ones until retention).");
     for (int s = 1; s < RC_DEP_STATE_COUNT; s++)
@@ -438,7 +438,7 @@ s_rollouts (rc_metrics_t *self, rc_expo_t *e)
             rc_expo_raw (e, text, len);
     }
 out:
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self->store, stmt);
     rc_expo_destroy (&batch);
     rc_expo_destroy (&hosts);
     rc_expo_destroy (&progress);

@@ -96,7 +96,7 @@ rc_once_load (rc_store_t *store, const char *id, rc_once_t *once)
             rc_store_set_error (store,
                                 "run-once row '%s' in state '%s' is not one this coordinator knows",
                                 stage ? stage : "", state ? state : "");
-            sqlite3_finalize (stmt);
+            rc_store_finalize (store, stmt);
             return -1;
         }
         rc_once_t *o = &once[w];
@@ -110,7 +110,7 @@ rc_once_load (rc_store_t *store, const char *id, rc_once_t *once)
         o->started = sqlite3_column_int64 (stmt, 8);
         o->finished = sqlite3_column_int64 (stmt, 9);
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -267,6 +267,7 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
             /* what the fleet took as stored was not: written again when
                said again (the agents unanswered say it again) */
             rc_fleet_forget_stored (self->fleet);
+            rc_engine_store_failed (self->engine);
         }
         for (s_held_ack_t *held = (s_held_ack_t *)zlistx_first (self->acks); held;
              held = (s_held_ack_t *)zlistx_next (self->acks))

@@ -354,6 +354,7 @@ rc_store_destroy (rc_store_t **self_p)
     if (self_p && *self_p) {
         rc_store_t *self = *self_p;
         rc_store_backup_abort (self);
+        rc_store_stmts_drop (self);
         sqlite3_close_v2 (self->db);
         free (self);
         *self_p = NULL;
@@ -396,16 +397,16 @@ rc_store_begin (rc_store_t *self)
         /* the group's transaction begins with its first step: a burst
            that writes nothing costs nothing */
         if (!self->group_open) {
-            if (rc_store_exec (self, "BEGIN IMMEDIATE") != 0)
+            if (rc_store_exec_kept (self, "BEGIN IMMEDIATE") != 0)
                 return -1;
             self->group_open = true;
             self->txn_began_us = s_mono_us ();
         }
-        int rc = rc_store_exec (self, "SAVEPOINT rc_step");
+        int rc = rc_store_exec_kept (self, "SAVEPOINT rc_step");
         self->step_open = rc == 0;
         return rc;
     }
-    int rc = rc_store_exec (self, "BEGIN IMMEDIATE");
+    int rc = rc_store_exec_kept (self, "BEGIN IMMEDIATE");
     self->txn_began_us = rc == 0 ? s_mono_us () : 0;
     return rc;
 }
@@ -415,11 +416,11 @@ rc_store_commit (rc_store_t *self)
 {
     if (self->group) {
         /* durable with the group: its commit says when */
-        int rc = rc_store_exec (self, "RELEASE rc_step");
+        int rc = rc_store_exec_kept (self, "RELEASE rc_step");
         self->step_open = rc != 0 && self->step_open;
         return rc;
     }
-    int rc = rc_store_exec (self, "COMMIT");
+    int rc = rc_store_exec_kept (self, "COMMIT");
     if (rc == 0) {
         rc_store_outbox_committed (self);
         s_txn_ended (self);
@@ -435,15 +436,15 @@ rc_store_rollback (rc_store_t *self)
         if (self->step_open) {
             char reason[sizeof self->errmsg];
             memcpy (reason, self->errmsg, sizeof reason);
-            rc_store_exec (self, "ROLLBACK TO rc_step");
-            rc_store_exec (self, "RELEASE rc_step");
+            rc_store_exec_kept (self, "ROLLBACK TO rc_step");
+            rc_store_exec_kept (self, "RELEASE rc_step");
             memcpy (self->errmsg, reason, sizeof reason);
         }
         self->step_open = false;
         return;
     }
     if (!sqlite3_get_autocommit (self->db))
-        rc_store_exec (self, "ROLLBACK");
+        rc_store_exec_kept (self, "ROLLBACK");
     self->outbox_added = false;
     s_txn_ended (self);
 }
@@ -518,7 +519,9 @@ rc_store_step (rc_store_t *self, sqlite3_stmt *stmt)
     }
 #endif
     int rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc == SQLITE_ROW)
+        self->rows_read++;
+    else if (rc != SQLITE_DONE)
         rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
     return rc;
 }
@@ -541,11 +544,9 @@ rc_store_prepare (rc_store_t *self, const char *sql, const char *types, ...)
 static sqlite3_stmt *
 s_prepare_v (rc_store_t *self, const char *sql, const char *types, va_list args)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
+    sqlite3_stmt *stmt = rc_store_stmt_get (self, sql);
+    if (!stmt)
         return NULL;
-    }
     for (int i = 0; types[i]; i++) {
         int rc;
         if (types[i] == 't') {
@@ -559,7 +560,7 @@ s_prepare_v (rc_store_t *self, const char *sql, const char *types, va_list args)
             rc = sqlite3_bind_int (stmt, i + 1, va_arg (args, int) ? 1 : 0);
         if (rc != SQLITE_OK) {
             rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
-            sqlite3_finalize (stmt);
+            rc_store_finalize (self, stmt);
             stmt = NULL;
             break;
         }
@@ -574,7 +575,7 @@ s_run (rc_store_t *self, sqlite3_stmt *stmt)
     if (!stmt)
         return -1;
     int rc = rc_store_step (self, stmt);
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     if (rc != SQLITE_DONE)
         return rc == SQLITE_ROW ? rc_store_set_error (self, "statement returned rows") : -1;
     return 0;
@@ -610,7 +611,7 @@ rc_store_exists (rc_store_t *self, sqlite3_stmt *stmt, bool *yes)
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW)
         *yes = sqlite3_column_int (stmt, 0) != 0;
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     return rc == SQLITE_ROW ? 0 : rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));
 }
 
@@ -649,7 +650,7 @@ rc_store_page (rc_store_t *self, const char *table, const char *columns, const c
         last = id;
         row_fn (arg, stmt);
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     if (rc != SQLITE_DONE)
         return -1; /* rc_store_step said why */
     if (n < limit)

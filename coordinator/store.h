@@ -227,6 +227,16 @@ int rc_store_backup_pages (rc_store_t *self);
    failed sqlite3_step. */
 sqlite3_stmt *rc_store_prepare (rc_store_t *self, const char *sql, const char *types, ...);
 int rc_store_run (rc_store_t *self, sqlite3_stmt *stmt);
+/* Gives back a statement of rc_store_prepare when done with it (never
+   sqlite3_finalize: the store keeps it prepared for the next use). NULL
+   is fine. */
+void rc_store_finalize (rc_store_t *self, sqlite3_stmt *stmt);
+/* Statements parsed and uses of kept ones since the store opened: a step
+   repeated runs on kept statements (tests, the metrics). */
+void rc_store_stmt_counts (rc_store_t *self, int64_t *prepared, int64_t *reused);
+/* Rows read through rc_store_step since the store opened (tests: what a
+   step report costs does not grow with its deployment's host list). */
+int64_t rc_store_rows_read (rc_store_t *self);
 int rc_store_step_error (rc_store_t *self);
 /* Records an error of the caller's own (out of memory...); returns -1. */
 int rc_store_set_error (rc_store_t *self, const char *fmt, ...);

@@ -216,7 +216,7 @@ s_prune_deployments (rc_store_t *self, int64_t keep, int budget)
         }
         deleted += n;
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     return deleted;
 }
 

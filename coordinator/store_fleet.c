@@ -62,7 +62,7 @@ rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app
         before = strdup (rc_store_col_str (stmt, 0));
         same_points = strcmp (rc_store_col_str (stmt, 1), rollback_points) == 0;
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return -1;
     if (known && !before)
@@ -128,7 +128,7 @@ rc_store_host_app_current (rc_store_t *self, const char *host_id, const char *ap
     int rc = rc_store_step (self, stmt);
     if (rc == SQLITE_ROW)
         snprintf (out, len, "%s", rc_store_col_str (stmt, 0));
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -165,7 +165,7 @@ rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
         rc_host_row_t row = s_host_row (stmt);
         fn (arg, &row);
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -213,7 +213,7 @@ rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, v
         s_slot_cols (stmt, 4, &row);
         fn (arg, &row);
     }
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -259,7 +259,7 @@ rc_store_fleet_each (rc_store_t *self, rc_host_fn *host_fn, rc_app_fn *app_fn, v
         }
     }
     free (last);
-    sqlite3_finalize (stmt);
+    rc_store_finalize (self, stmt);
     if (rc == SQLITE_NOMEM)
         return rc_store_set_error (self, "out of memory");
     return rc == SQLITE_DONE ? 0 : rc_store_set_error (self, "%s", sqlite3_errmsg (self->db));

@@ -43,7 +43,7 @@ rc_store_outbox_event (rc_store_t *self, sqlite3_stmt *insert, const char *kind)
        the event and its rows one commit */
     bool alone = sqlite3_get_autocommit (self->db);
     if (alone && rc_store_exec (self, "SAVEPOINT event_outbox") != 0) {
-        sqlite3_finalize (insert);
+        rc_store_finalize (self, insert);
         return -1;
     }
     int rc = rc_store_run (self, insert);

@@ -22,12 +22,30 @@ struct _rc_store_t {
     rc_outbox_match_fn *outbox_match;   /* webhooks of an event kind, or NULL */
     rc_outbox_notify_fn *outbox_notify; /* rows were committed */
     void *outbox_arg;
-    bool outbox_added;    /* the open transaction wrote outbox rows */
-    int64_t txn_began_us; /* monotonic µs of BEGIN, for the metrics (0: none open) */
-    bool group;           /* in a group: each begin is a savepoint of one transaction */
-    bool group_open;      /* the group's transaction has begun (at its first step) */
-    bool step_open;       /* in the group, a step's savepoint is open */
+    bool outbox_added;     /* the open transaction wrote outbox rows */
+    int64_t txn_began_us;  /* monotonic µs of BEGIN, for the metrics (0: none open) */
+    bool group;            /* in a group: each begin is a savepoint of one transaction */
+    bool group_open;       /* the group's transaction has begun (at its first step) */
+    bool step_open;        /* in the group, a step's savepoint is open */
+    zhashx_t *stmts;       /* SQL text -> its statement, prepared once (store_stmts.c) */
+    int64_t stmt_prepared; /* statements parsed (a kept one once) */
+    int64_t stmt_reused;   /* uses of a kept statement, parsing nothing */
+    int64_t rows_read;     /* rows stepped through rc_store_step */
 };
+
+/* Statements kept per SQL text, up to this many (texts made on the fly,
+   such as the pagers', past it are prepared each time). */
+#define RC_STORE_STMTS_MAX 512
+
+/* The kept statement of sql, reset and unbound (a fresh one of its own when
+   that one is in use); NULL and errmsg on failure. Give it back with
+   rc_store_finalize. */
+sqlite3_stmt *rc_store_stmt_get (rc_store_t *self, const char *sql);
+/* Runs sql (no rows wanted, no arguments) on its kept statement: the
+   transaction statements of every step. 0 or -1. */
+int rc_store_exec_kept (rc_store_t *self, const char *sql);
+/* Finalizes every kept statement (before the connection closes). */
+void rc_store_stmts_drop (rc_store_t *self);
 
 /* Inserts the event (the statement, taken) and its outbox rows, whole or
    not at all (store_outbox.c). */

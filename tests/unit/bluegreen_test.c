@@ -184,7 +184,7 @@ s_switch_start (void)
         "t", dep.id);
     ck_assert_int_eq (rc_store_step (store, stmt), SQLITE_ROW);
     ck_assert_int_eq (sqlite3_column_int (stmt, 0), 1);
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
 
     /* the way back reads the warm release from the host's app row */
     ck_assert_int_eq (rc_store_exec (store, "INSERT INTO hosts (id, pubkey, state, first_seen, "

@@ -52,6 +52,7 @@
     X (rc_sources_test)                                                                            \
     X (rc_signature_test)                                                                          \
     X (rc_window_test)                                                                             \
+    X (rc_engine_scale_test)                                                                       \
     X (rc_slide_test)                                                                              \
     X (rc_freeze_test)                                                                             \
     X (rc_plan_test)                                                                               \

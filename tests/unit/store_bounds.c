@@ -200,7 +200,7 @@ s_count (rc_store_t *store, const char *sql)
     ck_assert_ptr_nonnull (stmt);
     ck_assert_int_eq (sqlite3_step (stmt), SQLITE_ROW);
     int64_t n = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return n;
 }
 

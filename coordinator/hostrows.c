@@ -1,0 +1,113 @@
+/*  hostrows.c - the committed host rows of active deployments, kept (see
+    hostrows.h). */
+#include "hostrows.h"
+
+#include <string.h>
+
+typedef struct {
+    rc_dhost_t *hosts; /* in their stable order, as committed */
+    size_t n;
+    zhashx_t *index; /* host id -> its position + 1 */
+} s_rows_t;
+
+struct _rc_hostrows_t {
+    zhashx_t *deployments; /* deployment id -> s_rows_t */
+    uint64_t loaded;       /* rows read for whole lists */
+};
+
+static void
+s_rows_destroy (void **item)
+{
+    s_rows_t *rows = (s_rows_t *)*item;
+    if (rows) {
+        zhashx_destroy (&rows->index);
+        free (rows->hosts);
+        free (rows);
+        *item = NULL;
+    }
+}
+
+rc_hostrows_t *
+rc_hostrows_new (void)
+{
+    rc_hostrows_t *self = (rc_hostrows_t *)zmalloc (sizeof *self);
+    self->deployments = zhashx_new ();
+    zhashx_set_destructor (self->deployments, s_rows_destroy);
+    return self;
+}
+
+void
+rc_hostrows_destroy (rc_hostrows_t **self_p)
+{
+    if (self_p && *self_p) {
+        zhashx_destroy (&(*self_p)->deployments);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+int
+rc_hostrows_get (rc_hostrows_t *self, rc_store_t *store, const char *id, rc_dhost_t **hosts,
+                 size_t *n)
+{
+    s_rows_t *rows = (s_rows_t *)zhashx_lookup (self->deployments, id);
+    if (!rows) {
+        rc_dhost_t *loaded = NULL;
+        size_t count = 0;
+        if (rc_dhost_load (store, id, &loaded, &count) != 0)
+            return -1;
+        self->loaded += count;
+        rows = (s_rows_t *)zmalloc (sizeof *rows);
+        rows->hosts = loaded;
+        rows->n = count;
+        rows->index = zhashx_new ();
+        for (size_t i = 0; i < count; i++)
+            zhashx_insert (rows->index, loaded[i].host_id, (void *)(uintptr_t)(i + 1));
+        zhashx_insert (self->deployments, id, rows);
+    }
+    *hosts = rows->hosts;
+    *n = rows->n;
+    return 0;
+}
+
+void
+rc_hostrows_committed (rc_hostrows_t *self, const char *id)
+{
+    s_rows_t *rows = (s_rows_t *)zhashx_lookup (self->deployments, id);
+    for (size_t i = 0; rows && i < rows->n; i++)
+        rows->hosts[i].dirty = false;
+}
+
+void
+rc_hostrows_put (rc_hostrows_t *self, const char *id, const rc_dhost_t *host)
+{
+    s_rows_t *rows = (s_rows_t *)zhashx_lookup (self->deployments, id);
+    if (!rows)
+        return;
+    size_t at = (size_t)(uintptr_t)zhashx_lookup (rows->index, host->host_id);
+    if (at == 0) {
+        /* a row the copy does not have: it is not the whole list */
+        zhashx_delete (self->deployments, id);
+        return;
+    }
+    rows->hosts[at - 1] = *host;
+    rows->hosts[at - 1].dirty = false;
+}
+
+void
+rc_hostrows_drop (rc_hostrows_t *self, const char *id)
+{
+    zhashx_delete (self->deployments, id);
+}
+
+void
+rc_hostrows_drop_all (rc_hostrows_t *self)
+{
+    zhashx_purge (self->deployments);
+}
+
+uint64_t
+rc_hostrows_loaded (rc_hostrows_t *self)
+{
+    return self->loaded;
+}

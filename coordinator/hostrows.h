@@ -1,0 +1,41 @@
+/*  hostrows.h - the host rows of the active deployments as last committed,
+    kept by the engine so that advancing a deployment reads only its record
+    and the rows that changed, not its whole host list each time (a flush
+    after every burst of step reports read all 1,000 rows of a 1,000-host
+    rollout, 6 KB each, to start one batch).
+
+    A copy, never the truth: every row here was read from the store or
+    written to it in a transaction that committed. A transaction that
+    failed, a group commit that failed, or a change made elsewhere drops the
+    copy, and the next use reads the rows again (rc_dhost_load). */
+#ifndef COORD_HOSTROWS_H
+#define COORD_HOSTROWS_H
+
+#include "deployments.h"
+
+typedef struct _rc_hostrows_t rc_hostrows_t;
+
+rc_hostrows_t *rc_hostrows_new (void);
+void rc_hostrows_destroy (rc_hostrows_t **self_p);
+
+/* The rows of deployment id in their stable order (borrowed: valid until
+   the next call that drops or loads them), read from store when not kept:
+   0, or -1 with the store's error. The caller may change them in place; it
+   then either commits what it changed (rc_hostrows_committed) or drops
+   them. */
+int rc_hostrows_get (rc_hostrows_t *self, rc_store_t *store, const char *id, rc_dhost_t **hosts,
+                     size_t *n);
+/* The rows of id were saved and committed: they are clean. */
+void rc_hostrows_committed (rc_hostrows_t *self, const char *id);
+/* One row of id (host->host_id) was committed as host: the copy takes it,
+   when there is one. */
+void rc_hostrows_put (rc_hostrows_t *self, const char *id, const rc_dhost_t *host);
+/* Forgets the rows of id (it ended, starts over, or a write failed). */
+void rc_hostrows_drop (rc_hostrows_t *self, const char *id);
+/* Forgets every copy (a group commit failed: what it held was not
+   committed). */
+void rc_hostrows_drop_all (rc_hostrows_t *self);
+/* Rows read from the store for whole host lists since new (tests). */
+uint64_t rc_hostrows_loaded (rc_hostrows_t *self);
+
+#endif
