@@ -5,9 +5,14 @@
 # window is full holds its new starts (never more than N in flight, no host
 # starting between the freeze and its end), and the window goes on by
 # itself once the freeze ends. status and --plan say where the deployment
-# is. Everything about order is read from the events table.
+# is. Everything about order is read from the events table. The freeze
+# ends when the wall clock of every process here moves on past it (the
+# test hook RC_FAULT_WALL_OFFSET_FILE of FAULT=1 builds, as in t_freeze),
+# so no timing of a loaded machine decides whether it held.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/window_lib.sh"
+export RC_FAULT_WALL_OFFSET_FILE="$T/wall-offset"
+echo 0 >"$RC_FAULT_WALL_OFFSET_FILE"
 # once.sh NAME I: agent I's run_once_NAME; fails (exit 3) while $T/fail-NAME exists
 cat >"$T/once.sh" <<SH
 echo "\$1 \$ROLLCLONE_VERSION \$ROLLCLONE_DEPLOYMENT" >>"$T/agent-\$2/once.log"
@@ -78,7 +83,7 @@ touch "$T/agent-2/hold-install-v2" "$T/agent-3/hold-install-v2"
 dep=$(deploy v2 $STEPS --soak 200ms) || fail "deploy v2"
 wait_for 30 dh_is "$dep" host-3 updating || fail "the window did not reach host-3"
 dh_is "$dep" host-2 updating || fail "host-2 is $(dep_host_field "$dep" host-2 state)"
-expect_exit 0 "$RC" freeze --until 6s --reason "window test"
+expect_exit 0 "$RC" freeze --until 5m --reason "window test"
 rm "$T/agent-2/hold-install-v2"
 wait_for 20 dh_is "$dep" host-2 succeeded || fail "host-2 did not finish"
 wait_for 10 frozen_is "$dep" True || fail "the window's next start is not frozen"
@@ -89,6 +94,11 @@ grep -q "window 2 of 5 hosts (2): 1 in flight, 2 to start$" "$T/status.out" || f
 grep -q "run-once before run_once_migrate on host-3: succeeded" "$T/status.out" || fail "status: before"
 grep -q "run-once after  run_once_smoke on host-3: pending" "$T/status.out" || fail "status: after"
 rm "$T/agent-3/hold-install-v2"
+wait_for 20 dh_is "$dep" host-3 succeeded || fail "host-3 did not finish"
+sleep 1
+dh_is "$dep" host-4 pending || fail "host-4 started inside the freeze"
+# the freeze ends: the wall clock moves on 6 minutes
+echo 360000 >"$RC_FAULT_WALL_OFFSET_FILE"
 wait_for 40 dep_ended "$dep" || fail "v2 did not go on after the freeze"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; fail "v2 ended $(dep_field "$dep" state)"; }
 "$RC" status "$dep"
