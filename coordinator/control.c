@@ -591,7 +591,8 @@ rc_control_operate (rc_control_t *self, const Rollclone__OperateRequest *req)
         dep->paused = true;
         rc_rollout_dep_state (dep, RC_DEP_PAUSED);
         rc |= rc_store_eventf (self->store, dep->id, NULL, "paused",
-                               "by the operator: no new batch starts");
+                               "by the operator: no new %s starts",
+                               rc_slide_phase (dep) ? "host of the window" : "batch");
         break;
     case ROLLCLONE__OPERATE_REQUEST__OP__RESUME: {
         /* the manual gate opens only once reached (window.h): a resume

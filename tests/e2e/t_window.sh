@@ -7,11 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/window_lib.sh"
 N=6
-rc_fleet $N
-for i in $(seq 1 $N); do rc_webapp $i; done
-rc_coord_start
-for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+window_fleet $N
 for v in v2 v3 v4; do make_release $v; done
 
 # canary_first DEP: host-1 started first and finished before any other started

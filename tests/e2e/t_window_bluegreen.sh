@@ -45,7 +45,9 @@ grep -q "has not reached its manual gate yet: 3 host(s) of its window still to s
 say "a pause and a resume while it stages lift the pause, not the gate"
 expect_exit 0 "$RC" pause "$dep"
 expect_exit 0 "$RC" resume "$dep"
-"$RC" events "$dep" | grep -q "resumed .*the manual gate holds until it is reached" || fail "resumed event: $("$RC" events "$dep")"
+"$RC" events "$dep" >"$T/events.out"
+grep -q "paused .*by the operator: no new host of the window starts" "$T/events.out" || fail "paused event: $(cat "$T/events.out")"
+grep -q "resumed .*the manual gate holds until it is reached" "$T/events.out" || fail "resumed event: $(cat "$T/events.out")"
 rm "$T/agent-2/hold-install-v2" "$T/agent-3/hold-install-v2"
 wait_for 40 waits_at_gate "$dep" || fail "not at the switch's gate: $("$RC" status "$dep")"
 sleep 1

@@ -22,11 +22,7 @@ SH
 RC_APP_EXTRA='run_once_migrate = sh $T/once.sh migrate $i
 run_once_smoke = sh $T/once.sh smoke $i'
 N=5
-rc_fleet $N
-for i in $(seq 1 $N); do rc_webapp $i; done
-rc_coord_start
-for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+window_fleet $N
 for v in v1 v2; do make_release $v; done
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 

@@ -24,3 +24,12 @@ PY
 }
 # dh_in DEP HOST STATE,STATE: the host's state in the deployment is one of them
 dh_in () { case ",$3," in *",$(dep_host_field "$1" "$2" state 2>/dev/null),"*) return 0 ;; esac; return 1; }
+# window_fleet N: a coordinator and N agents (host-1..host-N) with the test
+# web app, every one online
+window_fleet () {
+    rc_fleet "$1"
+    for i in $(seq 1 "$1"); do rc_webapp "$i"; done
+    rc_coord_start
+    for i in $(seq 1 "$1"); do rc_agent_start "$i"; done
+    for i in $(seq 1 "$1"); do wait_for 10 host_is "host-$i" online || fail "host-$i not online"; done
+}
