@@ -153,7 +153,10 @@ const rc_cli_command_t rc_cli_commands[] = {
      "rollouts",
      "ID [--json]",
      "let a paused deployment go on",
-     "Also opens the gate of a deployment started with --pause manual.",
+     "Also opens the gate of a deployment started with --pause manual, once it waits there "
+     "(its batch done; with blue-green, every host staged before the switch). A resume sent "
+     "earlier is refused (exit 2) and opens nothing; one that lifts `rollclone pause` while "
+     "hosts are in flight leaves the gate closed.",
      1,
      1,
      NULL,

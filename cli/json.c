@@ -123,9 +123,10 @@ rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
         "max_fail", (int)d->max_fail_hosts, "max_fail_spec", d->max_fail, "select", d->select,
         "soak_ms", (int)d->soak_ms, "health_timeout_ms", (int)d->health_timeout_ms,
         "progress_deadline_ms", (int)d->progress_deadline_ms, "pause", d->pause, "auto_rollback",
-        (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume", (int)!d->gate_open,
-        "created", s_time (d->created_ms), "updated", s_time (d->updated_ms), "finished",
-        s_time (d->finished_ms), "hosts", hosts, "offline_grace_ms", (int)d->offline_grace_ms);
+        (int)d->auto_rollback, "sha256", d->sha256, "waiting_for_resume",
+        (int)rc_cli_waits_for_resume (d), "created", s_time (d->created_ms), "updated",
+        s_time (d->updated_ms), "finished", s_time (d->finished_ms), "hosts", hosts,
+        "offline_grace_ms", (int)d->offline_grace_ms);
     int inflight = 0;
     for (size_t i = 0; i < d->n_hosts; i++)
         inflight += streq (d->hosts[i]->state, "updating") || streq (d->hosts[i]->state, "unknown");

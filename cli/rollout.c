@@ -10,6 +10,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The plan's run-once steps of when ("before", "after"): each where the
+   operator reads the plan's order, before ahead of the batches, after
+   behind them. */
+static void
+s_print_plan_once (const Rollclone__PlanReply *p, const char *when)
+{
+    for (size_t i = 0; i < p->n_run_once; i++) {
+        const Rollclone__RunOnceInfo *o = p->run_once[i];
+        if (!streq (o->when, when))
+            continue;
+        if (*o->error)
+            rc_cli_line ("  run-once %s: run_once_%s: %s", rc_cli_esc (o->when),
+                         rc_cli_esc (o->name), rc_cli_esc (o->error));
+        else
+            rc_cli_line ("  run-once %s: run_once_%s on %s", rc_cli_esc (o->when),
+                         rc_cli_esc (o->name), rc_cli_esc (o->host_id));
+    }
+}
+
+/* What a freeze in force holds of the plan: the batches, and the run-once
+   before step and a window's hosts when it has them (the after step is
+   not held: it starts once no host is left). */
+static void
+s_print_plan_frozen (const Rollclone__PlanReply *p)
+{
+    bool before = false;
+    for (size_t i = 0; i < p->n_run_once; i++)
+        before = before || streq (p->run_once[i]->when, "before");
+    if (!before && !p->window_hosts)
+        rc_cli_line ("frozen: a freeze is in force now; no batch would start until it ends");
+    else
+        rc_cli_line ("frozen: a freeze is in force now; nothing would start until it ends (%s%s%s)",
+                     before ? "the run-once before step, " : "", "the batches",
+                     p->window_hosts ? ", each host of the window" : "");
+}
+
 void
 rc_cli_print_plan (const Rollclone__PlanReply *p)
 {
@@ -18,6 +54,7 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
                  rc_cli_esc (p->kind), rc_cli_esc (p->app), *p->version ? " " : "",
                  rc_cli_esc (p->version), p->hosts, p->hosts == 1 ? "" : "s", p->n_batches,
                  p->n_batches == 1 ? "" : "es");
+    s_print_plan_once (p, "before");
     for (size_t i = 0; i < p->n_batches; i++) {
         const Rollclone__PlanBatch *b = p->batches[i];
         char *hosts = NULL;
@@ -27,6 +64,7 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
                      b->n_host_ids == 1 ? "" : "s", hosts ? hosts : "-");
         free (hosts);
     }
+    s_print_plan_once (p, "after");
     if (p->n_skipped)
         rc_cli_line ("skipped:");
     for (size_t i = 0; i < p->n_skipped; i++)
@@ -44,22 +82,14 @@ rc_cli_print_plan (const Rollclone__PlanReply *p)
                      "starting as one finishes",
                      p->window_hosts, p->window_hosts == 1 ? "" : "s");
     rc_cli_line ("failure budget: %u host%s", p->max_fail_hosts, p->max_fail_hosts == 1 ? "" : "s");
-    rc_cli_line ("worst case: %s (each host up to the progress deadline, and the pauses)",
-                 rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst));
+    rc_cli_line ("worst case: %s (each host%s up to the progress deadline, and the pauses)",
+                 rc_duration_format ((int64_t)p->worst_case_ms, worst, sizeof worst),
+                 p->n_run_once ? " and run-once step" : "");
     if (p->frozen)
-        rc_cli_line ("frozen: a freeze is in force now; no batch would start until it ends");
+        s_print_plan_frozen (p);
     for (size_t i = 0; i < p->n_checks; i++)
         rc_cli_line ("check %s: each batch held until every host passes it",
                      rc_cli_esc (p->checks[i]));
-    for (size_t i = 0; i < p->n_run_once; i++) {
-        const Rollclone__RunOnceInfo *o = p->run_once[i];
-        if (*o->error)
-            rc_cli_line ("run-once %s: run_once_%s: %s", rc_cli_esc (o->when), rc_cli_esc (o->name),
-                         rc_cli_esc (o->error));
-        else
-            rc_cli_line ("run-once %s: run_once_%s on %s", rc_cli_esc (o->when),
-                         rc_cli_esc (o->name), rc_cli_esc (o->host_id));
-    }
 }
 
 /* Prints a deployment as JSON after a request changed it (writes print

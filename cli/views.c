@@ -103,12 +103,18 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
         rc_cli_line ("  created %s by %s", rc_cli_iso_time (d->created_ms, created, sizeof created),
                      *d->operator_ ? rc_cli_esc (d->operator_) : "-");
     if (d->window_hosts) {
-        int inflight = 0;
-        for (size_t i = 0; i < d->n_hosts; i++)
+        int inflight = 0, pending = 0;
+        for (size_t i = 0; i < d->n_hosts; i++) {
             inflight +=
                 streq (d->hosts[i]->state, "updating") || streq (d->hosts[i]->state, "unknown");
-        rc_cli_line ("  window %u of %zu hosts (%s): %d in flight", d->window_hosts, d->n_hosts,
-                     rc_cli_esc (d->window), inflight);
+            pending += streq (d->hosts[i]->state, "pending");
+        }
+        /* what a pause or a freeze holds: the hosts still to start */
+        char left[32] = "";
+        if (pending && !rc_cli_ended (d->state))
+            snprintf (left, sizeof left, ", %d to start", pending);
+        rc_cli_line ("  window %u of %zu hosts (%s): %d in flight%s", d->window_hosts, d->n_hosts,
+                     rc_cli_esc (d->window), inflight, left);
     }
     if (deploy && *d->rollback_batch)
         rc_cli_line ("  rollback batch %s", rc_cli_esc (d->rollback_batch));
@@ -123,10 +129,16 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
             rc_duration_format (o->finished_ms - o->started_ms, took, sizeof took);
         if (streq (o->state, "succeeded") || streq (o->state, "failed"))
             snprintf (code, sizeof code, ", exit %d", o->exit_code);
+        const char *host = *o->host_id ? rc_cli_esc (o->host_id) : "(not chosen)";
+        if (streq (o->state, "pending") && rc_cli_ended (d->state)) {
+            /* it never runs: the deployment ended before its turn */
+            rc_cli_line ("  run-once %-6s run_once_%s on %s: not run, the deployment ended first",
+                         rc_cli_esc (o->when), rc_cli_esc (o->name), host);
+            continue;
+        }
         rc_cli_line ("  run-once %-6s run_once_%s on %s: %s%s, %s%s%s", rc_cli_esc (o->when),
-                     rc_cli_esc (o->name), *o->host_id ? rc_cli_esc (o->host_id) : "(not chosen)",
-                     rc_cli_esc (o->state), code, took, *o->error ? ": " : "",
-                     rc_cli_esc (o->error));
+                     rc_cli_esc (o->name), host, rc_cli_esc (o->state), code, took,
+                     *o->error ? ": " : "", rc_cli_esc (o->error));
         s_print_tail (o->output_tail);
     }
     if (d->n_checks) {

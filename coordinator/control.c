@@ -591,20 +591,45 @@ rc_control_operate (rc_control_t *self, const Rollclone__OperateRequest *req)
         dep->paused = true;
         rc_rollout_dep_state (dep, RC_DEP_PAUSED);
         rc |= rc_store_eventf (self->store, dep->id, NULL, "paused",
-                               "by the operator: no new batch starts");
+                               "by the operator: no new %s starts",
+                               rc_slide_phase (dep) ? "host of the window" : "batch");
         break;
     case ROLLCLONE__OPERATE_REQUEST__OP__RESUME: {
-        bool gated = streq (dep->pause_spec, "manual") && !dep->gate_open && dep->batch > 0;
-        if (!dep->paused && !gated) {
-            reply = rc_reply_error (RC_EXIT_USAGE, "deployment %s is not paused (%s)", dep->id,
-                                    rc_dep_state_name (dep->state));
+        /* the manual gate opens only once reached (window.h): a resume
+           sent while the batch, the window or blue-green's staging still
+           runs lifts the operator's pause, if any, and no gate */
+        bool gated = streq (dep->pause_spec, "manual") && !dep->gate_open && dep->batch > 0
+                     && dep->state != RC_DEP_ROLLING_BACK;
+        int left = gated ? rc_slide_gate_left_of (self->store, dep) : 0;
+        if (left < 0) {
+            reply = rc_reply_error (RC_EXIT_FAILED, "%s", rc_store_errmsg (self->store));
+            break;
+        }
+        if (!dep->paused && (!gated || left > 0)) {
+            if (gated) {
+                char what[32] = "its window";
+                if (!rc_slide_phase (dep))
+                    snprintf (what, sizeof what, "batch %d", dep->batch);
+                reply = rc_reply_error (
+                    RC_EXIT_USAGE,
+                    "deployment %s has not reached its manual gate yet: %d host(s) of %s still "
+                    "to %s; resume it once it waits there",
+                    dep->id, left, what,
+                    rc_bluegreen_is (dep) && dep->bg_phase <= RC_BG_STAGING ? "stage" : "finish");
+            }
+            else
+                reply = rc_reply_error (RC_EXIT_USAGE, "deployment %s is not paused (%s)", dep->id,
+                                        rc_dep_state_name (dep->state));
             break;
         }
         dep->paused = false;
-        dep->gate_open = true;
+        if (gated && left == 0)
+            dep->gate_open = true;
         if (dep->state == RC_DEP_PAUSED)
             rc_rollout_dep_state (dep, RC_DEP_RUNNING);
-        rc |= rc_store_eventf (self->store, dep->id, NULL, "resumed", "by the operator");
+        rc |= rc_store_eventf (self->store, dep->id, NULL, "resumed", "by the operator%s",
+                               gated && left > 0 ? "; the manual gate holds until it is reached"
+                                                 : "");
         break;
     }
     case ROLLCLONE__OPERATE_REQUEST__OP__ABORT:

@@ -170,10 +170,12 @@ s_skip_all (Rollclone__PlanReply *plan, zlistx_t *ids, const char *reason)
 }
 
 /* A run-once step of the plan: the host the engine would pick from the
-   members as they are now, or none and why. */
+   members as they are now, or none and why. A step that runs may take up
+   to the progress deadline (the engine's bound on it too), so the worst
+   case counts it. */
 static int
 s_plan_once (Rollclone__PlanReply *plan, const char *when, const char *name, const char *run_on,
-             const rc_plan_member_t *members, size_t n)
+             const rc_plan_member_t *members, size_t n, int64_t progress_deadline_ms)
 {
     if (!*name)
         return 0;
@@ -196,6 +198,8 @@ s_plan_once (Rollclone__PlanReply *plan, const char *when, const char *name, con
     info->host_id = strdup (pick >= 0 ? members[pick].host_id : run_on);
     info->error = strdup (pick >= 0 ? "" : err);
     free (cand);
+    if (pick >= 0 && progress_deadline_ms > 0)
+        plan->worst_case_ms += (uint64_t)progress_deadline_ms;
     if (!info->when || !info->name || !info->state || !info->host_id || !info->error
         || s_append ((void ***)&plan->run_once, &plan->n_run_once, info) != 0) {
         rollclone__run_once_info__free_unpacked (info, NULL);
@@ -236,9 +240,11 @@ rc_plan_deploy (const Rollclone__DeployRequest *req, const rc_plan_deploy_t *how
     if (rc == 0)
         plan->window_hosts = (uint32_t)how->window_hosts;
     if (rc == 0)
-        rc = s_plan_once (plan, "before", req->before, req->run_on, members, n);
+        rc = s_plan_once (plan, "before", req->before, req->run_on, members, n,
+                          how->progress_deadline_ms);
     if (rc == 0)
-        rc = s_plan_once (plan, "after", req->after, req->run_on, members, n);
+        rc = s_plan_once (plan, "after", req->after, req->run_on, members, n,
+                          how->progress_deadline_ms);
     /* the analysis gates each batch would be held to (validated already) */
     for (size_t k = 0; rc == 0 && k < req->n_checks; k++) {
         char *name = strdup (req->checks[k]);

@@ -113,6 +113,35 @@ rc_slide_fill (rc_rollout_t *rollout, rc_deployment_t *dep, rc_dhost_t *hosts, s
 }
 
 int
+rc_slide_gate_left (const rc_deployment_t *dep, int inflight, int pending)
+{
+    int left = inflight;
+    for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++)
+        left += dep->once[w].state == RC_ONCE_RUNNING;
+    return left + (rc_slide_phase (dep) ? pending : 0);
+}
+
+int
+rc_slide_gate_left_of (rc_store_t *store, const rc_deployment_t *dep)
+{
+    /* counted by the database: a resume need not load every host row */
+    sqlite3_stmt *stmt = rc_store_prepare (
+        store,
+        "SELECT coalesce(sum(state IN (?2, ?3, ?4)), 0), coalesce(sum(state = ?5), 0) "
+        "FROM deployment_hosts WHERE deployment_id = ?1",
+        "ttttt", dep->id, rc_host_state_name (RC_HOST_UPDATING),
+        rc_host_state_name (RC_HOST_UNKNOWN), rc_host_state_name (RC_HOST_ROLLING_BACK),
+        rc_host_state_name (RC_HOST_PENDING));
+    if (!stmt)
+        return -1;
+    int left = -1;
+    if (rc_store_step (store, stmt) == SQLITE_ROW)
+        left = rc_slide_gate_left (dep, sqlite3_column_int (stmt, 0), sqlite3_column_int (stmt, 1));
+    sqlite3_finalize (stmt);
+    return left;
+}
+
+int
 rc_slide_rollback_size (const rc_deployment_t *dep, int total)
 {
     if (*dep->rollback_spec) {

@@ -48,6 +48,17 @@ int rc_slide_room (int window_hosts, int inflight);
    fails there and takes no room. Records and events only. */
 int rc_slide_fill (rc_rollout_t *rollout, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n,
                    int inflight, int64_t now);
+/* What dep has left before the gate of --pause manual: its hosts in
+   flight (inflight: updating, unknown, put back), its run-once step
+   running, and once its window began, its hosts still to start (a window
+   has no gate of its own; the one left is blue-green's switch, after
+   every host is staged). 0: the gate is reached, and only then does a
+   resume open it; one sent earlier would let the next batch, or the
+   switch, go before the operator saw this one end. */
+int rc_slide_gate_left (const rc_deployment_t *dep, int inflight, int pending);
+/* The same, counting dep's hosts in the store. -1 on a store error. */
+int rc_slide_gate_left_of (rc_store_t *store, const rc_deployment_t *dep);
+
 /* Hosts rolled back at a time, of total: the deployment's
    --rollback-batch, else its largest batch or its window, whichever is
    larger; at least 1. */

@@ -283,6 +283,26 @@ rc_slide_test (bool verbose)
     ck_assert_int_eq (rc_slide_room (4, 4), 0);
     ck_assert_int_eq (rc_slide_room (4, 6), 0); /* run-once steps and held hosts count too */
 
+    /* the manual gate is reached when nothing is in flight (a run-once
+       step neither) and, once the window began, no host is left to start:
+       blue-green's switch comes after the window's last host */
+    memset (&dep, 0, sizeof dep);
+    RC_SET (dep.batch_spec, "1");
+    dep.window_hosts = 3;
+    dep.batch = 1; /* the canary's gate */
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 0, 9), 0);
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 1, 9), 1);
+    dep.batch = 2; /* in the window */
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 3, 6), 9);
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 0, 2), 2);
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 0, 0), 0);
+    dep.once[RC_ONCE_AFTER].state = RC_ONCE_RUNNING;
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 0, 0), 1);
+    dep.window_hosts = 0; /* fixed batches: what is pending is the next batch's */
+    dep.once[RC_ONCE_AFTER].state = RC_ONCE_NONE;
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 0, 6), 0);
+    ck_assert_int_eq (rc_slide_gate_left (&dep, 2, 6), 2);
+
     /* rollback batch: --rollback-batch, else the largest batch or the
        window */
     dep.window_hosts = 0;
