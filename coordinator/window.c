@@ -137,7 +137,7 @@ rc_slide_gate_left_of (rc_store_t *store, const rc_deployment_t *dep)
     int left = -1;
     if (rc_store_step (store, stmt) == SQLITE_ROW)
         left = rc_slide_gate_left (dep, sqlite3_column_int (stmt, 0), sqlite3_column_int (stmt, 1));
-    sqlite3_finalize (stmt);
+    rc_store_finalize (store, stmt);
     return left;
 }
 
