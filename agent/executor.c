@@ -755,6 +755,15 @@ s_actor (zsock_t *pipe, void *args)
     rc_journal_destroy (&self.journal);
 }
 
+static bool
+s_any_health_url (const rc_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->app_count; i++)
+        if (cfg->apps[i].health_url && *cfg->apps[i].health_url)
+            return true;
+    return false;
+}
+
 static zactor_t *
 s_executor_new (const rc_config_t *cfg, bool local, char *err, size_t errlen)
 {
@@ -770,10 +779,13 @@ s_executor_new (const rc_config_t *cfg, bool local, char *err, size_t errlen)
     }
     /* libcurl's global set-up (OpenSSL's with it) belongs to the creating
        thread: done in the actor's thread, OpenSSL keeps per-thread state
-       there that nothing frees when the actor ends. The daemon does it in
-       its own main thread when first needed (privsep.c: OpenSSL's set-up
-       touches ~2 MB of libcrypto, issue 13); a local command at once. */
-    if (local)
+       there that nothing frees when the actor ends (LSan: 904 bytes from
+       CRYPTO_zalloc after `recover` did a health GET). So it is done here,
+       in the caller's thread, whenever the actor may GET at once: a local
+       command, or an app with a health_url (the idle self check, recovery
+       at start). An agent without one sets up at its first step
+       (privsep.c), which spares an idle executor ~2 MB of libcrypto. */
+    if (local || s_any_health_url (cfg))
         rc_fetch_global_init ();
     /* zactor_new returns after the actor's handshake: start is read by then */
     zactor_t *actor = zactor_new (s_actor, &start);

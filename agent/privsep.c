@@ -365,15 +365,6 @@ s_stop_child (pid_t child)
     }
 }
 
-static bool
-s_any_health_url (const rc_config_t *cfg)
-{
-    for (size_t i = 0; i < cfg->app_count; i++)
-        if (cfg->apps[i].health_url && *cfg->apps[i].health_url)
-            return true;
-    return false;
-}
-
 static int
 s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
 {
@@ -390,12 +381,8 @@ s_executor_side (const rc_config_t *cfg, int fd, pid_t child, bool verbose)
         rc_log_error ("out of memory");
         goto out;
     }
-    /* An idle agent sets up libcurl and OpenSSL only when it has a GET to
-       do (~2 MB of libcrypto touched, issue 13): at once if an app checks
-       its health over HTTP (the idle self check, and recovery at start,
-       may GET), else at the first step (s_on_network). */
-    if (s_any_health_url (cfg))
-        rc_fetch_global_init ();
+    /* libcurl is set up by rc_executor_new when an app checks its health
+       over HTTP, else at the first step (s_on_network) */
     self.executor = rc_executor_new (cfg, err, sizeof err);
     if (!self.executor) {
         rc_log_error ("cannot start the executor: %s", err);
