@@ -52,12 +52,21 @@ WEB="$RC_BUILD/rc_benchweb"
 ms () { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# restart_script DIR PORT: DIR/restart.sh, the one restart of both sides
+# restart_script DIR PORT: DIR/restart.sh, the one restart of both sides.
+# The old server is gone once it has exited: a zombie counts as gone (its
+# port is free). The server is an orphan, reaped by PID 1; systemd reaps at
+# once, but a container's init may take 1.5 s (measured here), and waiting
+# for that made "restart" 1.7 s per host on both sides.
 restart_script () {
     cat >"$1/restart.sh" <<SH
 if [ -f "$1/server.pid" ]; then
-    kill "\$(cat "$1/server.pid")" 2>/dev/null
-    for _ in \$(seq 1 40); do kill -0 "\$(cat "$1/server.pid")" 2>/dev/null || break; sleep 0.05; done
+    old=\$(cat "$1/server.pid")
+    kill "\$old" 2>/dev/null
+    for _ in \$(seq 1 40); do
+        st=\$(cut -d' ' -f3 "/proc/\$old/stat" 2>/dev/null)
+        case \$st in '' | Z) break ;; esac
+        sleep 0.05
+    done
 fi
 "$WEB" --port $2 --dir "$1/web/current" --startup-delay 0s >>"$1/server.log" 2>&1 </dev/null &
 echo \$! >"$1/server.pid"
