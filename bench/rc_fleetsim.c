@@ -345,7 +345,12 @@ main (int argc, char **argv)
     size_t cap = 1 << 20, nlat = 0;
     int64_t *lat = (int64_t *)malloc (cap * sizeof *lat);
     int64_t *lat_at = (int64_t *)malloc (cap * sizeof *lat_at); /* monotonic ms of each */
-    s_stats_t st = {.lat = lat, .lat_at = lat_at, .cap = cap, .hosts = hosts, .start = start};
+    s_stats_t st = {.lat = lat,
+                    .lat_at = lat_at,
+                    .cap = cap,
+                    .hosts = hosts,
+                    .start = start,
+                    .registered_all = -1};
     /* One epoll set over every socket's ZMQ_FD: a wakeup costs what is
        ready, not what is connected (zmq_poll over 2 sockets a host made the
        simulators, not the coordinator, the bottleneck past 2,000 hosts).
