@@ -7,7 +7,10 @@
 # longer warm; the resume stages those two again (and only those), the
 # coordinator killed -9 in the middle of that restage goes on from its
 # rows, and the switch then ends `succeeded` with every host serving v2
-# through HAProxy: no switch failed, nothing rolled back.
+# through HAProxy: no switch failed, nothing rolled back. Then, with no
+# gate at all, staging one host at a time with a slow last host: the first
+# two go cold meanwhile (keep_warm 6 s) and are staged again before the
+# switch, the last one is not.
 . "$(dirname "$0")/lib.sh"
 command -v haproxy >/dev/null || { echo "haproxy is not installed"; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -95,4 +98,36 @@ for _ in 1 2 3 4 5 6; do
     v=$(curl -s --max-time 2 "http://127.0.0.1:$LB/index.html" | sed 's/.*version \([^<]*\)<.*/\1/')
     [ "$v" = v2 ] || fail "HAProxy answered '$v'"
 done
+
+say "no gate, a slow last host: the first ones go cold while it stages (keep_warm 6 s on hosts 1 and 2)"
+for i in 1 2; do
+    before=$(grep -c "registered with the coordinator" "$T/agent-$i.log")
+    kill -TERM "$(rc_pid agent-$i)"
+    wait_for 10 sh -c "! kill -0 $(rc_pid agent-$i) 2>/dev/null" || fail "agent-$i did not stop"
+    sed -i 's/^keep_warm = .*/keep_warm = 6s/' "$T/agent-$i.conf"
+    rc_agent_start $i
+    wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-$i.log')\" -gt $before ]" ||
+        fail "agent-$i did not register again"
+done
+for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+make_release v3
+echo 10 >"$T/agent-3/slow-install-v3"
+dep=$(deploy v3 --strategy blue-green --batch 1 --soak 300ms) || fail "deploy v3"
+wait_for 120 dep_ended "$dep" || { "$RC" status "$dep"; fail "v3 did not end"; }
+"$RC" events "$dep" >"$T/events.out"
+dep_state_is "$dep" succeeded || { "$RC" status "$dep"; cat "$T/events.out"; fail "v3: $(dep_field "$dep" state)"; }
+for i in 1 2; do
+    grep -q '^stop v3 ' "$T/agent-$i/hooks.log" || fail "host-$i did not stop its staged slot at keep_warm"
+    [ "$(events_count "$dep" host_restaging host-$i)" = 1 ] || { cat "$T/events.out"; fail "host-$i staged again $(events_count "$dep" host_restaging host-$i) times"; }
+done
+[ "$(events_count "$dep" host_restaging host-3)" = 0 ] || fail "host-3 (staged last) was staged again"
+[ "$(events_count "$dep" switch_started)" = 1 ] || fail "switch_started $(events_count "$dep" switch_started) times"
+[ "$(sql "select count(*) from events where deployment_id = '$dep' and (kind like '%back%' or kind = 'host_failed')")" = 0 ] ||
+    { cat "$T/events.out"; fail "something failed or went back"; }
+for i in $(seq 1 $N); do
+    wait_for 10 serves $i 1 || fail "host-$i: slot 1 does not serve v3"
+    [ "$(version_on $i 1)" = v3 ] || fail "host-$i: slot 1 answers $(version_on $i 1)"
+done
+v=$(curl -s --max-time 2 "http://127.0.0.1:$LB/index.html" | sed 's/.*version \([^<]*\)<.*/\1/')
+[ "$v" = v3 ] || fail "HAProxy answered '$v'"
 say ok
