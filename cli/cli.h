@@ -191,6 +191,8 @@ void rc_cli_count (const Rollclone__DeploymentInfo *d, int *ok, int *failed, int
 /* Where a blue-green deployment is ("staging batch 2 of 3", "switching",
    "switched", "switching back"), "" for a rolling one; in buf. */
 const char *rc_cli_bg_phase (const Rollclone__DeploymentInfo *d, char *buf, size_t len);
+/* The hosts of d staged (blue-green, waiting for the switch). */
+int rc_cli_staged_count (const Rollclone__DeploymentInfo *d);
 /* The SGR colour of a state (or yes/no, online/offline), NULL for none. */
 const char *rc_cli_state_color (const char *state);
 /* Follows a deployment until it ends: live bars on a terminal, one line

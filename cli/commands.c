@@ -127,7 +127,10 @@ const rc_cli_command_t rc_cli_commands[] = {
      "the state of one deployment, or of the recent ones",
      "Without ID, the recent deployments (10 unless --limit says otherwise; the coordinator "
      "gives at most 100). With ID, that deployment host by host: batch, state, phase, "
-     "versions, time, and why a host failed with the last lines of its hook's output.\n\n"
+     "versions, time, and why a host failed with the last lines of its hook's output. A "
+     "blue-green deployment before its switch also says until when its staged slots stay "
+     "warm (keep_warm), or how many are no longer warm: those are staged again when the "
+     "switch starts.\n\n"
      "status ID --watch follows the deployment like deploy --wait and exits the same way: "
      "0 when it succeeded, 1 when it failed or was rolled back.",
      0,

@@ -51,7 +51,7 @@ s_draw_progress (const Rollclone__DeploymentInfo *d, int lines_before)
         printf ("\033[%dA", lines_before);
     int lines = 0, ok, failed, busy;
     rc_cli_count (d, &ok, &failed, &busy);
-    char phase[48];
+    char phase[64];
     rc_cli_bg_phase (d, phase, sizeof phase);
     s_live_line (&lines, "%s %s %s: %s%s%s  (%d ok, %d failed, %d in progress, %zu hosts)%s",
                  rc_cli_esc (d->id), rc_cli_esc (d->app), rc_cli_esc (d->version),

@@ -139,6 +139,15 @@ rc_cli_json_deployment (const Rollclone__DeploymentInfo *d)
         inflight, "rollback_batch", d->rollback_batch);
     json_object_update (root, more);
     json_decref (more);
+    if (streq (d->strategy, "blue-green")) {
+        /* before the switch: the staged slots' keep_warm ("" once none is
+           warm, or after the switch) */
+        json_t *staged =
+            json_pack ("{s:i, s:i, s:o}", "staged", rc_cli_staged_count (d), "staged_cold",
+                       (int)d->staged_cold, "staged_warm_until", s_time (d->staged_warm_until_ms));
+        json_object_update (root, staged);
+        json_decref (staged);
+    }
     return root;
 }
 

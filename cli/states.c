@@ -108,6 +108,15 @@ rc_cli_state_color (const char *state)
     return NULL;
 }
 
+int
+rc_cli_staged_count (const Rollclone__DeploymentInfo *d)
+{
+    int staged = 0;
+    for (size_t i = 0; i < d->n_hosts; i++)
+        staged += streq (d->hosts[i]->state, "staged");
+    return staged;
+}
+
 const char *
 rc_cli_bg_phase (const Rollclone__DeploymentInfo *d, char *buf, size_t len)
 {
@@ -121,6 +130,9 @@ rc_cli_bg_phase (const Rollclone__DeploymentInfo *d, char *buf, size_t len)
         snprintf (buf, len, "switched back");
     else if (streq (d->phase, "staging") || (!*d->phase && streq (d->kind, "deploy")))
         snprintf (buf, len, "staging batch %u of %u", d->current_batch, d->total_batches);
+    else if (streq (d->phase, "restaging") && !rc_cli_ended (d->state))
+        snprintf (buf, len, "staging again before the switch (%d of %zu staged)",
+                  rc_cli_staged_count (d), d->n_hosts);
     else
         snprintf (buf, len, "%s", d->phase);
     return buf;

@@ -74,12 +74,32 @@ s_print_checks (const Rollclone__DeploymentHost *h)
     }
 }
 
+/* Blue-green before its switch: how long the staged slots stay warm (the
+   agents stop them at keep_warm; a switch after that stages them again
+   first, which takes the time of a stage). */
+static void
+s_print_staged (const Rollclone__DeploymentInfo *d)
+{
+    int staged = rc_cli_staged_count (d);
+    if (!staged || (!d->staged_warm_until_ms && !d->staged_cold))
+        return;
+    char when[32];
+    rc_cli_iso_time (d->staged_warm_until_ms, when, sizeof when);
+    if (!d->staged_cold)
+        rc_cli_line ("  staged slots warm until %s (keep_warm; a switch after that stages the "
+                     "hosts no longer warm again first)",
+                     when);
+    else
+        rc_cli_line ("  staged slots: %u of %d no longer warm (staged again before the switch)%s%s",
+                     d->staged_cold, staged, *when ? ", the others warm until " : "", when);
+}
+
 void
 rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
 {
     char created[32], dur[32], soak[32], ht[32];
     bool deploy = streq (d->kind, "deploy");
-    char batch[64] = "", phase[48];
+    char batch[96] = "", phase[64];
     if (*rc_cli_bg_phase (d, phase, sizeof phase))
         snprintf (batch, sizeof batch, ", blue-green: %s", phase);
     else if (deploy)
@@ -116,6 +136,7 @@ rc_cli_print_deployment (const Rollclone__DeploymentInfo *d)
         rc_cli_line ("  window %u of %zu hosts (%s): %d in flight%s", d->window_hosts, d->n_hosts,
                      rc_cli_esc (d->window), inflight, left);
     }
+    s_print_staged (d);
     if (deploy && *d->rollback_batch)
         rc_cli_line ("  rollback batch %s", rc_cli_esc (d->rollback_batch));
     if (*d->retry_of)

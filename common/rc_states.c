@@ -32,6 +32,7 @@ static const char *const s_host_names[RC_HOST_STATE_COUNT] = {
 static const char *const s_bg_names[RC_BG_PHASE_COUNT] = {
     [RC_BG_NONE] = "",
     [RC_BG_STAGING] = "staging",
+    [RC_BG_RESTAGING] = "restaging",
     [RC_BG_SWITCHING] = "switching",
     [RC_BG_SWITCHED] = "switched",
 };

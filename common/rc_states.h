@@ -46,6 +46,9 @@ typedef enum {
 typedef enum {
     RC_BG_NONE = 0,
     RC_BG_STAGING,   /* batches of ACTION_STAGE, traffic untouched */
+    RC_BG_RESTAGING, /* the gate passed: hosts whose staged slot went cold
+                        while the deployment waited stage again, traffic
+                        untouched; the switch follows */
     RC_BG_SWITCHING, /* ACTION_SWITCH sent to every staged host at once */
     RC_BG_SWITCHED,  /* every staged host serves the new release */
     RC_BG_PHASE_COUNT

@@ -68,6 +68,48 @@ int rc_bluegreen_back_action (const char *from_version, const char *warm_version
 int rc_bluegreen_back_action_of (rc_store_t *store, const rc_deployment_t *dep, const rc_dhost_t *h,
                                  int64_t now);
 
+/* The restage before the switch. The agent stops a staged slot at
+   keep_warm from its stage; a deployment that waited longer at its gate
+   (--pause manual), a freeze or its other batches would find it gone at
+   the switch and roll back. So when the switch is due (its gate open),
+   each staged host whose release is not warm enough (below) is staged
+   again first, all such hosts at once (their release passed its stage on
+   them, the switch that follows is fleet-wide too, and one short round
+   keeps the others warm), as an ordinary stage step with its own event;
+   then the switch. The rows are the state: a coordinator killed in the
+   middle finds the hosts in flight and goes on. */
+
+/* A host staged this many times (steps of its row: each stage is one) is
+   not staged again: it goes to the switch as it is, which fails it if
+   cold. Only a keep_warm shorter than a stage round gets there. */
+#define RC_BLUEGREEN_STAGES_MAX 4
+
+/* Whether version, staged at staged_at, is warm enough on the idle slot
+   for the switch (warm_version, warm_until as the agent last said): warm
+   for longer than the margin, or, with a keep_warm shorter than the
+   margin, staged less than the margin ago and still warm. Pure. */
+bool rc_bluegreen_warm_enough (const char *version, const char *warm_version, int64_t warm_until,
+                               int64_t staged_at, int64_t now);
+
+/* Every staged, online host of dep not warm enough goes in flight with a
+   new ACTION_STAGE step (host_restaging events, restage_started, phase
+   restaging); *restaging says how many. 0, or -1 on a store error. */
+int rc_bluegreen_restage_start (rc_store_t *store, rc_deployment_t *dep, rc_dhost_t *hosts,
+                                size_t n, rc_host_view_fn *view, void *arg, int *restaging,
+                                int64_t now);
+
+/* For status: the staged hosts of dep, how many of them are cold (staged
+   again at the switch), and the earliest warm_until of the others (0:
+   none is warm). 0, or -1 on a store error. */
+typedef struct {
+    int staged;
+    int cold;
+    int64_t warm_until;
+} rc_bg_warmth_t;
+
+int rc_bluegreen_warmth (rc_store_t *store, const rc_deployment_t *dep, int64_t now,
+                         rc_bg_warmth_t *out);
+
 /* The switch: every staged host that is online goes in flight with an
    ACTION_SWITCH step (one staged host offline at that moment fails:
    never switched blind), with events. *switching says how many went;

@@ -615,7 +615,7 @@ rc_control_operate (rc_control_t *self, const Rollclone__OperateRequest *req)
                     "deployment %s has not reached its manual gate yet: %d host(s) of %s still "
                     "to %s; resume it once it waits there",
                     dep->id, left, what,
-                    rc_bluegreen_is (dep) && dep->bg_phase <= RC_BG_STAGING ? "stage" : "finish");
+                    rc_bluegreen_is (dep) && dep->bg_phase < RC_BG_SWITCHING ? "stage" : "finish");
             }
             else
                 reply = rc_reply_error (RC_EXIT_USAGE, "deployment %s is not paused (%s)", dep->id,

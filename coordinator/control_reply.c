@@ -94,6 +94,12 @@ s_info (rc_store_t *store, const char *id, bool with_output)
     info->window = strdup (d->window_spec);
     info->window_hosts = (uint32_t)d->window_hosts;
     info->rollback_batch = strdup (d->rollback_spec);
+    rc_bg_warmth_t warmth = {0};
+    if (rc_bluegreen_is (d) && rc_deployment_active (d) && d->bg_phase < RC_BG_SWITCHING
+        && rc_bluegreen_warmth (store, d, rc_now_ms (), &warmth) == 0) {
+        info->staged_warm_until_ms = warmth.warm_until;
+        info->staged_cold = (uint32_t)warmth.cold;
+    }
     info->run_once = (Rollclone__RunOnceInfo **)calloc (RC_ONCE_WHEN_COUNT, sizeof *info->run_once);
     for (int w = 0; w < RC_ONCE_WHEN_COUNT; w++) {
         const rc_once_t *o = &d->once[w];

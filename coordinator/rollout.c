@@ -442,7 +442,7 @@ s_finish (rc_rollout_t *self, rc_deployment_t *dep, rc_dep_state_t state, int64_
 static int
 s_conclude (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, size_t n, int64_t now)
 {
-    if (rc_bluegreen_is (dep) && dep->bg_phase <= RC_BG_STAGING) {
+    if (rc_bluegreen_is (dep) && dep->bg_phase < RC_BG_SWITCHING) {
         /* no host serves the new release: nothing to roll back. The
            staged slots are left to the agents, which stop them at
            keep_warm (a later stage or update replaces them sooner) */
@@ -887,6 +887,16 @@ s_advance_update (rc_rollout_t *self, rc_deployment_t *dep, rc_dhost_t *hosts, s
             /* the switch is the last "batch": pauses and freezes hold it */
             if (s_hold (self, dep, now, &rc) || s_frozen (self, dep, now, &rc))
                 return rc;
+            /* slots that went cold while it waited are staged again first
+               (bluegreen.h); the gate stays open for the switch after */
+            int restaging = 0;
+            rc |= rc_bluegreen_restage_start (self->store, dep, hosts, n, self->view,
+                                              self->view_arg, &restaging, now);
+            if (restaging) {
+                rc_rollout_progress (self, dep, now);
+                rc_rollout_dep_state (dep, RC_DEP_RUNNING);
+                return rc;
+            }
             s_batch_begin (self, dep, now);
             int switching = 0;
             rc |= rc_bluegreen_switch_start (self->store, dep, hosts, n, self->view, self->view_arg,

@@ -208,8 +208,25 @@ s_engine (void)
     }
     ck_assert_int_eq (s_count (hosts, RC_HOST_STAGED), S_HOSTS);
     ck_assert_int_eq (dep.state, RC_DEP_PAUSED); /* the gate before the switch */
+    /* what the agents said meanwhile: v2 warm on the idle slot, but the
+       canary's agent stopped it at keep_warm while it waited at two gates */
+    ck_assert_int_eq (rc_store_exec (store, "UPDATE host_apps SET warm_version = 'v2', "
+                                            "warm_until = 900000 WHERE host_id != 'h-1'"),
+                      0);
     dep.gate_open = true;
     rc_rollout_dep_state (&dep, RC_DEP_RUNNING);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    /* the canary stages again first, alone; the gate stays passed */
+    ck_assert_int_eq (dep.bg_phase, RC_BG_RESTAGING);
+    ck_assert_int_eq (dep.state, RC_DEP_RUNNING);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 1);
+    ck_assert_int_eq (hosts[0].action, ROLLCLONE__ACTION__ACTION_STAGE);
+    ck_assert_int_eq (hosts[0].step, 2);
+    rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
+    ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), 1);
+    s_done (hosts, 0, RC_HOST_STAGED);
+    ck_assert_int_eq (
+        rc_store_exec (store, "UPDATE host_apps SET warm_version = 'v2', warm_until = 900000"), 0);
     rc_rollout_advance (rollout, &dep, hosts, S_HOSTS, now);
     ck_assert_int_eq (dep.bg_phase, RC_BG_SWITCHING);
     ck_assert_int_eq (s_count (hosts, RC_HOST_UPDATING), S_HOSTS);
