@@ -98,6 +98,8 @@ void
 rc_engine_store_failed (rc_engine_t *self)
 {
     rc_hostrows_drop_all (self->rows);
+    /* the flush in the group timed them by what was not committed */
+    zhashx_purge (self->due);
 }
 
 uint64_t
