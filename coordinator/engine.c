@@ -384,16 +384,18 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
     char *points = rc_fleet_points_join (st);
     if (!points)
         return rc_store_set_error (self->store, "out of memory");
-    int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
-                                       deployment_id, now);
-    free (points);
     /* the slots too: the app is then stored whole, and the heartbeat that
        follows says nothing new (fleet.c) */
-    if (rc == 0)
-        rc = rc_store_host_set_slots (self->store, host_id, st->app, st->slot, st->slot_port,
-                                      st->warm_version, st->warm_until_ms);
-    if (rc == 0 && *st->current)
-        rc = rc_store_attribute_history (self->store, host_id, st->app, st->current, deployment_id);
+    rc_app_row_t row = {.host_id = host_id,
+                        .app = st->app,
+                        .current = st->current,
+                        .rollback_points = points,
+                        .slot = st->slot,
+                        .slot_port = st->slot_port,
+                        .warm_version = st->warm_version,
+                        .warm_until = st->warm_until_ms};
+    int rc = rc_store_host_app_save (self->store, &row, true, deployment_id, now);
+    free (points);
     *stored = rc == 0;
     return rc;
 }
