@@ -485,6 +485,12 @@ rc_store_group_commit (rc_store_t *self)
     return -1;
 }
 
+bool
+rc_store_grouped (rc_store_t *self)
+{
+    return self->group;
+}
+
 int64_t
 rc_store_changes (rc_store_t *self)
 {

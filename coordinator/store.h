@@ -115,6 +115,8 @@ void rc_store_rollback (rc_store_t *self);
    own, as without). */
 int rc_store_group_begin (rc_store_t *self);
 int rc_store_group_commit (rc_store_t *self);
+/* Between group_begin and group_commit? */
+bool rc_store_grouped (rc_store_t *self);
 /* Rows changed so far by this connection: did a step write anything? */
 int64_t rc_store_changes (rc_store_t *self);
 
