@@ -96,10 +96,7 @@ rc_engine_scale_test (bool verbose)
                              .pubkey = id,
                              .agent_version = "",
                              .labels = "",
-                             .state = "online",
-                             .healthy = true,
-                             .first_seen = 1,
-                             .last_seen = 1};
+                             .state = "online"};
         ck_assert_int_eq (rc_store_host_upsert (store, &row), 0);
         ck_assert_int_eq (rc_store_host_set_app (store, id, "web", "v1", "", 1), 0);
     }
