@@ -260,10 +260,12 @@ rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_t *h
     return s_host_write (store, deployment_id, host, false);
 }
 
+/* Every field is set (no memset of the ~6 KB row first: a status of 1,000
+   hosts spent most of its time clearing and faulting in 6 MB). */
 static int
 s_host_row (rc_store_t *store, sqlite3_stmt *stmt, rc_dhost_t *h)
 {
-    memset (h, 0, sizeof *h);
+    h->dirty = false;
     s_copy (h->host_id, sizeof h->host_id, stmt, 0);
     h->ord = sqlite3_column_int (stmt, 1);
     h->batch = sqlite3_column_int (stmt, 2);
@@ -295,13 +297,23 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_
 {
     *hosts_p = NULL;
     *count = 0;
-    sqlite3_stmt *stmt = rc_store_prepare (store,
-                                           "SELECT " HOST_COLUMNS " FROM deployment_hosts "
-                                           "WHERE deployment_id = ?1 ORDER BY ord",
-                                           "t", deployment_id);
+    /* as many rows as there are, allocated once (not grown by doubling:
+       rows are ~6 KB, a 1,000-host list 6 MB) */
+    sqlite3_stmt *stmt =
+        rc_store_prepare (store, "SELECT count(*) FROM deployment_hosts WHERE deployment_id = ?1",
+                          "t", deployment_id);
     if (!stmt)
         return -1;
     size_t cap = 16, n = 0;
+    if (rc_store_step (store, stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) > 0)
+        cap = (size_t)sqlite3_column_int64 (stmt, 0);
+    rc_store_finalize (store, stmt);
+    stmt = rc_store_prepare (store,
+                             "SELECT " HOST_COLUMNS " FROM deployment_hosts "
+                             "WHERE deployment_id = ?1 ORDER BY ord",
+                             "t", deployment_id);
+    if (!stmt)
+        return -1;
     rc_dhost_t *hosts = (rc_dhost_t *)malloc (cap * sizeof *hosts);
     int rc = hosts ? SQLITE_ROW : SQLITE_NOMEM;
     while (rc == SQLITE_ROW && (rc = rc_store_step (store, stmt)) == SQLITE_ROW) {

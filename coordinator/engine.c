@@ -98,6 +98,8 @@ void
 rc_engine_store_failed (rc_engine_t *self)
 {
     rc_hostrows_drop_all (self->rows);
+    /* the flush in the group timed them by what was not committed */
+    zhashx_purge (self->due);
 }
 
 uint64_t
@@ -233,7 +235,8 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
     bool *was_inflight = NULL;
-    int found = rc_deployment_load (self->store, id, dep);
+    bool unsaved = false; /* reports changed the kept record: write it now */
+    int found = rc_hostrows_dep_get (self->rows, self->store, id, dep, &unsaved);
     if (found < 0) /* the next tick reads again; say why this one did nothing */
         rc_log_error ("deployment %s: store: %s", id, rc_store_errmsg (self->store));
     if (found == 0 || (found == 1 && !rc_deployment_active (dep)))
@@ -271,8 +274,9 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     bool dep_changed = memcmp (&before, dep, sizeof before) != 0;
     if (dep_changed)
         dep->updated = now;
-    if (rc_rollout_clock_save (self->rollout, dep, dep_changed, now))
+    if (rc_rollout_clock_save (self->rollout, dep, dep_changed || unsaved, now))
         dep_changed = true;
+    dep_changed = dep_changed || unsaved;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (hosts[i].dirty)
             rc = rc_dhost_save (self->store, id, &hosts[i]);
@@ -301,6 +305,7 @@ s_process (rc_engine_t *self, const char *id, bool republish)
     else {
         s_due_after (self, dep, hosts, n, republish);
         rc_hostrows_committed (self->rows, id);
+        rc_hostrows_dep_put (self->rows, dep, false);
     }
 out:
     free (was_inflight);
@@ -311,6 +316,8 @@ out:
 void
 rc_engine_advance (rc_engine_t *self, const char *id)
 {
+    /* a request changed its record, or made it: read it again */
+    rc_hostrows_dep_drop (self->rows, id);
     s_process (self, id, false);
 }
 
@@ -382,16 +389,18 @@ s_record_app_state (rc_engine_t *self, const char *host_id, const char *deployme
     char *points = rc_fleet_points_join (st);
     if (!points)
         return rc_store_set_error (self->store, "out of memory");
-    int rc = rc_store_host_set_app_by (self->store, host_id, st->app, st->current, points,
-                                       deployment_id, now);
-    free (points);
     /* the slots too: the app is then stored whole, and the heartbeat that
        follows says nothing new (fleet.c) */
-    if (rc == 0)
-        rc = rc_store_host_set_slots (self->store, host_id, st->app, st->slot, st->slot_port,
-                                      st->warm_version, st->warm_until_ms);
-    if (rc == 0 && *st->current)
-        rc = rc_store_attribute_history (self->store, host_id, st->app, st->current, deployment_id);
+    rc_app_row_t row = {.host_id = host_id,
+                        .app = st->app,
+                        .current = st->current,
+                        .rollback_points = points,
+                        .slot = st->slot,
+                        .slot_port = st->slot_port,
+                        .warm_version = st->warm_version,
+                        .warm_until = st->warm_until_ms};
+    int rc = rc_store_host_app_save (self->store, &row, true, deployment_id, now);
+    free (points);
     *stored = rc == 0;
     return rc;
 }
@@ -424,6 +433,7 @@ s_once_report (rc_engine_t *self, rc_deployment_t *dep, const char *host_id, rc_
         rc_store_rollback (self->store);
         return;
     }
+    rc_hostrows_dep_put (self->rows, dep, false);
     zhashx_update (self->dirty, dep->id, (void *)1);
 }
 
@@ -435,7 +445,11 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         return false;
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
-    if (rc_deployment_load (self->store, r->deployment_id, dep) != 1 || !streq (dep->app, r->app))
+    /* the kept record and row, as the last transaction left them (a
+       record the reports of this group changed included) */
+    bool unsaved = false;
+    if (rc_hostrows_dep_get (self->rows, self->store, r->deployment_id, dep, &unsaved) != 1
+        || !streq (dep->app, r->app))
         goto out;
     rc_once_when_t when;
     if (rc_once_of_step (r->step, &when) == 0) {
@@ -444,7 +458,11 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     }
     /* a report of an older step, or of a step already settled: the agent
        repeats itself because instructions are level-triggered */
-    if (rc_dhost_load_one (self->store, dep->id, host_id, h) != 1 || (int)r->step != h->step
+    const rc_dhost_t *kept = rc_hostrows_find (self->rows, dep->id, host_id);
+    if (kept)
+        *h = *kept;
+    if ((!kept && rc_dhost_load_one (self->store, dep->id, host_id, h) != 1)
+        || (int)r->step != h->step
         || !(rc_rollout_in_step (h, RC_HOST_UPDATING)
              || rc_rollout_in_step (h, RC_HOST_ROLLING_BACK)))
         goto out;
@@ -524,7 +542,12 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
     bool app_stored = false;
     rc |= s_record_app_state (self, host_id, dep->id, r->app_state, now, &app_stored);
     rc |= rc_dhost_save (self->store, dep->id, h);
-    rc |= rc_deployment_save (self->store, dep);
+    /* in a group, the record (its progress and times) is written once by
+       the flush that ends the group, not by each of its reports: the same
+       commit. Alone, or once it ended, with the report. */
+    bool deferred = rc_store_grouped (self->store) && rc_deployment_active (dep);
+    if (!deferred)
+        rc |= rc_deployment_save (self->store, dep);
     if (rc == 0)
         rc = rc_store_commit (self->store);
     if (rc != 0) {
@@ -533,6 +556,7 @@ rc_engine_on_report (rc_engine_t *self, const char *host_id, const Rollclone__St
         rc_store_rollback (self->store);
         goto out;
     }
+    rc_hostrows_dep_put (self->rows, dep, deferred);
     rc_log_info_with (
         &(rc_log_fields_t){.deployment_id = dep->id, .host_id = host_id, .app = dep->app},
         "deployment %s: %s %s", dep->id, host_id, rc_host_state_name (h->state));
@@ -652,7 +676,8 @@ s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *
 {
     rc_deployment_t *dep = (rc_deployment_t *)zmalloc (sizeof *dep);
     rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
-    if (rc_deployment_load (self->store, st->last_deployment_id, dep) != 1
+    bool unsaved = false;
+    if (rc_hostrows_dep_get (self->rows, self->store, st->last_deployment_id, dep, &unsaved) != 1
         || !streq (dep->app, st->app) || rc_dhost_load_one (self->store, dep->id, host_id, h) != 1
         || !(h->touched || (streq (dep->kind, "rollback") && h->step > 0)))
         goto out;
@@ -722,6 +747,7 @@ s_reconcile (rc_engine_t *self, const char *host_id, const Rollclone__AppState *
         goto out;
     }
     rc_hostrows_put (self->rows, dep->id, h);
+    rc_hostrows_dep_put (self->rows, dep, false);
     rc_log_warn ("deployment %s: %s reconciled: recorded %s, runs %s: now %s", dep->id, host_id,
                  rc_host_state_name (was), st->current, rc_host_state_name (now_state));
     if (rc_deployment_active (dep))

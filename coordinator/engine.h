@@ -49,7 +49,8 @@ void rc_engine_advance (rc_engine_t *self, const char *id);
 void rc_engine_forget (rc_engine_t *self, const char *id);
 
 /* A group commit of the server's failed: whatever the engine's steps in it
-   wrote was undone, so it forgets the rows it kept as committed. */
+   wrote was undone, so it forgets the rows it kept as committed and when
+   each deployment is due (the next tick looks at every active one). */
 void rc_engine_store_failed (rc_engine_t *self);
 /* Host rows read from the store as whole host lists since new: once per
    active deployment, and again only after a failed write (tests: a report
@@ -80,8 +81,11 @@ void rc_engine_on_apps (rc_engine_t *self, const char *host_id, Rollclone__AppSt
 #define RC_ENGINE_SEEN_MAX 100000
 
 /* Advances the deployments that reports changed since the last flush. The
-   server calls it when no more agent messages are waiting (and the cron
-   does too). */
+   server calls it at the end of each burst of agent messages, inside the
+   burst's group transaction (rc_store_group_begin), and holds what it
+   publishes until that commits: a burst and the next batch it starts are
+   one commit, and the batch starts in the same loop iteration as the
+   report that ended the last one. The cron calls it too. */
 void rc_engine_flush (rc_engine_t *self);
 
 #endif

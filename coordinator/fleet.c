@@ -287,14 +287,16 @@ s_store_apps (rc_fleet_t *self, s_host_t *host, Rollclone__AppState **apps, size
         if (!force && !s_app_changed (host, &sigs[i]))
             continue;
         char *points = rc_fleet_points_join (apps[i]);
-        int rc = points ? rc_store_host_set_app (self->store, host->id, apps[i]->app,
-                                                 apps[i]->current, points, now)
-                        : -1;
+        rc_app_row_t row = {.host_id = host->id,
+                            .app = apps[i]->app,
+                            .current = apps[i]->current,
+                            .rollback_points = points,
+                            .slot = apps[i]->slot,
+                            .slot_port = apps[i]->slot_port,
+                            .warm_version = apps[i]->warm_version,
+                            .warm_until = apps[i]->warm_until_ms};
+        int rc = points ? rc_store_host_app_save (self->store, &row, true, NULL, now) : -1;
         free (points);
-        if (rc == 0)
-            rc = rc_store_host_set_slots (self->store, host->id, apps[i]->app, apps[i]->slot,
-                                          apps[i]->slot_port, apps[i]->warm_version,
-                                          apps[i]->warm_until_ms);
         if (rc != 0)
             return -1;
     }

@@ -10,8 +10,15 @@ typedef struct {
     zhashx_t *index; /* host id -> its position + 1 */
 } s_rows_t;
 
+/* A deployment's record, kept. */
+typedef struct {
+    rc_deployment_t dep;
+    bool unsaved; /* a report changed it; the flush writes it */
+} s_dep_t;
+
 struct _rc_hostrows_t {
     zhashx_t *deployments; /* deployment id -> s_rows_t */
+    zhashx_t *records;     /* deployment id -> s_dep_t (active ones) */
     uint64_t loaded;       /* rows read for whole lists */
 };
 
@@ -33,6 +40,8 @@ rc_hostrows_new (void)
     rc_hostrows_t *self = (rc_hostrows_t *)zmalloc (sizeof *self);
     self->deployments = zhashx_new ();
     zhashx_set_destructor (self->deployments, s_rows_destroy);
+    self->records = zhashx_new ();
+    zhashx_set_destructor (self->records, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
@@ -41,6 +50,7 @@ rc_hostrows_destroy (rc_hostrows_t **self_p)
 {
     if (self_p && *self_p) {
         zhashx_destroy (&(*self_p)->deployments);
+        zhashx_destroy (&(*self_p)->records);
         free (*self_p);
         *self_p = NULL;
     }
@@ -98,16 +108,63 @@ void
 rc_hostrows_drop (rc_hostrows_t *self, const char *id)
 {
     zhashx_delete (self->deployments, id);
+    zhashx_delete (self->records, id);
 }
 
 void
 rc_hostrows_drop_all (rc_hostrows_t *self)
 {
     zhashx_purge (self->deployments);
+    zhashx_purge (self->records);
 }
 
 uint64_t
 rc_hostrows_loaded (rc_hostrows_t *self)
 {
     return self->loaded;
+}
+
+const rc_dhost_t *
+rc_hostrows_find (rc_hostrows_t *self, const char *id, const char *host_id)
+{
+    s_rows_t *rows = (s_rows_t *)zhashx_lookup (self->deployments, id);
+    size_t at = rows ? (size_t)(uintptr_t)zhashx_lookup (rows->index, host_id) : 0;
+    return at ? &rows->hosts[at - 1] : NULL;
+}
+
+int
+rc_hostrows_dep_get (rc_hostrows_t *self, rc_store_t *store, const char *id, rc_deployment_t *dep,
+                     bool *unsaved)
+{
+    s_dep_t *kept = (s_dep_t *)zhashx_lookup (self->records, id);
+    *unsaved = kept && kept->unsaved;
+    if (kept) {
+        *dep = kept->dep;
+        return 1;
+    }
+    return rc_deployment_load (store, id, dep);
+}
+
+void
+rc_hostrows_dep_put (rc_hostrows_t *self, const rc_deployment_t *dep, bool unsaved)
+{
+    if (!rc_deployment_active (dep)) {
+        zhashx_delete (self->records, dep->id);
+        return;
+    }
+    s_dep_t *kept = (s_dep_t *)zhashx_lookup (self->records, dep->id);
+    if (!kept) {
+        kept = (s_dep_t *)malloc (sizeof *kept);
+        if (!kept)
+            return; /* not kept: read again next time */
+        zhashx_insert (self->records, dep->id, kept);
+    }
+    kept->dep = *dep;
+    kept->unsaved = unsaved;
+}
+
+void
+rc_hostrows_dep_drop (rc_hostrows_t *self, const char *id)
+{
+    zhashx_delete (self->records, id);
 }

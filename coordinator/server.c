@@ -52,6 +52,7 @@ typedef struct {
     uint64_t fleet_epoch; /* the fleet's, as the engine was last told */
     bool grouping;        /* the agents' messages of this wake share one transaction */
     zlistx_t *acks;       /* s_held_ack_t: answers that wait for its commit */
+    zlistx_t *held;       /* zmsg_t: instructions (topic, sealed) that wait for it too */
 } s_server_t;
 
 /* An ack held until the group transaction that wrote its news commits. */
@@ -235,6 +236,55 @@ s_agent_message (s_server_t *self, zsock_t *sock)
     zmsg_destroy (&msg);
 }
 
+/* Sends an instruction [topic, sealed] (taken) on the PUB socket. */
+static void
+s_publish_send (s_server_t *self, zmsg_t **msg_p)
+{
+    zframe_t *head = zmsg_pop (*msg_p), *frame = zmsg_pop (*msg_p);
+    zmsg_destroy (msg_p);
+    /* the topic is "host/<id>" and its NUL (rc_seal_topic) */
+    const char *slash = head ? strchr ((const char *)zframe_data (head), '/') : NULL;
+    char host_id[RC_TOPIC_MAX];
+    snprintf (host_id, sizeof host_id, "%s", slash ? slash + 1 : "?");
+    if (zframe_send (&head, self->publisher, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
+        || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
+        rc_log_warn_with (&(rc_log_fields_t){.host_id = host_id},
+                          "publish to %s dropped: the next round sends it again", host_id);
+    zframe_destroy (&head);
+    zframe_destroy (&frame);
+}
+
+/* Publishes one host's instruction, sealed to its key, on its topic; in a
+   group, once the group has committed (what it follows from is in it). */
+static void
+s_publish (void *arg, const char *host_id, const Rollclone__Instruction *ins)
+{
+    s_server_t *self = (s_server_t *)arg;
+    const uint8_t *seal_key = rc_fleet_seal_key (self->fleet, host_id);
+    char topic[RC_TOPIC_MAX];
+    size_t topic_len = rc_seal_topic (topic, sizeof topic, host_id);
+    if (!seal_key || !topic_len) {
+        rc_log_warn ("no key to seal an instruction to '%s' with: not published", host_id);
+        return;
+    }
+    zframe_t *frame = rc_seal_pack (ins, host_id, seal_key, "coordinator", ++self->seq);
+    zframe_t *head = zframe_new (topic, topic_len);
+    zmsg_t *msg = zmsg_new ();
+    if (!frame || !head || !msg) {
+        rc_log_warn ("publish to %s dropped: out of memory", host_id);
+        zframe_destroy (&head);
+        zframe_destroy (&frame);
+        zmsg_destroy (&msg);
+        return;
+    }
+    zmsg_append (msg, &head);
+    zmsg_append (msg, &frame);
+    if (self->grouping)
+        zlistx_add_end (self->held, msg);
+    else
+        s_publish_send (self, &msg);
+}
+
 /* Tells the engine when a host's liveness changed since it last heard. */
 static void
 s_fleet_news (s_server_t *self)
@@ -256,9 +306,16 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     self->grouping = rc_store_group_begin (self->store) == 0;
     for (int i = 0; i < RC_AGENT_BATCH && (zsock_events (sock) & ZMQ_POLLIN); i++)
         s_agent_message (self, sock);
+    s_fleet_news (self);
+    /* what the reports of this burst made possible (the next batch, the
+       window's next hosts, the end), once, in the same transaction: one
+       commit (one fsync) for the burst and what follows from it, and the
+       next batch starts in this loop iteration, not at the next wake */
+    rc_engine_flush (self->engine);
     if (self->grouping) {
         /* the burst's hellos, heartbeats and reports: one commit, then
-           the answers that said they were stored */
+           the instructions that follow from them and the answers that said
+           they were stored */
         self->grouping = false;
         bool committed = rc_store_group_commit (self->store) == 0;
         if (!committed) {
@@ -269,6 +326,12 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
             rc_fleet_forget_stored (self->fleet);
             rc_engine_store_failed (self->engine);
         }
+        zmsg_t *msg = (zmsg_t *)zlistx_detach (self->held, NULL);
+        for (; msg; msg = (zmsg_t *)zlistx_detach (self->held, NULL)) {
+            if (committed)
+                s_publish_send (self, &msg);
+            zmsg_destroy (&msg);
+        }
         for (s_held_ack_t *held = (s_held_ack_t *)zlistx_first (self->acks); held;
              held = (s_held_ack_t *)zlistx_next (self->acks))
             if (committed)
@@ -276,34 +339,7 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
                        *held->reason ? held->reason : NULL);
         zlistx_purge (self->acks);
     }
-    s_fleet_news (self);
-    /* the socket is drained: advance what the reports of this burst made
-       possible, once */
-    if (!(zsock_events (sock) & ZMQ_POLLIN))
-        rc_engine_flush (self->engine);
     return 0;
-}
-
-/* Publishes one host's instruction, sealed to its key, on its topic. */
-static void
-s_publish (void *arg, const char *host_id, const Rollclone__Instruction *ins)
-{
-    s_server_t *self = (s_server_t *)arg;
-    const uint8_t *seal_key = rc_fleet_seal_key (self->fleet, host_id);
-    char topic[RC_TOPIC_MAX];
-    size_t topic_len = rc_seal_topic (topic, sizeof topic, host_id);
-    if (!seal_key || !topic_len) {
-        rc_log_warn ("no key to seal an instruction to '%s' with: not published", host_id);
-        return;
-    }
-    zframe_t *frame = rc_seal_pack (ins, host_id, seal_key, "coordinator", ++self->seq);
-    zframe_t *head = zframe_new (topic, topic_len);
-    if (!frame || !head || zframe_send (&head, self->publisher, ZFRAME_MORE | ZFRAME_DONTWAIT) != 0
-        || zframe_send (&frame, self->publisher, ZFRAME_DONTWAIT) != 0)
-        rc_log_warn_with (&(rc_log_fields_t){.host_id = host_id},
-                          "publish to %s dropped: the next round sends it again", host_id);
-    zframe_destroy (&head);
-    zframe_destroy (&frame);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -470,6 +506,10 @@ s_server_destroy (s_server_t *self)
 {
     zloop_destroy (&self->loop);
     zlistx_destroy (&self->acks);
+    zmsg_t *msg;
+    while (self->held && (msg = (zmsg_t *)zlistx_detach (self->held, NULL)))
+        zmsg_destroy (&msg);
+    zlistx_destroy (&self->held);
     rc_webhooks_destroy (&self->webhooks);
     rc_metrics_destroy (&self->metrics);
     rc_control_destroy (&self->control_room);
@@ -542,6 +582,7 @@ s_server_init (s_server_t *self)
     rc_control_set_checks (self->control_room, self->checks);
     self->acks = zlistx_new ();
     zlistx_set_destructor (self->acks, (zlistx_destructor_fn *)s_held_ack_destroy);
+    self->held = zlistx_new ();
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->pipe, s_on_pipe, self);
     zloop_reader (self->loop, rc_zap_socket (self->zap), rc_zap_on_request, self->zap);

@@ -335,9 +335,17 @@ rc_store_open (const char *path, char *err, size_t errlen)
     /* WAL: readers never block the writer. synchronous=FULL: a commit is on
        disk before we publish what follows from it, even across power loss.
        busy_timeout stays 0: we are the only writer (the coordinator holds
-       the data_dir lock, rc_store_lock_dir, before it opens the store). */
+       the data_dir lock, rc_store_lock_dir, before it opens the store).
+       temp_store=MEMORY: the savepoint of each step of a group commit
+       keeps the pages it changes in a sub-journal; in a file, past 64 KiB,
+       that was a pwrite per changed page of every step report (perf at
+       1,000 hosts: 12 % of the coordinator's CPU during a rollout). In
+       memory it weighs what one group's pages weigh, and durability is the
+       same: a sub-journal only undoes a step of a transaction that has not
+       committed. */
     if (rc_store_exec (self, "PRAGMA journal_mode=WAL") != 0
         || rc_store_exec (self, "PRAGMA synchronous=FULL") != 0
+        || rc_store_exec (self, "PRAGMA temp_store=MEMORY") != 0
         || rc_store_exec (self, "PRAGMA foreign_keys=ON") != 0 || s_migrate (self) != 0) {
         snprintf (err, errlen, "%s: %s", path, self->errmsg);
         goto fail;
@@ -475,6 +483,12 @@ rc_store_group_commit (rc_store_t *self)
     rc_store_rollback (self);
     memcpy (self->errmsg, reason, sizeof reason);
     return -1;
+}
+
+bool
+rc_store_grouped (rc_store_t *self)
+{
+    return self->group;
 }
 
 int64_t

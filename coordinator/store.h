@@ -115,6 +115,8 @@ void rc_store_rollback (rc_store_t *self);
    own, as without). */
 int rc_store_group_begin (rc_store_t *self);
 int rc_store_group_commit (rc_store_t *self);
+/* Between group_begin and group_commit? */
+bool rc_store_grouped (rc_store_t *self);
 /* Rows changed so far by this connection: did a step write anything? */
 int64_t rc_store_changes (rc_store_t *self);
 
@@ -125,19 +127,14 @@ int rc_store_host_set_state (rc_store_t *self, const char *id, const char *state
    release history row. */
 int rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app,
                            const char *current, const char *rollback_points, int64_t now);
-/* Surge clones: where the app's traffic is (AppState slot, slot_port,
-   warm_version, warm_until_ms); a row set_app made first. */
-int rc_store_host_set_slots (rc_store_t *self, const char *host_id, const char *app, int64_t slot,
-                             int64_t slot_port, const char *warm_version, int64_t warm_until);
-/* The same, saying which deployment made the change (history). */
-int rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
-                              const char *current, const char *rollback_points,
-                              const char *deployment_id, int64_t now);
-/* Names the deployment behind the host's newest history row, when that row
-   is of version and was recorded from a heartbeat first (the heartbeat
-   that shows a new release can arrive before the step's report). */
-int rc_store_attribute_history (rc_store_t *self, const char *host_id, const char *app,
-                                const char *version, const char *deployment_id);
+/* The same for row (its release, rollback points, and with slots its
+   surge-clone slots too: slot, slot_port, warm_version, warm_until), in as
+   few statements as it can: a read, and a write only when the row differs.
+   A changed release is a history row of deployment_id (NULL: as the agent
+   reported it); the same release already recorded from a heartbeat (which
+   can arrive before the step's report) is attributed to deployment_id. */
+int rc_store_host_app_save (rc_store_t *self, const rc_app_row_t *row, bool slots,
+                            const char *deployment_id, int64_t now);
 int rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg);
 int rc_store_host_apps_each (rc_store_t *self, const char *host_id, rc_app_fn *fn, void *arg);
 /* Every host, each followed by its apps, in one query: host_fn once per

@@ -39,79 +39,98 @@ int
 rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app, const char *current,
                        const char *rollback_points, int64_t now)
 {
-    return rc_store_host_set_app_by (self, host_id, app, current, rollback_points, NULL, now);
+    rc_app_row_t row = {
+        .host_id = host_id, .app = app, .current = current, .rollback_points = rollback_points};
+    return rc_store_host_app_save (self, &row, false, NULL, now);
 }
 
 int
-rc_store_host_set_app_by (rc_store_t *self, const char *host_id, const char *app,
-                          const char *current, const char *rollback_points,
-                          const char *deployment_id, int64_t now)
+rc_store_host_app_save (rc_store_t *self, const rc_app_row_t *row, bool slots,
+                        const char *deployment_id, int64_t now)
 {
-    /* what did we know before? a change of current is history */
+    /* what did we know before? a change of current is history, and a row
+       that says the same is not written again */
     sqlite3_stmt *stmt = rc_store_prepare (self,
-                                           "SELECT current, rollback_points FROM host_apps "
+                                           "SELECT current, rollback_points, slot, slot_port, "
+                                           "  warm_version, warm_until FROM host_apps "
                                            "WHERE host_id = ?1 AND app = ?2",
-                                           "tt", host_id, app);
+                                           "tt", row->host_id, row->app);
     if (!stmt)
         return -1;
     char *before = NULL;
-    bool known = false, same_points = false;
+    bool known = false, same = false;
     int step = rc_store_step (self, stmt);
     if (step == SQLITE_ROW) {
         known = true;
         before = strdup (rc_store_col_str (stmt, 0));
-        same_points = strcmp (rc_store_col_str (stmt, 1), rollback_points) == 0;
+        same = strcmp (rc_store_col_str (stmt, 1), row->rollback_points) == 0;
+        if (slots)
+            same = same && sqlite3_column_int64 (stmt, 2) == row->slot
+                   && sqlite3_column_int64 (stmt, 3) == row->slot_port
+                   && strcmp (rc_store_col_str (stmt, 4), row->warm_version) == 0
+                   && sqlite3_column_int64 (stmt, 5) == row->warm_until;
     }
     rc_store_finalize (self, stmt);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return -1;
     if (known && !before)
         return rc_store_set_error (self, "out of memory");
-    bool changed = !known || strcmp (before, current) != 0;
+    bool changed = !known || strcmp (before, row->current) != 0;
     int rc = 0;
-    if (changed || !same_points)
+    if ((changed || !same) && slots)
         rc = rc_store_run (
-            self,
-            rc_store_prepare (self,
-                              "INSERT INTO host_apps (host_id, app, current, rollback_points, "
-                              "  updated) VALUES (?1, ?2, ?3, ?4, ?5) "
-                              "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
-                              "  rollback_points = ?4, updated = ?5",
-                              "tttti", host_id, app, current, rollback_points, now));
-    if (rc == 0 && changed && *current)
+            self, rc_store_prepare (
+                      self,
+                      "INSERT INTO host_apps (host_id, app, current, rollback_points, updated, "
+                      "  slot, slot_port, warm_version, warm_until) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                      "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
+                      "  rollback_points = ?4, updated = ?5, slot = ?6, slot_port = ?7, "
+                      "  warm_version = ?8, warm_until = ?9",
+                      "ttttiiiti", row->host_id, row->app, row->current, row->rollback_points, now,
+                      row->slot, row->slot_port, row->warm_version, row->warm_until));
+    else if (changed || !same)
+        rc = rc_store_run (
+            self, rc_store_prepare (
+                      self,
+                      "INSERT INTO host_apps (host_id, app, current, rollback_points, "
+                      "  updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+                      "ON CONFLICT (host_id, app) DO UPDATE SET current = ?3, "
+                      "  rollback_points = ?4, updated = ?5",
+                      "tttti", row->host_id, row->app, row->current, row->rollback_points, now));
+    if (rc == 0 && changed && *row->current)
         rc = rc_store_run (
             self, rc_store_prepare (self,
                                     "INSERT INTO release_history (host_id, app, version, previous, "
                                     "  rollback_points, deployment_id, source, ts) "
                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                    "ttttttti", host_id, app, current, before ? before : "",
-                                    rollback_points, deployment_id,
+                                    "ttttttti", row->host_id, row->app, row->current,
+                                    before ? before : "", row->rollback_points, deployment_id,
                                     deployment_id ? "deployment" : "reported", now));
     /* bounded per host and app: the oldest beyond the cap go (a batch at a
        time, so one insert never does much) */
-    if (rc == 0 && changed && *current)
+    if (rc == 0 && changed && *row->current)
         rc = rc_store_run (
             self, rc_store_prepare (self,
                                     "DELETE FROM release_history WHERE id IN (SELECT id FROM "
                                     "  release_history WHERE host_id = ?1 AND app = ?2 "
                                     "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
-                                    "ttii", host_id, app, (int64_t)RC_HISTORY_PER_APP_MAX,
+                                    "ttii", row->host_id, row->app, (int64_t)RC_HISTORY_PER_APP_MAX,
                                     (int64_t)RC_PRUNE_BATCH));
+    /* the same release, first recorded from a heartbeat (the heartbeat
+       that shows it can arrive before the step's report): the deployment
+       behind it is named now */
+    if (rc == 0 && !changed && deployment_id && *row->current)
+        rc = rc_store_run (
+            self, rc_store_prepare (self,
+                                    "UPDATE release_history SET deployment_id = ?4, "
+                                    "  source = 'deployment' "
+                                    "WHERE id = (SELECT max(id) FROM release_history "
+                                    "  WHERE host_id = ?1 AND app = ?2) "
+                                    "AND version = ?3 AND deployment_id IS NULL",
+                                    "tttt", row->host_id, row->app, row->current, deployment_id));
     free (before);
     return rc;
-}
-
-int
-rc_store_attribute_history (rc_store_t *self, const char *host_id, const char *app,
-                            const char *version, const char *deployment_id)
-{
-    return rc_store_run (self, rc_store_prepare (self,
-                                                 "UPDATE release_history SET deployment_id = ?4, "
-                                                 "  source = 'deployment' "
-                                                 "WHERE id = (SELECT max(id) FROM release_history "
-                                                 "  WHERE host_id = ?1 AND app = ?2) "
-                                                 "AND version = ?3 AND deployment_id IS NULL",
-                                                 "tttt", host_id, app, version, deployment_id));
 }
 
 int
@@ -167,18 +186,6 @@ rc_store_hosts_each (rc_store_t *self, rc_host_fn *fn, void *arg)
     }
     rc_store_finalize (self, stmt);
     return rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-rc_store_host_set_slots (rc_store_t *self, const char *host_id, const char *app, int64_t slot,
-                         int64_t slot_port, const char *warm_version, int64_t warm_until)
-{
-    return rc_store_run (self, rc_store_prepare (self,
-                                                 "UPDATE host_apps SET slot = ?3, slot_port = ?4, "
-                                                 "  warm_version = ?5, warm_until = ?6 "
-                                                 "WHERE host_id = ?1 AND app = ?2",
-                                                 "ttiiti", host_id, app, slot, slot_port,
-                                                 warm_version, warm_until));
 }
 
 /* The slot columns of an app row, from column first on. */

@@ -1,10 +1,14 @@
 /*  engine_scale_test.c - what the engine's work per step report costs, on a
-    real store: a rollout of S_HOSTS hosts in 10 batches, every report
-    advanced at once (a flush after each, the worst case of the server's
-    bursts). A report and its flush read the report's host row and its
-    deployment's record, never the deployment's whole host list again
-    (hostrows.h), and run on statements prepared once (store_stmts.c): the
-    rows and parses they cost do not grow with the deployment's size. */
+    real store: a rollout of S_HOSTS hosts in 10 batches, the reports taken
+    as the server takes them (server.c): bursts of S_BURST in one group
+    transaction, each burst ending with the engine's flush inside it. A
+    report reads neither its deployment's whole host list nor its record
+    nor its host row (hostrows.h: the kept rows), runs on statements
+    prepared once (store_stmts.c), and writes its host row, its event and
+    its app; the deployment's record is written once per burst, and the
+    next batch starts in the burst that ended the last one. What a host
+    costs (rows read, statements run, rows written) does not grow with the
+    deployment's size, and a test fails when it grows back. */
 #include "engine.h"
 #include "selftests.h"
 #include "store_private.h"
@@ -18,10 +22,21 @@
 #include <unistd.h>
 
 #define S_HOSTS 1000
-/* rows a report and its flush may read: the deployment's record (and its
-   run-once rows), the report's host row, the host's app row; a whole host
-   list would be S_HOSTS */
-#define S_ROWS_PER_REPORT 16
+/* reports per group transaction, as a wake of the server takes them (at
+   most RC_AGENT_BATCH messages; fewer arrive at once in a rollout) */
+#define S_BURST 16
+/* rows a host's update may read, its report and its share of the flushes:
+   the host's app row, its release history to prune, the deployment's
+   record once per burst; a whole host list would be S_HOSTS */
+#define S_ROWS_PER_REPORT 4
+/* statements a host's update may run, its start and its report (events,
+   host row, app and history, each burst's savepoints and record): 19 in
+   the issue-13 merge, 11 with the kept record and row */
+#define S_STMTS_PER_HOST 13
+/* rows a host's update may write: its row twice (start, end), its two
+   events (host_updating, host_succeeded), its app row and release history
+   row; the deployment's record once per burst */
+#define S_WRITES_PER_HOST 7
 
 typedef struct {
     char host[S_HOSTS][16]; /* instructions published, not yet reported on */
@@ -71,6 +86,21 @@ rc_engine_scale_test (bool verbose)
     ck_assert_msg (store != NULL, "%s", err);
     /* what is counted here is rows and parses, not the disk's flushes */
     ck_assert_int_eq (rc_store_exec (store, "PRAGMA synchronous=OFF"), 0);
+    /* the fleet: the reports carry the app's state, as an agent's do */
+    ck_assert_int_eq (rc_store_begin (store), 0);
+    for (int i = 0; i < S_HOSTS; i++) {
+        char id[16];
+        snprintf (id, sizeof id, "h-%d", i);
+        rc_host_row_t row = {.id = id,
+                             .hostname = id,
+                             .pubkey = id,
+                             .agent_version = "",
+                             .labels = "",
+                             .state = "online"};
+        ck_assert_int_eq (rc_store_host_upsert (store, &row), 0);
+        ck_assert_int_eq (rc_store_host_set_app (store, id, "web", "v1", "", 1), 0);
+    }
+    ck_assert_int_eq (rc_store_commit (store), 0);
 
     rc_deployment_t *dep = (rc_deployment_t *)calloc (1, sizeof *dep);
     *dep = (rc_deployment_t){.kind = "deploy",
@@ -108,40 +138,64 @@ rc_engine_scale_test (bool verbose)
     ck_assert_uint_eq (rc_engine_rows_loaded (engine), S_HOSTS);
 
     Rollclone__StepReport report = ROLLCLONE__STEP_REPORT__INIT;
+    Rollclone__AppState app = ROLLCLONE__APP_STATE__INIT;
     report.deployment_id = dep->id;
     report.app = "web";
     report.phase = "done";
     report.version_now = "v2";
     report.result = ROLLCLONE__STEP_REPORT__RESULT__SUCCEEDED;
-    int64_t rows0 = rc_store_rows_read (store), parsed0 = 0, reused = 0, parsed = 0;
-    size_t reports = 0;
+    app.app = "web";
+    app.current = "v2";
+    report.app_state = &app;
+    /* counted from the end of the first batch: it prepared what a report
+       runs, and its start is the flush of the deployment's creation */
+    int64_t rows0 = 0, parsed0 = 0, used0 = 0, writes0 = 0, parsed = 0, reused = 0;
+    size_t reports = 0, bursts = 0, first_batch = agents->queued;
     double cpu0 = s_cpu_ms ();
     while (agents->queued) {
-        /* the agents of this batch report, each advanced at once */
+        /* the agents of this batch report, a burst at a time */
         size_t batch = agents->queued;
         char (*hosts)[16] = (char (*)[16])malloc (batch * sizeof *hosts);
         int *steps = (int *)malloc (batch * sizeof *steps);
         memcpy (hosts, agents->host, batch * sizeof *hosts);
         memcpy (steps, agents->step, batch * sizeof *steps);
         agents->queued = 0;
-        for (size_t i = 0; i < batch; i++) {
-            report.step = (uint32_t)steps[i];
-            rc_engine_on_report (engine, hosts[i], &report);
+        for (size_t i = 0; i < batch; i += S_BURST) {
+            ck_assert_int_eq (rc_store_group_begin (store), 0);
+            for (size_t k = i; k < batch && k < i + S_BURST; k++) {
+                report.step = (uint32_t)steps[k];
+                rc_engine_on_report (engine, hosts[k], &report);
+                reports++;
+            }
             rc_engine_flush (engine);
-            reports++;
-            if (reports == S_HOSTS / 10) /* the first batch prepared what a report runs */
+            ck_assert_int_eq (rc_store_group_commit (store), 0);
+            bursts++;
+            /* the next batch starts in the burst that ended this one */
+            ck_assert_uint_eq (agents->queued, i + S_BURST < batch ? 0 : agents->queued);
+            if (reports == first_batch) {
                 rc_store_stmt_counts (store, &parsed0, &reused);
+                used0 = parsed0 + reused;
+                rows0 = rc_store_rows_read (store);
+                writes0 = rc_store_changes (store);
+            }
         }
+        if (reports < S_HOSTS)
+            ck_assert_uint_eq (agents->queued, S_HOSTS / 10);
         free (hosts);
         free (steps);
     }
     double cpu = s_cpu_ms () - cpu0;
-    int64_t rows = rc_store_rows_read (store) - rows0;
     rc_store_stmt_counts (store, &parsed, &reused);
+    /* per host of the 9 batches after the first: its start and its report */
+    double hosts_counted = (double)(reports - first_batch);
+    double rows = (double)(rc_store_rows_read (store) - rows0) / hosts_counted;
+    double stmts = (double)(parsed + reused - used0) / hosts_counted;
+    double writes = (double)(rc_store_changes (store) - writes0) / hosts_counted;
     if (verbose)
-        printf ("engine: %d hosts, 10 batches: %zu reports, %.1f ms CPU (%.2f ms per batch), "
-                "%.1f rows read per report, %" PRId64 " statements parsed after the first batch\n",
-                S_HOSTS, reports, cpu, cpu / 10, (double)rows / (double)reports, parsed - parsed0);
+        printf ("engine: %d hosts, 10 batches: %zu reports in %zu bursts, %.1f ms CPU (%.2f ms per "
+                "batch); per host: %.2f rows read, %.2f statements, %.2f rows written; %" PRId64
+                " statements parsed after the first batch\n",
+                S_HOSTS, reports, bursts, cpu, cpu / 10, rows, stmts, writes, parsed - parsed0);
     fflush (stdout);
 
     /* every host updated exactly once, and the deployment ended */
@@ -165,9 +219,18 @@ rc_engine_scale_test (bool verbose)
     free (rows_now);
     /* no report, no flush read the whole list again: one read in all */
     ck_assert_uint_eq (rc_engine_rows_loaded (engine), S_HOSTS);
-    ck_assert_msg (rows <= (int64_t)reports * S_ROWS_PER_REPORT,
-                   "%" PRId64 " rows read for %zu reports: a report reads a whole host list", rows,
-                   reports);
+    ck_assert_msg (rows <= S_ROWS_PER_REPORT,
+                   "%.2f rows read per host: a report reads a whole host list, or its row", rows);
+    ck_assert_msg (stmts <= S_STMTS_PER_HOST, "%.2f statements per host (at most %d)", stmts,
+                   S_STMTS_PER_HOST);
+    ck_assert_msg (writes <= S_WRITES_PER_HOST, "%.2f rows written per host (at most %d)", writes,
+                   S_WRITES_PER_HOST);
+    /* the app state went with the reports: every host on v2, one history
+       row of the deployment each */
+    char current[16];
+    ck_assert_int_eq (rc_store_host_app_current (store, "h-999", "web", current, sizeof current),
+                      0);
+    ck_assert_str_eq (current, "v2");
     /* and parsed nothing after the first batch: its statements are kept */
     ck_assert_msg (parsed - parsed0 < 10, "%" PRId64 " statements parsed for %zu reports",
                    parsed - parsed0, reports - S_HOSTS / 10);
