@@ -18,12 +18,7 @@ rc_metricweb () {
 #!/bin/sh
 echo "restart \${ROLLCLONE_VERSION:-}" >>"$dir/hooks.log"
 if [ -f "$dir/server.pid" ] && old=\$(cat "$dir/server.pid") && kill "\$old" 2>/dev/null; then
-    # until it is gone (a zombie is: see webapp-hook.sh), at most 1 s
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-        st=""; read -r st 2>/dev/null <"/proc/\$old/stat"; st=\${st##*) }
-        case \${st%% *} in '' | Z) break ;; esac
-        sleep 0.05
-    done
+$(rc_gone_loop '$old')
 fi
 [ -f "$dir/slow_restart" ] && sleep "\$(cat "$dir/slow_restart")"
 "$RC_TESTWEB" --metrics --port "$port" --dir "$dir/web/current" --host-dir "$dir" >>"$dir/server.log" 2>&1 </dev/null &

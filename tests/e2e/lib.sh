@@ -307,6 +307,19 @@ dep_state_is () { [ "$(dep_field "$1" state 2>/dev/null)" = "$2" ]; }
 current () { curl -s --max-time 2 "http://127.0.0.1:$(cat "$T/agent-$1/port")/index.html" | sed 's/.*version \([^<]*\)<.*/\1/'; }
 # hook_count I ACTION [VERSION]: how often agent I ran a hook
 hook_count () { grep -c "^$2 ${3:-}" "$T/agent-$1/hooks.log" 2>/dev/null || true; }
+# rc_gone_loop PID-EXPR: shell text for a restart script that waits (at
+# most 2 s) until the process PID-EXPR (expanded when the script runs) has
+# exited. A zombie counts as gone: it holds no port, and the server is an
+# orphan that this container's PID 1 reaps only after ~1.5 s.
+rc_gone_loop () {
+    cat <<SH
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40; do
+    st=""; read -r st 2>/dev/null <"/proc/$1/stat"; st=\${st##*) }
+    case \${st%% *} in '' | Z) break ;; esac
+    sleep 0.05
+done
+SH
+}
 # stop every web server our hooks started
 rc_webapp_cleanup () { for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; }
 # dh_is DEP HOST STATE: the host's state in the deployment

@@ -8,7 +8,7 @@
     request (a symlink such as releases_dir/current is followed anew), `/`
     is index.html, a missing file is 404; and /slow?s=SECONDS answers
     index.html after that long (at most 30 s): a session in flight while an
-    agent drains (what tests/e2e/slowweb.py did).
+    agent drains.
 
     With --metrics it is the analysis-gate tests' app (what metricweb.py
     did): DIR is resolved once at start, as a restarted service would;
