@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 typedef struct {
-    char **urls;  /* borrowed from argv */
-    int n_urls;   /* how many */
+    char **urls;   /* borrowed from argv */
+    int n_urls;    /* how many */
     long pause_ms; /* between rounds */
 } s_load_t;
 

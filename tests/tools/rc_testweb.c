@@ -43,15 +43,15 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *dir;       /* what --dir names (static mode: looked up per request) */
-    char root[PATH_MAX];   /* --metrics: DIR resolved at start */
-    bool metrics;          /* the analysis-gate app */
-    double error_rate;     /* --metrics: share of requests answered 500 */
-    char *index;           /* --metrics: the release's index.html */
-    size_t index_len;      /* its length */
-    pthread_mutex_t lock;  /* guards the counters and the random state */
-    unsigned long ok;      /* --metrics: requests answered 200 */
-    unsigned long failed;  /* --metrics: requests answered 500 */
+    const char *dir;        /* what --dir names (static mode: looked up per request) */
+    char root[PATH_MAX];    /* --metrics: DIR resolved at start */
+    bool metrics;           /* the analysis-gate app */
+    double error_rate;      /* --metrics: share of requests answered 500 */
+    char *index;            /* --metrics: the release's index.html */
+    size_t index_len;       /* its length */
+    pthread_mutex_t lock;   /* guards the counters and the random state */
+    unsigned long ok;       /* --metrics: requests answered 200 */
+    unsigned long failed;   /* --metrics: requests answered 500 */
     unsigned short rand[3]; /* erand48 state */
 } s_app_t;
 
@@ -91,7 +91,8 @@ s_file (struct MHD_Connection *conn, const char *dir, const char *name)
     }
     const char *dot = strrchr (name, '.');
     MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             dot && strcmp (dot, ".html") == 0 ? "text/html" : "application/octet-stream");
+                             dot && strcmp (dot, ".html") == 0 ? "text/html"
+                                                               : "application/octet-stream");
     enum MHD_Result ret = MHD_queue_response (conn, MHD_HTTP_OK, r);
     MHD_destroy_response (r);
     return ret;
@@ -205,12 +206,10 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
-                                         {"dir", required_argument, NULL, 'd'},
-                                         {"metrics", no_argument, NULL, 'm'},
-                                         {"host-dir", required_argument, NULL, 'H'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'}, {"dir", required_argument, NULL, 'd'},
+        {"metrics", no_argument, NULL, 'm'},    {"host-dir", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     static s_app_t app = {.lock = PTHREAD_MUTEX_INITIALIZER};
     long port = 0;
     const char *host_dir = NULL;
