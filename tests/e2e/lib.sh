@@ -100,15 +100,25 @@ rc_port () {
     return 1
 }
 
-# wait_for SECONDS CMD...: polls CMD every 100ms until it succeeds; 1 on timeout.
+# wait_for SECONDS CMD...: polls CMD until it succeeds; 1 when a try ends
+# after the deadline. Every 100 ms; but when a try itself takes longer (a
+# CLI call and its parse cost ~250 ms of CPU under ASan on a loaded
+# machine) the pause is as long as the try, at most 0.5 s: a wait uses at
+# most half a core instead of nearly a whole one, and it still tries until
+# its deadline, as often as the machine can answer.
 wait_for () {
-    limit=$1; shift
-    end=$(( $(date +%s) + limit ))
-    while [ "$(date +%s)" -le "$end" ]; do
+    _wf_end=$(($(date +%s) + $1)); shift
+    _wf_t0=$(date +%s%N)
+    while :; do
         "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
+        _wf_t1=$(date +%s%N)
+        [ $((_wf_t1 / 1000000000)) -le "$_wf_end" ] || return 1
+        _wf_ms=$(((_wf_t1 - _wf_t0) / 1000000))
+        [ "$_wf_ms" -ge 100 ] || _wf_ms=100
+        [ "$_wf_ms" -le 500 ] || _wf_ms=500
+        sleep "$((_wf_ms / 1000)).$(printf %03d $((_wf_ms % 1000)))"
+        _wf_t0=$(date +%s%N)
     done
-    return 1
 }
 
 # expect_exit CODE CMD...: runs CMD, fails the test unless it exits CODE.
