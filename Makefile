@@ -55,7 +55,8 @@ BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclo
 # Made from the CLI's command table by the CLI itself, for the packages.
 CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench \
-         $(BUILD)/rc_steprec $(BUILD)/rc_benchweb $(BUILD)/rc_metricsbench $(BUILD)/rc_idlefloor
+         $(BUILD)/rc_steprec $(BUILD)/rc_benchweb $(BUILD)/rc_metricsbench $(BUILD)/rc_idlefloor \
+         $(BUILD)/rc_testweb $(BUILD)/rc_testload
 
 .PHONY: all deps test unit e2e test-asan demo bench bench-ci lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS) $(CLI_DOCS)
@@ -120,6 +121,22 @@ $(BUILD)/rc_metricsbench: $(BUILD)/obj/bench/rc_metricsbench.o $(COORD_O) $(COMM
 # the web app of the zero-downtime bench (bench/zerodowntime.sh)
 $(BUILD)/rc_benchweb: $(BUILD)/obj/bench/rc_benchweb.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(shell pkg-config --libs libmicrohttpd 2>/dev/null) $(LDLIBS)
+
+# the web app the e2e tests and the demo restart (scripts/webapp-hook.sh,
+# checks_lib.sh, lb_lib.sh):
+# one file, and never sanitized: it stands in for the service under update
+# (it replaced python3's http.server), so build-asan's copy is as cheap as
+# build's, and the ASan pass spends its CPU on rollclone itself
+NOSAN = $(filter-out -fsanitize% -fno-sanitize%,$(1))
+$(BUILD)/rc_testweb: tests/tools/rc_testweb.c
+	@mkdir -p $(dir $@)
+	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
+	    $(shell pkg-config --cflags --libs libmicrohttpd 2>/dev/null) -lpthread
+# the analysis-gate tests' HTTP load (checks_lib.sh), likewise
+$(BUILD)/rc_testload: tests/tools/rc_testload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
+	    $(shell pkg-config --cflags --libs libcurl 2>/dev/null) -lpthread
 
 # libFuzzer harnesses (tests/fuzz/), built with clang under ASan+UBSan
 # into build-fuzz/ and run FUZZ_SECONDS each; new inputs go to

@@ -11,6 +11,9 @@ else
 libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev \
 libinih-dev libjansson-dev libarchive-dev libsystemd-dev libmicrohttpd-dev check python3 curl \
 haproxy nginx zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
+    # the e2e helpers read JSON and the coordinator's database with these
+    # (tests/e2e/lib.sh): a python3 start per poll cost too much CPU
+    PKGS="$PKGS jq sqlite3"
     # the metrics and analysis-gate tests: promtool and a real Prometheus
     PKGS="$PKGS prometheus"
     # make bench's zero-downtime part: its load generator

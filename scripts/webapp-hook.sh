@@ -1,8 +1,11 @@
 #!/bin/sh
 # Hook of the demo/test web app: webapp-hook.sh ACTION HOSTDIR [PORT]. Logs every run
 # (action, version, deployment) to HOSTDIR/hooks.log, so tests can count
-# what really ran. restart (re)starts a python3 http.server on 127.0.0.1
-# serving releases_dir/current, the way a real service would be restarted.
+# what really ran. restart (re)starts a web server on 127.0.0.1 serving
+# releases_dir/current, the way a real service would be restarted: the
+# build's rc_testweb (tests/tools/rc_testweb.c; $RC_TESTWEB, else
+# build/rc_testweb next to this script), or python3's http.server when
+# there is none (the same answers, at many times the CPU).
 set -u
 action=$1; dir=$2; port=${3:-}
 # drain/undrain may name an HAProxy runtime socket and a backend/server:
@@ -35,15 +38,27 @@ while [ -f "$hold" ] && [ $n -lt 6000 ]; do sleep 0.1; n=$((n + 1)); done
 case $action in
 restart)
     if [ -f "$dir/server.pid" ]; then
-        kill "$(cat "$dir/server.pid")" 2>/dev/null
-        # wait for the port to be free again
+        old=$(cat "$dir/server.pid")
+        kill "$old" 2>/dev/null
+        # wait for the port to be free again: the old server has exited.
+        # A zombie counts as gone (it holds no socket): the server is an
+        # orphan reaped by PID 1, and a container's init may take 1.5 s
+        # (systemd reaps at once; see bench/ansible.sh)
         for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-            kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || break
+            st=""
+            read -r st 2>/dev/null <"/proc/$old/stat"
+            st=${st##*) }
+            case ${st%% *} in '' | Z) break ;; esac
             sleep 0.05
         done
     fi
-    python3 -m http.server --bind 127.0.0.1 --directory "$dir/web/current" "$port" \
-        >>"$dir/server.log" 2>&1 </dev/null &
+    web=${RC_TESTWEB:-$(dirname "$0")/../build/rc_testweb}
+    if [ -x "$web" ]; then
+        "$web" --port "$port" --dir "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
+    else
+        python3 -m http.server --bind 127.0.0.1 --directory "$dir/web/current" "$port" \
+            >>"$dir/server.log" 2>&1 </dev/null &
+    fi
     echo $! >"$dir/server.pid"
     ;;
 drain)

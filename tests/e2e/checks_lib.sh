@@ -1,10 +1,12 @@
 # checks_lib.sh - what the analysis-gate tests (t_checks*.sh) share, sourced
-# after lib.sh: web apps that export http_requests_total (metricweb.py),
+# after lib.sh: web apps that export http_requests_total,
 # releases with an error rate, and a load that keeps requests flowing.
+# The app and the load are C (rc_testweb --metrics, rc_testload; python3's
+# took most of these tests' CPU).
 
 # rc_metricweb I: [app web] of agent I, whose restart hook starts
-# metricweb.py on its own port (install/drain/undrain as rc_webapp's, with
-# RC_LB_SOCK for HAProxy). $T/agent-I/error_rate-V makes release V fail
+# rc_testweb --metrics on its own port (install/drain/undrain as
+# rc_webapp's, with RC_LB_SOCK for HAProxy). $T/agent-I/error_rate-V makes release V fail
 # that share of requests on this host only; $T/agent-I/slow_restart (a
 # number of seconds) makes its restarts that slow.
 rc_metricweb () {
@@ -15,9 +17,11 @@ rc_metricweb () {
     cat >"$dir/restart.sh" <<SH
 #!/bin/sh
 echo "restart \${ROLLCLONE_VERSION:-}" >>"$dir/hooks.log"
-[ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null && sleep 0.2
+if [ -f "$dir/server.pid" ] && old=\$(cat "$dir/server.pid") && kill "\$old" 2>/dev/null; then
+$(rc_gone_loop '$old')
+fi
 [ -f "$dir/slow_restart" ] && sleep "\$(cat "$dir/slow_restart")"
-python3 "$CHECKS_WEB" "$port" "$dir/web/current" "$dir" >>"$dir/server.log" 2>&1 </dev/null &
+"$RC_TESTWEB" --metrics --port "$port" --dir "$dir/web/current" --host-dir "$dir" >>"$dir/server.log" 2>&1 </dev/null &
 echo \$! >"$dir/server.pid"
 SH
     cat >>"$T/agent-$i.conf" <<CONF
@@ -34,7 +38,6 @@ hook_timeout = 20s
 artifact_sources = file://$T/art/
 CONF
 }
-CHECKS_WEB="$(cd "$(dirname "$0")" && pwd)/metricweb.py"
 
 # make_rated_release V RATE: a good release whose requests fail at RATE
 make_rated_release () {
@@ -49,29 +52,16 @@ make_rated_release () {
 # enough responses per evaluation: with too few, an evaluation has no data,
 # and a host whose evaluations all lack data passes its gate.
 load_start () {
-    rc_bg load python3 -c "
-import sys, threading, time, urllib.request
-def client():
-    while True:
-        for u in sys.argv[1:]:
-            try: urllib.request.urlopen(u, timeout=1).read()
-            except Exception: pass
-        time.sleep(0.02)
-for _ in range(4):
-    threading.Thread(target=client, daemon=True).start()
-while True:
-    time.sleep(60)" "$@"
+    rc_bg load "$RC_BUILD/rc_testload" --clients 4 --pause 20 "$@"
 }
 
 # events_of DEP KIND: the details of dep's events of that kind
 events_of () {
-    "$RC" events "$1" --json --limit 1000 | python3 -c "
-import json, sys
-for e in json.load(sys.stdin)['events']:
-    if e['kind'] == '$2': print(e['host'], e['detail'])" 2>/dev/null
+    "$RC" events "$1" --json --limit 1000 |
+        rc_jq '.events[] | select(.kind == $k) | "\(.host | pystr) \(.detail | pystr)"' --arg k "$2" 2>/dev/null
 }
 
-# rc_prometheus N: a real Prometheus on $P_PROM scraping the N metricweb
+# rc_prometheus N: a real Prometheus on $P_PROM scraping the N metric
 # apps every second, each labelled host=host-I; ready when it returns.
 rc_prometheus () {
     {

@@ -3,7 +3,7 @@
 # with HERE set to tests/e2e.
 
 # lb_webapp I LINES [MORE]: agent I's [app web] (replacing the one it has):
-# a slowweb.py server on its own port (kept across calls, in
+# a web server (rc_testweb: current/, and /slow?s=SECONDS) on its own port (kept across calls, in
 # $T/agent-I/port), no drain hooks, health GET $HEALTH_PATH (/health), then
 # LINES (the lb keys) and MORE.
 lb_webapp () {
@@ -11,9 +11,11 @@ lb_webapp () {
     [ -f "$dir/port" ] && port=$(cat "$dir/port")
     echo "$port" >"$dir/port"
     cat >"$dir/restart.sh" <<SH
-[ -f "$dir/server.pid" ] && kill "\$(cat "$dir/server.pid")" 2>/dev/null
-for _ in \$(seq 1 40); do kill -0 "\$(cat "$dir/server.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.05; done
-python3 "$HERE/slowweb.py" $port "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
+old=\$(cat "$dir/server.pid" 2>/dev/null)
+if [ -n "\$old" ] && kill "\$old" 2>/dev/null; then
+$(rc_gone_loop '$old')
+fi
+"$RC_TESTWEB" --port $port --dir "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
 echo \$! >"$dir/server.pid"
 SH
     sed -i '/^\[app web\]/,$d' "$T/agent-$i.conf"
@@ -94,7 +96,7 @@ slot_fleet () {
     KEEP_WARM=${KEEP_WARM:-60s}
     rc_fleet $N
 
-    # The slot app's hook: restart starts slowweb.py on the slot's port serving
+    # The slot app's hook: restart starts rc_testweb on the slot's port serving
     # the slot's link (ROLLCLONE_SLOT_DIR), stop stops it; every run is logged
     # with the slot to hooks.log. pid files are agent-I-sS/server.pid (lib.sh's
     # clean-up kills every agent-*/server.pid).
@@ -105,20 +107,23 @@ pidf="$dir-s${ROLLCLONE_SLOT}/server.pid"
 mkdir -p "$dir-s${ROLLCLONE_SLOT}"
 stop () {
     [ -f "$pidf" ] || return 0
-    kill "$(cat "$pidf")" 2>/dev/null
-    for _ in $(seq 1 40); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.05; done
+    old=$(cat "$pidf")
+    kill "$old" 2>/dev/null
+    RC_GONE_LOOP
     rm -f "$pidf"
 }
 case $action in
 restart)
     stop
-    python3 "$HERE/slowweb.py" "$ROLLCLONE_PORT" "$ROLLCLONE_SLOT_DIR" >>"$dir/server.log" 2>&1 </dev/null &
+    "$RC_TESTWEB" --port "$ROLLCLONE_PORT" --dir "$ROLLCLONE_SLOT_DIR" >>"$dir/server.log" 2>&1 </dev/null &
     echo $! >"$pidf"
     ;;
 stop) stop ;;
 esac
 SH
-    sed -i "s|\$HERE|$HERE|" "$T/slot-hook.sh"
+    sed -i "s|\$RC_TESTWEB|$RC_TESTWEB|" "$T/slot-hook.sh"
+    rc_gone_loop '$old' >"$T/gone.sh"
+    sed -i -e "/RC_GONE_LOOP/r $T/gone.sh" -e "/RC_GONE_LOOP/d" "$T/slot-hook.sh"
 
     for i in $(seq 1 $N); do
         dir="$T/agent-$i"; p1=$(rc_port); p2=$(rc_port)

@@ -3,8 +3,7 @@
 # lives under $T (a fresh temporary directory), removed on exit.
 set -u
 # Debian's python3 (scripts/deps.sh installs it) ahead of any version
-# manager's shims: a shim costs a shell script per call, seconds under load,
-# and the tests call python3 in their wait loops.
+# manager's shims: a shim costs a shell script per call, seconds under load.
 PATH=/usr/bin:/bin:$PATH; export PATH
 RC_BUILD=${RC_BUILD:-$(pwd)/build}
 T=$(mktemp -d /tmp/rc_e2e.XXXXXX)
@@ -68,51 +67,58 @@ rc_pid () { cat "$T/$1.pid"; }
 # and given back at clean-up; a reservation left by a killed test expires
 # after an hour.
 RC_PORT_DIR=${RC_PORT_DIR:-/tmp/rc_e2e_ports}
+# In shell, no python3: a test takes ten or more ports, and an interpreter
+# start is ~60 ms of CPU. A port is in use when any TCP socket of this
+# machine has it (listening, connected, TIME_WAIT: what would make a bind
+# without SO_REUSEADDR fail); its reservation then stays, so nobody tries
+# it for an hour.
 rc_port () {
-    python3 - "$RC_PORT_DIR" "$T/.ports" <<'PY'
-import os, random, socket, sys, time
-top, mine = sys.argv[1], sys.argv[2]
-os.makedirs(top, exist_ok=True)
-with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-    ephemeral = int(f.read().split()[0])
-hi = min(ephemeral, 32768) - 1
-lo = max(1025, hi - 12000)
-for _ in range(2000):
-    port = random.randint(lo, hi)
-    slot = os.path.join(top, str(port))
-    try:
-        os.mkdir(slot)
-    except FileExistsError:
-        try:
-            if time.time() - os.stat(slot).st_mtime < 3600:
-                continue
-            os.utime(slot)
-        except OSError:
-            continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue  # in use: the reservation stays, so nobody tries it for an hour
-    finally:
-        s.close()
-    with open(mine, "a") as f:
-        f.write(slot + "\n")
-    print(port)
-    sys.exit(0)
-sys.exit("rc_port: no free port in %d-%d" % (lo, hi))
-PY
+    mkdir -p "$RC_PORT_DIR"
+    # (not `read <FILE`: dash reads a byte at a time, and a sysctl file
+    # answers a read at an offset with end of file)
+    eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+    [ "$eph" -lt 32768 ] || eph=32768
+    hi=$((eph - 1)) lo=$((eph - 1 - 12000))
+    [ "$lo" -ge 1025 ] || lo=1025
+    tries=0
+    while [ $tries -lt 2000 ]; do
+        for r in $(od -An -N64 -tu2 /dev/urandom); do
+            tries=$((tries + 1))
+            port=$((lo + r % (hi - lo + 1)))
+            slot=$RC_PORT_DIR/$port
+            if ! mkdir "$slot" 2>/dev/null; then
+                [ -n "$(find "$slot" -maxdepth 0 -mmin +60 2>/dev/null)" ] || continue
+                touch "$slot" 2>/dev/null || continue
+            fi
+            grep -q "$(printf ':%04X ' "$port")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+            echo "$slot" >>"$T/.ports"
+            echo "$port"
+            return 0
+        done
+    done
+    echo "rc_port: no free port in $lo-$hi" >&2
+    return 1
 }
 
-# wait_for SECONDS CMD...: polls CMD every 100ms until it succeeds; 1 on timeout.
+# wait_for SECONDS CMD...: polls CMD until it succeeds; 1 when a try ends
+# after the deadline. Every 100 ms; but when a try itself takes longer (a
+# CLI call and its parse cost ~250 ms of CPU under ASan on a loaded
+# machine) the pause is as long as the try, at most 0.5 s: a wait uses at
+# most half a core instead of nearly a whole one, and it still tries until
+# its deadline, as often as the machine can answer.
 wait_for () {
-    limit=$1; shift
-    end=$(( $(date +%s) + limit ))
-    while [ "$(date +%s)" -le "$end" ]; do
+    _wf_end=$(($(date +%s) + $1)); shift
+    _wf_t0=$(date +%s%N)
+    while :; do
         "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
+        _wf_t1=$(date +%s%N)
+        [ $((_wf_t1 / 1000000000)) -le "$_wf_end" ] || return 1
+        _wf_ms=$(((_wf_t1 - _wf_t0) / 1000000))
+        [ "$_wf_ms" -ge 100 ] || _wf_ms=100
+        [ "$_wf_ms" -le 500 ] || _wf_ms=500
+        sleep "$((_wf_ms / 1000)).$(printf %03d $((_wf_ms % 1000)))"
+        _wf_t0=$(date +%s%N)
     done
-    return 1
 }
 
 # expect_exit CODE CMD...: runs CMD, fails the test unless it exits CODE.
@@ -209,36 +215,60 @@ rc_agent_start () {
     rc_bg "agent-$1" "$RC_BUILD/rollclone-agent" --config "$T/agent-$1.conf"
 }
 
+# The helpers below read the CLI's JSON with jq, not python3: they run in
+# wait loops, and an interpreter start (~60 ms of CPU) per poll was a large
+# share of the suite's CPU. They print what they printed as python3: a
+# field as python's str() (True, None) or, for host_field, json.dumps
+# (", " and ": "), and fail (non-zero, nothing printed) when the JSON or
+# the field is missing.
+RC_JQ_DEFS='
+def pyrepr: if type == "string" then "\u0027" + . + "\u0027"
+    elif type == "array" then "[" + (map(pyrepr) | join(", ")) + "]"
+    elif type == "object" then "{" + ([to_entries[] | "\u0027" + .key + "\u0027: " + (.value | pyrepr)] | join(", ")) + "}"
+    elif . == true then "True" elif . == false then "False" elif . == null then "None"
+    else tostring end;
+def pystr: if type == "string" then . else pyrepr end;
+def pyjson: if type == "array" then "[" + (map(pyjson) | join(", ")) + "]"
+    elif type == "object" then "{" + ([to_entries[] | (.key | tojson) + ": " + (.value | pyjson)] | join(", ")) + "}"
+    else tojson end;
+def field($f): if type == "object" and has($f) then .[$f] else error("no field " + $f) end;
+'
+# rc_jq PROGRAM [JQ-ARGS]: jq -r PROGRAM on the one JSON document on
+# stdin, with the definitions above
+rc_jq () {
+    prog=$1; shift
+    jq -n -r "$@" "$RC_JQ_DEFS input | $prog"
+}
+
 # host_field ID FIELD: a field of one host from `rollclone hosts --json`.
 host_field () {
-    "$RC" hosts --json | python3 -c "
-import json, sys
-for h in json.load(sys.stdin):
-    if h['id'] == '$1':
-        v = h['$2']
-        print(json.dumps(v) if not isinstance(v, str) else v)
-        sys.exit(0)
-sys.exit(1)"
+    "$RC" hosts --json | rc_jq \
+        '(first(.[] | select(.id == $id)) // error("no host")) | field($f) | if type == "string" then . else pyjson end' \
+        --arg id "$1" --arg f "$2"
 }
 host_is () { [ "$(host_field "$1" state 2>/dev/null)" = "$2" ]; }
-host_count () { "$RC" hosts --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-info_field () { "$RC" info --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-# sql QUERY: runs a query on the coordinator's database (read only).
-sql () { python3 -c "
-import sqlite3, sys
-db = sqlite3.connect('file:$T/coord-data/coordinator.db?mode=ro', uri=True)
-for row in db.execute(sys.argv[1]): print('|'.join(str(c) for c in row))" "$1"; }
+host_count () { "$RC" hosts --json | rc_jq 'length'; }
+info_field () { "$RC" info --json | rc_jq 'field($f) | pystr' --arg f "$1"; }
+# sql QUERY: runs a query on the coordinator's database (read only), rows
+# as python's sqlite3 printed them (NULL as None); waits up to 5 s for a
+# lock, as python's did
+sql () {
+    sqlite3 -readonly -nullvalue None -cmd '.timeout 5000' "$T/coord-data/coordinator.db" "$1"
+}
 
 # ---------------------------------------------------------------------------
 # The test web app: rc_webapp I adds an [app web] section to agent I's
-# config: hooks log to $T/agent-I/hooks.log, restart starts a python3
-# http.server on its own port serving current/, health is an HTTP GET of
+# config: hooks log to $T/agent-I/hooks.log, restart starts a web server
+# (rc_testweb) on its own port serving current/, health is an HTTP GET of
 # /health (present in good releases). make_release V [broken|badinstall]
 # builds $T/art/V.tgz; its sha256 is in $T/art/V.sha. The app accepts
 # artifacts from the coordinator under file://$T/art/ only (artifact_sources,
 # or $RC_ARTIFACT_SOURCES);
 # more [app web] lines come from $RC_APP_EXTRA (may use $i).
 HOOK="$(cd "$(dirname "$0")/../.." && pwd)/scripts/webapp-hook.sh"
+# the hook's web server (tests/tools/rc_testweb.c), for the hooks the
+# agents run (they inherit this environment)
+RC_TESTWEB=$RC_BUILD/rc_testweb; export RC_TESTWEB
 rc_webapp () {
     i=$1; dir="$T/agent-$i"; port=$(rc_port)
     echo "$port" >"$dir/port"
@@ -278,20 +308,28 @@ deploy () {
     "$RC" deploy --app web --version "$v" --artifact "file://$T/art/$v.tgz" \
         --sha256 "$(cat "$T/art/$v.sha")" "$@"
 }
-dep_field () {
-    "$RC" status "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
-}
+dep_field () { "$RC" status "$1" --json | rc_jq 'field($f) | pystr' --arg f "$2"; }
 dep_host_field () {
-    "$RC" status "$1" --json | python3 -c "
-import json,sys
-for h in json.load(sys.stdin)['hosts']:
-    if h['host'] == '$2': print(h['$3'])"
+    "$RC" status "$1" --json | rc_jq '.hosts[] | select(.host == $h) | field($f) | pystr' --arg h "$2" --arg f "$3"
 }
 dep_state_is () { [ "$(dep_field "$1" state 2>/dev/null)" = "$2" ]; }
 # current I: the release agent I serves now, read over HTTP from its web app
 current () { curl -s --max-time 2 "http://127.0.0.1:$(cat "$T/agent-$1/port")/index.html" | sed 's/.*version \([^<]*\)<.*/\1/'; }
 # hook_count I ACTION [VERSION]: how often agent I ran a hook
 hook_count () { grep -c "^$2 ${3:-}" "$T/agent-$1/hooks.log" 2>/dev/null || true; }
+# rc_gone_loop PID-EXPR: shell text for a restart script that waits (at
+# most 2 s) until the process PID-EXPR (expanded when the script runs) has
+# exited. A zombie counts as gone: it holds no port, and the server is an
+# orphan that this container's PID 1 reaps only after ~1.5 s.
+rc_gone_loop () {
+    cat <<SH
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40; do
+    st=""; read -r st 2>/dev/null <"/proc/$1/stat"; st=\${st##*) }
+    case \${st%% *} in '' | Z) break ;; esac
+    sleep 0.05
+done
+SH
+}
 # stop every web server our hooks started
 rc_webapp_cleanup () { for f in "$T"/agent-*/server.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; }
 # dh_is DEP HOST STATE: the host's state in the deployment

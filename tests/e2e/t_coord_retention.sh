@@ -62,9 +62,8 @@ while [ "$(sql "select count(*) from events where kind = 'seeded'")" != 0 ]; do
     n=$((n + 1))
     [ $(( ($(date +%s%N) - start) / 1000000000 )) -lt 60 ] || fail "60000 old events not pruned in 60 s"
 done
-wait_for 30 sh -c "[ \"\$(python3 -c \"
-import sqlite3; db = sqlite3.connect('file:$T/coord-data/coordinator.db?mode=ro', uri=True)
-print(db.execute('select count(*) from deployments where id like \\\"d-seed-%\\\"').fetchone()[0])\")\" = 49 ]" \
+seeded_left_is () { [ "$(sql "select count(*) from deployments where id like 'd-seed-%'")" = "$1" ]; }
+wait_for 30 seeded_left_is 49 \
     || fail "deployments not pruned to 50 finished: $(sql "select count(*) from deployments where id like 'd-seed-%'") seeded left"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 say "pruned 60000 events and 1451 deployments in ${ms} ms; rollclone info took at most ${worst} ms ($n calls meanwhile; ${idle} ms idle)"

@@ -8,6 +8,10 @@
 #  C. a host owed a rollback that is offline at its turn: the rollback
 #     waits for it and runs when it returns.
 . "$(dirname "$0")/lib.sh"
+# recorded_on HOST V: hosts --json records HOST's app web on V
+recorded_on () {
+    [ "$("$RC" hosts --json | rc_jq 'first(.[] | select(.id == $id)).apps.web.current' --arg id "$1")" = "$2" ]
+}
 rc_fleet 3
 for i in 1 2 3; do rc_webapp $i; done
 rc_coord_start
@@ -47,7 +51,7 @@ dh_is "$dep" host-2 failed || fail "B: host-2 is $(dep_host_field "$dep" host-2 
 dep_state_is "$dep" rolled_back || fail "B: deployment $(dep_field "$dep" state)"
 for i in 1 2 3; do
     wait_for 10 current_is $i v2 || fail "B: host-$i serves $(current $i)"
-    wait_for 5 sh -c "[ \"\$(\"$RC\" hosts --json | python3 -c 'import json,sys; print([h for h in json.load(sys.stdin) if h[\"id\"] == \"host-$i\"][0][\"apps\"][\"web\"][\"current\"])')\" = v2 ]" || fail "B: host-$i recorded on another version"
+    wait_for 5 recorded_on "host-$i" v2 || fail "B: host-$i recorded on another version"
 done
 
 say "C: host-1 owed a rollback while cut off: the rollback waits and runs when it is back"

@@ -45,7 +45,8 @@ say "max-fail 1 tolerated one failure and stopped at two"
 # never blind: host-5's service dies; its agent's idle health check says so,
 # and at its turn host-5 is not updated but counted as failed
 kill "$(cat "$T/agent-5/server.pid")"
-wait_for 10 sh -c "[ \"\$(\"$RC\" hosts --json | python3 -c 'import json,sys; print([h[\"healthy\"] for h in json.load(sys.stdin) if h[\"id\"]==\"host-5\"][0])')\" = False ]" \
+unhealthy_5 () { [ "$(host_field host-5 healthy)" = false ]; }
+wait_for 10 unhealthy_5 \
     || fail "host-5 never reported unhealthy"
 [ "$(sql "select count(*) from events where host_id='host-5' and kind='unhealthy'")" -ge 1 ] || fail "no unhealthy event"
 make_release v6
