@@ -403,9 +403,19 @@ void
 rc_rollout_reason_hosts (rc_deployment_t *dep, const rc_dhost_t *hosts, size_t n,
                          rc_host_state_t state, size_t count, const char *what)
 {
+    /* a reopened deployment (a host reconciled back to rolling back) ends
+       again: its earlier clause is replaced, not repeated */
+    size_t keep = strlen (dep->reason);
+    for (const char *at = dep->reason; (at = strstr (at, what)); at++) {
+        size_t off = (size_t)(at - dep->reason);
+        if (off == 0 || (off >= 2 && strncmp (at - 2, "; ", 2) == 0)) {
+            keep = off >= 2 ? off - 2 : 0;
+            break;
+        }
+    }
     char *text = NULL;
-    int ok = rc_join_append (&text, "%s%s%s %zu host(s):", dep->reason, *dep->reason ? "; " : "",
-                             what, count);
+    int ok = rc_join_append (&text, "%.*s%s%s %zu host(s):", (int)keep, dep->reason,
+                             keep ? "; " : "", what, count);
     size_t named = 0;
     for (size_t i = 0; ok == 0 && i < n; i++) {
         if (hosts[i].state != state)

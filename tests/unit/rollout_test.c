@@ -145,6 +145,19 @@ rc_rollout_test (bool verbose)
     ck_assert_str_eq (dep->reason, "could not roll back 2 host(s): host-000-"
                                    "00000000000000000000000000000000, host-001-"
                                    "00000000000000000000000000000000");
+    /* ended again after a reconcile reopened it: the clause is replaced,
+       not appended once more (a host that kept coming back on the new
+       release grew the reason by a clause each time) */
+    snprintf (dep->reason, sizeof dep->reason, "%s", "health failed on host-9");
+    rc_rollout_reason_hosts (dep, many, 1, RC_HOST_ROLLBACK_FAILED, 1, "could not roll back");
+    rc_rollout_reason_hosts (dep, many, 2, RC_HOST_ROLLBACK_FAILED, 2, "could not roll back");
+    ck_assert_str_eq (dep->reason, "health failed on host-9; could not roll back 2 host(s): "
+                                   "host-000-00000000000000000000000000000000, host-001-"
+                                   "00000000000000000000000000000000");
+    snprintf (dep->reason, sizeof dep->reason, "%s", "could not roll back 1 host(s): host-7");
+    rc_rollout_reason_hosts (dep, many, 1, RC_HOST_ROLLBACK_FAILED, 1, "could not roll back");
+    ck_assert_str_eq (dep->reason, "could not roll back 1 host(s): "
+                                   "host-000-00000000000000000000000000000000");
     free (many);
     free (dep);
 }
