@@ -48,6 +48,14 @@
    control socket and the cron have their turn; libzmq queues the agents'
    messages fairly (round robin per peer) within it. */
 #define RC_AGENT_BATCH 64
+/* A group transaction of step reports stays open for the next burst (a
+   batch's reports come over several wakes of up to RC_AGENT_BATCH
+   messages) while the next one comes within RC_GROUP_HOLD_MS of the last,
+   for at most RC_GROUP_HOLD_MAX_MS in all: one fsync for the reports of a
+   batch. What a report makes possible (the next batch) and any other
+   handler commit it at once; only the acks of the held messages wait. */
+#define RC_GROUP_HOLD_MS 5
+#define RC_GROUP_HOLD_MAX_MS 50
 /* A refused hello (another host id, too large, ...) becomes an event at
    most this often per host and reason. */
 #define RC_REFUSED_EVENT_EVERY_MS (10 * 60 * 1000)

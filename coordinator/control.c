@@ -520,9 +520,15 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
     if (rc == 0)
         rc = rc_checks_save (self->store, dep->id, req->checks, req->n_checks);
     int ord = 0;
+    /* the rows as inserted: once committed, the engine keeps them as its
+       copy instead of reading the rows it just wrote (hostrows.h) */
+    size_t n_rows = zlistx_size (sel.chosen);
+    rc_dhost_t *rows = (rc_dhost_t *)calloc (n_rows ? n_rows : 1, sizeof *rows);
+    if (!rc && !rows)
+        rc = rc_store_set_error (self->store, "out of memory");
     for (char *id = (char *)zlistx_first (sel.chosen); rc == 0 && id;
          id = (char *)zlistx_next (sel.chosen)) {
-        rc_dhost_t *h = (rc_dhost_t *)zmalloc (sizeof *h);
+        rc_dhost_t *h = &rows[ord];
         RC_SET (h->host_id, id);
         h->ord = ord++;
         h->state = RC_HOST_PENDING;
@@ -531,7 +537,6 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
                                         sizeof h->from_version);
         if (rc == 0)
             rc = rc_dhost_insert (self->store, dep->id, h);
-        free (h);
     }
     if (rc == 0)
         rc = rc_store_eventf (
@@ -544,10 +549,13 @@ rc_control_deploy (rc_control_t *self, const Rollclone__DeployRequest *asked)
             dep->max_fail, *req->soak ? req->soak : "10s", dep->auto_rollback ? "on" : "off",
             dep->ignore_freeze ? ", ignoring freezes" : "", once_text);
     reply = s_commit (self, rc);
-    if (reply)
+    if (reply) {
+        free (rows);
         goto out;
+    }
     rc_log_info_with (&(rc_log_fields_t){.deployment_id = dep->id, .app = dep->app},
                       "deployment %s: %s %s to %d host(s)", dep->id, dep->app, dep->version, total);
+    rc_engine_adopt (self->engine, dep->id, rows, (size_t)ord);
     rc_engine_advance (self->engine, dep->id);
     reply = rc_reply_deploy (dep->id, (uint32_t)total, (uint32_t)dep->total_batches);
 out:

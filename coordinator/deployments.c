@@ -20,8 +20,15 @@
 static void
 s_copy (char *dest, size_t size, sqlite3_stmt *stmt, int col)
 {
+    /* a copy of the column's bytes, cut to the field (no printf: reading
+       a 1,000-host list copied 19 fields of each row) */
     const unsigned char *text = sqlite3_column_text (stmt, col);
-    snprintf (dest, size, "%s", text ? (const char *)text : "");
+    size_t len = text ? (size_t)sqlite3_column_bytes (stmt, col) : 0;
+    if (len >= size)
+        len = size - 1;
+    if (len)
+        memcpy (dest, text, len);
+    dest[len] = '\0';
 }
 
 void

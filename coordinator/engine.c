@@ -322,6 +322,12 @@ rc_engine_advance (rc_engine_t *self, const char *id)
 }
 
 void
+rc_engine_adopt (rc_engine_t *self, const char *id, rc_dhost_t *hosts, size_t n)
+{
+    rc_hostrows_adopt (self->rows, id, hosts, n);
+}
+
+void
 rc_engine_flush (rc_engine_t *self)
 {
     if (zhashx_size (self->dirty) == 0)

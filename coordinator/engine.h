@@ -41,6 +41,9 @@ void rc_engine_set_gate (rc_engine_t *self, rc_rollout_gate_fn *fn, void *arg);
 
 /* The cron: advances every active deployment, re-publishes instructions. */
 void rc_engine_tick (rc_engine_t *self);
+/* A new deployment's host rows (n, taken), just committed as they are:
+   the engine keeps them instead of reading them again (hostrows.h). */
+void rc_engine_adopt (rc_engine_t *self, const char *id, rc_dhost_t *hosts, size_t n);
 /* Advances deployment id now, as far as it can go (a control request
    created or changed it). */
 void rc_engine_advance (rc_engine_t *self, const char *id);

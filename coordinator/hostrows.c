@@ -56,6 +56,29 @@ rc_hostrows_destroy (rc_hostrows_t **self_p)
     }
 }
 
+static s_rows_t *
+s_rows_keep (rc_hostrows_t *self, const char *id, rc_dhost_t *hosts, size_t count)
+{
+    s_rows_t *rows = (s_rows_t *)zmalloc (sizeof *rows);
+    rows->hosts = hosts;
+    rows->n = count;
+    rows->index = zhashx_new ();
+    for (size_t i = 0; i < count; i++)
+        zhashx_insert (rows->index, hosts[i].host_id, (void *)(uintptr_t)(i + 1));
+    zhashx_update (self->deployments, id, rows);
+    return rows;
+}
+
+void
+rc_hostrows_adopt (rc_hostrows_t *self, const char *id, rc_dhost_t *hosts, size_t n)
+{
+    if (!hosts)
+        return;
+    for (size_t i = 0; i < n; i++)
+        hosts[i].dirty = false;
+    s_rows_keep (self, id, hosts, n);
+}
+
 int
 rc_hostrows_get (rc_hostrows_t *self, rc_store_t *store, const char *id, rc_dhost_t **hosts,
                  size_t *n)
@@ -67,13 +90,7 @@ rc_hostrows_get (rc_hostrows_t *self, rc_store_t *store, const char *id, rc_dhos
         if (rc_dhost_load (store, id, &loaded, &count) != 0)
             return -1;
         self->loaded += count;
-        rows = (s_rows_t *)zmalloc (sizeof *rows);
-        rows->hosts = loaded;
-        rows->n = count;
-        rows->index = zhashx_new ();
-        for (size_t i = 0; i < count; i++)
-            zhashx_insert (rows->index, loaded[i].host_id, (void *)(uintptr_t)(i + 1));
-        zhashx_insert (self->deployments, id, rows);
+        rows = s_rows_keep (self, id, loaded, count);
     }
     *hosts = rows->hosts;
     *n = rows->n;

@@ -26,6 +26,10 @@ void rc_hostrows_destroy (rc_hostrows_t **self_p);
    them. */
 int rc_hostrows_get (rc_hostrows_t *self, rc_store_t *store, const char *id, rc_dhost_t **hosts,
                      size_t *n);
+/* Keeps hosts (n rows in their stable order, taken: freed with the copy)
+   as the rows of id: every one of them as a transaction that committed
+   just now wrote it (a new deployment's rows, inserted whole). */
+void rc_hostrows_adopt (rc_hostrows_t *self, const char *id, rc_dhost_t *hosts, size_t n);
 /* The rows of id were saved and committed: they are clean. */
 void rc_hostrows_committed (rc_hostrows_t *self, const char *id);
 /* One row of id (host->host_id) was committed as host: the copy takes it,

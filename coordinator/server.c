@@ -50,7 +50,10 @@ typedef struct {
     rc_metrics_t *metrics;      /* the /metrics endpoint, or NULL (off) */
     uint64_t seq;
     uint64_t fleet_epoch; /* the fleet's, as the engine was last told */
-    bool grouping;        /* the agents' messages of this wake share one transaction */
+    bool grouping;        /* the agents' messages share one transaction (group commit) */
+    bool reported;        /* a step report of the group wrote: more of its batch may follow */
+    int64_t group_since;  /* monotonic ms the group began */
+    int hold_timer;       /* zloop timer that commits a held group, or -1 */
     zlistx_t *acks;       /* s_held_ack_t: answers that wait for its commit */
     zlistx_t *held;       /* zmsg_t: instructions (topic, sealed) that wait for it too */
 } s_server_t;
@@ -225,6 +228,8 @@ s_agent_message (s_server_t *self, zsock_t *sock)
         if (host_id && rc_engine_on_report (self->engine, host_id, env->report))
             rc_fleet_app_stored (self->fleet, host_id, env->report->app_state);
         s_answer (self, routing_id, env, &ack, NULL, NULL, 0, false, before);
+        if (rc_store_changes (self->store) != before)
+            self->reported = true;
         break;
     }
     default:
@@ -295,6 +300,77 @@ s_fleet_news (s_server_t *self)
     self->fleet_epoch = epoch;
 }
 
+/* Commits the agents' group (the burst, or the bursts it held), then
+   publishes the instructions that follow from it and sends the answers
+   that said it was stored; a failed commit publishes and answers nothing.
+   Every handler that reads or writes the store, or answers anyone, settles
+   the group first: nothing is seen before it is committed. */
+static void
+s_group_settle (s_server_t *self)
+{
+    if (self->hold_timer >= 0) {
+        zloop_timer_end (self->loop, self->hold_timer);
+        self->hold_timer = -1;
+    }
+    if (!self->grouping)
+        return;
+    self->grouping = false;
+    bool committed = rc_store_group_commit (self->store) == 0;
+    if (!committed) {
+        rc_log_error ("store: %zu agent message(s): %s", zlistx_size (self->acks),
+                      rc_store_errmsg (self->store));
+        /* what the fleet took as stored was not: written again when
+           said again (the agents unanswered say it again) */
+        rc_fleet_forget_stored (self->fleet);
+        rc_engine_store_failed (self->engine);
+    }
+    zmsg_t *msg = (zmsg_t *)zlistx_detach (self->held, NULL);
+    for (; msg; msg = (zmsg_t *)zlistx_detach (self->held, NULL)) {
+        if (committed)
+            s_publish_send (self, &msg);
+        zmsg_destroy (&msg);
+    }
+    for (s_held_ack_t *held = (s_held_ack_t *)zlistx_first (self->acks); held;
+         held = (s_held_ack_t *)zlistx_next (self->acks))
+        if (committed)
+            s_ack (self, held->routing_id, held->ack_seq, held->status,
+                   *held->reason ? held->reason : NULL);
+    zlistx_purge (self->acks);
+}
+
+static int
+s_on_hold_end (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_server_t *self = (s_server_t *)arg;
+    self->hold_timer = -1;
+    s_group_settle (self);
+    return 0;
+}
+
+/* May the group stay open for the next burst? Only while it holds step
+   reports and nothing to publish (what a report made possible, the next
+   batch, commits at once): until no burst came for RC_GROUP_HOLD_MS, at
+   most RC_GROUP_HOLD_MAX_MS from its first (rc_defaults.h). The reports of
+   one batch come in over several wakes, and each commit is an fsync that
+   stops the loop; held, they share one. */
+static bool
+s_group_hold (s_server_t *self)
+{
+    if (!self->grouping || !self->reported || zlistx_size (self->held) > 0)
+        return false;
+    int64_t left = self->group_since + RC_GROUP_HOLD_MAX_MS - rc_mono_ms ();
+    if (left <= 0)
+        return false;
+    if (self->hold_timer >= 0)
+        zloop_timer_end (self->loop, self->hold_timer);
+    self->hold_timer =
+        zloop_timer (self->loop, (size_t)(left < RC_GROUP_HOLD_MS ? left : RC_GROUP_HOLD_MS), 1,
+                     s_on_hold_end, self);
+    return self->hold_timer >= 0;
+}
+
 static int
 s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -303,7 +379,11 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
     /* a batch, then the loop's other readers and timers get their turn;
        libzmq's ROUTER queues peers fairly, one message each in turn, and
        every message's cost is bounded, so no agent starves the others */
-    self->grouping = rc_store_group_begin (self->store) == 0;
+    if (!self->grouping) {
+        self->grouping = rc_store_group_begin (self->store) == 0;
+        self->group_since = rc_mono_ms ();
+        self->reported = false;
+    }
     for (int i = 0; i < RC_AGENT_BATCH && (zsock_events (sock) & ZMQ_POLLIN); i++)
         s_agent_message (self, sock);
     s_fleet_news (self);
@@ -312,33 +392,11 @@ s_on_agents (zloop_t *loop, zsock_t *sock, void *arg)
        commit (one fsync) for the burst and what follows from it, and the
        next batch starts in this loop iteration, not at the next wake */
     rc_engine_flush (self->engine);
-    if (self->grouping) {
-        /* the burst's hellos, heartbeats and reports: one commit, then
-           the instructions that follow from them and the answers that said
-           they were stored */
-        self->grouping = false;
-        bool committed = rc_store_group_commit (self->store) == 0;
-        if (!committed) {
-            rc_log_error ("store: %zu agent message(s): %s", zlistx_size (self->acks),
-                          rc_store_errmsg (self->store));
-            /* what the fleet took as stored was not: written again when
-               said again (the agents unanswered say it again) */
-            rc_fleet_forget_stored (self->fleet);
-            rc_engine_store_failed (self->engine);
-        }
-        zmsg_t *msg = (zmsg_t *)zlistx_detach (self->held, NULL);
-        for (; msg; msg = (zmsg_t *)zlistx_detach (self->held, NULL)) {
-            if (committed)
-                s_publish_send (self, &msg);
-            zmsg_destroy (&msg);
-        }
-        for (s_held_ack_t *held = (s_held_ack_t *)zlistx_first (self->acks); held;
-             held = (s_held_ack_t *)zlistx_next (self->acks))
-            if (committed)
-                s_ack (self, held->routing_id, held->ack_seq, held->status,
-                       *held->reason ? held->reason : NULL);
-        zlistx_purge (self->acks);
-    }
+    /* the burst's hellos, heartbeats and reports: one commit (now, or with
+       the next bursts when held), then the instructions that follow from
+       them and the answers that said they were stored */
+    if (!s_group_hold (self))
+        s_group_settle (self);
     return 0;
 }
 
@@ -360,6 +418,7 @@ s_on_control (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     s_server_t *self = (s_server_t *)arg;
+    s_group_settle (self);
     zmsg_t *msg = NULL;
     zframe_t *routing_id = NULL;
     const char *key = NULL;
@@ -416,6 +475,7 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     s_server_t *self = (s_server_t *)arg;
+    s_group_settle (self);
     /* hosts that went silent turn offline */
     rc_fleet_cron (self->fleet);
     s_fleet_news (self);
@@ -445,6 +505,7 @@ s_on_check (zloop_t *loop, zsock_t *sock, void *arg)
     (void)loop;
     (void)sock;
     s_server_t *self = (s_server_t *)arg;
+    s_group_settle (self);
     char id[RC_ID_MAX];
     /* a burst is taken whole, up to a bound that leaves the loop to the
        others (the rest comes at the next wake) */
@@ -454,12 +515,22 @@ s_on_check (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+/* The webhooks' worker: its answers update the outbox. */
+static int
+s_on_webhooks (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    s_server_t *self = (s_server_t *)arg;
+    s_group_settle (self);
+    return rc_webhooks_on_worker (loop, sock, self->webhooks);
+}
+
 /* A scrape waits for a newer snapshot (metrics.h). */
 static int
 s_on_metrics (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)item;
+    s_group_settle ((s_server_t *)arg);
     rc_metrics_on_wake (((s_server_t *)arg)->metrics);
     return 0;
 }
@@ -469,6 +540,7 @@ s_on_pipe (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     s_server_t *self = (s_server_t *)arg;
+    s_group_settle (self);
     char *command = zstr_recv (sock);
     if (!command)
         return -1;
@@ -504,6 +576,8 @@ s_bind (s_server_t *self, int type, const char *endpoint, const char *domain)
 static void
 s_server_destroy (s_server_t *self)
 {
+    if (self->loop)
+        s_group_settle (self);
     zloop_destroy (&self->loop);
     zlistx_destroy (&self->acks);
     zmsg_t *msg;
@@ -591,8 +665,7 @@ s_server_init (s_server_t *self)
     zloop_reader (self->loop, rc_checks_socket (self->checks), s_on_check, self);
     zloop_timer (self->loop, RC_COORD_CRON_MS, 0, s_on_cron, self);
     if (rc_webhooks_socket (self->webhooks))
-        zloop_reader (self->loop, rc_webhooks_socket (self->webhooks), rc_webhooks_on_worker,
-                      self->webhooks);
+        zloop_reader (self->loop, rc_webhooks_socket (self->webhooks), s_on_webhooks, self);
     if (cfg->metrics_endpoint) {
         self->metrics =
             rc_metrics_new (cfg, self->fleet, self->store, &self->counters, err, sizeof err);
@@ -618,7 +691,7 @@ s_server_init (s_server_t *self)
 static void
 s_server_actor (zsock_t *pipe, void *args)
 {
-    s_server_t self = {.cfg = (const rc_config_t *)args, .pipe = pipe};
+    s_server_t self = {.cfg = (const rc_config_t *)args, .pipe = pipe, .hold_timer = -1};
     self.counters.started = rc_mono_ms ();
     /* zactor_new drops the status of the first signal: say how init went
        in a message of its own */
