@@ -108,7 +108,7 @@ $(BUILD)/rc_frame: $(BUILD)/obj/tests/tools/rc_frame.o $(COMMON_O)
 $(BUILD)/rc_steprec: $(BUILD)/obj/tests/tools/rc_steprec.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 
-$(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(COMMON_O)
+$(BUILD)/rc_fleetsim: $(BUILD)/obj/bench/rc_fleetsim.o $(BUILD)/obj/coordinator/secmem.o $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 $(BUILD)/rc_unpackbench: $(BUILD)/obj/bench/rc_unpackbench.o $(AGENT_O) $(COMMON_O)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)

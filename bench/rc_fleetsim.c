@@ -332,8 +332,19 @@ main (int argc, char **argv)
         h->sub = zsock_new (ZMQ_SUB);
         rc_keys_client_socket (h->dealer, h->cert, server);
         rc_keys_client_socket (h->sub, h->cert, server);
-        zsock_set_linger (h->dealer, 0);
-        zsock_set_linger (h->sub, 0);
+        /* the options of a real agent's sockets (agent/daemon.c s_socket):
+           no hello queued while the handshake is under way (a backlog of
+           them delivered at once is not what agents send), and ZMTP
+           heartbeats, which a coordinator answers on every connection */
+        zsock_t *both[] = {h->dealer, h->sub};
+        for (int s = 0; s < 2; s++) {
+            zsock_set_linger (both[s], 0);
+            zsock_set_reconnect_ivl (both[s], RC_RECONNECT_IVL_MS);
+            zsock_set_reconnect_ivl_max (both[s], RC_RECONNECT_IVL_MAX_MS);
+            zsock_set_heartbeat_ivl (both[s], RC_ZMTP_HEARTBEAT_IVL_MS);
+            zsock_set_heartbeat_timeout (both[s], RC_ZMTP_HEARTBEAT_TIMEOUT_MS);
+        }
+        zsock_set_immediate (h->dealer, 1);
         char topic[RC_TOPIC_MAX];
         size_t topic_len = rc_seal_topic (topic, sizeof topic, h->id);
         zmq_setsockopt (zsock_resolve (h->sub), ZMQ_SUBSCRIBE, topic, topic_len);

@@ -77,6 +77,11 @@
 /* How often the coordinator's cron looks for silent agents and advances
    deployments. */
 #define RC_COORD_CRON_MS 250
+/* libzmq I/O threads of the coordinator: one a CPU but the one its server
+   loop needs, up to this many. Every CURVE handshake, decryption and
+   encryption runs on them, and libzmq spreads the connections evenly
+   (measured: 970/910 ms of 1,000 hosts' registration on two). */
+#define RC_COORD_IO_THREADS_MAX 4
 /* How often an instruction not yet reported on is published again. */
 #define RC_REPUBLISH_MS 1000
 

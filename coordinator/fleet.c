@@ -653,29 +653,44 @@ rc_fleet_refused_frame (rc_fleet_t *self, const char *key, size_t oversize, uint
 /* ------------------------------------------------------------------------ */
 /* Liveness */
 
+/* Hosts silent for longer than offline_after turn offline, all of one pass
+   in one transaction: one fsync for a wave of them, where one each made
+   the loop block for seconds (5,000 hosts: hundreds at once), heartbeats
+   waited behind it, and more hosts turned offline. */
 void
 rc_fleet_cron (rc_fleet_t *self)
 {
     int64_t mono = rc_mono_ms ();
+    size_t n = 0;
+    int rc = 0;
+    for (s_host_t *host = (s_host_t *)zhashx_first (self->hosts); host && rc == 0;
+         host = (s_host_t *)zhashx_next (self->hosts)) {
+        int64_t silence = mono - host->last_heard;
+        if (!host->online || silence <= self->cfg->offline_after_ms)
+            continue;
+        if (n++ == 0)
+            rc = rc_store_begin (self->store);
+        if (rc == 0)
+            rc = rc_store_host_set_state (self->store, host->id, "offline", host->healthy,
+                                          rc_now_ms () - silence);
+        if (rc == 0)
+            s_event (self, host->id, "offline", "no heartbeat for %lld ms", (long long)silence);
+    }
+    if (n == 0)
+        return;
+    if (rc == 0)
+        rc = rc_store_commit (self->store);
+    if (rc != 0) {
+        /* they stay online here and are tried again at the next pass */
+        rc_log_error ("store: %zu host(s) offline: %s", n, rc_store_errmsg (self->store));
+        rc_store_rollback (self->store);
+        return;
+    }
     for (s_host_t *host = (s_host_t *)zhashx_first (self->hosts); host;
          host = (s_host_t *)zhashx_next (self->hosts)) {
         int64_t silence = mono - host->last_heard;
         if (!host->online || silence <= self->cfg->offline_after_ms)
             continue;
-        int64_t now = rc_now_ms ();
-        int rc = rc_store_begin (self->store);
-        if (rc == 0)
-            rc = rc_store_host_set_state (self->store, host->id, "offline", host->healthy,
-                                          now - silence);
-        if (rc == 0) {
-            s_event (self, host->id, "offline", "no heartbeat for %lld ms", (long long)silence);
-            rc = rc_store_commit (self->store);
-        }
-        if (rc != 0) {
-            rc_log_error ("store: offline '%s': %s", host->id, rc_store_errmsg (self->store));
-            rc_store_rollback (self->store);
-            continue;
-        }
         host->online = false;
         self->epoch++;
         rc_log_warn ("host '%s' offline: no heartbeat for %lld ms", host->id, (long long)silence);

@@ -10,11 +10,22 @@
 #include "store.h"
 
 #include <curl/curl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+/* libzmq I/O threads: the CPUs this process may run on, but one for the
+   server loop (1 on one or two CPUs), at most RC_COORD_IO_THREADS_MAX. */
+static size_t
+s_io_threads (void)
+{
+    cpu_set_t cpus;
+    int n = sched_getaffinity (0, sizeof cpus, &cpus) == 0 ? CPU_COUNT (&cpus) - 1 : 1;
+    return n < 1 ? 1 : n > RC_COORD_IO_THREADS_MAX ? RC_COORD_IO_THREADS_MAX : (size_t)n;
+}
 
 static volatile sig_atomic_t s_stop;
 static volatile sig_atomic_t s_reload;
@@ -81,6 +92,7 @@ main (int argc, char **argv)
         setrlimit (RLIMIT_NOFILE, &nofile);
     }
     zsys_set_max_sockets (0); /* 0: as many as the descriptor limit allows */
+    zsys_set_io_threads (s_io_threads ());
     /* before any thread: the webhook worker's libcurl */
     curl_global_init (CURL_GLOBAL_DEFAULT);
     if (sodium_init () < 0) {

@@ -64,7 +64,9 @@
     X (rc_checks_test)                                                                             \
     X (rc_expo_test)                                                                               \
     X (rc_figures_test)                                                                            \
-    X (rc_metrics_http_test)
+    X (rc_metrics_http_test)                                                                       \
+    X (rc_secmem_test)                                                                             \
+    X (rc_fleet_scale_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
