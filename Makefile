@@ -128,12 +128,12 @@ $(BUILD)/rc_benchweb: $(BUILD)/obj/bench/rc_benchweb.o $(COMMON_O)
 # (it replaced python3's http.server), so build-asan's copy is as cheap as
 # build's, and the ASan pass spends its CPU on rollclone itself
 NOSAN = $(filter-out -fsanitize% -fno-sanitize%,$(1))
-$(BUILD)/rc_testweb: tests/tools/rc_testweb.c
+$(BUILD)/rc_testweb: tests/tools/rc_testweb.c tests/tools/rc_tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
 	    $(shell pkg-config --cflags --libs libmicrohttpd 2>/dev/null) -lpthread
 # the analysis-gate tests' HTTP load (checks_lib.sh), likewise
-$(BUILD)/rc_testload: tests/tools/rc_testload.c
+$(BUILD)/rc_testload: tests/tools/rc_testload.c tests/tools/rc_tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
 	    $(shell pkg-config --cflags --libs libcurl 2>/dev/null) -lpthread
