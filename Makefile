@@ -213,7 +213,7 @@ bench-ci: all
 	BENCH_HOSTS=500 BENCH_RUNS=1 BENCH_ONLY=fleet timeout -k 10 170 sh bench/run.sh
 
 FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] cli/*.[ch] tests/unit/*.[ch] \
-            tests/tools/*.c tests/fuzz/*.c bench/*.c)
+            tests/tools/*.[ch] tests/fuzz/*.c bench/*.c)
 lint:
 	clang-format --dry-run --Werror $(FORMATTED)
 
