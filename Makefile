@@ -56,7 +56,7 @@ BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclo
 CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench \
          $(BUILD)/rc_steprec $(BUILD)/rc_benchweb $(BUILD)/rc_metricsbench $(BUILD)/rc_idlefloor \
-         $(BUILD)/rc_testweb $(BUILD)/rc_testload
+         $(BUILD)/rc_testweb $(BUILD)/rc_testload $(BUILD)/rc_unixcat
 
 .PHONY: all deps test unit e2e test-asan demo bench bench-ci lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS) $(CLI_DOCS)
@@ -133,15 +133,21 @@ $(BUILD)/rc_benchweb: bench/rc_benchweb.c common/rc_time.c
 # (it replaced python3's http.server), so build-asan's copy is as cheap as
 # build's, and the ASan pass spends its CPU on rollclone itself
 NOSAN = $(filter-out -fsanitize% -fno-sanitize%,$(1))
-$(BUILD)/rc_testweb: tests/tools/rc_testweb.c
+$(BUILD)/rc_testweb: tests/tools/rc_testweb.c tests/tools/rc_tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
 	    $(shell pkg-config --cflags --libs libmicrohttpd 2>/dev/null) -lpthread
 # the analysis-gate tests' HTTP load (checks_lib.sh), likewise
-$(BUILD)/rc_testload: tests/tools/rc_testload.c
+$(BUILD)/rc_testload: tests/tools/rc_testload.c tests/tools/rc_tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
 	    $(shell pkg-config --cflags --libs libcurl 2>/dev/null) -lpthread
+
+# a command to HAProxy's runtime socket (webapp-hook.sh drain, lib.sh
+# lb_stat), likewise: it replaced a python3 start per call
+$(BUILD)/rc_unixcat: tests/tools/rc_unixcat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@
 
 # libFuzzer harnesses (tests/fuzz/), built with clang under ASan+UBSan
 # into build-fuzz/ and run FUZZ_SECONDS each; new inputs go to
@@ -172,9 +178,24 @@ e2e: all
 	RC_BUILD=$(BUILD) sh tests/e2e/run.sh
 
 # The suite, then the suite again under AddressSanitizer + UBSan.
+# The whole suite, normal build and ASan+UBSan build: the normal build
+# (on every core, unless make -jN says otherwise); its unit tests, which
+# mostly wait (7 s of CPU in 28 s), while the ASan build compiles; the ASan
+# unit tests; then every e2e test of both builds in one pool
+# (tests/e2e/run.sh, RC_BUILDS): the e2e suite is CPU-bound on 2 cores, and
+# in one pool the two passes do not each end with a tail of their own.
+TEST_J = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 test: deps
-	$(MAKE) unit e2e
-	$(MAKE) test-asan
+	$(MAKE) $(TEST_J) all
+	@build/rc_unit >build/unit.log 2>&1 & n=$$!; \
+	$(MAKE) $(TEST_J) BUILD=build-asan SAN=1 all && build-asan/rc_unit >build-asan/unit.log 2>&1; \
+	a=$$?; wait $$n; n=$$?; \
+	for b in build build-asan; do \
+	    rc=$$n; [ $$b = build ] || rc=$$a; \
+	    if [ $$rc = 0 ]; then echo "unit $$b: $$(tail -1 $$b/unit.log)"; \
+	    else cat $$b/unit.log 2>/dev/null; echo "unit $$b: FAILED (exit $$rc)"; fi; \
+	done; [ $$n = 0 ] && [ $$a = 0 ]
+	RC_BUILDS="build build-asan" sh tests/e2e/run.sh
 
 test-asan: deps
 	$(MAKE) BUILD=build-asan SAN=1 unit e2e
@@ -197,7 +218,7 @@ bench-ci: all
 	BENCH_HOSTS=500 BENCH_RUNS=1 BENCH_ONLY=fleet timeout -k 10 170 sh bench/run.sh
 
 FORMATTED = $(wildcard common/*.[ch] agent/*.[ch] coordinator/*.[ch] cli/*.[ch] tests/unit/*.[ch] \
-            tests/tools/*.c tests/fuzz/*.c bench/*.c)
+            tests/tools/*.[ch] tests/fuzz/*.c bench/*.c)
 lint:
 	clang-format --dry-run --Werror $(FORMATTED)
 

@@ -4,6 +4,7 @@
     file: a broken release), listens only after --startup-delay (a service
     that takes time to start) and exits on SIGTERM. libmicrohttpd, because
     python3's http.server cannot keep up with wrk's request rate. */
+#include "../tests/tools/rc_tool.h"
 #include "rc_time.h"
 
 #include <microhttpd.h>
@@ -108,14 +109,10 @@ main (int argc, char **argv)
     int64_t delay_ms = 0;
     int c;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
-        char *end = NULL;
         switch (c) {
         case 'p':
-            port = strtol (optarg, &end, 10);
-            if (!*optarg || *end || port < 1 || port > 65535) {
-                fprintf (stderr, "rc_benchweb: --port '%s' is not a TCP port\n", optarg);
+            if (rc_tool_port ("rc_benchweb", optarg, &port) != 0)
                 return 2;
-            }
             break;
         case 'd': dir = optarg; break;
         case 's':
@@ -135,18 +132,11 @@ main (int argc, char **argv)
     s_app_t app = {0};
     if (s_release_read (dir, &app) != 0)
         return 1;
-    /* blocked here, so the server's threads inherit the mask and only
-       sigwait below sees them */
     sigset_t set;
-    sigemptyset (&set);
-    sigaddset (&set, SIGTERM);
-    sigaddset (&set, SIGINT);
-    pthread_sigmask (SIG_BLOCK, &set, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    rc_tool_signals (&set);
     if (s_signalled_within (&set, delay_ms))
         return 0;
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    struct sockaddr_in addr = rc_tool_loopback (port);
     /* one polling thread: ten backends share two cores with the rest */
     struct MHD_Daemon *d =
         MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, s_answer,
@@ -155,9 +145,7 @@ main (int argc, char **argv)
         fprintf (stderr, "rc_benchweb: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
     }
-    int sig = 0;
-    while (sigwait (&set, &sig) != 0)
-        ;
+    rc_tool_wait (&set);
     MHD_stop_daemon (d);
     MHD_destroy_response (app.page);
     if (app.broken)

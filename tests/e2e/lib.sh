@@ -339,20 +339,16 @@ dep_ended () { case "$(dep_field "$1" state 2>/dev/null)" in running|paused|roll
 current_is () { [ "$(current "$1")" = "$2" ]; }
 
 # lb_stat SOCKET BACKEND/SERVER FIELD: a field of a server's row in
-# HAProxy's show stat, asked on its runtime API (a unix socket)
+# HAProxy's show stat, asked on its runtime API (a unix socket) with
+# rc_unixcat (tests/tools/rc_unixcat.c: a python3 start per poll cost ~60
+# ms of CPU); fails, printing nothing, when the row or the field is missing.
+# (The CSV's names and these fields hold no commas or quotes.)
+RC_UNIXCAT=$RC_BUILD/rc_unixcat; export RC_UNIXCAT
 lb_stat () {
-    python3 - "$1" "$2" "$3" <<'PY'
-import csv, io, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(6); s.connect(sys.argv[1])
-s.sendall(b"show stat\n"); out = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    out += c
-rows = list(csv.reader(io.StringIO(out.decode().lstrip("# "))))
-i = rows[0].index(sys.argv[3]); b, n = sys.argv[2].split("/")
-print([r for r in rows[1:] if len(r) > i and r[0] == b and r[1] == n][0][i])
-PY
+    "$RC_UNIXCAT" "$1" "show stat" | awk -F, -v b="${2%%/*}" -v n="${2#*/}" -v f="$3" '
+        NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) if ($i == f) c = i; next }
+        c && $1 == b && $2 == n { print $c; found = 1; exit }
+        END { exit !found }'
 }
 
 # Artifacts over HTTP, for tests that hold the fetch phase open:

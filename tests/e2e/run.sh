@@ -1,7 +1,10 @@
 #!/bin/sh
 # Runs every end-to-end test (tests/e2e/t_*.sh, or those named as arguments
 # or in $RC_TESTS: `sh tests/e2e/run.sh t_agent_fetch t_coord_lock`)
-# against the binaries in $RC_BUILD. Each test is a shell script that starts
+# against the binaries in $RC_BUILD, or in each build directory that
+# $RC_BUILDS names (`RC_BUILDS="build build-asan"`: every test once per
+# build, all in one pool, so that neither pass waits for the other's tail;
+# make test does this). Each test is a shell script that starts
 # the real processes it needs and stops them; exit 0 = pass, 77 = skip.
 # Tests use their own free ports and temporary directories, so $RC_JOBS of
 # them (default 3) run at once; a test that must have the machine to itself
@@ -9,10 +12,16 @@
 # Closes with the "N passed, N failed" line CI reads.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-RC_BUILD=$(cd "${RC_BUILD:-build}" && pwd)
-export RC_BUILD
+builds=""
+for b in ${RC_BUILDS:-${RC_BUILD:-build}}; do
+    d=$(cd "$b" 2>/dev/null && pwd) || { echo "run.sh: no build directory $b" >&2; exit 2; }
+    builds="$builds $d"
+done
 jobs=${RC_JOBS:-3}
 case $jobs in '' | *[!0-9]* | 0) echo "run.sh: RC_JOBS must be a positive number" >&2; exit 2 ;; esac
+# a test's name in the output: NAME, or NAME@BUILD when several builds run
+multi=""
+[ "$(echo $builds | wc -w)" -gt 1 ] && multi=1
 pass=0 fail=0 skip=0 failed=""
 tests=${*:-${RC_TESTS:-$(ls "$here"/t_*.sh)}}
 work=$(mktemp -d /tmp/rc_e2e_run.XXXXXX)
@@ -21,21 +30,38 @@ trap 'exit 130' INT TERM
 
 # The longest tests start first, so the pool does not end with one long
 # test running alone: tests/e2e/durations holds "NAME SECONDS" lines from a
-# recent run (`RC_E2E_DURATIONS=FILE` writes this run's); a test not listed
-# there counts as long.
+# recent run under ASan+UBSan (`RC_E2E_DURATIONS=FILE` writes this run's),
+# and "NAME@BUILD SECONDS" lines for the tests of another build; a test of
+# a build without the sanitizers that has no line of its own takes 2/3 of
+# its ASan time; a test not listed at all counts as long.
 durations=$here/durations
+# asan BUILD: true when BUILD's binaries carry AddressSanitizer
+asan_builds=""
+for b in $builds; do
+    ! ldd "$b/rollclone-coordinator" 2>/dev/null | grep -q libasan || asan_builds="$asan_builds $b "
+done
+asan () { case "$asan_builds" in *" $1 "*) return 0 ;; esac; return 1; }
+# by_length BUILD-AND-TEST...: the "BUILD|TEST" words, longest first
 by_length () {
-    for t; do
-        name=$(basename "$t" .sh)
-        secs=$(awk -v n="$name" '$1 == n { print $2; exit }' "$durations" 2>/dev/null)
-        echo "${secs:-9999} $t"
+    for bt; do
+        name=$(basename "${bt#*|}" .sh)
+        secs=$(awk -v n="$name@$(basename "${bt%%|*}")" '$1 == n { print $2; exit }' "$durations" 2>/dev/null)
+        if [ -z "$secs" ]; then
+            secs=$(awk -v n="$name" '$1 == n { print $2; exit }' "$durations" 2>/dev/null)
+            secs=${secs:-9999}
+            asan "${bt%%|*}" || secs=$((secs * 2 / 3))
+        fi
+        echo "$secs $bt"
     done | sort -rn -k1,1 | cut -d' ' -f2
 }
 
 shared="" alone=""
 for t in $tests; do
     for c in "$t" "$here/$t" "$here/$t.sh"; do [ -f "$c" ] && t=$c && break; done
-    if grep -q '^# rc-e2e: alone' "$t" 2>/dev/null; then alone="$alone $t"; else shared="$shared $t"; fi
+    case $t in *' '* | *'|'*) echo "run.sh: test path '$t' has a blank or |" >&2; exit 2 ;; esac
+    for b in $builds; do
+        if grep -q '^# rc-e2e: alone' "$t" 2>/dev/null; then alone="$alone $b|$t"; else shared="$shared $b|$t"; fi
+    done
 done
 # shellcheck disable=SC2086
 shared=$(by_length $shared)
@@ -46,10 +72,14 @@ shared=$(by_length $shared)
 # CPU goes.
 cpuacct=/sys/fs/cgroup/cpuacct
 
-# start TEST: runs it in the background; its output in $work/NAME.log, its
-# exit code in $work/NAME.rc once it ended.
+# start BUILD|TEST: runs TEST against BUILD in the background; its output
+# in $work/NAME.log, its exit code in $work/NAME.rc once it ended (NAME is
+# the test's, @ and the build directory's when several builds run).
 start () {
-    name=$(basename "$1" .sh)
+    RC_BUILD=${1%%|*}; export RC_BUILD
+    name=$(basename "${1#*|}" .sh)
+    [ -z "$multi" ] || name=$name@$(basename "$RC_BUILD")
+    set -- "${1#*|}"
     (
         s=$(date +%s)
         cg=""
@@ -92,7 +122,7 @@ reap () {
     running=$still
 }
 
-# run_pool N TESTS...: at most N at once.
+# run_pool N BUILD|TEST...: at most N at once.
 run_pool () {
     n=$1; shift
     running=""
@@ -108,16 +138,20 @@ run_pool "$jobs" $shared
 # shellcheck disable=SC2086
 run_pool 1 $alone
 
-if [ -n "${RC_E2E_DURATIONS:-}" ]; then
-    for f in "$work"/*.secs; do
-        [ -f "$f" ] && echo "$(basename "$f" .secs) $(cat "$f")"
-    done | sort -k2,2rn >"$RC_E2E_DURATIONS"
-fi
-if [ -n "${RC_E2E_CPU:-}" ]; then
-    for f in "$work"/*.cpu; do
-        [ -f "$f" ] && echo "$(basename "$f" .cpu) $(cat "$f")"
-    done | sort -k2,2rn >"$RC_E2E_CPU"
-fi
+# figures EXT: "NAME FIGURE" lines, largest first; with several builds the
+# ASan build's tests are plain NAME (the form tests/e2e/durations has), the
+# others' NAME@BUILD
+figures () {
+    strip=" "
+    if [ -n "$multi" ]; then
+        for b in $builds; do asan "$b" && strip="@$(basename "$b") " && break; done
+    fi
+    for f in "$work"/*."$1"; do
+        [ -f "$f" ] && echo "$(basename "$f" ."$1") $(cat "$f")"
+    done | sed "s|$strip| |" | sort -k2,2rn
+}
+[ -z "${RC_E2E_DURATIONS:-}" ] || figures secs >"$RC_E2E_DURATIONS"
+[ -z "${RC_E2E_CPU:-}" ] || figures cpu >"$RC_E2E_CPU"
 [ -n "$failed" ] && echo "failed:$failed"
 echo "e2e: $pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]

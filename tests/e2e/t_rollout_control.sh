@@ -45,13 +45,16 @@ sizes=$(sql "select count(*) from deployment_hosts where deployment_id='$dep' gr
 [ "$sizes" = "1 2 3 " ] || fail "ramp sizes: $sizes"
 say "ramp 1,25%,50% made batches of 1 2 3"
 
-# one deployment per app; pause holds the next batch, resume lets it go
-touch "$T/agent-1/x"; echo 2 >"$T/agent-1/slow-install-v2"
+# one deployment per app; pause holds the next batch, resume lets it go.
+# host-1's install takes 6 s, so the pause lands inside batch 1: the two
+# CLI calls before it took over 2 s under ASan on a loaded 2-core machine
+touch "$T/agent-1/x"; echo 6 >"$T/agent-1/slow-install-v2"
 dep=$(deploy v2 --batch 2 --soak 100ms)
 expect_exit 2 deploy v3
 grep -q "deployment $dep of app 'web' is still running" "$T/last.out" || fail "second deployment: $(cat "$T/last.out")"
 expect_exit 0 "$RC" pause "$dep"
-wait_for 10 dh_is "$dep" host-1 succeeded || fail "batch 1 did not finish while paused"
+dh_is "$dep" host-1 succeeded && fail "batch 1 ended before the pause: the test was too slow to judge"
+wait_for 20 dh_is "$dep" host-1 succeeded || fail "batch 1 did not finish while paused"
 sleep 1
 [ "$(dep_host_field "$dep" host-3 state)" = pending ] || fail "a batch started while paused"
 dep_state_is "$dep" paused || fail "not paused"

@@ -10,6 +10,8 @@
     request rates even on a loaded 2-core machine. Loopback URLs only.
     Built without sanitizers (see the Makefile): it is the tests' load, not
     the code under test. */
+#include "rc_tool.h"
+
 #include <curl/curl.h>
 
 #include <pthread.h>
@@ -96,11 +98,7 @@ main (int argc, char **argv)
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != 0)
         return 1;
     sigset_t set;
-    sigemptyset (&set);
-    sigaddset (&set, SIGTERM);
-    sigaddset (&set, SIGINT);
-    pthread_sigmask (SIG_BLOCK, &set, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    rc_tool_signals (&set);
     for (long c = 0; c < clients; c++) {
         pthread_t t;
         if (pthread_create (&t, NULL, s_client, &load) != 0) {
@@ -109,8 +107,6 @@ main (int argc, char **argv)
         }
         pthread_detach (t);
     }
-    int sig = 0;
-    while (sigwait (&set, &sig) != 0)
-        ;
+    rc_tool_wait (&set);
     _exit (0);
 }

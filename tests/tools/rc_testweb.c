@@ -25,6 +25,8 @@
     python's ThreadingHTTPServer, so a slow request holds no other. Built
     without sanitizers (see the Makefile): it stands in for the service
     under update, it is not the code under test. Exits at once on SIGTERM. */
+#include "rc_tool.h"
+
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
@@ -215,14 +217,10 @@ main (int argc, char **argv)
     const char *host_dir = NULL;
     int c;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
-        char *end = NULL;
         switch (c) {
         case 'p':
-            port = strtol (optarg, &end, 10);
-            if (!*optarg || *end || port < 1 || port > 65535) {
-                fprintf (stderr, "rc_testweb: --port '%s' is not a TCP port\n", optarg);
+            if (rc_tool_port ("rc_testweb", optarg, &port) != 0)
                 return 2;
-            }
             break;
         case 'd': app.dir = optarg; break;
         case 'm': app.metrics = true; break;
@@ -241,16 +239,9 @@ main (int argc, char **argv)
     app.rand[0] = 0x330e;
     app.rand[1] = (unsigned short)seed;
     app.rand[2] = (unsigned short)(seed >> 16);
-    /* blocked here, so the server's threads inherit the mask and only
-       sigwait below sees them */
     sigset_t set;
-    sigemptyset (&set);
-    sigaddset (&set, SIGTERM);
-    sigaddset (&set, SIGINT);
-    pthread_sigmask (SIG_BLOCK, &set, NULL);
-    signal (SIGPIPE, SIG_IGN);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    rc_tool_signals (&set);
+    struct sockaddr_in addr = rc_tool_loopback (port);
     struct MHD_Daemon *d = MHD_start_daemon (
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_answer,
         &app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
@@ -259,9 +250,7 @@ main (int argc, char **argv)
         fprintf (stderr, "rc_testweb: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
     }
-    int sig = 0;
-    while (sigwait (&set, &sig) != 0)
-        ;
+    rc_tool_wait (&set);
     /* at once, like the python server it replaces: no waiting for a slow
        request's thread; the kernel closes the sockets */
     _exit (0);
