@@ -56,7 +56,7 @@ BINS := $(BUILD)/rollclone-coordinator $(BUILD)/rollclone-agent $(BUILD)/rollclo
 CLI_DOCS := $(BUILD)/man/rollclone.1 $(BUILD)/completion/rollclone $(BUILD)/completion/_rollclone
 TOOLS := $(BUILD)/rc_unit $(BUILD)/rc_frame $(BUILD)/rc_fleetsim $(BUILD)/rc_unpackbench \
          $(BUILD)/rc_steprec $(BUILD)/rc_benchweb $(BUILD)/rc_metricsbench $(BUILD)/rc_idlefloor \
-         $(BUILD)/rc_testweb $(BUILD)/rc_testload $(BUILD)/rc_unixcat
+         $(BUILD)/rc_testweb $(BUILD)/rc_testload
 
 .PHONY: all deps test unit e2e test-asan demo bench bench-ci lint format clean fuzz fuzzers
 all: $(BINS) $(TOOLS) $(CLI_DOCS)
@@ -122,9 +122,9 @@ $(BUILD)/rc_metricsbench: $(BUILD)/obj/bench/rc_metricsbench.o $(COORD_O) $(COMM
 # with what it uses only: it stands in for the service under update, and
 # restarting it is part of the work both sides of bench/ansible.sh time; with
 # every library of the agent it took ~100 ms to start listening instead of ~40
-$(BUILD)/rc_benchweb: bench/rc_benchweb.c common/rc_time.c
+$(BUILD)/rc_benchweb: bench/rc_benchweb.c common/rc_time.c tests/tools/rc_tool.h
 	@mkdir -p $(dir $@)
-	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $^ -o $@ \
+	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $(filter %.c,$^) -o $@ \
 	    $(shell pkg-config --cflags --libs libmicrohttpd 2>/dev/null) -lpthread
 
 # the web app the e2e tests and the demo restart (scripts/webapp-hook.sh,
@@ -142,12 +142,6 @@ $(BUILD)/rc_testload: tests/tools/rc_testload.c tests/tools/rc_tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@ \
 	    $(shell pkg-config --cflags --libs libcurl 2>/dev/null) -lpthread
-
-# a command to HAProxy's runtime socket (webapp-hook.sh drain, lib.sh
-# lb_stat), likewise: it replaced a python3 start per call
-$(BUILD)/rc_unixcat: tests/tools/rc_unixcat.c
-	@mkdir -p $(dir $@)
-	$(CC) $(call NOSAN,$(CFLAGS)) $(call NOSAN,$(LDFLAGS)) $< -o $@
 
 # libFuzzer harnesses (tests/fuzz/), built with clang under ASan+UBSan
 # into build-fuzz/ and run FUZZ_SECONDS each; new inputs go to

@@ -14,6 +14,9 @@ haproxy nginx zip zstd xz-utils bzip2 iproute2 ${ROLLCLONE_EXTRA_PKGS:-}"
     # the e2e helpers read JSON and the coordinator's database with these
     # (tests/e2e/lib.sh): a python3 start per poll cost too much CPU
     PKGS="$PKGS jq sqlite3"
+    # HAProxy's runtime socket from the tests and the test web app's drain
+    # hook (a python3 start per command cost ~60 ms of CPU)
+    PKGS="$PKGS socat"
     # the metrics and analysis-gate tests: promtool and a real Prometheus
     PKGS="$PKGS prometheus"
     # make bench's zero-downtime part: its load generator

@@ -11,13 +11,11 @@ action=$1; dir=$2; port=${3:-}
 # drain/undrain may name an HAProxy runtime socket and a backend/server:
 # webapp-hook.sh drain HOSTDIR PORT SOCKET BACKEND/SERVER
 lb_sock=${4:-}; lb_server=${5:-}
-# lb COMMAND: HAProxy's answer on its runtime socket: the build's
-# rc_unixcat ($RC_UNIXCAT, else build/rc_unixcat next to this script), or
-# python3 when there is none
+# lb COMMAND: HAProxy's answer on its runtime socket: through socat
+# (scripts/deps.sh installs it), or python3 when there is none
 lb () {
-    cat=${RC_UNIXCAT:-$(dirname "$0")/../build/rc_unixcat}
-    if [ -x "$cat" ]; then
-        "$cat" "$lb_sock" "$1"
+    if command -v socat >/dev/null 2>&1; then
+        printf '%s\n' "$1" | socat -t 5 -T 5 - "UNIX-CONNECT:$lb_sock"
         return
     fi
     python3 - "$lb_sock" "$1" <<'PY'

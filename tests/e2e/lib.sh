@@ -339,13 +339,12 @@ dep_ended () { case "$(dep_field "$1" state 2>/dev/null)" in running|paused|roll
 current_is () { [ "$(current "$1")" = "$2" ]; }
 
 # lb_stat SOCKET BACKEND/SERVER FIELD: a field of a server's row in
-# HAProxy's show stat, asked on its runtime API (a unix socket) with
-# rc_unixcat (tests/tools/rc_unixcat.c: a python3 start per poll cost ~60
-# ms of CPU); fails, printing nothing, when the row or the field is missing.
+# HAProxy's show stat, asked on its runtime API (a unix socket) with socat
+# (a python3 start per poll cost ~60 ms of CPU); fails, printing nothing,
+# when the row or the field is missing.
 # (The CSV's names and these fields hold no commas or quotes.)
-RC_UNIXCAT=$RC_BUILD/rc_unixcat; export RC_UNIXCAT
 lb_stat () {
-    "$RC_UNIXCAT" "$1" "show stat" | awk -F, -v b="${2%%/*}" -v n="${2#*/}" -v f="$3" '
+    printf 'show stat\n' | socat -t 6 -T 6 - "UNIX-CONNECT:$1" | awk -F, -v b="${2%%/*}" -v n="${2#*/}" -v f="$3" '
         NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) if ($i == f) c = i; next }
         c && $1 == b && $2 == n { print $c; found = 1; exit }
         END { exit !found }'
