@@ -477,8 +477,20 @@ upgrade_keeps_app () {
         run_coord; run_agent
         online_as "$3" || fail "agent $3 not online"
         sha=$(sha256sum "$root/tmp/app-1.tgz" | cut -d" " -f1)
-        chroot "$root" /usr/bin/rollclone deploy --app pkgtest --version 1 --artifact file:///tmp/app-1.tgz \
-            --sha256 "$sha" --soak 500ms --wait </dev/null || fail "deploy of app-1 failed"
+        # bounded below the check'"'"'s own timeout, so that a stuck deployment
+        # leaves what says where it stuck: the host'"'"'s phase in the status,
+        # the agent'"'"'s step record, the processes of this namespace
+        if ! timeout 60 chroot "$root" /usr/bin/rollclone deploy --app pkgtest --version 1 \
+            --artifact file:///tmp/app-1.tgz --sha256 "$sha" --soak 500ms --wait \
+            </dev/null >"$root/tmp/deploy.out" 2>&1; then
+            cat "$root/tmp/deploy.out"
+            chroot "$root" /usr/bin/rollclone status "$(grep -m1 "^d-" "$root/tmp/deploy.out")"
+            chroot "$root" /usr/bin/rollclone hosts
+            ls -lR "$root/var/lib/rollclone-agent" 2>&1 | head -40
+            ps -eo pid,stat,etime,args | grep -v " ps -eo" | tail -30
+            fail "deploy of app-1 failed"
+        fi
+        cat "$root/tmp/deploy.out"
         serves || fail "app does not serve after the deploy"
         app=$(cat "$root/var/lib/pkgtest-app.pid")
         grep -qx "$app" "$cg/cgroup.procs" || fail "the app is not in the agent unit cgroup"
