@@ -207,10 +207,13 @@ for page in rollclone.1 rollclone-agent.8 rollclone-coordinator.8; do
 done
 
 # The units parse, and every directive is known to this systemd (bookworm's).
-# ExecStart points at the built binary: verify wants it to exist.
+# ExecStart points at the packaged binary (make deb builds it in
+# BUILD/release; make all's in BUILD need not exist): verify wants it to exist.
+bins=$build/release
+[ -x "$bins/rollclone-agent" ] || bins=$build
 verify_unit () {
     u=$st/$1
-    sed "s|^ExecStart=/usr/sbin/\([a-z-]*\)|ExecStart=$build/\1|" \
+    sed "s|^ExecStart=/usr/sbin/\([a-z-]*\)|ExecStart=$bins/\1|" \
         "$top/packaging/systemd/$1" >"$u"
     out=$(systemd-analyze verify --man=no "$u" 2>&1)
     [ -z "$out" ] || { echo "$out"; return 1; }
