@@ -171,7 +171,6 @@ unit: all
 e2e: all
 	RC_BUILD=$(BUILD) sh tests/e2e/run.sh
 
-# The suite, then the suite again under AddressSanitizer + UBSan.
 # The whole suite, normal build and ASan+UBSan build: the normal build
 # (on every core, unless make -jN says otherwise); its unit tests, which
 # mostly wait (7 s of CPU in 28 s), while the ASan build compiles; the ASan
