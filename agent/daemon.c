@@ -407,6 +407,11 @@ s_on_monitor (zloop_t *loop, zsock_t *sock, void *arg)
         if (self->key_refused)
             rc_log_info ("coordinator accepted our key now");
         self->key_refused = false;
+        /* the hello said before there was a connection was dropped (the
+           dealer queues nothing for a peer not there): say it now, not a
+           heartbeat interval later */
+        if (mon == self->dealer_mon && !self->registered)
+            s_want (self, WANT_HELLO);
     }
     else if (event == RC_MONITOR_AUTH_REFUSED || event == RC_MONITOR_HANDSHAKE_FAILED) {
         if (!self->key_refused)
