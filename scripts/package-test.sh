@@ -403,7 +403,11 @@ echo "seen" >"$root/var/lib/rollclone-coordinator/state-marker"
 
 # An app whose `restart` hook starts its server itself (as the demo's does):
 # a perl HTTP server (perl-base is in every Debian) on 127.0.0.1:8080
-# serving the VERSION file of the live release.
+# serving the VERSION file of the live release. It reads the request before
+# it answers: a socket closed with the request unread sends a reset, which
+# can reach the client before the answer does (curl: "Recv failure:
+# Connection reset by peer"). Half of the agent's health checks failed that
+# way, and the first deploy took 18-60 s or more to see a healthy soak.
 cat >"$root/usr/local/bin/pkgtest-app" <<'EOS'
 #!/bin/sh
 # pkgtest-app restart: (re)starts the app server, detached, pid in /var/lib/pkgtest-app.pid
@@ -412,9 +416,11 @@ pidf=/var/lib/pkgtest-app.pid
 setsid perl -MIO::Socket::INET -e '
     my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:8080", Listen => 16, ReuseAddr => 1) or die "$!";
     while (my $c = $s->accept) {
-        open (my $f, "<", "/srv/pkgtest-app/current/VERSION") or next;
-        my $v = <$f>; close $f;
-        print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n$v";
+        while (my $l = <$c>) { last if $l =~ /^\r?\n$/; }
+        my $v;
+        if (open (my $f, "<", "/srv/pkgtest-app/current/VERSION")) { $v = <$f>; close $f; }
+        print $c defined $v ? "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n$v"
+                            : "HTTP/1.0 503 Service Unavailable\r\n\r\n";
         close $c;
     }' </dev/null >/dev/null 2>&1 &
 echo $! >$pidf
@@ -486,11 +492,12 @@ upgrade_keeps_app () {
         if ! timeout 60 chroot "$root" /usr/bin/rollclone deploy --app pkgtest --version 1 \
             --artifact file:///tmp/app-1.tgz --sha256 "$sha" --soak 500ms --wait \
             </dev/null >"$root/tmp/deploy.out" 2>&1; then
+            # the most telling last: a failed check shows its last 30 lines
+            ps -eo pid,stat,etime,args | grep -v -e " ps -eo" -e " \[" | cut -c1-100
+            ls -lR "$root/var/lib/rollclone-agent" 2>&1 | head -12
+            chroot "$root" /usr/bin/rollclone hosts
             cat "$root/tmp/deploy.out"
             chroot "$root" /usr/bin/rollclone status "$(grep -m1 "^d-" "$root/tmp/deploy.out")"
-            chroot "$root" /usr/bin/rollclone hosts
-            ls -lR "$root/var/lib/rollclone-agent" 2>&1 | head -40
-            ps -eo pid,stat,etime,args | grep -v " ps -eo" | tail -30
             fail "deploy of app-1 failed"
         fi
         cat "$root/tmp/deploy.out"
