@@ -153,15 +153,22 @@ const char *rc_cli_clock (int64_t ms, char *buf, size_t len);
    epoch milliseconds. -1 when it is neither. */
 int64_t rc_cli_parse_when (const char *text, int64_t now_ms);
 void rc_cli_term_test (bool verbose);
+void rc_cli_json_test (bool verbose);
 
 /* ------------------------------------------------------------------------ */
 /* JSON (json.c): the one place replies become JSON. */
 
 void rc_cli_print_json (json_t *root);
+/* A top-level array of n elements, each built by item (arg, i), printed
+   and freed before the next is built: the same text as rc_cli_print_json
+   of the whole array, without holding it. */
+typedef json_t *(rc_cli_json_item_fn)(const void *arg, size_t i);
+void rc_cli_print_json_list (FILE *out, size_t n, rc_cli_json_item_fn *item, const void *arg);
 json_t *rc_cli_json_deployment (const Rollclone__DeploymentInfo *d);
 json_t *rc_cli_json_event (const Rollclone__EventInfo *e);
 json_t *rc_cli_json_events (const Rollclone__EventsReply *er);
-json_t *rc_cli_json_hosts (const Rollclone__HostsReply *hosts);
+/* host i of a Rollclone__HostsReply (an rc_cli_json_item_fn) */
+json_t *rc_cli_json_host (const void *reply, size_t i);
 json_t *rc_cli_json_info (const Rollclone__InfoReply *info);
 json_t *rc_cli_json_history (const Rollclone__HistoryReply *hr);
 json_t *rc_cli_json_backup (const Rollclone__BackupReply *b);

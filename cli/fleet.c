@@ -94,7 +94,7 @@ rc_cli_cmd_hosts (rc_cli_t *cli, const rc_cli_opts_t *opts)
         return rc;
     Rollclone__HostsReply *hosts = reply->hosts;
     if (RC_CLI_OPT (opts, 'j'))
-        rc_cli_print_json (rc_cli_json_hosts (hosts));
+        rc_cli_print_json_list (stdout, hosts->n_hosts, rc_cli_json_host, hosts);
     else {
         rc_cli_line ("%-20s %-8s %-8s %-28s %s", "HOST", "STATE", "HEALTHY", "LABELS", "APPS");
         for (size_t i = 0; i < hosts->n_hosts; i++) {

@@ -5,15 +5,55 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#define RC_CLI_JSON_FLAGS (JSON_INDENT (2) | JSON_PRESERVE_ORDER)
+
+/* Written as it is dumped, not built into one string first: a reply of
+   10,000 hosts is megabytes of text. */
 void
 rc_cli_print_json (json_t *root)
 {
-    char *text = root ? json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER) : NULL;
-    if (text)
-        puts (text);
-    free (text);
+    if (root && json_dumpf (root, stdout, RC_CLI_JSON_FLAGS) == 0)
+        putchar ('\n');
     json_decref (root);
+}
+
+/* Text of an element of a top-level array: two more spaces after each
+   line break, as json_dumps indents the element inside the array (a JSON
+   string never holds a raw line break, so every one is layout). */
+static int
+s_indented (const char *buf, size_t size, void *data)
+{
+    FILE *out = (FILE *)data;
+    while (size > 0) {
+        const char *eol = (const char *)memchr (buf, '\n', size);
+        size_t run = eol ? (size_t)(eol - buf) + 1 : size;
+        if (fwrite (buf, 1, run, out) != run || (eol && fputs ("  ", out) == EOF))
+            return -1;
+        buf += run;
+        size -= run;
+    }
+    return 0;
+}
+
+void
+rc_cli_print_json_list (FILE *out, size_t n, rc_cli_json_item_fn *item, const void *arg)
+{
+    if (n == 0) {
+        fputs ("[]\n", out);
+        return;
+    }
+    fputs ("[\n", out);
+    for (size_t i = 0; i < n; i++) {
+        json_t *element = item (arg, i);
+        fputs ("  ", out);
+        if (!element || json_dump_callback (element, s_indented, out, RC_CLI_JSON_FLAGS) != 0)
+            fputs ("null", out);
+        json_decref (element);
+        fputs (i + 1 < n ? ",\n" : "\n", out);
+    }
+    fputs ("]\n", out);
 }
 
 static json_t *
@@ -172,22 +212,16 @@ rc_cli_json_events (const Rollclone__EventsReply *er)
 }
 
 json_t *
-rc_cli_json_hosts (const Rollclone__HostsReply *hosts)
+rc_cli_json_host (const void *reply, size_t i)
 {
-    json_t *list = json_array ();
-    for (size_t i = 0; i < hosts->n_hosts; i++) {
-        const Rollclone__HostInfo *h = hosts->hosts[i];
-        json_t *labels = json_object ();
-        for (size_t j = 0; j < h->n_labels; j++)
-            json_object_set_new (labels, h->labels[j]->key, json_string (h->labels[j]->value));
-        json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o}", "id", h->id,
-                                          "hostname", h->hostname, "state", h->state, "healthy",
-                                          (int)h->healthy, "agent_version", h->agent_version,
-                                          "last_seen", s_time (h->last_seen_ms), "labels", labels,
-                                          "apps", s_apps (h->apps, h->n_apps)));
-    }
-    return list;
+    const Rollclone__HostInfo *h = ((const Rollclone__HostsReply *)reply)->hosts[i];
+    json_t *labels = json_object ();
+    for (size_t j = 0; j < h->n_labels; j++)
+        json_object_set_new (labels, h->labels[j]->key, json_string (h->labels[j]->value));
+    return json_pack ("{s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o}", "id", h->id, "hostname",
+                      h->hostname, "state", h->state, "healthy", (int)h->healthy, "agent_version",
+                      h->agent_version, "last_seen", s_time (h->last_seen_ms), "labels", labels,
+                      "apps", s_apps (h->apps, h->n_apps));
 }
 
 json_t *

@@ -58,6 +58,7 @@
     X (rc_plan_test)                                                                               \
     X (rc_keyring_operators_test)                                                                  \
     X (rc_cli_term_test)                                                                           \
+    X (rc_cli_json_test)                                                                           \
     X (rc_webhook_test)                                                                            \
     X (rc_webhook_outbox_test)                                                                     \
     X (rc_webhook_config_test)                                                                     \
