@@ -82,6 +82,9 @@
    encryption runs on them, and libzmq spreads the connections evenly
    (measured: 970/910 ms of 1,000 hosts' registration on two). */
 #define RC_COORD_IO_THREADS_MAX 4
+/* Connections the coordinator's sockets let wait to be accepted (listen(2)
+   backlog; the kernel caps it at net.core.somaxconn, 4096 by default). */
+#define RC_COORD_BACKLOG 4096
 /* How often an instruction not yet reported on is published again. */
 #define RC_REPUBLISH_MS 1000
 

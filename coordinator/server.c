@@ -566,6 +566,10 @@ s_bind (s_server_t *self, int type, const char *endpoint, const char *domain)
     /* frames a little over our limit are read and counted as oversized;
        far bigger ones make libzmq drop the peer before buffering them */
     zsock_set_maxmsgsize (sock, RC_MAX_FRAME_BYTES * 4);
+    /* a fleet connects at once when the coordinator starts: libzmq's
+       default queue of 100 unaccepted connections overflows, and each
+       connection dropped there waits for TCP's SYN retry (1 s, then 3...) */
+    zsock_set_backlog (sock, RC_COORD_BACKLOG);
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         rc_log_error ("cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
