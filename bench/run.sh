@@ -7,7 +7,10 @@
 # in BENCH_HOSTS (default 500; a list: BENCH_HOSTS=1000,5000,10000), the
 # medians of BENCH_RUNS runs (default 3 up to 2,000 hosts, 1 above) of:
 #   - registration: every simulated host acknowledged (first hellos), and
-#     the fleet online in `rollclone info`; a fleet not online within
+#     the fleet online in `rollclone info`, with the coordinator's and the
+#     simulators' CPU over it and the connections the kernel dropped from
+#     a full accept queue meanwhile (TcpExtListenOverflows in
+#     /proc/net/netstat, machine-wide); a fleet not online within
 #     BENCH_REG_S (default 30 s + 12 s per 1,000 hosts) is a figure ("3,412
 #     of 5,000 online after 90 s"), that size's rollouts are skipped and
 #     the bench goes on
@@ -46,6 +49,8 @@ median () { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else 
 # 12345 -> 12,345
 th () { echo "$1" | sed ':a;s/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/;ta'; }
 ticks () { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# connections dropped because an accept queue was full, machine-wide
+overflows () { awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "ListenOverflows") c = i; n = 1 } else print $c }' /proc/net/netstat; }
 hz=$(getconf CLK_TCK)
 # hosts online as `rollclone info` says; the last answer when it gave none
 # (a coordinator too busy to answer within 10 s is part of the figure)
@@ -121,6 +126,7 @@ one_run () {
             { echo "bench: the coordinator did not start:" >&2; tail "$D/run/c.log" >&2; return 1; }
         sleep 0.5
     done
+    lo0=$(overflows)
     fleet_sims "$N" 3600s --stamped-latencies
     t0=$(ms); c0=$(ticks "$cpid"); deadline=$(( t0 + REG_S * 1000 )); on=0
     step=0.2; [ "$N" -gt 1000 ] && step=1
@@ -131,6 +137,10 @@ one_run () {
         sleep $step
     done
     reg_wall=$(( $(ms) - t0 ))
+    echo $(( ($(ticks "$cpid") - c0) * 1000 / hz )) >>"$R/reg_cpu"
+    sim_ticks=0; for p in $SIMS; do sim_ticks=$((sim_ticks + $(ticks "$p"))); done
+    echo $(( sim_ticks * 1000 / hz )) >>"$R/reg_sim_cpu"
+    echo $(( $(overflows) - lo0 )) >>"$R/reg_overflows"
     echo "$on" >>"$R/online"
     sleep 3 # steady heartbeats
     a0=$(ms); s0=$(ticks "$cpid"); sleep "$STEADY_S"; a1=$(ms); s1=$(ticks "$cpid")
@@ -213,6 +223,9 @@ size_bench () {
     fi
     row "every host registered (first hellos, simulators' clocks)" reg_ms ms "${g10:+≤ 10 s}"
     [ -s "$R/online_ms" ] && row "fleet online in \`rollclone info\`" online_ms ms ""
+    row "  coordinator CPU during it" reg_cpu ms ""
+    row "  simulators' CPU during it" reg_sim_cpu ms ""
+    row "  connections dropped by a full accept queue (TcpExtListenOverflows)" reg_overflows "" ""
     row "coordinator RSS at the end of the run (VmRSS)" rss_mib MiB "${g10:+≤ 200 MiB}"
     row "coordinator peak RSS (VmHWM)" hwm_mib MiB "${g10:+≤ 200 MiB}"
     row "\`rollclone hosts --json\` (CLI start to end)" hosts_ms ms "${g10:+≤ 100 ms}"
