@@ -112,6 +112,10 @@ Rollclone__ControlReply *rc_cli_call_for (rc_cli_t *cli, Rollclone__ControlReque
                                           Rollclone__ControlReply__RepCase want, int *rc);
 /* One deployment by id (quiet: the caller tells what unreachable means). */
 Rollclone__ControlReply *rc_cli_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet);
+/* The same without its host rows (StatusRequest.summary): the row and the
+   hosts_* counts, what a follower polls for. A coordinator older than
+   issue 13 answers in full (DeploymentInfo.summary unset). */
+Rollclone__ControlReply *rc_cli_fetch_summary (rc_cli_t *cli, const char *id, int *rc, bool quiet);
 void rc_cli_close (rc_cli_t *cli);
 
 /* ------------------------------------------------------------------------ */

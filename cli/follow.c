@@ -127,6 +127,28 @@ s_print_new_events (rc_cli_t *cli, const char *id, int64_t *after, bool to_stder
     }
 }
 
+/* One look at the deployment. The live view draws every host, so it asks
+   for them all; otherwise the loop only needs the row (state, kind,
+   reason) and asks for a summary, which costs the coordinator one count
+   instead of every host row (issue 13), and fetches the whole deployment
+   once, when it has ended, if it prints it (--json, status --watch's
+   table). An older coordinator answers a summary in full (summary unset):
+   that is used as it is. */
+static Rollclone__ControlReply *
+s_fetch (rc_cli_t *cli, const char *id, bool live, bool whole_at_end, int *rc)
+{
+    if (live)
+        return rc_cli_fetch (cli, id, rc, true);
+    Rollclone__ControlReply *reply = rc_cli_fetch_summary (cli, id, rc, true);
+    if (!reply || !whole_at_end)
+        return reply;
+    const Rollclone__DeploymentInfo *d = reply->status->deployments[0];
+    if (!d->summary || !rc_cli_ended (d->state))
+        return reply;
+    rollclone__control_reply__free_unpacked (reply, NULL);
+    return rc_cli_fetch (cli, id, rc, true);
+}
+
 int
 rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bool table)
 {
@@ -140,7 +162,7 @@ rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bo
         int rc;
         if (!live)
             s_print_new_events (cli, id, &after, json);
-        Rollclone__ControlReply *reply = rc_cli_fetch (cli, id, &rc, true);
+        Rollclone__ControlReply *reply = s_fetch (cli, id, live, json || table, &rc);
         if (!reply) {
             if (rc != RC_EXIT_UNREACHABLE) {
                 fprintf (stderr, "rollclone: %s\n", cli->errmsg);

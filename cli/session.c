@@ -100,12 +100,13 @@ rc_cli_call_for (rc_cli_t *cli, Rollclone__ControlRequest *req,
     return reply;
 }
 
-Rollclone__ControlReply *
-rc_cli_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet)
+static Rollclone__ControlReply *
+s_fetch (rc_cli_t *cli, const char *id, bool summary, int *rc, bool quiet)
 {
     Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
     Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
     sreq.deployment_id = (char *)id;
+    sreq.summary = summary;
     req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
     req.status = &sreq;
     Rollclone__ControlReply *reply = rc_cli_call (cli, &req, rc, quiet);
@@ -118,4 +119,16 @@ rc_cli_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet)
         return NULL;
     }
     return reply;
+}
+
+Rollclone__ControlReply *
+rc_cli_fetch (rc_cli_t *cli, const char *id, int *rc, bool quiet)
+{
+    return s_fetch (cli, id, false, rc, quiet);
+}
+
+Rollclone__ControlReply *
+rc_cli_fetch_summary (rc_cli_t *cli, const char *id, int *rc, bool quiet)
+{
+    return s_fetch (cli, id, true, rc, quiet);
 }

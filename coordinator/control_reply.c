@@ -48,8 +48,35 @@ rc_reply_deploy (const char *deployment_id, uint32_t hosts, uint32_t total_batch
     return reply;
 }
 
+/* A summary answer's counts: where the hosts are, counted by the store
+   (one GROUP BY) instead of loaded, and the gates' names without their
+   values per host. 0 or -1. */
+static int
+s_summary (rc_store_t *store, Rollclone__DeploymentInfo *info)
+{
+    size_t counts[RC_HOST_STATE_COUNT];
+    if (rc_dhost_counts (store, info->id, counts) != 0)
+        return -1;
+    info->summary = true;
+    for (int s = 0; s < RC_HOST_STATE_COUNT; s++) {
+        uint32_t n = (uint32_t)counts[s];
+        info->hosts_total += n;
+        if (s == RC_HOST_SUCCEEDED || s == RC_HOST_ROLLED_BACK)
+            info->hosts_ok += n;
+        else if (s == RC_HOST_UPDATING || s == RC_HOST_ROLLING_BACK)
+            info->hosts_busy += n;
+        else if (rc_host_state_failed ((rc_host_state_t)s))
+            info->hosts_failed += n;
+        else
+            info->hosts_pending += n;
+    }
+    /* as a full answer counts them from its rows */
+    info->failures = info->hosts_failed;
+    return rc_checks_info (store, info, NULL, 0, 0);
+}
+
 static Rollclone__DeploymentInfo *
-s_info (rc_store_t *store, const char *id, bool with_output)
+s_info (rc_store_t *store, const char *id, bool with_output, bool summary)
 {
     rc_deployment_t *d = (rc_deployment_t *)zmalloc (sizeof *d);
     if (rc_deployment_load (store, id, d) != 1) {
@@ -118,6 +145,15 @@ s_info (rc_store_t *store, const char *id, bool with_output)
         ro->started_ms = o->started;
         ro->finished_ms = o->finished;
         info->run_once[info->n_run_once++] = ro;
+    }
+    if (summary) {
+        int summary_rc = s_summary (store, info);
+        free (d);
+        if (summary_rc != 0) {
+            rollclone__deployment_info__free_unpacked (info, NULL);
+            return NULL;
+        }
+        return info;
     }
     size_t n = 0;
     rc_dhost_t *hosts = NULL;
@@ -200,7 +236,8 @@ rc_reply_status (rc_store_t *store, const Rollclone__StatusRequest *req)
     size_t n = ids ? zlist_size (ids) : 0;
     sr->deployments = (Rollclone__DeploymentInfo **)calloc (n ? n : 1, sizeof *sr->deployments);
     for (char *id = ids ? (char *)zlist_first (ids) : NULL; id; id = (char *)zlist_next (ids)) {
-        Rollclone__DeploymentInfo *info = s_info (store, id, *req->deployment_id != '\0');
+        Rollclone__DeploymentInfo *info =
+            s_info (store, id, *req->deployment_id != '\0', req->summary);
         if (info)
             sr->deployments[sr->n_deployments++] = info;
     }

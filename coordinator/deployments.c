@@ -353,6 +353,29 @@ rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_
 }
 
 int
+rc_dhost_counts (rc_store_t *store, const char *deployment_id, size_t counts[RC_HOST_STATE_COUNT])
+{
+    memset (counts, 0, RC_HOST_STATE_COUNT * sizeof *counts);
+    sqlite3_stmt *stmt = rc_store_prepare (store,
+                                           "SELECT state, count(*) FROM deployment_hosts "
+                                           "WHERE deployment_id = ?1 GROUP BY state",
+                                           "t", deployment_id);
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = rc_store_step (store, stmt)) == SQLITE_ROW) {
+        rc_host_state_t state;
+        if (s_host_state (store, stmt, 0, &state) != 0) {
+            rc = SQLITE_MISMATCH;
+            break;
+        }
+        counts[state] += (size_t)sqlite3_column_int64 (stmt, 1);
+    }
+    rc_store_finalize (store, stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *host_id,
                    rc_dhost_t *host)
 {

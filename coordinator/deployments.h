@@ -111,6 +111,11 @@ int rc_dhost_save (rc_store_t *store, const char *deployment_id, const rc_dhost_
    0 and *hosts_p (caller frees), or -1 (error on the store) and NULL. */
 int rc_dhost_load (rc_store_t *store, const char *deployment_id, rc_dhost_t **hosts_p,
                    size_t *count);
+/* How many hosts of a deployment are in each state, counted by the store
+   (one GROUP BY, no row loaded): counts[state], 0 or -1 (error, or a state
+   this coordinator does not know). */
+int rc_dhost_counts (rc_store_t *store, const char *deployment_id,
+                     size_t counts[RC_HOST_STATE_COUNT]);
 /* One host of a deployment: 1 found, 0 not, -1 error. */
 int rc_dhost_load_one (rc_store_t *store, const char *deployment_id, const char *host_id,
                        rc_dhost_t *host);

@@ -2,7 +2,8 @@
     CURVE key (or none) and sends frames that are wrong on purpose, so the
     end-to-end tests can check they are dropped and counted; crafted hellos
     and heartbeats (a fat one, an old sequence number); a control request of
-    another protocol version; and a SUB that listens to what it should not
+    another protocol version; status requests, whole or summary (what one
+    costs the coordinator: bench/status_cost.sh); and a SUB that listens to what it should not
     and tells what it could read. */
 #include "rc_defaults.h"
 #include "rc_envelope.h"
@@ -21,12 +22,15 @@ s_usage (void)
     fprintf (stderr,
              "usage: rc_frame --endpoint E [--server-key PUB --key SECRET] --kind KIND "
              "[--count N] [--sender ID] [--apps N] [--current V] [--run R] [--seq S] "
-             "[--protocol P] [--topic T] [--listen DUR] [--wait DUR]\n"
+             "[--protocol P] [--topic T] [--listen DUR] [--wait DUR] [--deployment ID] "
+             "[--summary]\n"
              "KIND: garbage truncated oversized wrong-version no-body multipart "
-             "heartbeat hello request subscribe\n"
+             "heartbeat hello request status subscribe\n"
              "  hello/heartbeat: --apps N apps (a1.., no release), or app web at --current V;\n"
              "    --run/--seq set the envelope's run id and first sequence number\n"
              "  request: an info request in protocol --protocol P (control socket)\n"
+             "  status: a status request of --deployment ID (--summary: summary set),\n"
+             "    one after another's reply; prints each reply's size and hosts\n"
              "  --wait: how long to wait for a first reply (default 300ms)\n"
              "  subscribe: a SUB subscribed to --topic T (no NUL added) for --listen\n"
              "    DUR; prints how many frames came and how many it could read\n");
@@ -140,6 +144,8 @@ main (int argc, char **argv)
     const char *endpoint = NULL, *server_key = NULL, *key = NULL, *kind = NULL;
     const char *sender = "rc-frame";
     const char *topic = "";
+    const char *deployment = NULL;
+    bool summary = false;
     int count = 1;
     uint32_t protocol = RC_PROTOCOL_VERSION;
     int64_t listen_ms = 2000;
@@ -160,6 +166,8 @@ main (int argc, char **argv)
         {"topic", required_argument, NULL, 't'},
         {"listen", required_argument, NULL, 'l'},
         {"wait", required_argument, NULL, 'w'},
+        {"deployment", required_argument, NULL, 'd'},
+        {"summary", no_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -179,6 +187,8 @@ main (int argc, char **argv)
         case 't': topic = optarg; break;
         case 'l': rc_duration_parse (optarg, &listen_ms); break;
         case 'w': rc_duration_parse (optarg, &first_ms); break;
+        case 'd': deployment = optarg; break;
+        case 'm': summary = true; break;
         default: s_usage (); return 2;
         }
     }
@@ -199,6 +209,10 @@ main (int argc, char **argv)
             return 2;
         }
     }
+    if (streq (kind, "status") && !deployment) {
+        s_usage ();
+        return 2;
+    }
     if (streq (kind, "subscribe")) {
         int rc = s_subscribe (endpoint, cert, server, topic, listen_ms);
         zcert_destroy (&cert);
@@ -212,6 +226,8 @@ main (int argc, char **argv)
         fprintf (stderr, "rc_frame: cannot connect %s\n", endpoint);
         return 2;
     }
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    int replies = 0;
     for (int i = 0; i < count; i++) {
         zframe_t *frame = NULL;
         if (streq (kind, "garbage")) {
@@ -248,6 +264,19 @@ main (int argc, char **argv)
             env.request = &req;
             frame = rc_envelope_pack (&env);
         }
+        else if (streq (kind, "status")) {
+            Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
+            sreq.deployment_id = (char *)deployment;
+            sreq.summary = summary;
+            Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
+            req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
+            req.status = &sreq;
+            rc_envelope_t env;
+            rc_envelope_init (&env, "cli", state.seq);
+            env.body_case = ROLLCLONE__ENVELOPE__BODY_REQUEST;
+            env.request = &req;
+            frame = rc_envelope_pack (&env);
+        }
         else if (streq (kind, "multipart")) {
             zstr_sendm (sock, "one");
             frame = zframe_new ("two", 3);
@@ -256,12 +285,27 @@ main (int argc, char **argv)
             s_usage ();
             return 2;
         }
+        int64_t sent_ms = rc_mono_ms ();
         zframe_send (&frame, sock, 0);
         state.seq++;
+        /* one status request at a time, as a follower asks: its reply first */
+        if (streq (kind, "status") && zpoller_wait (poller, (int)first_ms) == sock) {
+            zframe_t *in = zframe_recv (sock);
+            rc_envelope_t *env = rc_envelope_unpack (in, NULL);
+            const Rollclone__ControlReply *r =
+                env && env->body_case == ROLLCLONE__ENVELOPE__BODY_REPLY ? env->reply : NULL;
+            const Rollclone__DeploymentInfo *d =
+                r && r->status && r->status->n_deployments ? r->status->deployments[0] : NULL;
+            printf ("status code=%d ms=%lld bytes=%zu summary=%d hosts=%zu hosts_total=%u\n",
+                    r ? r->code : -1, (long long)(rc_mono_ms () - sent_ms),
+                    in ? zframe_size (in) : 0, d ? d->summary : 0, d ? d->n_hosts : 0,
+                    d ? d->hosts_total : 0);
+            rc_envelope_destroy (&env);
+            zframe_destroy (&in);
+            replies++;
+        }
     }
     /* give replies (if any) a moment, and print them so a test can see */
-    zpoller_t *poller = zpoller_new (sock, NULL);
-    int replies = 0;
     while (zpoller_wait (poller, replies ? 300 : (int)first_ms) == sock) {
         zframe_t *in = zframe_recv (sock);
         const char *reason = NULL;

@@ -67,7 +67,8 @@
     X (rc_figures_test)                                                                            \
     X (rc_metrics_http_test)                                                                       \
     X (rc_secmem_test)                                                                             \
-    X (rc_fleet_scale_test)
+    X (rc_fleet_scale_test)                                                                        \
+    X (rc_status_summary_test)
 
 #define RC_DECLARE(fn) void fn (bool verbose);
 RC_SELFTESTS (RC_DECLARE)
