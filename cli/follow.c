@@ -13,9 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How often the loop asks again, and how long it keeps trying while the
-   coordinator cannot be reached (it may be restarting). */
+/* How often the loop asks again: a summary (a count of rows by state) every
+   100 ms, so that --wait returns within ~100 ms of the end, not 500; a
+   whole deployment (the live view's, or an older coordinator's answer)
+   every 500 ms. And how long it keeps trying while the coordinator cannot
+   be reached (it may be restarting). */
 #define RC_WAIT_POLL_MS 500
+#define RC_WAIT_SUMMARY_POLL_MS 100
 #define RC_WAIT_UNREACHABLE_MS (60 * 1000)
 /* The width of a batch's progress bar. */
 #define RC_CLI_BAR 20
@@ -198,10 +202,11 @@ rc_cli_follow (rc_cli_t *cli, const char *id, bool rollback_asked, bool json, bo
                          *d->reason ? ": " : "", rc_cli_esc (d->reason));
         if (ended && table && !json)
             rc_cli_print_deployment (d);
+        int poll_ms = d->summary ? RC_WAIT_SUMMARY_POLL_MS : RC_WAIT_POLL_MS;
         rollclone__control_reply__free_unpacked (reply, NULL);
         if (ended)
             return code;
-        usleep (RC_WAIT_POLL_MS * 1000);
+        usleep ((useconds_t)poll_ms * 1000);
     }
     fprintf (stderr, "rollclone: stopped watching; deployment %s goes on (rollclone status %s)\n",
              rc_cli_esc (id), rc_cli_esc (id));
