@@ -103,7 +103,16 @@ wait_for 10 current_is 1 v2 || fail "host-1 serves '$(current 1)'"
 say "a release failing 20% of requests was rolled back after batch 1 (check:error-rate)"
 
 # a coordinator killed mid-soak goes on from the recorded count: the host
-# fails at its third failing evaluation in a row, counted across the restart
+# fails at its third failing evaluation in a row, counted across the restart.
+# First the rolled-back v3's errors must leave host-1's 5 s window: else the
+# new deployment's first evaluations fail on them, a pass follows as they
+# age out (no event, the count back to 0), and the kill below may land
+# before it, so the count starts again for a reason the test is not about
+calm () {
+    curl -s "$PROM/api/v1/query" --data-urlencode "query=$(echo "$RATE" | sed 's/\$HOST/host-1/g')" |
+        python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; sys.exit(not r or float(r[0]["value"][1]) >= 0.01)'
+}
+wait_for 30 calm || fail "host-1's error rate did not come down after the rollback"
 dep=$(deploy v3 --batch 1 --soak 3s --check error-rate-3)
 failing () { sql "select consecutive from check_state where deployment_id = '$dep'" | grep -q '^[12]$'; }
 wait_for 40 failing || fail "no failing evaluation recorded"
