@@ -27,7 +27,7 @@ for i in $(seq 1 $N); do
     rc_agent_start $i
     unset RC_FAULT_HOLD_DIR
 done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 $N || fail "hosts not online"
 make_release v1; make_release v2; make_release v3 broken; make_release v4; make_release v5
 expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 for i in $(seq 1 $N); do
@@ -65,7 +65,7 @@ versions_between () {
 restarts=$(hook_count 1 restart)
 load a
 dep2=$(deploy v2 --strategy blue-green --batch 1 --soak 500ms) || fail "deploy v2"
-wait_for 60 dep_ended "$dep2" || fail "v2 did not end"
+wait_ended 60 "$dep2" || fail "v2 did not end"
 sleep 1
 load_end a
 [ "$(dep_field "$dep2" state)" = succeeded ] || { "$RC" status "$dep2"; fail "v2: $(dep_field "$dep2" state)"; }
@@ -128,7 +128,7 @@ say "(b) rollback --deployment within keep_warm: switched back to v1, no restart
 # fails, traffic never leaves v1 on any host, nothing is switched
 load c
 dep3=$(deploy v3 --strategy blue-green --batch 1 --soak 300ms --health-timeout 2s) || fail "deploy v3"
-wait_for 60 dep_ended "$dep3" || fail "v3 did not end"
+wait_ended 60 "$dep3" || fail "v3 did not end"
 sleep 0.5
 load_end c
 [ "$(dep_field "$dep3" state)" = failed ] || { "$RC" status "$dep3"; fail "(c) v3: $(dep_field "$dep3" state)"; }
@@ -159,7 +159,7 @@ wait_for 20 sh -c "grep -q 'undrain held open' '$T/agent-1.log'" || fail "(d) ag
 rc_coord_kill9
 rc_coord_start
 rm -f "$T/hold/hold-undrain-v4"
-wait_for 60 dep_ended "$dep4" || fail "(d) v4 did not end after the restarts"
+wait_ended 60 "$dep4" || fail "(d) v4 did not end after the restarts"
 [ "$(dep_field "$dep4" state)" = succeeded ] || { "$RC" status "$dep4"; fail "(d) v4: $(dep_field "$dep4" state)"; }
 [ "$(sql "select count(*) from events where deployment_id = '$dep4' and kind = 'switch_started'")" = 1 ] || fail "(d) the switch started twice"
 for i in $(seq 1 $N); do
@@ -172,7 +172,7 @@ say "(d) kill -9 at the gate before the switch and in the middle of it: resumed,
 # (e) a switch back to a warm slot whose process died: the agent checks
 # the slot first, the switch fails there, traffic stays on v4
 dep5=$(deploy v5 --strategy blue-green --batch 100% --soak 300ms --no-auto-rollback) || fail "deploy v5"
-wait_for 60 dep_ended "$dep5" || fail "v5 did not end"
+wait_ended 60 "$dep5" || fail "v5 did not end"
 [ "$(dep_field "$dep5" state)" = succeeded ] || fail "(e) v5: $(dep_field "$dep5" state)"
 # v4 is warm on slot 2 now; kill host-1's slot 2 process and switch back
 kill "$(cat "$T/agent-1-s2/server.pid")"
