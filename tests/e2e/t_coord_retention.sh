@@ -82,6 +82,6 @@ expect_exit 2 "$RC" events d-nope
 
 # the running deployment was left alone: it resumes and finishes
 expect_exit 0 "$RC" resume "$dep"
-wait_for 30 dep_state_is "$dep" succeeded || fail "$dep did not finish: $(dep_field "$dep" state)"
+wait_ended 30 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "$dep did not finish: $(dep_field "$dep" state)"
 for i in 1 2; do current_is $i v2 || fail "host-$i on $(current $i)"; done
 say ok

@@ -61,7 +61,7 @@ dep_snap "$dep" || fail "status $dep"
 [ "$(snap_field state)" = paused ] || fail "not paused"
 expect_exit 0 "$RC" resume "$dep"
 expect_exit 2 "$RC" resume "$dep"
-wait_for 20 dep_state_is "$dep" succeeded || fail "not finished after resume"
+wait_ended 20 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "not finished after resume"
 say "pause held the next batch; resume let it go"
 
 # timed pause between batches

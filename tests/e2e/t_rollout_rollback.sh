@@ -33,7 +33,7 @@ dep=$(deploy v4 --batch 2 --pause manual --soak 100ms)
 wait_for 15 dep_state_is "$dep" paused || fail "manual gate did not hold"
 [ "$(current 1)" = v4 ] && [ "$(current 3)" = v2 ] || fail "batch 1 not as expected"
 expect_exit 0 "$RC" abort "$dep"
-wait_for 15 dep_state_is "$dep" aborted || fail "abort did not end: $(dep_field "$dep" state)"
+wait_ended 15 "$dep" && [ "$(snap_field state)" = aborted ] || fail "abort did not end: $(dep_field "$dep" state)"
 for i in 1 2 3 4; do [ "$(current $i)" = v2 ] || fail "host-$i on '$(current $i)' after abort"; done
 [ "$(hook_count 3 drain v4)" = 0 ] || fail "host-3 touched after abort"
 say "abort rolled back batch 1"
@@ -42,7 +42,7 @@ say "abort rolled back batch 1"
 dep=$(deploy v4 --batch 2 --pause manual --soak 100ms)
 wait_for 15 dep_state_is "$dep" paused || fail "manual gate did not hold"
 expect_exit 0 "$RC" abort "$dep" --no-rollback
-wait_for 15 dep_state_is "$dep" aborted || fail "abort --no-rollback did not end"
+wait_ended 15 "$dep" && [ "$(snap_field state)" = aborted ] || fail "abort --no-rollback did not end"
 [ "$(current 1)" = v4 ] && [ "$(current 2)" = v4 ] && [ "$(current 3)" = v2 ] || fail "abort --no-rollback moved hosts"
 say "abort --no-rollback left batch 1 on v4"
 

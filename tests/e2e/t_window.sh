@@ -55,7 +55,7 @@ grep -q "window 3 of 6 hosts (3): 1 in flight" "$T/status.out" || fail "status: 
 [ "$(snap_field window_hosts)" = 3 ] && [ "$(snap_field in_flight)" = 1 ] \
     || fail "status --json: window $(snap_field window_hosts) in flight $(snap_field in_flight)"
 rm "$T/agent-2/hold-install-v2"
-wait_for 30 dep_state_is "$dep" succeeded || fail "v2: $(dep_field "$dep" state)"
+wait_ended 30 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "v2: $(dep_field "$dep" state)"
 out=$(window_check "$dep" host_updating host_succeeded,host_failed) || fail "$out"
 case $out in "max=3 starts=host-1,host-2,host-3,host-4,"*) ;; *) fail "v2 window: $out" ;; esac
 canary_first "$dep" || fail "the canary did not finish before the window started"
@@ -97,7 +97,7 @@ rm "$T/agent-2/hold-install-v4"
 rc_coord_start
 wait_for 20 dh_in "$dep" host-4 updating,succeeded || fail "the window did not resume after kill -9"
 rm "$T/agent-3/hold-install-v4"
-wait_for 40 dep_state_is "$dep" succeeded || fail "v4: $(dep_field "$dep" state)"
+wait_ended 40 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "v4: $(dep_field "$dep" state)"
 out=$(window_check "$dep" host_updating host_succeeded,host_failed) || fail "$out"
 case $out in "max=2 starts=host-1,host-2,host-3,host-4,host-5,host-6") ;; *) fail "v4: $out" ;; esac
 for i in $(seq 1 $N); do
