@@ -106,19 +106,35 @@ rc_port () {
 # machine) the pause is as long as the try, at most 0.5 s: a wait uses at
 # most half a core instead of nearly a whole one, and it still tries until
 # its deadline, as often as the machine can answer.
+# Only the first try runs LeakSanitizer at the exit of what it starts: a
+# later try runs the same code again, and the leak check was most of an
+# ASan CLI call's CPU. Later tries get detect_leaks=0 added to whatever
+# ASAN_OPTIONS this test has, restored when the wait ends. The pause takes
+# at least as long as the first (leak-checked) try did, at most 0.5 s, so
+# that cheaper tries do not just come more often.
 wait_for () {
     _wf_end=$(($(date +%s) + $1)); shift
+    _wf_asan=${ASAN_OPTIONS-} _wf_asan_set=${ASAN_OPTIONS+1}
+    _wf_floor=100 _wf_rc=1
     _wf_t0=$(date +%s%N)
     while :; do
-        "$@" >/dev/null 2>&1 && return 0
+        "$@" >/dev/null 2>&1 && { _wf_rc=0; break; }
         _wf_t1=$(date +%s%N)
-        [ $((_wf_t1 / 1000000000)) -le "$_wf_end" ] || return 1
+        [ $((_wf_t1 / 1000000000)) -le "$_wf_end" ] || break
         _wf_ms=$(((_wf_t1 - _wf_t0) / 1000000))
-        [ "$_wf_ms" -ge 100 ] || _wf_ms=100
+        if [ -z "${_wf_later:-}" ]; then
+            _wf_later=1
+            [ "$_wf_ms" -le "$_wf_floor" ] || _wf_floor=$_wf_ms
+            ASAN_OPTIONS=${_wf_asan:+$_wf_asan:}detect_leaks=0; export ASAN_OPTIONS
+        fi
+        [ "$_wf_ms" -ge "$_wf_floor" ] || _wf_ms=$_wf_floor
         [ "$_wf_ms" -le 500 ] || _wf_ms=500
         sleep "$((_wf_ms / 1000)).$(printf %03d $((_wf_ms % 1000)))"
         _wf_t0=$(date +%s%N)
     done
+    _wf_later=""
+    if [ -n "$_wf_asan_set" ]; then ASAN_OPTIONS=$_wf_asan; else unset ASAN_OPTIONS; fi
+    return $_wf_rc
 }
 
 # expect_exit CODE CMD...: runs CMD, fails the test unless it exits CODE.
@@ -141,11 +157,19 @@ RC="$RC_BUILD/rollclone"
 RC_HB=${RC_HB:-200ms}
 RC_OFFLINE=${RC_OFFLINE:-1s}
 
+# rc_keygen_nolsan PATH: rollclone keygen without LeakSanitizer at its
+# exit: a fleet's operator and agent keys are the same code again and again
+# (the coordinator's key, t_cli_help, t_ci_docs and t_operators run keygen
+# with the leak check)
+rc_keygen_nolsan () {
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "$RC" keygen "$@"
+}
+
 rc_fleet () {
     n=$1
     mkdir -p "$T/keys/agents" "$T/keys/operators"
     "$RC" keygen "$T/keys/coordinator" >/dev/null || fail "keygen"
-    "$RC" keygen "$T/keys/operator" >/dev/null || fail "keygen"
+    rc_keygen_nolsan "$T/keys/operator" >/dev/null || fail "keygen"
     cp "$T/keys/operator" "$T/keys/operators/operator"
     P_AGENT=$(rc_port); P_PUB=$(rc_port); P_CTL=$(rc_port)
     cat >"$T/coordinator.conf" <<CONF
@@ -176,7 +200,7 @@ CONF
 rc_agent_config () {
     i=$1; id=${2:-host-$1}
     mkdir -p "$T/agent-$i"
-    [ -f "$T/keys/agent-$i" ] || "$RC" keygen "$T/keys/agent-$i" >/dev/null || fail "keygen"
+    [ -f "$T/keys/agent-$i" ] || rc_keygen_nolsan "$T/keys/agent-$i" >/dev/null || fail "keygen"
     cp "$T/keys/agent-$i" "$T/keys/agents/agent-$i"
     cat >"$T/agent-$i.conf" <<CONF
 [agent]
@@ -247,6 +271,29 @@ host_field () {
         --arg id "$1" --arg f "$2"
 }
 host_is () { [ "$(host_field "$1" state 2>/dev/null)" = "$2" ]; }
+# hosts_are STATE HOST...: every HOST is in STATE, asked with one
+# `rollclone hosts --json` (not one CLI call per host); otherwise non-zero
+# and "not STATE: HOST..." on stdout
+hosts_are () {
+    _ha_st=$1; shift
+    _ha_out=$("$RC" hosts --json 2>/dev/null | rc_jq '
+        ($hs | split(" ") | map(select(. != ""))) as $want
+        | [.[] | select(.state == $st) | .id] as $have
+        | [$want[] | select(. as $w | any($have[]; . == $w) | not)] | join(" ")' \
+        --arg st "$_ha_st" --arg hs "$*") || { echo "not $_ha_st: no answer"; return 1; }
+    [ -z "$_ha_out" ] || { echo "not $_ha_st: $_ha_out"; return 1; }
+}
+# wait_online SECONDS N: waits until host-1..host-N are all online (one
+# deadline for all: the agents start at once); non-zero after it, saying
+# which hosts are not
+wait_online () {
+    _wo_hosts=$(seq -f 'host-%g' 1 "$2" | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    wait_for "$1" hosts_are online $_wo_hosts && return 0
+    # shellcheck disable=SC2086
+    hosts_are online $_wo_hosts >&2
+    return 1
+}
 host_count () { "$RC" hosts --json | rc_jq 'length'; }
 info_field () { "$RC" info --json | rc_jq 'field($f) | pystr' --arg f "$1"; }
 # sql QUERY: runs a query on the coordinator's database (read only), rows
@@ -337,6 +384,35 @@ dh_is () { [ "$(dep_host_field "$1" "$2" state 2>/dev/null)" = "$3" ]; }
 # dep_ended DEP: the deployment reached an end state
 dep_ended () { case "$(dep_field "$1" state 2>/dev/null)" in running|paused|rolling_back|"") return 1 ;; esac; }
 current_is () { [ "$(current "$1")" = "$2" ]; }
+# wait_ended SECONDS DEP: waits until the deployment reached an end state,
+# like `wait_for SECONDS dep_ended DEP`, with one `rollclone status DEP
+# --watch` (it follows the deployment and exits when it ended) instead of
+# a CLI call per poll. Non-zero when it did not end in time. A watch that
+# exits without an end (an error reply, a coordinator away for a minute)
+# is started again until the deadline, as a poll would try again. Its
+# final JSON (the deployment as it ended) is left as the snapshot that
+# snap_field reads (below); its events and any sanitizer report go to
+# $T/wait_ended.log (a report there fails the test).
+wait_ended () {
+    _we_end=$(($(date +%s) + $1))
+    while :; do
+        rm -f "$T/snap.json"
+        timeout -k 5 $((_we_end - $(date +%s) + 1)) "$RC" status "$2" --watch --json \
+            >"$T/snap.json" 2>>"$T/wait_ended.log"
+        # the JSON is printed once the deployment ended, and only then
+        [ -s "$T/snap.json" ] && return 0
+        [ "$(date +%s)" -lt "$_we_end" ] || return 1
+        sleep 0.5
+    done
+}
+# dep_snap DEP: one `rollclone status DEP --json`, kept in $T/snap.json for
+# snap_field FIELD and snap_host_field HOST FIELD (as dep_field and
+# dep_host_field print them): several fields of the same moment, one call
+dep_snap () { "$RC" status "$1" --json >"$T/snap.json"; }
+snap_field () { rc_jq 'field($f) | pystr' --arg f "$1" <"$T/snap.json"; }
+snap_host_field () {
+    rc_jq '.hosts[] | select(.host == $h) | field($f) | pystr' --arg h "$1" --arg f "$2" <"$T/snap.json"
+}
 
 # lb_stat SOCKET BACKEND/SERVER FIELD: a field of a server's row in
 # HAProxy's show stat, asked on its runtime API (a unix socket) with socat

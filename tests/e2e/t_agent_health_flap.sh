@@ -36,7 +36,7 @@ rc_agent_start 1
 wait_for 30 host_is host-1 online || fail "agent never came online"
 make_release v1
 dep=$(deploy v1 --soak 200ms)
-wait_for 30 dep_ended "$dep" || fail "deployment did not end"
+wait_ended 30 "$dep" || fail "deployment did not end"
 [ "$(dep_field "$dep" state)" = succeeded ] || fail "deployment $(dep_field "$dep" state)"
 healthy () { [ "$(host_field host-1 healthy)" = true ]; }
 unhealthy () { [ "$(host_field host-1 healthy)" = false ]; }

@@ -21,7 +21,7 @@ rc_agent_start 1
 wait_for 30 host_is host-1 online || fail "agent never came online"
 make_release v1
 dep=$(deploy v1)
-wait_for 30 dep_ended "$dep" || fail "deployment did not end"
+wait_ended 30 "$dep" || fail "deployment did not end"
 
 # clean: parses (strict: no raw control characters), no control character
 # in any string, the hook's last words kept, invalid bytes shown as U+FFFD

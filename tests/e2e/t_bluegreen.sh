@@ -27,7 +27,7 @@ for i in $(seq 1 $N); do
     rc_agent_start $i
     unset RC_FAULT_HOLD_DIR
 done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 $N || fail "hosts not online"
 make_release v1; make_release v2; make_release v3 broken; make_release v4; make_release v5
 expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 for i in $(seq 1 $N); do
@@ -65,14 +65,15 @@ versions_between () {
 restarts=$(hook_count 1 restart)
 load a
 dep2=$(deploy v2 --strategy blue-green --batch 1 --soak 500ms) || fail "deploy v2"
-wait_for 60 dep_ended "$dep2" || fail "v2 did not end"
+wait_ended 60 "$dep2" || fail "v2 did not end"
 sleep 1
 load_end a
-[ "$(dep_field "$dep2" state)" = succeeded ] || { "$RC" status "$dep2"; fail "v2: $(dep_field "$dep2" state)"; }
-[ "$(dep_field "$dep2" strategy)" = blue-green ] || fail "status --json: strategy $(dep_field "$dep2" strategy)"
-[ "$(dep_field "$dep2" phase)" = switched ] || fail "status --json: phase $(dep_field "$dep2" phase)"
+dep_snap "$dep2" || fail "status $dep2"
+[ "$(snap_field state)" = succeeded ] || { "$RC" status "$dep2"; fail "v2: $(snap_field state)"; }
+[ "$(snap_field strategy)" = blue-green ] || fail "status --json: strategy $(snap_field strategy)"
+[ "$(snap_field phase)" = switched ] || fail "status --json: phase $(snap_field phase)"
 "$RC" status "$dep2" | grep -q "succeeded, blue-green: switched" || { "$RC" status "$dep2"; fail "status does not show the phase"; }
-[ "$(dep_host_field "$dep2" host-1 action)" = switch ] || fail "host-1's last step is not the switch"
+[ "$(snap_host_field host-1 action)" = switch ] || fail "host-1's last step is not the switch"
 sw=$(event_ts "$dep2" switch_started)
 last=$(sql "select max(ts) from events where deployment_id = '$dep2' and kind = 'host_switched'")
 first_staged=$(event_ts "$dep2" host_staging)
@@ -80,7 +81,7 @@ first_staged=$(event_ts "$dep2" host_staging)
 # every host was staged before the switch, in three batches
 [ "$(sql "select count(*) from events where deployment_id = '$dep2' and kind = 'host_staged' and ts <= $sw")" = $N ] ||
     fail "not every host was staged before the switch"
-[ "$(dep_field "$dep2" batches)" = $N ] || fail "stage batches: $(dep_field "$dep2" batches)"
+[ "$(snap_field batches)" = $N ] || fail "stage batches: $(snap_field batches)"
 before=$(versions_between "$T/a.timeline" 0 "$sw")
 [ "$before" = "v1 " ] || fail "(a) before the switch ($sw) the versions were: $before"
 after=$(versions_between "$T/a.timeline" $((last + 300)) 99999999999999)
@@ -109,11 +110,12 @@ load b
 expect_exit 0 "$RC" rollback --deployment "$dep2" --wait
 sleep 1
 load_end b
-[ "$(dep_field "$dep2" state)" = rolled_back ] || fail "(b) state $(dep_field "$dep2" state)"
+dep_snap "$dep2" || fail "status $dep2"
+[ "$(snap_field state)" = rolled_back ] || fail "(b) state $(snap_field state)"
 "$RC" status "$dep2" | grep -q "rolled_back, blue-green: switched back" || { "$RC" status "$dep2"; fail "(b) status phase"; }
 for i in $(seq 1 $N); do
     wait_for 5 serves $i 1 || fail "host-$i: slot 1 not serving after the switch back"
-    [ "$(dep_host_field "$dep2" host-$i action)" = switch ] || fail "host-$i: the way back was not a switch"
+    [ "$(snap_host_field host-$i action)" = switch ] || fail "host-$i: the way back was not a switch"
 done
 [ "$(hook_count 1 restart)" = "$restarts" ] || fail "the switch back restarted something"
 [ "$(hook_count 1 install)" = "$installs" ] || fail "the switch back installed something"
@@ -128,16 +130,17 @@ say "(b) rollback --deployment within keep_warm: switched back to v1, no restart
 # fails, traffic never leaves v1 on any host, nothing is switched
 load c
 dep3=$(deploy v3 --strategy blue-green --batch 1 --soak 300ms --health-timeout 2s) || fail "deploy v3"
-wait_for 60 dep_ended "$dep3" || fail "v3 did not end"
+wait_ended 60 "$dep3" || fail "v3 did not end"
 sleep 0.5
 load_end c
-[ "$(dep_field "$dep3" state)" = failed ] || { "$RC" status "$dep3"; fail "(c) v3: $(dep_field "$dep3" state)"; }
-dep_field "$dep3" reason | grep -q "traffic was not switched" || fail "(c) reason: $(dep_field "$dep3" reason)"
+dep_snap "$dep3" || fail "status $dep3"
+[ "$(snap_field state)" = failed ] || { "$RC" status "$dep3"; fail "(c) v3: $(snap_field state)"; }
+snap_field reason | grep -q "traffic was not switched" || fail "(c) reason: $(snap_field reason)"
 [ "$(event_ts "$dep3" switch_started)" = None ] || fail "(c) a switch started"
 [ "$(versions_between "$T/c.timeline" 0 99999999999999)" = "v1 " ] || fail "(c) versions seen: $(versions_between "$T/c.timeline" 0 99999999999999)"
 for i in $(seq 1 $N); do serves $i 1 || fail "host-$i: slot 1 not serving after the failed stage"; done
-[ "$(dep_host_field "$dep3" host-1 state)" = failed ] || fail "(c) host-1: $(dep_host_field "$dep3" host-1 state)"
-[ "$(dep_host_field "$dep3" host-2 state)" = pending ] || fail "(c) host-2 was staged after the failure"
+[ "$(snap_host_field host-1 state)" = failed ] || fail "(c) host-1: $(snap_host_field host-1 state)"
+[ "$(snap_host_field host-2 state)" = pending ] || fail "(c) host-2 was staged after the failure"
 say "(c) v3 fails health while staging: deployment failed, only v1 answered, nothing switched"
 
 # (d) kill -9 of the coordinator between the stage and the switch (held
@@ -145,7 +148,8 @@ say "(c) v3 fails health while staging: deployment failed, only v1 answered, not
 # undrain held open): each restart goes on where it was
 dep4=$(deploy v4 --strategy blue-green --batch 100% --soak 300ms --pause manual) || fail "deploy v4"
 wait_for 60 dep_state_is "$dep4" paused || fail "(d) v4 did not wait at the gate"
-for i in $(seq 1 $N); do [ "$(dep_host_field "$dep4" host-$i state)" = staged ] || fail "(d) host-$i not staged"; done
+dep_snap "$dep4" || fail "status $dep4"
+for i in $(seq 1 $N); do [ "$(snap_host_field host-$i state)" = staged ] || fail "(d) host-$i not staged"; done
 "$RC" status "$dep4" | grep -q "blue-green: staging batch 1 of 1" || { "$RC" status "$dep4"; fail "(d) status phase"; }
 rc_coord_kill9
 rc_coord_start
@@ -159,7 +163,7 @@ wait_for 20 sh -c "grep -q 'undrain held open' '$T/agent-1.log'" || fail "(d) ag
 rc_coord_kill9
 rc_coord_start
 rm -f "$T/hold/hold-undrain-v4"
-wait_for 60 dep_ended "$dep4" || fail "(d) v4 did not end after the restarts"
+wait_ended 60 "$dep4" || fail "(d) v4 did not end after the restarts"
 [ "$(dep_field "$dep4" state)" = succeeded ] || { "$RC" status "$dep4"; fail "(d) v4: $(dep_field "$dep4" state)"; }
 [ "$(sql "select count(*) from events where deployment_id = '$dep4' and kind = 'switch_started'")" = 1 ] || fail "(d) the switch started twice"
 for i in $(seq 1 $N); do
@@ -172,14 +176,15 @@ say "(d) kill -9 at the gate before the switch and in the middle of it: resumed,
 # (e) a switch back to a warm slot whose process died: the agent checks
 # the slot first, the switch fails there, traffic stays on v4
 dep5=$(deploy v5 --strategy blue-green --batch 100% --soak 300ms --no-auto-rollback) || fail "deploy v5"
-wait_for 60 dep_ended "$dep5" || fail "v5 did not end"
+wait_ended 60 "$dep5" || fail "v5 did not end"
 [ "$(dep_field "$dep5" state)" = succeeded ] || fail "(e) v5: $(dep_field "$dep5" state)"
 # v4 is warm on slot 2 now; kill host-1's slot 2 process and switch back
 kill "$(cat "$T/agent-1-s2/server.pid")"
 wait_for 5 sh -c "! curl -s --max-time 1 -o /dev/null http://127.0.0.1:$(cut -d' ' -f2 "$T/agent-1/ports")/" || fail "slot 2 still answers"
 expect_exit 1 "$RC" rollback --deployment "$dep5" --wait
-[ "$(dep_host_field "$dep5" host-1 state)" = rollback_failed ] || fail "(e) host-1: $(dep_host_field "$dep5" host-1 state)"
-dep_host_field "$dep5" host-1 failure | grep -q health || fail "(e) host-1 failed in $(dep_host_field "$dep5" host-1 failure)"
+dep_snap "$dep5" || fail "status $dep5"
+[ "$(snap_host_field host-1 state)" = rollback_failed ] || fail "(e) host-1: $(snap_host_field host-1 state)"
+snap_host_field host-1 failure | grep -q health || fail "(e) host-1 failed in $(snap_host_field host-1 failure)"
 serves 1 1 || fail "(e) host-1: traffic left the live slot 1 ($(lbstat host-1-1)/$(lbstat host-1-2))"
 [ "$(version_on 1 1)" = v5 ] || fail "(e) host-1: slot 1 not on v5"
 for i in 2 3; do wait_for 5 serves $i 2 || fail "(e) host-$i: not switched back"; done

@@ -25,7 +25,7 @@ slot_fleet $N
 sed -i 's/^keep_warm = .*/keep_warm = 10m/' "$T/agent-3.conf"
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 $N || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --batch 100% --soak 200ms --wait
 for i in $(seq 1 $N); do wait_for 10 serves $i 1 || fail "host-$i: slot 1 not serving v1"; done
@@ -71,7 +71,7 @@ grep -q "restage_started .*2 host(s) no longer warm, staged again before the swi
 rc_coord_kill9
 rc_coord_start
 rm -f "$T/agent-1/hold-install-v2"
-wait_for 90 dep_ended "$dep" || { "$RC" status "$dep"; fail "v2 did not end"; }
+wait_ended 90 "$dep" || { "$RC" status "$dep"; fail "v2 did not end"; }
 "$RC" events "$dep" >"$T/events.out"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; cat "$T/events.out"; fail "v2: $(dep_field "$dep" state)"; }
 
@@ -109,11 +109,11 @@ for i in 1 2; do
     wait_for 15 sh -c "[ \"\$(grep -c 'registered with the coordinator' '$T/agent-$i.log')\" -gt $before ]" ||
         fail "agent-$i did not register again"
 done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 $N || fail "hosts not online"
 make_release v3
 echo 10 >"$T/agent-3/slow-install-v3"
 dep=$(deploy v3 --strategy blue-green --batch 1 --soak 300ms) || fail "deploy v3"
-wait_for 120 dep_ended "$dep" || { "$RC" status "$dep"; fail "v3 did not end"; }
+wait_ended 120 "$dep" || { "$RC" status "$dep"; fail "v3 did not end"; }
 "$RC" events "$dep" >"$T/events.out"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; cat "$T/events.out"; fail "v3: $(dep_field "$dep" state)"; }
 for i in 1 2; do

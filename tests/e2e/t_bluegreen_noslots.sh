@@ -8,7 +8,7 @@ rc_fleet 2
 for i in 1 2; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 
@@ -21,7 +21,7 @@ grep -q "^rollclone: --check cannot gate a blue-green deployment" "$T/last.out" 
 [ "$(sql "select count(*) from deployments")" = 1 ] || fail "a refused deploy stored something"
 
 dep=$(deploy v2 --strategy blue-green --batch 100% --soak 300ms) || fail "deploy v2"
-wait_for 30 dep_ended "$dep" || fail "v2 did not end"
+wait_ended 30 "$dep" || fail "v2 did not end"
 [ "$(dep_field "$dep" state)" = failed ] || { "$RC" status "$dep"; fail "v2: $(dep_field "$dep" state)"; }
 for i in 1 2; do
     dep_host_field "$dep" host-$i error | grep -q "app 'web' has no slots: blue-green needs \[app\] slots" ||

@@ -55,7 +55,7 @@ for i in 1 2; do rc_metricweb $i; done
 rc_prometheus 2
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2; make_rated_release v3 0.2; make_release v4
 make_release v5; make_release v6
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
@@ -118,7 +118,7 @@ failing () { sql "select consecutive from check_state where deployment_id = '$de
 wait_for 40 failing || fail "no failing evaluation recorded"
 rc_coord_kill9
 rc_coord_start
-wait_for 60 dep_ended "$dep" || fail "deployment did not end after the restart"
+wait_ended 60 "$dep" || fail "deployment did not end after the restart"
 [ "$(dep_field "$dep" state)" = rolled_back ] || fail "state $(dep_field "$dep" state) after the restart"
 [ "$(dep_host_field "$dep" host-1 failure)" = check:error-rate-3 ] || fail "failure '$(dep_host_field "$dep" host-1 failure)'"
 [ "$(events_of "$dep" check_failed | grep -c "(1 of 3 in a row)")" = 1 ] \

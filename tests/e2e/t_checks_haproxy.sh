@@ -34,7 +34,7 @@ rc_bg haproxy haproxy -db -f "$T/haproxy.cfg"
 wait_for 5 test -S "$RC_LB_SOCK" || fail "haproxy did not start"
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2; make_rated_release v3 0.5
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 wait_for 10 sh -c "curl -s --max-time 2 http://127.0.0.1:$LB/index.html | grep -q v1" || fail "no traffic through haproxy"

@@ -26,7 +26,7 @@ for i in 1 2 3; do rc_metricweb $i; done
 rc_prometheus 3
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 3 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3
 echo 0.3 >"$T/agent-2/error_rate-v2"
 echo 0.3 >"$T/agent-2/error_rate-v3"
@@ -44,15 +44,16 @@ wait_for 60 rolling || { "$RC" events "$dep" --limit 200; fail "host-2 was not p
 [ "$(dep_field "$dep" state)" = running ] || fail "the deployment stopped: $(dep_field "$dep" state)"
 rc_coord_kill9
 rc_coord_start
-wait_for 90 dep_ended "$dep" || { "$RC" status "$dep"; fail "deployment did not end after the restart"; }
+wait_ended 90 "$dep" || { "$RC" status "$dep"; fail "deployment did not end after the restart"; }
 rm -f "$T/agent-2/slow_restart"
-[ "$(dep_field "$dep" state)" = succeeded ] || { "$RC" status "$dep"; fail "state $(dep_field "$dep" state)"; }
-[ "$(dep_host_field "$dep" host-2 state)" = failed ] || fail "host-2 state '$(dep_host_field "$dep" host-2 state)'"
-[ "$(dep_host_field "$dep" host-2 failure)" = check:error-rate ] || fail "host-2 failure '$(dep_host_field "$dep" host-2 failure)'"
-[ "$(dep_host_field "$dep" host-2 phase)" = rolled_back ] || fail "host-2 phase '$(dep_host_field "$dep" host-2 phase)'"
-dep_host_field "$dep" host-2 error | grep -q "above max 0.05" || fail "host-2 error '$(dep_host_field "$dep" host-2 error)'"
+dep_snap "$dep" || fail "status $dep"
+[ "$(snap_field state)" = succeeded ] || { "$RC" status "$dep"; fail "state $(snap_field state)"; }
+[ "$(snap_host_field host-2 state)" = failed ] || fail "host-2 state '$(snap_host_field host-2 state)'"
+[ "$(snap_host_field host-2 failure)" = check:error-rate ] || fail "host-2 failure '$(snap_host_field host-2 failure)'"
+[ "$(snap_host_field host-2 phase)" = rolled_back ] || fail "host-2 phase '$(snap_host_field host-2 phase)'"
+snap_host_field host-2 error | grep -q "above max 0.05" || fail "host-2 error '$(snap_host_field host-2 error)'"
 for h in host-1 host-3; do
-    [ "$(dep_host_field "$dep" $h state)" = succeeded ] || fail "$h state '$(dep_host_field "$dep" $h state)'"
+    [ "$(snap_host_field $h state)" = succeeded ] || fail "$h state '$(snap_host_field $h state)'"
 done
 events_of "$dep" host_rolled_back | grep -q "^host-2 v1" || fail "no host_rolled_back: $(events_of "$dep" host_rolled_back)"
 [ "$(events_of "$dep" host_rolling_back | grep -c "^host-2 ")" = 1 ] || fail "host-2 put back more than once"
@@ -69,11 +70,12 @@ say "a host failed by its check within max-fail was put back on v1 (killed -9 me
 # diluted by v2's clean traffic to 3.7 % and passed)
 expect_exit 1 deploy v3 --batch 1 --max-fail 1 --soak 3s --check error-rate --wait
 dep=$(grep -m1 '^d-' "$T/last.out")
-[ "$(dep_field "$dep" state)" = rolled_back ] || { "$RC" status "$dep"; fail "state $(dep_field "$dep" state)"; }
+dep_snap "$dep" || fail "status $dep"
+[ "$(snap_field state)" = rolled_back ] || { "$RC" status "$dep"; fail "state $(snap_field state)"; }
 for h in host-2 host-3; do
-    [ "$(dep_host_field "$dep" $h failure)" = check:error-rate ] || fail "$h failure '$(dep_host_field "$dep" $h failure)'"
+    [ "$(snap_host_field $h failure)" = check:error-rate ] || fail "$h failure '$(snap_host_field $h failure)'"
 done
-[ "$(dep_host_field "$dep" host-1 state)" = rolled_back ] || fail "host-1 state '$(dep_host_field "$dep" host-1 state)'"
+[ "$(snap_host_field host-1 state)" = rolled_back ] || fail "host-1 state '$(snap_host_field host-1 state)'"
 # each on the release it ran before v3 (host-2 on v1 since (a))
 for i in 1 3; do wait_for 10 current_is $i v2 || fail "host-$i serves '$(current $i)'"; done
 wait_for 10 current_is 2 v1 || fail "host-2 serves '$(current 2)'"

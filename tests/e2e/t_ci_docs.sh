@@ -44,8 +44,7 @@ class H(http.server.SimpleHTTPRequestHandler):
 http.server.ThreadingHTTPServer(('127.0.0.1', $P_ART), functools.partial(H, directory='$T/store')).serve_forever()"
 rc_coord_start
 rc_agent_start 1; rc_agent_start 2
-wait_for 10 host_is host-1 online || fail "host-1 not online"
-wait_for 10 host_is host-2 online || fail "host-2 not online"
+wait_online 10 2 || fail "hosts not online"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$P_ART/" || fail "artifact store"
 
 # job SCRIPT VERSION KIND: runs the block as the CI runner would, in a

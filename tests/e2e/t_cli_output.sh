@@ -17,7 +17,7 @@ sed -i "s|^install = .*|install = sh $T/noisy.sh|" "$T/agent-2.conf"
 rc_coord_start
 rc_agent_start 1
 rc_agent_start 2
-for i in 1 2; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 2 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3 broken
 
 json_field () { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d[sys.argv[2]])" "$@"; }
@@ -62,7 +62,7 @@ say "status --watch exits 1 on a failed deployment"
 
 # host-2's hook output in status: escaped, never raw
 dep=$(deploy v2 --select n=2 --soak 100ms) || fail "deploy to host-2"
-wait_for 30 dep_ended "$dep" || fail "host-2's deployment did not end"
+wait_ended 30 "$dep" || fail "host-2's deployment did not end"
 expect_exit 0 "$RC" status "$dep"
 cp "$T/last.out" "$T/status.txt"
 grep -q 'TABBED' "$T/status.txt" || { cat "$T/status.txt"; fail "hook output not shown"; }

@@ -23,7 +23,7 @@ db.commit()
 PY
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 3 || fail "hosts not online"
 for v in v1 v2; do make_release $v; done
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 # host-3's install waits until we let it go: the deployment is running
@@ -69,7 +69,7 @@ mkdir -p "$T/restored"
 rm -f "$T/restored/coordinator.db-wal" "$T/restored/coordinator.db-shm"
 cp "$T/backup.db" "$T/restored/coordinator.db"
 rc_coord_start
-wait_for 60 dep_ended "$dep" || fail "$dep did not resume after the restore"
+wait_ended 60 "$dep" || fail "$dep did not resume after the restore"
 dep_state_is "$dep" succeeded || fail "$dep ended $(dep_field "$dep" state): $(dep_field "$dep" reason)"
 for i in 1 2 3; do current_is $i v2 || fail "host-$i on $(current $i)"; done
 for i in 1 2 3; do [ "$(hook_count $i install v2)" = 1 ] || fail "host-$i installed v2 $(hook_count $i install v2) times"; done

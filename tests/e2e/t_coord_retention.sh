@@ -10,7 +10,7 @@ rc_fleet 2
 for i in 1 2; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 for v in v1 v2; do make_release $v; done
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 dep=$(deploy v2 --batch 1 --pause manual --soak 100ms)
@@ -82,6 +82,6 @@ expect_exit 2 "$RC" events d-nope
 
 # the running deployment was left alone: it resumes and finishes
 expect_exit 0 "$RC" resume "$dep"
-wait_for 30 dep_state_is "$dep" succeeded || fail "$dep did not finish: $(dep_field "$dep" state)"
+wait_ended 30 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "$dep did not finish: $(dep_field "$dep" state)"
 for i in 1 2; do current_is $i v2 || fail "host-$i on $(current $i)"; done
 say ok

@@ -12,7 +12,7 @@ export RC_FAULT_WALL_OFFSET_FILE="$T/offset"
 rc_coord_start
 unset RC_FAULT_WALL_OFFSET_FILE
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 2 || fail "hosts not online"
 make_release v1; make_release v2
 not_dh () { ! dh_is "$@"; }
 expect_exit 0 deploy v1 --batch 2 --soak 100ms --wait
@@ -37,7 +37,7 @@ gap=$(sql "select (select ts from events where deployment_id = '$dep' and host_i
                    and kind = 'pause') + 8 * 3600 * 1000")
 [ "$gap" -lt $((4 * 3600 * 1000)) ] || fail "host-2 started before the clock was stepped back: the test was too slow"
 [ "$gap" -ge 9500 ] && [ "$gap" -le 14000 ] || fail "host-2 started ${gap} ms after the start of a 10s pause"
-wait_for 30 dep_ended "$dep" || fail "deployment did not end"
+wait_ended 30 "$dep" || fail "deployment did not end"
 "$RC" status "$dep"
 dep_state_is "$dep" succeeded || fail "deployment $(dep_field "$dep" state)"
 for i in 1 2; do current_is $i v2 || fail "host-$i serves $(current $i)"; done

@@ -16,7 +16,7 @@ rc_fleet 3
 for i in 1 2 3; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 3 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3; make_release v4
 expect_exit 0 deploy v1 --batch 3 --soak 100ms --wait
 not_dh () { ! dh_is "$@"; }
@@ -32,7 +32,7 @@ kill -STOP "$(net_pid 1)"
 wait_for 30 dh_is "$dep" host-1 unknown || { kill -CONT "$(net_pid 1)"; fail "host-1 not unknown: $(dep_host_field "$dep" host-1 state)"; }
 sleep 1
 kill -CONT "$(net_pid 1)"
-wait_for 40 dep_ended "$dep" || fail "A: deployment did not end"
+wait_ended 40 "$dep" || fail "A: deployment did not end"
 [ "$(sql "select count(*) from events where deployment_id = '$dep' and kind = 'host_returned'")" -ge 1 ] || fail "A: no host_returned event"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; fail "A: deployment $(dep_field "$dep" state)"; }
 for i in 1 2 3; do current_is $i v2 || fail "A: host-$i serves $(current $i)"; done
@@ -44,7 +44,7 @@ wait_for 20 sh -c "[ \"\$('$RC_BUILD/rc_steprec' '$T/agent-2/state/steps/web.pb'
 kill -9 "$(rc_pid agent-2)"
 wait_for 30 dh_is "$dep" host-2 unknown || fail "host-2 not unknown: $(dep_host_field "$dep" host-2 state)"
 rc_agent_start 2
-wait_for 40 dep_ended "$dep" || fail "B: deployment did not end"
+wait_ended 40 "$dep" || fail "B: deployment did not end"
 "$RC" status "$dep"
 no_rollback_failed "$dep" "B: a host ended rollback_failed"
 dh_is "$dep" host-2 failed || fail "B: host-2 is $(dep_host_field "$dep" host-2 state)"
@@ -63,7 +63,7 @@ expect_exit 0 "$RC" abort "$dep"
 sleep 2
 dh_is "$dep" host-1 rollback_pending || { kill -CONT "$(net_pid 1)"; fail "C: host-1 is $(dep_host_field "$dep" host-1 state) while away"; }
 kill -CONT "$(net_pid 1)"
-wait_for 40 dep_ended "$dep" || fail "C: deployment did not end"
+wait_ended 40 "$dep" || fail "C: deployment did not end"
 "$RC" status "$dep"
 dh_is "$dep" host-1 rolled_back || fail "C: host-1 is $(dep_host_field "$dep" host-1 state)"
 dep_state_is "$dep" aborted || fail "C: deployment $(dep_field "$dep" state)"

@@ -27,7 +27,7 @@ agent_start () {
     unset RC_FAULT_HOLD_DIR
 }
 for i in $(seq 1 $N); do agent_start $i; done
-for i in $(seq 1 $N); do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 $N || fail "hosts not online"
 make_release v1; make_release v2; make_release v3; make_release v4
 # artifacts over HTTP, each request held 2 s: the fetch phase is visible
 rc_http_artifacts_serve 2
@@ -86,7 +86,7 @@ echo 5 >"$T/agent-4/slow-restart-v2"; echo 5 >"$T/agent-6/slow-undrain-v2"
 echo 5000 >"$T/agent-7/hold/hold-unpack-v2"; echo 5000 >"$T/agent-8/hold/hold-switch-v2"
 dep=$(hdeploy v2 --batch 100% --max-fail 100% --soak 3s --offline-grace 60s) || fail "deploy v2"
 kill_at 1:drain 2:fetch 7:unpack 3:install 8:switch 4:restart 5:health 6:undrain
-wait_for 60 dep_ended "$dep" || fail "1: deployment did not end"
+wait_ended 60 "$dep" || fail "1: deployment did not end"
 rm -f "$T"/agent-*/slow-* "$T"/agent-*/hold/hold-*
 wait_for 10 check "$dep" || { "$RC" status "$dep"; check "$dep"; fail "1: record differs from disk"; }
 "$RC" status "$dep"
@@ -102,7 +102,7 @@ echo 5 >"$T/agent-1/slow-drain-v1"; echo 5 >"$T/agent-2/slow-restart-v1"
 echo 5 >"$T/agent-4/slow-undrain-v1"; echo 5000 >"$T/agent-5/hold/hold-switch-v1"
 expect_exit 0 "$RC" rollback --deployment "$dep"
 kill_at 1:drain 5:switch 2:restart 3:health 4:undrain
-wait_for 60 dep_ended "$dep" || fail "2: rollback did not end"
+wait_ended 60 "$dep" || fail "2: rollback did not end"
 rm -f "$T"/agent-*/slow-* "$T"/agent-*/hold/hold-*
 wait_for 10 check "$dep" || { "$RC" status "$dep"; check "$dep"; fail "2: record differs from disk"; }
 "$RC" status "$dep"

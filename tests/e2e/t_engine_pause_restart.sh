@@ -8,7 +8,7 @@ rc_fleet 2
 for i in 1 2; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 2 || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 
@@ -37,6 +37,6 @@ say "batch 2 started $after ms after the restart ($left ms of the pause were lef
 # $((left - (restarted_at - killed_at))) ms after the restart
 [ "$after" -ge $((left - 1000)) ] || fail "the pause was cut short by the restart ($after ms < $left ms left)"
 [ "$after" -le $((pause_ms + 4000)) ] || fail "the pause lasted too long after the restart ($after ms)"
-wait_for 60 dep_ended "$dep" || fail "deployment did not end"
+wait_ended 60 "$dep" || fail "deployment did not end"
 dep_state_is "$dep" succeeded || fail "state $(dep_field "$dep" state)"
 rc_webapp_cleanup

@@ -10,7 +10,7 @@ rc_http_artifacts
 for i in $(seq 1 $N); do rc_webapp $i; done
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 $N || fail "hosts not online"
 make_release v1; make_release v2; make_release v3; make_release v4
 # artifacts over HTTP, each request held 2 s: the fetch phase is visible
 rc_http_artifacts_serve 2
@@ -46,7 +46,7 @@ echo 3 >"$T/agent-1/slow-undrain-v4"
 dep=$(hdeploy v4 --select n=1 --soak 100ms --offline-grace 1s --progress-deadline 3s) || fail "deploy v4"
 wait_for 20 in_phase 1 undrain || fail "3: never in undrain"
 kill -9 "$(rc_pid agent-1)"
-wait_for 30 dep_ended "$dep" || fail "3: deployment did not end"
+wait_ended 30 "$dep" || fail "3: deployment did not end"
 dep_state_is "$dep" rollback_failed || { "$RC" status "$dep"; fail "3: expected rollback_failed while away"; }
 rm -f "$T"/agent-*/slow-*
 rc_agent_start 1

@@ -23,7 +23,7 @@ rb=$("$RC" rollback --host host-1 --app web --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || fail "rollback --host"
 wait_for 30 in_phase undrain || { "$RC" status "$rb"; fail "never in undrain"; }
 kill -9 "$(rc_pid agent-1)"
-wait_for 30 dep_ended "$rb" || fail "the rollback did not end while the agent was away"
+wait_ended 30 "$rb" || fail "the rollback did not end while the agent was away"
 dep_state_is "$rb" rollback_failed || { "$RC" status "$rb"; fail "expected rollback_failed while away"; }
 rm -f "$T"/agent-1/slow-*
 

@@ -10,7 +10,7 @@ for i in 1 2 3 4; do rc_webapp $i; done
 export RC_FAULT_SQLITE_STEP_FILE="$T/fault"
 rc_coord_start
 for i in 1 2 3 4; do rc_agent_start $i; done
-for i in 1 2 3 4; do wait_for 30 host_is host-$i online || fail "host-$i not online"; done
+wait_online 30 4 || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --batch 4 --soak 100ms --wait
 
@@ -34,7 +34,7 @@ done
 grep -q "injected fault" "$T/coordinator.log" || fail "the fault was never injected (not a FAULT=1 build?)"
 say "fault cleared: the rollout resumes"
 rm -f "$T/fault"
-wait_for 40 dep_ended "$dep" || fail "deployment did not end after the fault cleared"
+wait_ended 40 "$dep" || fail "deployment did not end after the fault cleared"
 check "$dep" || fail "deployment succeeded with hosts not done"
 "$RC" status "$dep"
 dep_state_is "$dep" succeeded || fail "deployment is $(dep_field "$dep" state), not succeeded"

@@ -15,7 +15,7 @@ for i in 1 2; do rc_agent_start $i; done
 sleep 1
 t0=$(date +%s%N)
 rc_coord_start
-for i in 1 2; do wait_for 15 host_is host-$i online || fail "host-$i never came online"; done
+wait_online 15 2 || fail "hosts never came online"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 say "both agents online ${ms} ms after the coordinator started (heartbeat_interval 10s)"
 [ "$ms" -le 6000 ] || { cat "$T/agent-1.log"; fail "registration took ${ms} ms: the agents waited for their heartbeat"; }

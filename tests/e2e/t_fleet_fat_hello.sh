@@ -10,7 +10,7 @@ rc_fleet 3
 rc_agent_config 4 fat-1   # its key: admitted, and used by rc_frame only
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 3 || fail "hosts not online"
 F="$RC_BUILD/rc_frame --wait 5s --endpoint tcp://127.0.0.1:$P_AGENT --server-key $T/keys/coordinator --key $T/keys/agent-4_secret --sender fat-1"
 out=$($F --kind hello --current v1)
 echo "$out" | grep -q "status=0" || fail "fat-1 not registered: $out"

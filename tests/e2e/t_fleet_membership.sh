@@ -7,7 +7,7 @@
 rc_fleet 3
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i never came online"; done
+wait_online 10 3 || fail "hosts never came online"
 say "3 agents online"
 [ "$(host_field host-2 labels)" = '{"role": "web", "n": "2"}' ] || fail "labels: $(host_field host-2 labels)"
 [ "$(info_field agents_online)" = 3 ] || fail "info agents_online"

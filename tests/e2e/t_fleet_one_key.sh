@@ -12,8 +12,7 @@ rc_agent_config 2 host-10
 rc_webapp 1; rc_webapp 2
 rc_coord_start
 rc_agent_start 1; rc_agent_start 2
-wait_for 10 host_is host-1 online || fail "host-1 not online"
-wait_for 10 host_is host-10 online || fail "host-10 not online"
+wait_for 10 hosts_are online host-1 host-10 || fail "$(hosts_are online host-1 host-10)"
 make_release v1
 K="--server-key $T/keys/coordinator"
 

@@ -24,7 +24,7 @@ expect_exit 0 "$RC_BUILD/rollclone-coordinator" --check --config "$T/coordinator
 
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3
 
 # json EXPR: evaluates a python expression on the JSON in $T/j.json (as d)
@@ -45,7 +45,7 @@ json "d['frozen']" || { cat "$T/j.json"; fail "the plan does not say frozen"; }
 
 say "--ignore-freeze deploys inside the window, and says so"
 dep=$(deploy v1 --batch 1 --soak 100ms --ignore-freeze) || fail "deploy --ignore-freeze"
-wait_for 60 dep_ended "$dep" || fail "v1 did not end"
+wait_ended 60 "$dep" || fail "v1 did not end"
 dep_state_is "$dep" succeeded || fail "v1 ended $(dep_field "$dep" state)"
 events_of "$dep"
 has_event freeze_ignored || { cat "$T/ev.json"; fail "no freeze_ignored event"; }
@@ -61,7 +61,7 @@ events_of "$dep"; has_event frozen || fail "no frozen event"
 
 say "the window ends (the wall clock moves on 4 minutes): it goes on by itself"
 echo 240000 >"$RC_FAULT_WALL_OFFSET_FILE"
-wait_for 60 dep_ended "$dep" || fail "v2 did not go on after the window"
+wait_ended 60 "$dep" || fail "v2 did not go on after the window"
 dep_state_is "$dep" succeeded || fail "v2 ended $(dep_field "$dep" state)"
 events_of "$dep"; has_event unfrozen || fail "no unfrozen event"
 current_is 1 v2 && current_is 2 v2 || fail "v2 not live"
@@ -79,7 +79,7 @@ import json, sys
 ev = [e for e in json.load(open('$T/ev.json'))['events'] if e['kind'] == 'freeze_set']
 sys.exit(0 if ev and ev[-1]['operator'] == 'operator' and 'release train' in ev[-1]['detail'] else 1)" \
     || { cat "$T/ev.json"; fail "freeze_set does not name the operator and reason"; }
-wait_for 40 dep_ended "$dep" || fail "v3 did not go on after the freeze"
+wait_ended 40 "$dep" || fail "v3 did not go on after the freeze"
 dep_state_is "$dep" succeeded || fail "v3 ended $(dep_field "$dep" state)"
 current_is 2 v3 || fail "host-2 not on v3"
 events_of "$dep"; has_event unfrozen || fail "no unfrozen event for v3"

@@ -56,7 +56,7 @@ lbstat_is () { [ "$(lbstat "$1" "$2")" = "$3" ]; }
 
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3
 expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 wait_for 10 sh -c "curl -s --max-time 2 http://127.0.0.1:$LB/index.html | grep -q v1" || fail "no traffic through haproxy"
@@ -91,7 +91,7 @@ restart_agent2 () { restart_agent 2 "$@"; }
 restart_agent2 "haproxy_socket = tcp://127.0.0.1:$P_API
 haproxy_server = web/host-2 web/nosuch"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
-wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
+wait_ended 20 "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
 host2_failed drain "set server web/nosuch state drain: No such server" || { cat "$T/st.json"; fail "unknown server: wrong failure"; }
 [ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
@@ -105,7 +105,7 @@ curl -s -o "$T/slow2.out" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$LB2
 slow=$!
 wait_for 5 lbstat_is only2/host-2 scur 1 || fail "the slow request is not in flight"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
-wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
+wait_ended 20 "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
 host2_failed drain "drain_timeout 1.0s passed with 1 sessions left on only2/host-2" || { cat "$T/st.json"; fail "drain_timeout: wrong failure"; }
 wait "$slow"
@@ -121,7 +121,7 @@ make_release v4 broken
 HEALTH_PATH=/index.html restart_agent2 "haproxy_socket = tcp://127.0.0.1:$P_API
 haproxy_server = web/host-2" "undrain_timeout = 3s"
 dep=$(deploy v4 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v4"
-wait_for 30 dep_ended "$dep" || fail "the deployment did not end"
+wait_ended 30 "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
 host2_failed undrain "undrain_timeout 3.0s passed: web/host-2 is DOWN" || { cat "$T/st.json"; fail "undrain_timeout: wrong failure"; }
 [ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
@@ -161,7 +161,7 @@ rc_agent_start 1
 for s in web/host-1 only1/host-1; do
     wait_for 15 lbstat_is $s status UP || fail "$s not back UP after the restart: $(lbstat $s status)"
 done
-wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
+wait_ended 20 "$dep" || fail "the deployment did not end"
 [ "$(dep_host_field "$dep" host-1 state)" = failed ] || fail "host-1 '$(dep_host_field "$dep" host-1 state)'"
 [ "$(current 1)" = v3 ] || fail "host-1 on '$(current 1)'"
 wait "$slow"

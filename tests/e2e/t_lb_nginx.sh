@@ -78,7 +78,7 @@ serves_both () {
 
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3; make_release v4
 expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 wait_for 10 sh -c "curl -s --max-time 2 http://127.0.0.1:$LB/index.html | grep -q v1" || fail "no traffic through nginx"
@@ -143,12 +143,12 @@ wait_for 20 sh -c "! grep -q ' down;' '$T/up-2.conf'" || { cat "$T/up-2.conf"; f
 nginx_ok || fail "nginx -t after the agent undid its drain"
 [ "$(current 2)" = v2 ] || fail "host-2 on '$(current 2)'"
 wait_for 10 serves_both || { cat "$T/both.out"; fail "NGINX does not send requests to both hosts"; }
-wait_for 20 dep_ended "$dep" || "$RC" cancel "$dep" >/dev/null 2>&1
+wait_ended 20 "$dep" || "$RC" cancel "$dep" >/dev/null 2>&1
 say "(3) killed in its drain: the file passed nginx -t, the restarted agent put host-2 back"
 
 # (4) an nginx_test that refuses: the step fails in phase drain with the
 # test's output, the file is as it was, host-2 on v2 and in rotation
-wait_for 30 dep_ended "$dep" || fail "the deployment of (3) did not end"
+wait_ended 30 "$dep" || fail "the deployment of (3) did not end"
 restart_agent2 "lb = nginx
 nginx_upstream_file = $T/up-2.conf
 nginx_server = 127.0.0.1:$(cat "$T/agent-2/port")
@@ -156,7 +156,7 @@ nginx_test = echo 'nginx: [emerg] refused on purpose' >&2; exit 1
 nginx_reload = $NGINX -s reload"
 cp "$T/up-2.conf" "$T/up-2.before"
 dep=$(deploy v3 --select n=2 --soak 300ms --no-auto-rollback) || fail "deploy v3"
-wait_for 20 dep_ended "$dep" || fail "the deployment did not end"
+wait_ended 20 "$dep" || fail "the deployment did not end"
 "$RC" status "$dep" --json >"$T/st.json"
 host2_failed drain "nginx_test 'echo 'nginx: [emerg] refused on purpose' >&2; exit 1' exited with status 1: nginx: [emerg] refused on purpose" ||
     { cat "$T/st.json"; fail "refused nginx_test: wrong failure"; }

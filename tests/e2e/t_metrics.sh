@@ -42,7 +42,7 @@ rc_coord_stop
 sed -i "s|^\[coordinator\]$|[coordinator]\nmetrics_endpoint = 127.0.0.1:$P_MET|" "$T/coordinator.conf"
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 3 || fail "hosts not online"
 grep -q "metrics on http://127.0.0.1:$P_MET/metrics" "$T/coordinator.log" || fail "no metrics line in the log"
 
 M="http://127.0.0.1:$P_MET/metrics"

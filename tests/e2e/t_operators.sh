@@ -18,7 +18,7 @@ client () {
 client alice operators; client bob operators; client carol readers
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2
 as () { who=$1; shift; ROLLCLONE_CONFIG="$T/$who.conf" "$@"; }
 
@@ -27,7 +27,7 @@ dep=$(as alice deploy v1 --batch 1 --soak 100ms --pause manual) || fail "alice's
 wait_for 30 dep_state_is "$dep" paused || fail "no manual gate"
 expect_exit 0 as bob "$RC" pause "$dep"
 expect_exit 0 as bob "$RC" resume "$dep"
-wait_for 30 dep_ended "$dep" || fail "v1 did not end"
+wait_ended 30 "$dep" || fail "v1 did not end"
 "$RC" events "$dep" --json --limit 1000 >"$T/ev.json" || fail "events"
 python3 - "$T/ev.json" <<'PY' || { cat "$T/ev.json"; fail "operators in events"; }
 import json, sys

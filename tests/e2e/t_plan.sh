@@ -9,7 +9,7 @@ rc_fleet 5
 for i in 1 2 3 4; do rc_webapp $i; done   # host-5 runs no app web
 rc_coord_start
 for i in 1 2 3 4 5; do rc_agent_start $i; done
-for i in 1 2 3 4 5; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 5 || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --soak 100ms --batch 100% --wait
 # host-4 goes away: offline at planning time
@@ -60,7 +60,7 @@ expect_exit 2 "$RC" deploy --app web --version v2 --artifact "file://$T/art/v2.t
 
 say "the rollout takes the hosts as planned"
 dep=$(deploy v2 --batch 1,50% --max-fail 1 --soak 100ms) || fail "deploy v2"
-wait_for 60 dep_ended "$dep" || fail "v2 did not end"
+wait_ended 60 "$dep" || fail "v2 did not end"
 [ "$(dep_host_field "$dep" host-1 batch)" = 1 ] || fail "host-1 not in batch 1"
 [ "$(dep_host_field "$dep" host-3 batch)" = 2 ] || fail "host-3 not in batch 2"
 [ "$(dep_host_field "$dep" host-4 failure)" = offline ] || fail "host-4 not failed as offline"

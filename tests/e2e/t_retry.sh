@@ -8,16 +8,17 @@ rc_fleet 3
 for i in 1 2 3; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 3 || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --soak 100ms --batch 100% --wait
 
 say "v2 fails on host-2 only (its install hook refuses v2)"
 touch "$T/agent-2/fail-install-v2"
 dep=$(deploy v2 --batch 1 --max-fail 1 --soak 100ms --pause 100ms) || fail "deploy v2"
-wait_for 60 dep_ended "$dep" || fail "v2 did not end"
-[ "$(dep_field "$dep" state)" = succeeded ] || fail "v2 ended $(dep_field "$dep" state)"
-dh_is "$dep" host-2 failed || fail "host-2 did not fail"
+wait_ended 60 "$dep" || fail "v2 did not end"
+# (the snapshot is the deployment as it ended)
+[ "$(snap_field state)" = succeeded ] || fail "v2 ended $(snap_field state)"
+[ "$(snap_host_field host-2 state)" = failed ] || fail "host-2 did not fail"
 current_is 1 v2 && current_is 3 v2 && current_is 2 v1 || fail "not v2/v1/v2"
 installs1=$(hook_count 1 install v2); installs3=$(hook_count 3 install v2)
 installs2=$(hook_count 2 install v2)
@@ -42,10 +43,9 @@ PY
 [ "$(count)" = "$before" ] || fail "the retry's plan stored something"
 retry=$("$RC" deploy --retry "$dep" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') \
     || fail "deploy --retry"
-wait_for 60 dep_ended "$retry" || fail "the retry did not end"
-[ "$(dep_field "$retry" state)" = succeeded ] || fail "the retry ended $(dep_field "$retry" state)"
-"$RC" status "$retry" --json >"$T/retry.json" || fail "status"
-python3 - "$T/retry.json" "$dep" <<'PY' || { cat "$T/retry.json"; fail "the retry's record"; }
+wait_ended 60 "$retry" || fail "the retry did not end"
+[ "$(snap_field state)" = succeeded ] || fail "the retry ended $(snap_field state)"
+python3 - "$T/snap.json" "$dep" <<'PY' || { cat "$T/snap.json"; fail "the retry's record"; }
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["retry_of"] == sys.argv[2], d["retry_of"]
@@ -69,10 +69,10 @@ expect_exit 2 "$RC" deploy --retry "$running"
 grep -q "still" "$T/last.out" || fail "running: $(cat "$T/last.out")"
 expect_exit 0 "$RC" abort "$running"
 rm "$T/agent-1/slow-install-v1"
-wait_for 60 dep_ended "$running" || fail "the aborted deployment did not end"
+wait_ended 60 "$running" || fail "the aborted deployment did not end"
 rb=$("$RC" rollback --host host-3 --app web --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') \
     || fail "rollback --host"
-wait_for 60 dep_ended "$rb" || fail "the rollback did not end"
+wait_ended 60 "$rb" || fail "the rollback did not end"
 expect_exit 2 "$RC" deploy --retry "$rb"
 grep -q "rollback" "$T/last.out" || fail "retry of a rollback: $(cat "$T/last.out")"
 [ "$(count)" = "$((before + 2))" ] || fail "a refused retry stored something"

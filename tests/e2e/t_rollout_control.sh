@@ -7,7 +7,7 @@ rc_fleet 6
 for i in 1 2 3 4 5 6; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3 4 5 6; do rc_agent_start $i; done
-for i in 1 2 3 4 5 6; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 6 || fail "hosts not online"
 for v in v1 v2 v3 v4 v5; do make_release $v; done
 
 # bad input: exit 2, one line, nothing stored
@@ -56,11 +56,12 @@ expect_exit 0 "$RC" pause "$dep"
 dh_is "$dep" host-1 succeeded && fail "batch 1 ended before the pause: the test was too slow to judge"
 wait_for 20 dh_is "$dep" host-1 succeeded || fail "batch 1 did not finish while paused"
 sleep 1
-[ "$(dep_host_field "$dep" host-3 state)" = pending ] || fail "a batch started while paused"
-dep_state_is "$dep" paused || fail "not paused"
+dep_snap "$dep" || fail "status $dep"
+[ "$(snap_host_field host-3 state)" = pending ] || fail "a batch started while paused"
+[ "$(snap_field state)" = paused ] || fail "not paused"
 expect_exit 0 "$RC" resume "$dep"
 expect_exit 2 "$RC" resume "$dep"
-wait_for 20 dep_state_is "$dep" succeeded || fail "not finished after resume"
+wait_ended 20 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "not finished after resume"
 say "pause held the next batch; resume let it go"
 
 # timed pause between batches
@@ -85,8 +86,9 @@ for i in 1 2; do wait_for 30 current_is $i v3 || fail "host-$i on '$(current $i)
 dep_ended "$dep" && fail "deployment ended ($(dep_field "$dep" state)) while host-3 was away"
 rc_agent_start 3
 wait_for 15 host_is host-3 online || fail "host-3 not back"
-wait_for 30 dep_ended "$dep" || fail "deployment did not end once host-3 was back"
-dep_state_is "$dep" rolled_back || fail "state $(dep_field "$dep" state): $(dep_field "$dep" reason)"
+wait_ended 30 "$dep" || fail "deployment did not end once host-3 was back"
+# (the snapshot is the deployment as it ended)
+[ "$(snap_field state)" = rolled_back ] || fail "state $(snap_field state): $(snap_field reason)"
 wait_for 15 current_is 3 v3 || fail "host-3 on '$(current 3)' after restart"
 say "killed agent waited for; back, the fleet ended rolled back on v3"
 
@@ -95,7 +97,8 @@ rm -f "$T"/agent-*/slow-*
 echo 6 >"$T/agent-1/slow-install-v5"
 expect_exit 1 deploy v5 --batch 1 --soak 100ms --progress-deadline 1s --wait
 dep=$(grep -m1 '^d-' "$T/last.out")
-[ "$(dep_host_field "$dep" host-1 failure)" = progress_deadline ] || fail "failure: $(dep_host_field "$dep" host-1 failure)"
-dep_field "$dep" reason | grep -q "progress deadline of 1.0s" || fail "reason: $(dep_field "$dep" reason)"
-[ "$(dep_host_field "$dep" host-2 state)" = pending ] || fail "host-2 touched"
+dep_snap "$dep" || fail "status $dep"
+[ "$(snap_host_field host-1 failure)" = progress_deadline ] || fail "failure: $(snap_host_field host-1 failure)"
+snap_field reason | grep -q "progress deadline of 1.0s" || fail "reason: $(snap_field reason)"
+[ "$(snap_host_field host-2 state)" = pending ] || fail "host-2 touched"
 say ok

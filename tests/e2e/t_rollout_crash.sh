@@ -7,7 +7,7 @@ rc_fleet 4
 for i in 1 2 3 4; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3 4; do rc_agent_start $i; done
-for i in 1 2 3 4; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 4 || fail "hosts not online"
 for v in v1 v2 v3; do make_release $v; done
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 # a little slowness widens the windows between transitions

@@ -20,7 +20,7 @@ rc_bg haproxy haproxy -db -f "$T/haproxy.cfg"
 wait_for 5 test -S "$RC_LB_SOCK" || fail "haproxy did not start"
 rc_coord_start
 for i in 1 2 3 4; do rc_agent_start $i; done
-for i in 1 2 3 4; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 4 || fail "hosts not online"
 make_release v1; make_release v2; make_release v3 broken
 expect_exit 0 deploy v1 --batch 100% --soak 500ms --wait
 # wait until HAProxy sees every server up

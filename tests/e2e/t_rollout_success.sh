@@ -7,7 +7,7 @@ rc_fleet 5
 for i in 1 2 3 4 5; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3 4 5; do rc_agent_start $i; done
-for i in 1 2 3 4 5; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 5 || fail "hosts not online"
 make_release v1; make_release v2
 
 id=$(deploy v1 --batch 2 --soak 300ms --wait </dev/null >"$T/wait1.out" 2>&1; echo $?)

@@ -23,7 +23,7 @@ rc_fleet 3
 for i in 1 2 3; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2 3; do rc_agent_start $i; done
-for i in 1 2 3; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 3 || fail "hosts not online"
 for v in v1 v2 v3 v4; do make_release $v; done
 expect_exit 0 deploy v1 --batch 100% --soak 100ms --wait
 
@@ -143,7 +143,7 @@ kill -9 "$(rc_pid agent-3)"
 wait "$(rc_pid agent-3)" 2>/dev/null
 rm "$T/slow-migrate"
 rc_agent_start 3
-wait_for 20 dep_ended "$dep" || fail "deployment did not end"
+wait_ended 20 "$dep" || fail "deployment did not end"
 [ "$(dep_field "$dep" state)" = failed ] || fail "state $(dep_field "$dep" state)"
 once_field "$dep" before error | grep -q "the agent stopped while run_once_migrate ran: not run again" || fail "error: $(once_field "$dep" before error)"
 sleep 2 # re-published meanwhile: still once
@@ -158,7 +158,7 @@ wait_for 10 sh -c "grep -q '^migrate v4 $dep' '$T/agent-1/once.log'" || fail "mi
 rc_coord_kill9
 rc_coord_start
 rm "$T/slow-migrate"
-wait_for 30 dep_ended "$dep" || fail "deployment did not end after the restart"
+wait_ended 30 "$dep" || fail "deployment did not end after the restart"
 [ "$(dep_field "$dep" state)" = succeeded ] || fail "state $(dep_field "$dep" state): $(dep_field "$dep" reason)"
 [ "$(once_runs 1 migrate "$dep")" = 1 ] || fail "migrate ran $(once_runs 1 migrate "$dep") times"
 for i in 1 2 3; do [ "$(current $i)" = v4 ] || fail "host-$i serves $(current $i)"; done

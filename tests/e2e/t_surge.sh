@@ -34,7 +34,7 @@ grep -qF "[app web] stop needs slots" "$T/last.out" || fail "unclear: $(cat "$T/
 
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 $N || fail "hosts not online"
 make_release v1; make_release v2; make_release v3; make_release v4 broken; make_release v5
 expect_exit 0 deploy v1 --batch 100% --soak 300ms --wait
 for i in $(seq 1 $N); do
@@ -75,7 +75,7 @@ json.dump({"samples": samples, "per_host_min": per_host_min, "total_min": total_
 PY
 sleep 0.5
 dep2=$(deploy v2 --batch 1 --soak 500ms) || fail "deploy v2"
-wait_for 60 dep_ended "$dep2" || fail "v2 did not end"
+wait_ended 60 "$dep2" || fail "v2 did not end"
 [ "$(dep_field "$dep2" state)" = succeeded ] || { "$RC" status "$dep2"; fail "v2: $(dep_field "$dep2" state)"; }
 sleep 0.5
 touch "$T/stop"
@@ -151,7 +151,7 @@ say "(3) after keep_warm the stop hook stopped slot 1, also across a restart of 
 # (4) a release that never gets healthy: traffic stays on the old slot,
 # the new one is stopped
 dep=$(deploy v4 --batch 100% --soak 300ms --health-timeout 2s --no-auto-rollback) || fail "deploy v4"
-wait_for 30 dep_ended "$dep" || fail "v4 did not end"
+wait_ended 30 "$dep" || fail "v4 did not end"
 [ "$(dep_field "$dep" state)" = failed ] || fail "v4: $(dep_field "$dep" state)"
 for i in $(seq 1 $N); do
     serves $i 2 || fail "host-$i: slot 2 (v3) not serving after the broken v4"
@@ -181,6 +181,6 @@ rc_agent_start 1
 wait_for 20 sh -c "grep -q '^stop v5 $dep revert-stop slot=1' '$T/agent-1/hooks.log'" || fail "v5's slot not stopped after the crash"
 wait_for 10 serves 1 2 || fail "host-1: slot 2 (v3) not the only one serving after the crash ($(lbstat host-1-1))"
 [ "$(version_on 1 2)" = v3 ] || fail "host-1: slot 2 not on v3"
-wait_for 20 dep_ended "$dep" || fail "v5 did not end"
+wait_ended 20 "$dep" || fail "v5 did not end"
 say "(5) kill -9 with v5 in rotation: undone at the next start, v3 serves on slot 2"
 say ok

@@ -84,7 +84,7 @@ sed -i "s/^offline_after = .*/&\nmetrics_endpoint = 127.0.0.1:$P_MET/" "$T/coord
 for i in 1 2; do rc_webapp $i; done
 rc_coord_start
 for i in 1 2; do rc_agent_start $i; done
-for i in 1 2; do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 2 || fail "hosts not online"
 make_release v1; make_release v2
 expect_exit 0 deploy v1 --batch 1 --soak 100ms --wait
 outbox_count () { sql "select count(*) from webhook_outbox"; }

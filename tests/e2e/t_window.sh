@@ -48,13 +48,14 @@ say "bad windows refused, nothing stored; the plan shows the window"
 touch "$T/agent-2/hold-install-v2"
 dep=$(deploy v2 --window 3 --soak 200ms)
 wait_for 30 dh_is "$dep" host-6 succeeded || fail "the window did not move past slow host-2"
-dh_is "$dep" host-2 updating || fail "host-2 is $(dep_host_field "$dep" host-2 state), not held"
+dep_snap "$dep" || fail "status $dep"
+[ "$(snap_host_field host-2 state)" = updating ] || fail "host-2 is $(snap_host_field host-2 state), not held"
 "$RC" status "$dep" >"$T/status.out"
 grep -q "window 3 of 6 hosts (3): 1 in flight" "$T/status.out" || fail "status: $(cat "$T/status.out")"
-[ "$(dep_field "$dep" window_hosts)" = 3 ] && [ "$(dep_field "$dep" in_flight)" = 1 ] \
-    || fail "status --json: window $(dep_field "$dep" window_hosts) in flight $(dep_field "$dep" in_flight)"
+[ "$(snap_field window_hosts)" = 3 ] && [ "$(snap_field in_flight)" = 1 ] \
+    || fail "status --json: window $(snap_field window_hosts) in flight $(snap_field in_flight)"
 rm "$T/agent-2/hold-install-v2"
-wait_for 30 dep_state_is "$dep" succeeded || fail "v2: $(dep_field "$dep" state)"
+wait_ended 30 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "v2: $(dep_field "$dep" state)"
 out=$(window_check "$dep" host_updating host_succeeded,host_failed) || fail "$out"
 case $out in "max=3 starts=host-1,host-2,host-3,host-4,"*) ;; *) fail "v2 window: $out" ;; esac
 canary_first "$dep" || fail "the canary did not finish before the window started"
@@ -71,12 +72,14 @@ dep=$(deploy v3 --window 2 --rollback-batch 2 --soak 200ms)
 wait_for 30 dh_is "$dep" host-5 updating || fail "host-5 did not start"
 wait_for 30 dh_is "$dep" host-4 failed || fail "host-4 did not fail"
 sleep 1
-dh_is "$dep" host-6 pending || fail "host-6 started after the budget was spent"
-dh_is "$dep" host-5 updating || fail "host-5 is $(dep_host_field "$dep" host-5 state)"
+dep_snap "$dep" || fail "status $dep"
+[ "$(snap_host_field host-6 state)" = pending ] || fail "host-6 started after the budget was spent"
+[ "$(snap_host_field host-5 state)" = updating ] || fail "host-5 is $(snap_host_field host-5 state)"
 rm "$T/agent-5/hold-install-v3"
-wait_for 40 dep_ended "$dep" || fail "v3 did not end"
-dep_state_is "$dep" rolled_back || fail "v3: $(dep_field "$dep" state)"
-dh_is "$dep" host-6 pending || fail "host-6 touched"
+wait_ended 40 "$dep" || fail "v3 did not end"
+# (the snapshot is the deployment as it ended)
+[ "$(snap_field state)" = rolled_back ] || fail "v3: $(snap_field state)"
+[ "$(snap_host_field host-6 state)" = pending ] || fail "host-6 touched"
 for i in 1 2 3 4 5 6; do [ "$(current $i)" = v2 ] || fail "host-$i serves '$(current $i)', not v2"; done
 out=$(window_check "$dep" host_rolling_back host_rolled_back,rollback_failed) || fail "$out"
 # host-4 goes back too if its agent could not put it back itself
@@ -94,7 +97,7 @@ rm "$T/agent-2/hold-install-v4"
 rc_coord_start
 wait_for 20 dh_in "$dep" host-4 updating,succeeded || fail "the window did not resume after kill -9"
 rm "$T/agent-3/hold-install-v4"
-wait_for 40 dep_state_is "$dep" succeeded || fail "v4: $(dep_field "$dep" state)"
+wait_ended 40 "$dep" && [ "$(snap_field state)" = succeeded ] || fail "v4: $(dep_field "$dep" state)"
 out=$(window_check "$dep" host_updating host_succeeded,host_failed) || fail "$out"
 case $out in "max=2 starts=host-1,host-2,host-3,host-4,host-5,host-6") ;; *) fail "v4: $out" ;; esac
 for i in $(seq 1 $N); do

@@ -20,7 +20,7 @@ KEEP_WARM=10m
 slot_fleet $N
 rc_coord_start
 for i in $(seq 1 $N); do rc_agent_start $i; done
-for i in $(seq 1 $N); do wait_for 10 host_is host-$i online || fail "host-$i not online"; done
+wait_online 10 $N || fail "hosts not online"
 for v in v1 v2 v3; do make_release $v; done
 expect_exit 0 deploy v1 --batch 100% --soak 200ms --wait
 for i in $(seq 1 $N); do wait_for 10 serves $i 1 || fail "host-$i: slot 1 not serving v1"; done
@@ -63,7 +63,7 @@ case $out in "max=2 starts=host-1,host-2,host-3,host-4") ;; *) fail "window: $ou
 
 say "the resume at the gate switches, once"
 expect_exit 0 "$RC" resume "$dep"
-wait_for 40 dep_ended "$dep" || fail "v2 did not end"
+wait_ended 40 "$dep" || fail "v2 did not end"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; fail "v2: $(dep_field "$dep" state)"; }
 [ "$(events_count "$dep" switch_started)" = 1 ] || fail "switch_started $(events_count "$dep" switch_started) times"
 for i in $(seq 1 $N); do
@@ -83,6 +83,6 @@ wait_for 30 waits_at_gate "$dep" || fail "no gate after batch 1: $("$RC" status 
 sleep 1
 dh_is "$dep" host-3 pending || fail "batch 2 started without a resume at the gate"
 expect_exit 0 "$RC" resume "$dep"
-wait_for 40 dep_ended "$dep" || fail "v3 did not end"
+wait_ended 40 "$dep" || fail "v3 did not end"
 dep_state_is "$dep" succeeded || fail "v3: $(dep_field "$dep" state)"
 say ok

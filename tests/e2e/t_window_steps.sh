@@ -95,7 +95,7 @@ sleep 1
 dh_is "$dep" host-4 pending || fail "host-4 started inside the freeze"
 # the freeze ends: the wall clock moves on 6 minutes
 echo 360000 >"$RC_FAULT_WALL_OFFSET_FILE"
-wait_for 40 dep_ended "$dep" || fail "v2 did not go on after the freeze"
+wait_ended 40 "$dep" || fail "v2 did not go on after the freeze"
 dep_state_is "$dep" succeeded || { "$RC" status "$dep"; fail "v2 ended $(dep_field "$dep" state)"; }
 "$RC" status "$dep"
 for i in $(seq 1 $N); do
