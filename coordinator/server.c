@@ -493,6 +493,8 @@ s_on_cron (zloop_t *loop, int timer_id, void *arg)
                              self->cfg->deployment_retention)
         < 0)
         rc_log_error ("store: %s", rc_store_errmsg (self->store));
+    if (rc_store_history_cap (self->store, false) < 0)
+        rc_log_error ("store: %s", rc_store_errmsg (self->store));
     rc_systemd_watchdog ();
     return 0;
 }

@@ -363,6 +363,7 @@ rc_store_destroy (rc_store_t **self_p)
         rc_store_t *self = *self_p;
         rc_store_backup_abort (self);
         rc_store_stmts_drop (self);
+        zhashx_destroy (&self->history_grew);
         sqlite3_close_v2 (self->db);
         free (self);
         *self_p = NULL;

@@ -78,8 +78,11 @@ typedef void (rc_history_fn) (void *arg, const rc_history_row_t *row);
 #define RC_BACKUP_BUDGET_MS 50
 
 /* Release history kept per host and app, whatever its age: a host whose
-   version flaps would otherwise grow it without bound in between. */
+   version flaps would otherwise grow it without bound in between. Cut by
+   rc_store_history_cap at most every RC_HISTORY_CAP_EVERY_MS, so a history
+   holds at most what it gained in that time beyond the cap. */
 #define RC_HISTORY_PER_APP_MAX 1000
+#define RC_HISTORY_CAP_EVERY_MS (10 * 1000)
 
 /* The schema version this build writes. */
 #define RC_STORE_SCHEMA_VERSION 13
@@ -201,6 +204,12 @@ int rc_store_outbox_forget (rc_store_t *self, const char *const *names, size_t c
    transaction of the caller's. */
 int rc_store_prune_step (rc_store_t *self, int64_t event_retention_ms,
                          int64_t deployment_retention);
+/* Cuts the release history of each host and app that gained rows since
+   the last call to its newest RC_HISTORY_PER_APP_MAX, in one transaction:
+   at most every RC_HISTORY_CAP_EVERY_MS (the cron calls it each pass), or
+   at once when now. Returns the rows deleted, or -1. Not inside a
+   transaction of the caller's (it waits for the next call then). */
+int rc_store_history_cap (rc_store_t *self, bool now);
 
 /* Online backup, a few pages at a time from the cron (SQLite's backup API
    on our own connection: what we commit meanwhile is copied too, so the

@@ -44,6 +44,75 @@ rc_store_host_set_app (rc_store_t *self, const char *host_id, const char *app, c
     return rc_store_host_app_save (self, &row, false, NULL, now);
 }
 
+/* Notes that the release history of host_id's app gained a row. */
+static int
+s_history_grew (rc_store_t *self, const char *host_id, const char *app)
+{
+    if (!self->history_grew) {
+        self->history_grew = zhashx_new ();
+        if (!self->history_grew)
+            return rc_store_set_error (self, "out of memory");
+        zhashx_set_destructor (self->history_grew, (zhashx_destructor_fn *)zstr_free);
+    }
+    /* the key is its own item (zhashx copies keys, keeps items) */
+    char *key = zsys_sprintf ("%s\x1f%s", host_id, app);
+    if (!key)
+        return rc_store_set_error (self, "out of memory");
+    if (zhashx_lookup (self->history_grew, key)) {
+        zstr_free (&key);
+        return 0;
+    }
+    if (zhashx_insert (self->history_grew, key, key) != 0) {
+        zstr_free (&key);
+        return rc_store_set_error (self, "out of memory");
+    }
+    return 0;
+}
+
+int
+rc_store_history_cap (rc_store_t *self, bool now)
+{
+    int64_t mono = rc_mono_ms ();
+    if (!self->history_grew || zhashx_size (self->history_grew) == 0
+        || (!now && mono < self->history_cap_after) || !sqlite3_get_autocommit (self->db))
+        return 0;
+    self->history_cap_after = mono + RC_HISTORY_CAP_EVERY_MS;
+    /* like retention's deletions, without waiting for the disk: one lost
+       in a power cut is done again after the app's next release */
+    if (rc_store_exec (self, "PRAGMA synchronous=NORMAL") != 0 || rc_store_begin (self) != 0) {
+        rc_store_exec (self, "PRAGMA synchronous=FULL");
+        return -1;
+    }
+    int total = 0;
+    for (char *key = (char *)zhashx_first (self->history_grew); key && total >= 0;
+         key = (char *)zhashx_next (self->history_grew)) {
+        char *app = strchr (key, '\x1f');
+        if (!app)
+            continue;
+        *app = '\0';
+        int rc = rc_store_run (
+            self, rc_store_prepare (self,
+                                    "DELETE FROM release_history WHERE id IN (SELECT id FROM "
+                                    "  release_history WHERE host_id = ?1 AND app = ?2 "
+                                    "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
+                                    "ttii", key, app + 1, (int64_t)RC_HISTORY_PER_APP_MAX,
+                                    (int64_t)RC_PRUNE_BATCH));
+        *app = '\x1f';
+        total = rc == 0 ? total + sqlite3_changes (self->db) : -1;
+    }
+    if (total < 0 || rc_store_commit (self) != 0) {
+        char reason[sizeof self->errmsg];
+        memcpy (reason, self->errmsg, sizeof reason);
+        rc_store_rollback (self);
+        rc_store_exec (self, "PRAGMA synchronous=FULL");
+        return rc_store_set_error (self, "capping release history: %s", reason);
+    }
+    zhashx_purge (self->history_grew);
+    if (rc_store_exec (self, "PRAGMA synchronous=FULL") != 0)
+        return -1;
+    return total;
+}
+
 int
 rc_store_host_app_save (rc_store_t *self, const rc_app_row_t *row, bool slots,
                         const char *deployment_id, int64_t now)
@@ -107,16 +176,11 @@ rc_store_host_app_save (rc_store_t *self, const rc_app_row_t *row, bool slots,
                                     "ttttttti", row->host_id, row->app, row->current,
                                     before ? before : "", row->rollback_points, deployment_id,
                                     deployment_id ? "deployment" : "reported", now));
-    /* bounded per host and app: the oldest beyond the cap go (a batch at a
-       time, so one insert never does much) */
+    /* bounded per host and app: the oldest beyond the cap go, by the next
+       rc_store_history_cap (a DELETE here walked up to the cap's thousand
+       index entries on every report of a host with a long history) */
     if (rc == 0 && changed && *row->current)
-        rc = rc_store_run (
-            self, rc_store_prepare (self,
-                                    "DELETE FROM release_history WHERE id IN (SELECT id FROM "
-                                    "  release_history WHERE host_id = ?1 AND app = ?2 "
-                                    "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
-                                    "ttii", row->host_id, row->app, (int64_t)RC_HISTORY_PER_APP_MAX,
-                                    (int64_t)RC_PRUNE_BATCH));
+        rc = s_history_grew (self, row->host_id, row->app);
     /* the same release, first recorded from a heartbeat (the heartbeat
        that shows it can arrive before the step's report): the deployment
        behind it is named now */

@@ -31,6 +31,10 @@ struct _rc_store_t {
     int64_t stmt_prepared; /* statements parsed (a kept one once) */
     int64_t stmt_reused;   /* uses of a kept statement, parsing nothing */
     int64_t rows_read;     /* rows stepped through rc_store_step */
+    /* "host_id\x1fapp" of the release histories that gained a row since
+       the last cap (rc_store_history_cap), and when that may run next */
+    zhashx_t *history_grew;
+    int64_t history_cap_after; /* monotonic ms */
 };
 
 /* Statements kept per SQL text, up to this many (texts made on the fly,

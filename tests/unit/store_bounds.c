@@ -318,11 +318,22 @@ rc_store_retention_test (bool verbose)
         ck_assert_int_eq (rc_store_host_set_app (store, "web-1", "flap", version, "", now), 0);
     }
     ck_assert_int_eq (rc_store_commit (store), 0);
+    /* cut by the cron's pass, not by each report's statements */
+    ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE app = 'flap'"),
+                      RC_HISTORY_PER_APP_MAX + 5);
+    ck_assert_int_eq (rc_store_history_cap (store, true), 5);
+    ck_assert_int_eq (rc_store_history_cap (store, true), 0);
+    /* the cron's calls cut at most every RC_HISTORY_CAP_EVERY_MS */
+    ck_assert_int_eq (rc_store_host_set_app (store, "web-1", "flap", "f-last", "", now), 0);
+    ck_assert_int_eq (rc_store_history_cap (store, false), 0);
+    ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE app = 'flap'"),
+                      RC_HISTORY_PER_APP_MAX + 1);
+    ck_assert_int_eq (rc_store_history_cap (store, true), 1);
     ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE app = 'flap'"),
                       RC_HISTORY_PER_APP_MAX);
-    ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE version = 'f5'"),
+    ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE version = 'f6'"),
                       1);
-    ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE version = 'f4'"),
+    ck_assert_int_eq (s_count (store, "SELECT count(*) FROM release_history WHERE version = 'f5'"),
                       0);
     rc_store_destroy (&store);
     s_remove (dir);
