@@ -90,6 +90,18 @@ s_envelope_frame (const char *sender, uint32_t version, bool with_body, bool hel
     return frame;
 }
 
+/* A control request from the CLI ("cli"), in an envelope of version. */
+static zframe_t *
+s_request_frame (Rollclone__ControlRequest *req, uint32_t version, const s_state_t *state)
+{
+    rc_envelope_t env;
+    rc_envelope_init (&env, "cli", state->seq);
+    env.version = version;
+    env.body_case = ROLLCLONE__ENVELOPE__BODY_REQUEST;
+    env.request = req;
+    return rc_envelope_pack (&env);
+}
+
 /* A SUB with our key on topic for listen_ms: prints how many frames came,
    and how many instructions in them it could read (in the clear, or sealed
    to its own key). */
@@ -257,12 +269,7 @@ main (int argc, char **argv)
             Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
             req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_INFO;
             req.info = &info;
-            rc_envelope_t env;
-            rc_envelope_init (&env, "cli", state.seq);
-            env.version = protocol;
-            env.body_case = ROLLCLONE__ENVELOPE__BODY_REQUEST;
-            env.request = &req;
-            frame = rc_envelope_pack (&env);
+            frame = s_request_frame (&req, protocol, &state);
         }
         else if (streq (kind, "status")) {
             Rollclone__StatusRequest sreq = ROLLCLONE__STATUS_REQUEST__INIT;
@@ -271,11 +278,7 @@ main (int argc, char **argv)
             Rollclone__ControlRequest req = ROLLCLONE__CONTROL_REQUEST__INIT;
             req.req_case = ROLLCLONE__CONTROL_REQUEST__REQ_STATUS;
             req.status = &sreq;
-            rc_envelope_t env;
-            rc_envelope_init (&env, "cli", state.seq);
-            env.body_case = ROLLCLONE__ENVELOPE__BODY_REQUEST;
-            env.request = &req;
-            frame = rc_envelope_pack (&env);
+            frame = s_request_frame (&req, RC_PROTOCOL_VERSION, &state);
         }
         else if (streq (kind, "multipart")) {
             zstr_sendm (sock, "one");
