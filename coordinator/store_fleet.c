@@ -76,38 +76,58 @@ rc_store_history_cap (rc_store_t *self, bool now)
     if (!self->history_grew || zhashx_size (self->history_grew) == 0
         || (!now && mono < self->history_cap_after) || !sqlite3_get_autocommit (self->db))
         return 0;
-    self->history_cap_after = mono + RC_HISTORY_CAP_EVERY_MS;
+    zlistx_t *done = zlistx_new ();
+    if (!done)
+        return rc_store_set_error (self, "out of memory");
     /* like retention's deletions, without waiting for the disk: one lost
        in a power cut is done again after the app's next release */
     if (rc_store_exec (self, "PRAGMA synchronous=NORMAL") != 0 || rc_store_begin (self) != 0) {
         rc_store_exec (self, "PRAGMA synchronous=FULL");
+        zlistx_destroy (&done);
         return -1;
     }
+    /* at most RC_PRUNE_BUDGET_MS of the loop a call, as retention: after
+       a rollout of 10,000 hosts, each DELETE walking up to the cap's
+       index entries, the rest waits for the next pass */
     int total = 0;
-    for (char *key = (char *)zhashx_first (self->history_grew); key && total >= 0;
+    for (char *key = (char *)zhashx_first (self->history_grew);
+         key && total >= 0 && rc_mono_ms () - mono < RC_PRUNE_BUDGET_MS;
          key = (char *)zhashx_next (self->history_grew)) {
         char *app = strchr (key, '\x1f');
-        if (!app)
-            continue;
-        *app = '\0';
-        int rc = rc_store_run (
-            self, rc_store_prepare (self,
-                                    "DELETE FROM release_history WHERE id IN (SELECT id FROM "
-                                    "  release_history WHERE host_id = ?1 AND app = ?2 "
-                                    "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
-                                    "ttii", key, app + 1, (int64_t)RC_HISTORY_PER_APP_MAX,
-                                    (int64_t)RC_PRUNE_BATCH));
-        *app = '\x1f';
-        total = rc == 0 ? total + sqlite3_changes (self->db) : -1;
+        if (app) {
+            *app = '\0';
+            int rc = rc_store_run (
+                self, rc_store_prepare (self,
+                                        "DELETE FROM release_history WHERE id IN (SELECT id FROM "
+                                        "  release_history WHERE host_id = ?1 AND app = ?2 "
+                                        "  ORDER BY id DESC LIMIT ?4 OFFSET ?3)",
+                                        "ttii", key, app + 1, (int64_t)RC_HISTORY_PER_APP_MAX,
+                                        (int64_t)RC_PRUNE_BATCH));
+            *app = '\x1f';
+            total = rc == 0 ? total + sqlite3_changes (self->db) : -1;
+        }
+        if (total >= 0 && !zlistx_add_end (done, key))
+            total = rc_store_set_error (self, "out of memory");
     }
     if (total < 0 || rc_store_commit (self) != 0) {
         char reason[sizeof self->errmsg];
         memcpy (reason, self->errmsg, sizeof reason);
         rc_store_rollback (self);
         rc_store_exec (self, "PRAGMA synchronous=FULL");
+        zlistx_destroy (&done);
         return rc_store_set_error (self, "capping release history: %s", reason);
     }
-    zhashx_purge (self->history_grew);
+    /* the items are their keys: deleting one frees it, so by a copy */
+    for (char *key = (char *)zlistx_first (done); key; key = (char *)zlistx_next (done)) {
+        char *copy = strdup (key);
+        if (copy)
+            zhashx_delete (self->history_grew, copy);
+        free (copy);
+    }
+    zlistx_destroy (&done);
+    /* all done: the next pass in RC_HISTORY_CAP_EVERY_MS; else the next cron */
+    if (zhashx_size (self->history_grew) == 0)
+        self->history_cap_after = mono + RC_HISTORY_CAP_EVERY_MS;
     if (rc_store_exec (self, "PRAGMA synchronous=FULL") != 0)
         return -1;
     return total;
