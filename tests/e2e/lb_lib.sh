@@ -5,7 +5,9 @@
 # lb_webapp I LINES [MORE]: agent I's [app web] (replacing the one it has):
 # a web server (rc_testweb: current/, and /slow?s=SECONDS) on its own port (kept across calls, in
 # $T/agent-I/port), no drain hooks, health GET $HEALTH_PATH (/health), then
-# LINES (the lb keys) and MORE.
+# LINES (the lb keys) and MORE. A file $T/agent-I/restart-gap holds the
+# seconds the restart leaves the port closed between the old server and the
+# new (an app's start-up time; rc_testweb itself listens within ms).
 lb_webapp () {
     i=$1; dir="$T/agent-$i"; port=$(rc_port)
     [ -f "$dir/port" ] && port=$(cat "$dir/port")
@@ -15,6 +17,7 @@ old=\$(cat "$dir/server.pid" 2>/dev/null)
 if [ -n "\$old" ] && kill "\$old" 2>/dev/null; then
 $(rc_gone_loop '$old')
 fi
+[ ! -f "$dir/restart-gap" ] || sleep "\$(cat "$dir/restart-gap")"
 "$RC_TESTWEB" --port $port --dir "$dir/web/current" >>"$dir/server.log" 2>&1 </dev/null &
 echo \$! >"$dir/server.pid"
 SH
